@@ -1,0 +1,16 @@
+export { Simulation, HandlerError } from "./kernel/simulation.js";
+export type { EventHandle, EventHandler, EventType, RunOptions, RunResult, SimulationOptions } from "./kernel/simulation.js";
+export { EventQueue } from "./kernel/queue.js";
+export type { QueueState } from "./kernel/queue.js";
+export { Processes, Resource, Signal, Timeout, timeout } from "./kernel/process.js";
+export type { ProcessBody, Yieldable } from "./kernel/process.js";
+export { Random, hashKey } from "./random/random.js";
+export type { KeyPart } from "./random/random.js";
+export { constant, empirical, exponential, lognormal, normal, pareto, uniform, weibull } from "./random/distributions.js";
+export type { Distribution } from "./random/distributions.js";
+export { Counter, RunningStats, TimeWeighted } from "./stats/summary.js";
+export { LogHistogram } from "./stats/histogram.js";
+export type { HistogramOptions } from "./stats/histogram.js";
+export { BatchMeans, confidenceInterval } from "./stats/confidence.js";
+export type { Interval } from "./stats/confidence.js";
+export { gamma, incompleteBeta, logGamma, studentTCdf, studentTQuantile } from "./stats/special.js";
