@@ -7,8 +7,8 @@
  * is (time, priority, type, int32 payload), and dispatch is an array index, so
  * the loop allocates nothing and all state can be snapshotted.
  */
-import { decode, encode } from "@msgpack/msgpack";
 import { Random, type KeyPart } from "../random/random.js";
+import { decodeSnapshot, encodeSnapshot } from "./codec.js";
 import { EventQueue, type EventHandle, type QueueState } from "./queue.js";
 
 export type { EventHandle } from "./queue.js";
@@ -62,8 +62,8 @@ interface KernelSnapshot {
   seed: number;
   eventsProcessed: number;
   types: string[];
-  queue: Record<keyof QueueState, number | Uint8Array>;
-  streams: [string, Uint8Array][];
+  queue: QueueState;
+  streams: [string, Int32Array][];
 }
 
 export class Simulation {
@@ -192,14 +192,13 @@ export class Simulation {
           reason = "maxEvents";
           break;
         }
-        if (q.size === 0 || q.peekTime() >= until) {
+        if (!q.pop(until)) {
           if (until !== Infinity) {
             this.now = until;
             reason = "until";
           }
           break;
         }
-        q.pop();
         this.now = q.poppedTime;
         events++;
         handlers[q.poppedType](q.poppedPayload, this);
@@ -234,21 +233,16 @@ export class Simulation {
 
   /** Serialises the clock, the queue and every stream from `random` to msgpack. */
   snapshot(): Uint8Array {
-    const state = this.queue.exportState();
-    const queue = {} as KernelSnapshot["queue"];
-    for (const [k, v] of Object.entries(state)) {
-      queue[k as keyof QueueState] = typeof v === "number" ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    }
     const snap: KernelSnapshot = {
       format: SNAPSHOT_FORMAT,
       now: this.now,
       seed: this.seed,
       eventsProcessed: this.eventsProcessed,
       types: this.typeNames.slice(),
-      queue,
-      streams: [...this.streams].map(([id, r]) => [id, new Uint8Array(r.state.buffer.slice(0))]),
+      queue: this.queue.exportState(),
+      streams: [...this.streams].map(([id, r]) => [id, r.state]),
     };
-    return encode(snap);
+    return encodeSnapshot(snap);
   }
 
   /**
@@ -257,7 +251,7 @@ export class Simulation {
    * original would have.
    */
   restore(bytes: Uint8Array): void {
-    const snap = decode(bytes) as KernelSnapshot;
+    const snap = decodeSnapshot(bytes) as KernelSnapshot;
     if (snap?.format !== SNAPSHOT_FORMAT) throw new Error(`not a kernel snapshot (expected format ${SNAPSHOT_FORMAT})`);
     if (snap.seed !== this.seed) throw new Error(`snapshot seed ${snap.seed} differs from this simulation's seed ${this.seed}`);
     if (JSON.stringify(snap.types) !== JSON.stringify(this.typeNames)) {
@@ -265,32 +259,17 @@ export class Simulation {
         `snapshot event types [${snap.types.join(", ")}] differ from the registered ones [${this.typeNames.join(", ")}]`,
       );
     }
-    const q = snap.queue;
-    const bytesOf = (k: keyof QueueState): ArrayBuffer => (q[k] as Uint8Array).slice().buffer;
-    this.queue.importState({
-      size: q.size as number,
-      slotHigh: q.slotHigh as number,
-      freeCount: q.freeCount as number,
-      seq: q.seq as number,
-      heapTime: new Float64Array(bytesOf("heapTime")),
-      heapTie: new Float64Array(bytesOf("heapTie")),
-      heapSlot: new Int32Array(bytesOf("heapSlot")),
-      slotPos: new Int32Array(bytesOf("slotPos")),
-      slotType: new Int32Array(bytesOf("slotType")),
-      slotPayload: new Int32Array(bytesOf("slotPayload")),
-      slotVersion: new Uint32Array(bytesOf("slotVersion")),
-      freeSlots: new Int32Array(bytesOf("freeSlots")),
-    });
+    this.queue.importState(snap.queue);
     this.now = snap.now;
     this.eventsProcessed = snap.eventsProcessed;
     // Streams are restored in place, so handlers that hold a stream keep using it.
     const saved = new Map(snap.streams);
     for (const [id, r] of this.streams) {
       const state = saved.get(id);
-      r.state.set(state ? new Int32Array(state.slice().buffer) : Random.fromKey(this.seed, ...JSON.parse(id)).state);
+      r.state.set(state ?? Random.fromKey(this.seed, ...JSON.parse(id)).state);
     }
     for (const [id, state] of saved) {
-      if (!this.streams.has(id)) this.streams.set(id, Random.fromState(new Int32Array(state.slice().buffer)));
+      if (!this.streams.has(id)) this.streams.set(id, Random.fromState(state));
     }
   }
 }

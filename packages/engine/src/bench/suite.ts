@@ -1,0 +1,190 @@
+/**
+ * The kernel benchmark suite: PHOLD and PHOLD-R at 1e3, 1e5 and 1e6 pending
+ * events against a bare typed-array heap (always), C++ std::priority_queue
+ * (when g++ is on the machine) and SimPy (when Debian's python3-simpy3 is
+ * installed), plus M/M/c against Erlang C. Every measurement runs in its own
+ * child process (fresh JIT and heap, own peak RSS), the variants of one size
+ * interleaved and repeated, and the table reports medians and the ratios that
+ * the kernel's targets are stated in. The suite installs nothing.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface SuiteOptions {
+  /** Fewer events and one repetition: a smoke run of about ten seconds. */
+  quick?: boolean;
+  seed?: number;
+  /** Called with a line of progress for each measurement. */
+  onProgress?: (line: string) => void;
+}
+
+export interface SizeRow {
+  pending: number;
+  events: number;
+  engineNs: number;
+  baselineNs: number;
+  pholdRNs: number;
+  cppNs: number | null;
+  simpyNs: number | null;
+  bytesPerPending: number;
+  maxRssMB: number;
+}
+
+export interface MmcRow {
+  customers: number;
+  servers: number;
+  load: number;
+  customersPerSecond: number;
+  meanWait: number;
+  erlangCWait: number;
+  ci99HalfWidth: number;
+}
+
+export interface SuiteReport {
+  rows: SizeRow[];
+  mmc: MmcRow;
+  peers: { cpp: string | null; simpy: string | null };
+}
+
+const SIZES = [
+  { lps: 1000, per: 1 },
+  { lps: 10000, per: 10 },
+  { lps: 100000, per: 10 },
+];
+
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+}
+
+function runJson(cmd: string, args: string[]): Record<string, number> {
+  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr || r.error?.message}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+/** Compiles the C++ peer into a temporary folder; null when g++ is missing or fails. */
+function buildCppPeer(dir: string): string | null {
+  const out = join(dir, "phold");
+  try {
+    execFileSync("g++", ["-O2", "-o", out, here("../../src/bench/peers/phold.cpp")], { stdio: "ignore" });
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** A python interpreter that can import simpy, or null. */
+function findSimpy(): string | null {
+  for (const py of ["python3", "/usr/bin/python3"]) {
+    const r = spawnSync(py, ["-c", "import simpy"], { stdio: "ignore" });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
+  const quick = options.quick ?? false;
+  const seed = String(options.seed ?? 1);
+  const progress = options.onProgress ?? (() => {});
+  const events = quick ? 500_000 : 2_000_000;
+  const simpyEvents = quick ? 50_000 : 200_000;
+  const repeats = quick ? 1 : 3;
+  const dir = mkdtempSync(join(tmpdir(), "turtles-bench-"));
+  try {
+    const cpp = buildCppPeer(dir);
+    const python = findSimpy();
+    const rows: SizeRow[] = [];
+    for (const { lps, per } of SIZES) {
+      const args = ["--lps", String(lps), "--per", String(per), "--events", String(events), "--seed", seed];
+      const m: Record<string, number[]> = { engine: [], baseline: [], r: [], cpp: [], simpy: [] };
+      let bytesPerPending = 0;
+      let maxRss = 0;
+      for (let rep = 0; rep < repeats; rep++) {
+        const e = runJson(process.execPath, [here("phold.js"), ...args]);
+        m.engine.push(e.nsPerEvent);
+        bytesPerPending = e.bytesPerPending;
+        maxRss = Math.max(maxRss, e.maxRss);
+        m.baseline.push(runJson(process.execPath, [here("phold.js"), ...args, "--baseline"]).nsPerEvent);
+        m.r.push(runJson(process.execPath, [here("phold-r.js"), ...args]).nsPerEvent);
+        if (cpp) m.cpp.push(runJson(cpp, args).nsPerEvent);
+        progress(
+          `pending ${lps * per}: engine ${m.engine.at(-1)!.toFixed(0)} ns/event, baseline ${m.baseline.at(-1)!.toFixed(0)}, ` +
+            `phold-r ${m.r.at(-1)!.toFixed(0)}${cpp ? `, c++ ${m.cpp.at(-1)!.toFixed(0)}` : ""} (run ${rep + 1}/${repeats})`,
+        );
+      }
+      if (python) {
+        const simpyArgs = ["--lps", String(lps), "--per", String(per), "--events", String(simpyEvents), "--seed", seed];
+        m.simpy.push(runJson(python, [here("../../src/bench/peers/phold_simpy.py"), ...simpyArgs]).nsPerEvent);
+        progress(`pending ${lps * per}: simpy ${m.simpy[0].toFixed(0)} ns/event`);
+      }
+      rows.push({
+        pending: lps * per,
+        events,
+        engineNs: median(m.engine),
+        baselineNs: median(m.baseline),
+        pholdRNs: median(m.r),
+        cppNs: cpp ? median(m.cpp) : null,
+        simpyNs: python ? median(m.simpy) : null,
+        bytesPerPending,
+        maxRssMB: maxRss / 2 ** 20,
+      });
+    }
+    const customers = quick ? 200_000 : 1_000_000;
+    const mmcRaw = runJson(process.execPath, [here("mmc.js"), "--customers", String(customers), "--seed", seed]);
+    progress(`M/M/16: ${mmcRaw.customersPerSecond.toFixed(0)} customers/s`);
+    const mmc: MmcRow = {
+      customers: mmcRaw.customers,
+      servers: mmcRaw.servers,
+      load: mmcRaw.load,
+      customersPerSecond: mmcRaw.customersPerSecond,
+      meanWait: mmcRaw.meanWait,
+      erlangCWait: mmcRaw.erlangCWait,
+      ci99HalfWidth: mmcRaw.ci99HalfWidth,
+    };
+    return { rows, mmc, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (x: number | null, digits = 0): string => (x === null ? "-" : x.toFixed(digits));
+const ratio = (a: number, b: number | null): string => (b === null ? "-" : `${(a / b).toFixed(2)}x`);
+
+/** The report as a plain-text table with the targets next to the ratios. */
+export function formatBenchmarkReport(r: SuiteReport): string {
+  const head = ["pending", "engine ns/ev", "heap ns/ev", "engine/heap", "phold-r ns/ev", "R/phold", "c++ ns/ev", "engine/c++", "simpy ns/ev", "simpy/engine", "B/pending", "RSS MB"];
+  const body = r.rows.map((x) => [
+    x.pending.toExponential(0).replace("+", ""),
+    fmt(x.engineNs),
+    fmt(x.baselineNs),
+    ratio(x.engineNs, x.baselineNs),
+    fmt(x.pholdRNs),
+    ratio(x.pholdRNs, x.engineNs),
+    fmt(x.cppNs),
+    ratio(x.engineNs, x.cppNs),
+    fmt(x.simpyNs),
+    x.simpyNs === null ? "-" : `${(x.simpyNs / x.engineNs).toFixed(1)}x`,
+    fmt(x.bytesPerPending, 1),
+    fmt(x.maxRssMB, 0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i])).join("  ");
+  const m = r.mmc;
+  return [
+    `PHOLD (${r.rows[0].events} events per run; median of runs; each in its own process)`,
+    line(head),
+    ...body.map(line),
+    "targets: engine/heap <= 1.5x, R/phold <= 2x, simpy/engine >= 15x at 1e5, <= 100 B/pending, RSS < 200 MB at 1e6",
+    `peers: heap = bare typed-array 4-ary heap (same process model); c++ = ${r.peers.cpp ?? "not run (no g++)"}; ` +
+      `simpy = ${r.peers.simpy ?? "not run (apt-get install python3-simpy3)"}`,
+    "",
+    `M/M/${m.servers} at load ${m.load}: ${m.customers} customers, ${fmt(m.customersPerSecond)} customers/s; ` +
+      `mean wait ${m.meanWait.toFixed(4)} s (99% CI +-${m.ci99HalfWidth.toFixed(4)}) vs Erlang C ${m.erlangCWait.toFixed(4)} s`,
+  ].join("\n");
+}
