@@ -1,0 +1,26 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { Args, Command, Flags } from "@oclif/core";
+
+const STARTER = new URL("../../templates/starter.yaml", import.meta.url);
+
+export default class Init extends Command {
+  static override summary = "Write a commented starter scenario that validates and runs.";
+
+  static override examples = ["<%= config.bin %> init", "<%= config.bin %> init my-shop.yaml"];
+
+  static override args = { file: Args.string({ description: "where to write it", default: "scenario.yaml" }) };
+
+  static override flags = { force: Flags.boolean({ description: "overwrite the file if it exists" }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Init);
+    if (existsSync(args.file) && !flags.force) {
+      this.error(`${args.file} already exists; pass --force to overwrite it`, { exit: 2 });
+    }
+    // Written beside the target and renamed, so an interrupted write never leaves half a file.
+    const tmp = `${args.file}.tmp-${process.pid}`;
+    writeFileSync(tmp, readFileSync(STARTER));
+    renameSync(tmp, args.file);
+    this.log(`wrote ${args.file}; check it with: turtles validate ${args.file}`);
+  }
+}

@@ -1,0 +1,45 @@
+import { Args } from "@oclif/core";
+import { formatBytes, summarizeScenario, type ScenarioSummary } from "@turtles/engine";
+import { ScenarioCommand } from "../lib/base.js";
+import { readScenario } from "../lib/scenario-file.js";
+
+export default class Validate extends ScenarioCommand {
+  static override summary = "Check a scenario file without running it.";
+
+  static override description =
+    "Parses and validates a YAML or JSON scenario (units, references, call cycles, size) and prints a one-screen summary. " +
+    "Problems are printed as file:line:column: field: message, several at once; the exit code is then 2.";
+
+  static override examples = ["<%= config.bin %> validate examples/web-shop.yaml", "<%= config.bin %> validate scenario.yaml --json"];
+
+  static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };
+
+  static override enableJsonFlag = true;
+
+  async run(): Promise<{ valid: true; summary: ScenarioSummary }> {
+    const { args } = await this.parse(Validate);
+    const summary = summarizeScenario(readScenario(args.file));
+    this.log(formatSummary(args.file, summary));
+    return { valid: true, summary };
+  }
+}
+
+function formatDuration(s: number): string {
+  if (s >= 3600 && s % 3600 === 0) return `${s / 3600}h`;
+  if (s >= 60 && s % 60 === 0) return `${s / 60}m`;
+  if (s >= 1 || s === 0) return `${s}s`;
+  return s >= 1e-3 ? `${s * 1e3}ms` : `${s * 1e6}us`;
+}
+
+export function formatSummary(file: string, s: ScenarioSummary): string {
+  const rows: [string, string][] = [
+    ["hosts", `${s.hosts} (${s.hostTypes} type${s.hostTypes === 1 ? "" : "s"}, ${s.cores} cores, ${formatBytes(s.memory)} memory)`],
+    ["stacks", s.stacks.join(", ")],
+    ["tenants", `${s.tenants}`],
+    ["services", `${s.services} (${s.replicas} replicas)`],
+    ["load", [s.openRate > 0 ? `${s.openRate}/s open-loop` : "", s.clients > 0 ? `${s.clients} closed-loop clients` : ""].filter(Boolean).join(", ") || "none (no service has a load)"],
+    ["run", `${formatDuration(s.duration)} measured after ${formatDuration(s.warmup)} warm-up, ${s.replications} replication${s.replications === 1 ? "" : "s"}`],
+    ["model size", `about ${formatBytes(s.estimatedBytes)}`],
+  ];
+  return [`${file}: valid scenario "${s.name}"`, ...rows.map(([k, v]) => `  ${k.padEnd(11)} ${v}`)].join("\n");
+}

@@ -1,0 +1,194 @@
+/**
+ * Loading a scenario: YAML or JSON text, parsed with the `yaml` library (JSON
+ * is YAML 1.2, so one parser gives positions for both), validated by the one
+ * schema, normalised, then checked across fields: references exist, names are
+ * unique, the call graph has no cycle, and the model fits in memory. Every
+ * problem found is reported at once; nothing half-valid is returned.
+ */
+import { LineCounter, parseDocument } from "yaml";
+import type { PluginDefinition } from "../plugin/define.js";
+import { didYouMean } from "./fields.js";
+import { estimateScenario, formatBytes } from "./estimate.js";
+import { issuesToProblems, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
+import { LIMITS, scenarioSchema, type LayerEntry, type Scenario } from "./schema.js";
+
+export interface LoadOptions {
+  /** File name used in messages (and as the default scenario name). */
+  file?: string;
+  /** The plugins providing the layers (one must provide `host`). */
+  plugins: readonly PluginDefinition[];
+  /** Refuse scenarios whose estimated model exceeds this many bytes. Default: no limit. */
+  memoryLimit?: number;
+}
+
+/** The stack every service can use without declaring it: straight on the host. */
+export const BAREMETAL_STACK = "baremetal";
+
+/** Parses, validates and normalises a scenario. Throws `ScenarioError` listing every problem. */
+export function loadScenario(source: string | Uint8Array, options: LoadOptions): Scenario {
+  const file = options.file ?? "scenario";
+  const text = typeof source === "string" ? source : decodeText(source, file);
+  if (text.includes("\u0000")) {
+    throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: "is not a text file (it contains NUL bytes); a scenario is YAML or JSON text" }]);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0].line ?? 0,
+        column: e.linePos?.[0].col ?? 0,
+        path: "",
+        message: `${e.code === "DUPLICATE_KEY" ? "duplicate key" : "YAML syntax error"}: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
+      })),
+    );
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const map = new SourceMap(file, doc, lines, raw);
+  if (raw === null || raw === undefined) {
+    throw new ScenarioError([
+      { file, line: 0, column: 0, path: "", message: "is empty; a scenario needs duration, hostTypes, hosts and tenants (`turtles init` writes a starter)" },
+    ]);
+  }
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ScenarioError([map.problem([], `expected a mapping of scenario fields at the top level, found ${Array.isArray(raw) ? "a list" : JSON.stringify(raw)}`)]);
+  }
+  const parsed = scenarioSchema(options.plugins).safeParse(raw);
+  if (!parsed.success) throw new ScenarioError(issuesToProblems(parsed.error.issues, map));
+  const scenario = parsed.data as Scenario;
+  scenario.name ??= file.replace(/^.*[\\/]/, "").replace(/\.(ya?ml|json)$/i, "") || "scenario";
+  fillLayerDefaults(scenario);
+  const problems = crossCheck(scenario, map);
+  if (problems.length === 0 && options.memoryLimit !== undefined) {
+    const estimate = estimateScenario(scenario);
+    if (estimate.bytes > options.memoryLimit) {
+      problems.push(
+        map.problem(
+          [],
+          `the model would need about ${formatBytes(estimate.bytes)} of memory (${estimate.explain}), more than the ${formatBytes(options.memoryLimit)} available; reduce replicas, hosts or clients, or split it into a sweep`,
+        ),
+      );
+    }
+  }
+  if (problems.length > 0) throw new ScenarioError(problems);
+  return scenario;
+}
+
+function decodeText(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: "is not a text file (it is not valid UTF-8); a scenario is YAML or JSON text" }]);
+  }
+}
+
+/**
+ * `per` defaults (DESIGN.md, Stacks): the innermost layer of a stack is one
+ * node per replica, outer layers one node per tenant.
+ */
+function fillLayerDefaults(s: Scenario): void {
+  for (const layers of Object.values(s.stacks)) {
+    layers.forEach((entry: LayerEntry, i) => {
+      entry.per ??= i === layers.length - 1 ? "replica" : "tenant";
+    });
+  }
+}
+
+function crossCheck(s: Scenario, map: SourceMap): Problem[] {
+  const problems: Problem[] = [];
+  const hostTypes = Object.keys(s.hostTypes);
+  s.hosts.forEach((h, i) => {
+    if (!(h.type in s.hostTypes)) {
+      problems.push(map.problem(["hosts", i, "type"], `unknown host type "${h.type}"${didYouMean(h.type, hostTypes) || `; defined: ${hostTypes.join(", ") || "none"}`}`));
+    }
+  });
+  const totalHosts = s.hosts.reduce((a, h) => a + h.count, 0);
+  if (totalHosts > LIMITS.hostsPerEntry) problems.push(map.problem(["hosts"], `${totalHosts} hosts in all; at most ${LIMITS.hostsPerEntry} are supported`));
+
+  const stacks = [...new Set([...Object.keys(s.stacks), BAREMETAL_STACK])];
+  const checkStack = (name: string | undefined, path: PathSegment[]): void => {
+    if (name !== undefined && !stacks.includes(name)) {
+      problems.push(map.problem(path, `unknown stack "${name}"${didYouMean(name, stacks) || `; defined: ${stacks.join(", ")}`}`));
+    }
+  };
+  checkStack(s.defaults.stack, ["defaults", "stack"]);
+
+  // Services by "tenant/service"; names unique per tenant, tenants unique.
+  const index = new Map<string, [number, number]>();
+  const tenantSeen = new Map<string, number>();
+  s.tenants.forEach((t, ti) => {
+    if (tenantSeen.has(t.name)) problems.push(map.problem(["tenants", ti, "name"], `tenant "${t.name}" is defined twice (also tenants[${tenantSeen.get(t.name)}])`));
+    else tenantSeen.set(t.name, ti);
+    const seen = new Map<string, number>();
+    t.services.forEach((svc, si) => {
+      if (seen.has(svc.name)) {
+        problems.push(map.problem(["tenants", ti, "services", si, "name"], `service "${svc.name}" is defined twice in tenant "${t.name}"; service names must be unique within a tenant`));
+      } else {
+        seen.set(svc.name, si);
+        index.set(`${t.name}/${svc.name}`, [ti, si]);
+      }
+      checkStack(svc.stack, ["tenants", ti, "services", si, "stack"]);
+    });
+  });
+
+  // Calls: resolve to tenant/service, then look for cycles.
+  const edges = new Map<string, { to: string; path: PathSegment[] }[]>();
+  s.tenants.forEach((t, ti) =>
+    t.services.forEach((svc, si) => {
+      const from = `${t.name}/${svc.name}`;
+      const out: { to: string; path: PathSegment[] }[] = [];
+      svc.request.forEach((step, k) => {
+        if (!("call" in step)) return;
+        const target = step.call.service;
+        const path: PathSegment[] = ["tenants", ti, "services", si, "request", k, "call"];
+        const key = target.includes("/") ? target : `${t.name}/${target}`;
+        if (!index.has(key)) {
+          const candidates = target.includes("/") ? [...index.keys()] : t.services.map((x) => x.name);
+          problems.push(map.problem(path, `unknown service "${target}"${didYouMean(target, candidates) || (target.includes("/") ? "" : ` in tenant "${t.name}" (call another tenant's service as tenant/service)`)}`));
+          return;
+        }
+        step.call.service = key;
+        out.push({ to: key, path });
+      });
+      if (!edges.has(from)) edges.set(from, out);
+    }),
+  );
+  problems.push(...findCycles(edges, map));
+
+  const replicas = s.tenants.reduce((a, t) => a + t.services.reduce((b, x) => b + x.replicas, 0), 0);
+  if (replicas > LIMITS.replicas) problems.push(map.problem(["tenants"], `${replicas} replicas in all; at most ${LIMITS.replicas} are supported`));
+  if (s.warmup > 100 * s.duration) problems.push(map.problem(["warmup"], `warm-up (${s.warmup} s) is more than 100 times the measured duration (${s.duration} s); is a unit missing?`));
+  return problems;
+}
+
+/** Reports each call cycle once, at the call that closes it. */
+function findCycles(edges: Map<string, { to: string; path: PathSegment[] }[]>, map: SourceMap): Problem[] {
+  const problems: Problem[] = [];
+  const state = new Map<string, 1 | 2>(); // 1 on the stack, 2 done
+  const stack: string[] = [];
+  const visit = (v: string): void => {
+    state.set(v, 1);
+    stack.push(v);
+    for (const e of edges.get(v) ?? []) {
+      const st = state.get(e.to);
+      if (st === 1) {
+        const cycle = [...stack.slice(stack.indexOf(e.to)), e.to];
+        problems.push(map.problem(e.path, `call cycle: ${cycle.join(" -> ")}; synchronous calls must not loop back`));
+      } else if (st === undefined) {
+        visit(e.to);
+      }
+    }
+    stack.pop();
+    state.set(v, 2);
+  };
+  for (const v of edges.keys()) if (!state.has(v)) visit(v);
+  return problems;
+}
+
+/** Resolves the stack of a service: its own, the scenario default, or bare metal. */
+export function stackOf(s: Scenario, service: { stack?: string }): string {
+  return service.stack ?? s.defaults.stack ?? BAREMETAL_STACK;
+}
+
+export type { Problem };

@@ -1,0 +1,174 @@
+/**
+ * Scenario problems: each names the file, line and column, the field path and
+ * what was expected and found. Schema issues (zod) and cross-field checks are
+ * both turned into problems here, located in the YAML/JSON source.
+ */
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from "yaml";
+import type { z } from "zod";
+
+export interface Problem {
+  file: string;
+  /** 1-based; 0 when the problem has no place in the file. */
+  line: number;
+  column: number;
+  /** Field path in the `--param` convention (`tenants.shop.services.db.replicas`); empty for the whole file. */
+  path: string;
+  message: string;
+}
+
+/** A scenario that cannot be used, with every problem found (the CLI exits 2 on it). */
+export class ScenarioError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(formatProblems(problems));
+    this.name = "ScenarioError";
+  }
+}
+
+/** One line per problem, at most `maxLines` lines in all. */
+export function formatProblems(problems: readonly Problem[], maxLines = 20): string {
+  const lines = problems.map((p) => {
+    const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
+    return `${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
+  });
+  if (lines.length <= maxLines) return lines.join("\n");
+  const shown = lines.slice(0, maxLines - 1);
+  shown.push(`... and ${lines.length - shown.length} more problems`);
+  return shown.join("\n");
+}
+
+export type PathSegment = string | number;
+
+/** `tenants.shop.services.db.replicas`: array items by their `name` where they have one, else `[i]`. */
+export function displayPath(root: unknown, path: readonly PathSegment[]): string {
+  let out = "";
+  let node: unknown = root;
+  for (const seg of path) {
+    if (typeof seg === "number") {
+      const item = Array.isArray(node) ? node[seg] : undefined;
+      const name = item && typeof item === "object" ? (item as { name?: unknown }).name : undefined;
+      out += typeof name === "string" && name !== "" ? `.${name}` : `[${seg}]`;
+      node = item;
+    } else {
+      out += out === "" ? seg : `.${seg}`;
+      node = node && typeof node === "object" ? (node as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out;
+}
+
+/** The raw value at `path`, or undefined. */
+export function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let node = root;
+  for (const seg of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<string | number, unknown>)[seg];
+  }
+  return node;
+}
+
+/** Describes a found value for "expected X, found Y". */
+export function describeValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "an empty value";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "string") return `"${v.length > 60 ? `${v.slice(0, 57)}...` : v}"`;
+  return String(v);
+}
+
+/** Locates values and keys of a parsed document. */
+export class SourceMap {
+  constructor(
+    private readonly file: string,
+    private readonly doc: Document | undefined,
+    private readonly lines: LineCounter | undefined,
+    readonly root: unknown,
+  ) {}
+
+  /**
+   * The problem at `path`, placed at the deepest node of the path present in
+   * the source, or at the key `key` of the mapping at `path`.
+   */
+  problem(path: readonly PathSegment[], message: string, key?: string): Problem {
+    const offset = this.offsetOf(path, key);
+    const pos = offset !== undefined && this.lines ? this.lines.linePos(offset) : undefined;
+    const fullPath = key === undefined ? path : [...path, key];
+    return { file: this.file, line: pos?.line ?? 0, column: pos?.col ?? 0, path: displayPath(this.root, fullPath), message };
+  }
+
+  private offsetOf(path: readonly PathSegment[], key?: string): number | undefined {
+    let node: Node | null | undefined = this.doc?.contents as Node | null | undefined;
+    let offset = node?.range?.[0];
+    const segs = key === undefined ? path : [...path, key];
+    for (let i = 0; i < segs.length && node; i++) {
+      const seg = segs[i];
+      let next: Node | null | undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+        if (!pair) break;
+        if (i === segs.length - 1 && key !== undefined && isScalar(pair.key)) return pair.key.range?.[0];
+        next = pair.value as Node | null;
+        // A key with no value (`memory:`): point at the key.
+        if (!next && isScalar(pair.key)) return pair.key.range?.[0];
+      } else if (isSeq(node) && typeof seg === "number") {
+        next = node.items[seg] as Node | null;
+      } else {
+        break;
+      }
+      node = next;
+      if (node?.range) offset = node.range[0];
+    }
+    return offset;
+  }
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** True when a union branch failed only because the value has another type (also through a nested union). */
+function isTypeMismatch(issues: readonly Issue[]): boolean {
+  return issues.every(
+    (i) => i.path.length === 0 && (i.code === "invalid_type" || (i.code === "invalid_union" && i.errors.every(isTypeMismatch))),
+  );
+}
+
+/** The types a union branch expected, for "expected number or string". */
+function expectedTypes(issues: readonly Issue[]): string[] {
+  return issues.flatMap((i) => (i.code === "invalid_type" ? [i.expected] : i.code === "invalid_union" ? i.errors.flatMap(expectedTypes) : []));
+}
+
+/** Converts zod issues into located problems, picking the meaningful branch of unions. */
+export function issuesToProblems(issues: readonly Issue[], source: SourceMap, base: PathSegment[] = []): Problem[] {
+  const out: Problem[] = [];
+  for (const iss of issues) {
+    const path = [...base, ...(iss.path as PathSegment[])];
+    if (iss.code === "invalid_union" && iss.errors.length > 0 && !("discriminator" in iss && iss.discriminator)) {
+      const informative = iss.errors.filter((branch) => !isTypeMismatch(branch));
+      if (informative.length > 0) {
+        out.push(...issuesToProblems(informative[0], source, path));
+      } else {
+        // A union built by `unitValue` or `distribution` says what it expects in its message; others list the types.
+        const expected = iss.message.startsWith("expected ")
+          ? iss.message.slice("expected ".length)
+          : [...new Set(iss.errors.flatMap(expectedTypes))].join(" or ");
+        const found = valueAt(source.root, path);
+        out.push(
+          source.problem(path, found === undefined ? `required field is missing (expected ${expected})` : `expected ${expected}, found ${describeValue(found)}`),
+        );
+      }
+    } else if (iss.code === "unrecognized_keys") {
+      const messages = iss.message.split("\n");
+      iss.keys.forEach((k, i) => out.push(source.problem(path, messages[i] ?? `unknown key "${k}"`, k)));
+    } else if (iss.code === "invalid_type") {
+      const found = valueAt(source.root, path);
+      out.push(
+        source.problem(
+          path,
+          found === undefined ? `required field is missing (expected ${iss.expected})` : `expected ${iss.expected}, found ${describeValue(found)}`,
+        ),
+      );
+    } else {
+      out.push(source.problem(path, iss.message));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,202 @@
+/**
+ * The v1 scenario format (DESIGN.md, Contracts: Scenario file) as one zod
+ * schema, assembled from the engine's own fields and the schemas of the
+ * plugins that provide each layer. Parsing normalises every unit and fills the
+ * defaults; the normalised scenario is itself a valid scenario (numbers are
+ * accepted wherever units are), so it round-trips.
+ */
+import { z } from "zod";
+import type { PluginDefinition } from "../plugin/define.js";
+import { count, didYouMean, distribution, exactlyOne, fields, identifier, oneOf, unitValue, type DistributionSpec, type UnitBounds } from "./fields.js";
+
+/** How the nodes of a stack layer are shared (DESIGN.md, Stacks and the tree of nodes). */
+export const PER_VALUES = ["replica", "service", "tenant", "host"] as const;
+export type Per = (typeof PER_VALUES)[number];
+
+export const BALANCE_VALUES = ["round-robin", "random", "least-outstanding"] as const;
+export const PLACEMENT_POLICIES = ["first-fit", "best-fit", "spread"] as const;
+
+/** Bounds that keep a scenario within what one machine can simulate. */
+export const LIMITS = {
+  hostsPerEntry: 1_000_000,
+  replicas: 10_000_000,
+  threads: 1_000_000,
+  queue: 100_000_000,
+  clients: 10_000_000,
+  replications: 10_000,
+  cores: 4096,
+} as const;
+
+export type Step =
+  | { cpu: DistributionSpec }
+  | { sleep: DistributionSpec }
+  | { mem: { alloc?: number; free?: number; touch?: number } }
+  | { io: { read?: DistributionSpec; write?: DistributionSpec; count: number; random: boolean } }
+  | { call: { service: string; request?: number; response?: number } };
+
+export type Load = { open: { rate: number } } | { closed: { clients: number; think: DistributionSpec } };
+
+export interface Service {
+  name: string;
+  replicas: number;
+  /** Requests in service at once per replica; absent = unlimited (DESIGN.md, Requests and operations). */
+  threads?: number;
+  queue: number;
+  memory: number;
+  stack?: string;
+  balance: (typeof BALANCE_VALUES)[number];
+  load?: Load;
+  ingress?: { request?: number; response?: number };
+  request: Step[];
+  slo?: { mean?: number; p50?: number; p90?: number; p99?: number; p999?: number };
+}
+
+export interface Tenant {
+  name: string;
+  services: Service[];
+}
+
+/** A stack entry: the layer, how its nodes are shared, and the plugin's own fields. */
+export interface LayerEntry {
+  layer: string;
+  per: Per;
+  [field: string]: unknown;
+}
+
+export interface HostGroup {
+  type: string;
+  count: number;
+  zone: string;
+}
+
+export interface Scenario {
+  version: 1;
+  name: string;
+  seed: number;
+  duration: number;
+  warmup: number;
+  replications: number;
+  /** Host types as normalised by the host plugin's schema. */
+  hostTypes: Record<string, Record<string, unknown>>;
+  hosts: HostGroup[];
+  stacks: Record<string, LayerEntry[]>;
+  defaults: { stack?: string };
+  tenants: Tenant[];
+  placement: { policy: (typeof PLACEMENT_POLICIES)[number]; antiAffinity: boolean; memoryOvercommit: boolean };
+}
+
+const duration = (bounds: UnitBounds = { min: 0 }) => unitValue("duration", bounds);
+const size = unitValue("size", { min: 0 });
+
+const step = fields({
+  cpu: distribution("duration").optional().meta({ description: "CPU work in core-seconds at nominal speed" }),
+  sleep: distribution("duration").optional(),
+  mem: fields({ alloc: size.optional(), free: size.optional(), touch: size.optional() })
+    .superRefine(exactlyOne(["alloc", "free", "touch"], "a memory operation"))
+    .optional(),
+  io: fields({
+    read: distribution("size").optional(),
+    write: distribution("size").optional(),
+    count: count(1, 1_000_000).default(1),
+    random: z.boolean().default(false),
+  })
+    .superRefine(exactlyOne(["read", "write"], "an I/O direction"))
+    .optional(),
+  call: z
+    .union([
+      identifier.transform((service) => ({ service })),
+      fields({ service: z.string(), request: size.optional(), response: size.optional() }),
+    ])
+    .optional()
+    .meta({ description: "a service name (or tenant/service), or { service, request, response }" }),
+})
+  .superRefine(exactlyOne(["cpu", "mem", "io", "call", "sleep"], "a step"))
+  .transform((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as Step);
+
+const load = fields({
+  open: fields({ rate: unitValue("rate", { above: 0 }) }).optional(),
+  closed: fields({
+    clients: count(1, LIMITS.clients),
+    think: distribution("duration").default(0),
+  }).optional(),
+})
+  .superRefine(exactlyOne(["open", "closed"], "a load"))
+  .transform((l) => (l.open ? { open: l.open } : { closed: l.closed! }) as Load);
+
+const service = fields({
+  name: identifier,
+  replicas: count(1, LIMITS.replicas).default(1),
+  threads: count(1, LIMITS.threads).optional(),
+  queue: count(0, LIMITS.queue).default(10_000), // DESIGN.md: "a queue of `queue` entries (default 10,000)"
+  memory: size.default(0),
+  stack: identifier.optional(),
+  balance: oneOf(BALANCE_VALUES, "a balancing policy").default("round-robin"), // DESIGN.md: round-robin by default
+  load: load.optional(),
+  ingress: fields({ request: size.optional(), response: size.optional() }).optional(),
+  request: z.array(step).min(1, { message: "a request program needs at least one step" }),
+  slo: fields({
+    mean: duration().optional(),
+    p50: duration().optional(),
+    p90: duration().optional(),
+    p99: duration().optional(),
+    p999: duration().optional(),
+  }).optional(),
+});
+
+const tenant = fields({
+  name: identifier,
+  services: z.array(service).min(1, { message: "a tenant needs at least one service" }),
+});
+
+/** The stack entry schema: a discriminated union over the layers the plugins provide. */
+function layerEntry(plugins: readonly PluginDefinition[]) {
+  const layers = plugins.filter((p) => p.layer !== "host");
+  const names = layers.map((p) => p.layer);
+  const options = layers.map((p) =>
+    fields(
+      {
+        layer: z.literal(p.layer),
+        per: oneOf(PER_VALUES, "how the layer's nodes are shared").optional(),
+        ...p.schema.shape,
+      },
+      `a ${p.layer} layer (plugin ${p.name})`,
+    ),
+  );
+  const unknownLayer = (found: unknown): string =>
+    `unknown layer ${JSON.stringify(found)}; ` +
+    (found === "host"
+      ? "the host is the implicit root of every stack: list only the layers above it"
+      : names.length > 0
+        ? `known layers: ${names.join(", ")}${typeof found === "string" ? didYouMean(found, names) : ""}`
+        : "no layer plugin is loaded");
+  if (options.length === 0) return z.never({ error: (iss) => unknownLayer((iss.input as { layer?: unknown })?.layer) });
+  return z.discriminatedUnion("layer", options as [ (typeof options)[0], ...typeof options ], {
+    error: (iss) => (iss.code === "invalid_union" ? unknownLayer((iss.input as { layer?: unknown })?.layer) : undefined),
+  });
+}
+
+/** The whole v1 schema for the given plugins (one of which provides the `host` layer). */
+export function scenarioSchema(plugins: readonly PluginDefinition[]) {
+  const host = plugins.find((p) => p.layer === "host");
+  const hostType = host ? host.schema : z.never({ error: "no plugin provides the host layer (load @turtles/plugin-baremetal)" });
+  return fields({
+    version: z.literal(1, { error: (iss) => `this engine reads scenario version 1, found ${JSON.stringify(iss.input)}` }).default(1),
+    name: z.string().min(1).max(200).optional(),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
+    duration: duration({ above: 0 }).meta({ description: "simulated time that is measured" }),
+    warmup: duration().default(0),
+    replications: count(1, LIMITS.replications).default(1),
+    hostTypes: z.record(identifier, hostType),
+    hosts: z
+      .array(fields({ type: identifier, count: count(1, LIMITS.hostsPerEntry).default(1), zone: identifier.default("a") }))
+      .min(1, { message: "a scenario needs at least one host" }),
+    stacks: z.record(identifier, z.array(layerEntry(plugins))).default({}),
+    defaults: fields({ stack: identifier.optional() }).default({}),
+    tenants: z.array(tenant).min(1, { message: "a scenario needs at least one tenant" }),
+    placement: fields({
+      policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),
+      antiAffinity: z.boolean().default(false),
+      memoryOvercommit: z.boolean().default(false),
+    }).default({ policy: "first-fit", antiAffinity: false, memoryOvercommit: false }),
+  }).meta({ title: "Turtles scenario (v1)", description: "A Turtles scenario: hosts, stacks, tenants and their services." });
+}

@@ -1,0 +1,37 @@
+/**
+ * The bare-metal plugin: the physical host, root of every stack. Here it
+ * defines what a host type is in a scenario (cores, speed, memory, disk, NIC,
+ * power, cost); the host's resource models arrive with the workloads, disk and
+ * network issues and use only `@turtles/engine/plugin`.
+ */
+import { count, definePlugin, fields, unitValue, z } from "@turtles/engine/plugin";
+
+const disk = fields({
+  iops: unitValue("rate", { above: 0 }).meta({ description: "random I/O operations per second, e.g. 100k" }),
+  bandwidth: unitValue("byteRate", { above: 0 }),
+  latency: unitValue("duration", { min: 0 }).default(0),
+  // DESIGN.md, Resource models (Disk): "up to `queueDepth` I/Os ... (default 32)"
+  queueDepth: count(1, 65536).default(32),
+});
+
+const nic = fields({
+  bandwidth: unitValue("byteRate", { above: 0 }),
+  latency: unitValue("duration", { min: 0 }).default(0),
+});
+
+const power = fields({ idle: unitValue("power", { min: 0 }), max: unitValue("power", { min: 0 }) }).superRefine((p, ctx) => {
+  if (p.idle > p.max) ctx.addIssue({ code: "custom", path: ["idle"], message: `idle power (${p.idle} W) must not exceed max power (${p.max} W)` });
+});
+
+export const hostTypeSchema = fields({
+  cores: count(1, 4096),
+  // speed is relative to nominal: cpu work is in nominal core-seconds (DESIGN.md, Scenario file)
+  speed: z.number().gt(0, { message: "speed must be > 0 (1.0 is nominal)" }).max(1000).default(1),
+  memory: unitValue("size", { above: 0 }),
+  disk: disk.optional(),
+  nic: nic.optional(),
+  power: power.optional(),
+  cost: fields({ perHour: z.number().min(0) }).optional(),
+});
+
+export const baremetal = definePlugin({ name: "baremetal", layer: "host", version: "0.1.0", schema: hostTypeSchema });
