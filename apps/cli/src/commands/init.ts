@@ -15,7 +15,8 @@ export default class Init extends Command {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Init);
     if (existsSync(args.file) && !flags.force) {
-      this.error(`${args.file} already exists; pass --force to overwrite it`, { exit: 2 });
+      this.logToStderr(`${args.file} already exists; pass --force to overwrite it`);
+      this.exit(2);
     }
     // Written beside the target and renamed, so an interrupted write never leaves half a file.
     const tmp = `${args.file}.tmp-${process.pid}`;

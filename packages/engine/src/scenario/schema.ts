@@ -177,8 +177,11 @@ function layerEntry(plugins: readonly PluginDefinition[]) {
 
 /** The whole v1 schema for the given plugins (one of which provides the `host` layer). */
 export function scenarioSchema(plugins: readonly PluginDefinition[]) {
-  const host = plugins.find((p) => p.layer === "host");
-  const hostType = host ? host.schema : z.never({ error: "no plugin provides the host layer (load @turtles/plugin-baremetal)" });
+  const hosts = plugins.filter((p) => p.layer === "host");
+  if (hosts.length !== 1) {
+    throw new Error(`exactly one plugin must provide the host layer (such as @turtles/plugin-baremetal); found ${hosts.length}`);
+  }
+  const hostType = hosts[0].schema;
   return fields({
     version: z.literal(1, { error: (iss) => `this engine reads scenario version 1, found ${JSON.stringify(iss.input)}` }).default(1),
     name: z.string().min(1).max(200).optional(),

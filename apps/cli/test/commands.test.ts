@@ -1,0 +1,88 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const bin = join(import.meta.dirname, "..", "bin", "run.js");
+const corpus = join(import.meta.dirname, "corpus");
+const example = join(import.meta.dirname, "..", "..", "..", "examples", "web-shop.yaml");
+
+function turtles(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", cwd: corpus, env: { ...process.env, NO_COLOR: "1" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("turtles validate", () => {
+  it("prints a one-screen summary of a valid scenario and exits 0", () => {
+    const r = turtles("validate", example);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('valid scenario "web-shop"');
+    expect(r.stdout).toMatch(/hosts\s+200 \(1 type, 6400 cores, 50 TiB memory\)/);
+    expect(r.stdout).toMatch(/services\s+2 \(110 replicas\)/);
+    expect(r.stdout).toMatch(/run\s+10m measured after 1m warm-up, 5 replications/);
+  });
+
+  it("prints located problems on stderr, no stack trace, and exits 2", () => {
+    const r = turtles("validate", "plugin-typo.yaml");
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toEqual([
+      "plugin-typo.yaml:9:9: stacks.vms[0].vcpus: required field is missing (expected a count such as 32 or 100k)",
+      'plugin-typo.yaml:9:22: stacks.vms[0].vcpu: unknown key "vcpu"; did you mean "vcpus"?',
+    ]);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it("speaks JSON with --json, for valid and invalid files", () => {
+    const ok = turtles("validate", "valid.yaml", "--json");
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, summary: { hosts: 4, replicas: 4, tenants: 1 } });
+    const bad = turtles("validate", "typo-key.yaml", "--json");
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout)).toEqual({
+      valid: false,
+      problems: [
+        { file: "typo-key.yaml", line: 14, column: 9, path: "tenants.shop.services.web.replica", message: 'unknown key "replica"; did you mean "replicas"?' },
+      ],
+    });
+  });
+
+  it("exits 2 with a clear line for a missing file", () => {
+    const r = turtles("validate", "missing.yaml");
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe("missing.yaml: cannot read the scenario: no such file");
+  });
+});
+
+describe("turtles schema", () => {
+  it("prints a JSON Schema with the engine's fields and every plugin's layer fields", () => {
+    const r = turtles("schema");
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    expect(schema.required).toEqual(expect.arrayContaining(["duration", "hostTypes", "hosts", "tenants"]));
+    expect(schema.additionalProperties).toBe(false);
+    expect(r.stdout).toContain('"vcpus"');
+    expect(r.stdout).toContain('"runtime"');
+    expect(r.stdout).toContain('"queueDepth"');
+  });
+});
+
+describe("turtles init", () => {
+  it("writes a commented starter that validates, and never overwrites without --force", () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-init-"));
+    const file = join(dir, "shop.yaml");
+    const r = turtles("init", file);
+    expect(r.code).toBe(0);
+    expect(readFileSync(file, "utf8")).toMatch(/^# A Turtles scenario/);
+    expect(turtles("validate", file).code).toBe(0);
+    writeFileSync(file, "mine");
+    const again = turtles("init", file);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("already exists; pass --force to overwrite it");
+    expect(readFileSync(file, "utf8")).toBe("mine");
+    expect(turtles("init", file, "--force").code).toBe(0);
+    expect(existsSync(`${file}.tmp-${process.pid}`)).toBe(false);
+  });
+});
