@@ -1,12 +1,100 @@
 /**
  * Plugin definitions. A plugin provides one layer kind (`host`, `vm`,
- * `container`, ...) and the schema of that layer's entries in a scenario: for
- * the `host` layer a host type, for the others an entry of a stack. The
- * engine ships no layer; plugins are chosen by name.
+ * `container`, ...): the schema of that layer's scenario entries, and in
+ * `setup` the layer's rules (placement sizes, CPU weight and cap, its static
+ * contribution to each path) and its synchronous hooks. The engine ships no
+ * layer; plugins are chosen by name, and a third-party plugin is an npm
+ * package exporting the same shape.
  */
 import type { z } from "zod";
+import type { ExtensionColumn } from "../tree/nodes.js";
 
-export interface PluginDefinition {
+/** Operation kinds that travel a process's path (DESIGN.md, The layered path). */
+export const OP_KINDS = ["cpu", "mem", "io", "net"] as const;
+export type OpKind = (typeof OP_KINDS)[number];
+
+/** Lifecycle events of a node. */
+export const LIFECYCLE_EVENTS = ["create", "ready", "fail"] as const;
+export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
+
+export type HookName = OpKind | LifecycleEvent;
+
+/** Cores and bytes. */
+export interface Resources {
+  cores: number;
+  memory: number;
+}
+
+/** What a host plugin says of one host type. */
+export interface HostRules {
+  cores: number;
+  /** Relative speed: a core does `speed` nominal core-seconds of work per second. */
+  speed: number;
+  memory: number;
+}
+
+/**
+ * How a node competes for CPU (DESIGN.md, Resource models: CPU). `weight` is
+ * a number (a container: cpu.weight / 100) or `"runnable"`: the number of
+ * runnable threads below the node, capped at `cap` (a VM: its runnable vCPUs).
+ */
+export interface CpuRules {
+  weight: number | "runnable";
+  /** Most cores the node may use at once (a VM: its vCPUs; a container: its limit). Default: no cap. */
+  cap?: number;
+  /** CFS bandwidth control (`cpu.max`): `quota` core-seconds per `period` seconds. */
+  bandwidth?: { quota: number; period: number };
+}
+
+/** A layer's contribution to the static record of every path through it. */
+export interface PathContribution {
+  /** Work charged to the host per unit of work done (0.98 means work / 0.98 is charged). Factors multiply. */
+  cpuFactor?: number;
+  /** One-way latency added to each operation of a kind, seconds. Adders add. */
+  latency?: Partial<Record<OpKind, number>>;
+  /** Fixed memory of one instance of the layer (VMM, guest kernel, runtime), bytes. */
+  memoryOverhead?: number;
+  /** Time to provision and start one instance of the layer, seconds. */
+  provisioning?: number;
+}
+
+/** The rules of a non-host layer, given one of its normalised scenario entries. */
+export interface LayerRules<Entry> {
+  /** What a node takes from its parent (`request`) and offers its children (`capacity`). */
+  size(entry: Entry, parentCapacity: Resources): { request: Resources; capacity: Resources };
+  cpu(entry: Entry): CpuRules;
+  path?(entry: Entry): PathContribution;
+}
+
+/** What a hook sees: the simulated time and the node of the hook's layer on the path. */
+export interface HookContext {
+  readonly now: number;
+  /** Adds an auxiliary node (a VMM, a virtio I/O thread) under `parent`; it can consume CPU and memory. */
+  addAuxiliary(parent: number, name: string, memory?: number): number;
+}
+
+/** A synchronous hook: runs in simulated time, allocates nothing on hot paths. */
+export type HookFn = (ctx: HookContext, node: number, payload: number) => void;
+
+export interface HookOptions {
+  order?: "pre" | "post";
+}
+
+/** What `setup` receives. */
+export interface PluginSetup<Entry> {
+  readonly plugin: string;
+  readonly layer: string;
+  /** Rules of a host layer (only for `layer: "host"`). */
+  host(rules: (entry: Entry) => HostRules): void;
+  /** Rules of a stacked layer. */
+  layerRules(rules: LayerRules<Entry>): void;
+  /** Registers a hook for an operation kind or a lifecycle event of this layer's nodes. */
+  hook(name: HookName, fn: HookFn, options?: HookOptions): void;
+  /** Declares a per-node column (snapshotted with the tree). */
+  extension(name: string, type: "f64" | "i32", initial?: number): ExtensionColumn;
+}
+
+export interface PluginDefinition<S extends z.ZodObject = z.ZodObject> {
   /** Unique plugin name, e.g. `hypervisor`. */
   readonly name: string;
   /** The layer kind this plugin provides, e.g. `vm`; `host` for the root of every stack. */
@@ -18,15 +106,18 @@ export interface PluginDefinition {
    * `fields`, `unitValue`, ... so errors and JSON Schema match the rest).
    * The engine adds `layer` and `per` to stack entries itself.
    */
-  readonly schema: z.ZodObject;
+  readonly schema: S;
+  /** Registers the layer's rules, hooks and extension columns. Runs once per model. */
+  setup?(api: PluginSetup<z.output<S>>): void;
 }
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 
 /** Checks a plugin definition and freezes it. */
-export function definePlugin<P extends PluginDefinition>(plugin: P): P {
+export function definePlugin<S extends z.ZodObject>(plugin: PluginDefinition<S>): PluginDefinition<S> {
   if (!NAME.test(plugin.name)) throw new Error(`plugin name "${plugin.name}" must be lower-case letters, digits and '-'`);
   if (!NAME.test(plugin.layer)) throw new Error(`plugin ${plugin.name}: layer "${plugin.layer}" must be lower-case letters, digits and '-'`);
+  if (plugin.layer === "process" || plugin.layer === "aux") throw new Error(`plugin ${plugin.name}: layer "${plugin.layer}" is the engine's own node kind`);
   for (const reserved of ["layer", "per"]) {
     if (plugin.layer !== "host" && reserved in plugin.schema.shape) {
       throw new Error(`plugin ${plugin.name}: its schema must not define "${reserved}" (the engine adds it to every stack entry)`);

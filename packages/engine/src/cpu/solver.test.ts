@@ -1,0 +1,273 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Simulation } from "../kernel/simulation.js";
+import { NONE, NodeStore } from "../tree/nodes.js";
+import { CpuSolver } from "./solver.js";
+
+const BIG = 1e9; // work that never finishes within a test
+
+/** A little world: one kernel, one node store, one solver, and a log of completions. */
+function world() {
+  const sim = new Simulation();
+  const nodes = new NodeStore();
+  const cpu = new CpuSolver(sim, nodes);
+  const done: [number, number][] = [];
+  const doneType = sim.on("test.done", (p) => done.push([p, sim.now]));
+  const kind = nodes.kindId("node");
+  const host = (cores: number, speed = 1): number => {
+    const h = nodes.add(kind, NONE, NONE, 0);
+    cpu.setHost(h, cores, speed);
+    return h;
+  };
+  const node = (parent: number, weight: number | "runnable" = "runnable", cap = Infinity): number => {
+    const n = nodes.add(kind, parent, 0, 0);
+    cpu.setRules(n, weight, cap);
+    return n;
+  };
+  const threads = (n: number, k: number, work = BIG): number[] => Array.from({ length: k }, (_, i) => cpu.start(n, work, 1, doneType, n * 1000 + i));
+  return { sim, nodes, cpu, done, doneType, host, node, threads };
+}
+
+describe("CPU solver: hand-computed allocations", () => {
+  it("shares a host equally among equal threads", () => {
+    const w = world();
+    const h = w.host(2);
+    const acts = [0, 1, 2, 3].map(() => w.threads(w.node(h), 1)[0]);
+    for (const a of acts) expect(w.cpu.rate(a)).toBeCloseTo(0.5, 12);
+    expect(w.cpu.allocation(h)).toBe(2);
+  });
+
+  it("gives each thread at most one core and leaves the rest idle (work-conserving, not over-giving)", () => {
+    const w = world();
+    const h = w.host(8);
+    const [a] = w.threads(w.node(h), 1);
+    expect(w.cpu.rate(a)).toBe(1);
+    expect(w.cpu.allocation(h)).toBe(1);
+  });
+
+  it("caps a group and gives its spare capacity to its siblings", () => {
+    const w = world();
+    const h = w.host(4);
+    const capped = w.node(h, 1, 1);
+    const free = w.node(h, 1);
+    const a = w.threads(w.node(capped), 4);
+    const b = w.threads(w.node(free), 4);
+    for (const x of a) expect(w.cpu.rate(x)).toBeCloseTo(0.25, 12);
+    for (const x of b) expect(w.cpu.rate(x)).toBeCloseTo(0.75, 12);
+  });
+
+  it("divides by weight 1:3 under contention", () => {
+    const w = world();
+    const h = w.host(2);
+    const light = w.threads(w.node(w.node(h, 1)), 4);
+    const heavy = w.threads(w.node(w.node(h, 3)), 4);
+    expect(light.reduce((s, a) => s + w.cpu.rate(a), 0)).toBeCloseTo(0.5, 12);
+    expect(heavy.reduce((s, a) => s + w.cpu.rate(a), 0)).toBeCloseTo(1.5, 12);
+  });
+
+  it("weighs a VM by its runnable vCPUs: 2 runnable of 4 against a 4-thread process", () => {
+    const w = world();
+    const h = w.host(4);
+    const vm = w.node(h, "runnable", 4);
+    const guest = w.threads(w.node(vm), 2);
+    const proc = w.threads(w.node(h), 4);
+    for (const a of guest) expect(w.cpu.rate(a)).toBeCloseTo(2 / 3, 12);
+    for (const a of proc) expect(w.cpu.rate(a)).toBeCloseTo(2 / 3, 12);
+    expect(w.cpu.allocation(vm)).toBeCloseTo(4 / 3, 12);
+  });
+
+  it("caps a VM at its vCPUs", () => {
+    const w = world();
+    const h = w.host(16);
+    const vm = w.node(h, "runnable", 2);
+    const guest = w.threads(w.node(vm), 6);
+    for (const a of guest) expect(w.cpu.rate(a)).toBeCloseTo(1 / 3, 12);
+    expect(w.cpu.allocation(h)).toBeCloseTo(2, 12);
+  });
+
+  it("nests a VM in a VM", () => {
+    const w = world();
+    const h = w.host(8);
+    const outer = w.node(h, "runnable", 4);
+    const inner = w.node(outer, "runnable", 2);
+    const innerThreads = w.threads(w.node(inner), 3);
+    const outerThreads = w.threads(w.node(outer), 3);
+    // outer gets 4 (its cap); inside, inner weighs 2 (runnable vCPUs) and the process 3: 1.6 and 2.4
+    for (const a of innerThreads) expect(w.cpu.rate(a)).toBeCloseTo(1.6 / 3, 12);
+    for (const a of outerThreads) expect(w.cpu.rate(a)).toBeCloseTo(2.4 / 3, 12);
+  });
+});
+
+describe("CPU solver: completions in simulated time", () => {
+  it("runs two jobs of 1 s and 2 s on one core in processor sharing: done at 2 s and 3 s", () => {
+    const w = world();
+    const h = w.host(1);
+    const p = w.node(h);
+    w.cpu.start(p, 1, 1, w.doneType, 1);
+    w.cpu.start(p, 2, 1, w.doneType, 2);
+    w.sim.run();
+    expect(w.done).toEqual([
+      [1, 2],
+      [2, 3],
+    ]);
+    expect(w.cpu.busyCoreSeconds(h)).toBeCloseTo(3, 12);
+  });
+
+  it("applies host speed and the path's CPU factor", () => {
+    const w = world();
+    const h = w.host(1, 2);
+    const p = w.node(h);
+    w.cpu.start(p, 1, 0.5, w.doneType, 7); // 1 nominal core-second at speed 2 and factor 0.5: 1 s
+    w.sim.run();
+    expect(w.done).toEqual([[7, 1]]);
+  });
+
+  it("keeps one completion event per host in the kernel queue", () => {
+    const w = world();
+    const hosts = [w.host(2), w.host(2)];
+    for (const h of hosts) w.threads(w.node(h), 5, 1);
+    expect(w.sim.pending).toBe(2);
+    w.sim.run();
+    expect(w.done).toHaveLength(10);
+    expect(w.done.every(([, t]) => Math.abs(t - 2.5) < 1e-12)).toBe(true);
+  });
+
+  it("recomputes only the host whose demand changed", () => {
+    const w = world();
+    const h1 = w.host(1);
+    const h2 = w.host(1);
+    const [a] = w.threads(w.node(h1), 1, 10);
+    w.sim.run({ until: 1 });
+    w.threads(w.node(h2), 1, 10);
+    expect(w.cpu.rate(a)).toBe(1);
+    expect(w.cpu.remaining(a)).toBeCloseTo(9, 12);
+  });
+});
+
+describe("CFS bandwidth control", () => {
+  it("throttles one thread needing 80 ms under a 50 ms / 100 ms quota: done at 130 ms, throttled once", () => {
+    const w = world();
+    const h = w.host(4);
+    const group = w.node(h, 1);
+    w.cpu.setBandwidth(group, 0.05, 0.1);
+    w.cpu.start(w.node(group), 0.08, 1, w.doneType, 1);
+    w.sim.run();
+    expect(w.done).toHaveLength(1);
+    expect(w.done[0][1]).toBeCloseTo(0.13, 12);
+    const st = w.cpu.bandwidthStats(group);
+    expect(st.nrThrottled).toBe(1);
+    expect(st.throttledTime).toBeCloseTo(0.05, 12);
+    expect(st.nrPeriods).toBe(1);
+  });
+
+  it("is a budget, not a cap: four 30 ms threads under 200 ms / 100 ms all finish at 30 ms", () => {
+    const w = world();
+    const h = w.host(4);
+    const group = w.node(h, 1);
+    w.cpu.setBandwidth(group, 0.2, 0.1);
+    const p = w.node(group);
+    for (let i = 0; i < 4; i++) w.cpu.start(p, 0.03, 1, w.doneType, i);
+    w.sim.run();
+    expect(w.done.map(([, t]) => t)).toEqual([0.03, 0.03, 0.03, 0.03].map((t) => expect.closeTo(t, 12)));
+    expect(w.cpu.bandwidthStats(group).nrThrottled).toBe(0);
+  });
+
+  it("throttles the children of a group whose parent's budget runs out, and gives the host to others", () => {
+    const w = world();
+    const h = w.host(2);
+    const parent = w.node(h, 1);
+    w.cpu.setBandwidth(parent, 0.05, 0.1); // half a core's worth per period
+    const child = w.node(parent, 1);
+    w.cpu.setBandwidth(child, 1, 0.1); // never binding
+    const [a, b] = w.threads(w.node(child), 2);
+    const [other] = w.threads(w.node(h), 1);
+    expect(w.cpu.rate(a)).toBeCloseTo(0.5, 12);
+    w.sim.run({ until: 0.05 + 1e-9 });
+    expect(w.cpu.rate(a)).toBe(0); // 1 core (its fair share) x 50 ms = the budget: throttled until 100 ms
+    expect(w.cpu.rate(b)).toBe(0);
+    expect(w.cpu.rate(other)).toBe(1); // one thread: one core, not more
+    w.sim.run({ until: 0.1 + 1e-9 });
+    expect(w.cpu.rate(a)).toBeCloseTo(0.5, 12);
+    expect(w.cpu.bandwidthStats(parent).nrThrottled).toBe(1);
+    expect(w.cpu.bandwidthStats(child).nrThrottled).toBe(0);
+  });
+});
+
+// --- A brute-force reference: bounds by recursion, shares by bisection on the water level. ---
+
+interface RefNode {
+  weight: number | "runnable";
+  cap: number;
+  threads: number;
+  children: RefNode[];
+}
+
+function refRunnable(n: RefNode): number {
+  return n.threads + n.children.reduce((s, c) => s + refRunnable(c), 0);
+}
+function refBound(n: RefNode): number {
+  return Math.min(n.cap, n.threads + n.children.reduce((s, c) => s + refBound(c), 0));
+}
+function refWeight(n: RefNode): number {
+  return n.weight === "runnable" ? Math.min(refRunnable(n), n.cap) : n.weight;
+}
+/** Per-thread rates of every leaf, in the same order as `leaves`. */
+function refRates(n: RefNode, capacity: number, out: Map<RefNode, number>): void {
+  if (n.children.length === 0) {
+    out.set(n, n.threads > 0 ? capacity / n.threads : 0);
+    return;
+  }
+  const kids = n.children.filter((c) => refBound(c) > 0);
+  const total = kids.reduce((s, c) => s + refBound(c), 0);
+  let level = 0;
+  if (total > capacity) {
+    let lo = 0;
+    let hi = 1e6;
+    for (let i = 0; i < 200; i++) {
+      const mid = (lo + hi) / 2;
+      const used = kids.reduce((s, c) => s + Math.min(refBound(c), refWeight(c) * mid), 0);
+      if (used > capacity) hi = mid;
+      else lo = mid;
+    }
+    level = (lo + hi) / 2;
+  }
+  for (const c of n.children) {
+    const share = refBound(c) === 0 ? 0 : total <= capacity ? refBound(c) : Math.min(refBound(c), refWeight(c) * level);
+    refRates(c, share, out);
+  }
+}
+
+const arbTree: fc.Arbitrary<RefNode> = fc.letrec<{ node: RefNode }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.record({ weight: fc.constant("runnable" as const), cap: fc.constant(Infinity), threads: fc.integer({ min: 0, max: 5 }), children: fc.constant([]) }),
+    fc.record({
+      weight: fc.oneof(fc.constant("runnable" as const), fc.double({ min: 0.1, max: 10, noNaN: true })),
+      cap: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 8 })),
+      threads: fc.constant(0),
+      children: fc.array(tie("node"), { minLength: 1, maxLength: 4 }),
+    }),
+  ),
+})).node;
+
+describe("CPU solver against a brute-force reference", () => {
+  it("allocates every thread the reference's rate within 1e-9 on random trees", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 16 }), fc.array(arbTree, { minLength: 1, maxLength: 5 }), (cores, tops) => {
+        const w = world();
+        const h = w.host(cores);
+        const acts = new Map<RefNode, number[]>();
+        const build = (r: RefNode, parent: number): void => {
+          const id = w.node(parent, r.weight, r.cap);
+          if (r.children.length === 0) acts.set(r, w.threads(id, r.threads));
+          for (const c of r.children) build(c, id);
+        };
+        for (const t of tops) build(t, h);
+        const expected = new Map<RefNode, number>();
+        refRates({ weight: 1, cap: cores, threads: 0, children: tops }, Math.min(cores, refBound({ weight: 1, cap: cores, threads: 0, children: tops })), expected);
+        for (const [leaf, ids] of acts) for (const a of ids) expect(Math.abs(w.cpu.rate(a) - expected.get(leaf)!)).toBeLessThan(1e-9);
+      }),
+      { numRuns: 300, seed: 4 },
+    );
+  });
+});

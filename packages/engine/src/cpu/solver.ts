@@ -1,0 +1,512 @@
+/**
+ * The CPU solver: weighted, capped, hierarchical fair share (a fluid model of
+ * generalised processor sharing) over each host's tree of nodes, as DESIGN.md
+ * states it (Resource models: CPU and CFS).
+ *
+ * Activities. A running `cpu` step is an activity: a thread of a process node
+ * with remaining work in nominal core-seconds. A thread uses at most one core;
+ * the work it does per core-second is the host's speed times its path's CPU
+ * factor (work / 0.98 charged to the host under a 0.98 layer).
+ *
+ * Water-filling. Bounds bottom-up: a process is bounded by its runnable
+ * threads, every other node by min(its cap, the sum of its children's bounds),
+ * a throttled group by zero. Shares top-down: a node's allocation is divided
+ * among its children in proportion to their weights, never giving a child more
+ * than its bound, the surplus redistributed (work-conserving). Weights follow
+ * Linux: a process weighs its runnable threads (each thread 1), a container
+ * `cpu.weight / 100`, a VM its runnable vCPUs (runnable threads capped at its
+ * vCPUs).
+ *
+ * Incremental and lazy. A change on one host recomputes that host only:
+ * remaining work is advanced to now, the allocation recomputed, and one
+ * completion event per host sits in the kernel queue. A completion sets the
+ * finished activity's remaining work to exactly zero (and any other within
+ * 1e-12 of its size).
+ *
+ * CFS bandwidth control is a per-period budget: an event when a group's budget
+ * runs out (it is then throttled: its bound is zero) and one when the period
+ * ends and the budget is restored; budgets are accrued lazily at each
+ * recomputation of the host, never by a timer per period.
+ */
+import type { EventType, Simulation } from "../kernel/simulation.js";
+import { NONE, type NodeStore } from "../tree/nodes.js";
+
+const DONE_TOLERANCE = 1e-12;
+
+/** Counters of a CFS group, as in cgroup v2 `cpu.stat`. */
+export interface BandwidthStats {
+  nrPeriods: number;
+  nrThrottled: number;
+  /** Seconds spent throttled. */
+  throttledTime: number;
+}
+
+export class CpuSolver {
+  // Per node (indexed by node id; grown with the store).
+  private weight = new Float64Array(0); // fixed weight, or -1 for "runnable"
+  private cap = new Float64Array(0);
+  private bound = new Float64Array(0);
+  private alloc = new Float64Array(0);
+  private runnable = new Int32Array(0); // runnable threads in the subtree
+  private threads = new Int32Array(0); // runnable threads of this node itself (a process)
+  // Per host node.
+  private hostCores = new Float64Array(0);
+  private hostSpeed = new Float64Array(0);
+  private hostLast = new Float64Array(0);
+  private hostEvent = new Float64Array(0); // kernel handle of the next completion, or -1
+  private hostNextActivity = new Int32Array(0);
+  private hostActHead = new Int32Array(0);
+  private hostBusy = new Float64Array(0); // core-seconds allocated up to hostLast
+  // CFS groups (per node; quota 0 = none).
+  private quota = new Float64Array(0);
+  private period = new Float64Array(0);
+  private phase = new Float64Array(0);
+  private budget = new Float64Array(0);
+  private throttled = new Int8Array(0);
+  private throttledSince = new Float64Array(0);
+  private bwEvent = new Float64Array(0);
+  private bwStats = new Float64Array(0); // 3 per node: nrPeriods, nrThrottled, throttledTime
+  private hostCfsHead = new Int32Array(0);
+  private cfsNext = new Int32Array(0);
+  // Activities.
+  private actCount = 0;
+  private actFree: number[] = [];
+  private actNode = new Int32Array(64);
+  private actHost = new Int32Array(64);
+  private actRemaining = new Float64Array(64);
+  private actSize = new Float64Array(64);
+  private actRate = new Float64Array(64); // cores
+  private actFactor = new Float64Array(64); // work per core-second
+  private actDoneType = new Int32Array(64);
+  private actDonePayload = new Int32Array(64);
+  private actNext = new Int32Array(64); // in its host's list
+  private actPrev = new Int32Array(64);
+  private actLive = new Int8Array(64);
+  // Scratch for water-filling.
+  private scratch = new Int32Array(64);
+  private scratchKey = new Float64Array(64);
+
+  private readonly completeType: EventType;
+  private readonly exhaustType: EventType;
+  private readonly restoreType: EventType;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly nodes: NodeStore,
+  ) {
+    this.completeType = sim.on("cpu.complete", (host) => this.onComplete(host));
+    this.exhaustType = sim.on("cpu.budgetExhausted", (node) => this.onExhausted(node));
+    this.restoreType = sim.on("cpu.budgetRestored", (node) => this.onRestored(node));
+    this.ensure();
+  }
+
+  /** Declares a host node: its cores and speed. */
+  setHost(host: number, cores: number, speed: number): void {
+    this.ensure();
+    this.hostCores[host] = cores;
+    this.hostSpeed[host] = speed;
+    this.hostLast[host] = this.sim.now;
+    this.hostEvent[host] = -1;
+    this.hostActHead[host] = NONE;
+    this.hostCfsHead[host] = NONE;
+    this.weight[host] = 1;
+    this.cap[host] = cores;
+  }
+
+  /** Sets a node's weight (a number, or "runnable") and cap in cores. Call before the node runs work. */
+  setRules(node: number, weight: number | "runnable", cap = Infinity): void {
+    this.ensure();
+    if (weight !== "runnable" && !(weight > 0)) throw new RangeError(`node ${node}: CPU weight must be > 0, got ${weight}`);
+    if (!(cap > 0)) throw new RangeError(`node ${node}: CPU cap must be > 0 cores, got ${cap}`);
+    this.weight[node] = weight === "runnable" ? -1 : weight;
+    this.cap[node] = cap;
+  }
+
+  /** Puts a node under CFS bandwidth control: `quota` core-seconds per `period`, periods starting now. */
+  setBandwidth(node: number, quota: number, period: number): void {
+    this.ensure();
+    if (!(quota > 0 && period > 0)) throw new RangeError(`node ${node}: CFS quota and period must be > 0`);
+    const host = this.nodes.host[node];
+    this.advance(host);
+    if (this.quota[node] === 0) {
+      this.cfsNext[node] = this.hostCfsHead[host];
+      this.hostCfsHead[host] = node;
+    }
+    this.quota[node] = quota;
+    this.period[node] = period;
+    this.phase[node] = this.sim.now;
+    this.budget[node] = quota;
+    this.bwEvent[node] = -1;
+    this.recompute(host);
+  }
+
+  /**
+   * Starts `work` nominal core-seconds on a new thread of process `node`; when
+   * done, kernel event `doneType` is scheduled with `donePayload`. `cpuFactor`
+   * is the path's throughput factor. Returns the activity id.
+   */
+  start(node: number, work: number, cpuFactor: number, doneType: EventType, donePayload: number): number {
+    if (!(work >= 0) || !Number.isFinite(work)) throw new RangeError(`cpu work must be a finite number >= 0, got ${work}`);
+    if (this.nodes.firstChild[node] !== NONE) throw new Error(`node ${node} has child nodes; threads run only on leaves (processes, auxiliary nodes)`);
+    const host = this.nodes.host[node];
+    this.advance(host);
+    const a = this.allocActivity();
+    this.actNode[a] = node;
+    this.actHost[a] = host;
+    this.actRemaining[a] = work;
+    this.actSize[a] = work;
+    this.actRate[a] = 0;
+    this.actFactor[a] = this.hostSpeed[host] * cpuFactor;
+    this.actDoneType[a] = doneType;
+    this.actDonePayload[a] = donePayload;
+    this.actLive[a] = 1;
+    this.link(a, host);
+    for (let n = node; n !== NONE; n = this.nodes.parent[n]) this.runnable[n]++;
+    this.threads[node]++;
+    this.recompute(host);
+    return a;
+  }
+
+  /** Stops an activity without completing it (its node failed). */
+  abort(activity: number): void {
+    if (!this.actLive[activity]) return;
+    const host = this.actHost[activity];
+    this.advance(host);
+    this.finish(activity);
+    this.recompute(host);
+  }
+
+  /** Cores currently allocated to a node (a host: all its busy cores). */
+  allocation(node: number): number {
+    return this.alloc[node];
+  }
+
+  /** Cores currently allocated to an activity's thread. */
+  rate(activity: number): number {
+    return this.actRate[activity];
+  }
+
+  /** Remaining work of an activity now (nominal core-seconds). */
+  remaining(activity: number): number {
+    const host = this.actHost[activity];
+    return Math.max(0, this.actRemaining[activity] - this.actRate[activity] * this.actFactor[activity] * (this.sim.now - this.hostLast[host]));
+  }
+
+  /** Busy core-seconds of a host from its start to now. */
+  busyCoreSeconds(host: number): number {
+    return this.hostBusy[host] + this.alloc[host] * (this.sim.now - this.hostLast[host]);
+  }
+
+  /** CFS counters of a group, accrued to now. */
+  bandwidthStats(node: number): BandwidthStats {
+    const host = this.nodes.host[node];
+    this.advance(host);
+    const throttledNow = this.throttled[node] ? this.sim.now - this.throttledSince[node] : 0;
+    return { nrPeriods: this.bwStats[3 * node], nrThrottled: this.bwStats[3 * node + 1], throttledTime: this.bwStats[3 * node + 2] + throttledNow };
+  }
+
+  /** Recomputes a host's allocation now (after a rule change). */
+  refresh(host: number): void {
+    this.advance(host);
+    this.recompute(host);
+  }
+
+  // --- the fluid model ---
+
+  /** Advances remaining work, busy time and CFS budgets of a host to now, at the rates in force. */
+  private advance(host: number): void {
+    this.ensure();
+    const now = this.sim.now;
+    const dt = now - this.hostLast[host];
+    if (dt <= 0) return;
+    for (let a = this.hostActHead[host]; a !== NONE; a = this.actNext[a]) {
+      this.actRemaining[a] -= this.actRate[a] * this.actFactor[a] * dt;
+    }
+    this.hostBusy[host] += this.alloc[host] * dt;
+    for (let g = this.hostCfsHead[host]; g !== NONE; g = this.cfsNext[g]) this.accrue(g, this.hostLast[host], now);
+    this.hostLast[host] = now;
+  }
+
+  /** Accrues a CFS group's budget from t0 to t1 at its current allocation, refilling at period boundaries. */
+  private accrue(g: number, t0: number, t1: number): void {
+    const P = this.period[g];
+    const k0 = Math.floor((t0 - this.phase[g]) / P + 1e-12);
+    const k1 = Math.floor((t1 - this.phase[g]) / P + 1e-12);
+    const a = this.alloc[g];
+    if (k1 === k0) {
+      this.budget[g] = Math.max(0, this.budget[g] - a * (t1 - t0));
+    } else {
+      if (this.runnable[g] > 0) this.bwStats[3 * g] += k1 - k0;
+      const boundary = this.phase[g] + k1 * P;
+      this.budget[g] = Math.max(0, this.quota[g] - a * (t1 - boundary));
+    }
+  }
+
+  /** Recomputes bounds and shares of a host, the threads' rates, and its next events. */
+  private recompute(host: number): void {
+    this.computeBound(host);
+    this.alloc[host] = Math.min(this.hostCores[host], this.bound[host]);
+    this.distribute(host);
+    const now = this.sim.now;
+    let next = Infinity;
+    let nextAct = NONE;
+    for (let a = this.hostActHead[host]; a !== NONE; a = this.actNext[a]) {
+      const node = this.actNode[a];
+      const rate = this.threads[node] > 0 ? this.alloc[node] / this.threads[node] : 0;
+      this.actRate[a] = rate;
+      const speed = rate * this.actFactor[a];
+      if (speed > 0) {
+        const t = now + this.actRemaining[a] / speed;
+        if (t < next) {
+          next = t;
+          nextAct = a;
+        }
+      } else if (this.actRemaining[a] <= 0) {
+        next = now;
+        nextAct = a;
+      }
+    }
+    this.hostNextActivity[host] = nextAct;
+    this.hostEvent[host] = this.place(this.hostEvent[host], next, this.completeType, host);
+    for (let g = this.hostCfsHead[host]; g !== NONE; g = this.cfsNext[g]) this.scheduleExhaustion(g);
+  }
+
+  /** Reschedules (or cancels) a kernel event kept in a handle column; returns the new handle or -1. */
+  private place(handle: number, time: number, type: EventType, payload: number): number {
+    if (time === Infinity) {
+      if (handle >= 0) this.sim.cancel(handle);
+      return -1;
+    }
+    if (handle >= 0 && this.sim.isPending(handle)) {
+      this.sim.rescheduleAt(handle, time);
+      return handle;
+    }
+    return this.sim.scheduleAt(type, time, payload);
+  }
+
+  private scheduleExhaustion(g: number): void {
+    if (this.throttled[g]) return; // the restore event is pending
+    const a = this.alloc[g];
+    let t = Infinity;
+    if (a > 0) {
+      const now = this.sim.now;
+      const P = this.period[g];
+      const k = Math.floor((now - this.phase[g]) / P + 1e-12);
+      const nextBoundary = this.phase[g] + (k + 1) * P;
+      const out = now + this.budget[g] / a;
+      if (out < nextBoundary) t = out;
+      else if (this.quota[g] / a < P) t = nextBoundary + this.quota[g] / a;
+    }
+    this.bwEvent[g] = this.place(this.bwEvent[g], t, this.exhaustType, g);
+  }
+
+  /** Post-order: runnable counts are maintained incrementally; bounds computed here. */
+  private computeBound(n: number): number {
+    const nodes = this.nodes;
+    let sum = this.threads[n]; // each runnable thread is bounded by one core
+    for (let c = nodes.firstChild[n]; c !== NONE; c = nodes.nextSibling[c]) sum += this.computeBound(c);
+    const b = this.throttled[n] ? 0 : Math.min(this.cap[n], sum);
+    this.bound[n] = b;
+    return b;
+  }
+
+  private weightOf(n: number): number {
+    const w = this.weight[n];
+    return w >= 0 ? w : Math.min(this.runnable[n], this.cap[n]);
+  }
+
+  /**
+   * Divides `alloc[n]` among n's children by weighted water-filling, then
+   * recurses. Threads live only on leaves (processes and auxiliary nodes),
+   * which split their allocation equally among their runnable threads.
+   */
+  private distribute(n: number): void {
+    const nodes = this.nodes;
+    let C = this.alloc[n];
+    let k = 0;
+    let sumBound = 0;
+    for (let c = nodes.firstChild[n]; c !== NONE; c = nodes.nextSibling[c]) {
+      if (this.bound[c] > 0) {
+        if (k === this.scratch.length) this.growScratch();
+        this.scratch[k++] = c;
+        sumBound += this.bound[c];
+      } else {
+        this.alloc[c] = 0;
+      }
+    }
+    if (sumBound <= C) {
+      for (let i = 0; i < k; i++) this.alloc[this.scratch[i]] = this.bound[this.scratch[i]];
+    } else {
+      // Saturate children in increasing bound/weight order; the rest share what remains by weight.
+      let W = 0;
+      for (let i = 0; i < k; i++) {
+        const w = this.weightOf(this.scratch[i]);
+        this.scratchKey[i] = this.bound[this.scratch[i]] / w;
+        W += w;
+      }
+      for (let i = 1; i < k; i++) {
+        const c = this.scratch[i];
+        const key = this.scratchKey[i];
+        let j = i - 1;
+        while (j >= 0 && this.scratchKey[j] > key) {
+          this.scratch[j + 1] = this.scratch[j];
+          this.scratchKey[j + 1] = this.scratchKey[j];
+          j--;
+        }
+        this.scratch[j + 1] = c;
+        this.scratchKey[j + 1] = key;
+      }
+      for (let i = 0; i < k; i++) {
+        const c = this.scratch[i];
+        const w = this.weightOf(c);
+        if (this.bound[c] * W <= C * w) {
+          this.alloc[c] = this.bound[c];
+          C -= this.bound[c];
+          W -= w;
+        } else {
+          const level = C / W;
+          for (let j = i; j < k; j++) this.alloc[this.scratch[j]] = level * this.weightOf(this.scratch[j]);
+          break;
+        }
+      }
+    }
+    for (let c = nodes.firstChild[n]; c !== NONE; c = nodes.nextSibling[c]) {
+      if (nodes.firstChild[c] !== NONE) this.distribute(c);
+    }
+  }
+
+  private onComplete(host: number): void {
+    this.hostEvent[host] = -1;
+    this.advance(host);
+    const forced = this.hostNextActivity[host];
+    for (let a = this.hostActHead[host]; a !== NONE; ) {
+      const next = this.actNext[a];
+      if (a === forced || this.actRemaining[a] <= DONE_TOLERANCE * this.actSize[a]) {
+        this.actRemaining[a] = 0;
+        this.sim.schedule(this.actDoneType[a], 0, this.actDonePayload[a]);
+        this.finish(a);
+      }
+      a = next;
+    }
+    this.recompute(host);
+  }
+
+  private onExhausted(g: number): void {
+    this.bwEvent[g] = -1;
+    const host = this.nodes.host[g];
+    this.advance(host);
+    this.budget[g] = 0;
+    this.throttled[g] = 1;
+    this.throttledSince[g] = this.sim.now;
+    this.bwStats[3 * g + 1]++;
+    const P = this.period[g];
+    const k = Math.floor((this.sim.now - this.phase[g]) / P + 1e-12);
+    this.bwEvent[g] = this.sim.scheduleAt(this.restoreType, this.phase[g] + (k + 1) * P, g);
+    this.recompute(host);
+  }
+
+  private onRestored(g: number): void {
+    this.bwEvent[g] = -1;
+    const host = this.nodes.host[g];
+    this.advance(host);
+    this.throttled[g] = 0;
+    this.bwStats[3 * g + 2] += this.sim.now - this.throttledSince[g];
+    this.budget[g] = this.quota[g];
+    this.recompute(host);
+  }
+
+  private finish(a: number): void {
+    const node = this.actNode[a];
+    const host = this.actHost[a];
+    for (let n = node; n !== NONE; n = this.nodes.parent[n]) this.runnable[n]--;
+    this.threads[node]--;
+    this.unlink(a, host);
+    this.actLive[a] = 0;
+    this.actRate[a] = 0;
+    this.actFree.push(a);
+  }
+
+  private link(a: number, host: number): void {
+    const head = this.hostActHead[host];
+    this.actPrev[a] = NONE;
+    this.actNext[a] = head;
+    if (head !== NONE) this.actPrev[head] = a;
+    this.hostActHead[host] = a;
+  }
+
+  private unlink(a: number, host: number): void {
+    const p = this.actPrev[a];
+    const n = this.actNext[a];
+    if (p !== NONE) this.actNext[p] = n;
+    else this.hostActHead[host] = n;
+    if (n !== NONE) this.actPrev[n] = p;
+  }
+
+  private allocActivity(): number {
+    if (this.actFree.length > 0) return this.actFree.pop()!;
+    if (this.actCount === this.actNode.length) {
+      const c = this.actCount * 2;
+      const g = <T extends Float64Array | Int32Array | Int8Array>(x: T): T => {
+        const y = new (x.constructor as new (n: number) => T)(c);
+        y.set(x);
+        return y;
+      };
+      this.actNode = g(this.actNode);
+      this.actHost = g(this.actHost);
+      this.actRemaining = g(this.actRemaining);
+      this.actSize = g(this.actSize);
+      this.actRate = g(this.actRate);
+      this.actFactor = g(this.actFactor);
+      this.actDoneType = g(this.actDoneType);
+      this.actDonePayload = g(this.actDonePayload);
+      this.actNext = g(this.actNext);
+      this.actPrev = g(this.actPrev);
+      this.actLive = g(this.actLive);
+    }
+    return this.actCount++;
+  }
+
+  private growScratch(): void {
+    const s = new Int32Array(this.scratch.length * 2);
+    s.set(this.scratch);
+    this.scratch = s;
+    const k = new Float64Array(this.scratchKey.length * 2);
+    k.set(this.scratchKey);
+    this.scratchKey = k;
+  }
+
+  /** Grows the per-node columns to the node store's size. */
+  private ensure(): void {
+    const n = Math.max(64, this.nodes.kind.length);
+    if (this.weight.length >= n) return;
+    const g = <T extends Float64Array | Int32Array | Int8Array>(x: T, fill = 0): T => {
+      const y = new (x.constructor as new (n: number) => T)(x === this.bwStats ? 3 * n : n);
+      if (fill !== 0) y.fill(fill);
+      y.set(x);
+      return y;
+    };
+    this.weight = g(this.weight, -1);
+    this.cap = g(this.cap, Infinity);
+    this.bound = g(this.bound);
+    this.alloc = g(this.alloc);
+    this.runnable = g(this.runnable);
+    this.threads = g(this.threads);
+    this.hostCores = g(this.hostCores);
+    this.hostSpeed = g(this.hostSpeed);
+    this.hostLast = g(this.hostLast);
+    this.hostEvent = g(this.hostEvent, -1);
+    this.hostNextActivity = g(this.hostNextActivity, NONE);
+    this.hostActHead = g(this.hostActHead, NONE);
+    this.hostBusy = g(this.hostBusy);
+    this.quota = g(this.quota);
+    this.period = g(this.period);
+    this.phase = g(this.phase);
+    this.budget = g(this.budget);
+    this.throttled = g(this.throttled);
+    this.throttledSince = g(this.throttledSince);
+    this.bwEvent = g(this.bwEvent, -1);
+    this.bwStats = g(this.bwStats);
+    this.hostCfsHead = g(this.hostCfsHead, NONE);
+    this.cfsNext = g(this.cfsNext, NONE);
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The tree of nodes: every host, VM, container, process and auxiliary node is
+ * an integer id into struct-of-arrays columns (DESIGN.md, Stacks and the tree
+ * of nodes). Children are an intrusive linked list (firstChild/nextSibling),
+ * so walking a host's subtree allocates nothing. Plugins add their own
+ * per-node state as extension columns (SimGrid's Extendable, as typed arrays),
+ * and every column is part of the snapshot.
+ */
+
+/** Node states (DESIGN.md, Placement and lifecycle). */
+export const NodeState = { provisioning: 0, booting: 1, running: 2, stopping: 3, failed: 4 } as const;
+export type NodeStateName = keyof typeof NodeState;
+export const NODE_STATE_NAMES = Object.keys(NodeState) as NodeStateName[];
+
+/** No node: the parent of a root, the end of a child list. */
+export const NONE = -1;
+
+/** A typed per-node column a plugin declares; it grows with the store and is snapshotted with it. */
+export interface ExtensionColumn {
+  readonly name: string;
+  readonly type: "f64" | "i32";
+  /** The value a new node starts with. */
+  readonly initial: number;
+  /** The current array; re-read it after nodes are added (it is replaced when the store grows). */
+  data: Float64Array | Int32Array;
+}
+
+const INITIAL = 64;
+
+export class NodeStore {
+  /** Number of node ids handed out (ids are 0 .. count-1; removed ones are marked, not reused). */
+  count = 0;
+  /** Index into the store's kind names: a layer, `process` or `aux`. */
+  kind = new Int32Array(INITIAL);
+  parent = new Int32Array(INITIAL);
+  firstChild = new Int32Array(INITIAL);
+  nextSibling = new Int32Array(INITIAL);
+  /** The host at the root of the node's tree. */
+  host = new Int32Array(INITIAL);
+  /** Tenant index, or NONE for nodes shared by all tenants (hosts, `per: host` layers). */
+  tenant = new Int32Array(INITIAL);
+  state = new Int8Array(INITIAL);
+  /** Index of the stack entry (or host type, or service) the node was built from; meaning depends on the kind. */
+  entry = new Int32Array(INITIAL);
+  /** Cores and bytes the node offers its children (placement capacity). */
+  capacityCores = new Float64Array(INITIAL);
+  capacityMemory = new Float64Array(INITIAL);
+  /** Cores and bytes the node takes from its parent (placement request). */
+  requestCores = new Float64Array(INITIAL);
+  requestMemory = new Float64Array(INITIAL);
+  /** Cores and bytes its children have taken. */
+  usedCores = new Float64Array(INITIAL);
+  usedMemory = new Float64Array(INITIAL);
+  /** 1 once removed (ids are never reused, so stale ids cannot alias). */
+  removed = new Int8Array(INITIAL);
+
+  readonly kindNames: string[] = [];
+  private readonly extensions: ExtensionColumn[] = [];
+
+  /** The id of a node kind, registered on first use. */
+  kindId(name: string): number {
+    let k = this.kindNames.indexOf(name);
+    if (k < 0) {
+      k = this.kindNames.length;
+      this.kindNames.push(name);
+    }
+    return k;
+  }
+
+  /** Declares a per-node column, e.g. `vm.activeVcpus`. Names are unique. */
+  extension(name: string, type: "f64" | "i32", initial = 0): ExtensionColumn {
+    if (this.extensions.some((e) => e.name === name)) throw new Error(`node extension "${name}" is already declared`);
+    const cap = this.kind.length;
+    const data = type === "f64" ? new Float64Array(cap) : new Int32Array(cap);
+    if (initial !== 0) data.fill(initial);
+    const col: ExtensionColumn = { name, type, initial, data };
+    this.extensions.push(col);
+    return col;
+  }
+
+  /** Adds a node under `parent` (NONE for a host). O(1) amortised. */
+  add(kind: number, parent: number, tenant: number, entry: number): number {
+    if (this.count === this.kind.length) this.grow();
+    const id = this.count++;
+    this.kind[id] = kind;
+    this.parent[id] = parent;
+    this.firstChild[id] = NONE;
+    this.tenant[id] = tenant;
+    this.entry[id] = entry;
+    this.state[id] = NodeState.provisioning;
+    this.capacityCores[id] = 0;
+    this.capacityMemory[id] = 0;
+    this.requestCores[id] = 0;
+    this.requestMemory[id] = 0;
+    this.usedCores[id] = 0;
+    this.usedMemory[id] = 0;
+    this.removed[id] = 0;
+    if (parent === NONE) {
+      this.host[id] = id;
+      this.nextSibling[id] = NONE;
+    } else {
+      this.host[id] = this.host[parent];
+      this.nextSibling[id] = this.firstChild[parent];
+      this.firstChild[parent] = id;
+    }
+    for (const e of this.extensions) e.data[id] = e.initial;
+    return id;
+  }
+
+  /** Children of `id`, most recently added first. */
+  children(id: number): number[] {
+    const out: number[] = [];
+    for (let c = this.firstChild[id]; c !== NONE; c = this.nextSibling[c]) out.push(c);
+    return out;
+  }
+
+  /** Detaches a leaf node from its parent and marks it removed. */
+  remove(id: number): void {
+    if (this.firstChild[id] !== NONE) throw new Error(`node ${id} still has children`);
+    const p = this.parent[id];
+    if (p !== NONE) {
+      if (this.firstChild[p] === id) this.firstChild[p] = this.nextSibling[id];
+      else {
+        let c = this.firstChild[p];
+        while (this.nextSibling[c] !== id) c = this.nextSibling[c];
+        this.nextSibling[c] = this.nextSibling[id];
+      }
+    }
+    this.removed[id] = 1;
+    this.state[id] = NodeState.failed;
+  }
+
+  /** Ids on the path from `id` up to its host, `id` first. */
+  ancestry(id: number): number[] {
+    const out: number[] = [];
+    for (let n = id; n !== NONE; n = this.parent[n]) out.push(n);
+    return out;
+  }
+
+  /** The columns (used part only) for a snapshot. */
+  exportState(): Record<string, unknown> {
+    const n = this.count;
+    const cols: Record<string, Float64Array | Int32Array | Int8Array> = {};
+    for (const [name, arr] of this.columns()) cols[name] = arr.slice(0, n);
+    const ext: Record<string, Float64Array | Int32Array> = {};
+    for (const e of this.extensions) ext[e.name] = e.data.slice(0, n);
+    return { count: n, kindNames: this.kindNames.slice(), columns: cols, extensions: ext };
+  }
+
+  /** Restores `exportState` output into a store with the same extensions declared. */
+  importState(state: Record<string, unknown>): void {
+    const s = state as { count: number; kindNames: string[]; columns: Record<string, ArrayLike<number>>; extensions: Record<string, ArrayLike<number>> };
+    const declared = this.extensions.map((e) => e.name).sort();
+    const saved = Object.keys(s.extensions).sort();
+    if (JSON.stringify(declared) !== JSON.stringify(saved)) {
+      throw new Error(`snapshot node extensions [${saved.join(", ")}] differ from the declared ones [${declared.join(", ")}]`);
+    }
+    while (this.kind.length < s.count) this.grow();
+    for (const [name, arr] of this.columns()) {
+      arr.fill(0);
+      arr.set(s.columns[name] as ArrayLike<number>);
+    }
+    for (const e of this.extensions) e.data.set(s.extensions[e.name] as ArrayLike<number>);
+    this.count = s.count;
+    this.kindNames.splice(0, Infinity, ...s.kindNames);
+  }
+
+  private columns(): [string, Float64Array | Int32Array | Int8Array][] {
+    return [
+      ["kind", this.kind],
+      ["parent", this.parent],
+      ["firstChild", this.firstChild],
+      ["nextSibling", this.nextSibling],
+      ["host", this.host],
+      ["tenant", this.tenant],
+      ["state", this.state],
+      ["entry", this.entry],
+      ["capacityCores", this.capacityCores],
+      ["capacityMemory", this.capacityMemory],
+      ["requestCores", this.requestCores],
+      ["requestMemory", this.requestMemory],
+      ["usedCores", this.usedCores],
+      ["usedMemory", this.usedMemory],
+      ["removed", this.removed],
+    ];
+  }
+
+  private grow(): void {
+    const c = this.kind.length * 2;
+    const g = <T extends Float64Array | Int32Array | Int8Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(c);
+      b.set(a);
+      return b;
+    };
+    const self = this as unknown as Record<string, Float64Array | Int32Array | Int8Array>;
+    for (const [name, arr] of this.columns()) self[name] = g(arr);
+    for (const e of this.extensions) e.data = g(e.data);
+  }
+}
