@@ -1,8 +1,9 @@
 /**
- * The bare-metal plugin: the physical host, root of every stack. Here it
- * defines what a host type is in a scenario (cores, speed, memory, disk, NIC,
- * power, cost); the host's resource models arrive with the workloads, disk and
- * network issues and use only `@turtles/engine/plugin`.
+ * The bare-metal plugin: the physical host, root of every stack. It defines
+ * what a host type is in a scenario (cores, speed, memory, disk, NIC, power,
+ * cost) and offers the host's cores, speed and memory to the solver and to
+ * placement; the disk and network models arrive with their issues. It uses
+ * only `@turtles/engine/plugin`.
  */
 import { count, definePlugin, fields, unitValue, z } from "@turtles/engine/plugin";
 
@@ -34,4 +35,13 @@ export const hostTypeSchema = fields({
   cost: fields({ perHour: z.number().min(0) }).optional(),
 });
 
-export const baremetal = definePlugin({ name: "baremetal", layer: "host", version: "0.1.0", schema: hostTypeSchema });
+export const baremetal = definePlugin({
+  name: "baremetal",
+  layer: "host",
+  version: "0.1.0",
+  schema: hostTypeSchema,
+  setup(api) {
+    // The host offers its cores at its speed and its memory; host OS costs come with the disk and network models.
+    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory }));
+  },
+});

@@ -125,3 +125,11 @@ export function definePlugin<S extends z.ZodObject>(plugin: PluginDefinition<S>)
   }
   return Object.freeze(plugin);
 }
+
+/** The plugin definitions a module exports (a third-party plugin package), in export order. */
+export function pluginsOf(module: Record<string, unknown>): PluginDefinition[] {
+  return Object.values(module).filter(
+    (v): v is PluginDefinition =>
+      typeof v === "object" && v !== null && typeof (v as PluginDefinition).name === "string" && typeof (v as PluginDefinition).layer === "string" && typeof (v as { schema?: { shape?: unknown } }).schema?.shape === "object",
+  );
+}

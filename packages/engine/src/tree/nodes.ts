@@ -110,6 +110,7 @@ export class NodeStore {
   /** Children of `id`, most recently added first. */
   children(id: number): number[] {
     const out: number[] = [];
+    if (id < 0 || id >= this.count) throw new RangeError(`no node ${id}`);
     for (let c = this.firstChild[id]; c !== NONE; c = this.nextSibling[c]) out.push(c);
     return out;
   }

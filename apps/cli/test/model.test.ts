@@ -1,0 +1,81 @@
+import { buildModel, loadScenario, Simulation, type Model } from "@turtles/engine";
+import { describe, expect, it } from "vitest";
+import { builtinPlugins } from "../src/lib/scenario-file.js";
+
+const SCENARIO = `
+duration: 1m
+hostTypes: { big: { cores: 32, memory: 256GiB } }
+hosts: [{ type: big, count: 3 }]
+stacks:
+  k8s: [{ layer: vm, per: tenant, vcpus: 16, memory: 64GiB }, { layer: container, cpu: { request: 1, limit: 4 }, memory: { limit: 2GiB } }]
+  shared: [{ layer: vm, per: host, vcpus: 8, memory: 32GiB }]
+  own: [{ layer: vm, per: service, vcpus: 2, memory: 8GiB }]
+tenants:
+  - name: a
+    services:
+      - { name: web, replicas: 40, memory: 1GiB, stack: k8s, request: [{ cpu: 1ms }] }
+      - { name: cache, replicas: 3, memory: 1GiB, stack: shared, request: [{ cpu: 1ms }] }
+  - name: b
+    services:
+      - { name: api, replicas: 5, memory: 1GiB, stack: k8s, request: [{ cpu: 1ms }] }
+      - { name: jobs, replicas: 3, memory: 3GiB, stack: own, request: [{ cpu: 1ms }] }
+      - { name: big, replicas: 1, memory: 1TiB, request: [{ cpu: 1ms }] }
+`;
+
+function build(): Model {
+  const plugins = builtinPlugins;
+  return buildModel(new Simulation(), loadScenario(SCENARIO, { file: "model.yaml", plugins }), plugins);
+}
+
+const kindName = (m: Model, n: number): string => m.nodes.kindNames[m.nodes.kind[n]];
+const layerOf = (m: Model, p: number, kind: string): number => m.nodes.ancestry(p).find((n) => kindName(m, n) === kind)!;
+
+describe("building the tree from a scenario with the built-in plugins", () => {
+  it("packs a tenant's containers into as many per-tenant VMs as needed (16 one-core containers per 16-vCPU VM)", () => {
+    const m = build();
+    const web = m.processes.get("a/web")!;
+    const vms = new Set(web.map((p) => layerOf(m, p, "vm")));
+    expect(vms.size).toBe(3);
+    const perVm = [...vms].map((vm) => web.filter((p) => layerOf(m, p, "vm") === vm).length).sort((x, y) => y - x);
+    expect(perVm).toEqual([16, 16, 8]);
+    // Two 16-vCPU VMs fill host 0's 32 cores; the third lands on host 1.
+    expect([...vms].map((vm) => m.nodes.host[vm]).sort()).toEqual([m.hosts[0], m.hosts[0], m.hosts[1]]);
+  });
+
+  it("never shares a per-tenant VM across tenants", () => {
+    const m = build();
+    const aVms = new Set(m.processes.get("a/web")!.map((p) => layerOf(m, p, "vm")));
+    const api = m.processes.get("b/api")!;
+    expect(api.every((p) => p >= 0)).toBe(true);
+    const bVms = new Set(api.map((p) => layerOf(m, p, "vm")));
+    expect(bVms.size).toBe(1);
+    for (const vm of bVms) expect(aVms.has(vm)).toBe(false);
+  });
+
+  it("puts per-service VMs per service and per-host VMs one per host, shared", () => {
+    const m = build();
+    expect([...m.processes.get("b/jobs")!, ...m.processes.get("a/cache")!].every((p) => p >= 0)).toBe(true);
+    const jobs = new Set(m.processes.get("b/jobs")!.map((p) => layerOf(m, p, "vm")));
+    expect(jobs.size).toBe(2); // 8 GiB VM: two 3 GiB replicas each
+    const cache = m.processes.get("a/cache")!.map((p) => layerOf(m, p, "vm"));
+    expect(new Set(cache).size).toBe(1);
+    expect(m.nodes.tenant[cache[0]]).toBe(-1);
+  });
+
+  it("reports what does not fit instead of dropping it", () => {
+    const m = build();
+    expect(m.processes.get("b/big")).toEqual([-1]);
+    expect(m.unplaced).toEqual([{ tenant: "b", service: "big", replica: 0, reason: "no host has room (stack baremetal, memory 1099511627776 B)" }]);
+  });
+
+  it("resolves each path from the layers' calibrated defaults and gives containers CFS budgets", () => {
+    const m = build();
+    const [p] = m.processes.get("a/web")!;
+    expect(m.pathCpuFactor[p]).toBeCloseTo(0.98, 12); // KVM 0.98 x runc 1.00
+    expect(m.latency(p, "net")).toBeCloseTo(15e-6, 15); // half of KVM's +30 us round trip
+    expect(m.pathProvisioning[p]).toBeCloseTo(0.244 + 0.0334, 12);
+    const container = layerOf(m, p, "container");
+    expect(m.cpu.bandwidthStats(container)).toEqual({ nrPeriods: 0, nrThrottled: 0, throttledTime: 0 });
+    expect(m.overheadMemory[layerOf(m, p, "vm")]).toBe(131 * 2 ** 20);
+  });
+});

@@ -1,0 +1,151 @@
+import { describe, expect, it } from "vitest";
+import { Simulation } from "../kernel/simulation.js";
+import { definePlugin, pluginsOf, type PluginDefinition } from "../plugin/define.js";
+import { count, fields, unitValue } from "../scenario/fields.js";
+import { loadScenario } from "../scenario/load.js";
+import { NONE } from "../tree/nodes.js";
+import { buildModel, HookError } from "./model.js";
+
+const host = definePlugin({
+  name: "test-host",
+  layer: "host",
+  version: "1",
+  schema: fields({ cores: count(1), memory: unitValue("size") }),
+  setup: (api) => api.host((t) => ({ cores: t.cores, speed: 1, memory: t.memory })),
+});
+
+/** A layer plugin that logs its hooks into `log`, with a VM-like size. */
+function layerPlugin(name: string, log: string[], options: { order?: "pre" | "post"; factor?: number; aux?: boolean } = {}): PluginDefinition {
+  return definePlugin({
+    name,
+    layer: name,
+    version: "1",
+    schema: fields({ cores: count(1).default(4), memory: unitValue("size").default(2 ** 30) }),
+    setup(api) {
+      const seen = api.extension("seen", "i32");
+      api.layerRules({
+        size: (e) => ({ request: { cores: e.cores, memory: e.memory }, capacity: { cores: e.cores, memory: e.memory } }),
+        cpu: (e) => ({ weight: "runnable", cap: e.cores }),
+        path: () => ({ cpuFactor: options.factor ?? 1, latency: { io: 1e-3, net: 2e-3 }, memoryOverhead: 1000, provisioning: 0.5 }),
+      });
+      api.hook("io", (ctx, node) => {
+        seen.data[node]++;
+        log.push(`${name}:io@${node}`);
+      }, { order: options.order });
+      api.hook("create", (ctx, node) => {
+        if (options.aux) ctx.addAuxiliary(api.layer === name ? node : NONE, `${name}-helper`, 500);
+      });
+    },
+  });
+}
+
+function scenario(stack: string, replicas = 2, extra = ""): string {
+  return `duration: 1m
+hostTypes: { h: { cores: 16, memory: 64GiB } }
+hosts: [{ type: h, count: 2 }]
+stacks:
+${stack}
+tenants:
+  - name: t
+    services:
+      - { name: s, replicas: ${replicas}, memory: 1GiB, stack: main, request: [{ cpu: 1ms }] }
+${extra}`;
+}
+
+describe("Model: plugins, hooks and paths", () => {
+  it("composes each process's path: factors multiply, latencies and cold-start times add", () => {
+    const log: string[] = [];
+    const plugins = [host, layerPlugin("outer", log, { factor: 0.9 }), layerPlugin("inner", log, { factor: 0.5 })];
+    const s = loadScenario(scenario("  main: [{ layer: outer, cores: 8 }, { layer: inner, cores: 2 }]"), { plugins });
+    const m = buildModel(new Simulation(), s, plugins);
+    const [p] = m.processes.get("t/s")!;
+    expect(m.pathCpuFactor[p]).toBeCloseTo(0.45, 15);
+    expect(m.latency(p, "io")).toBeCloseTo(2e-3, 15);
+    expect(m.latency(p, "net")).toBeCloseTo(4e-3, 15);
+    expect(m.latency(p, "cpu")).toBe(0);
+    expect(m.pathProvisioning[p]).toBe(1);
+  });
+
+  it("runs operation hooks of every layer on the path in pre, unordered, post order, then plugin order", () => {
+    const log: string[] = [];
+    const plugins = [host, layerPlugin("outer", log, { order: "post" }), layerPlugin("middle", log), layerPlugin("inner", log, { order: "pre" })];
+    const s = loadScenario(scenario("  main: [{ layer: outer, cores: 8 }, { layer: middle, cores: 4 }, { layer: inner, cores: 2 }]", 1), { plugins });
+    const m = buildModel(new Simulation(), s, plugins);
+    const [p] = m.processes.get("t/s")!;
+    const [inner, middle, outer] = m.nodes.ancestry(p).slice(1, 4);
+    m.runHooks("io", p);
+    expect(log).toEqual([`inner:io@${inner}`, `middle:io@${middle}`, `outer:io@${outer}`]);
+    const snapshot = m.snapshotTree();
+    const again = buildModel(new Simulation(), s, plugins);
+    again.restoreTree(snapshot);
+    expect(again.nodes.count).toBe(m.nodes.count);
+  });
+
+  it("wraps an exception in a hook with the plugin, hook, node and simulated time", () => {
+    const broken = definePlugin({
+      name: "broken",
+      layer: "main-layer",
+      version: "1",
+      schema: fields({}),
+      setup(api) {
+        api.layerRules({ size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }), cpu: () => ({ weight: 1 }) });
+        api.hook("io", () => {
+          throw new Error("no disk");
+        });
+      },
+    });
+    const plugins = [host, broken];
+    const s = loadScenario(scenario("  main: [{ layer: main-layer }]", 1), { plugins });
+    const sim = new Simulation();
+    const m = buildModel(sim, s, plugins);
+    const [p] = m.processes.get("t/s")!;
+    const layerNode = m.nodes.parent[p];
+    expect(() => m.runHooks("io", p)).toThrow(new HookError("broken", "io", layerNode, 0, new Error("no disk")));
+    expect(() => m.runHooks("io", p)).toThrow(`plugin broken, hook "io", node ${layerNode}, at simulated time 0s: no disk`);
+  });
+
+  it("lets a plugin add auxiliary nodes that take memory and compete for CPU", () => {
+    const log: string[] = [];
+    const plugins = [host, layerPlugin("vmx", log, { aux: true })];
+    const s = loadScenario(scenario("  main: [{ layer: vmx, cores: 4, memory: 2GiB }]", 1), { plugins });
+    const sim = new Simulation();
+    const m = buildModel(sim, s, plugins);
+    const [p] = m.processes.get("t/s")!;
+    const vm = m.nodes.parent[p];
+    const aux = m.nodes.children(vm).find((c) => m.nodes.kindNames[m.nodes.kind[c]] === "aux")!;
+    expect(m.auxNames.get(aux)).toBe("vmx-helper");
+    expect(m.nodes.usedMemory[vm]).toBe(2 ** 30 + 500); // the process and its helper
+    const done = sim.on("done", () => {});
+    const guest = m.startCpu(p, 10, done, 0);
+    const helper = m.cpu.start(aux, 10, 1, done, 1);
+    expect(m.cpu.rate(guest)).toBe(1);
+    expect(m.cpu.rate(helper)).toBe(1);
+  });
+
+  it("refuses two plugins for one layer and plugins that register no rules", () => {
+    const log: string[] = [];
+    expect(() => buildModel(new Simulation(), loadScenario(scenario("  main: []"), { plugins: [host] }), [host, layerPlugin("a", log), layerPlugin("a", log)])).toThrow(
+      'two plugins provide the layer "a"',
+    );
+    const lazy = definePlugin({ name: "lazy", layer: "lazy", version: "1", schema: fields({}) });
+    expect(() => buildModel(new Simulation(), loadScenario(scenario("  main: []"), { plugins: [host] }), [host, lazy])).toThrow(/registers no layer rules/);
+  });
+});
+
+describe("a third-party plugin package", () => {
+  it("loads the README's sandbox plugin and uses its rules, hook and extension column", async () => {
+    const mod = await import("../../../../examples/plugin-sandbox/index.js");
+    const [sandbox] = pluginsOf(mod);
+    expect(sandbox.name).toBe("sandbox");
+    const plugins = [host, sandbox];
+    const s = loadScenario(scenario("  main: [{ layer: sandbox, syscall: 40us }]", 1), { plugins });
+    const m = buildModel(new Simulation(), s, plugins);
+    const [p] = m.processes.get("t/s")!;
+    expect(m.latency(p, "io")).toBeCloseTo(40e-6, 15);
+    expect(m.overheadMemory[m.nodes.parent[p]]).toBe(19.6e6);
+    m.runHooks("io", p);
+    m.runHooks("io", p);
+    const snap = m.nodes.exportState() as { extensions: Record<string, Float64Array> };
+    expect(snap.extensions["sandbox.syscalls"][m.nodes.parent[p]]).toBe(2);
+  });
+});

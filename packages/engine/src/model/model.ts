@@ -1,0 +1,414 @@
+/**
+ * A model: the tree of nodes built from a scenario by the layer plugins, the
+ * CPU solver over it, each process's static path record, and the plugins'
+ * hooks. Built once per replication; workloads drive it through the kernel.
+ *
+ * Plugins run their `setup` here, in the order given: they register their
+ * layer's rules, hooks and extension columns. Hook arrays are sorted once
+ * (`pre`, then unordered, then `post`; ties in plugin order) and dispatched by
+ * index; for an operation, each hook runs with the node of its layer on the
+ * operation's path.
+ */
+import type { EventType, Simulation } from "../kernel/simulation.js";
+import { CpuSolver } from "../cpu/solver.js";
+import {
+  OP_KINDS,
+  type HookContext,
+  type HookFn,
+  type HookName,
+  type HostRules,
+  type LayerRules,
+  type OpKind,
+  type PathContribution,
+  type PluginDefinition,
+  type PluginSetup,
+  type Resources,
+} from "../plugin/define.js";
+import type { LayerEntry, Scenario } from "../scenario/schema.js";
+import { stackOf } from "../scenario/load.js";
+import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
+import { encodeSnapshot, decodeSnapshot } from "../kernel/codec.js";
+
+/** An exception in a plugin hook, naming the plugin, the hook, the node and the simulated time. */
+export class HookError extends Error {
+  constructor(
+    readonly plugin: string,
+    readonly hook: string,
+    readonly node: number,
+    readonly time: number,
+    override readonly cause: unknown,
+  ) {
+    super(`plugin ${plugin}, hook "${hook}", node ${node}, at simulated time ${time}s: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "HookError";
+  }
+}
+
+interface Hook {
+  plugin: string;
+  kind: number;
+  fn: HookFn;
+  rank: number;
+}
+
+type Entry = Record<string, unknown>;
+
+interface Layer {
+  plugin: PluginDefinition;
+  kind: number;
+  rules?: LayerRules<Entry>;
+  host?: (entry: Entry) => HostRules;
+}
+
+/** A replica that could not be placed, and why. */
+export interface Unplaced {
+  tenant: string;
+  service: string;
+  replica: number;
+  reason: string;
+}
+
+const ORDER_RANK = { pre: 0, none: 1, post: 2 } as const;
+
+export class Model {
+  readonly nodes = new NodeStore();
+  readonly cpu: CpuSolver;
+  /** Host node ids in scenario order. */
+  readonly hosts: number[] = [];
+  /** Process node ids per service, by `tenant/service`, in replica order (-1 where unplaced). */
+  readonly processes = new Map<string, number[]>();
+  readonly unplaced: Unplaced[] = [];
+  /** Path record per process node: throughput factor, one-way latency per op kind, cold-start time. */
+  pathCpuFactor: Float64Array = new Float64Array(64);
+  pathLatency: Float64Array = new Float64Array(64 * OP_KINDS.length);
+  pathProvisioning: Float64Array = new Float64Array(64);
+  /** Fixed memory overhead of each layer node (VMM, guest kernel, runtime). */
+  overheadMemory: Float64Array = new Float64Array(64);
+
+  private readonly layers: Layer[] = [];
+  private readonly hooks = new Map<HookName, Hook[]>();
+  private readonly processKind: number;
+  private readonly auxKind: number;
+  private readonly contributions = new Map<number, PathContribution>(); // per layer node, at build time
+  private readonly hookContext: HookContext;
+
+  constructor(
+    readonly sim: Simulation,
+    plugins: readonly PluginDefinition[],
+  ) {
+    this.cpu = new CpuSolver(sim, this.nodes);
+    plugins.forEach((p, rank) => this.setupPlugin(p, rank));
+    this.processKind = this.nodes.kindId("process");
+    this.auxKind = this.nodes.kindId("aux");
+    for (const list of this.hooks.values()) list.sort((a, b) => a.rank - b.rank);
+    const model = this;
+    this.hookContext = {
+      get now() {
+        return model.sim.now;
+      },
+      addAuxiliary: (parent, name, memory = 0) => this.addAuxiliary(parent, name, memory),
+    };
+  }
+
+  /** Kind id of a layer (`host`, `vm`, ...), `process` or `aux`. */
+  kindOf(layer: string): number {
+    const k = this.nodes.kindNames.indexOf(layer);
+    if (k < 0) throw new Error(`no plugin provides the layer "${layer}"`);
+    return k;
+  }
+
+  /**
+   * Runs the hooks registered for `name`: for a lifecycle event, those of
+   * `node`'s layer; for an operation kind, those of every layer on the path
+   * from process `node` to its host, each with its layer's node.
+   */
+  runHooks(name: HookName, node: number, payload = 0): void {
+    const list = this.hooks.get(name);
+    if (list === undefined) return;
+    const nodes = this.nodes;
+    const lifecycle = !(OP_KINDS as readonly string[]).includes(name);
+    for (let i = 0; i < list.length; i++) {
+      const h = list[i];
+      let target = NONE;
+      if (lifecycle) target = nodes.kind[node] === h.kind ? node : NONE;
+      else for (let n = node; n !== NONE && target === NONE; n = nodes.parent[n]) if (nodes.kind[n] === h.kind) target = n;
+      if (target === NONE) continue;
+      try {
+        h.fn(this.hookContext, target, payload);
+      } catch (err) {
+        throw new HookError(h.plugin, name, target, this.sim.now, err);
+      }
+    }
+  }
+
+  /** Starts `work` core-seconds of CPU on a thread of `process` with its path's throughput factor. */
+  startCpu(process: number, work: number, doneType: EventType, donePayload: number): number {
+    return this.cpu.start(process, work, this.pathCpuFactor[process], doneType, donePayload);
+  }
+
+  /** One-way latency that the layers of a process's path add to an operation of `op`. */
+  latency(process: number, op: OpKind): number {
+    return this.pathLatency[process * OP_KINDS.length + OP_KINDS.indexOf(op)];
+  }
+
+  /** Builds hosts, stack nodes and one process per placed replica, first-fit in host order. */
+  build(s: Scenario): void {
+    const hostLayer = this.layers.find((l) => l.host);
+    if (!hostLayer?.host) throw new Error("no plugin provides the host layer");
+    for (const group of s.hosts) {
+      const rules = hostLayer.host(s.hostTypes[group.type]);
+      for (let i = 0; i < group.count; i++) {
+        const h = this.addNode(hostLayer.kind, NONE, NONE, this.hosts.length);
+        this.nodes.capacityCores[h] = rules.cores;
+        this.nodes.capacityMemory[h] = rules.memory;
+        this.cpu.setHost(h, rules.cores, rules.speed);
+        this.hosts.push(h);
+      }
+    }
+    const builder = new TreeBuilder(this, s);
+    s.tenants.forEach((tenant, ti) =>
+      tenant.services.forEach((svc, si) => {
+        const key = `${tenant.name}/${svc.name}`;
+        const procs: number[] = [];
+        for (let r = 0; r < svc.replicas; r++) {
+          const p = builder.placeReplica(ti, si);
+          procs.push(p);
+          if (p === NONE) this.unplaced.push({ tenant: tenant.name, service: svc.name, replica: r, reason: builder.lastFailure });
+        }
+        this.processes.set(key, procs);
+      }),
+    );
+    for (let n = 0; n < this.nodes.count; n++) {
+      if (this.nodes.removed[n]) continue;
+      this.nodes.state[n] = NodeState.running;
+      this.runHooks("ready", n);
+    }
+  }
+
+  /** @internal Adds a node of any kind and grows the per-node columns. */
+  addNode(kind: number, parent: number, tenant: number, entry: number): number {
+    const id = this.nodes.add(kind, parent, tenant, entry);
+    if (id >= this.pathCpuFactor.length) this.growColumns();
+    this.pathCpuFactor[id] = 1;
+    this.pathProvisioning[id] = 0;
+    this.overheadMemory[id] = 0;
+    for (let k = 0; k < OP_KINDS.length; k++) this.pathLatency[id * OP_KINDS.length + k] = 0;
+    return id;
+  }
+
+  /** Stack entries that layer nodes were built from (a node's `entry` column indexes this). */
+  readonly entries: LayerEntry[] = [];
+
+  /** @internal Adds a stack-layer node with its rules (the builder runs its `create` hooks once the replica is placed). */
+  addLayerNode(kind: number, parent: number, tenant: number, entry: LayerEntry, size: { request: Resources; capacity: Resources }): number {
+    const layer = this.layers[kind];
+    const rules = layer.rules!;
+    let entryIndex = this.entries.indexOf(entry);
+    if (entryIndex < 0) entryIndex = this.entries.push(entry) - 1;
+    const n = this.addNode(kind, parent, tenant, entryIndex);
+    const cpu = rules.cpu(entry);
+    this.cpu.setRules(n, cpu.weight, cpu.cap ?? Infinity);
+    if (cpu.bandwidth) this.cpu.setBandwidth(n, cpu.bandwidth.quota, cpu.bandwidth.period);
+    const contribution = rules.path?.(entry) ?? {};
+    this.contributions.set(n, contribution);
+    this.overheadMemory[n] = contribution.memoryOverhead ?? 0;
+    this.nodes.capacityCores[n] = size.capacity.cores;
+    this.nodes.capacityMemory[n] = size.capacity.memory;
+    this.take(parent, n, size.request.cores, size.request.memory + this.overheadMemory[n]);
+    return n;
+  }
+
+  /** @internal Adds a process under `parent` and resolves its path record. */
+  addProcess(parent: number, tenant: number, serviceIndex: number, memory: number): number {
+    const p = this.addNode(this.processKind, parent, tenant, serviceIndex);
+    this.cpu.setRules(p, "runnable");
+    this.take(parent, p, 0, memory);
+    let factor = 1;
+    let provisioning = 0;
+    const lat = new Float64Array(OP_KINDS.length);
+    for (let n = parent; n !== NONE; n = this.nodes.parent[n]) {
+      const c = this.contributions.get(n);
+      if (!c) continue;
+      factor *= c.cpuFactor ?? 1;
+      provisioning += c.provisioning ?? 0;
+      OP_KINDS.forEach((op, k) => (lat[k] += c.latency?.[op] ?? 0));
+    }
+    this.pathCpuFactor[p] = factor;
+    this.pathProvisioning[p] = provisioning;
+    this.pathLatency.set(lat, p * OP_KINDS.length);
+    return p;
+  }
+
+  /** @internal Would `node` fit `cores` and `memory` more? */
+  fits(node: number, cores: number, memory: number, overcommitMemory: boolean): boolean {
+    const n = this.nodes;
+    const eps = 1e-9;
+    return n.usedCores[node] + cores <= n.capacityCores[node] + eps && (overcommitMemory || n.usedMemory[node] + memory <= n.capacityMemory[node] + eps);
+  }
+
+  /** @internal The layer (plugin and rules) of a kind. */
+  layer(kind: number): Layer {
+    return this.layers[kind];
+  }
+
+  /** Serialises the tree (every column and plugin extension column) to msgpack. */
+  snapshotTree(): Uint8Array {
+    return encodeSnapshot({ format: "turtles-tree/1", nodes: this.nodes.exportState() });
+  }
+
+  /** Restores `snapshotTree` output into a model built with the same plugins. */
+  restoreTree(bytes: Uint8Array): void {
+    const snap = decodeSnapshot(bytes) as { format?: string; nodes: Record<string, unknown> };
+    if (snap?.format !== "turtles-tree/1") throw new Error("not a tree snapshot (expected format turtles-tree/1)");
+    this.nodes.importState(snap.nodes);
+  }
+
+  private take(parent: number, child: number, cores: number, memory: number): void {
+    const n = this.nodes;
+    n.requestCores[child] = cores;
+    n.requestMemory[child] = memory;
+    n.usedCores[parent] += cores;
+    n.usedMemory[parent] += memory;
+  }
+
+  private addAuxiliary(parent: number, name: string, memory: number): number {
+    const a = this.addNode(this.auxKind, parent, this.nodes.tenant[parent], NONE);
+    this.cpu.setRules(a, "runnable");
+    this.take(parent, a, 0, memory);
+    this.auxNames.set(a, name);
+    return a;
+  }
+
+  /** Names of auxiliary nodes (for reports). */
+  readonly auxNames = new Map<number, string>();
+
+  private setupPlugin(plugin: PluginDefinition, rank: number): void {
+    if (this.layers.some((l) => l.plugin.layer === plugin.layer)) throw new Error(`two plugins provide the layer "${plugin.layer}"`);
+    const kind = this.nodes.kindId(plugin.layer);
+    const layer: Layer = { plugin, kind };
+    this.layers[kind] = layer;
+    const api: PluginSetup<Entry> = {
+      plugin: plugin.name,
+      layer: plugin.layer,
+      host: (rules) => {
+        if (plugin.layer !== "host") throw new Error(`plugin ${plugin.name}: host rules are for the host layer only`);
+        layer.host = rules;
+      },
+      layerRules: (rules) => {
+        if (plugin.layer === "host") throw new Error(`plugin ${plugin.name}: the host layer registers host rules`);
+        layer.rules = rules;
+      },
+      hook: (name, fn, options) => {
+        const list = this.hooks.get(name) ?? [];
+        list.push({ plugin: plugin.name, kind, fn, rank: ORDER_RANK[options?.order ?? "none"] * 1e6 + rank * 1e3 + list.length });
+        this.hooks.set(name, list);
+      },
+      extension: (name, type, initial) => this.nodes.extension(`${plugin.name}.${name}`, type, initial),
+    };
+    plugin.setup?.(api);
+    if (plugin.layer === "host" && !layer.host) throw new Error(`plugin ${plugin.name} provides the host layer but registers no host rules`);
+    if (plugin.layer !== "host" && !layer.rules) throw new Error(`plugin ${plugin.name} provides the layer "${plugin.layer}" but registers no layer rules`);
+  }
+
+  private growColumns(): void {
+    const c = this.pathCpuFactor.length * 2;
+    const g = (a: Float64Array, k = 1): Float64Array => {
+      const b = new Float64Array(c * k);
+      b.set(a);
+      return b;
+    };
+    this.pathCpuFactor = g(this.pathCpuFactor);
+    this.pathLatency = g(this.pathLatency, OP_KINDS.length);
+    this.pathProvisioning = g(this.pathProvisioning);
+    this.overheadMemory = g(this.overheadMemory);
+  }
+}
+
+/**
+ * Places replicas: for each, walks its stack from the outermost layer in,
+ * reusing a shared node (per service, tenant or host) that still has room,
+ * else creating one, first-fit over hosts in scenario order.
+ */
+class TreeBuilder {
+  lastFailure = "";
+  /** Sharing key of each shared layer node. */
+  private readonly keys = new Map<number, string>();
+
+  constructor(
+    private readonly model: Model,
+    private readonly s: Scenario,
+  ) {}
+
+  /** Layer nodes created for the replica being placed. */
+  private readonly created: number[] = [];
+
+  /**
+   * Places one replica; returns its process node or NONE. New layer nodes get
+   * their `create` hooks once the whole chain is placed, so auxiliary nodes
+   * (which plugins add there) never strand a half-built chain; their memory
+   * may exceed the node's placement capacity.
+   */
+  placeReplica(ti: number, si: number): number {
+    this.created.length = 0;
+    const s = this.s;
+    const tenant = s.tenants[ti];
+    const svc = tenant.services[si];
+    const stackName = stackOf(s, svc);
+    const layers = s.stacks[stackName] ?? [];
+    this.lastFailure = `no host has room (stack ${stackName}, memory ${svc.memory} B)`;
+    for (const h of this.model.hosts) {
+      const p = this.placeChain(h, 0, layers, stackName, ti, si);
+      if (p !== NONE) {
+        for (const n of this.created) this.model.runHooks("create", n);
+        return p;
+      }
+    }
+    return NONE;
+  }
+
+  private placeChain(parent: number, i: number, layers: LayerEntry[], stack: string, ti: number, si: number): number {
+    const m = this.model;
+    const svc = this.s.tenants[ti].services[si];
+    const overcommit = this.s.placement.memoryOvercommit;
+    if (i === layers.length) {
+      return m.fits(parent, 0, svc.memory, overcommit) ? m.addProcess(parent, ti, si, svc.memory) : NONE;
+    }
+    const entry = layers[i];
+    const kind = m.kindOf(entry.layer);
+    const key =
+      entry.per === "replica" ? undefined : entry.per === "service" ? `${stack}#${i}/${ti}/${si}` : entry.per === "tenant" ? `${stack}#${i}/${ti}` : `${stack}#${i}`;
+    if (key !== undefined) {
+      for (let c = m.nodes.firstChild[parent]; c !== NONE; c = m.nodes.nextSibling[c]) {
+        if (this.keys.get(c) !== key) continue;
+        const r = this.placeChain(c, i + 1, layers, stack, ti, si);
+        if (r !== NONE) return r;
+        if (entry.per === "host") return NONE; // one per host: it is full here
+      }
+    }
+    const parentCapacity = { cores: m.nodes.capacityCores[parent], memory: m.nodes.capacityMemory[parent] };
+    const size = m.layer(kind).rules!.size(entry, parentCapacity);
+    if (!m.fits(parent, size.request.cores, size.request.memory, overcommit) || !this.freshChainFits(i + 1, layers, size.capacity, svc.memory)) {
+      return NONE;
+    }
+    const n = m.addLayerNode(kind, parent, entry.per === "host" ? NONE : ti, entry, size);
+    this.created.push(n);
+    if (key !== undefined) this.keys.set(n, key);
+    return this.placeChain(n, i + 1, layers, stack, ti, si);
+  }
+
+  /** Whether new nodes for layers i.. and the process fit inside a new node of `capacity`. */
+  private freshChainFits(i: number, layers: LayerEntry[], capacity: Resources, memory: number): boolean {
+    const overcommit = this.s.placement.memoryOvercommit;
+    const eps = 1e-9;
+    if (i === layers.length) return overcommit || memory <= capacity.memory + eps;
+    const size = this.model.layer(this.model.kindOf(layers[i].layer)).rules!.size(layers[i], capacity);
+    const fits = size.request.cores <= capacity.cores + eps && (overcommit || size.request.memory <= capacity.memory + eps);
+    return fits && this.freshChainFits(i + 1, layers, size.capacity, memory);
+  }
+}
+
+/** Builds a model for a scenario with the given plugins. */
+export function buildModel(sim: Simulation, scenario: Scenario, plugins: readonly PluginDefinition[]): Model {
+  const m = new Model(sim, plugins);
+  m.build(scenario);
+  return m;
+}
