@@ -17,11 +17,15 @@
  * `cpu.weight / 100`, a VM its runnable vCPUs (runnable threads capped at its
  * vCPUs).
  *
- * Incremental and lazy. A change on one host recomputes that host only:
- * remaining work is advanced to now, the allocation recomputed, and one
- * completion event per host sits in the kernel queue. A completion sets the
- * finished activity's remaining work to exactly zero (and any other within
- * 1e-12 of its size).
+ * Incremental and lazy. A change on one host recomputes that host only, and
+ * touches its nodes, not its activities: the threads of one leaf (a process or
+ * an auxiliary node) share one rate, so each leaf keeps a virtual clock, the
+ * work one of its threads has done since the leaf started, and an activity is
+ * the target its leaf's clock must reach (its start clock plus its work). One
+ * completion event per host sits in the kernel queue, at the earliest time a
+ * leaf's clock reaches its smallest target. A completion sets the finished
+ * activity's remaining work to exactly zero (and any other within 1e-12 of its
+ * size).
  *
  * CFS bandwidth control is a per-period budget: an event when a group's budget
  * runs out (it is then throttled: its bound is zero) and one when the period
@@ -54,8 +58,7 @@ export class CpuSolver {
   private hostSpeed = new Float64Array(0);
   private hostLast = new Float64Array(0);
   private hostEvent = new Float64Array(0); // kernel handle of the next completion, or -1
-  private hostNextActivity = new Int32Array(0);
-  private hostActHead = new Int32Array(0);
+  private hostNextLeaf = new Int32Array(0); // the leaf whose activity completes next
   private hostBusy = new Float64Array(0); // core-seconds allocated up to hostLast
   // CFS groups (per node; quota 0 = none).
   private quota = new Float64Array(0);
@@ -68,18 +71,20 @@ export class CpuSolver {
   private bwStats = new Float64Array(0); // 3 per node: nrPeriods, nrThrottled, throttledTime
   private hostCfsHead = new Int32Array(0);
   private cfsNext = new Int32Array(0);
+  // Per leaf (a node with threads): virtual clock, work per core-second, smallest target, its activities.
+  private clock = new Float64Array(0);
+  private factor = new Float64Array(0);
+  private minTarget = new Float64Array(0);
+  private leafActHead = new Int32Array(0);
   // Activities.
   private actCount = 0;
   private actFree: number[] = [];
   private actNode = new Int32Array(64);
-  private actHost = new Int32Array(64);
-  private actRemaining = new Float64Array(64);
+  private actTarget = new Float64Array(64); // the leaf clock at which it is done
   private actSize = new Float64Array(64);
-  private actRate = new Float64Array(64); // cores
-  private actFactor = new Float64Array(64); // work per core-second
   private actDoneType = new Int32Array(64);
   private actDonePayload = new Int32Array(64);
-  private actNext = new Int32Array(64); // in its host's list
+  private actNext = new Int32Array(64); // in its leaf's list
   private actPrev = new Int32Array(64);
   private actLive = new Int8Array(64);
   // Scratch for water-filling.
@@ -107,7 +112,6 @@ export class CpuSolver {
     this.hostSpeed[host] = speed;
     this.hostLast[host] = this.sim.now;
     this.hostEvent[host] = -1;
-    this.hostActHead[host] = NONE;
     this.hostCfsHead[host] = NONE;
     this.weight[host] = 1;
     this.cap[host] = cores;
@@ -141,26 +145,34 @@ export class CpuSolver {
   }
 
   /**
-   * Starts `work` nominal core-seconds on a new thread of process `node`; when
-   * done, kernel event `doneType` is scheduled with `donePayload`. `cpuFactor`
-   * is the path's throughput factor. Returns the activity id.
+   * Starts `work` nominal core-seconds on a new thread of leaf `node` (a
+   * process or an auxiliary node); when done, kernel event `doneType` is
+   * scheduled with `donePayload`. `cpuFactor` is the path's throughput factor
+   * (the same for every thread of a node). Returns the activity id. O(nodes of
+   * the host).
    */
   start(node: number, work: number, cpuFactor: number, doneType: EventType, donePayload: number): number {
     if (!(work >= 0) || !Number.isFinite(work)) throw new RangeError(`cpu work must be a finite number >= 0, got ${work}`);
     if (this.nodes.firstChild[node] !== NONE) throw new Error(`node ${node} has child nodes; threads run only on leaves (processes, auxiliary nodes)`);
     const host = this.nodes.host[node];
     this.advance(host);
+    const f = this.hostSpeed[host] * cpuFactor;
+    if (this.threads[node] > 0 && this.factor[node] !== f) throw new Error(`node ${node}: every thread of a node must have the same CPU factor`);
+    this.factor[node] = f;
     const a = this.allocActivity();
+    const target = this.clock[node] + work;
     this.actNode[a] = node;
-    this.actHost[a] = host;
-    this.actRemaining[a] = work;
+    this.actTarget[a] = target;
     this.actSize[a] = work;
-    this.actRate[a] = 0;
-    this.actFactor[a] = this.hostSpeed[host] * cpuFactor;
     this.actDoneType[a] = doneType;
     this.actDonePayload[a] = donePayload;
     this.actLive[a] = 1;
-    this.link(a, host);
+    this.actPrev[a] = NONE;
+    const head = this.leafActHead[node];
+    this.actNext[a] = head;
+    if (head !== NONE) this.actPrev[head] = a;
+    this.leafActHead[node] = a;
+    if (this.threads[node] === 0 || target < this.minTarget[node]) this.minTarget[node] = target;
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) this.runnable[n]++;
     this.threads[node]++;
     this.recompute(host);
@@ -170,7 +182,7 @@ export class CpuSolver {
   /** Stops an activity without completing it (its node failed). */
   abort(activity: number): void {
     if (!this.actLive[activity]) return;
-    const host = this.actHost[activity];
+    const host = this.nodes.host[this.actNode[activity]];
     this.advance(host);
     this.finish(activity);
     this.recompute(host);
@@ -181,15 +193,20 @@ export class CpuSolver {
     return this.alloc[node];
   }
 
-  /** Cores currently allocated to an activity's thread. */
+  /** Cores currently allocated to an activity's thread (0 once it is done). */
   rate(activity: number): number {
-    return this.actRate[activity];
+    if (!this.actLive[activity]) return 0;
+    const node = this.actNode[activity];
+    return this.alloc[node] / this.threads[node];
   }
 
   /** Remaining work of an activity now (nominal core-seconds). */
   remaining(activity: number): number {
-    const host = this.actHost[activity];
-    return Math.max(0, this.actRemaining[activity] - this.actRate[activity] * this.actFactor[activity] * (this.sim.now - this.hostLast[host]));
+    if (!this.actLive[activity]) return 0;
+    const node = this.actNode[activity];
+    const host = this.nodes.host[node];
+    const clock = this.clock[node] + (this.alloc[node] / this.threads[node]) * this.factor[node] * (this.sim.now - this.hostLast[host]);
+    return Math.max(0, this.actTarget[activity] - clock);
   }
 
   /** Busy core-seconds of a host from its start to now. */
@@ -213,18 +230,22 @@ export class CpuSolver {
 
   // --- the fluid model ---
 
-  /** Advances remaining work, busy time and CFS budgets of a host to now, at the rates in force. */
+  /** Advances leaf clocks, busy time and CFS budgets of a host to now, at the rates in force. */
   private advance(host: number): void {
     this.ensure();
     const now = this.sim.now;
     const dt = now - this.hostLast[host];
     if (dt <= 0) return;
-    for (let a = this.hostActHead[host]; a !== NONE; a = this.actNext[a]) {
-      this.actRemaining[a] -= this.actRate[a] * this.actFactor[a] * dt;
-    }
+    this.advanceClocks(host, dt);
     this.hostBusy[host] += this.alloc[host] * dt;
     for (let g = this.hostCfsHead[host]; g !== NONE; g = this.cfsNext[g]) this.accrue(g, this.hostLast[host], now);
     this.hostLast[host] = now;
+  }
+
+  private advanceClocks(n: number, dt: number): void {
+    const k = this.threads[n];
+    if (k > 0) this.clock[n] += (this.alloc[n] / k) * this.factor[n] * dt;
+    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.alloc[c] > 0) this.advanceClocks(c, dt);
   }
 
   /** Accrues a CFS group's budget from t0 to t1 at its current allocation, refilling at period boundaries. */
@@ -242,33 +263,35 @@ export class CpuSolver {
     }
   }
 
-  /** Recomputes bounds and shares of a host, the threads' rates, and its next events. */
+  /** Recomputes bounds and shares of a host and its next events. */
   private recompute(host: number): void {
     this.computeBound(host);
     this.alloc[host] = Math.min(this.hostCores[host], this.bound[host]);
     this.distribute(host);
-    const now = this.sim.now;
-    let next = Infinity;
-    let nextAct = NONE;
-    for (let a = this.hostActHead[host]; a !== NONE; a = this.actNext[a]) {
-      const node = this.actNode[a];
-      const rate = this.threads[node] > 0 ? this.alloc[node] / this.threads[node] : 0;
-      this.actRate[a] = rate;
-      const speed = rate * this.actFactor[a];
-      if (speed > 0) {
-        const t = now + this.actRemaining[a] / speed;
-        if (t < next) {
-          next = t;
-          nextAct = a;
-        }
-      } else if (this.actRemaining[a] <= 0) {
-        next = now;
-        nextAct = a;
+    this.nextTime = Infinity;
+    this.nextLeaf = NONE;
+    this.findNext(host);
+    this.hostNextLeaf[host] = this.nextLeaf;
+    this.hostEvent[host] = this.place(this.hostEvent[host], this.nextTime, this.completeType, host);
+    for (let g = this.hostCfsHead[host]; g !== NONE; g = this.cfsNext[g]) this.scheduleExhaustion(g);
+  }
+
+  private nextTime = Infinity;
+  private nextLeaf = NONE;
+
+  /** The earliest time a leaf's clock reaches its smallest target. */
+  private findNext(n: number): void {
+    const k = this.threads[n];
+    if (k > 0) {
+      const speed = (this.alloc[n] / k) * this.factor[n];
+      const left = this.minTarget[n] - this.clock[n];
+      const t = left <= 0 ? this.sim.now : speed > 0 ? this.sim.now + left / speed : Infinity;
+      if (t < this.nextTime) {
+        this.nextTime = t;
+        this.nextLeaf = n;
       }
     }
-    this.hostNextActivity[host] = nextAct;
-    this.hostEvent[host] = this.place(this.hostEvent[host], next, this.completeType, host);
-    for (let g = this.hostCfsHead[host]; g !== NONE; g = this.cfsNext[g]) this.scheduleExhaustion(g);
+    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.runnable[c] > 0) this.findNext(c);
   }
 
   /** Reschedules (or cancels) a kernel event kept in a handle column; returns the new handle or -1. */
@@ -378,17 +401,31 @@ export class CpuSolver {
   private onComplete(host: number): void {
     this.hostEvent[host] = -1;
     this.advance(host);
-    const forced = this.hostNextActivity[host];
-    for (let a = this.hostActHead[host]; a !== NONE; ) {
-      const next = this.actNext[a];
-      if (a === forced || this.actRemaining[a] <= DONE_TOLERANCE * this.actSize[a]) {
-        this.actRemaining[a] = 0;
-        this.sim.schedule(this.actDoneType[a], 0, this.actDonePayload[a]);
-        this.finish(a);
-      }
-      a = next;
-    }
+    this.completeLeaves(host, this.hostNextLeaf[host]);
     this.recompute(host);
+  }
+
+  /**
+   * Completes every activity whose leaf clock reached its target (within
+   * 1e-12 of its size), and the predicted leaf's earliest one in any case, so
+   * rounding can never leave a completion pending forever.
+   */
+  private completeLeaves(n: number, forced: number): void {
+    if (this.threads[n] > 0) {
+      const clock = this.clock[n];
+      let force = n === forced;
+      for (let a = this.leafActHead[n]; a !== NONE; ) {
+        const next = this.actNext[a];
+        const hit = this.actTarget[a] - clock <= DONE_TOLERANCE * this.actSize[a];
+        if (hit || (force && this.actTarget[a] === this.minTarget[n])) {
+          if (!hit) force = false;
+          this.sim.schedule(this.actDoneType[a], 0, this.actDonePayload[a]);
+          this.finish(a);
+        }
+        a = next;
+      }
+    }
+    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.runnable[c] > 0) this.completeLeaves(c, forced);
   }
 
   private onExhausted(g: number): void {
@@ -415,31 +452,25 @@ export class CpuSolver {
     this.recompute(host);
   }
 
+  /** Removes an activity from its leaf. */
   private finish(a: number): void {
     const node = this.actNode[a];
-    const host = this.actHost[a];
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) this.runnable[n]--;
     this.threads[node]--;
-    this.unlink(a, host);
-    this.actLive[a] = 0;
-    this.actRate[a] = 0;
-    this.actFree.push(a);
-  }
-
-  private link(a: number, host: number): void {
-    const head = this.hostActHead[host];
-    this.actPrev[a] = NONE;
-    this.actNext[a] = head;
-    if (head !== NONE) this.actPrev[head] = a;
-    this.hostActHead[host] = a;
-  }
-
-  private unlink(a: number, host: number): void {
     const p = this.actPrev[a];
-    const n = this.actNext[a];
-    if (p !== NONE) this.actNext[p] = n;
-    else this.hostActHead[host] = n;
-    if (n !== NONE) this.actPrev[n] = p;
+    const nx = this.actNext[a];
+    if (p !== NONE) this.actNext[p] = nx;
+    else this.leafActHead[node] = nx;
+    if (nx !== NONE) this.actPrev[nx] = p;
+    this.actLive[a] = 0;
+    this.actFree.push(a);
+    // An idle leaf restarts its clock at zero, which keeps clocks small and their rounding far below any work size.
+    if (this.threads[node] === 0) this.clock[node] = 0;
+    if (this.actTarget[a] === this.minTarget[node]) {
+      let min = Infinity;
+      for (let b = this.leafActHead[node]; b !== NONE; b = this.actNext[b]) if (this.actTarget[b] < min) min = this.actTarget[b];
+      this.minTarget[node] = min;
+    }
   }
 
   private allocActivity(): number {
@@ -452,11 +483,8 @@ export class CpuSolver {
         return y;
       };
       this.actNode = g(this.actNode);
-      this.actHost = g(this.actHost);
-      this.actRemaining = g(this.actRemaining);
+      this.actTarget = g(this.actTarget);
       this.actSize = g(this.actSize);
-      this.actRate = g(this.actRate);
-      this.actFactor = g(this.actFactor);
       this.actDoneType = g(this.actDoneType);
       this.actDonePayload = g(this.actDonePayload);
       this.actNext = g(this.actNext);
@@ -495,8 +523,11 @@ export class CpuSolver {
     this.hostSpeed = g(this.hostSpeed);
     this.hostLast = g(this.hostLast);
     this.hostEvent = g(this.hostEvent, -1);
-    this.hostNextActivity = g(this.hostNextActivity, NONE);
-    this.hostActHead = g(this.hostActHead, NONE);
+    this.hostNextLeaf = g(this.hostNextLeaf, NONE);
+    this.clock = g(this.clock);
+    this.factor = g(this.factor);
+    this.minTarget = g(this.minTarget, Infinity);
+    this.leafActHead = g(this.leafActHead, NONE);
     this.hostBusy = g(this.hostBusy);
     this.quota = g(this.quota);
     this.period = g(this.period);
