@@ -55,6 +55,35 @@ describe("turtles validate", () => {
   });
 });
 
+describe("third-party plugins", () => {
+  const fixtures = join(import.meta.dirname, "fixtures");
+  const sandbox = join(import.meta.dirname, "..", "..", "..", "examples", "plugin-sandbox", "index.js");
+
+  it("validates a scenario that uses a layer from a plugin loaded with --plugin", () => {
+    const r = turtles("validate", join(fixtures, "sandboxed.yaml"), "--plugin", sandbox);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/stacks\s+isolated/);
+    const without = turtles("validate", join(fixtures, "sandboxed.yaml"));
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain('unknown layer "sandbox"; known layers: vm, container');
+  });
+
+  it("adds the plugin's fields to the JSON Schema", () => {
+    const r = turtles("schema", "--plugin", sandbox);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('"syscall"');
+  });
+
+  it("explains a plugin it cannot find or use", () => {
+    expect(turtles("validate", "valid.yaml", "--plugin", "no-such-plugin").stderr.trim()).toBe(
+      'cannot find plugin "no-such-plugin": install it in this project (npm install no-such-plugin) or give a path',
+    );
+    const notAPlugin = turtles("validate", "valid.yaml", "--plugin", join(fixtures, "not-a-plugin.mjs"));
+    expect(notAPlugin.code).toBe(2);
+    expect(notAPlugin.stderr).toContain("exports no Turtles plugin");
+  });
+});
+
 describe("turtles schema", () => {
   it("prints a JSON Schema with the engine's fields and every plugin's layer fields", () => {
     const r = turtles("schema");

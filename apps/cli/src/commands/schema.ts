@@ -1,8 +1,8 @@
-import { Command } from "@oclif/core";
 import { scenarioJsonSchema } from "@turtles/engine";
-import { builtinPlugins } from "../lib/scenario-file.js";
+import { ScenarioCommand } from "../lib/base.js";
+import { loadPlugins } from "../lib/scenario-file.js";
 
-export default class Schema extends Command {
+export default class Schema extends ScenarioCommand {
   static override summary = "Print the JSON Schema of scenario files, for editor completion and checks.";
 
   static override description =
@@ -10,10 +10,12 @@ export default class Schema extends Command {
     "Point your editor at it: with the YAML language server, put `# yaml-language-server: $schema=./turtles.schema.json` " +
     "on the first line of a scenario.";
 
-  static override examples = ["<%= config.bin %> schema > turtles.schema.json"];
+  static override examples = ["<%= config.bin %> schema > turtles.schema.json", "<%= config.bin %> schema --plugin @acme/turtles-sandbox"];
+
+  static override flags = { plugin: ScenarioCommand.pluginFlag };
 
   async run(): Promise<void> {
-    await this.parse(Schema);
-    this.log(JSON.stringify(scenarioJsonSchema(builtinPlugins), null, 2));
+    const { flags } = await this.parse(Schema);
+    this.log(JSON.stringify(scenarioJsonSchema(await loadPlugins(flags.plugin)), null, 2));
   }
 }

@@ -1,7 +1,7 @@
 import { Args } from "@oclif/core";
 import { formatBytes, summarizeScenario, type ScenarioSummary } from "@turtles/engine";
 import { ScenarioCommand } from "../lib/base.js";
-import { readScenario } from "../lib/scenario-file.js";
+import { loadPlugins, readScenario } from "../lib/scenario-file.js";
 
 export default class Validate extends ScenarioCommand {
   static override summary = "Check a scenario file without running it.";
@@ -10,15 +10,19 @@ export default class Validate extends ScenarioCommand {
     "Parses and validates a YAML or JSON scenario (units, references, call cycles, size) and prints a one-screen summary. " +
     "Problems are printed as file:line:column: field: message, several at once; the exit code is then 2.";
 
-  static override examples = ["<%= config.bin %> validate examples/web-shop.yaml", "<%= config.bin %> validate scenario.yaml --json"];
+  static override examples = ["<%= config.bin %> validate examples/web-shop.yaml", "<%= config.bin %> validate scenario.yaml --json",
+    "<%= config.bin %> validate sandboxed.yaml --plugin @acme/turtles-sandbox",
+  ];
 
   static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };
+
+  static override flags = { plugin: ScenarioCommand.pluginFlag };
 
   static override enableJsonFlag = true;
 
   async run(): Promise<{ valid: true; summary: ScenarioSummary }> {
-    const { args } = await this.parse(Validate);
-    const summary = summarizeScenario(readScenario(args.file));
+    const { args, flags } = await this.parse(Validate);
+    const summary = summarizeScenario(readScenario(args.file, await loadPlugins(flags.plugin)));
     this.log(formatSummary(args.file, summary));
     return { valid: true, summary };
   }
@@ -36,7 +40,7 @@ export function formatSummary(file: string, s: ScenarioSummary): string {
     ["hosts", `${s.hosts} (${s.hostTypes} type${s.hostTypes === 1 ? "" : "s"}, ${s.cores} cores, ${formatBytes(s.memory)} memory)`],
     ["stacks", s.stacks.join(", ")],
     ["tenants", `${s.tenants}`],
-    ["services", `${s.services} (${s.replicas} replicas)`],
+    ["services", `${s.services} (${s.replicas} replica${s.replicas === 1 ? "" : "s"})`],
     ["load", [s.openRate > 0 ? `${s.openRate}/s open-loop` : "", s.clients > 0 ? `${s.clients} closed-loop clients` : ""].filter(Boolean).join(", ") || "none (no service has a load)"],
     ["run", `${formatDuration(s.duration)} measured after ${formatDuration(s.warmup)} warm-up, ${s.replications} replication${s.replications === 1 ? "" : "s"}`],
     ["model size", `about ${formatBytes(s.estimatedBytes)}`],

@@ -1,8 +1,11 @@
 /** Reading a scenario file for a command: the built-in plugins, the memory limit, clear errors. */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
-import type { PluginDefinition } from "@turtles/engine/plugin";
+import { pluginsOf, type PluginDefinition } from "@turtles/engine/plugin";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { container } from "@turtles/plugin-container";
 import { hypervisor } from "@turtles/plugin-hypervisor";
@@ -13,8 +16,43 @@ export const builtinPlugins: readonly PluginDefinition[] = [baremetal, hyperviso
 /** A model may use at most this share of the machine's memory (the rest is Node, V8 and the OS). */
 const MEMORY_SHARE = 0.75;
 
+/** A plugin module that cannot be used; the command exits 2 with this message. */
+export class PluginLoadError extends Error {}
+
+/**
+ * The built-in plugins plus third-party ones named by `specs`: npm package
+ * names (resolved from the current directory) or paths to a module.
+ */
+export async function loadPlugins(specs: readonly string[]): Promise<PluginDefinition[]> {
+  const plugins = [...builtinPlugins];
+  const require = createRequire(join(process.cwd(), "package.json"));
+  for (const spec of specs) {
+    const isPath = spec.startsWith(".") || spec.startsWith("/");
+    let url: string;
+    try {
+      url = pathToFileURL(isPath ? resolve(spec) : require.resolve(spec)).href;
+    } catch {
+      throw new PluginLoadError(`cannot find plugin "${spec}": install it in this project (npm install ${spec}) or give a path`);
+    }
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(url)) as Record<string, unknown>;
+    } catch (err) {
+      throw new PluginLoadError(`cannot load plugin "${spec}": ${(err as Error).message}`);
+    }
+    const found = pluginsOf(mod);
+    if (found.length === 0) throw new PluginLoadError(`"${spec}" exports no Turtles plugin (define one with definePlugin from @turtles/engine/plugin)`);
+    for (const p of found) {
+      const clash = plugins.find((q) => q.layer === p.layer);
+      if (clash) throw new PluginLoadError(`plugin "${p.name}" from "${spec}" provides the layer "${p.layer}", which plugin "${clash.name}" already provides`);
+      plugins.push(p);
+    }
+  }
+  return plugins;
+}
+
 /** Loads and validates `file`; throws `ScenarioError` (with file, line and field) on any problem. */
-export function readScenario(file: string): Scenario {
+export function readScenario(file: string, plugins: readonly PluginDefinition[] = builtinPlugins): Scenario {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
@@ -23,5 +61,5 @@ export function readScenario(file: string): Scenario {
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (err as Error).message;
     throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: `cannot read the scenario: ${why}` }]);
   }
-  return loadScenario(bytes, { file, plugins: builtinPlugins, memoryLimit: totalmem() * MEMORY_SHARE });
+  return loadScenario(bytes, { file, plugins, memoryLimit: totalmem() * MEMORY_SHARE });
 }

@@ -43,9 +43,16 @@ export interface MmcRow {
   ci99HalfWidth: number;
 }
 
+export interface SolverRow {
+  hosts: number;
+  nodes: number;
+  nsPerChange: number;
+}
+
 export interface SuiteReport {
   rows: SizeRow[];
   mmc: MmcRow;
+  solver: SolverRow[];
   peers: { cpp: string | null; simpy: string | null };
 }
 
@@ -147,7 +154,16 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
       erlangCWait: mmcRaw.erlangCWait,
       ci99HalfWidth: mmcRaw.ci99HalfWidth,
     };
-    return { rows, mmc, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
+    const solverRaw = spawnSync(process.execPath, [here("solver.js"), "--changes", quick ? "50000" : "200000", "--seed", seed], { encoding: "utf8" });
+    if (solverRaw.status !== 0) throw new Error(`solver benchmark failed: ${solverRaw.stderr}`);
+    const solver = solverRaw.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as SolverRow & { flatness?: number })
+      .filter((r) => r.flatness === undefined)
+      .map(({ hosts, nodes, nsPerChange }) => ({ hosts, nodes, nsPerChange }));
+    progress(`solver: ${solver.map((r) => `${r.hosts} hosts ${r.nsPerChange.toFixed(0)} ns/change`).join(", ")}`);
+    return { rows, mmc, solver, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -186,5 +202,9 @@ export function formatBenchmarkReport(r: SuiteReport): string {
     "",
     `M/M/${m.servers} at load ${m.load}: ${m.customers} customers, ${fmt(m.customersPerSecond)} customers/s; ` +
       `mean wait ${m.meanWait.toFixed(4)} s (99% CI +-${m.ci99HalfWidth.toFixed(4)}) vs Erlang C ${m.erlangCWait.toFixed(4)} s`,
+    "",
+    "CPU solver, wall time per demand change (random nested trees, 16-core hosts; one host recomputed per change):",
+    ...r.solver.map((x) => `  ${String(x.hosts).padStart(6)} hosts (${x.nodes} nodes): ${x.nsPerChange.toFixed(0)} ns`),
+    `  ${r.solver.at(-1)!.hosts} / ${r.solver[0].hosts} hosts: ${(r.solver.at(-1)!.nsPerChange / r.solver[0].nsPerChange).toFixed(2)}x`,
   ].join("\n");
 }
