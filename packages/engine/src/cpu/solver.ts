@@ -147,7 +147,7 @@ export class CpuSolver {
   /**
    * Starts `work` nominal core-seconds on a new thread of leaf `node` (a
    * process or an auxiliary node); when done, kernel event `doneType` is
-   * scheduled with `donePayload`. `cpuFactor` is the path's throughput factor
+   * scheduled with `donePayload` (none if `doneType` is negative). `cpuFactor` is the path's throughput factor
    * (the same for every thread of a node). Returns the activity id. O(nodes of
    * the host).
    */
@@ -419,7 +419,7 @@ export class CpuSolver {
         const hit = this.actTarget[a] - clock <= DONE_TOLERANCE * this.actSize[a];
         if (hit || (force && this.actTarget[a] === this.minTarget[n])) {
           if (!hit) force = false;
-          this.sim.schedule(this.actDoneType[a], 0, this.actDonePayload[a]);
+          if (this.actDoneType[a] >= 0) this.sim.schedule(this.actDoneType[a], 0, this.actDonePayload[a]);
           this.finish(a);
         }
         a = next;

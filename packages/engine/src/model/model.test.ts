@@ -132,6 +132,59 @@ describe("Model: plugins, hooks and paths", () => {
   });
 });
 
+describe("CPU charged elsewhere", () => {
+  it("charges each operation's back-end work to the auxiliary node the layer created", () => {
+    const backend = definePlugin({
+      name: "virt",
+      layer: "virt",
+      version: "1",
+      schema: fields({}),
+      setup(api) {
+        api.layerRules({
+          size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+          cpu: () => ({ weight: 1 }),
+          path: () => ({ charge: { io: { aux: "iothread", work: 0.5 } } }),
+        });
+        api.hook("create", (ctx, node) => {
+          ctx.addAuxiliary(ctx.now >= 0 ? node : NONE, "iothread");
+        });
+      },
+    });
+    const plugins = [host, backend];
+    const sim = new Simulation();
+    const m = buildModel(sim, loadScenario(scenario("  main: [{ layer: virt }]", 1), { plugins }), plugins);
+    const [p] = m.processes.get("t/s")!;
+    const aux = m.nodes.children(m.nodes.parent[p]).find((c) => m.auxNames.get(c) === "iothread")!;
+    m.chargeOperation(p, "io");
+    m.chargeOperation(p, "io");
+    m.chargeOperation(p, "net"); // nothing charged for net
+    expect(m.cpu.allocation(aux)).toBe(2); // two half-core-second jobs, one core each
+    sim.run();
+    expect(sim.now).toBe(0.5);
+    expect(m.cpu.busyCoreSeconds(m.nodes.host[p])).toBeCloseTo(1, 12);
+  });
+
+  it("names the plugin when a charge points at an auxiliary node it never created", () => {
+    const bad = definePlugin({
+      name: "bad-virt",
+      layer: "virt",
+      version: "1",
+      schema: fields({}),
+      setup(api) {
+        api.layerRules({
+          size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+          cpu: () => ({ weight: 1 }),
+          path: () => ({ charge: { io: { aux: "iothread", work: 1 } } }),
+        });
+      },
+    });
+    const plugins = [host, bad];
+    expect(() => buildModel(new Simulation(), loadScenario(scenario("  main: [{ layer: virt }]", 1), { plugins }), plugins)).toThrow(
+      /plugin bad-virt charges io CPU to auxiliary node "iothread" of node \d+, but its create hook added none of that name/,
+    );
+  });
+});
+
 describe("a third-party plugin package", () => {
   it("loads the README's sandbox plugin and uses its rules, hook and extension column", async () => {
     const mod = await import("../../../../examples/plugin-sandbox/index.js");

@@ -83,6 +83,16 @@ export class Model {
   pathProvisioning: Float64Array = new Float64Array(64);
   /** Fixed memory overhead of each layer node (VMM, guest kernel, runtime). */
   overheadMemory: Float64Array = new Float64Array(64);
+  /** CPU charged elsewhere per operation: for each process, a run of (op kind, auxiliary node, work) in the tables below. */
+  private chargeStart: Int32Array = new Int32Array(64);
+  private chargeCount: Int32Array = new Int32Array(64);
+  private chargeOp: number[] = [];
+  private chargeNode: number[] = [];
+  private chargeWork: number[] = [];
+  /** Auxiliary nodes by `${owner node}/${name}`. */
+  private readonly auxByOwner = new Map<string, number>();
+  /** The node whose hook is running (the owner of auxiliary nodes it adds). */
+  private hookNode = NONE;
 
   private readonly layers: Layer[] = [];
   private readonly hooks = new Map<HookName, Hook[]>();
@@ -133,6 +143,7 @@ export class Model {
       else for (let n = node; n !== NONE && target === NONE; n = nodes.parent[n]) if (nodes.kind[n] === h.kind) target = n;
       if (target === NONE) continue;
       try {
+        this.hookNode = target;
         h.fn(this.hookContext, target, payload);
       } catch (err) {
         throw new HookError(h.plugin, name, target, this.sim.now, err);
@@ -143,6 +154,19 @@ export class Model {
   /** Starts `work` core-seconds of CPU on a thread of `process` with its path's throughput factor. */
   startCpu(process: number, work: number, doneType: EventType, donePayload: number): number {
     return this.cpu.start(process, work, this.pathCpuFactor[process], doneType, donePayload);
+  }
+
+  /**
+   * Charges the CPU that the layers of a process's path spend elsewhere on one
+   * operation of `op` (a virtio back-end thread per I/O): an activity on each
+   * charged auxiliary node. Fire and forget: no completion event.
+   */
+  chargeOperation(process: number, op: OpKind): void {
+    const k = OP_KINDS.indexOf(op);
+    const end = this.chargeStart[process] + this.chargeCount[process];
+    for (let i = this.chargeStart[process]; i < end; i++) {
+      if (this.chargeOp[i] === k) this.cpu.start(this.chargeNode[i], this.chargeWork[i], 1, NONE, 0);
+    }
   }
 
   /** One-way latency that the layers of a process's path add to an operation of `op`. */
@@ -217,25 +241,42 @@ export class Model {
     return n;
   }
 
-  /** @internal Adds a process under `parent` and resolves its path record. */
+  /** @internal Adds a process under `parent` (its path is resolved once its layers' `create` hooks have run). */
   addProcess(parent: number, tenant: number, serviceIndex: number, memory: number): number {
     const p = this.addNode(this.processKind, parent, tenant, serviceIndex);
     this.cpu.setRules(p, "runnable");
     this.take(parent, p, 0, memory);
+    return p;
+  }
+
+  /** @internal Resolves a process's static path record from the contributions of the layers above it. */
+  resolvePath(p: number): void {
     let factor = 1;
     let provisioning = 0;
-    const lat = new Float64Array(OP_KINDS.length);
-    for (let n = parent; n !== NONE; n = this.nodes.parent[n]) {
+    const base = p * OP_KINDS.length;
+    this.chargeStart[p] = this.chargeOp.length;
+    for (let n = this.nodes.parent[p]; n !== NONE; n = this.nodes.parent[n]) {
       const c = this.contributions.get(n);
       if (!c) continue;
       factor *= c.cpuFactor ?? 1;
       provisioning += c.provisioning ?? 0;
-      OP_KINDS.forEach((op, k) => (lat[k] += c.latency?.[op] ?? 0));
+      OP_KINDS.forEach((op, k) => {
+        this.pathLatency[base + k] += c.latency?.[op] ?? 0;
+        const charge = c.charge?.[op];
+        if (!charge) return;
+        const aux = this.auxByOwner.get(`${n}/${charge.aux}`);
+        if (aux === undefined) {
+          const plugin = this.layers[this.nodes.kind[n]].plugin.name;
+          throw new Error(`plugin ${plugin} charges ${op} CPU to auxiliary node "${charge.aux}" of node ${n}, but its create hook added none of that name`);
+        }
+        this.chargeOp.push(k);
+        this.chargeNode.push(aux);
+        this.chargeWork.push(charge.work);
+      });
     }
+    this.chargeCount[p] = this.chargeOp.length - this.chargeStart[p];
     this.pathCpuFactor[p] = factor;
     this.pathProvisioning[p] = provisioning;
-    this.pathLatency.set(lat, p * OP_KINDS.length);
-    return p;
   }
 
   /** @internal Would `node` fit `cores` and `memory` more? */
@@ -275,6 +316,7 @@ export class Model {
     this.cpu.setRules(a, "runnable");
     this.take(parent, a, 0, memory);
     this.auxNames.set(a, name);
+    this.auxByOwner.set(`${this.hookNode}/${name}`, a);
     return a;
   }
 
@@ -317,6 +359,13 @@ export class Model {
       return b;
     };
     this.pathCpuFactor = g(this.pathCpuFactor);
+    const gi = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(c);
+      b.set(a);
+      return b;
+    };
+    this.chargeStart = gi(this.chargeStart);
+    this.chargeCount = gi(this.chargeCount);
     this.pathLatency = g(this.pathLatency, OP_KINDS.length);
     this.pathProvisioning = g(this.pathProvisioning);
     this.overheadMemory = g(this.overheadMemory);
@@ -359,6 +408,7 @@ class TreeBuilder {
       const p = this.placeChain(h, 0, layers, stackName, ti, si);
       if (p !== NONE) {
         for (const n of this.created) this.model.runHooks("create", n);
+        this.model.resolvePath(p);
         return p;
       }
     }

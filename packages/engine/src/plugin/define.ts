@@ -56,6 +56,12 @@ export interface PathContribution {
   memoryOverhead?: number;
   /** Time to provision and start one instance of the layer, seconds. */
   provisioning?: number;
+  /**
+   * CPU work charged elsewhere per operation of a kind: to the auxiliary node
+   * named `aux` that this layer's node created in its `create` hook (a virtio
+   * I/O thread, a network back-end), `work` nominal core-seconds each.
+   */
+  charge?: Partial<Record<OpKind, { aux: string; work: number }>>;
 }
 
 /** The rules of a non-host layer, given one of its normalised scenario entries. */
