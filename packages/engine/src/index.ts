@@ -35,3 +35,7 @@ export { Model, HookError, buildModel } from "./model/model.js";
 export type { Unplaced } from "./model/model.js";
 export { definePlugin, pluginsOf } from "./plugin/define.js";
 export type { PluginDefinition } from "./plugin/define.js";
+export { runScenario, replicationSeeds, RunCancelled, ENGINE_VERSION } from "./workload/run.js";
+export type { Results, RunProgress, RunScenarioOptions, ServiceResults, StackResults } from "./workload/run.js";
+export { formatTable } from "./util/table.js";
+export { sha256Hex } from "./util/sha256.js";

@@ -41,7 +41,8 @@ export const baremetal = definePlugin({
   version: "0.1.0",
   schema: hostTypeSchema,
   setup(api) {
-    // The host offers its cores at its speed and its memory; host OS costs come with the disk and network models.
-    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory }));
+    // The host offers its cores at its speed and its memory, draws power linearly from idle to max with its CPU
+    // utilisation, and costs its hourly price. Host OS costs per I/O and network operation come with those models.
+    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, power: t.power, costPerHour: t.cost?.perHour }));
   },
 });

@@ -113,6 +113,18 @@ describe("CPU solver: completions in simulated time", () => {
     expect(w.cpu.busyCoreSeconds(h)).toBeCloseTo(3, 12);
   });
 
+  it("completes one activity per prediction, not every later one: jobs of 1, 2 and 3 s on one core end at 3, 5 and 6 s", () => {
+    const w = world();
+    const p = w.node(w.host(1));
+    for (const [i, work] of [1, 2, 3].entries()) w.cpu.start(p, work, 1, w.doneType, i);
+    w.sim.run();
+    expect(w.done.map(([i, t]) => [i, Number(t.toFixed(12))])).toEqual([
+      [0, 3],
+      [1, 5],
+      [2, 6],
+    ]);
+  });
+
   it("applies host speed and the path's CPU factor", () => {
     const w = world();
     const h = w.host(1, 2);

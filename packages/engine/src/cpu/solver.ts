@@ -214,6 +214,11 @@ export class CpuSolver {
     return this.hostBusy[host] + this.alloc[host] * (this.sim.now - this.hostLast[host]);
   }
 
+  /** Whether a node is under CFS bandwidth control. */
+  hasBandwidth(node: number): boolean {
+    return node < this.quota.length && this.quota[node] > 0;
+  }
+
   /** CFS counters of a group, accrued to now. */
   bandwidthStats(node: number): BandwidthStats {
     const host = this.nodes.host[node];
@@ -413,12 +418,14 @@ export class CpuSolver {
   private completeLeaves(n: number, forced: number): void {
     if (this.threads[n] > 0) {
       const clock = this.clock[n];
+      // The target predicted to complete now; finishing activities changes minTarget, so read it once.
+      const predicted = n === forced ? this.minTarget[n] : NaN;
       let force = n === forced;
       for (let a = this.leafActHead[n]; a !== NONE; ) {
         const next = this.actNext[a];
         const hit = this.actTarget[a] - clock <= DONE_TOLERANCE * this.actSize[a];
-        if (hit || (force && this.actTarget[a] === this.minTarget[n])) {
-          if (!hit) force = false;
+        if (hit || (force && this.actTarget[a] === predicted)) {
+          force = false;
           if (this.actDoneType[a] >= 0) this.sim.schedule(this.actDoneType[a], 0, this.actDonePayload[a]);
           this.finish(a);
         }

@@ -74,6 +74,8 @@ export class Model {
   readonly cpu: CpuSolver;
   /** Host node ids in scenario order. */
   readonly hosts: number[] = [];
+  /** The host rules of each host, in the same order. */
+  readonly hostRules: HostRules[] = [];
   /** Process node ids per service, by `tenant/service`, in replica order (-1 where unplaced). */
   readonly processes = new Map<string, number[]>();
   readonly unplaced: Unplaced[] = [];
@@ -186,6 +188,7 @@ export class Model {
         this.nodes.capacityMemory[h] = rules.memory;
         this.cpu.setHost(h, rules.cores, rules.speed);
         this.hosts.push(h);
+        this.hostRules.push(rules);
       }
     }
     const builder = new TreeBuilder(this, s);
@@ -284,6 +287,13 @@ export class Model {
     const n = this.nodes;
     const eps = 1e-9;
     return n.usedCores[node] + cores <= n.capacityCores[node] + eps && (overcommitMemory || n.usedMemory[node] + memory <= n.capacityMemory[node] + eps);
+  }
+
+  /** OS kernels running: every host plus every node of a layer whose rules say `kernel: true`. */
+  kernels(): number {
+    let k = this.hosts.length;
+    for (let n = 0; n < this.nodes.count; n++) if (!this.nodes.removed[n] && this.layers[this.nodes.kind[n]]?.rules?.kernel) k++;
+    return k;
   }
 
   /** @internal The layer (plugin and rules) of a kind. */

@@ -31,6 +31,10 @@ export interface HostRules {
   /** Relative speed: a core does `speed` nominal core-seconds of work per second. */
   speed: number;
   memory: number;
+  /** Power draw, linear in CPU utilisation from `idle` to `max` watts. */
+  power?: { idle: number; max: number };
+  /** Price of running the host, per hour. */
+  costPerHour?: number;
 }
 
 /**
@@ -70,6 +74,8 @@ export interface LayerRules<Entry> {
   size(entry: Entry, parentCapacity: Resources): { request: Resources; capacity: Resources };
   cpu(entry: Entry): CpuRules;
   path?(entry: Entry): PathContribution;
+  /** True when a node of this layer runs its own OS kernel (a VM), counted in results' `kernels`. */
+  kernel?: boolean;
 }
 
 /** What a hook sees: the simulated time and the node of the hook's layer on the path. */

@@ -86,6 +86,48 @@ export class Random {
     return new Random(s);
   }
 
+  /**
+   * Writes into `out[offset..offset+4)` the state of the stream keyed by
+   * (`base`'s key, a, b), for integers a, b: the fast path for per-request
+   * streams (no allocation), as independent as `fromKey` streams.
+   */
+  static deriveInto(base: Int32Array, a: number, b: number, out: Int32Array, offset: number): void {
+    const lo = a | 0;
+    const hi = (a / 4294967296) | 0;
+    let x = fmix32(base[0] ^ fmix32(lo + 0x9e3779b9));
+    let y = fmix32(base[1] ^ fmix32(hi + 0x7f4a7c15) ^ x);
+    let z = fmix32(base[2] ^ fmix32((b | 0) + 0x85ebca6b) ^ y);
+    let w = fmix32(base[3] ^ fmix32(((b / 4294967296) | 0) + 0xc2b2ae35) ^ z);
+    x = fmix32(x ^ w);
+    y = fmix32(y ^ x);
+    z = fmix32(z ^ y);
+    w = fmix32(w ^ z);
+    if ((x | y | z | w) === 0) x = 1;
+    out[offset] = x;
+    out[offset + 1] = y;
+    out[offset + 2] = z;
+    out[offset + 3] = w;
+  }
+
+  /** Makes this stream continue from the 4 words at `src[offset]`. */
+  load(src: Int32Array, offset: number): this {
+    const s = this.state;
+    s[0] = src[offset];
+    s[1] = src[offset + 1];
+    s[2] = src[offset + 2];
+    s[3] = src[offset + 3];
+    return this;
+  }
+
+  /** Saves this stream's position into `dst[offset..offset+4)`. */
+  store(dst: Int32Array, offset: number): void {
+    const s = this.state;
+    dst[offset] = s[0];
+    dst[offset + 1] = s[1];
+    dst[offset + 2] = s[2];
+    dst[offset + 3] = s[3];
+  }
+
   /** The next uniform uint32. */
   nextU32(): number {
     const s = this.state;

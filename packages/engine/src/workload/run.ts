@@ -1,0 +1,327 @@
+/**
+ * Running a scenario: replications with derived seeds, each a fresh kernel
+ * and model, then the results of DESIGN.md (Contracts: Results,
+ * `turtles-results/1`): every metric the mean of its per-replication values,
+ * with 95% confidence half-widths over replications.
+ *
+ * The run advances in chunks of events and yields between them (so a UI or a
+ * Ctrl-C handler stays responsive); progress reads wall time outside the model
+ * and never schedules events.
+ */
+import { Simulation } from "../kernel/simulation.js";
+import { buildModel, type Model } from "../model/model.js";
+import type { PluginDefinition } from "../plugin/define.js";
+import { Random } from "../random/random.js";
+import { ScenarioError } from "../scenario/problems.js";
+import type { Scenario } from "../scenario/schema.js";
+import { studentTQuantile } from "../stats/special.js";
+import { sha256Hex } from "../util/sha256.js";
+import { NONE } from "../tree/nodes.js";
+import { Replication, SERIES_WINDOWS } from "./replication.js";
+
+/** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
+export const ENGINE_VERSION = "0.1.0";
+
+export interface RunProgress {
+  replication: number;
+  replications: number;
+  /** Simulated time reached in this replication, and where it ends. */
+  simTime: number;
+  end: number;
+  /** Events processed so far in this replication. */
+  events: number;
+  /** Wall seconds since the run started. */
+  wallSeconds: number;
+}
+
+export interface RunScenarioOptions {
+  /** Overrides of the scenario's own values. */
+  seed?: number;
+  duration?: number;
+  replications?: number;
+  /** File name for messages. */
+  file?: string;
+  onProgress?: (p: RunProgress) => void;
+  /** Aborting stops the run between chunks with a `RunCancelled` error. */
+  signal?: AbortSignal;
+  /** Called for each measured completion: service key, latency, CPU work of the request. */
+  onRequest?: (service: string, latency: number, work: number) => void;
+  /** Events per chunk between progress reports and yields. Default 200,000. */
+  chunk?: number;
+}
+
+/** The run was cancelled through its signal; nothing was produced. */
+export class RunCancelled extends Error {
+  constructor() {
+    super("run cancelled");
+    this.name = "RunCancelled";
+  }
+}
+
+type Metric = number | null;
+
+export interface ServiceResults {
+  stack: string;
+  completed: Metric;
+  failed: Metric;
+  dropped: Metric;
+  throughput: Metric;
+  latency: { mean: Metric; p50: Metric; p90: Metric; p99: Metric; p999: Metric };
+  sloViolations: Metric;
+  ingressBytes: Metric;
+  egressBytes: Metric;
+}
+
+export interface StackResults {
+  services: Record<string, ServiceResults>;
+  hosts: {
+    total: Metric;
+    used: Metric;
+    cpuUtilization: Metric;
+    steal: Metric;
+    throttledTime: Metric;
+    memoryUsed: Metric;
+    memoryOverhead: Metric;
+  };
+  lifecycle: { ready: { p50: Metric; p99: Metric } | null; recovery: { p50: Metric; p99: Metric } | null };
+  energy: { joules: Metric };
+  cost: { total: Metric };
+  kernels: Metric;
+  series: { window: number; t: number[]; throughput: Metric[]; latencyMean: Metric[]; cpuUtilization: Metric[] };
+  ci95: unknown;
+}
+
+export interface Results {
+  format: "turtles-results/1";
+  manifest: {
+    engine: string;
+    plugins: Record<string, string>;
+    scenario: string;
+    scenarioHash: string;
+    seed: number;
+    replications: number;
+    replicationSeeds: number[];
+    duration: number;
+    warmup: number;
+  };
+  stacks: Record<string, StackResults>;
+  /** Replicas that could not be placed (in the first replication; placement does not depend on the seed). */
+  unplaced: { tenant: string; service: string; replicas: number; reason: string }[];
+}
+
+/** Replication seeds depend only on the scenario seed and the replication index, never on the stack. */
+export function replicationSeeds(seed: number, replications: number): number[] {
+  return Array.from({ length: replications }, (_, r) => Random.fromKey(seed, "replication", r).nextU32());
+}
+
+/** Steps the workload model simulates today; the others come with the disk, memory and network models. */
+function checkSupported(s: Scenario, file: string): void {
+  const problems = [];
+  for (const t of s.tenants) {
+    for (const svc of t.services) {
+      for (const [i, step] of svc.request.entries()) {
+        const kind = Object.keys(step)[0];
+        if (kind !== "cpu" && kind !== "sleep") {
+          const model = { io: "the disk model", mem: "the memory model", call: "the network model" }[kind] ?? "a later release";
+          problems.push({
+            file,
+            line: 0,
+            column: 0,
+            path: `tenants.${t.name}.services.${svc.name}.request[${i}]`,
+            message: `${kind} steps are validated but not simulated yet (they arrive with ${model}); this release runs cpu and sleep steps`,
+          });
+        }
+      }
+    }
+  }
+  if (problems.length > 0) throw new ScenarioError(problems);
+}
+
+export async function runScenario(scenario: Scenario, plugins: readonly PluginDefinition[], options: RunScenarioOptions = {}): Promise<Results> {
+  const s: Scenario = {
+    ...scenario,
+    seed: options.seed ?? scenario.seed,
+    duration: options.duration ?? scenario.duration,
+    replications: options.replications ?? scenario.replications,
+  };
+  checkSupported(s, options.file ?? s.name);
+  const seeds = replicationSeeds(s.seed, s.replications);
+  const chunk = options.chunk ?? 200_000;
+  const started = Date.now();
+  let lastYield = started;
+  const perReplication: StackResults[] = [];
+  let unplaced: Results["unplaced"] = [];
+  for (let r = 0; r < s.replications; r++) {
+    const sim = new Simulation({ seed: seeds[r] });
+    const model = buildModel(sim, s, plugins);
+    if (r === 0) unplaced = summariseUnplaced(model);
+    const rep = new Replication(sim, model, s, { seed: seeds[r], warmup: s.warmup, duration: s.duration, onRequest: options.onRequest });
+    for (;;) {
+      const res = sim.run({ until: rep.end, maxEvents: chunk });
+      options.onProgress?.({ replication: r, replications: s.replications, simTime: sim.now, end: rep.end, events: sim.eventsProcessed, wallSeconds: (Date.now() - started) / 1000 });
+      if (res.reason !== "maxEvents") break;
+      if (Date.now() - lastYield > 50) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = Date.now();
+      }
+      if (options.signal?.aborted) throw new RunCancelled();
+    }
+    if (options.signal?.aborted) throw new RunCancelled();
+    perReplication.push(measure(s, model, rep));
+  }
+  const stackNames = [...new Set(perReplication[0] ? Object.values(perReplication[0].services).map((x) => x.stack) : [])];
+  const key = stackNames.length === 1 ? stackNames[0] : "scenario";
+  const mean = meanOf(perReplication) as StackResults;
+  mean.ci95 = s.replications < 2 ? null : halfWidthOf(perReplication);
+  return {
+    format: "turtles-results/1",
+    manifest: {
+      engine: ENGINE_VERSION,
+      plugins: Object.fromEntries(plugins.map((p) => [p.name, p.version])),
+      scenario: s.name,
+      scenarioHash: `sha256:${sha256Hex(JSON.stringify(s))}`,
+      seed: s.seed,
+      replications: s.replications,
+      replicationSeeds: seeds,
+      duration: s.duration,
+      warmup: s.warmup,
+    },
+    stacks: { [key]: mean },
+    unplaced,
+  };
+}
+
+function summariseUnplaced(model: Model): Results["unplaced"] {
+  const out = new Map<string, Results["unplaced"][number]>();
+  for (const u of model.unplaced) {
+    const k = `${u.tenant}/${u.service}`;
+    const e = out.get(k);
+    if (e) e.replicas++;
+    else out.set(k, { tenant: u.tenant, service: u.service, replicas: 1, reason: u.reason });
+  }
+  return [...out.values()];
+}
+
+const finite = (x: number): Metric => (Number.isFinite(x) ? x : null);
+
+/** One replication's metrics, in the shape of the results. */
+function measure(s: Scenario, model: Model, rep: Replication): StackResults {
+  const d = s.duration;
+  const services: Record<string, ServiceResults> = {};
+  for (const { measure: m } of rep.services) {
+    const h = m.histogram;
+    services[m.key] = {
+      stack: m.stack,
+      completed: m.completed,
+      failed: m.failed,
+      dropped: m.dropped,
+      throughput: m.completed / d,
+      latency: {
+        mean: m.completed > 0 ? m.latencySum / m.completed : null,
+        p50: finite(h.quantile(0.5)),
+        p90: finite(h.quantile(0.9)),
+        p99: finite(h.quantile(0.99)),
+        p999: finite(h.quantile(0.999)),
+      },
+      sloViolations: m.sloThreshold === Infinity ? null : m.completed > 0 ? m.sloViolations / m.completed : 0,
+      ingressBytes: m.ingressBytes,
+      egressBytes: m.egressBytes,
+    };
+  }
+  const used = new Set<number>();
+  const ready: number[] = [];
+  for (const procs of model.processes.values()) {
+    for (const p of procs) {
+      if (p === NONE) continue;
+      used.add(model.nodes.host[p]);
+      ready.push(model.pathProvisioning[p]);
+    }
+  }
+  let usedCores = 0;
+  let busy = 0;
+  let memoryUsed = 0;
+  let joules = 0;
+  let cost = 0;
+  model.hosts.forEach((h, i) => {
+    const rules = model.hostRules[i];
+    const b = model.cpu.busyCoreSeconds(h) - rep.busyAtStart[i];
+    if (used.has(h)) {
+      usedCores += rules.cores;
+      busy += b;
+      memoryUsed += model.nodes.usedMemory[h];
+    }
+    // Power: linear from idle to max in CPU utilisation (a powered-on host draws idle power when unused).
+    if (rules.power) joules += rules.power.idle * d + ((rules.power.max - rules.power.idle) * b) / rules.cores;
+    if (rules.costPerHour !== undefined) cost += (rules.costPerHour * d) / 3600;
+  });
+  let overhead = 0;
+  for (let n = 0; n < model.nodes.count; n++) if (!model.nodes.removed[n]) overhead += model.overheadMemory[n];
+  ready.sort((a, b) => a - b);
+  const pct = (q: number): Metric => (ready.length ? ready[Math.floor(q * (ready.length - 1))] : null);
+  const w = rep.windowLength;
+  const series: StackResults["series"] = { window: w, t: [], throughput: [], latencyMean: [], cpuUtilization: [] };
+  for (let k = 0; k < SERIES_WINDOWS; k++) {
+    let done = 0;
+    let lat = 0;
+    for (const { measure: m } of rep.services) {
+      done += m.windowCompleted[k];
+      lat += m.windowLatency[k];
+    }
+    series.t.push(k * w);
+    series.throughput.push(done / w);
+    series.latencyMean.push(done > 0 ? lat / done : null);
+    series.cpuUtilization.push(usedCores > 0 ? (rep.windowBusy[k + 1] - rep.windowBusy[k]) / (usedCores * w) : null);
+  }
+  return {
+    services,
+    hosts: {
+      total: model.hosts.length,
+      used: used.size,
+      cpuUtilization: usedCores > 0 ? busy / (usedCores * d) : null,
+      steal: 0,
+      throttledTime: rep.throttledTime() - rep.throttledAtStart,
+      memoryUsed,
+      memoryOverhead: overhead,
+    },
+    lifecycle: { ready: { p50: pct(0.5), p99: pct(0.99) }, recovery: null },
+    energy: { joules },
+    cost: { total: cost },
+    kernels: model.kernels(),
+    series,
+    ci95: null,
+  };
+}
+
+/** Element-wise mean of same-shaped values: numbers average (null if any is null), strings and nulls pass. */
+function meanOf(values: unknown[]): unknown {
+  const first = values[0];
+  if (typeof first === "number") return values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+  if (Array.isArray(first)) return first.map((_, i) => meanOf(values.map((v) => (v as unknown[])[i])));
+  if (first !== null && typeof first === "object") {
+    return Object.fromEntries(Object.keys(first).map((k) => [k, meanOf(values.map((v) => (v as Record<string, unknown>)[k]))]));
+  }
+  return first;
+}
+
+/** Student-t 95% half-widths of same-shaped values (strings dropped, nulls kept). */
+function halfWidthOf(values: unknown[]): unknown {
+  const first = values[0];
+  if (typeof first === "number" || (first === null && values.some((v) => typeof v === "number"))) {
+    if (values.some((v) => v === null)) return null;
+    const xs = values as number[];
+    const n = xs.length;
+    const mean = xs.reduce((a, b) => a + b, 0) / n;
+    const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+    return studentTQuantile(0.975, n - 1) * Math.sqrt(variance / n);
+  }
+  if (Array.isArray(first)) return first.map((_, i) => halfWidthOf(values.map((v) => (v as unknown[])[i])));
+  if (first !== null && typeof first === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(first)) {
+      if (k === "ci95" || typeof (first as Record<string, unknown>)[k] === "string") continue;
+      out[k] = halfWidthOf(values.map((v) => (v as Record<string, unknown>)[k]));
+    }
+    return out;
+  }
+  return null;
+}
