@@ -20,7 +20,6 @@ pnpm install --frozen-lockfile
 echo "setup: building"
 pnpm turbo run build --output-logs=errors-only
 
-# The main job. Until the CLI simulates scenarios, that is the kernel benchmark
-# (the quick variant; `pnpm bench` runs the full one).
-echo "setup: running the kernel benchmark (turtles bench --quick)"
-node apps/cli/bin/run.js bench --quick
+# The main job: simulate the bundled web tier (24 replicas on 8 hosts, 3 replications).
+echo "setup: running the bundled example (turtles run examples/web-tier.yaml)"
+node apps/cli/bin/run.js run examples/web-tier.yaml

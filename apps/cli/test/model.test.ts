@@ -65,7 +65,7 @@ describe("building the tree from a scenario with the built-in plugins", () => {
   it("reports what does not fit instead of dropping it", () => {
     const m = build();
     expect(m.processes.get("b/big")).toEqual([-1]);
-    expect(m.unplaced).toEqual([{ tenant: "b", service: "big", replica: 0, reason: "no host has room (stack baremetal, memory 1099511627776 B)" }]);
+    expect(m.unplaced).toEqual([{ tenant: "b", service: "big", replica: 0, reason: "no host has room (stack baremetal, 1 cores, memory 1099511627776 B)" }]);
   });
 
   it("resolves each path from the layers' calibrated defaults and gives containers CFS budgets", () => {

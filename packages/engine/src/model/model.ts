@@ -245,10 +245,10 @@ export class Model {
   }
 
   /** @internal Adds a process under `parent` (its path is resolved once its layers' `create` hooks have run). */
-  addProcess(parent: number, tenant: number, serviceIndex: number, memory: number): number {
+  addProcess(parent: number, tenant: number, serviceIndex: number, cores: number, memory: number): number {
     const p = this.addNode(this.processKind, parent, tenant, serviceIndex);
     this.cpu.setRules(p, "runnable");
-    this.take(parent, p, 0, memory);
+    this.take(parent, p, cores, memory);
     return p;
   }
 
@@ -413,10 +413,12 @@ class TreeBuilder {
     const svc = tenant.services[si];
     const stackName = stackOf(s, svc);
     const layers = s.stacks[stackName] ?? [];
-    this.lastFailure = `no host has room (stack ${stackName}, memory ${svc.memory} B)`;
-    for (const h of this.model.hosts) {
-      const p = this.placeChain(h, 0, layers, stackName, ti, si);
+    this.lastFailure = `no host has room (stack ${stackName}, ${svc.cores} cores, memory ${svc.memory} B)`;
+    const count = this.replicasOn(ti, si);
+    for (const i of this.hostOrder(count)) {
+      const p = this.placeChain(this.model.hosts[i], 0, layers, stackName, ti, si);
       if (p !== NONE) {
+        count[i]++;
         for (const n of this.created) this.model.runHooks("create", n);
         this.model.resolvePath(p);
         return p;
@@ -425,12 +427,44 @@ class TreeBuilder {
     return NONE;
   }
 
+  /** Replicas of each service per host index. */
+  private readonly perHost = new Map<string, Int32Array>();
+
+  private replicasOn(ti: number, si: number): Int32Array {
+    const key = `${ti}/${si}`;
+    let c = this.perHost.get(key);
+    if (!c) this.perHost.set(key, (c = new Int32Array(this.model.hosts.length)));
+    return c;
+  }
+
+  /**
+   * Hosts in the order the placement policy tries them: first-fit in scenario
+   * order; best-fit fewest free cores first (the tightest host that fits);
+   * spread fewest replicas of this service, then most free cores. With
+   * anti-affinity, hosts without a replica of the service come first (a
+   * preference: a replica still lands beside another when nothing else fits).
+   * O(hosts log hosts) per replica for best-fit and spread.
+   */
+  private hostOrder(count: Int32Array): number[] {
+    const m = this.model;
+    const order = m.hosts.map((_, i) => i);
+    const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] - m.nodes.usedCores[m.hosts[i]];
+    const { policy, antiAffinity } = this.s.placement;
+    const byPolicy =
+      policy === "best-fit"
+        ? (a: number, b: number) => free(a) - free(b) || a - b
+        : policy === "spread"
+          ? (a: number, b: number) => count[a] - count[b] || free(b) - free(a) || a - b
+          : (a: number, b: number) => a - b;
+    return order.sort(antiAffinity ? (a, b) => Number(count[a] > 0) - Number(count[b] > 0) || byPolicy(a, b) : byPolicy);
+  }
+
   private placeChain(parent: number, i: number, layers: LayerEntry[], stack: string, ti: number, si: number): number {
     const m = this.model;
     const svc = this.s.tenants[ti].services[si];
     const overcommit = this.s.placement.memoryOvercommit;
     if (i === layers.length) {
-      return m.fits(parent, 0, svc.memory, overcommit) ? m.addProcess(parent, ti, si, svc.memory) : NONE;
+      return m.fits(parent, svc.cores, svc.memory, overcommit) ? m.addProcess(parent, ti, si, svc.cores, svc.memory) : NONE;
     }
     const entry = layers[i];
     const kind = m.kindOf(entry.layer);
@@ -446,7 +480,7 @@ class TreeBuilder {
     }
     const parentCapacity = { cores: m.nodes.capacityCores[parent], memory: m.nodes.capacityMemory[parent] };
     const size = m.layer(kind).rules!.size(entry, parentCapacity);
-    if (!m.fits(parent, size.request.cores, size.request.memory, overcommit) || !this.freshChainFits(i + 1, layers, size.capacity, svc.memory)) {
+    if (!m.fits(parent, size.request.cores, size.request.memory, overcommit) || !this.freshChainFits(i + 1, layers, size.capacity, svc.cores, svc.memory)) {
       return NONE;
     }
     const n = m.addLayerNode(kind, parent, entry.per === "host" ? NONE : ti, entry, size);
@@ -456,13 +490,13 @@ class TreeBuilder {
   }
 
   /** Whether new nodes for layers i.. and the process fit inside a new node of `capacity`. */
-  private freshChainFits(i: number, layers: LayerEntry[], capacity: Resources, memory: number): boolean {
+  private freshChainFits(i: number, layers: LayerEntry[], capacity: Resources, cores: number, memory: number): boolean {
     const overcommit = this.s.placement.memoryOvercommit;
     const eps = 1e-9;
-    if (i === layers.length) return overcommit || memory <= capacity.memory + eps;
+    if (i === layers.length) return cores <= capacity.cores + eps && (overcommit || memory <= capacity.memory + eps);
     const size = this.model.layer(this.model.kindOf(layers[i].layer)).rules!.size(layers[i], capacity);
     const fits = size.request.cores <= capacity.cores + eps && (overcommit || size.request.memory <= capacity.memory + eps);
-    return fits && this.freshChainFits(i + 1, layers, size.capacity, memory);
+    return fits && this.freshChainFits(i + 1, layers, size.capacity, cores, memory);
   }
 }
 

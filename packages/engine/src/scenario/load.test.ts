@@ -101,6 +101,7 @@ describe("loadScenario", () => {
     expect(front).toEqual({
       name: "front",
       replicas: 1500,
+      cores: 1,
       threads: 64,
       queue: 500,
       memory: 2 * 2 ** 30,
@@ -127,6 +128,7 @@ describe("loadScenario", () => {
     expect(db).toEqual({
       name: "db",
       replicas: 1,
+      cores: 1,
       queue: 10000,
       memory: 0,
       balance: "random",

@@ -42,6 +42,8 @@ export interface Service {
   /** Requests in service at once per replica; absent = unlimited (DESIGN.md, Requests and operations). */
   threads?: number;
   queue: number;
+  /** Cores a replica reserves for placement (an extension; default 1). */
+  cores: number;
   memory: number;
   stack?: string;
   balance: (typeof BALANCE_VALUES)[number];
@@ -128,6 +130,9 @@ const service = fields({
   replicas: count(1, LIMITS.replicas).default(1),
   threads: count(1, LIMITS.threads).optional(),
   queue: count(0, LIMITS.queue).default(10_000), // DESIGN.md: "a queue of `queue` entries (default 10,000)"
+  // A replica reserves one core for placement unless told otherwise: with zero, first-fit would stack every
+  // replica on the first host (Kubernetes leaves it to the request; a busy process thread needs one core).
+  cores: z.number().min(0).max(LIMITS.cores).default(1).meta({ description: "cores a replica reserves for placement" }),
   memory: size.default(0),
   stack: identifier.optional(),
   balance: oneOf(BALANCE_VALUES, "a balancing policy").default("round-robin"), // DESIGN.md: round-robin by default

@@ -83,6 +83,8 @@ export interface StackResults {
     memoryUsed: Metric;
     memoryOverhead: Metric;
   };
+  /** The same host figures per host type (an extension of the contract). */
+  hostTypes: Record<string, { hosts: Metric; used: Metric; cpuUtilization: Metric; memoryUsed: Metric }>;
   lifecycle: { ready: { p50: Metric; p99: Metric } | null; recovery: { p50: Metric; p99: Metric } | null };
   energy: { joules: Metric };
   cost: { total: Metric };
@@ -240,8 +242,8 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
   let usedCores = 0;
   let busy = 0;
   let memoryUsed = 0;
-  let joules = 0;
-  let cost = 0;
+  let joules: number | null = null;
+  let cost: number | null = null;
   model.hosts.forEach((h, i) => {
     const rules = model.hostRules[i];
     const b = model.cpu.busyCoreSeconds(h) - rep.busyAtStart[i];
@@ -251,9 +253,23 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       memoryUsed += model.nodes.usedMemory[h];
     }
     // Power: linear from idle to max in CPU utilisation (a powered-on host draws idle power when unused).
-    if (rules.power) joules += rules.power.idle * d + ((rules.power.max - rules.power.idle) * b) / rules.cores;
-    if (rules.costPerHour !== undefined) cost += (rules.costPerHour * d) / 3600;
+    // Hosts without a power or cost figure add nothing; with none at all the metric is null, not zero.
+    if (rules.power) joules = (joules ?? 0) + rules.power.idle * d + ((rules.power.max - rules.power.idle) * b) / rules.cores;
+    if (rules.costPerHour !== undefined) cost = (cost ?? 0) + (rules.costPerHour * d) / 3600;
   });
+  const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
+  const hostTypes: StackResults["hostTypes"] = {};
+  const typeCores: Record<string, number> = {};
+  model.hosts.forEach((h, i) => {
+    const t = (hostTypes[typeOf[i]] ??= { hosts: 0, used: 0, cpuUtilization: 0, memoryUsed: 0 });
+    t.hosts = (t.hosts as number) + 1;
+    if (!used.has(h)) return;
+    t.used = (t.used as number) + 1;
+    t.cpuUtilization = (t.cpuUtilization as number) + model.cpu.busyCoreSeconds(h) - rep.busyAtStart[i];
+    t.memoryUsed = (t.memoryUsed as number) + model.nodes.usedMemory[h];
+    typeCores[typeOf[i]] = (typeCores[typeOf[i]] ?? 0) + model.hostRules[i].cores;
+  });
+  for (const [name, t] of Object.entries(hostTypes)) t.cpuUtilization = typeCores[name] ? (t.cpuUtilization as number) / (typeCores[name] * d) : null;
   let overhead = 0;
   for (let n = 0; n < model.nodes.count; n++) if (!model.nodes.removed[n]) overhead += model.overheadMemory[n];
   ready.sort((a, b) => a - b);
@@ -283,6 +299,7 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       memoryUsed,
       memoryOverhead: overhead,
     },
+    hostTypes,
     lifecycle: { ready: { p50: pct(0.5), p99: pct(0.99) }, recovery: null },
     energy: { joules },
     cost: { total: cost },

@@ -1,0 +1,60 @@
+/** Rendering results as tables for the terminal. */
+import { formatBytes, formatTable, type Results } from "@turtles/engine";
+
+type Metric = number | null;
+
+/** A duration in the unit that reads best (ms for most latencies). */
+export function formatSeconds(x: Metric): string {
+  if (x === null) return "-";
+  if (x === 0) return "0";
+  if (x < 1e-3) return `${(x * 1e6).toPrecision(3)}us`;
+  if (x < 1) return `${(x * 1e3).toPrecision(3)}ms`;
+  if (x < 600) return `${x.toPrecision(3)}s`;
+  return `${(x / 60).toPrecision(3)}m`;
+}
+
+const num = (x: Metric, digits = 1): string => (x === null ? "-" : x.toFixed(digits));
+/** Three significant digits, no exponent: 0.497, 12.3, 2000. */
+const sig = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
+const pct = (x: Metric): string => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
+
+/** `value ±half-width` when the half-width is known. */
+function withCi(value: string, half: unknown, render: (x: number) => string): string {
+  return typeof half === "number" && half > 0 ? `${value} ±${render(half)}` : value;
+}
+
+export function formatResults(r: Results): string {
+  const out: string[] = [];
+  const m = r.manifest;
+  out.push(`${m.scenario}: ${m.replications} replication${m.replications === 1 ? "" : "s"} of ${formatSeconds(m.duration)} measured after ${formatSeconds(m.warmup)} warm-up (seed ${m.seed})`);
+  for (const [stackName, st] of Object.entries(r.stacks)) {
+    const ci = (st.ci95 ?? null) as { services?: Record<string, { throughput?: number; latency?: { mean?: number } }> } | null;
+    out.push("", `stack ${stackName}`);
+    const rows = Object.entries(st.services).map(([key, s]) => [
+      key,
+      s.stack,
+      num(s.completed, 0),
+      num(s.dropped, 0),
+      withCi(s.throughput === null ? "-" : sig(s.throughput), ci?.services?.[key]?.throughput, sig),
+      withCi(formatSeconds(s.latency.mean), ci?.services?.[key]?.latency?.mean, formatSeconds),
+      formatSeconds(s.latency.p50),
+      formatSeconds(s.latency.p90),
+      formatSeconds(s.latency.p99),
+      formatSeconds(s.latency.p999),
+      pct(s.sloViolations),
+    ]);
+    out.push(formatTable(["service", "stack", "completed", "dropped", "req/s", "mean", "p50", "p90", "p99", "p99.9", "SLO miss"], rows));
+    out.push("");
+    const typeRows = Object.entries(st.hostTypes).map(([name, t]) => [name, num(t.hosts, 0), num(t.used, 0), pct(t.cpuUtilization), t.memoryUsed === null ? "-" : formatBytes(t.memoryUsed)]);
+    out.push(formatTable(["host type", "hosts", "used", "cpu", "memory used"], typeRows));
+    const h = st.hosts;
+    out.push(
+      "",
+      `hosts ${num(h.total, 0)} (${num(h.used, 0)} used), cpu ${pct(h.cpuUtilization)} of used cores, memory ${h.memoryUsed === null ? "-" : formatBytes(h.memoryUsed)} ` +
+        `(overhead ${h.memoryOverhead === null ? "-" : formatBytes(h.memoryOverhead)}), throttled ${formatSeconds(h.throttledTime)}, kernels ${num(st.kernels, 0)}`,
+      `energy ${st.energy.joules === null ? "- (no host type has a power figure)" : `${sig(st.energy.joules / 3.6e6)} kWh`}, ` +
+        `cost ${st.cost.total === null ? "- (no host type has a cost)" : sig(st.cost.total)}`,
+    );
+  }
+  return out.join("\n");
+}
