@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { formatTable } from "../util/table.js";
 
 export interface SuiteOptions {
   /** Fewer events and one repetition: a smoke run of about ten seconds. */
@@ -49,10 +50,21 @@ export interface SolverRow {
   nsPerChange: number;
 }
 
+export interface WorkloadRow {
+  scenario: string;
+  turtlesUs: number;
+  simgridUs: number | null;
+  throughput: number;
+  expectedThroughput: number;
+  maxRssMB: number;
+  simgridRssMB: number | null;
+}
+
 export interface SuiteReport {
   rows: SizeRow[];
   mmc: MmcRow;
   solver: SolverRow[];
+  workload: WorkloadRow[];
   peers: { cpp: string | null; simpy: string | null };
 }
 
@@ -163,7 +175,25 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
       .filter((r) => r.flatness === undefined)
       .map(({ hosts, nodes, nsPerChange }) => ({ hosts, nodes, nsPerChange }));
     progress(`solver: ${solver.map((r) => `${r.hosts} hosts ${r.nsPerChange.toFixed(0)} ns/change`).join(", ")}`);
-    return { rows, mmc, solver, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
+    const wl = spawnSync(process.execPath, [here("workload.js"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", maxBuffer: 1 << 24 });
+    if (wl.status !== 0) throw new Error(`workload benchmark failed: ${wl.stderr}`);
+    const lines = wl.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | string>);
+    const workload: WorkloadRow[] = lines
+      .filter((l) => l.model === "turtles")
+      .map((t) => {
+        const peer = lines.find((l) => l.model === "simgrid" && l.scenario === t.scenario);
+        return {
+          scenario: t.scenario as string,
+          turtlesUs: t.usPerRequest as number,
+          simgridUs: peer ? (peer.usPerRequest as number) : null,
+          throughput: t.throughput as number,
+          expectedThroughput: t.expectedThroughput as number,
+          maxRssMB: (t.maxRss as number) / 2 ** 20,
+          simgridRssMB: peer ? (peer.maxRss as number) / 2 ** 20 : null,
+        };
+      });
+    progress(`workload: ${workload.map((w) => `${w.scenario} ${w.turtlesUs.toFixed(2)} us/request`).join(", ")}`);
+    return { rows, mmc, solver, workload, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -189,13 +219,10 @@ export function formatBenchmarkReport(r: SuiteReport): string {
     fmt(x.bytesPerPending, 1),
     fmt(x.maxRssMB, 0),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i])).join("  ");
   const m = r.mmc;
   return [
     `PHOLD (${r.rows[0].events} events per run; median of runs; each in its own process)`,
-    line(head),
-    ...body.map(line),
+    formatTable(head, body),
     "targets: engine/heap <= 1.5x, R/phold <= 2x, simpy/engine >= 15x at 1e5, <= 100 B/pending, RSS < 200 MB at 1e6",
     `peers: heap = bare typed-array 4-ary heap (same process model); c++ = ${r.peers.cpp ?? "not run (no g++)"}; ` +
       `simpy = ${r.peers.simpy ?? "not run (apt-get install python3-simpy3)"}`,
@@ -206,5 +233,22 @@ export function formatBenchmarkReport(r: SuiteReport): string {
     "CPU solver, wall time per demand change (random nested trees, 16-core hosts; one host recomputed per change):",
     ...r.solver.map((x) => `  ${String(x.hosts).padStart(6)} hosts (${x.nodes} nodes): ${x.nsPerChange.toFixed(0)} ns`),
     `  ${r.solver.at(-1)!.hosts} / ${r.solver[0].hosts} hosts: ${(r.solver.at(-1)!.nsPerChange / r.solver[0].nsPerChange).toFixed(2)}x`,
+    "",
+    "Whole model, wall time per completed request (closed-loop workers, cpu exp(100 ms), no think):",
+    formatTable(
+      ["scenario", "turtles us", "simgrid us", "simgrid/turtles", "req/s", "fluid req/s", "RSS MB", "simgrid RSS MB"],
+      r.workload.map((w) => [
+        w.scenario,
+        w.turtlesUs.toFixed(2),
+        fmt(w.simgridUs, 2),
+        w.simgridUs === null ? "-" : `${(w.simgridUs / w.turtlesUs).toFixed(1)}x`,
+        w.throughput.toFixed(0),
+        w.expectedThroughput.toFixed(0),
+        w.maxRssMB.toFixed(0),
+        fmt(w.simgridRssMB, 0),
+      ]),
+    ),
+    "targets: one-host <= 4 us, many-hosts <= 3 us and <= 150 MB, throughput within 1% of the fluid model" +
+      (r.workload.some((w) => w.simgridUs !== null) ? "" : "; simgrid not run (apt-get install libsimgrid-dev)"),
   ].join("\n");
 }

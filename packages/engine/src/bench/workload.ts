@@ -1,0 +1,135 @@
+/**
+ * `node dist/bench/workload.js [--quick]`: wall time per completed request of
+ * the whole model (workload, tree, solver, kernel), on the two scenarios of
+ * the workloads issue, beside SimGrid 3.32 running the same model when
+ * Debian's libsimgrid-dev is installed (the peer is compiled from
+ * src/bench/peers/simgrid_workers.cpp in a temporary folder).
+ *
+ * - one-host: 200 workers looping `cpu: { exp: 100ms }` (closed loop, no
+ *   think) on one 32-core host; the fluid model predicts 320 requests/s.
+ * - many-hosts: 10,000 single-core hosts with one worker each; 100,000/s.
+ *
+ * Each scenario runs in a child process so that its peak RSS is its own.
+ * Prints one JSON line per scenario and peer.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { definePlugin } from "../plugin/define.js";
+import { count, fields, unitValue } from "../scenario/fields.js";
+import { loadScenario } from "../scenario/load.js";
+import { runScenario } from "../workload/run.js";
+
+export interface WorkloadBenchResult {
+  model: string;
+  scenario: string;
+  completed: number;
+  seconds: number;
+  usPerRequest: number;
+  throughput: number;
+  expectedThroughput: number;
+  maxRss: number;
+}
+
+const host = definePlugin({
+  name: "bench-host",
+  layer: "host",
+  version: "1",
+  schema: fields({ cores: count(1), memory: unitValue("size") }),
+  setup: (api) => api.host((t) => ({ cores: t.cores, speed: 1, memory: t.memory })),
+});
+
+export const WORKLOAD_SCENARIOS = {
+  "one-host": { hosts: 1, cores: 32, workers: 200, duration: 300, expected: 320 },
+  "many-hosts": { hosts: 10000, cores: 1, workers: 10000, duration: 20, expected: 100000 },
+} as const;
+
+export async function benchWorkload(name: keyof typeof WORKLOAD_SCENARIOS, scale = 1): Promise<WorkloadBenchResult> {
+  const c = WORKLOAD_SCENARIOS[name];
+  const duration = c.duration * scale;
+  // One replica per host holding all of that host's workers as closed-loop clients (threads of one process),
+  // like SimGrid actors sharing a host's cores.
+  const text = `duration: ${duration}s
+hostTypes: { h: { cores: ${c.cores}, memory: 1GiB } }
+hosts: [{ type: h, count: ${c.hosts} }]
+tenants:
+  - name: bench
+    services:
+      - { name: workers, replicas: ${c.hosts}, cores: ${c.cores}, load: { closed: { clients: ${c.workers}, think: 0s } }, request: [{ cpu: { exp: 100ms } }] }
+`;
+  const scenario = loadScenario(text, { plugins: [host] });
+  const t0 = process.hrtime.bigint();
+  const r = await runScenario(scenario, [host], { chunk: 1_000_000 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const svc = r.stacks.baremetal.services["bench/workers"];
+  const completed = svc.completed as number;
+  return {
+    model: "turtles",
+    scenario: name,
+    completed,
+    seconds,
+    usPerRequest: (seconds * 1e6) / completed,
+    throughput: svc.throughput as number,
+    expectedThroughput: c.expected,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+/** Builds the SimGrid peer; null when libsimgrid-dev (or g++) is missing. */
+export function buildSimgridPeer(dir: string): string | null {
+  const src = fileURLToPath(new URL("../../src/bench/peers/simgrid_workers.cpp", import.meta.url));
+  const out = join(dir, "simgrid_workers");
+  const flags = spawnSync("pkg-config", ["--cflags", "--libs", "simgrid"], { encoding: "utf8" });
+  if (flags.status !== 0) return null;
+  try {
+    execFileSync("g++", ["-O2", "-std=c++17", "-o", out, src, ...flags.stdout.trim().split(/\s+/)], { stdio: "ignore" });
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+export function runSimgridPeer(binary: string, name: keyof typeof WORKLOAD_SCENARIOS, scale = 1): WorkloadBenchResult {
+  const c = WORKLOAD_SCENARIOS[name];
+  const args = [String(c.hosts), String(c.cores), String(c.workers), String(c.duration * scale), "--log=root.thres:critical"];
+  const r = spawnSync(binary, args, { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`SimGrid peer failed: ${r.stderr}`);
+  const j = JSON.parse(r.stdout.trim().split("\n").pop()!) as { completed: number; seconds: number; maxRssKb: number };
+  return {
+    model: "simgrid",
+    scenario: name,
+    completed: j.completed,
+    seconds: j.seconds,
+    usPerRequest: (j.seconds * 1e6) / j.completed,
+    throughput: j.completed / (c.duration * scale),
+    expectedThroughput: c.expected,
+    maxRss: j.maxRssKb * 1024,
+  };
+}
+
+const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+if (isMain) {
+  const quick = process.argv.includes("--quick");
+  const scale = quick ? 0.2 : 1;
+  const only = process.argv.find((a) => a in WORKLOAD_SCENARIOS) as keyof typeof WORKLOAD_SCENARIOS | undefined;
+  if (only) {
+    // Child mode: one scenario in this process.
+    process.stdout.write(`${JSON.stringify(await benchWorkload(only, scale))}\n`);
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-simgrid-"));
+    try {
+      const peer = buildSimgridPeer(dir);
+      for (const name of Object.keys(WORKLOAD_SCENARIOS) as (keyof typeof WORKLOAD_SCENARIOS)[]) {
+        const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), name, ...(quick ? ["--quick"] : [])], { encoding: "utf8" });
+        if (child.status !== 0) throw new Error(child.stderr);
+        process.stdout.write(child.stdout);
+        if (peer) process.stdout.write(`${JSON.stringify(runSimgridPeer(peer, name, scale))}\n`);
+      }
+      if (!peer) process.stdout.write(`${JSON.stringify({ simgrid: "not run: install Debian's libsimgrid-dev to compare" })}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
