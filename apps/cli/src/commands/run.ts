@@ -41,8 +41,7 @@ export default class Run extends ScenarioCommand {
         duration = unit("duration", flags.duration);
         if (!(duration > 0)) throw new RangeError(`must be more than 0 s, found "${flags.duration}"`);
       } catch (err) {
-        this.logToStderr(`--duration: ${(err as Error).message}`);
-        this.exit(ScenarioCommand.BAD_INPUT);
+        this.fail(`--duration: ${(err as Error).message}`);
       }
     }
     const controller = new AbortController();
@@ -62,7 +61,7 @@ export default class Run extends ScenarioCommand {
     } catch (err) {
       progress.done();
       if (err instanceof RunCancelled) {
-        this.logToStderr("stopped by Ctrl-C: nothing was written");
+        process.stderr.write("stopped by Ctrl-C: nothing was written\n");
         this.exit(130);
       }
       throw err;
@@ -70,8 +69,9 @@ export default class Run extends ScenarioCommand {
       process.off("SIGINT", onSigint);
     }
     progress.done();
+    // Straight to stderr: oclif silences its own log helpers under --json, and this warning must always show.
     for (const u of results.unplaced) {
-      this.logToStderr(`warning: ${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}`);
+      process.stderr.write(`warning: ${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
     }
     if (flags.out) {
       // Written beside the target and renamed, so the file is whole or absent.

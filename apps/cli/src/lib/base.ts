@@ -14,18 +14,28 @@ export abstract class ScenarioCommand extends Command {
     default: [],
   });
 
-  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+  /** Bad input: the message on stderr (also under --json, where oclif mutes its loggers) and exit code 2. */
+  protected fail(message: string): never {
+    process.stderr.write(`${message}\n`);
+    return this.exit(ScenarioCommand.BAD_INPUT);
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    // A deliberate exit (bad input, Ctrl-C): its message is already on stderr; under --json print no error object either.
+    if (err.oclif?.exit !== undefined && err.message.startsWith("EEXIT")) {
+      process.exitCode = err.oclif.exit;
+      return undefined;
+    }
     if (err instanceof PluginLoadError) {
-      this.logToStderr(err.message);
-      this.exit(ScenarioCommand.BAD_INPUT);
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = ScenarioCommand.BAD_INPUT;
+      return undefined;
     }
     if (err instanceof ScenarioError) {
-      if (this.jsonEnabled()) {
-        this.logJson({ valid: false, problems: err.problems });
-      } else {
-        this.logToStderr(formatProblems(err.problems));
-      }
-      this.exit(ScenarioCommand.BAD_INPUT);
+      if (this.jsonEnabled()) this.logJson({ valid: false, problems: err.problems });
+      else process.stderr.write(`${formatProblems(err.problems)}\n`);
+      process.exitCode = ScenarioCommand.BAD_INPUT;
+      return undefined;
     }
     return super.catch(err);
   }

@@ -1,0 +1,108 @@
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const bin = join(import.meta.dirname, "..", "bin", "run.js");
+const examples = join(import.meta.dirname, "..", "..", "..", "examples");
+
+function turtles(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const SMALL = `duration: 20s
+warmup: 2s
+replications: 2
+hostTypes: { h: { cores: 4, memory: 8GiB, power: { idle: 100W, max: 200W }, cost: { perHour: 3.6 } } }
+hosts: [{ type: h, count: 2 }]
+tenants:
+  - name: t
+    services:
+      - { name: api, replicas: 2, threads: 2, load: { open: { rate: 100/s } }, request: [{ cpu: { exp: 10ms } }, { sleep: 1ms }], slo: { p99: 50ms } }
+`;
+
+function tmp(name: string, text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "turtles-run-")), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe("turtles run", () => {
+  it("prints tables per service and per host type", () => {
+    const r = turtles("run", tmp("small.yaml", SMALL));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^small: 2 replications of 20\.0s measured after 2\.00s warm-up \(seed 1\)/);
+    expect(r.stdout).toMatch(/service\s+stack\s+completed\s+dropped\s+req\/s\s+mean\s+p50\s+p90\s+p99\s+p99\.9\s+SLO miss/);
+    expect(r.stdout).toMatch(/t\/api\s+baremetal\s+\d+\s+0\s+\d+/);
+    expect(r.stdout).toMatch(/host type\s+hosts\s+used\s+cpu\s+memory used\nh\s+2\s+1\s/); // first-fit: both 1-core replicas on the first host
+    expect(r.stdout).toMatch(/energy [\d.]+ kWh, cost 0\.0400/);
+  });
+
+  it("prints results JSON alone on stdout with --json, and the same results with --out, written whole", () => {
+    const file = tmp("small.yaml", SMALL);
+    const out = join(file, "..", "results.json");
+    const r = turtles("run", file, "--json", "--out", out);
+    expect(r.code).toBe(0);
+    const results = JSON.parse(r.stdout);
+    expect(results.format).toBe("turtles-results/1");
+    expect(results.manifest).toMatchObject({ engine: "0.1.0", plugins: { baremetal: "0.1.0" }, scenario: "small", seed: 1, replications: 2 });
+    expect(results.manifest.scenarioHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(results.manifest.replicationSeeds).toHaveLength(2);
+    const svc = results.stacks.baremetal.services["t/api"];
+    expect(svc.throughput).toBeGreaterThan(95);
+    expect(svc.throughput).toBeLessThan(105);
+    expect(results.stacks.baremetal.ci95.services["t/api"].throughput).toBeGreaterThan(0);
+    expect(results.stacks.baremetal.series.t).toHaveLength(60);
+    expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(results);
+    expect(readdirSync(join(file, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("gives byte-identical results for the same scenario and seed, and different ones for another seed", () => {
+    const file = tmp("small.yaml", SMALL);
+    const a = turtles("run", file, "--json").stdout;
+    const b = turtles("run", file, "--json").stdout;
+    const c = turtles("run", file, "--json", "--seed", "2").stdout;
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+  });
+
+  it("applies --seed, --duration and --replications, and refuses a bad duration with exit code 2", () => {
+    const file = tmp("small.yaml", SMALL);
+    const r = JSON.parse(turtles("run", file, "--json", "--seed", "9", "--duration", "5s", "--replications", "1").stdout);
+    expect(r.manifest).toMatchObject({ seed: 9, duration: 5, replications: 1 });
+    expect(r.stacks.baremetal.ci95).toBeNull();
+    const bad = turtles("run", file, "--duration", "5 sec");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('--duration: expected a duration such as 250us, 10ms, 2s or 5m, found "5 sec" (units are case-sensitive: did you mean "5s"?)');
+  });
+
+  it("reports replicas that do not fit on the terminal and in the results", () => {
+    const file = tmp("tight.yaml", SMALL.replace("replicas: 2,", "replicas: 3, cores: 4,"));
+    const r = turtles("run", file, "--json");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("warning: 1 replica of t/api not placed: no host has room (stack baremetal, 4 cores, memory 0 B)");
+    expect(JSON.parse(r.stdout).unplaced).toEqual([{ tenant: "t", service: "api", replicas: 1, reason: "no host has room (stack baremetal, 4 cores, memory 0 B)" }]);
+  });
+
+  it("says which steps it cannot simulate yet instead of ignoring them", () => {
+    const r = turtles("run", join(examples, "web-shop.yaml"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("tenants.shop.services.frontend.request[1]: call steps are validated but not simulated yet (they arrive with the network model)");
+  });
+
+  it("stops cleanly on Ctrl-C and writes nothing", async () => {
+    const file = tmp("long.yaml", SMALL.replace("duration: 20s", "duration: 100000s"));
+    const out = join(file, "..", "results.json");
+    const child = spawn(process.execPath, [bin, "run", file, "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain("stopped by Ctrl-C: nothing was written");
+    expect(existsSync(out)).toBe(false);
+  }, 30_000);
+});
