@@ -17,9 +17,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { definePlugin } from "../plugin/define.js";
-import { count, fields, unitValue } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
+import { testHost } from "../testing/index.js";
 import { runScenario } from "../workload/run.js";
 
 export interface WorkloadBenchResult {
@@ -33,13 +32,7 @@ export interface WorkloadBenchResult {
   maxRss: number;
 }
 
-const host = definePlugin({
-  name: "bench-host",
-  layer: "host",
-  version: "1",
-  schema: fields({ cores: count(1), memory: unitValue("size") }),
-  setup: (api) => api.host((t) => ({ cores: t.cores, speed: 1, memory: t.memory })),
-});
+const host = testHost;
 
 export const WORKLOAD_SCENARIOS = {
   "one-host": { hosts: 1, cores: 32, workers: 200, duration: 300, expected: 320 },

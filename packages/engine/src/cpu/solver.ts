@@ -34,6 +34,7 @@
  */
 import type { EventType, Simulation } from "../kernel/simulation.js";
 import { NONE, type NodeStore } from "../tree/nodes.js";
+import { grown } from "../util/typed.js";
 
 const DONE_TOLERANCE = 1e-12;
 
@@ -484,19 +485,14 @@ export class CpuSolver {
     if (this.actFree.length > 0) return this.actFree.pop()!;
     if (this.actCount === this.actNode.length) {
       const c = this.actCount * 2;
-      const g = <T extends Float64Array | Int32Array | Int8Array>(x: T): T => {
-        const y = new (x.constructor as new (n: number) => T)(c);
-        y.set(x);
-        return y;
-      };
-      this.actNode = g(this.actNode);
-      this.actTarget = g(this.actTarget);
-      this.actSize = g(this.actSize);
-      this.actDoneType = g(this.actDoneType);
-      this.actDonePayload = g(this.actDonePayload);
-      this.actNext = g(this.actNext);
-      this.actPrev = g(this.actPrev);
-      this.actLive = g(this.actLive);
+      this.actNode = grown(this.actNode, c);
+      this.actTarget = grown(this.actTarget, c);
+      this.actSize = grown(this.actSize, c);
+      this.actDoneType = grown(this.actDoneType, c);
+      this.actDonePayload = grown(this.actDonePayload, c);
+      this.actNext = grown(this.actNext, c);
+      this.actPrev = grown(this.actPrev, c);
+      this.actLive = grown(this.actLive, c);
     }
     return this.actCount++;
   }
@@ -514,37 +510,31 @@ export class CpuSolver {
   private ensure(): void {
     const n = Math.max(64, this.nodes.kind.length);
     if (this.weight.length >= n) return;
-    const g = <T extends Float64Array | Int32Array | Int8Array>(x: T, fill = 0): T => {
-      const y = new (x.constructor as new (n: number) => T)(x === this.bwStats ? 3 * n : n);
-      if (fill !== 0) y.fill(fill);
-      y.set(x);
-      return y;
-    };
-    this.weight = g(this.weight, -1);
-    this.cap = g(this.cap, Infinity);
-    this.bound = g(this.bound);
-    this.alloc = g(this.alloc);
-    this.runnable = g(this.runnable);
-    this.threads = g(this.threads);
-    this.hostCores = g(this.hostCores);
-    this.hostSpeed = g(this.hostSpeed);
-    this.hostLast = g(this.hostLast);
-    this.hostEvent = g(this.hostEvent, -1);
-    this.hostNextLeaf = g(this.hostNextLeaf, NONE);
-    this.clock = g(this.clock);
-    this.factor = g(this.factor);
-    this.minTarget = g(this.minTarget, Infinity);
-    this.leafActHead = g(this.leafActHead, NONE);
-    this.hostBusy = g(this.hostBusy);
-    this.quota = g(this.quota);
-    this.period = g(this.period);
-    this.phase = g(this.phase);
-    this.budget = g(this.budget);
-    this.throttled = g(this.throttled);
-    this.throttledSince = g(this.throttledSince);
-    this.bwEvent = g(this.bwEvent, -1);
-    this.bwStats = g(this.bwStats);
-    this.hostCfsHead = g(this.hostCfsHead, NONE);
-    this.cfsNext = g(this.cfsNext, NONE);
+    this.weight = grown(this.weight, n, -1);
+    this.cap = grown(this.cap, n, Infinity);
+    this.bound = grown(this.bound, n);
+    this.alloc = grown(this.alloc, n);
+    this.runnable = grown(this.runnable, n);
+    this.threads = grown(this.threads, n);
+    this.hostCores = grown(this.hostCores, n);
+    this.hostSpeed = grown(this.hostSpeed, n);
+    this.hostLast = grown(this.hostLast, n);
+    this.hostEvent = grown(this.hostEvent, n, -1);
+    this.hostNextLeaf = grown(this.hostNextLeaf, n, NONE);
+    this.clock = grown(this.clock, n);
+    this.factor = grown(this.factor, n);
+    this.minTarget = grown(this.minTarget, n, Infinity);
+    this.leafActHead = grown(this.leafActHead, n, NONE);
+    this.hostBusy = grown(this.hostBusy, n);
+    this.quota = grown(this.quota, n);
+    this.period = grown(this.period, n);
+    this.phase = grown(this.phase, n);
+    this.budget = grown(this.budget, n);
+    this.throttled = grown(this.throttled, n);
+    this.throttledSince = grown(this.throttledSince, n);
+    this.bwEvent = grown(this.bwEvent, n, -1);
+    this.bwStats = grown(this.bwStats, 3 * n);
+    this.hostCfsHead = grown(this.hostCfsHead, n, NONE);
+    this.cfsNext = grown(this.cfsNext, n, NONE);
   }
 }

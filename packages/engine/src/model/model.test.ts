@@ -3,16 +3,11 @@ import { Simulation } from "../kernel/simulation.js";
 import { definePlugin, pluginsOf, type PluginDefinition } from "../plugin/define.js";
 import { count, fields, unitValue } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
+import { testHost } from "../testing/index.js";
 import { NONE } from "../tree/nodes.js";
 import { buildModel, HookError } from "./model.js";
 
-const host = definePlugin({
-  name: "test-host",
-  layer: "host",
-  version: "1",
-  schema: fields({ cores: count(1), memory: unitValue("size") }),
-  setup: (api) => api.host((t) => ({ cores: t.cores, speed: 1, memory: t.memory })),
-});
+const host = testHost;
 
 /** A layer plugin that logs its hooks into `log`, with a VM-like size. */
 function layerPlugin(name: string, log: string[], options: { order?: "pre" | "post"; factor?: number; aux?: boolean } = {}): PluginDefinition {

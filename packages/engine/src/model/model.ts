@@ -28,6 +28,7 @@ import type { LayerEntry, Scenario } from "../scenario/schema.js";
 import { stackOf } from "../scenario/load.js";
 import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
 import { encodeSnapshot, decodeSnapshot } from "../kernel/codec.js";
+import { grown } from "../util/typed.js";
 
 /** An exception in a plugin hook, naming the plugin, the hook, the node and the simulated time. */
 export class HookError extends Error {
@@ -363,22 +364,12 @@ export class Model {
 
   private growColumns(): void {
     const c = this.pathCpuFactor.length * 2;
-    const g = (a: Float64Array, k = 1): Float64Array => {
-      const b = new Float64Array(c * k);
-      b.set(a);
-      return b;
-    };
-    this.pathCpuFactor = g(this.pathCpuFactor);
-    const gi = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(c);
-      b.set(a);
-      return b;
-    };
-    this.chargeStart = gi(this.chargeStart);
-    this.chargeCount = gi(this.chargeCount);
-    this.pathLatency = g(this.pathLatency, OP_KINDS.length);
-    this.pathProvisioning = g(this.pathProvisioning);
-    this.overheadMemory = g(this.overheadMemory);
+    this.pathCpuFactor = grown(this.pathCpuFactor, c);
+    this.pathLatency = grown(this.pathLatency, c * OP_KINDS.length);
+    this.pathProvisioning = grown(this.pathProvisioning, c);
+    this.overheadMemory = grown(this.overheadMemory, c);
+    this.chargeStart = grown(this.chargeStart, c);
+    this.chargeCount = grown(this.chargeCount, c);
   }
 }
 

@@ -7,6 +7,8 @@
  * and every column is part of the snapshot.
  */
 
+import { grown } from "../util/typed.js";
+
 /** Node states (DESIGN.md, Placement and lifecycle). */
 export const NodeState = { provisioning: 0, booting: 1, running: 2, stopping: 3, failed: 4 } as const;
 export type NodeStateName = keyof typeof NodeState;
@@ -188,13 +190,8 @@ export class NodeStore {
 
   private grow(): void {
     const c = this.kind.length * 2;
-    const g = <T extends Float64Array | Int32Array | Int8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(c);
-      b.set(a);
-      return b;
-    };
     const self = this as unknown as Record<string, Float64Array | Int32Array | Int8Array>;
-    for (const [name, arr] of this.columns()) self[name] = g(arr);
-    for (const e of this.extensions) e.data = g(e.data);
+    for (const [name, arr] of this.columns()) self[name] = grown(arr, c);
+    for (const e of this.extensions) e.data = grown(e.data, c, e.initial);
   }
 }

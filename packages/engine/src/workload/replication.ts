@@ -23,6 +23,7 @@ import type { Scenario } from "../scenario/schema.js";
 import { stackOf } from "../scenario/load.js";
 import { LogHistogram } from "../stats/histogram.js";
 import { NONE } from "../tree/nodes.js";
+import { grown } from "../util/typed.js";
 
 const CPU = 0;
 const SLEEP = 1;
@@ -404,17 +405,12 @@ export class Replication {
 
   private growRequests(): void {
     const c = this.reqService.length * 2;
-    const g = <T extends Int32Array | Float64Array>(a: T, k = 1): T => {
-      const b = new (a.constructor as new (n: number) => T)(c * k);
-      b.set(a);
-      return b;
-    };
-    this.reqService = g(this.reqService);
-    this.reqReplica = g(this.reqReplica);
-    this.reqStep = g(this.reqStep);
-    this.reqClient = g(this.reqClient);
-    this.reqArrival = g(this.reqArrival);
-    this.reqWork = g(this.reqWork);
-    this.reqRng = g(this.reqRng, 4);
+    this.reqService = grown(this.reqService, c);
+    this.reqReplica = grown(this.reqReplica, c);
+    this.reqStep = grown(this.reqStep, c);
+    this.reqClient = grown(this.reqClient, c);
+    this.reqArrival = grown(this.reqArrival, c);
+    this.reqWork = grown(this.reqWork, c);
+    this.reqRng = grown(this.reqRng, 4 * c);
   }
 }

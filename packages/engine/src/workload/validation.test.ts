@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { definePlugin } from "../plugin/define.js";
-import { count, fields, unitValue } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
+import { testHost } from "../testing/index.js";
 import { BatchMeans } from "../stats/confidence.js";
 import { mmcMeanWait } from "../stats/queueing.js";
 import { runScenario } from "./run.js";
@@ -10,13 +9,7 @@ import { runScenario } from "./run.js";
 // inside the 99% batch-means confidence interval of a long seeded run, and the
 // interval is tight (half-width under 2% of the mean).
 
-const host = definePlugin({
-  name: "test-host",
-  layer: "host",
-  version: "1",
-  schema: fields({ cores: count(1), memory: unitValue("size") }),
-  setup: (api) => api.host((t) => ({ cores: t.cores, speed: 1, memory: t.memory })),
-});
+const host = testHost;
 const plugins = [host];
 
 function scenario(cores: number, service: string, duration: string): string {

@@ -1,0 +1,15 @@
+/**
+ * `@turtles/engine/testing`: a minimal host plugin (cores, memory, speed) for
+ * tests and benchmarks that need hosts but not the bare-metal plugin.
+ */
+import { definePlugin } from "../plugin/define.js";
+import { count, fields, unitValue } from "../scenario/fields.js";
+import { z } from "zod";
+
+export const testHost = definePlugin({
+  name: "test-host",
+  layer: "host",
+  version: "1.0.0",
+  schema: fields({ cores: count(1), memory: unitValue("size"), speed: z.number().gt(0).default(1) }),
+  setup: (api) => api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory })),
+});
