@@ -9,7 +9,7 @@
  */
 import { Random, type KeyPart } from "../random/random.js";
 import { decodeSnapshot, encodeSnapshot } from "./codec.js";
-import { EventQueue, type EventHandle, type QueueState } from "./queue.js";
+import { EventQueue, MAX_EVENT_TYPES, type EventHandle, type QueueState } from "./queue.js";
 
 export type { EventHandle } from "./queue.js";
 
@@ -90,6 +90,7 @@ export class Simulation {
    */
   on(name: string, handler: EventHandler): EventType {
     if (this.typeNames.includes(name)) throw new Error(`event type "${name}" is already registered`);
+    if (this.typeNames.length === MAX_EVENT_TYPES) throw new Error(`at most ${MAX_EVENT_TYPES} event types can be registered`);
     this.typeNames.push(name);
     this.handlers.push(handler);
     return this.handlers.length - 1;
@@ -140,7 +141,7 @@ export class Simulation {
     return this.queue.isPending(handle);
   }
 
-  /** Time of a pending event; throws on a stale handle. */
+  /** Time of a pending event; throws on a stale handle. O(pending): for tests and debugging. */
   timeOf(handle: EventHandle): number {
     return this.queue.timeOf(handle);
   }
