@@ -33,6 +33,9 @@ export const hostTypeSchema = fields({
   nic: nic.optional(),
   power: power.optional(),
   cost: fields({ perHour: z.number().min(0) }).optional(),
+  // How much slower CPU work runs while the host swaps. calibration.md has no measurement of swapping: this is an
+  // assumption [assumed] (an order of magnitude), to be set per host type from a measurement of the workload.
+  swapSlowdown: z.number().min(1).max(10000).default(10),
 });
 
 export const baremetal = definePlugin({
@@ -41,8 +44,9 @@ export const baremetal = definePlugin({
   version: "0.1.0",
   schema: hostTypeSchema,
   setup(api) {
-    // The host offers its cores at its speed and its memory, draws power linearly from idle to max with its CPU
-    // utilisation, and costs its hourly price. Host OS costs per I/O and network operation come with those models.
-    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, power: t.power, costPerHour: t.cost?.perHour }));
+    // The host offers its cores at its speed, its memory and its disk, draws power linearly from idle to max with
+    // its CPU utilisation, costs its hourly price, and swaps (CPU work slows by swapSlowdown) while its memory is
+    // overcommitted. Host OS costs per network operation come with the network model.
+    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, power: t.power, costPerHour: t.cost?.perHour, disk: t.disk, swapSlowdown: t.swapSlowdown }));
   },
 });

@@ -215,6 +215,31 @@ export class CpuSolver {
     return this.hostBusy[host] + this.alloc[host] * (this.sim.now - this.hostLast[host]);
   }
 
+  /**
+   * Makes CPU work on a host run `slowdown` times slower (1 = normal), as when
+   * it swaps: every leaf's progress per core-second is divided by it.
+   */
+  setSlowdown(host: number, slowdown: number): void {
+    if (!(slowdown >= 1)) throw new RangeError(`host ${host}: slowdown must be >= 1, got ${slowdown}`);
+    this.advance(host);
+    const ratio = this.slowdown(host) / slowdown;
+    this.hostSlow.set(host, slowdown);
+    this.hostSpeed[host] *= ratio;
+    this.scaleFactors(host, ratio);
+    this.recompute(host);
+  }
+
+  private readonly hostSlow = new Map<number, number>();
+
+  private slowdown(host: number): number {
+    return this.hostSlow.get(host) ?? 1;
+  }
+
+  private scaleFactors(n: number, ratio: number): void {
+    if (this.threads[n] > 0) this.factor[n] *= ratio;
+    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) this.scaleFactors(c, ratio);
+  }
+
   /** Whether a node is under CFS bandwidth control. */
   hasBandwidth(node: number): boolean {
     return node < this.quota.length && this.quota[node] > 0;

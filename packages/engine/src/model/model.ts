@@ -11,6 +11,7 @@
  */
 import type { EventType, Simulation } from "../kernel/simulation.js";
 import { CpuSolver } from "../cpu/solver.js";
+import { DiskSolver } from "../io/disk.js";
 import {
   OP_KINDS,
   type HookContext,
@@ -73,6 +74,7 @@ const ORDER_RANK = { pre: 0, none: 1, post: 2 } as const;
 export class Model {
   readonly nodes = new NodeStore();
   readonly cpu: CpuSolver;
+  readonly disk: DiskSolver;
   /** Host node ids in scenario order. */
   readonly hosts: number[] = [];
   /** The host rules of each host, in the same order. */
@@ -109,6 +111,7 @@ export class Model {
     plugins: readonly PluginDefinition[],
   ) {
     this.cpu = new CpuSolver(sim, this.nodes);
+    this.disk = new DiskSolver(sim);
     plugins.forEach((p, rank) => this.setupPlugin(p, rank));
     this.processKind = this.nodes.kindId("process");
     this.auxKind = this.nodes.kindId("aux");
@@ -118,7 +121,8 @@ export class Model {
       get now() {
         return model.sim.now;
       },
-      addAuxiliary: (parent, name, memory = 0) => this.addAuxiliary(parent, name, memory),
+      addAuxiliary: (parent, name, memory = 0, cores = Infinity) => this.addAuxiliary(parent, name, memory, cores),
+      parentOf: (node) => this.nodes.parent[node],
     };
   }
 
@@ -162,14 +166,19 @@ export class Model {
   /**
    * Charges the CPU that the layers of a process's path spend elsewhere on one
    * operation of `op` (a virtio back-end thread per I/O): an activity on each
-   * charged auxiliary node. Fire and forget: no completion event.
+   * charged auxiliary node, each firing `doneType` with `donePayload` when done
+   * (none if `doneType` is negative). Returns how many were started.
    */
-  chargeOperation(process: number, op: OpKind): void {
+  chargeOperation(process: number, op: OpKind, doneType: EventType = NONE, donePayload = 0): number {
     const k = OP_KINDS.indexOf(op);
     const end = this.chargeStart[process] + this.chargeCount[process];
+    let started = 0;
     for (let i = this.chargeStart[process]; i < end; i++) {
-      if (this.chargeOp[i] === k) this.cpu.start(this.chargeNode[i], this.chargeWork[i], 1, NONE, 0);
+      if (this.chargeOp[i] !== k) continue;
+      this.cpu.start(this.chargeNode[i], this.chargeWork[i], 1, doneType, donePayload);
+      started++;
     }
+    return started;
   }
 
   /** One-way latency that the layers of a process's path add to an operation of `op`. */
@@ -188,6 +197,8 @@ export class Model {
         this.nodes.capacityCores[h] = rules.cores;
         this.nodes.capacityMemory[h] = rules.memory;
         this.cpu.setHost(h, rules.cores, rules.speed);
+        if (rules.disk) this.disk.setDisk(h, rules.disk);
+        this.hostIndexOf.set(h, this.hosts.length);
         this.hosts.push(h);
         this.hostRules.push(rules);
       }
@@ -205,10 +216,13 @@ export class Model {
         this.processes.set(key, procs);
       }),
     );
+    this.memoryPeak = Float64Array.from(this.hosts, (h) => this.nodes.usedMemory[h]);
     for (let n = 0; n < this.nodes.count; n++) {
       if (this.nodes.removed[n]) continue;
       this.nodes.state[n] = NodeState.running;
       this.runHooks("ready", n);
+      // Placement with memoryOvercommit can start a node over its limit.
+      this.checkPressure(n);
     }
   }
 
@@ -297,6 +311,52 @@ export class Model {
     return k;
   }
 
+  /** Seconds each node has spent over its memory limit, up to `pressureSince` of the ongoing episode. */
+  readonly pressureTime = new Map<number, number>();
+  private readonly pressureSince = new Map<number, number>();
+  /** Peak memory use of each host. */
+  memoryPeak = new Float64Array(0);
+
+  /**
+   * Changes the memory a process holds (an allocation or a free of a request):
+   * its parent node's use changes, and crossing the parent's limit is a
+   * `pressure` event (its layer decides: a host swaps, which slows its CPU work).
+   */
+  changeMemory(process: number, delta: number): void {
+    const parent = this.nodes.parent[process];
+    this.nodes.usedMemory[parent] += delta;
+    const host = this.nodes.host[process];
+    if (parent === host && this.nodes.usedMemory[host] > this.memoryPeak[this.hostIndex(host)]) {
+      this.memoryPeak[this.hostIndex(host)] = this.nodes.usedMemory[host];
+    }
+    this.checkPressure(parent);
+  }
+
+  /** Seconds a node has been over its memory limit, to now. */
+  pressureSeconds(node: number): number {
+    const since = this.pressureSince.get(node);
+    return (this.pressureTime.get(node) ?? 0) + (since === undefined ? 0 : this.sim.now - since);
+  }
+
+  private hostIndex(host: number): number {
+    return this.hostIndexOf.get(host)!;
+  }
+
+  private readonly hostIndexOf = new Map<number, number>();
+
+  private checkPressure(n: number): void {
+    const over = this.nodes.usedMemory[n] > this.nodes.capacityMemory[n] + 1e-9;
+    const was = this.pressureSince.has(n);
+    if (over === was) return;
+    if (over) this.pressureSince.set(n, this.sim.now);
+    else {
+      this.pressureTime.set(n, (this.pressureTime.get(n) ?? 0) + this.sim.now - this.pressureSince.get(n)!);
+      this.pressureSince.delete(n);
+    }
+    if (n === this.nodes.host[n]) this.cpu.setSlowdown(n, over ? (this.hostRules[this.hostIndex(n)].swapSlowdown ?? 1) : 1);
+    this.runHooks("pressure", n, over ? 1 : 0);
+  }
+
   /** @internal The layer (plugin and rules) of a kind. */
   layer(kind: number): Layer {
     return this.layers[kind];
@@ -322,9 +382,9 @@ export class Model {
     n.usedMemory[parent] += memory;
   }
 
-  private addAuxiliary(parent: number, name: string, memory: number): number {
+  private addAuxiliary(parent: number, name: string, memory: number, cores: number): number {
     const a = this.addNode(this.auxKind, parent, this.nodes.tenant[parent], NONE);
-    this.cpu.setRules(a, "runnable");
+    this.cpu.setRules(a, "runnable", cores);
     this.take(parent, a, 0, memory);
     this.auxNames.set(a, name);
     this.auxByOwner.set(`${this.hookNode}/${name}`, a);

@@ -13,8 +13,8 @@ import type { ExtensionColumn } from "../tree/nodes.js";
 export const OP_KINDS = ["cpu", "mem", "io", "net"] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 
-/** Lifecycle events of a node. */
-export const LIFECYCLE_EVENTS = ["create", "ready", "fail"] as const;
+/** Lifecycle events of a node; `pressure` fires with payload 1 when its memory use exceeds its limit, 0 when back under. */
+export const LIFECYCLE_EVENTS = ["create", "ready", "fail", "pressure"] as const;
 export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
 
 export type HookName = OpKind | LifecycleEvent;
@@ -35,6 +35,10 @@ export interface HostRules {
   power?: { idle: number; max: number };
   /** Price of running the host, per hour. */
   costPerHour?: number;
+  /** CPU work runs this many times slower while the host's memory is overcommitted (swapping). Default 1. */
+  swapSlowdown?: number;
+  /** The host's disk: random IOPS, bandwidth (bytes/s), latency (s), queue depth. */
+  disk?: { iops: number; bandwidth: number; latency: number; queueDepth: number };
 }
 
 /**
@@ -81,8 +85,13 @@ export interface LayerRules<Entry> {
 /** What a hook sees: the simulated time and the node of the hook's layer on the path. */
 export interface HookContext {
   readonly now: number;
-  /** Adds an auxiliary node (a VMM, a virtio I/O thread) under `parent`; it can consume CPU and memory. */
-  addAuxiliary(parent: number, name: string, memory?: number): number;
+  /**
+   * Adds an auxiliary node (a VMM, a virtio I/O thread) under `parent`; it
+   * consumes CPU (at most `cores` at once) and `memory` bytes of its parent.
+   */
+  addAuxiliary(parent: number, name: string, memory?: number, cores?: number): number;
+  /** The parent of a node (-1 for a host). */
+  parentOf(node: number): number;
 }
 
 /** A synchronous hook: runs in simulated time, allocates nothing on hot paths. */

@@ -1,6 +1,7 @@
 /**
- * `@turtles/engine/testing`: a minimal host plugin (cores, memory, speed) for
- * tests and benchmarks that need hosts but not the bare-metal plugin.
+ * `@turtles/engine/testing`: a minimal host plugin (cores, memory, speed, an
+ * optional disk, a swap slowdown) for tests and benchmarks that need hosts but
+ * not the bare-metal plugin.
  */
 import { definePlugin } from "../plugin/define.js";
 import { count, fields, unitValue } from "../scenario/fields.js";
@@ -10,6 +11,17 @@ export const testHost = definePlugin({
   name: "test-host",
   layer: "host",
   version: "1.0.0",
-  schema: fields({ cores: count(1), memory: unitValue("size"), speed: z.number().gt(0).default(1) }),
-  setup: (api) => api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory })),
+  schema: fields({
+    cores: count(1),
+    memory: unitValue("size"),
+    speed: z.number().gt(0).default(1),
+    disk: fields({
+      iops: unitValue("rate"),
+      bandwidth: unitValue("byteRate"),
+      latency: unitValue("duration").default(0),
+      queueDepth: count(1).default(32),
+    }).optional(),
+    swapSlowdown: z.number().min(1).default(1),
+  }),
+  setup: (api) => api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, swapSlowdown: t.swapSlowdown })),
 });

@@ -27,6 +27,9 @@ import { grown } from "../util/typed.js";
 
 const CPU = 0;
 const SLEEP = 1;
+const IO = 2;
+const MEM = 3;
+const MEM_OPS = { alloc: 0, free: 1, touch: 2 } as const;
 const BALANCE = { "round-robin": 0, random: 1, "least-outstanding": 2 } as const;
 /** Windows of the time series over the measured duration. */
 export const SERIES_WINDOWS = 60;
@@ -48,12 +51,21 @@ export interface ServiceMeasure {
   windowLatency: Float64Array;
   ingressBytes: number;
   egressBytes: number;
+  /** Seconds measured requests spent in io steps. */
+  ioWait: number;
 }
 
 interface ServiceRun {
   measure: ServiceMeasure;
   kinds: Int8Array;
+  /** Per step: the distribution of its cpu work, sleep time or I/O size. */
   dists: Distribution[];
+  /** Per io step: write, random, concurrent count; per mem step: the operation and its bytes. */
+  ioWrite: Int8Array;
+  ioRandom: Int8Array;
+  ioCount: Int32Array;
+  memOp: Int8Array;
+  memBytes: Float64Array;
   threads: number;
   queueCap: number;
   balance: number;
@@ -84,6 +96,9 @@ export class Replication {
   readonly busyAtStart: Float64Array;
   /** Seconds CFS groups had spent throttled at the start of the measurement. */
   throttledAtStart = 0;
+  /** Per host at the start of the measurement: seconds under memory pressure, and disk counters. */
+  readonly pressureAtStart: Float64Array;
+  readonly diskAtStart: { busyTime: number; completed: number; bytesRead: number; bytesWritten: number }[] = [];
   /** Busy core-seconds of all used hosts at each window boundary. */
   readonly windowBusy = new Float64Array(SERIES_WINDOWS + 1);
   readonly windowLength: number;
@@ -103,6 +118,16 @@ export class Replication {
   private reqClient = new Int32Array(1024);
   private reqArrival = new Float64Array(1024);
   private reqWork = new Float64Array(1024);
+  private reqPending = new Int32Array(1024); // I/Os of the current io step not yet done
+  private reqStepStart = new Float64Array(1024);
+  private reqIoTime = new Float64Array(1024);
+  private reqAlloc = new Float64Array(1024); // bytes the request holds (freed when it ends)
+  // I/O operations of io steps.
+  private opReq = new Int32Array(256);
+  private opBytes = new Float64Array(256);
+  private opCharges = new Int32Array(256);
+  private opFree: number[] = [];
+  private opCount = 0;
   private reqRng = new Int32Array(1024 * 4);
   private reqFree: number[] = [];
   private reqCount = 0;
@@ -116,6 +141,8 @@ export class Replication {
   private readonly arrivalType: number;
   private readonly clientType: number;
   private readonly stepType: number;
+  private readonly ioChargedType: number;
+  private readonly ioDoneType: number;
   private readonly usedHosts: number[];
 
   constructor(
@@ -130,6 +157,8 @@ export class Replication {
     this.arrivalType = sim.on("workload.arrival", (svc) => this.onArrival(svc));
     this.clientType = sim.on("workload.client", (client) => this.onClient(client));
     this.stepType = sim.on("workload.step", (req) => this.onStepDone(req));
+    this.ioChargedType = sim.on("workload.ioCharged", (op) => this.onIoCharged(op));
+    this.ioDoneType = sim.on("workload.ioDone", (op) => this.onIoDone(op));
     const windowType = sim.on("workload.window", (w) => this.onWindow(w));
 
     // Replicas, in service order.
@@ -164,9 +193,17 @@ export class Replication {
             windowLatency: new Float64Array(SERIES_WINDOWS),
             ingressBytes: 0,
             egressBytes: 0,
+            ioWait: 0,
           },
-          kinds: Int8Array.from(svc.request.map((st) => ("cpu" in st ? CPU : SLEEP))),
-          dists: svc.request.map((st) => toDistribution("cpu" in st ? st.cpu : (st as { sleep: number }).sleep)),
+          kinds: Int8Array.from(svc.request.map((st) => ("cpu" in st ? CPU : "sleep" in st ? SLEEP : "io" in st ? IO : MEM))),
+          dists: svc.request.map((st) =>
+            toDistribution("cpu" in st ? st.cpu : "sleep" in st ? st.sleep : "io" in st ? (st.io.read ?? st.io.write)! : 0),
+          ),
+          ioWrite: Int8Array.from(svc.request.map((st) => ("io" in st && st.io.write !== undefined ? 1 : 0))),
+          ioRandom: Int8Array.from(svc.request.map((st) => ("io" in st && st.io.random ? 1 : 0))),
+          ioCount: Int32Array.from(svc.request.map((st) => ("io" in st ? st.io.count : 0))),
+          memOp: Int8Array.from(svc.request.map((st) => ("mem" in st ? MEM_OPS[Object.keys(st.mem)[0] as keyof typeof MEM_OPS] : 0))),
+          memBytes: Float64Array.from(svc.request.map((st) => ("mem" in st ? (Object.values(st.mem)[0] as number) : 0))),
           threads: svc.threads ?? Infinity,
           queueCap: svc.queue,
           balance: BALANCE[svc.balance],
@@ -196,6 +233,17 @@ export class Replication {
     this.clientState = new Int32Array(clients * 4);
     this.usedHosts = [...new Set(nodes.map((n) => model.nodes.host[n]))];
     this.busyAtStart = new Float64Array(model.hosts.length);
+    this.pressureAtStart = new Float64Array(model.hosts.length);
+    // io steps need a disk on every host their replicas run on.
+    this.services.forEach((run) => {
+      if (!run.kinds.includes(IO)) return;
+      for (const r of run.replicas) {
+        const host = model.nodes.host[this.replicaNode[r]];
+        if (!model.disk.has(host)) {
+          throw new Error(`service ${run.measure.key} has io steps, but host ${model.hosts.indexOf(host)} it runs on has no disk: give its host type a disk ({ iops, bandwidth })`);
+        }
+      }
+    });
 
     // Start the load: first open-loop arrivals, then every client's first think.
     let c = 0;
@@ -286,6 +334,8 @@ export class Replication {
     this.reqArrival[req] = this.sim.now;
     this.reqStep[req] = 0;
     this.reqWork[req] = 0;
+    this.reqIoTime[req] = 0;
+    this.reqAlloc[req] = 0;
     for (let i = 0; i < 4; i++) this.reqRng[req * 4 + i] = state[offset + i];
     const m = this.services[service].measure;
     if (this.sim.now >= this.options.warmup) {
@@ -322,12 +372,93 @@ export class Replication {
     const rng = this.rng.load(this.reqRng, req * 4);
     const x = run.dists[step].sample(rng);
     rng.store(this.reqRng, req * 4);
-    if (run.kinds[step] === CPU) {
+    const kind = run.kinds[step];
+    if (kind === IO) {
+      this.startIo(req, run, step);
+      return;
+    }
+    if (kind === MEM) {
+      this.memStep(req, run, step);
+      return;
+    }
+    if (kind === CPU) {
       this.reqWork[req] += x;
       this.model.startCpu(this.replicaNode[this.reqReplica[req]], x, this.stepType, req);
     } else {
       this.sim.schedule(this.stepType, x, req);
     }
+  }
+
+  /** Issues the step's I/Os at once; each runs the path's io hooks and charges, then goes to the host's disk. */
+  private startIo(req: number, run: ServiceRun, step: number): void {
+    const node = this.replicaNode[this.reqReplica[req]];
+    const n = run.ioCount[step];
+    this.reqPending[req] = n;
+    this.reqStepStart[req] = this.sim.now;
+    const rng = this.rng.load(this.reqRng, req * 4);
+    for (let i = 0; i < n; i++) {
+      const op = this.newOp(req, run.dists[step].sample(rng));
+      this.model.runHooks("io", node, req);
+      const charges = this.model.chargeOperation(node, "io", this.ioChargedType, op);
+      this.opCharges[op] = charges;
+      if (charges === 0) this.submitIo(op);
+    }
+    rng.store(this.reqRng, req * 4);
+  }
+
+  private onIoCharged(op: number): void {
+    if (--this.opCharges[op] === 0) this.submitIo(op);
+  }
+
+  private submitIo(op: number): void {
+    const req = this.opReq[op];
+    const run = this.services[this.reqService[req]];
+    const step = this.reqStep[req];
+    const node = this.replicaNode[this.reqReplica[req]];
+    const host = this.model.nodes.host[node];
+    this.model.disk.submit(host, this.opBytes[op], run.ioRandom[step] === 1, run.ioWrite[step] === 1, this.model.latency(node, "io"), this.ioDoneType, op);
+  }
+
+  private onIoDone(op: number): void {
+    const req = this.opReq[op];
+    this.opFree.push(op);
+    if (--this.reqPending[req] > 0) return;
+    this.reqIoTime[req] += this.sim.now - this.reqStepStart[req];
+    this.onStepDone(req);
+  }
+
+  /** alloc, free or touch: the replica's memory changes at once; what a request allocates is freed when it ends. */
+  private memStep(req: number, run: ServiceRun, step: number): void {
+    const node = this.replicaNode[this.reqReplica[req]];
+    const bytes = run.memBytes[step];
+    const op = run.memOp[step];
+    if (op === 0) {
+      this.model.changeMemory(node, bytes);
+      this.reqAlloc[req] += bytes;
+    } else if (op === 1) {
+      const freed = Math.min(bytes, this.reqAlloc[req]);
+      this.model.changeMemory(node, -freed);
+      this.reqAlloc[req] -= freed;
+    }
+    // touch: resident memory is used, not changed; under pressure its cost shows as the host's CPU slowdown.
+    this.sim.schedule(this.stepType, 0, req);
+  }
+
+  private newOp(req: number, bytes: number): number {
+    let op: number;
+    if (this.opFree.length > 0) op = this.opFree.pop()!;
+    else {
+      if (this.opCount === this.opReq.length) {
+        const c = this.opCount * 2;
+        this.opReq = grown(this.opReq, c);
+        this.opBytes = grown(this.opBytes, c);
+        this.opCharges = grown(this.opCharges, c);
+      }
+      op = this.opCount++;
+    }
+    this.opReq[op] = req;
+    this.opBytes[op] = bytes;
+    return op;
   }
 
   private onStepDone(req: number): void {
@@ -351,10 +482,12 @@ export class Replication {
       m.windowCompleted[w]++;
       m.windowLatency[w] += latency;
       m.egressBytes += run.ingressResponse;
+      m.ioWait += this.reqIoTime[req];
       this.options.onRequest?.(m.key, latency, this.reqWork[req]);
     }
     const replica = this.reqReplica[req];
     const client = this.reqClient[req];
+    if (this.reqAlloc[req] > 0) this.model.changeMemory(this.replicaNode[replica], -this.reqAlloc[req]);
     this.release(req);
     if (this.queueLen[replica] > 0) this.runStep(this.dequeue(replica));
     else this.inService[replica]--;
@@ -388,7 +521,13 @@ export class Replication {
 
   private onWindow(w: number): void {
     if (w === 0) {
-      for (let i = 0; i < this.model.hosts.length; i++) this.busyAtStart[i] = this.model.cpu.busyCoreSeconds(this.model.hosts[i]);
+      const m = this.model;
+      m.hosts.forEach((h, i) => {
+        this.busyAtStart[i] = m.cpu.busyCoreSeconds(h);
+        this.pressureAtStart[i] = m.pressureSeconds(h);
+        m.memoryPeak[i] = m.nodes.usedMemory[h];
+        this.diskAtStart[i] = m.disk.has(h) ? m.disk.stats(h) : { busyTime: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
+      });
       this.throttledAtStart = this.throttledTime();
     }
     let busy = 0;
@@ -411,6 +550,10 @@ export class Replication {
     this.reqClient = grown(this.reqClient, c);
     this.reqArrival = grown(this.reqArrival, c);
     this.reqWork = grown(this.reqWork, c);
+    this.reqPending = grown(this.reqPending, c);
+    this.reqStepStart = grown(this.reqStepStart, c);
+    this.reqIoTime = grown(this.reqIoTime, c);
+    this.reqAlloc = grown(this.reqAlloc, c);
     this.reqRng = grown(this.reqRng, 4 * c);
   }
 }

@@ -70,6 +70,21 @@ export interface ServiceResults {
   sloViolations: Metric;
   ingressBytes: Metric;
   egressBytes: Metric;
+  /** Mean seconds a completed request spent in io steps. */
+  ioWait: Metric;
+}
+
+export interface HostFigures {
+  hosts: Metric;
+  used: Metric;
+  cpuUtilization: Metric;
+  memoryUsed: Metric;
+  memoryPeak: Metric;
+  pressureTime: Metric;
+  diskUtilization: Metric;
+  diskIops: Metric;
+  diskBytesRead: Metric;
+  diskBytesWritten: Metric;
 }
 
 export interface StackResults {
@@ -82,9 +97,17 @@ export interface StackResults {
     throttledTime: Metric;
     memoryUsed: Metric;
     memoryOverhead: Metric;
+    memoryPeak: Metric;
+    /** Host-seconds spent with memory overcommitted (swapping). */
+    pressureTime: Metric;
+    /** Mean busy fraction of the disks of used hosts, their I/Os per second and bytes. */
+    diskUtilization: Metric;
+    diskIops: Metric;
+    diskBytesRead: Metric;
+    diskBytesWritten: Metric;
   };
   /** The same host figures per host type (an extension of the contract). */
-  hostTypes: Record<string, { hosts: Metric; used: Metric; cpuUtilization: Metric; memoryUsed: Metric }>;
+  hostTypes: Record<string, HostFigures>;
   lifecycle: { ready: { p50: Metric; p99: Metric } | null; recovery: { p50: Metric; p99: Metric } | null };
   energy: { joules: Metric };
   cost: { total: Metric };
@@ -123,14 +146,14 @@ function checkSupported(s: Scenario, file: string): void {
     for (const svc of t.services) {
       for (const [i, step] of svc.request.entries()) {
         const kind = Object.keys(step)[0];
-        if (kind !== "cpu" && kind !== "sleep") {
-          const model = { io: "the disk model", mem: "the memory model", call: "the network model" }[kind] ?? "a later release";
+        if (kind === "call") {
+          const model = "the network model";
           problems.push({
             file,
             line: 0,
             column: 0,
             path: `tenants.${t.name}.services.${svc.name}.request[${i}]`,
-            message: `${kind} steps are validated but not simulated yet (they arrive with ${model}); this release runs cpu and sleep steps`,
+            message: `${kind} steps are validated but not simulated yet (they arrive with ${model}); this release runs cpu, sleep, io and mem steps`,
           });
         }
       }
@@ -228,6 +251,7 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       sloViolations: m.sloThreshold === Infinity ? null : m.completed > 0 ? m.sloViolations / m.completed : 0,
       ingressBytes: m.ingressBytes,
       egressBytes: m.egressBytes,
+      ioWait: m.completed > 0 ? m.ioWait / m.completed : null,
     };
   }
   const used = new Set<number>();
@@ -239,37 +263,55 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       ready.push(model.pathProvisioning[p]);
     }
   }
-  let usedCores = 0;
-  let busy = 0;
-  let memoryUsed = 0;
+  // Host figures, per host type and in all; disks and memory over the used hosts.
+  const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
+  const sums = new Map<string, { hosts: number; used: number; cores: number; busy: number; mem: number; peak: number; pressure: number; disks: number; diskBusy: number; ios: number; read: number; written: number }>();
+  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0 };
   let joules: number | null = null;
   let cost: number | null = null;
   model.hosts.forEach((h, i) => {
     const rules = model.hostRules[i];
     const b = model.cpu.busyCoreSeconds(h) - rep.busyAtStart[i];
-    if (used.has(h)) {
-      usedCores += rules.cores;
-      busy += b;
-      memoryUsed += model.nodes.usedMemory[h];
+    let t = sums.get(typeOf[i]);
+    if (!t) sums.set(typeOf[i], (t = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0 }));
+    for (const x of [t, all]) {
+      x.hosts++;
+      if (!used.has(h)) continue;
+      x.used++;
+      x.cores += rules.cores;
+      x.busy += b;
+      x.mem += model.nodes.usedMemory[h];
+      x.peak += model.memoryPeak[i];
+      x.pressure += model.pressureSeconds(h) - rep.pressureAtStart[i];
+      if (model.disk.has(h)) {
+        const d0 = rep.diskAtStart[i];
+        const d1 = model.disk.stats(h);
+        x.disks++;
+        x.diskBusy += d1.busyTime - d0.busyTime;
+        x.ios += d1.completed - d0.completed;
+        x.read += d1.bytesRead - d0.bytesRead;
+        x.written += d1.bytesWritten - d0.bytesWritten;
+      }
     }
     // Power: linear from idle to max in CPU utilisation (a powered-on host draws idle power when unused).
     // Hosts without a power or cost figure add nothing; with none at all the metric is null, not zero.
     if (rules.power) joules = (joules ?? 0) + rules.power.idle * d + ((rules.power.max - rules.power.idle) * b) / rules.cores;
     if (rules.costPerHour !== undefined) cost = (cost ?? 0) + (rules.costPerHour * d) / 3600;
   });
-  const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
-  const hostTypes: StackResults["hostTypes"] = {};
-  const typeCores: Record<string, number> = {};
-  model.hosts.forEach((h, i) => {
-    const t = (hostTypes[typeOf[i]] ??= { hosts: 0, used: 0, cpuUtilization: 0, memoryUsed: 0 });
-    t.hosts = (t.hosts as number) + 1;
-    if (!used.has(h)) return;
-    t.used = (t.used as number) + 1;
-    t.cpuUtilization = (t.cpuUtilization as number) + model.cpu.busyCoreSeconds(h) - rep.busyAtStart[i];
-    t.memoryUsed = (t.memoryUsed as number) + model.nodes.usedMemory[h];
-    typeCores[typeOf[i]] = (typeCores[typeOf[i]] ?? 0) + model.hostRules[i].cores;
+  const figures = (x: typeof all): HostFigures => ({
+    hosts: x.hosts,
+    used: x.used,
+    cpuUtilization: x.cores > 0 ? x.busy / (x.cores * d) : null,
+    memoryUsed: x.mem,
+    memoryPeak: x.peak,
+    pressureTime: x.pressure,
+    diskUtilization: x.disks > 0 ? x.diskBusy / (x.disks * d) : null,
+    diskIops: x.disks > 0 ? x.ios / d : null,
+    diskBytesRead: x.disks > 0 ? x.read : null,
+    diskBytesWritten: x.disks > 0 ? x.written : null,
   });
-  for (const [name, t] of Object.entries(hostTypes)) t.cpuUtilization = typeCores[name] ? (t.cpuUtilization as number) / (typeCores[name] * d) : null;
+  const hostTypes: StackResults["hostTypes"] = Object.fromEntries([...sums].map(([name, x]) => [name, figures(x)]));
+  const usedCores = all.cores;
   let overhead = 0;
   for (let n = 0; n < model.nodes.count; n++) if (!model.nodes.removed[n]) overhead += model.overheadMemory[n];
   ready.sort((a, b) => a - b);
@@ -288,16 +330,23 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
     series.latencyMean.push(done > 0 ? lat / done : null);
     series.cpuUtilization.push(usedCores > 0 ? (rep.windowBusy[k + 1] - rep.windowBusy[k]) / (usedCores * w) : null);
   }
+  const f = figures(all);
   return {
     services,
     hosts: {
       total: model.hosts.length,
       used: used.size,
-      cpuUtilization: usedCores > 0 ? busy / (usedCores * d) : null,
+      cpuUtilization: f.cpuUtilization,
       steal: 0,
       throttledTime: rep.throttledTime() - rep.throttledAtStart,
-      memoryUsed,
+      memoryUsed: f.memoryUsed,
       memoryOverhead: overhead,
+      memoryPeak: f.memoryPeak,
+      pressureTime: f.pressureTime,
+      diskUtilization: f.diskUtilization,
+      diskIops: f.diskIops,
+      diskBytesRead: f.diskBytesRead,
+      diskBytesWritten: f.diskBytesWritten,
     },
     hostTypes,
     lifecycle: { ready: { p50: pct(0.5), p99: pct(0.99) }, recovery: null },

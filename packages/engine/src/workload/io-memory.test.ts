@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { Simulation } from "../kernel/simulation.js";
+import { buildModel } from "../model/model.js";
+import { loadScenario } from "../scenario/load.js";
+import { BatchMeans } from "../stats/confidence.js";
+import { testHost } from "../testing/index.js";
+import { runScenario } from "./run.js";
+
+const plugins = [testHost];
+
+function scenario(host: string, service: string, duration: string, warmup = "10s"): string {
+  return `duration: ${duration}
+warmup: ${warmup}
+hostTypes: { h: ${host} }
+hosts: [{ type: h }]
+tenants: [{ name: t, services: [${service}] }]
+`;
+}
+
+describe("disks (validation against closed forms)", () => {
+  it("4 KiB random reads, Poisson arrivals, queueDepth 1: the M/D/1 mean response plus the latency", { timeout: 120_000 }, async () => {
+    const s = loadScenario(
+      scenario(
+        "{ cores: 1, memory: 1GiB, disk: { iops: 1000/s, bandwidth: 1GB/s, latency: 80us, queueDepth: 1 } }",
+        "{ name: db, cores: 0, load: { open: { rate: 700/s } }, request: [{ io: { read: 4KiB, random: true } }] }",
+        "3000s",
+      ),
+      { plugins },
+    );
+    const bm = new BatchMeans(32);
+    await runScenario(s, plugins, { seed: 11, onRequest: (_svc, latency) => bm.push(latency) });
+    const ci = bm.interval(0.99);
+    const D = 1 / 1000; // max(1/IOPS, 4096/1e9) device-seconds
+    const rho = 700 * D;
+    const expected = (rho * D) / (2 * (1 - rho)) + D + 80e-6;
+    expect(ci.halfWidth / ci.mean).toBeLessThan(0.02);
+    expect(Math.abs(ci.mean - expected)).toBeLessThanOrEqual(ci.halfWidth);
+  });
+
+  it("clients saturating a disk get its IOPS for small random reads and bandwidth/size for large sequential ones", async () => {
+    const disk = "{ cores: 4, memory: 1GiB, disk: { iops: 20k/s, bandwidth: 500MB/s, latency: 100us, queueDepth: 8 } }";
+    const random = loadScenario(
+      scenario(disk, "{ name: r, cores: 0, load: { closed: { clients: 32 } }, request: [{ io: { read: 4KiB, random: true } }] }", "20s", "1s"),
+      { plugins },
+    );
+    const r = await runScenario(random, plugins, { seed: 1 });
+    expect(r.stacks.baremetal.services["t/r"].throughput! / 20_000).toBeCloseTo(1, 2);
+    expect(r.stacks.baremetal.hosts.diskIops! / 20_000).toBeCloseTo(1, 2);
+    expect(r.stacks.baremetal.hosts.diskUtilization).toBeCloseTo(1, 3);
+    const sequential = loadScenario(
+      // 8 clients keep 16 I/Os in flight for 8 slots, so the device never idles during the 100 us latencies.
+      scenario(disk, "{ name: s, cores: 0, load: { closed: { clients: 8 } }, request: [{ io: { read: 1MiB, count: 2 } }] }", "20s", "1s"),
+      { plugins },
+    );
+    const q = await runScenario(sequential, plugins, { seed: 1 });
+    const iosPerSecond = 500e6 / 2 ** 20;
+    expect(q.stacks.baremetal.hosts.diskIops! / iosPerSecond).toBeCloseTo(1, 2);
+    expect(q.stacks.baremetal.services["t/s"].throughput! / (iosPerSecond / 2)).toBeCloseTo(1, 2);
+    expect(q.stacks.baremetal.hosts.diskBytesRead! / (20 * 500e6)).toBeCloseTo(1, 2);
+  });
+
+  it("runs a single sequential read alone in exactly size/bandwidth + latency, and reports it as I/O wait", async () => {
+    const s = loadScenario(
+      scenario(
+        "{ cores: 1, memory: 1GiB, disk: { iops: 100/s, bandwidth: 100MB/s, latency: 2ms } }",
+        "{ name: one, cores: 0, load: { closed: { clients: 1, think: 10s } }, request: [{ io: { read: 10MB } }] }",
+        "50s",
+        "0s",
+      ),
+      { plugins },
+    );
+    const latencies: number[] = [];
+    const r = await runScenario(s, plugins, { seed: 1, onRequest: (_s, l) => latencies.push(l) });
+    expect(latencies.length).toBeGreaterThan(0);
+    for (const l of latencies) expect(l).toBeCloseTo(0.1 + 0.002, 12);
+    expect(r.stacks.baremetal.services["t/one"].ioWait).toBeCloseTo(0.102, 12);
+  });
+
+  it("refuses io steps on a host without a disk, naming the fix", async () => {
+    const s = loadScenario(scenario("{ cores: 1, memory: 1GiB }", "{ name: x, load: { open: { rate: 1/s } }, request: [{ io: { read: 4KiB } }] }", "10s"), { plugins });
+    await expect(runScenario(s, plugins)).rejects.toThrow("service t/x has io steps, but host 0 it runs on has no disk: give its host type a disk ({ iops, bandwidth })");
+  });
+});
+
+describe("memory", () => {
+  it("adds up working sets and layer overheads exactly", () => {
+    const s = loadScenario(
+      `duration: 1m
+hostTypes: { h: { cores: 8, memory: 64GiB } }
+hosts: [{ type: h, count: 2 }]
+tenants:
+  - { name: t, services: [{ name: a, replicas: 3, cores: 2, memory: 5GiB, request: [{ cpu: 1ms }] }, { name: b, replicas: 2, cores: 4, memory: 1GiB, request: [{ cpu: 1ms }] }] }
+`,
+      { plugins },
+    );
+    const m = buildModel(new Simulation(), s, plugins);
+    const [h0, h1] = m.hosts;
+    // first-fit by cores: a, a, a (6 cores) then b on host 0 does not fit (4 > 2): both b on host 1
+    expect(m.nodes.usedMemory[h0]).toBe(15 * 2 ** 30);
+    expect(m.nodes.usedMemory[h1]).toBe(2 * 2 ** 30);
+    expect(m.nodes.usedCores[h0]).toBe(6);
+    expect(m.nodes.usedCores[h1]).toBe(8);
+  });
+
+  it("slows a host's CPU work by its swap factor while allocations push it past its memory, and reports the time", async () => {
+    // Each request allocates 600 MiB for its 100 ms of CPU: two at once fit in 1 GiB, three do not.
+    const s = loadScenario(
+      scenario(
+        "{ cores: 4, memory: 1GiB, swapSlowdown: 5 }",
+        "{ name: m, cores: 0, load: { closed: { clients: 3, think: 0s } }, request: [{ mem: { alloc: 600MiB } }, { cpu: 100ms }] }",
+        "10s",
+        "0s",
+      ),
+      { plugins },
+    );
+    const r = await runScenario(s, plugins, { seed: 1 });
+    const svc = r.stacks.baremetal.services["t/m"];
+    const hosts = r.stacks.baremetal.hosts;
+    // Always three requests holding 1800 MiB > 1 GiB: the host swaps the whole time, every request takes 5 x 100 ms.
+    expect(hosts.pressureTime).toBeCloseTo(10, 6);
+    expect(svc.latency.mean).toBeCloseTo(0.5, 9);
+    expect(hosts.memoryPeak).toBe(3 * 600 * 2 ** 20);
+    const light = loadScenario(
+      scenario("{ cores: 4, memory: 1GiB, swapSlowdown: 5 }", "{ name: m, cores: 0, load: { closed: { clients: 1, think: 0s } }, request: [{ mem: { alloc: 600MiB } }, { cpu: 100ms }] }", "10s", "0s"),
+      { plugins },
+    );
+    const ok = await runScenario(light, plugins, { seed: 1 });
+    expect(ok.stacks.baremetal.hosts.pressureTime).toBe(0);
+    expect(ok.stacks.baremetal.services["t/m"].latency.mean).toBeCloseTo(0.1, 9);
+  });
+});
