@@ -30,6 +30,7 @@ export function formatResults(r: Results): string {
   for (const [stackName, st] of Object.entries(r.stacks)) {
     const ci = (st.ci95 ?? null) as { services?: Record<string, { throughput?: number; latency?: { mean?: number } }> } | null;
     out.push("", `stack ${stackName}`);
+    const io = Object.values(st.services).some((s) => s.ioWait !== null && s.ioWait > 0);
     const rows = Object.entries(st.services).map(([key, s]) => [
       key,
       s.stack,
@@ -42,11 +43,29 @@ export function formatResults(r: Results): string {
       formatSeconds(s.latency.p99),
       formatSeconds(s.latency.p999),
       pct(s.sloViolations),
+      ...(io ? [formatSeconds(s.ioWait)] : []),
     ]);
-    out.push(formatTable(["service", "stack", "completed", "dropped", "req/s", "mean", "p50", "p90", "p99", "p99.9", "SLO miss"], rows));
+    out.push(formatTable(["service", "stack", "completed", "dropped", "req/s", "mean", "p50", "p90", "p99", "p99.9", "SLO miss", ...(io ? ["io wait"] : [])], rows));
     out.push("");
-    const typeRows = Object.entries(st.hostTypes).map(([name, t]) => [name, num(t.hosts, 0), num(t.used, 0), pct(t.cpuUtilization), t.memoryUsed === null ? "-" : formatBytes(t.memoryUsed)]);
-    out.push(formatTable(["host type", "hosts", "used", "cpu", "memory used"], typeRows));
+    const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
+    const disks = Object.values(st.hostTypes).some((t) => t.diskIops !== null && t.diskIops > 0);
+    const typeRows = Object.entries(st.hostTypes).map(([name, t]) => [
+      name,
+      num(t.hosts, 0),
+      num(t.used, 0),
+      pct(t.cpuUtilization),
+      bytes(t.memoryUsed),
+      bytes(t.memoryPeak),
+      formatSeconds(t.pressureTime),
+      ...(disks ? [pct(t.diskUtilization), t.diskIops === null ? "-" : sig(t.diskIops), bytes(t.diskBytesRead), bytes(t.diskBytesWritten)] : []),
+    ]);
+    out.push(
+      formatTable(
+        ["host type", "hosts", "used", "cpu", "memory used", "peak", "swapping", ...(disks ? ["disk", "IOPS", "read", "written"] : [])],
+        typeRows,
+      ),
+    );
+    for (const p of st.pressure) out.push(`host ${p.host} (${p.type}) swapped for ${formatSeconds(p.seconds)}: its CPU work ran slower`);
     const h = st.hosts;
     out.push(
       "",

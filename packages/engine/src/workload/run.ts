@@ -108,6 +108,8 @@ export interface StackResults {
   };
   /** The same host figures per host type (an extension of the contract). */
   hostTypes: Record<string, HostFigures>;
+  /** Each host that was under memory pressure during the measurement, with its seconds (an extension). */
+  pressure: { host: number; type: string; seconds: Metric }[];
   lifecycle: { ready: { p50: Metric; p99: Metric } | null; recovery: { p50: Metric; p99: Metric } | null };
   energy: { joules: Metric };
   cost: { total: Metric };
@@ -197,6 +199,16 @@ export async function runScenario(scenario: Scenario, plugins: readonly PluginDe
   const stackNames = [...new Set(perReplication[0] ? Object.values(perReplication[0].services).map((x) => x.stack) : [])];
   const key = stackNames.length === 1 ? stackNames[0] : "scenario";
   const mean = meanOf(perReplication) as StackResults;
+  // Hosts under pressure: the union over replications, seconds averaged (0 where a replication had none).
+  const seconds = new Map<number, { host: number; type: string; seconds: number }>();
+  for (const rep of perReplication) {
+    for (const p of rep.pressure) {
+      const e = seconds.get(p.host) ?? { host: p.host, type: p.type, seconds: 0 };
+      e.seconds += (p.seconds as number) / perReplication.length;
+      seconds.set(p.host, e);
+    }
+  }
+  mean.pressure = [...seconds.values()].sort((a, b) => a.host - b.host);
   mean.ci95 = s.replications < 2 ? null : halfWidthOf(perReplication);
   return {
     format: "turtles-results/1",
@@ -269,6 +281,7 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
   const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0 };
   let joules: number | null = null;
   let cost: number | null = null;
+  const pressure: StackResults["pressure"] = [];
   model.hosts.forEach((h, i) => {
     const rules = model.hostRules[i];
     const b = model.cpu.busyCoreSeconds(h) - rep.busyAtStart[i];
@@ -282,7 +295,9 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       x.busy += b;
       x.mem += model.nodes.usedMemory[h];
       x.peak += model.memoryPeak[i];
-      x.pressure += model.pressureSeconds(h) - rep.pressureAtStart[i];
+      const p = model.pressureSeconds(h) - rep.pressureAtStart[i];
+      x.pressure += p;
+      if (p > 0 && x === all) pressure.push({ host: i, type: typeOf[i], seconds: p });
       if (model.disk.has(h)) {
         const d0 = rep.diskAtStart[i];
         const d1 = model.disk.stats(h);
@@ -349,6 +364,7 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       diskBytesWritten: f.diskBytesWritten,
     },
     hostTypes,
+    pressure,
     lifecycle: { ready: { p50: pct(0.5), p99: pct(0.99) }, recovery: null },
     energy: { joules },
     cost: { total: cost },
@@ -362,7 +378,11 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
 function meanOf(values: unknown[]): unknown {
   const first = values[0];
   if (typeof first === "number") return values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0) / values.length;
-  if (Array.isArray(first)) return first.map((_, i) => meanOf(values.map((v) => (v as unknown[])[i])));
+  if (Array.isArray(first)) {
+    // Lists whose length differs between replications (hosts under pressure) are merged by their caller.
+    if (values.some((v) => (v as unknown[]).length !== first.length)) return null;
+    return first.map((_, i) => meanOf(values.map((v) => (v as unknown[])[i])));
+  }
   if (first !== null && typeof first === "object") {
     return Object.fromEntries(Object.keys(first).map((k) => [k, meanOf(values.map((v) => (v as Record<string, unknown>)[k]))]));
   }
@@ -380,11 +400,14 @@ function halfWidthOf(values: unknown[]): unknown {
     const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
     return studentTQuantile(0.975, n - 1) * Math.sqrt(variance / n);
   }
-  if (Array.isArray(first)) return first.map((_, i) => halfWidthOf(values.map((v) => (v as unknown[])[i])));
+  if (Array.isArray(first)) {
+    if (values.some((v) => (v as unknown[]).length !== first.length)) return null;
+    return first.map((_, i) => halfWidthOf(values.map((v) => (v as unknown[])[i])));
+  }
   if (first !== null && typeof first === "object") {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(first)) {
-      if (k === "ci95" || typeof (first as Record<string, unknown>)[k] === "string") continue;
+      if (k === "ci95" || k === "pressure" || typeof (first as Record<string, unknown>)[k] === "string") continue;
       out[k] = halfWidthOf(values.map((v) => (v as Record<string, unknown>)[k]));
     }
     return out;
