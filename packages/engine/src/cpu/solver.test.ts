@@ -156,6 +156,52 @@ describe("CPU solver: completions in simulated time", () => {
   });
 });
 
+describe("slowdowns and rule changes", () => {
+  it("slows a host and restores it without drifting, and new threads keep starting", () => {
+    const w = world();
+    const h = w.host(2, 1.3);
+    const p = w.node(h);
+    w.cpu.start(p, 1.3 * 0.98, 0.98, w.doneType, 1);
+    for (let i = 0; i < 5; i++) {
+      w.cpu.setSlowdown(h, 7);
+      w.cpu.setSlowdown(h, 1);
+    }
+    w.cpu.start(p, 1.3 * 0.98, 0.98, w.doneType, 2); // the same factor: accepted after the cycles
+    w.sim.run();
+    // 1.3 x 0.98 work at speed 1.3 and factor 0.98 on one core each: 1 s, whatever happened at t = 0
+    expect(w.done.map(([i, t]) => [i, Number(t.toFixed(12))]).sort()).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+  });
+
+  it("runs work slower by the slowdown while it lasts", () => {
+    const w = world();
+    const h = w.host(1);
+    w.threads(w.node(h), 1, 1);
+    w.cpu.setSlowdown(h, 4);
+    w.sim.run({ until: 2 }); // 0.5 of the work done
+    w.cpu.setSlowdown(h, 1);
+    w.sim.run();
+    expect(w.done[0][1]).toBeCloseTo(2.5, 12);
+  });
+
+  it("replaces a group's CFS limit cleanly", () => {
+    const w = world();
+    const h = w.host(4);
+    const g = w.node(h, 1);
+    w.cpu.setBandwidth(g, 0.1, 0.1);
+    w.threads(w.node(g), 4);
+    w.sim.run({ until: 0.05 }); // throttled at 25 ms
+    w.cpu.setBandwidth(g, 0.4, 0.1); // now four cores' worth
+    w.sim.run({ until: 1.05 });
+    const st = w.cpu.bandwidthStats(g);
+    expect(st.throttledTime).toBeCloseTo(0.025, 9);
+    expect(st.nrThrottled).toBe(1);
+    expect(w.cpu.busyCoreSeconds(h)).toBeCloseTo(0.1 + 4 * 1, 9);
+  });
+});
+
 describe("CFS bandwidth control", () => {
   it("throttles one thread needing 80 ms under a 50 ms / 100 ms quota: done at 130 ms, throttled once", () => {
     const w = world();

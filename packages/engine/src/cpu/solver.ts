@@ -56,7 +56,9 @@ export class CpuSolver {
   private threads = new Int32Array(0); // runnable threads of this node itself (a process)
   // Per host node.
   private hostCores = new Float64Array(0);
-  private hostSpeed = new Float64Array(0);
+  private hostSpeed = new Float64Array(0); // nominal, before any slowdown
+  private hostSlow = new Float64Array(0); // 1 = normal; > 1 while the host swaps
+  private hostEventTime = new Float64Array(0);
   private hostLast = new Float64Array(0);
   private hostEvent = new Float64Array(0); // kernel handle of the next completion, or -1
   private hostNextLeaf = new Int32Array(0); // the leaf whose activity completes next
@@ -69,14 +71,17 @@ export class CpuSolver {
   private throttled = new Int8Array(0);
   private throttledSince = new Float64Array(0);
   private bwEvent = new Float64Array(0);
+  private bwEventTime = new Float64Array(0);
   private bwStats = new Float64Array(0); // 3 per node: nrPeriods, nrThrottled, throttledTime
   private hostCfsHead = new Int32Array(0);
   private cfsNext = new Int32Array(0);
   // Per leaf (a node with threads): virtual clock, work per core-second, smallest target, its activities.
   private clock = new Float64Array(0);
   private factor = new Float64Array(0);
-  private minTarget = new Float64Array(0);
-  private leafActHead = new Int32Array(0);
+  /** The path's CPU factor of each leaf's threads (its work per core-second is the host's speed times this). */
+  private leafCpuFactor = new Float64Array(0);
+  /** Each leaf's activities, a binary min-heap by target (so a completion costs O(log threads)). */
+  private readonly leafHeap: (number[] | undefined)[] = [];
   // Activities.
   private actCount = 0;
   private actFree: number[] = [];
@@ -85,8 +90,7 @@ export class CpuSolver {
   private actSize = new Float64Array(64);
   private actDoneType = new Int32Array(64);
   private actDonePayload = new Int32Array(64);
-  private actNext = new Int32Array(64); // in its leaf's list
-  private actPrev = new Int32Array(64);
+  private actPos = new Int32Array(64); // index in its leaf's heap
   private actLive = new Int8Array(64);
   // Scratch for water-filling.
   private scratch = new Int32Array(64);
@@ -111,6 +115,7 @@ export class CpuSolver {
     this.ensure();
     this.hostCores[host] = cores;
     this.hostSpeed[host] = speed;
+    this.hostSlow[host] = 1;
     this.hostLast[host] = this.sim.now;
     this.hostEvent[host] = -1;
     this.hostCfsHead[host] = NONE;
@@ -136,6 +141,13 @@ export class CpuSolver {
     if (this.quota[node] === 0) {
       this.cfsNext[node] = this.hostCfsHead[host];
       this.hostCfsHead[host] = node;
+    } else {
+      // A new limit on a group already under one: close its current period's events and throttling.
+      if (this.bwEvent[node] >= 0) this.sim.cancel(this.bwEvent[node]);
+      if (this.throttled[node]) {
+        this.bwStats[3 * node + 2] += this.sim.now - this.throttledSince[node];
+        this.throttled[node] = 0;
+      }
     }
     this.quota[node] = quota;
     this.period[node] = period;
@@ -157,23 +169,17 @@ export class CpuSolver {
     if (this.nodes.firstChild[node] !== NONE) throw new Error(`node ${node} has child nodes; threads run only on leaves (processes, auxiliary nodes)`);
     const host = this.nodes.host[node];
     this.advance(host);
-    const f = this.hostSpeed[host] * cpuFactor;
-    if (this.threads[node] > 0 && this.factor[node] !== f) throw new Error(`node ${node}: every thread of a node must have the same CPU factor`);
-    this.factor[node] = f;
+    if (this.threads[node] > 0 && this.leafCpuFactor[node] !== cpuFactor) throw new Error(`node ${node}: every thread of a node must have the same CPU factor`);
+    this.leafCpuFactor[node] = cpuFactor;
+    this.factor[node] = (this.hostSpeed[host] / this.hostSlow[host]) * cpuFactor;
     const a = this.allocActivity();
-    const target = this.clock[node] + work;
     this.actNode[a] = node;
-    this.actTarget[a] = target;
+    this.actTarget[a] = this.clock[node] + work;
     this.actSize[a] = work;
     this.actDoneType[a] = doneType;
     this.actDonePayload[a] = donePayload;
     this.actLive[a] = 1;
-    this.actPrev[a] = NONE;
-    const head = this.leafActHead[node];
-    this.actNext[a] = head;
-    if (head !== NONE) this.actPrev[head] = a;
-    this.leafActHead[node] = a;
-    if (this.threads[node] === 0 || target < this.minTarget[node]) this.minTarget[node] = target;
+    this.heapPush(node, a);
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) this.runnable[n]++;
     this.threads[node]++;
     this.recompute(host);
@@ -222,22 +228,15 @@ export class CpuSolver {
   setSlowdown(host: number, slowdown: number): void {
     if (!(slowdown >= 1)) throw new RangeError(`host ${host}: slowdown must be >= 1, got ${slowdown}`);
     this.advance(host);
-    const ratio = this.slowdown(host) / slowdown;
-    this.hostSlow.set(host, slowdown);
-    this.hostSpeed[host] *= ratio;
-    this.scaleFactors(host, ratio);
+    this.hostSlow[host] = slowdown;
+    this.refactor(host, this.hostSpeed[host] / slowdown);
     this.recompute(host);
   }
 
-  private readonly hostSlow = new Map<number, number>();
-
-  private slowdown(host: number): number {
-    return this.hostSlow.get(host) ?? 1;
-  }
-
-  private scaleFactors(n: number, ratio: number): void {
-    if (this.threads[n] > 0) this.factor[n] *= ratio;
-    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) this.scaleFactors(c, ratio);
+  /** Sets every leaf's work per core-second from the host's effective speed and its own CPU factor. */
+  private refactor(n: number, speed: number): void {
+    this.factor[n] = speed * this.leafCpuFactor[n];
+    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) this.refactor(c, speed);
   }
 
   /** Whether a node is under CFS bandwidth control. */
@@ -303,7 +302,7 @@ export class CpuSolver {
     this.nextLeaf = NONE;
     this.findNext(host);
     this.hostNextLeaf[host] = this.nextLeaf;
-    this.hostEvent[host] = this.place(this.hostEvent[host], this.nextTime, this.completeType, host);
+    this.place(this.hostEvent, this.hostEventTime, host, this.nextTime, this.completeType);
     for (let g = this.hostCfsHead[host]; g !== NONE; g = this.cfsNext[g]) this.scheduleExhaustion(g);
   }
 
@@ -315,7 +314,7 @@ export class CpuSolver {
     const k = this.threads[n];
     if (k > 0) {
       const speed = (this.alloc[n] / k) * this.factor[n];
-      const left = this.minTarget[n] - this.clock[n];
+      const left = this.actTarget[this.leafHeap[n]![0]] - this.clock[n];
       const t = left <= 0 ? this.sim.now : speed > 0 ? this.sim.now + left / speed : Infinity;
       if (t < this.nextTime) {
         this.nextTime = t;
@@ -326,16 +325,25 @@ export class CpuSolver {
   }
 
   /** Reschedules (or cancels) a kernel event kept in a handle column; returns the new handle or -1. */
-  private place(handle: number, time: number, type: EventType, payload: number): number {
+  /**
+   * Keeps the kernel event of entity `i` (a host's completion, a group's budget
+   * event) at `time`, cancelling it for Infinity; nothing is rescheduled when the
+   * time is unchanged (most recomputations move only one group's events).
+   */
+  private place(handles: Float64Array, times: Float64Array, i: number, time: number, type: EventType): void {
+    const handle = handles[i];
+    const pending = handle >= 0 && this.sim.isPending(handle);
     if (time === Infinity) {
-      if (handle >= 0) this.sim.cancel(handle);
-      return -1;
+      if (pending) this.sim.cancel(handle);
+      handles[i] = -1;
+      return;
     }
-    if (handle >= 0 && this.sim.isPending(handle)) {
-      this.sim.rescheduleAt(handle, time);
-      return handle;
+    if (pending) {
+      if (times[i] !== time) this.sim.rescheduleAt(handle, time);
+    } else {
+      handles[i] = this.sim.scheduleAt(type, time, i);
     }
-    return this.sim.scheduleAt(type, time, payload);
+    times[i] = time;
   }
 
   private scheduleExhaustion(g: number): void {
@@ -351,7 +359,7 @@ export class CpuSolver {
       if (out < nextBoundary) t = out;
       else if (this.quota[g] / a < P) t = nextBoundary + this.quota[g] / a;
     }
-    this.bwEvent[g] = this.place(this.bwEvent[g], t, this.exhaustType, g);
+    this.place(this.bwEvent, this.bwEventTime, g, t, this.exhaustType);
   }
 
   /** Post-order: runnable counts are maintained incrementally; bounds computed here. */
@@ -443,19 +451,15 @@ export class CpuSolver {
    */
   private completeLeaves(n: number, forced: number): void {
     if (this.threads[n] > 0) {
+      const heap = this.leafHeap[n]!;
       const clock = this.clock[n];
-      // The target predicted to complete now; finishing activities changes minTarget, so read it once.
-      const predicted = n === forced ? this.minTarget[n] : NaN;
       let force = n === forced;
-      for (let a = this.leafActHead[n]; a !== NONE; ) {
-        const next = this.actNext[a];
-        const hit = this.actTarget[a] - clock <= DONE_TOLERANCE * this.actSize[a];
-        if (hit || (force && this.actTarget[a] === predicted)) {
-          force = false;
-          if (this.actDoneType[a] >= 0) this.sim.schedule(this.actDoneType[a], 0, this.actDonePayload[a]);
-          this.finish(a);
-        }
-        a = next;
+      while (heap.length > 0) {
+        const a = heap[0];
+        if (!(force || this.actTarget[a] - clock <= DONE_TOLERANCE * this.actSize[a])) break;
+        force = false;
+        if (this.actDoneType[a] >= 0) this.sim.schedule(this.actDoneType[a], 0, this.actDonePayload[a]);
+        this.finish(a);
       }
     }
     for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.runnable[c] > 0) this.completeLeaves(c, forced);
@@ -471,7 +475,8 @@ export class CpuSolver {
     this.bwStats[3 * g + 1]++;
     const P = this.period[g];
     const k = Math.floor((this.sim.now - this.phase[g]) / P + 1e-12);
-    this.bwEvent[g] = this.sim.scheduleAt(this.restoreType, this.phase[g] + (k + 1) * P, g);
+    this.bwEventTime[g] = this.phase[g] + (k + 1) * P;
+    this.bwEvent[g] = this.sim.scheduleAt(this.restoreType, this.bwEventTime[g], g);
     this.recompute(host);
   }
 
@@ -490,20 +495,62 @@ export class CpuSolver {
     const node = this.actNode[a];
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) this.runnable[n]--;
     this.threads[node]--;
-    const p = this.actPrev[a];
-    const nx = this.actNext[a];
-    if (p !== NONE) this.actNext[p] = nx;
-    else this.leafActHead[node] = nx;
-    if (nx !== NONE) this.actPrev[nx] = p;
+    this.heapRemove(node, a);
     this.actLive[a] = 0;
     this.actFree.push(a);
     // An idle leaf restarts its clock at zero, which keeps clocks small and their rounding far below any work size.
     if (this.threads[node] === 0) this.clock[node] = 0;
-    if (this.actTarget[a] === this.minTarget[node]) {
-      let min = Infinity;
-      for (let b = this.leafActHead[node]; b !== NONE; b = this.actNext[b]) if (this.actTarget[b] < min) min = this.actTarget[b];
-      this.minTarget[node] = min;
+  }
+
+  private heapPush(node: number, a: number): void {
+    let heap = this.leafHeap[node];
+    if (heap === undefined) this.leafHeap[node] = heap = [];
+    heap.push(a);
+    this.siftUp(heap, heap.length - 1);
+  }
+
+  private heapRemove(node: number, a: number): void {
+    const heap = this.leafHeap[node]!;
+    const i = this.actPos[a];
+    const last = heap.pop()!;
+    if (last === a) return;
+    heap[i] = last;
+    this.actPos[last] = i;
+    this.siftUp(heap, i);
+    this.siftDown(heap, this.actPos[last]);
+  }
+
+  private siftUp(heap: number[], i: number): void {
+    const a = heap[i];
+    const t = this.actTarget[a];
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const b = heap[p];
+      if (this.actTarget[b] <= t) break;
+      heap[i] = b;
+      this.actPos[b] = i;
+      i = p;
     }
+    heap[i] = a;
+    this.actPos[a] = i;
+  }
+
+  private siftDown(heap: number[], i: number): void {
+    const a = heap[i];
+    const t = this.actTarget[a];
+    const n = heap.length;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && this.actTarget[heap[c + 1]] < this.actTarget[heap[c]]) c++;
+      const b = heap[c];
+      if (t <= this.actTarget[b]) break;
+      heap[i] = b;
+      this.actPos[b] = i;
+      i = c;
+    }
+    heap[i] = a;
+    this.actPos[a] = i;
   }
 
   private allocActivity(): number {
@@ -515,8 +562,7 @@ export class CpuSolver {
       this.actSize = grown(this.actSize, c);
       this.actDoneType = grown(this.actDoneType, c);
       this.actDonePayload = grown(this.actDonePayload, c);
-      this.actNext = grown(this.actNext, c);
-      this.actPrev = grown(this.actPrev, c);
+      this.actPos = grown(this.actPos, c);
       this.actLive = grown(this.actLive, c);
     }
     return this.actCount++;
@@ -543,13 +589,14 @@ export class CpuSolver {
     this.threads = grown(this.threads, n);
     this.hostCores = grown(this.hostCores, n);
     this.hostSpeed = grown(this.hostSpeed, n);
+    this.hostSlow = grown(this.hostSlow, n, 1);
+    this.hostEventTime = grown(this.hostEventTime, n);
     this.hostLast = grown(this.hostLast, n);
     this.hostEvent = grown(this.hostEvent, n, -1);
     this.hostNextLeaf = grown(this.hostNextLeaf, n, NONE);
     this.clock = grown(this.clock, n);
     this.factor = grown(this.factor, n);
-    this.minTarget = grown(this.minTarget, n, Infinity);
-    this.leafActHead = grown(this.leafActHead, n, NONE);
+    this.leafCpuFactor = grown(this.leafCpuFactor, n);
     this.hostBusy = grown(this.hostBusy, n);
     this.quota = grown(this.quota, n);
     this.period = grown(this.period, n);
@@ -558,6 +605,7 @@ export class CpuSolver {
     this.throttled = grown(this.throttled, n);
     this.throttledSince = grown(this.throttledSince, n);
     this.bwEvent = grown(this.bwEvent, n, -1);
+    this.bwEventTime = grown(this.bwEventTime, n);
     this.bwStats = grown(this.bwStats, 3 * n);
     this.hostCfsHead = grown(this.hostCfsHead, n, NONE);
     this.cfsNext = grown(this.cfsNext, n, NONE);

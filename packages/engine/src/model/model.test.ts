@@ -76,6 +76,17 @@ describe("Model: plugins, hooks and paths", () => {
     expect(again.nodes.count).toBe(m.nodes.count);
   });
 
+  it("runs a layer's operation hook for each of its nodes on the path (a VM in a VM)", () => {
+    const log: string[] = [];
+    const plugins = [host, layerPlugin("vmx", log)];
+    const s = loadScenario(scenario("  main: [{ layer: vmx, cores: 8 }, { layer: vmx, cores: 4 }]", 1), { plugins });
+    const m = buildModel(new Simulation(), s, plugins);
+    const [p] = m.processes.get("t/s")!;
+    const [inner, outer] = m.nodes.ancestry(p).slice(1, 3);
+    m.runHooks("io", p);
+    expect(log).toEqual([`vmx:io@${inner}`, `vmx:io@${outer}`]);
+  });
+
   it("wraps an exception in a hook with the plugin, hook, node and simulated time", () => {
     const broken = definePlugin({
       name: "broken",

@@ -70,6 +70,7 @@ export interface Unplaced {
 }
 
 const ORDER_RANK = { pre: 0, none: 1, post: 2 } as const;
+const OP_HOOKS = new Set<string>(OP_KINDS);
 
 export class Model {
   readonly nodes = new NodeStore();
@@ -142,19 +143,24 @@ export class Model {
     const list = this.hooks.get(name);
     if (list === undefined) return;
     const nodes = this.nodes;
-    const lifecycle = !(OP_KINDS as readonly string[]).includes(name);
+    const operation = OP_HOOKS.has(name);
     for (let i = 0; i < list.length; i++) {
       const h = list[i];
-      let target = NONE;
-      if (lifecycle) target = nodes.kind[node] === h.kind ? node : NONE;
-      else for (let n = node; n !== NONE && target === NONE; n = nodes.parent[n]) if (nodes.kind[n] === h.kind) target = n;
-      if (target === NONE) continue;
-      try {
-        this.hookNode = target;
-        h.fn(this.hookContext, target, payload);
-      } catch (err) {
-        throw new HookError(h.plugin, name, target, this.sim.now, err);
+      if (!operation) {
+        if (nodes.kind[node] === h.kind) this.callHook(h, name, node, payload);
+        continue;
       }
+      // Every node of the hook's layer on the path, innermost first (a VM in a VM runs its hook twice).
+      for (let n = node; n !== NONE; n = nodes.parent[n]) if (nodes.kind[n] === h.kind) this.callHook(h, name, n, payload);
+    }
+  }
+
+  private callHook(h: Hook, name: HookName, target: number, payload: number): void {
+    try {
+      this.hookNode = target;
+      h.fn(this.hookContext, target, payload);
+    } catch (err) {
+      throw new HookError(h.plugin, name, target, this.sim.now, err);
     }
   }
 
@@ -217,6 +223,7 @@ export class Model {
       }),
     );
     this.memoryPeak = Float64Array.from(this.hosts, (h) => this.nodes.usedMemory[h]);
+    this.built = true;
     for (let n = 0; n < this.nodes.count; n++) {
       if (this.nodes.removed[n]) continue;
       this.nodes.state[n] = NodeState.running;
@@ -316,6 +323,7 @@ export class Model {
   private readonly pressureSince = new Map<number, number>();
   /** Peak memory use of each host. */
   memoryPeak = new Float64Array(0);
+  private built = false;
 
   /**
    * Changes the memory a process holds (an allocation or a free of a request):
@@ -323,13 +331,36 @@ export class Model {
    * `pressure` event (its layer decides: a host swaps, which slows its CPU work).
    */
   changeMemory(process: number, delta: number): void {
-    const parent = this.nodes.parent[process];
-    this.nodes.usedMemory[parent] += delta;
-    const host = this.nodes.host[process];
-    if (parent === host && this.nodes.usedMemory[host] > this.memoryPeak[this.hostIndex(host)]) {
-      this.memoryPeak[this.hostIndex(host)] = this.nodes.usedMemory[host];
+    this.addMemory(this.nodes.parent[process], delta);
+  }
+
+  /**
+   * Adds `delta` bytes of use to `node`. Use beyond a node's own reservation in
+   * its parent spills into the parent: a container without a memory request
+   * holds host memory; a VM's guest RAM is reserved whole, so what its guests
+   * use stays inside it.
+   */
+  private addMemory(node: number, delta: number): void {
+    const nodes = this.nodes;
+    if (!this.built) {
+      // While building: only account (pressure is checked once the tree is built).
+      for (let n = node; n !== NONE && delta !== 0; n = nodes.parent[n]) {
+        const before = Math.max(nodes.usedMemory[n], nodes.requestMemory[n]);
+        nodes.usedMemory[n] += delta;
+        delta = Math.max(nodes.usedMemory[n], nodes.requestMemory[n]) - before;
+      }
+      return;
     }
-    this.checkPressure(parent);
+    for (let n = node; n !== NONE && delta !== 0; n = nodes.parent[n]) {
+      const before = Math.max(nodes.usedMemory[n], nodes.requestMemory[n]);
+      nodes.usedMemory[n] += delta;
+      this.checkPressure(n);
+      delta = Math.max(nodes.usedMemory[n], nodes.requestMemory[n]) - before;
+      if (nodes.parent[n] === NONE) {
+        const i = this.hostIndex(n);
+        if (nodes.usedMemory[n] > this.memoryPeak[i]) this.memoryPeak[i] = nodes.usedMemory[n];
+      }
+    }
   }
 
   /** Seconds a node has been over its memory limit, to now. */
@@ -379,7 +410,7 @@ export class Model {
     n.requestCores[child] = cores;
     n.requestMemory[child] = memory;
     n.usedCores[parent] += cores;
-    n.usedMemory[parent] += memory;
+    this.addMemory(parent, memory);
   }
 
   private addAuxiliary(parent: number, name: string, memory: number, cores: number): number {
@@ -478,6 +509,9 @@ class TreeBuilder {
     return NONE;
   }
 
+  /** Host indices in scenario order (first-fit's order, computed once). */
+  private inOrder: number[] | undefined;
+
   /** Replicas of each service per host index. */
   private readonly perHost = new Map<string, Int32Array>();
 
@@ -494,13 +528,15 @@ class TreeBuilder {
    * spread fewest replicas of this service, then most free cores. With
    * anti-affinity, hosts without a replica of the service come first (a
    * preference: a replica still lands beside another when nothing else fits).
-   * O(hosts log hosts) per replica for best-fit and spread.
+   * First-fit tries hosts in order (O(hosts) at worst per replica); best-fit
+   * and spread sort them, O(hosts log hosts) per replica.
    */
   private hostOrder(count: Int32Array): number[] {
     const m = this.model;
+    const { policy, antiAffinity } = this.s.placement;
+    if (policy === "first-fit" && !antiAffinity) return (this.inOrder ??= m.hosts.map((_, i) => i));
     const order = m.hosts.map((_, i) => i);
     const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] - m.nodes.usedCores[m.hosts[i]];
-    const { policy, antiAffinity } = this.s.placement;
     const byPolicy =
       policy === "best-fit"
         ? (a: number, b: number) => free(a) - free(b) || a - b

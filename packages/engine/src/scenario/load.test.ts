@@ -66,6 +66,7 @@ tenants:
           - io: { write: { exp: 64KiB } }
           - call: db
           - call: { service: ops/log, request: 200B, response: 1kB }
+          - call: ops/log
       - name: db
         balance: random
         load: { closed: { clients: 50, think: { exp: 1s } } }
@@ -123,6 +124,7 @@ describe("loadScenario", () => {
         { io: { write: { exp: 65536 }, count: 1, random: false } },
         { call: { service: "shop/db" } },
         { call: { service: "ops/log", request: 200, response: 1000 } },
+        { call: { service: "ops/log" } },
       ],
     });
     expect(db).toEqual({

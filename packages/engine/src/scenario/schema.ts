@@ -106,7 +106,10 @@ const step = fields({
     .optional(),
   call: z
     .union([
-      identifier.transform((service) => ({ service })),
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/, { message: "expected a service name, or tenant/service" })
+        .transform((service) => ({ service })),
       fields({ service: z.string(), request: size.optional(), response: size.optional() }),
     ])
     .optional()

@@ -4,6 +4,8 @@ import { buildModel } from "../model/model.js";
 import { loadScenario } from "../scenario/load.js";
 import { BatchMeans } from "../stats/confidence.js";
 import { testHost } from "../testing/index.js";
+import { definePlugin } from "../plugin/define.js";
+import { fields } from "../scenario/fields.js";
 import { runScenario } from "./run.js";
 
 const plugins = [testHost];
@@ -78,7 +80,32 @@ describe("disks (validation against closed forms)", () => {
 
   it("refuses io steps on a host without a disk, naming the fix", async () => {
     const s = loadScenario(scenario("{ cores: 1, memory: 1GiB }", "{ name: x, load: { open: { rate: 1/s } }, request: [{ io: { read: 4KiB } }] }", "10s"), { plugins });
-    await expect(runScenario(s, plugins)).rejects.toThrow("service t/x has io steps, but host 0 it runs on has no disk: give its host type a disk ({ iops, bandwidth })");
+    await expect(runScenario(s, plugins, { file: "nodisk.yaml" })).rejects.toThrow(
+      "nodisk.yaml: tenants.t.services.x: has io steps, but host 0 it runs on has no disk: give its host type a disk ({ iops, bandwidth })",
+    );
+  });
+});
+
+describe("review regressions", () => {
+  it("ends the CPU utilisation series with a real last window", async () => {
+    const s = loadScenario(scenario("{ cores: 2, memory: 1GiB }", "{ name: c, cores: 0, load: { closed: { clients: 1 } }, request: [{ cpu: 10ms }] }", "6s", "1s"), {
+      plugins,
+    });
+    const r = await runScenario(s, plugins, { seed: 1 });
+    const u = r.stacks.baremetal.series.cpuUtilization as number[];
+    expect(u).toHaveLength(60);
+    for (const x of u) expect(x).toBeCloseTo(0.5, 9);
+  });
+
+  it("makes progress when closed-loop clients with no think time find every slot taken", async () => {
+    const s = loadScenario(
+      scenario("{ cores: 1, memory: 1GiB }", "{ name: c, cores: 0, threads: 1, queue: 0, load: { closed: { clients: 2 } }, request: [{ cpu: 10ms }] }", "10s", "0s"),
+      { plugins },
+    );
+    const r = await runScenario(s, plugins, { seed: 1 });
+    const svc = r.stacks.baremetal.services["t/c"];
+    expect(svc.completed).toBeGreaterThan(900);
+    expect(svc.dropped).toBeGreaterThan(0);
   });
 });
 
@@ -100,6 +127,38 @@ tenants:
     expect(m.nodes.usedMemory[h1]).toBe(2 * 2 ** 30);
     expect(m.nodes.usedCores[h0]).toBe(6);
     expect(m.nodes.usedCores[h1]).toBe(8);
+  });
+
+  it("passes allocations in a container without a memory request on to its host", () => {
+    const box = definePlugin({
+      name: "box",
+      layer: "box",
+      version: "1",
+      schema: fields({}),
+      setup(api) {
+        api.layerRules({ size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }), cpu: () => ({ weight: 1 }) });
+      },
+    });
+    const both = [testHost, box];
+    const s = loadScenario(
+      `duration: 1m
+hostTypes: { h: { cores: 8, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { boxed: [{ layer: box }] }
+tenants: [{ name: t, services: [{ name: a, stack: boxed, memory: 1GiB, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins: both },
+    );
+    const m = buildModel(new Simulation(), s, both);
+    const [p] = m.processes.get("t/a")!;
+    const host = m.hosts[0];
+    expect(m.nodes.usedMemory[host]).toBe(2 ** 30);
+    m.changeMemory(p, 4 * 2 ** 30);
+    expect(m.nodes.usedMemory[host]).toBe(5 * 2 ** 30);
+    expect(m.pressureSeconds(host)).toBe(0); // under pressure from now on
+    m.changeMemory(p, -4 * 2 ** 30);
+    expect(m.nodes.usedMemory[host]).toBe(2 ** 30);
+    expect(m.memoryPeak[0]).toBe(5 * 2 ** 30);
   });
 
   it("slows a host's CPU work by its swap factor while allocations push it past its memory, and reports the time", async () => {

@@ -21,6 +21,7 @@ import { Random } from "../random/random.js";
 import { toDistribution } from "../scenario/distribution.js";
 import type { Scenario } from "../scenario/schema.js";
 import { stackOf } from "../scenario/load.js";
+import { ScenarioError } from "../scenario/problems.js";
 import { LogHistogram } from "../stats/histogram.js";
 import { NONE } from "../tree/nodes.js";
 import { grown } from "../util/typed.js";
@@ -86,6 +87,8 @@ export interface ReplicationOptions {
   seed: number;
   warmup: number;
   duration: number;
+  /** File name for messages. */
+  file?: string;
   /** Called for each measured completion (for validation and traces). */
   onRequest?: (service: string, latency: number, work: number) => void;
 }
@@ -111,6 +114,8 @@ export class Replication {
   private readonly queues: Int32Array[];
   private readonly queueHead: Int32Array;
   private readonly queueLen: Int32Array;
+  /** Closed-loop clients whose request was dropped, per replica, waiting for it to finish one. */
+  private readonly parked: number[][];
   // Requests.
   private reqService = new Int32Array(1024);
   private reqReplica = new Int32Array(1024);
@@ -225,6 +230,7 @@ export class Replication {
     this.replicaService = Int32Array.from(owners);
     this.inService = new Int32Array(nodes.length);
     this.queues = nodes.map(() => new Int32Array(4));
+    this.parked = nodes.map(() => []);
     this.queueHead = new Int32Array(nodes.length);
     this.queueLen = new Int32Array(nodes.length);
     this.clientService = new Int32Array(clients);
@@ -240,7 +246,16 @@ export class Replication {
       for (const r of run.replicas) {
         const host = model.nodes.host[this.replicaNode[r]];
         if (!model.disk.has(host)) {
-          throw new Error(`service ${run.measure.key} has io steps, but host ${model.hosts.indexOf(host)} it runs on has no disk: give its host type a disk ({ iops, bandwidth })`);
+          const [tenant, service] = run.measure.key.split("/");
+          throw new ScenarioError([
+            {
+              file: options.file ?? scenario.name,
+              line: 0,
+              column: 0,
+              path: `tenants.${tenant}.services.${service}`,
+              message: `has io steps, but host ${model.hosts.indexOf(host)} it runs on has no disk: give its host type a disk ({ iops, bandwidth })`,
+            },
+          ]);
         }
       }
     });
@@ -294,6 +309,11 @@ export class Replication {
     run.next++;
     this.scheduleArrival(service);
     this.dispatch(req, this.pickReplica(run));
+  }
+
+  /** Records the last window boundary (the kernel stops before events at the end time). */
+  closeWindows(): void {
+    this.onWindow(SERIES_WINDOWS);
   }
 
   private onClient(client: number): void {
@@ -357,8 +377,9 @@ export class Replication {
       if (this.reqArrival[req] >= this.options.warmup) run.measure.dropped++;
       const client = this.reqClient[req];
       this.release(req);
-      // A closed-loop client whose request was dropped thinks, then tries again.
-      if (client >= 0) this.scheduleClient(client);
+      // A closed-loop client whose request was dropped waits until its replica finishes a request, then thinks and
+      // tries again (retrying at once could repeat forever within one instant when think is 0).
+      if (client >= 0) this.parked[replica].push(client);
     }
   }
 
@@ -369,9 +390,6 @@ export class Replication {
       this.complete(req);
       return;
     }
-    const rng = this.rng.load(this.reqRng, req * 4);
-    const x = run.dists[step].sample(rng);
-    rng.store(this.reqRng, req * 4);
     const kind = run.kinds[step];
     if (kind === IO) {
       this.startIo(req, run, step);
@@ -381,6 +399,9 @@ export class Replication {
       this.memStep(req, run, step);
       return;
     }
+    const rng = this.rng.load(this.reqRng, req * 4);
+    const x = run.dists[step].sample(rng);
+    rng.store(this.reqRng, req * 4);
     if (kind === CPU) {
       this.reqWork[req] += x;
       this.model.startCpu(this.replicaNode[this.reqReplica[req]], x, this.stepType, req);
@@ -492,6 +513,7 @@ export class Replication {
     if (this.queueLen[replica] > 0) this.runStep(this.dequeue(replica));
     else this.inService[replica]--;
     if (client >= 0) this.scheduleClient(client);
+    if (this.parked[replica].length > 0) this.scheduleClient(this.parked[replica].shift()!);
   }
 
   private release(req: number): void {

@@ -182,7 +182,7 @@ export async function runScenario(scenario: Scenario, plugins: readonly PluginDe
     const sim = new Simulation({ seed: seeds[r] });
     const model = buildModel(sim, s, plugins);
     if (r === 0) unplaced = summariseUnplaced(model);
-    const rep = new Replication(sim, model, s, { seed: seeds[r], warmup: s.warmup, duration: s.duration, onRequest: options.onRequest });
+    const rep = new Replication(sim, model, s, { seed: seeds[r], warmup: s.warmup, duration: s.duration, onRequest: options.onRequest, file: options.file });
     for (;;) {
       const res = sim.run({ until: rep.end, maxEvents: chunk });
       options.onProgress?.({ replication: r, replications: s.replications, simTime: sim.now, end: rep.end, events: sim.eventsProcessed, wallSeconds: (Date.now() - started) / 1000 });
@@ -194,6 +194,7 @@ export async function runScenario(scenario: Scenario, plugins: readonly PluginDe
       if (options.signal?.aborted) throw new RunCancelled();
     }
     if (options.signal?.aborted) throw new RunCancelled();
+    rep.closeWindows();
     perReplication.push(measure(s, model, rep));
   }
   const stackNames = [...new Set(perReplication[0] ? Object.values(perReplication[0].services).map((x) => x.stack) : [])];

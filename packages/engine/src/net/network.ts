@@ -1,0 +1,258 @@
+/**
+ * The network (DESIGN.md, Resource models: Network). Each host has a
+ * full-duplex NIC: its transmit and its receive bandwidth are each split
+ * fairly among the flows using them, and a message's rate is the minimum of
+ * its sender's transmit share and its receiver's receive share. Shares are
+ * computed locally per NIC, not by a global max-min solver: a documented
+ * approximation of max-min fairness, chosen so that a change touches only the
+ * flows of the NICs it involves and hosts stay independent.
+ *
+ * The fabric is non-blocking; a message then waits the NIC latencies of both
+ * ends and the fabric latency between their zones. External clients (ingress)
+ * are an endpoint with no NIC of their own. Messages between processes on one
+ * host use loopback: no NIC, no transfer time.
+ *
+ * One kernel event per flow, rescheduled when its rate changes.
+ */
+import type { EventType, Simulation } from "../kernel/simulation.js";
+import { NONE } from "../tree/nodes.js";
+import { grown } from "../util/typed.js";
+
+/** The endpoint of a message outside the modelled hosts (an external client). */
+export const EXTERNAL = -1;
+
+export interface NicSpec {
+  /** Bytes per second, each way. */
+  bandwidth: number;
+  /** Seconds added to each message crossing it. */
+  latency: number;
+}
+
+export interface NicStats {
+  /** Seconds with at least one flow sending / receiving. */
+  txBusy: number;
+  rxBusy: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export class Network {
+  // Per NIC (indexed by host node id).
+  private bandwidth = new Float64Array(64);
+  private latency = new Float64Array(64);
+  private has = new Int8Array(64);
+  private txFlows = new Int32Array(64);
+  private rxFlows = new Int32Array(64);
+  private txHead = new Int32Array(64).fill(NONE);
+  private rxHead = new Int32Array(64).fill(NONE);
+  private txBusy = new Float64Array(64);
+  private rxBusy = new Float64Array(64);
+  private txSince = new Float64Array(64);
+  private rxSince = new Float64Array(64);
+  private sent = new Float64Array(64);
+  private received = new Float64Array(64);
+  // Flows.
+  private count = 0;
+  private free: number[] = [];
+  private fSrc = new Int32Array(64);
+  private fDst = new Int32Array(64);
+  private fRemaining = new Float64Array(64);
+  private fBytes = new Float64Array(64);
+  private fRate = new Float64Array(64);
+  private fLast = new Float64Array(64);
+  private fEvent = new Float64Array(64);
+  private fDelay = new Float64Array(64);
+  private fDoneType = new Int32Array(64);
+  private fDonePayload = new Int32Array(64);
+  private fTxNext = new Int32Array(64);
+  private fTxPrev = new Int32Array(64);
+  private fRxNext = new Int32Array(64);
+  private fRxPrev = new Int32Array(64);
+
+  private readonly doneType: EventType;
+
+  constructor(
+    private readonly sim: Simulation,
+    /** Fabric latency between the zones of two hosts. */
+    private readonly fabric: (a: number, b: number) => number,
+  ) {
+    this.doneType = sim.on("net.flowDone", (f) => this.onFlowDone(f));
+  }
+
+  setNic(host: number, spec: NicSpec): void {
+    this.ensure(host);
+    if (!(spec.bandwidth > 0 && spec.latency >= 0)) throw new RangeError(`NIC of node ${host}: bandwidth must be > 0 and latency >= 0`);
+    this.bandwidth[host] = spec.bandwidth;
+    this.latency[host] = spec.latency;
+    this.has[host] = 1;
+  }
+
+  hasNic(host: number): boolean {
+    return host >= 0 && host < this.has.length && this.has[host] === 1;
+  }
+
+  /**
+   * Sends `bytes` from host `src` to host `dst` (either may be EXTERNAL); when
+   * the transfer is done and the latencies (NICs, fabric, plus `extraDelay`,
+   * the layers' adders) have passed, kernel event `doneType` fires with
+   * `donePayload`.
+   */
+  send(src: number, dst: number, bytes: number, extraDelay: number, doneType: EventType, donePayload: number): void {
+    if (src === dst) {
+      // Loopback: no NIC, no transfer time.
+      this.sim.schedule(doneType, extraDelay, donePayload);
+      return;
+    }
+    for (const h of [src, dst]) if (h !== EXTERNAL && !this.hasNic(h)) throw new Error(`host node ${h} has no NIC: give its host type nic: { bandwidth, latency }`);
+    const delay =
+      extraDelay +
+      (src === EXTERNAL ? 0 : this.latency[src]) +
+      (dst === EXTERNAL ? 0 : this.latency[dst]) +
+      (src === EXTERNAL || dst === EXTERNAL ? 0 : this.fabric(src, dst));
+    if (bytes <= 0) {
+      this.sim.schedule(doneType, delay, donePayload);
+      return;
+    }
+    const f = this.alloc();
+    this.fSrc[f] = src;
+    this.fDst[f] = dst;
+    this.fRemaining[f] = bytes;
+    this.fBytes[f] = bytes;
+    this.fRate[f] = 0;
+    this.fLast[f] = this.sim.now;
+    this.fEvent[f] = -1;
+    this.fDelay[f] = delay;
+    this.fDoneType[f] = doneType;
+    this.fDonePayload[f] = donePayload;
+    if (src !== EXTERNAL) {
+      this.advanceNic(src, true);
+      if (this.txFlows[src]++ === 0) this.txSince[src] = this.sim.now;
+      this.fTxPrev[f] = NONE;
+      this.fTxNext[f] = this.txHead[src];
+      if (this.txHead[src] !== NONE) this.fTxPrev[this.txHead[src]] = f;
+      this.txHead[src] = f;
+    }
+    if (dst !== EXTERNAL) {
+      this.advanceNic(dst, false);
+      if (this.rxFlows[dst]++ === 0) this.rxSince[dst] = this.sim.now;
+      this.fRxPrev[f] = NONE;
+      this.fRxNext[f] = this.rxHead[dst];
+      if (this.rxHead[dst] !== NONE) this.fRxPrev[this.rxHead[dst]] = f;
+      this.rxHead[dst] = f;
+    }
+    this.refresh(src, dst);
+  }
+
+  /** Current rate of a flow, bytes per second (for tests). */
+  stats(host: number): NicStats {
+    const now = this.sim.now;
+    return {
+      txBusy: this.txBusy[host] + (this.txFlows[host] > 0 ? now - this.txSince[host] : 0),
+      rxBusy: this.rxBusy[host] + (this.rxFlows[host] > 0 ? now - this.rxSince[host] : 0),
+      bytesSent: this.sent[host],
+      bytesReceived: this.received[host],
+    };
+  }
+
+  /** Flows on either NIC of a change get new rates and completion times. */
+  private refresh(src: number, dst: number): void {
+    if (src !== EXTERNAL) for (let f = this.txHead[src]; f !== NONE; f = this.fTxNext[f]) this.update(f);
+    if (dst !== EXTERNAL) for (let f = this.rxHead[dst]; f !== NONE; f = this.fRxNext[f]) this.update(f);
+  }
+
+  /** Advances a flow at its old rate, then gives it its new rate and completion time. */
+  private update(f: number): void {
+    const now = this.sim.now;
+    this.fRemaining[f] = Math.max(0, this.fRemaining[f] - this.fRate[f] * (now - this.fLast[f]));
+    this.fLast[f] = now;
+    const src = this.fSrc[f];
+    const dst = this.fDst[f];
+    const tx = src === EXTERNAL ? Infinity : this.bandwidth[src] / this.txFlows[src];
+    const rx = dst === EXTERNAL ? Infinity : this.bandwidth[dst] / this.rxFlows[dst];
+    const rate = Math.min(tx, rx);
+    if (rate === this.fRate[f] && this.fEvent[f] >= 0) return;
+    this.fRate[f] = rate;
+    const t = now + this.fRemaining[f] / rate;
+    const h = this.fEvent[f];
+    if (h >= 0 && this.sim.isPending(h)) this.sim.rescheduleAt(h, t);
+    else this.fEvent[f] = this.sim.scheduleAt(this.doneType, t, f);
+  }
+
+  private onFlowDone(f: number): void {
+    const src = this.fSrc[f];
+    const dst = this.fDst[f];
+    if (src !== EXTERNAL) {
+      this.sent[src] += this.fBytes[f];
+      const p = this.fTxPrev[f];
+      const n = this.fTxNext[f];
+      if (p !== NONE) this.fTxNext[p] = n;
+      else this.txHead[src] = n;
+      if (n !== NONE) this.fTxPrev[n] = p;
+      this.advanceNic(src, true);
+      if (--this.txFlows[src] === 0) this.txBusy[src] += this.sim.now - this.txSince[src];
+    }
+    if (dst !== EXTERNAL) {
+      this.received[dst] += this.fBytes[f];
+      const p = this.fRxPrev[f];
+      const n = this.fRxNext[f];
+      if (p !== NONE) this.fRxNext[p] = n;
+      else this.rxHead[dst] = n;
+      if (n !== NONE) this.fRxPrev[n] = p;
+      this.advanceNic(dst, false);
+      if (--this.rxFlows[dst] === 0) this.rxBusy[dst] += this.sim.now - this.rxSince[dst];
+    }
+    this.sim.schedule(this.fDoneType[f], this.fDelay[f], this.fDonePayload[f]);
+    this.free.push(f);
+    this.refresh(src, dst);
+  }
+
+  /** Advances every flow of one NIC direction at its current rate (before the flow count changes). */
+  private advanceNic(host: number, tx: boolean): void {
+    const now = this.sim.now;
+    for (let f = tx ? this.txHead[host] : this.rxHead[host]; f !== NONE; f = tx ? this.fTxNext[f] : this.fRxNext[f]) {
+      this.fRemaining[f] = Math.max(0, this.fRemaining[f] - this.fRate[f] * (now - this.fLast[f]));
+      this.fLast[f] = now;
+    }
+  }
+
+  private alloc(): number {
+    if (this.free.length > 0) return this.free.pop()!;
+    if (this.count === this.fSrc.length) {
+      const c = this.count * 2;
+      this.fSrc = grown(this.fSrc, c);
+      this.fDst = grown(this.fDst, c);
+      this.fRemaining = grown(this.fRemaining, c);
+      this.fBytes = grown(this.fBytes, c);
+      this.fRate = grown(this.fRate, c);
+      this.fLast = grown(this.fLast, c);
+      this.fEvent = grown(this.fEvent, c);
+      this.fDelay = grown(this.fDelay, c);
+      this.fDoneType = grown(this.fDoneType, c);
+      this.fDonePayload = grown(this.fDonePayload, c);
+      this.fTxNext = grown(this.fTxNext, c);
+      this.fTxPrev = grown(this.fTxPrev, c);
+      this.fRxNext = grown(this.fRxNext, c);
+      this.fRxPrev = grown(this.fRxPrev, c);
+    }
+    return this.count++;
+  }
+
+  private ensure(host: number): void {
+    if (host < this.bandwidth.length) return;
+    let c = this.bandwidth.length;
+    while (c <= host) c *= 2;
+    this.bandwidth = grown(this.bandwidth, c);
+    this.latency = grown(this.latency, c);
+    this.has = grown(this.has, c);
+    this.txFlows = grown(this.txFlows, c);
+    this.rxFlows = grown(this.rxFlows, c);
+    this.txHead = grown(this.txHead, c, NONE);
+    this.rxHead = grown(this.rxHead, c, NONE);
+    this.txBusy = grown(this.txBusy, c);
+    this.rxBusy = grown(this.rxBusy, c);
+    this.txSince = grown(this.txSince, c);
+    this.rxSince = grown(this.rxSince, c);
+    this.sent = grown(this.sent, c);
+    this.received = grown(this.received, c);
+  }
+}
