@@ -34,8 +34,8 @@ describe("turtles run", () => {
     const r = turtles("run", tmp("small.yaml", SMALL));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^small: 2 replications of 20\.0s measured after 2\.00s warm-up \(seed 1\)/);
-    expect(r.stdout).toMatch(/service\s+stack\s+completed\s+dropped\s+req\/s\s+mean\s+p50\s+p90\s+p99\s+p99\.9\s+SLO miss/);
-    expect(r.stdout).toMatch(/t\/api\s+baremetal\s+\d+\s+0\s+\d+/);
+    expect(r.stdout).toMatch(/service\s+stack\s+completed\s+dropped\s+failed\s+req\/s\s+mean\s+p50\s+p90\s+p99\s+p99\.9\s+SLO miss/);
+    expect(r.stdout).toMatch(/t\/api\s+baremetal\s+\d+\s+0\s+0\s+\d+/);
     expect(r.stdout).toMatch(/host type\s+hosts\s+used\s+cpu\s+memory used\s+peak\s+swapping\nh\s+2\s+1\s/); // first-fit: both 1-core replicas on the first host
     expect(r.stdout).toMatch(/energy [\d.]+ kWh, cost 0\.0400/);
   });
@@ -86,10 +86,10 @@ describe("turtles run", () => {
     expect(JSON.parse(r.stdout).unplaced).toEqual([{ tenant: "t", service: "api", replicas: 1, reason: "no host has room (stack baremetal, 4 cores, memory 0 B)" }]);
   });
 
-  it("says which steps it cannot simulate yet instead of ignoring them", () => {
-    const r = turtles("run", join(examples, "web-shop.yaml"));
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("tenants.shop.services.frontend.request[1]: call steps are validated but not simulated yet (they arrive with the network model)");
+  it("runs the DESIGN.md web shop: calls between services and disk reads, with a table of who calls whom", () => {
+    const r = turtles("run", join(examples, "web-shop.yaml"), "--duration", "5s", "--replications", "1");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/caller\s+callee\s+calls\/s\s+call latency\nshop\/frontend\s+shop\/db\s+\d+/);
   });
 
   it("stops cleanly on Ctrl-C and writes nothing", async () => {

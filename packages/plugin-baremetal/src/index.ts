@@ -46,7 +46,7 @@ export const baremetal = definePlugin({
   setup(api) {
     // The host offers its cores at its speed, its memory and its disk, draws power linearly from idle to max with
     // its CPU utilisation, costs its hourly price, and swaps (CPU work slows by swapSlowdown) while its memory is
-    // overcommitted. Host OS costs per network operation come with the network model.
-    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, power: t.power, costPerHour: t.cost?.perHour, disk: t.disk, swapSlowdown: t.swapSlowdown }));
+    // overcommitted. Its NIC carries the host's messages (full duplex).
+    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, power: t.power, costPerHour: t.cost?.perHour, disk: t.disk, nic: t.nic, swapSlowdown: t.swapSlowdown }));
   },
 });

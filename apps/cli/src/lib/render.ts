@@ -31,11 +31,13 @@ export function formatResults(r: Results): string {
     const ci = (st.ci95 ?? null) as { services?: Record<string, { throughput?: number; latency?: { mean?: number } }> } | null;
     out.push("", `stack ${stackName}`);
     const io = Object.values(st.services).some((s) => s.ioWait !== null && s.ioWait > 0);
+    const calls = Object.values(st.services).some((s) => s.callTime !== null && s.callTime > 0);
     const rows = Object.entries(st.services).map(([key, s]) => [
       key,
       s.stack,
       num(s.completed, 0),
       num(s.dropped, 0),
+      num(s.failed, 0),
       withCi(s.throughput === null ? "-" : sig(s.throughput), ci?.services?.[key]?.throughput, sig),
       withCi(formatSeconds(s.latency.mean), ci?.services?.[key]?.latency?.mean, formatSeconds),
       formatSeconds(s.latency.p50),
@@ -44,11 +46,22 @@ export function formatResults(r: Results): string {
       formatSeconds(s.latency.p999),
       pct(s.sloViolations),
       ...(io ? [formatSeconds(s.ioWait)] : []),
+      ...(calls ? [formatSeconds(s.callTime)] : []),
     ]);
-    out.push(formatTable(["service", "stack", "completed", "dropped", "req/s", "mean", "p50", "p90", "p99", "p99.9", "SLO miss", ...(io ? ["io wait"] : [])], rows));
+    out.push(
+      formatTable(
+        ["service", "stack", "completed", "dropped", "failed", "req/s", "mean", "p50", "p90", "p99", "p99.9", "SLO miss", ...(io ? ["io wait"] : []), ...(calls ? ["in calls"] : [])],
+        rows,
+      ),
+    );
+    if (st.calls.length > 0) {
+      out.push("");
+      out.push(formatTable(["caller", "callee", "calls/s", "call latency"], st.calls.map((c) => [c.from, c.to, c.rate === null ? "-" : sig(c.rate), formatSeconds(c.latencyMean)])));
+    }
     out.push("");
     const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
     const disks = Object.values(st.hostTypes).some((t) => t.diskIops !== null && t.diskIops > 0);
+    const nics = Object.values(st.hostTypes).some((t) => t.nicBytesSent !== null && (t.nicBytesSent > 0 || (t.nicBytesReceived ?? 0) > 0));
     const typeRows = Object.entries(st.hostTypes).map(([name, t]) => [
       name,
       num(t.hosts, 0),
@@ -58,10 +71,21 @@ export function formatResults(r: Results): string {
       bytes(t.memoryPeak),
       formatSeconds(t.pressureTime),
       ...(disks ? [pct(t.diskUtilization), t.diskIops === null ? "-" : sig(t.diskIops), bytes(t.diskBytesRead), bytes(t.diskBytesWritten)] : []),
+      ...(nics ? [pct(t.nicTxUtilization), pct(t.nicRxUtilization), bytes(t.nicBytesSent), bytes(t.nicBytesReceived)] : []),
     ]);
     out.push(
       formatTable(
-        ["host type", "hosts", "used", "cpu", "memory used", "peak", "swapping", ...(disks ? ["disk", "IOPS", "read", "written"] : [])],
+        [
+          "host type",
+          "hosts",
+          "used",
+          "cpu",
+          "memory used",
+          "peak",
+          "swapping",
+          ...(disks ? ["disk", "IOPS", "read", "written"] : []),
+          ...(nics ? ["nic tx", "nic rx", "sent", "received"] : []),
+        ],
         typeRows,
       ),
     );

@@ -12,6 +12,7 @@
 import type { EventType, Simulation } from "../kernel/simulation.js";
 import { CpuSolver } from "../cpu/solver.js";
 import { DiskSolver } from "../io/disk.js";
+import { Network } from "../net/network.js";
 import {
   OP_KINDS,
   type HookContext,
@@ -76,6 +77,10 @@ export class Model {
   readonly nodes = new NodeStore();
   readonly cpu: CpuSolver;
   readonly disk: DiskSolver;
+  readonly net: Network;
+  /** Zone of each host node. */
+  private readonly zoneOf = new Map<number, string>();
+  private fabric: (a: string, b: string) => number = () => 0;
   /** Host node ids in scenario order. */
   readonly hosts: number[] = [];
   /** The host rules of each host, in the same order. */
@@ -113,6 +118,7 @@ export class Model {
   ) {
     this.cpu = new CpuSolver(sim, this.nodes);
     this.disk = new DiskSolver(sim);
+    this.net = new Network(sim, (a, b) => this.fabric(this.zoneOf.get(a)!, this.zoneOf.get(b)!));
     plugins.forEach((p, rank) => this.setupPlugin(p, rank));
     this.processKind = this.nodes.kindId("process");
     this.auxKind = this.nodes.kindId("aux");
@@ -194,6 +200,9 @@ export class Model {
 
   /** Builds hosts, stack nodes and one process per placed replica, first-fit in host order. */
   build(s: Scenario): void {
+    // Fabric latency: per zone pair where the scenario gives one, else the fabric's own.
+    const pairs = new Map(s.network.zones.map((z) => [[...z.between].sort().join("\u0000"), z.latency]));
+    this.fabric = (a, b) => pairs.get([a, b].sort().join("\u0000")) ?? s.network.latency;
     const hostLayer = this.layers.find((l) => l.host);
     if (!hostLayer?.host) throw new Error("no plugin provides the host layer");
     for (const group of s.hosts) {
@@ -204,6 +213,8 @@ export class Model {
         this.nodes.capacityMemory[h] = rules.memory;
         this.cpu.setHost(h, rules.cores, rules.speed);
         if (rules.disk) this.disk.setDisk(h, rules.disk);
+        if (rules.nic) this.net.setNic(h, rules.nic);
+        this.zoneOf.set(h, group.zone);
         this.hostIndexOf.set(h, this.hosts.length);
         this.hosts.push(h);
         this.hostRules.push(rules);

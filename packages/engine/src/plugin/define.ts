@@ -37,6 +37,8 @@ export interface HostRules {
   costPerHour?: number;
   /** CPU work runs this many times slower while the host's memory is overcommitted (swapping). Default 1. */
   swapSlowdown?: number;
+  /** The host's NIC: bandwidth each way (bytes/s) and latency (s). */
+  nic?: { bandwidth: number; latency: number };
   /** The host's disk: random IOPS, bandwidth (bytes/s), latency (s), queue depth. */
   disk?: { iops: number; bandwidth: number; latency: number; queueDepth: number };
 }

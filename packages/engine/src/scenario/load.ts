@@ -103,6 +103,14 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
       problems.push(map.problem(["hosts", i, "type"], `unknown host type "${h.type}"${didYouMean(h.type, hostTypes) || `; defined: ${hostTypes.join(", ") || "none"}`}`));
     }
   });
+  const zones = [...new Set(s.hosts.map((h) => h.zone))];
+  s.network.zones.forEach((z, i) =>
+    z.between.forEach((zone, k) => {
+      if (!zones.includes(zone)) {
+        problems.push(map.problem(["network", "zones", i, "between", k], `unknown zone "${zone}"${didYouMean(zone, zones) || `; hosts are in: ${zones.join(", ")}`}`));
+      }
+    }),
+  );
   const totalHosts = s.hosts.reduce((a, h) => a + h.count, 0);
   if (totalHosts > LIMITS.hostsPerEntry) problems.push(map.problem(["hosts"], `${totalHosts} hosts in all; at most ${LIMITS.hostsPerEntry} are supported`));
 

@@ -85,6 +85,8 @@ export interface Scenario {
   defaults: { stack?: string };
   tenants: Tenant[];
   placement: { policy: (typeof PLACEMENT_POLICIES)[number]; antiAffinity: boolean; memoryOvercommit: boolean };
+  /** The fabric between hosts: its latency, and latencies between pairs of zones (an extension). */
+  network: { latency: number; zones: { between: [string, string]; latency: number }[] };
 }
 
 const duration = (bounds: UnitBounds = { min: 0 }) => unitValue("duration", bounds);
@@ -204,6 +206,11 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
     stacks: z.record(identifier, z.array(layerEntry(plugins))).default({}),
     defaults: fields({ stack: identifier.optional() }).default({}),
     tenants: z.array(tenant).min(1, { message: "a scenario needs at least one tenant" }),
+    // The fabric is non-blocking (DESIGN.md, Network); its latency is the scenario's to give, none by default.
+    network: fields({
+      latency: duration().default(0),
+      zones: z.array(fields({ between: z.tuple([identifier, identifier]), latency: duration() })).default([]),
+    }).default({ latency: 0, zones: [] }),
     placement: fields({
       policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),
       antiAffinity: z.boolean().default(false),

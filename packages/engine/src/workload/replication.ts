@@ -23,6 +23,7 @@ import type { Scenario } from "../scenario/schema.js";
 import { stackOf } from "../scenario/load.js";
 import { ScenarioError } from "../scenario/problems.js";
 import { LogHistogram } from "../stats/histogram.js";
+import { EXTERNAL } from "../net/network.js";
 import { NONE } from "../tree/nodes.js";
 import { grown } from "../util/typed.js";
 
@@ -30,6 +31,11 @@ const CPU = 0;
 const SLEEP = 1;
 const IO = 2;
 const MEM = 3;
+const CALL = 4;
+/** The client of a called request (not an open- or closed-loop root). */
+const CALLED = -2;
+/** Separates the keys of called requests' streams from those of root requests. */
+const CALL_KEY = 2 ** 45;
 const MEM_OPS = { alloc: 0, free: 1, touch: 2 } as const;
 const BALANCE = { "round-robin": 0, random: 1, "least-outstanding": 2 } as const;
 /** Windows of the time series over the measured duration. */
@@ -52,8 +58,9 @@ export interface ServiceMeasure {
   windowLatency: Float64Array;
   ingressBytes: number;
   egressBytes: number;
-  /** Seconds measured requests spent in io steps. */
+  /** Seconds measured requests spent in io steps, and waiting for calls. */
   ioWait: number;
+  callTime: number;
 }
 
 interface ServiceRun {
@@ -67,6 +74,10 @@ interface ServiceRun {
   ioCount: Int32Array;
   memOp: Int8Array;
   memBytes: Float64Array;
+  /** Per call step: the callee's service index and the request and response bytes. */
+  callTarget: Int32Array;
+  callRequest: Float64Array;
+  callResponse: Float64Array;
   threads: number;
   queueCap: number;
   balance: number;
@@ -102,6 +113,7 @@ export class Replication {
   /** Per host at the start of the measurement: seconds under memory pressure, and disk counters. */
   readonly pressureAtStart: Float64Array;
   readonly diskAtStart: { busyTime: number; completed: number; bytesRead: number; bytesWritten: number }[] = [];
+  readonly nicAtStart: { txBusy: number; rxBusy: number; bytesSent: number; bytesReceived: number }[] = [];
   /** Busy core-seconds of all used hosts at each window boundary. */
   readonly windowBusy = new Float64Array(SERIES_WINDOWS + 1);
   readonly windowLength: number;
@@ -127,6 +139,10 @@ export class Replication {
   private reqStepStart = new Float64Array(1024);
   private reqIoTime = new Float64Array(1024);
   private reqAlloc = new Float64Array(1024); // bytes the request holds (freed when it ends)
+  private reqParent = new Int32Array(1024); // the calling request, or -1 for a root request
+  private reqKey = new Int32Array(1024 * 4); // the request's stream key (its first state), for its calls' keys
+  private reqCallTime = new Float64Array(1024);
+  private reqMeasured = new Int8Array(1024); // arrived after the warm-up
   // I/O operations of io steps.
   private opReq = new Int32Array(256);
   private opBytes = new Float64Array(256);
@@ -148,6 +164,13 @@ export class Replication {
   private readonly stepType: number;
   private readonly ioChargedType: number;
   private readonly ioDoneType: number;
+  private readonly callArriveType: number;
+  private readonly callReturnType: number;
+  private readonly ingressArriveType: number;
+  private readonly ingressDoneType: number;
+  private readonly keyScratch = new Int32Array(4);
+  /** Calls per edge (caller service * services + callee service): count and summed latency. */
+  readonly edges = new Map<number, { count: number; latency: number }>();
   private readonly usedHosts: number[];
 
   constructor(
@@ -164,6 +187,10 @@ export class Replication {
     this.stepType = sim.on("workload.step", (req) => this.onStepDone(req));
     this.ioChargedType = sim.on("workload.ioCharged", (op) => this.onIoCharged(op));
     this.ioDoneType = sim.on("workload.ioDone", (op) => this.onIoDone(op));
+    this.callArriveType = sim.on("workload.callArrive", (req) => this.onCallArrive(req));
+    this.callReturnType = sim.on("workload.callReturn", (req) => this.onCallReturn(req));
+    this.ingressArriveType = sim.on("workload.ingressArrive", (req) => this.dispatch(req, this.reqReplica[req]));
+    this.ingressDoneType = sim.on("workload.ingressDone", (req) => this.finish(req));
     const windowType = sim.on("workload.window", (w) => this.onWindow(w));
 
     // Replicas, in service order.
@@ -199,8 +226,9 @@ export class Replication {
             ingressBytes: 0,
             egressBytes: 0,
             ioWait: 0,
+            callTime: 0,
           },
-          kinds: Int8Array.from(svc.request.map((st) => ("cpu" in st ? CPU : "sleep" in st ? SLEEP : "io" in st ? IO : MEM))),
+          kinds: Int8Array.from(svc.request.map((st) => ("cpu" in st ? CPU : "sleep" in st ? SLEEP : "io" in st ? IO : "mem" in st ? MEM : CALL))),
           dists: svc.request.map((st) =>
             toDistribution("cpu" in st ? st.cpu : "sleep" in st ? st.sleep : "io" in st ? (st.io.read ?? st.io.write)! : 0),
           ),
@@ -209,6 +237,10 @@ export class Replication {
           ioCount: Int32Array.from(svc.request.map((st) => ("io" in st ? st.io.count : 0))),
           memOp: Int8Array.from(svc.request.map((st) => ("mem" in st ? MEM_OPS[Object.keys(st.mem)[0] as keyof typeof MEM_OPS] : 0))),
           memBytes: Float64Array.from(svc.request.map((st) => ("mem" in st ? (Object.values(st.mem)[0] as number) : 0))),
+          // Callees are resolved once every service has an index (below).
+          callTarget: new Int32Array(svc.request.length).fill(-1),
+          callRequest: Float64Array.from(svc.request.map((st) => ("call" in st ? (st.call.request ?? 0) : 0))),
+          callResponse: Float64Array.from(svc.request.map((st) => ("call" in st ? (st.call.response ?? 0) : 0))),
           threads: svc.threads ?? Infinity,
           queueCap: svc.queue,
           balance: BALANCE[svc.balance],
@@ -224,6 +256,15 @@ export class Replication {
           ingressResponse: svc.ingress?.response ?? 0,
         });
         if (svc.load && "closed" in svc.load) clients += svc.load.closed.clients;
+      }),
+    );
+    const byKey = new Map(this.services.map((run, i) => [run.measure.key, i]));
+    s.tenants.forEach((tenant) =>
+      tenant.services.forEach((svc) => {
+        const run = this.services[byKey.get(`${tenant.name}/${svc.name}`)!];
+        svc.request.forEach((st, k) => {
+          if ("call" in st) run.callTarget[k] = byKey.get(st.call.service)!;
+        });
       }),
     );
     this.replicaNode = Int32Array.from(nodes);
@@ -308,7 +349,24 @@ export class Replication {
     const req = this.newRequest(service, -1, run.nextState, 0);
     run.next++;
     this.scheduleArrival(service);
-    this.dispatch(req, this.pickReplica(run));
+    this.enter(req, this.pickReplica(run));
+  }
+
+  /**
+   * A root request enters through the ingress: with a NIC on its replica's host,
+   * its request bytes cross it (and the layers' network adders) first.
+   */
+  private enter(req: number, replica: number): void {
+    this.reqReplica[req] = replica;
+    const node = this.replicaNode[replica];
+    const host = this.model.nodes.host[node];
+    if (!this.model.net.hasNic(host)) {
+      this.dispatch(req, replica);
+      return;
+    }
+    this.model.runHooks("net", node, req);
+    this.model.chargeOperation(node, "net");
+    this.model.net.send(EXTERNAL, host, this.services[this.reqService[req]].ingressRequest, this.model.latency(node, "net"), this.ingressArriveType, req);
   }
 
   /** Records the last window boundary (the kernel stops before events at the end time). */
@@ -322,7 +380,7 @@ export class Replication {
     const req = this.newRequest(service, client, this.clientState, client * 4);
     this.clientK[client]++;
     // Sticky: client i goes to replica i mod R.
-    this.dispatch(req, run.replicas[this.clientIndex[client] % run.replicas.length]);
+    this.enter(req, run.replicas[this.clientIndex[client] % run.replicas.length]);
   }
 
   private pickReplica(run: ServiceRun): number {
@@ -356,11 +414,18 @@ export class Replication {
     this.reqWork[req] = 0;
     this.reqIoTime[req] = 0;
     this.reqAlloc[req] = 0;
-    for (let i = 0; i < 4; i++) this.reqRng[req * 4 + i] = state[offset + i];
+    this.reqParent[req] = -1;
+    this.reqCallTime[req] = 0;
+    for (let i = 0; i < 4; i++) {
+      this.reqRng[req * 4 + i] = state[offset + i];
+      this.reqKey[req * 4 + i] = state[offset + i];
+    }
+    const measured = this.sim.now >= this.options.warmup;
+    this.reqMeasured[req] = measured ? 1 : 0;
     const m = this.services[service].measure;
-    if (this.sim.now >= this.options.warmup) {
+    if (measured) {
       m.arrived++;
-      m.ingressBytes += this.services[service].ingressRequest;
+      if (client !== CALLED) m.ingressBytes += this.services[service].ingressRequest;
     }
     return req;
   }
@@ -374,13 +439,89 @@ export class Replication {
     } else if (this.queueLen[replica] < run.queueCap) {
       this.enqueue(replica, req);
     } else {
-      if (this.reqArrival[req] >= this.options.warmup) run.measure.dropped++;
+      if (this.reqMeasured[req]) run.measure.dropped++;
       const client = this.reqClient[req];
+      const parent = this.reqParent[req];
       this.release(req);
+      // A dropped call fails its caller.
+      if (parent >= 0) this.fail(parent);
       // A closed-loop client whose request was dropped waits until its replica finishes a request, then thinks and
       // tries again (retrying at once could repeat forever within one instant when think is 0).
-      if (client >= 0) this.parked[replica].push(client);
+      else if (client >= 0) this.parked[replica].push(client);
     }
+  }
+
+  /**
+   * A request whose call failed: it fails too, giving back its thread and its
+   * memory, and fails its own caller in turn; a closed-loop client goes on.
+   */
+  private fail(req: number): void {
+    const run = this.services[this.reqService[req]];
+    if (this.reqMeasured[req]) run.measure.failed++;
+    const parent = this.reqParent[req];
+    const client = this.reqClient[req];
+    this.leaveReplica(req);
+    this.release(req);
+    if (parent >= 0) this.fail(parent);
+    else if (client >= 0) this.scheduleClient(client);
+  }
+
+  /** A call step: a request for the callee goes over the network to one of its replicas; the caller's thread waits. */
+  private startCall(req: number, run: ServiceRun, step: number): void {
+    const calleeIndex = run.callTarget[step];
+    const callee = this.services[calleeIndex];
+    this.reqStepStart[req] = this.sim.now;
+    if (callee.replicas.length === 0) {
+      this.fail(req);
+      return;
+    }
+    // The callee request's numbers come from a stream keyed by its caller's key and the call's position.
+    for (let i = 0; i < 4; i++) this.keyScratch[i] = this.reqKey[req * 4 + i];
+    const state = this.callState;
+    Random.deriveInto(this.keyScratch, step, CALL_KEY, state, 0);
+    const c = this.newRequest(calleeIndex, CALLED, state, 0);
+    this.reqParent[c] = req;
+    this.reqMeasured[c] = this.reqMeasured[req];
+    const replica = this.pickReplica(callee);
+    this.reqReplica[c] = replica;
+    this.message(this.replicaNode[this.reqReplica[req]], this.replicaNode[replica], run.callRequest[step], this.callArriveType, c);
+  }
+
+  private readonly callState = new Int32Array(4);
+
+  /** A message between two processes: the layers' hooks, CPU and adders at both ends, and the network between. */
+  private message(from: number, to: number, bytes: number, doneType: number, payload: number): void {
+    const m = this.model;
+    m.runHooks("net", from, payload);
+    m.runHooks("net", to, payload);
+    m.chargeOperation(from, "net");
+    m.chargeOperation(to, "net");
+    m.net.send(m.nodes.host[from], m.nodes.host[to], bytes, m.latency(from, "net") + m.latency(to, "net"), doneType, payload);
+  }
+
+  private onCallArrive(c: number): void {
+    this.reqArrival[c] = this.sim.now;
+    this.dispatch(c, this.reqReplica[c]);
+  }
+
+  /** The callee's response reached the caller: the call step is done. */
+  private onCallReturn(c: number): void {
+    const parent = this.reqParent[c];
+    const caller = this.reqService[parent];
+    const elapsed = this.sim.now - this.reqStepStart[parent];
+    this.reqCallTime[parent] += elapsed;
+    if (this.reqMeasured[parent]) {
+      const key = caller * this.services.length + this.reqService[c];
+      const e = this.edges.get(key);
+      if (e) {
+        e.count++;
+        e.latency += elapsed;
+      } else {
+        this.edges.set(key, { count: 1, latency: elapsed });
+      }
+    }
+    this.release(c);
+    this.onStepDone(parent);
   }
 
   private runStep(req: number): void {
@@ -397,6 +538,10 @@ export class Replication {
     }
     if (kind === MEM) {
       this.memStep(req, run, step);
+      return;
+    }
+    if (kind === CALL) {
+      this.startCall(req, run, step);
       return;
     }
     const rng = this.rng.load(this.reqRng, req * 4);
@@ -487,33 +632,64 @@ export class Replication {
     this.runStep(req);
   }
 
+  /** The program is done at the replica: free the thread, then answer the caller or the external client. */
   private complete(req: number): void {
-    const service = this.reqService[req];
-    const run = this.services[service];
-    const m = run.measure;
-    const now = this.sim.now;
-    const arrival = this.reqArrival[req];
-    if (arrival >= this.options.warmup) {
-      const latency = now - arrival;
-      m.completed++;
-      m.latencySum += latency;
-      m.histogram.record(latency);
-      if (latency > m.sloThreshold) m.sloViolations++;
-      const w = Math.min(SERIES_WINDOWS - 1, Math.floor((now - this.options.warmup) / this.windowLength));
-      m.windowCompleted[w]++;
-      m.windowLatency[w] += latency;
-      m.egressBytes += run.ingressResponse;
-      m.ioWait += this.reqIoTime[req];
-      this.options.onRequest?.(m.key, latency, this.reqWork[req]);
-    }
+    const parent = this.reqParent[req];
     const replica = this.reqReplica[req];
-    const client = this.reqClient[req];
+    this.leaveReplica(req);
+    if (parent >= 0) {
+      // A called request is measured at its callee: from its arrival there to its end there.
+      this.record(req);
+      const step = this.reqStep[parent];
+      this.message(this.replicaNode[replica], this.replicaNode[this.reqReplica[parent]], this.services[this.reqService[parent]].callResponse[step], this.callReturnType, req);
+      return;
+    }
+    const node = this.replicaNode[replica];
+    const host = this.model.nodes.host[node];
+    if (this.model.net.hasNic(host)) {
+      this.model.runHooks("net", node, req);
+      this.model.chargeOperation(node, "net");
+      this.model.net.send(host, EXTERNAL, this.services[this.reqService[req]].ingressResponse, this.model.latency(node, "net"), this.ingressDoneType, req);
+    } else {
+      this.finish(req);
+    }
+  }
+
+  /** Gives back the request's thread (to the next queued request) and its memory. */
+  private leaveReplica(req: number): void {
+    const replica = this.reqReplica[req];
     if (this.reqAlloc[req] > 0) this.model.changeMemory(this.replicaNode[replica], -this.reqAlloc[req]);
-    this.release(req);
+    this.reqAlloc[req] = 0;
     if (this.queueLen[replica] > 0) this.runStep(this.dequeue(replica));
     else this.inService[replica]--;
-    if (client >= 0) this.scheduleClient(client);
     if (this.parked[replica].length > 0) this.scheduleClient(this.parked[replica].shift()!);
+  }
+
+  /** A root request's response reached its client: measure it, and the client goes on. */
+  private finish(req: number): void {
+    const client = this.reqClient[req];
+    this.record(req);
+    this.release(req);
+    if (client >= 0) this.scheduleClient(client);
+  }
+
+  private record(req: number): void {
+    if (!this.reqMeasured[req]) return;
+    const run = this.services[this.reqService[req]];
+    const m = run.measure;
+    const now = this.sim.now;
+    const latency = now - this.reqArrival[req];
+    m.completed++;
+    m.latencySum += latency;
+    m.histogram.record(latency);
+    if (latency > m.sloThreshold) m.sloViolations++;
+    const w = Math.min(SERIES_WINDOWS - 1, Math.floor((now - this.options.warmup) / this.windowLength));
+    m.windowCompleted[w]++;
+    m.windowLatency[w] += latency;
+    if (this.reqParent[req] < 0) m.egressBytes += run.ingressResponse;
+    m.ioWait += this.reqIoTime[req];
+    m.callTime += this.reqCallTime[req];
+    this.options.onRequest?.(m.key, latency, this.reqWork[req]);
   }
 
   private release(req: number): void {
@@ -549,6 +725,7 @@ export class Replication {
         this.pressureAtStart[i] = m.pressureSeconds(h);
         m.memoryPeak[i] = m.nodes.usedMemory[h];
         this.diskAtStart[i] = m.disk.has(h) ? m.disk.stats(h) : { busyTime: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
+        this.nicAtStart[i] = m.net.hasNic(h) ? m.net.stats(h) : { txBusy: 0, rxBusy: 0, bytesSent: 0, bytesReceived: 0 };
       });
       this.throttledAtStart = this.throttledTime();
     }
@@ -576,6 +753,10 @@ export class Replication {
     this.reqStepStart = grown(this.reqStepStart, c);
     this.reqIoTime = grown(this.reqIoTime, c);
     this.reqAlloc = grown(this.reqAlloc, c);
+    this.reqParent = grown(this.reqParent, c);
+    this.reqKey = grown(this.reqKey, 4 * c);
+    this.reqCallTime = grown(this.reqCallTime, c);
+    this.reqMeasured = grown(this.reqMeasured, c);
     this.reqRng = grown(this.reqRng, 4 * c);
   }
 }

@@ -12,7 +12,6 @@ import { Simulation } from "../kernel/simulation.js";
 import { buildModel, type Model } from "../model/model.js";
 import type { PluginDefinition } from "../plugin/define.js";
 import { Random } from "../random/random.js";
-import { ScenarioError } from "../scenario/problems.js";
 import type { Scenario } from "../scenario/schema.js";
 import { studentTQuantile } from "../stats/special.js";
 import { sha256Hex } from "../util/sha256.js";
@@ -72,6 +71,8 @@ export interface ServiceResults {
   egressBytes: Metric;
   /** Mean seconds a completed request spent in io steps. */
   ioWait: Metric;
+  /** Mean seconds a completed request spent waiting for its calls. */
+  callTime: Metric;
 }
 
 export interface HostFigures {
@@ -85,6 +86,11 @@ export interface HostFigures {
   diskIops: Metric;
   diskBytesRead: Metric;
   diskBytesWritten: Metric;
+  /** Mean busy fraction of the NICs of used hosts (transmit and receive), and their bytes. */
+  nicTxUtilization: Metric;
+  nicRxUtilization: Metric;
+  nicBytesSent: Metric;
+  nicBytesReceived: Metric;
 }
 
 export interface StackResults {
@@ -105,7 +111,13 @@ export interface StackResults {
     diskIops: Metric;
     diskBytesRead: Metric;
     diskBytesWritten: Metric;
+    nicTxUtilization: Metric;
+    nicRxUtilization: Metric;
+    nicBytesSent: Metric;
+    nicBytesReceived: Metric;
   };
+  /** Who calls whom: calls per second and mean call latency per edge (an extension). */
+  calls: { from: string; to: string; rate: Metric; latencyMean: Metric }[];
   /** The same host figures per host type (an extension of the contract). */
   hostTypes: Record<string, HostFigures>;
   /** Each host that was under memory pressure during the measurement, with its seconds (an extension). */
@@ -141,29 +153,6 @@ export function replicationSeeds(seed: number, replications: number): number[] {
   return Array.from({ length: replications }, (_, r) => Random.fromKey(seed, "replication", r).nextU32());
 }
 
-/** Steps the workload model simulates today; the others come with the disk, memory and network models. */
-function checkSupported(s: Scenario, file: string): void {
-  const problems = [];
-  for (const t of s.tenants) {
-    for (const svc of t.services) {
-      for (const [i, step] of svc.request.entries()) {
-        const kind = Object.keys(step)[0];
-        if (kind === "call") {
-          const model = "the network model";
-          problems.push({
-            file,
-            line: 0,
-            column: 0,
-            path: `tenants.${t.name}.services.${svc.name}.request[${i}]`,
-            message: `${kind} steps are validated but not simulated yet (they arrive with ${model}); this release runs cpu, sleep, io and mem steps`,
-          });
-        }
-      }
-    }
-  }
-  if (problems.length > 0) throw new ScenarioError(problems);
-}
-
 export async function runScenario(scenario: Scenario, plugins: readonly PluginDefinition[], options: RunScenarioOptions = {}): Promise<Results> {
   const s: Scenario = {
     ...scenario,
@@ -171,7 +160,6 @@ export async function runScenario(scenario: Scenario, plugins: readonly PluginDe
     duration: options.duration ?? scenario.duration,
     replications: options.replications ?? scenario.replications,
   };
-  checkSupported(s, options.file ?? s.name);
   const seeds = replicationSeeds(s.seed, s.replications);
   const chunk = options.chunk ?? 200_000;
   const started = Date.now();
@@ -265,6 +253,7 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       ingressBytes: m.ingressBytes,
       egressBytes: m.egressBytes,
       ioWait: m.completed > 0 ? m.ioWait / m.completed : null,
+      callTime: m.completed > 0 ? m.callTime / m.completed : null,
     };
   }
   const used = new Set<number>();
@@ -278,8 +267,9 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
   }
   // Host figures, per host type and in all; disks and memory over the used hosts.
   const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
-  const sums = new Map<string, { hosts: number; used: number; cores: number; busy: number; mem: number; peak: number; pressure: number; disks: number; diskBusy: number; ios: number; read: number; written: number }>();
-  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0 };
+  const zero = (): typeof all => ({ hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 });
+  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 };
+  const sums = new Map<string, typeof all>();
   let joules: number | null = null;
   let cost: number | null = null;
   const pressure: StackResults["pressure"] = [];
@@ -287,7 +277,7 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
     const rules = model.hostRules[i];
     const b = model.cpu.busyCoreSeconds(h) - rep.busyAtStart[i];
     let t = sums.get(typeOf[i]);
-    if (!t) sums.set(typeOf[i], (t = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0 }));
+    if (!t) sums.set(typeOf[i], (t = zero()));
     for (const x of [t, all]) {
       x.hosts++;
       if (!used.has(h)) continue;
@@ -308,6 +298,15 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
         x.read += d1.bytesRead - d0.bytesRead;
         x.written += d1.bytesWritten - d0.bytesWritten;
       }
+      if (model.net.hasNic(h)) {
+        const n0 = rep.nicAtStart[i];
+        const n1 = model.net.stats(h);
+        x.nics++;
+        x.tx += n1.txBusy - n0.txBusy;
+        x.rx += n1.rxBusy - n0.rxBusy;
+        x.sent += n1.bytesSent - n0.bytesSent;
+        x.received += n1.bytesReceived - n0.bytesReceived;
+      }
     }
     // Power: linear from idle to max in CPU utilisation (a powered-on host draws idle power when unused).
     // Hosts without a power or cost figure add nothing; with none at all the metric is null, not zero.
@@ -325,6 +324,10 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
     diskIops: x.disks > 0 ? x.ios / d : null,
     diskBytesRead: x.disks > 0 ? x.read : null,
     diskBytesWritten: x.disks > 0 ? x.written : null,
+    nicTxUtilization: x.nics > 0 ? x.tx / (x.nics * d) : null,
+    nicRxUtilization: x.nics > 0 ? x.rx / (x.nics * d) : null,
+    nicBytesSent: x.nics > 0 ? x.sent : null,
+    nicBytesReceived: x.nics > 0 ? x.received : null,
   });
   const hostTypes: StackResults["hostTypes"] = Object.fromEntries([...sums].map(([name, x]) => [name, figures(x)]));
   const usedCores = all.cores;
@@ -347,6 +350,10 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
     series.cpuUtilization.push(usedCores > 0 ? (rep.windowBusy[k + 1] - rep.windowBusy[k]) / (usedCores * w) : null);
   }
   const f = figures(all);
+  const keys = rep.services.map((r) => r.measure.key);
+  const calls: StackResults["calls"] = [...rep.edges]
+    .sort((a, b) => a[0] - b[0])
+    .map(([k, e]) => ({ from: keys[Math.floor(k / keys.length)], to: keys[k % keys.length], rate: e.count / d, latencyMean: e.latency / e.count }));
   return {
     services,
     hosts: {
@@ -363,7 +370,12 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       diskIops: f.diskIops,
       diskBytesRead: f.diskBytesRead,
       diskBytesWritten: f.diskBytesWritten,
+      nicTxUtilization: f.nicTxUtilization,
+      nicRxUtilization: f.nicRxUtilization,
+      nicBytesSent: f.nicBytesSent,
+      nicBytesReceived: f.nicBytesReceived,
     },
+    calls,
     hostTypes,
     pressure,
     lifecycle: { ready: { p50: pct(0.5), p99: pct(0.99) }, recovery: null },
