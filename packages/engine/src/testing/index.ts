@@ -1,6 +1,6 @@
 /**
  * `@turtles/engine/testing`: a minimal host plugin (cores, memory, speed, an
- * optional disk, a swap slowdown) for tests and benchmarks that need hosts but
+ * optional disk and NIC, a swap slowdown) for tests and benchmarks that need hosts but
  * not the bare-metal plugin.
  */
 import { definePlugin } from "../plugin/define.js";
@@ -21,7 +21,8 @@ export const testHost = definePlugin({
       latency: unitValue("duration").default(0),
       queueDepth: count(1).default(32),
     }).optional(),
+    nic: fields({ bandwidth: unitValue("byteRate"), latency: unitValue("duration").default(0) }).optional(),
     swapSlowdown: z.number().min(1).default(1),
   }),
-  setup: (api) => api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, swapSlowdown: t.swapSlowdown })),
+  setup: (api) => api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, nic: t.nic, swapSlowdown: t.swapSlowdown })),
 });

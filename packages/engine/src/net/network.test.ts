@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import { Simulation } from "../kernel/simulation.js";
+import { loadScenario } from "../scenario/load.js";
+import { testHost } from "../testing/index.js";
+import { runScenario } from "../workload/run.js";
+import { EXTERNAL, Network } from "./network.js";
+
+function net(hosts: number, bandwidth: number, latency: number, fabric = 0) {
+  const sim = new Simulation();
+  const n = new Network(sim, () => fabric);
+  for (let h = 0; h < hosts; h++) n.setNic(h, { bandwidth, latency });
+  const done: [number, number][] = [];
+  const type = sim.on("done", (p) => done.push([p, sim.now]));
+  return { sim, n, done, type };
+}
+
+describe("NICs shared fairly, computed locally per host", () => {
+  it("sends one message alone in bytes/bandwidth plus both NIC latencies and the fabric's, exactly", () => {
+    const w = net(2, 125e6, 10e-6, 5e-6);
+    w.n.send(0, 1, 1e6, 1e-6, w.type, 7);
+    w.sim.run();
+    expect(w.done).toEqual([[7, expect.closeTo(0.008 + 10e-6 + 10e-6 + 5e-6 + 1e-6, 15)]]);
+    expect(w.n.stats(0)).toMatchObject({ bytesSent: 1e6, txBusy: expect.closeTo(0.008, 15) });
+    expect(w.n.stats(1)).toMatchObject({ bytesReceived: 1e6 });
+  });
+
+  it("gives n concurrent flows from one NIC to n distinct hosts 1/n of it each", () => {
+    const w = net(5, 1e9, 0);
+    for (let h = 1; h <= 4; h++) w.n.send(0, h, 1e9, 0, w.type, h);
+    w.sim.run();
+    expect(w.done.map(([, t]) => t)).toEqual([4, 4, 4, 4].map((t) => expect.closeTo(t, 12)));
+  });
+
+  it("limits a flow by the receiver's share when the receiver is the busier NIC", () => {
+    const w = net(4, 1e9, 0);
+    w.n.send(0, 3, 1e9, 0, w.type, 0); // host 3 receives from 0, 1 and 2: each gets a third of its receive side
+    w.n.send(1, 3, 1e9, 0, w.type, 1);
+    w.n.send(2, 3, 1e9, 0, w.type, 2);
+    w.sim.run();
+    expect(w.done.map(([, t]) => t)).toEqual([3, 3, 3].map((t) => expect.closeTo(t, 12)));
+  });
+
+  it("speeds a flow up when another one on its NIC finishes", () => {
+    const w = net(3, 1e9, 0);
+    w.n.send(0, 1, 0.5e9, 0, w.type, 1);
+    w.n.send(0, 2, 1.5e9, 0, w.type, 2);
+    w.sim.run();
+    // both at 0.5 GB/s until 1 s; then the second alone: 1 GB left at 1 GB/s
+    expect(w.done).toEqual([
+      [1, expect.closeTo(1, 12)],
+      [2, expect.closeTo(2, 12)],
+    ]);
+  });
+
+  it("uses loopback on one host, and no NIC for an external endpoint", () => {
+    const w = net(1, 1e9, 1e-3);
+    w.n.send(0, 0, 1e9, 2e-6, w.type, 1); // loopback: only the adders
+    w.n.send(EXTERNAL, 0, 1e9, 0, w.type, 2); // ingress: host 0's receive side and latency only
+    w.sim.run();
+    expect(w.done).toEqual([
+      [1, expect.closeTo(2e-6, 15)],
+      [2, expect.closeTo(1 + 1e-3, 12)],
+    ]);
+  });
+});
+
+describe("calls between services (validation)", () => {
+  const hosts = (nic: string) => `hostTypes: { h: { cores: 4, memory: 8GiB, nic: ${nic} } }
+hosts: [{ type: h, count: 2 }]
+network: { latency: 5us }
+placement: { policy: spread }
+`;
+
+  it("one call alone: the caller's latency is its ingress, the request and response messages and the callee's work", async () => {
+    const s = loadScenario(
+      `duration: 100s
+warmup: 0s
+${hosts("{ bandwidth: 1Gb/s, latency: 10us }")}
+tenants:
+  - name: t
+    services:
+      - { name: a, load: { closed: { clients: 1, think: 10s } }, request: [{ call: { service: b, request: 1MB, response: 1kB } }] }
+      - { name: b, request: [{ cpu: 3ms }] }
+`,
+      { plugins: [testHost] },
+    );
+    const r = await runScenario(s, [testHost], { seed: 1 });
+    const a = r.stacks.baremetal.services["t/a"];
+    const hop = 10e-6 + 5e-6 + 10e-6; // two NICs and the fabric
+    const expected = 2 * 10e-6 + (1e6 / 125e6 + hop) + 0.003 + (1e3 / 125e6 + hop);
+    expect(a.latency.mean).toBeCloseTo(expected, 12);
+    expect(a.callTime).toBeCloseTo(expected - 2 * 10e-6, 12);
+    expect(r.stacks.baremetal.calls).toEqual([{ from: "t/a", to: "t/b", rate: a.throughput, latencyMean: expect.closeTo(expected - 2 * 10e-6, 12) }]);
+    expect(r.stacks.baremetal.hosts.nicBytesSent).toBe(a.completed! * (1e6 + 1e3));
+  });
+
+  it("two tiers: at low load the latency is the sum of its parts; at high load the callee's queue shows in the caller", async () => {
+    const text = (rate: number, work: string) => `duration: 400s
+warmup: 20s
+${hosts("{ bandwidth: 10Gb/s, latency: 10us }")}
+tenants:
+  - name: t
+    services:
+      - { name: front, cores: 0, load: { open: { rate: ${rate}/s } }, request: [{ cpu: 1ms }, { call: db }] }
+      - { name: db, cores: 0, threads: 1, request: [{ cpu: ${work} }] }
+`;
+    const low = await runScenario(loadScenario(text(2, "4ms"), { plugins: [testHost] }), [testHost], { seed: 3 });
+    const parts = 2 * 10e-6 + 0.001 + 2 * (10e-6 + 5e-6 + 10e-6) + 0.004;
+    const front = low.stacks.baremetal.services["t/front"];
+    expect(Math.abs((front.latency.mean as number) / parts - 1)).toBeLessThan(0.01);
+    const high = await runScenario(loadScenario(text(200, "{ exp: 4ms }"), { plugins: [testHost] }), [testHost], { seed: 3 });
+    const db = high.stacks.baremetal.services["t/db"];
+    const f = high.stacks.baremetal.services["t/front"];
+    // db is an M/M/1 at load 0.8: 4 ms / (1 - 0.8) = 20 ms in all; the caller waits for it
+    expect(db.latency.mean as number).toBeGreaterThan(0.016);
+    expect(f.latency.mean as number).toBeGreaterThan((db.latency.mean as number) + 0.001);
+    expect(Math.abs((f.latency.mean as number) - (db.latency.mean as number) - (parts - 0.004))).toBeLessThan(0.001);
+  });
+
+  it("fails the caller when its callee drops the call, and counts both", async () => {
+    const s = loadScenario(
+      `duration: 20s
+warmup: 0s
+${hosts("{ bandwidth: 10Gb/s, latency: 10us }")}
+tenants:
+  - name: t
+    services:
+      - { name: front, cores: 0, load: { open: { rate: 500/s } }, request: [{ call: db }] }
+      - { name: db, cores: 0, threads: 1, queue: 2, request: [{ cpu: 10ms }] }
+`,
+      { plugins: [testHost] },
+    );
+    const r = await runScenario(s, [testHost], { seed: 1 });
+    const front = r.stacks.baremetal.services["t/front"];
+    const db = r.stacks.baremetal.services["t/db"];
+    expect(db.dropped as number).toBeGreaterThan(0);
+    expect(front.failed).toBe(db.dropped);
+    expect(front.completed).toBe(db.completed);
+    expect((front.completed as number) + (front.failed as number)).toBeLessThanOrEqual(front.completed! + front.failed! + 5);
+  });
+});
