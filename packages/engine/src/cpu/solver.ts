@@ -440,9 +440,18 @@ export class CpuSolver {
   private onComplete(host: number): void {
     this.hostEvent[host] = -1;
     this.advance(host);
+    this.doneCount = 0;
     this.completeLeaves(host, this.hostNextLeaf[host]);
     this.recompute(host);
+    // perf: the owners hear of their completions now, in this event, rather than through one more kernel event each
+    // (a third fewer events per request in the web shop); the host's state is consistent again at this point.
+    const n = this.doneCount;
+    for (let i = 0; i < n; i++) this.sim.dispatch(this.doneTypes[i], this.donePayloads[i]);
   }
+
+  private doneCount = 0;
+  private doneTypes = new Int32Array(16);
+  private donePayloads = new Int32Array(16);
 
   /**
    * Completes every activity whose leaf clock reached its target (within
@@ -458,7 +467,14 @@ export class CpuSolver {
         const a = heap[0];
         if (!(force || this.actTarget[a] - clock <= DONE_TOLERANCE * this.actSize[a])) break;
         force = false;
-        if (this.actDoneType[a] >= 0) this.sim.schedule(this.actDoneType[a], 0, this.actDonePayload[a]);
+        if (this.actDoneType[a] >= 0) {
+          if (this.doneCount === this.doneTypes.length) {
+            this.doneTypes = grown(this.doneTypes, this.doneCount * 2);
+            this.donePayloads = grown(this.donePayloads, this.doneCount * 2);
+          }
+          this.doneTypes[this.doneCount] = this.actDoneType[a];
+          this.donePayloads[this.doneCount++] = this.actDonePayload[a];
+        }
         this.finish(a);
       }
     }

@@ -166,6 +166,16 @@ export class Simulation {
     return this.run({ maxEvents: 1 }).events === 1;
   }
 
+  /**
+   * Runs the handler of `type` with `payload` at once, inside the current
+   * event: for a resource model telling its owner of a completion it has just
+   * processed, without a kernel event of its own. Handler errors propagate to
+   * the run, which reports them against the event being processed.
+   */
+  dispatch(type: EventType, payload: number): void {
+    this.handlers[type](payload, this);
+  }
+
   /** Makes the current `run` return after the event being processed. */
   stop(): void {
     this.stopRequested = true;

@@ -78,9 +78,10 @@ export class Model {
   readonly cpu: CpuSolver;
   readonly disk: DiskSolver;
   readonly net: Network;
-  /** Zone of each host node. */
-  private readonly zoneOf = new Map<number, string>();
-  private fabric: (a: string, b: string) => number = () => 0;
+  /** Zone index of each host node, and the fabric latency between zones (zones x zones). */
+  private zoneOf = new Int32Array(0);
+  private zoneLatency = new Float64Array(1);
+  private zones = 1;
   /** Host node ids in scenario order. */
   readonly hosts: number[] = [];
   /** The host rules of each host, in the same order. */
@@ -118,7 +119,7 @@ export class Model {
   ) {
     this.cpu = new CpuSolver(sim, this.nodes);
     this.disk = new DiskSolver(sim);
-    this.net = new Network(sim, (a, b) => this.fabric(this.zoneOf.get(a)!, this.zoneOf.get(b)!));
+    this.net = new Network(sim, (a, b) => this.zoneLatency[this.zoneOf[a] * this.zones + this.zoneOf[b]]);
     plugins.forEach((p, rank) => this.setupPlugin(p, rank));
     this.processKind = this.nodes.kindId("process");
     this.auxKind = this.nodes.kindId("aux");
@@ -200,9 +201,16 @@ export class Model {
 
   /** Builds hosts, stack nodes and one process per placed replica, first-fit in host order. */
   build(s: Scenario): void {
-    // Fabric latency: per zone pair where the scenario gives one, else the fabric's own.
-    const pairs = new Map(s.network.zones.map((z) => [[...z.between].sort().join("\u0000"), z.latency]));
-    this.fabric = (a, b) => pairs.get([a, b].sort().join("\u0000")) ?? s.network.latency;
+    // Fabric latency: per zone pair where the scenario gives one, else the fabric's own (a zones x zones table).
+    const zoneNames = [...new Set(s.hosts.map((g) => g.zone))];
+    this.zones = zoneNames.length;
+    this.zoneLatency = new Float64Array(this.zones * this.zones).fill(s.network.latency);
+    for (const z of s.network.zones) {
+      const [a, b] = z.between.map((n) => zoneNames.indexOf(n));
+      this.zoneLatency[a * this.zones + b] = z.latency;
+      this.zoneLatency[b * this.zones + a] = z.latency;
+    }
+    const hostZone: number[] = [];
     const hostLayer = this.layers.find((l) => l.host);
     if (!hostLayer?.host) throw new Error("no plugin provides the host layer");
     for (const group of s.hosts) {
@@ -214,12 +222,13 @@ export class Model {
         this.cpu.setHost(h, rules.cores, rules.speed);
         if (rules.disk) this.disk.setDisk(h, rules.disk);
         if (rules.nic) this.net.setNic(h, rules.nic);
-        this.zoneOf.set(h, group.zone);
+        hostZone[h] = zoneNames.indexOf(group.zone);
         this.hostIndexOf.set(h, this.hosts.length);
         this.hosts.push(h);
         this.hostRules.push(rules);
       }
     }
+    this.zoneOf = Int32Array.from({ length: this.nodes.count }, (_, n) => hostZone[n] ?? 0);
     const builder = new TreeBuilder(this, s);
     s.tenants.forEach((tenant, ti) =>
       tenant.services.forEach((svc, si) => {
