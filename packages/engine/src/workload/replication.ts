@@ -32,6 +32,14 @@ const SLEEP = 1;
 const IO = 2;
 const MEM = 3;
 const CALL = 4;
+/**
+ * Event payloads that name a request carry its generation too (10 bits above
+ * its 21-bit index): a request failed by a host failure is released while its
+ * I/Os and messages are still in flight, and their events must then be ignored.
+ */
+const REQ_BITS = 21;
+const REQ_MASK = (1 << REQ_BITS) - 1;
+const GEN_MASK = 1023;
 /** The client of a called request (not an open- or closed-loop root). */
 const CALLED = -2;
 /** Separates the keys of called requests' streams from those of root requests. */
@@ -140,13 +148,19 @@ export class Replication {
   private reqIoTime = new Float64Array(1024);
   private reqAlloc = new Float64Array(1024); // bytes the request holds (freed when it ends)
   private reqParent = new Int32Array(1024); // the calling request, or -1 for a root request
+  private reqParentGen = new Int32Array(1024); // the caller's generation when it called
   private reqKey = new Int32Array(1024 * 4); // the request's stream key (its first state), for its calls' keys
   private reqCallTime = new Float64Array(1024);
   private reqMeasured = new Int8Array(1024); // arrived after the warm-up
+  private reqGen = new Int32Array(1024); // bumped on release
+  private reqAt = new Int8Array(1024); // 1 while at its replica (in service or queued)
+  private reqActivity = new Int32Array(1024).fill(-1); // its running CPU activity
+  private reqTimer = new Float64Array(1024).fill(-1); // its pending sleep event
   // I/O operations of io steps.
   private opReq = new Int32Array(256);
   private opBytes = new Float64Array(256);
   private opCharges = new Int32Array(256);
+  private opGen = new Int32Array(256);
   private opFree: number[] = [];
   private opCount = 0;
   private reqRng = new Int32Array(1024 * 4);
@@ -184,13 +198,19 @@ export class Replication {
     this.windowLength = options.duration / SERIES_WINDOWS;
     this.arrivalType = sim.on("workload.arrival", (svc) => this.onArrival(svc));
     this.clientType = sim.on("workload.client", (client) => this.onClient(client));
-    this.stepType = sim.on("workload.step", (req) => this.onStepDone(req));
+    this.stepType = sim.on("workload.step", (tag) => {
+      const req = this.live(tag);
+      if (req < 0) return;
+      this.reqTimer[req] = -1;
+      this.reqActivity[req] = -1;
+      this.onStepDone(req);
+    });
     this.ioChargedType = sim.on("workload.ioCharged", (op) => this.onIoCharged(op));
     this.ioDoneType = sim.on("workload.ioDone", (op) => this.onIoDone(op));
-    this.callArriveType = sim.on("workload.callArrive", (req) => this.onCallArrive(req));
-    this.callReturnType = sim.on("workload.callReturn", (req) => this.onCallReturn(req));
-    this.ingressArriveType = sim.on("workload.ingressArrive", (req) => this.dispatch(req, this.reqReplica[req]));
-    this.ingressDoneType = sim.on("workload.ingressDone", (req) => this.finish(req));
+    this.callArriveType = sim.on("workload.callArrive", (tag) => this.ifLive(tag, this.onCallArrive));
+    this.callReturnType = sim.on("workload.callReturn", (tag) => this.ifLive(tag, this.onCallReturn));
+    this.ingressArriveType = sim.on("workload.ingressArrive", (tag) => this.ifLive(tag, (req) => this.dispatch(req, this.reqReplica[req])));
+    this.ingressDoneType = sim.on("workload.ingressDone", (tag) => this.ifLive(tag, this.finish));
     const windowType = sim.on("workload.window", (w) => this.onWindow(w));
 
     // Replicas, in service order.
@@ -366,7 +386,23 @@ export class Replication {
     }
     this.model.runHooks("net", node, req);
     this.model.chargeOperation(node, "net");
-    this.model.net.send(EXTERNAL, host, this.services[this.reqService[req]].ingressRequest, this.model.latency(node, "net"), this.ingressArriveType, req);
+    this.model.net.send(EXTERNAL, host, this.services[this.reqService[req]].ingressRequest, this.model.latency(node, "net"), this.ingressArriveType, this.tag(req));
+  }
+
+  /** The payload naming request `req` at its current generation. */
+  private tag(req: number): number {
+    return ((this.reqGen[req] & GEN_MASK) << REQ_BITS) | req;
+  }
+
+  /** The request a payload names, or -1 when that request has since been released. */
+  private live(tag: number): number {
+    const req = tag & REQ_MASK;
+    return (this.reqGen[req] & GEN_MASK) === tag >>> REQ_BITS ? req : -1;
+  }
+
+  private ifLive(tag: number, fn: (req: number) => void): void {
+    const req = this.live(tag);
+    if (req >= 0) fn.call(this, req);
   }
 
   /** Records the last window boundary (the kernel stops before events at the end time). */
@@ -405,6 +441,7 @@ export class Replication {
     if (this.reqFree.length > 0) req = this.reqFree.pop()!;
     else {
       if (this.reqCount === this.reqService.length) this.growRequests();
+      if (this.reqCount > REQ_MASK) throw new Error(`more than ${REQ_MASK + 1} requests in flight at once`);
       req = this.reqCount++;
     }
     this.reqService[req] = service;
@@ -433,6 +470,7 @@ export class Replication {
   private dispatch(req: number, replica: number): void {
     const run = this.services[this.reqService[req]];
     this.reqReplica[req] = replica;
+    this.reqAt[req] = 1;
     if (this.inService[replica] < run.threads) {
       this.inService[replica]++;
       this.runStep(req);
@@ -442,9 +480,11 @@ export class Replication {
       if (this.reqMeasured[req]) run.measure.dropped++;
       const client = this.reqClient[req];
       const parent = this.reqParent[req];
+      const parentAlive = parent >= 0 && this.reqGen[parent] === this.reqParentGen[req];
       this.release(req);
       // A dropped call fails its caller.
-      if (parent >= 0) this.fail(parent);
+      if (parentAlive) this.fail(parent);
+      else if (parent >= 0) return;
       // A closed-loop client whose request was dropped waits until its replica finishes a request, then thinks and
       // tries again (retrying at once could repeat forever within one instant when think is 0).
       else if (client >= 0) this.parked[replica].push(client);
@@ -459,11 +499,12 @@ export class Replication {
     const run = this.services[this.reqService[req]];
     if (this.reqMeasured[req]) run.measure.failed++;
     const parent = this.reqParent[req];
+    const parentAlive = parent >= 0 && this.reqGen[parent] === this.reqParentGen[req];
     const client = this.reqClient[req];
-    this.leaveReplica(req);
+    if (this.reqAt[req]) this.leaveReplica(req);
     this.release(req);
-    if (parent >= 0) this.fail(parent);
-    else if (client >= 0) this.scheduleClient(client);
+    if (parentAlive) this.fail(parent);
+    else if (parent < 0 && client >= 0) this.scheduleClient(client);
   }
 
   /** A call step: a request for the callee goes over the network to one of its replicas; the caller's thread waits. */
@@ -481,10 +522,11 @@ export class Replication {
     Random.deriveInto(this.keyScratch, step, CALL_KEY, state, 0);
     const c = this.newRequest(calleeIndex, CALLED, state, 0);
     this.reqParent[c] = req;
+    this.reqParentGen[c] = this.reqGen[req];
     this.reqMeasured[c] = this.reqMeasured[req];
     const replica = this.pickReplica(callee);
     this.reqReplica[c] = replica;
-    this.message(this.replicaNode[this.reqReplica[req]], this.replicaNode[replica], run.callRequest[step], this.callArriveType, c);
+    this.message(this.replicaNode[this.reqReplica[req]], this.replicaNode[replica], run.callRequest[step], this.callArriveType, this.tag(c));
   }
 
   private readonly callState = new Int32Array(4);
@@ -507,6 +549,10 @@ export class Replication {
   /** The callee's response reached the caller: the call step is done. */
   private onCallReturn(c: number): void {
     const parent = this.reqParent[c];
+    if (this.reqGen[parent] !== this.reqParentGen[c]) {
+      this.release(c); // the caller failed meanwhile
+      return;
+    }
     const caller = this.reqService[parent];
     const elapsed = this.sim.now - this.reqStepStart[parent];
     this.reqCallTime[parent] += elapsed;
@@ -549,9 +595,9 @@ export class Replication {
     rng.store(this.reqRng, req * 4);
     if (kind === CPU) {
       this.reqWork[req] += x;
-      this.model.startCpu(this.replicaNode[this.reqReplica[req]], x, this.stepType, req);
+      this.reqActivity[req] = this.model.startCpu(this.replicaNode[this.reqReplica[req]], x, this.stepType, this.tag(req));
     } else {
-      this.sim.schedule(this.stepType, x, req);
+      this.reqTimer[req] = this.sim.schedule(this.stepType, x, this.tag(req));
     }
   }
 
@@ -573,7 +619,12 @@ export class Replication {
   }
 
   private onIoCharged(op: number): void {
-    if (--this.opCharges[op] === 0) this.submitIo(op);
+    if (--this.opCharges[op] > 0) return;
+    if (this.opGen[op] !== this.reqGen[this.opReq[op]]) {
+      this.opFree.push(op); // its request failed meanwhile
+      return;
+    }
+    this.submitIo(op);
   }
 
   private submitIo(op: number): void {
@@ -588,6 +639,7 @@ export class Replication {
   private onIoDone(op: number): void {
     const req = this.opReq[op];
     this.opFree.push(op);
+    if (this.opGen[op] !== this.reqGen[req]) return; // its request failed meanwhile
     if (--this.reqPending[req] > 0) return;
     this.reqIoTime[req] += this.sim.now - this.reqStepStart[req];
     this.onStepDone(req);
@@ -607,7 +659,7 @@ export class Replication {
       this.reqAlloc[req] -= freed;
     }
     // touch: resident memory is used, not changed; under pressure its cost shows as the host's CPU slowdown.
-    this.sim.schedule(this.stepType, 0, req);
+    this.reqTimer[req] = this.sim.schedule(this.stepType, 0, this.tag(req));
   }
 
   private newOp(req: number, bytes: number): number {
@@ -619,11 +671,13 @@ export class Replication {
         this.opReq = grown(this.opReq, c);
         this.opBytes = grown(this.opBytes, c);
         this.opCharges = grown(this.opCharges, c);
+        this.opGen = grown(this.opGen, c);
       }
       op = this.opCount++;
     }
     this.opReq[op] = req;
     this.opBytes[op] = bytes;
+    this.opGen[op] = this.reqGen[req];
     return op;
   }
 
@@ -641,7 +695,7 @@ export class Replication {
       // A called request is measured at its callee: from its arrival there to its end there.
       this.record(req);
       const step = this.reqStep[parent];
-      this.message(this.replicaNode[replica], this.replicaNode[this.reqReplica[parent]], this.services[this.reqService[parent]].callResponse[step], this.callReturnType, req);
+      this.message(this.replicaNode[replica], this.replicaNode[this.reqReplica[parent]], this.services[this.reqService[parent]].callResponse[step], this.callReturnType, this.tag(req));
       return;
     }
     const node = this.replicaNode[replica];
@@ -649,7 +703,7 @@ export class Replication {
     if (this.model.net.hasNic(host)) {
       this.model.runHooks("net", node, req);
       this.model.chargeOperation(node, "net");
-      this.model.net.send(host, EXTERNAL, this.services[this.reqService[req]].ingressResponse, this.model.latency(node, "net"), this.ingressDoneType, req);
+      this.model.net.send(host, EXTERNAL, this.services[this.reqService[req]].ingressResponse, this.model.latency(node, "net"), this.ingressDoneType, this.tag(req));
     } else {
       this.finish(req);
     }
@@ -693,6 +747,8 @@ export class Replication {
   }
 
   private release(req: number): void {
+    this.reqGen[req]++;
+    this.reqAt[req] = 0;
     this.reqFree.push(req);
   }
 
@@ -754,9 +810,14 @@ export class Replication {
     this.reqIoTime = grown(this.reqIoTime, c);
     this.reqAlloc = grown(this.reqAlloc, c);
     this.reqParent = grown(this.reqParent, c);
+    this.reqParentGen = grown(this.reqParentGen, c);
     this.reqKey = grown(this.reqKey, 4 * c);
     this.reqCallTime = grown(this.reqCallTime, c);
     this.reqMeasured = grown(this.reqMeasured, c);
+    this.reqGen = grown(this.reqGen, c);
+    this.reqAt = grown(this.reqAt, c);
+    this.reqActivity = grown(this.reqActivity, c, -1);
+    this.reqTimer = grown(this.reqTimer, c, -1);
     this.reqRng = grown(this.reqRng, 4 * c);
   }
 }
