@@ -36,6 +36,8 @@ export const hostTypeSchema = fields({
   // How much slower CPU work runs while the host swaps. calibration.md has no measurement of swapping: this is an
   // assumption [assumed] (an order of magnitude), to be set per host type from a measurement of the workload.
   swapSlowdown: z.number().min(1).max(10000).default(10),
+  // Starting a replica's process: fork/exec takes 1 ms (LightVM, SOSP 2017; calibration.md, table 1.1) [P].
+  processStart: unitValue("duration", { min: 0 }).default(0.001),
 });
 
 export const baremetal = definePlugin({
@@ -47,6 +49,6 @@ export const baremetal = definePlugin({
     // The host offers its cores at its speed, its memory and its disk, draws power linearly from idle to max with
     // its CPU utilisation, costs its hourly price, and swaps (CPU work slows by swapSlowdown) while its memory is
     // overcommitted. Its NIC carries the host's messages (full duplex).
-    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, power: t.power, costPerHour: t.cost?.perHour, disk: t.disk, nic: t.nic, swapSlowdown: t.swapSlowdown }));
+    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, power: t.power, costPerHour: t.cost?.perHour, disk: t.disk, nic: t.nic, swapSlowdown: t.swapSlowdown, processStart: t.processStart }));
   },
 });

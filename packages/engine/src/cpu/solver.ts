@@ -195,6 +195,19 @@ export class CpuSolver {
     this.recompute(host);
   }
 
+  /** Stops every activity below `node` (a failed host), without completion events. */
+  abortSubtree(node: number): void {
+    const host = this.nodes.host[node];
+    this.advance(host);
+    const stop = (n: number): void => {
+      const heap = this.leafHeap[n];
+      while (heap !== undefined && heap.length > 0) this.finish(heap[heap.length - 1]);
+      for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) stop(c);
+    };
+    stop(node);
+    this.recompute(host);
+  }
+
   /** Cores currently allocated to a node (a host: all its busy cores). */
   allocation(node: number): number {
     return this.alloc[node];

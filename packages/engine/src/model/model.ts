@@ -229,7 +229,7 @@ export class Model {
       }
     }
     this.zoneOf = Int32Array.from({ length: this.nodes.count }, (_, n) => hostZone[n] ?? 0);
-    const builder = new TreeBuilder(this, s);
+    const builder = (this.builder = new TreeBuilder(this, s));
     s.tenants.forEach((tenant, ti) =>
       tenant.services.forEach((svc, si) => {
         const key = `${tenant.name}/${svc.name}`;
@@ -321,7 +321,7 @@ export class Model {
     }
     this.chargeCount[p] = this.chargeOp.length - this.chargeStart[p];
     this.pathCpuFactor[p] = factor;
-    this.pathProvisioning[p] = provisioning;
+    this.pathProvisioning[p] = provisioning + (this.hostRules[this.hostIndex(this.nodes.host[p])].processStart ?? 0);
   }
 
   /** @internal Would `node` fit `cores` and `memory` more? */
@@ -329,6 +329,11 @@ export class Model {
     const n = this.nodes;
     const eps = 1e-9;
     return n.usedCores[node] + cores <= n.capacityCores[node] + eps && (overcommitMemory || n.usedMemory[node] + memory <= n.capacityMemory[node] + eps);
+  }
+
+  /** @internal Provisioning time of one layer node (its layer's contribution). */
+  provisioningOf(n: number): number {
+    return this.contributions.get(n)?.provisioning ?? 0;
   }
 
   /** OS kernels running: every host plus every node of a layer whose rules say `kernel: true`. */
@@ -408,6 +413,58 @@ export class Model {
     this.runHooks("pressure", n, over ? 1 : 0);
   }
 
+  private builder: TreeBuilder | undefined;
+  /** Hosts that are down (failed, not yet repaired): placement skips them. */
+  readonly hostDown = new Set<number>();
+  /** When each node is (or was) ready: its parent's ready time, then its own provisioning (process: start). */
+  readyAt: Float64Array = new Float64Array(64);
+
+  /**
+   * Places one more replica of a service (after a failure) with the same
+   * policy as the build; returns its process node, or NONE when nothing fits.
+   * New nodes become ready after their provisioning, from now.
+   */
+  placeReplica(tenantIndex: number, serviceIndex: number): number {
+    return this.builder!.placeReplica(tenantIndex, serviceIndex);
+  }
+
+  /** @internal Sets when a new node is ready: when its parent is, plus its own provisioning. */
+  markReady(n: number, own: number): void {
+    const parent = this.nodes.parent[n];
+    const from = parent === NONE ? this.sim.now : Math.max(this.sim.now, this.readyAt[parent]);
+    this.readyAt[n] = from + own;
+  }
+
+  /**
+   * A host fails: its CPU work stops and every node on it is removed; the host
+   * takes no placements until `repairHost`. Returns the process nodes lost.
+   */
+  failHost(hostIndex: number): number[] {
+    const host = this.hosts[hostIndex];
+    const lost: number[] = [];
+    const nodes = this.nodes;
+    const removeSubtree = (n: number): void => {
+      while (nodes.firstChild[n] !== NONE) removeSubtree(nodes.firstChild[n]);
+      if (nodes.kind[n] === this.processKind) lost.push(n);
+      if (n !== host) nodes.remove(n);
+    };
+    this.cpu.abortSubtree(host);
+    removeSubtree(host);
+    nodes.usedCores[host] = 0;
+    nodes.usedMemory[host] = 0;
+    nodes.state[host] = NodeState.failed;
+    this.hostDown.add(hostIndex);
+    this.runHooks("fail", host);
+    return lost;
+  }
+
+  /** A failed host is back, empty, and takes placements again. */
+  repairHost(hostIndex: number): void {
+    this.hostDown.delete(hostIndex);
+    this.nodes.state[this.hosts[hostIndex]] = NodeState.running;
+    this.readyAt[this.hosts[hostIndex]] = this.sim.now;
+  }
+
   /** @internal The layer (plugin and rules) of a kind. */
   layer(kind: number): Layer {
     return this.layers[kind];
@@ -475,6 +532,7 @@ export class Model {
 
   private growColumns(): void {
     const c = this.pathCpuFactor.length * 2;
+    this.readyAt = grown(this.readyAt, c);
     this.pathCpuFactor = grown(this.pathCpuFactor, c);
     this.pathLatency = grown(this.pathLatency, c * OP_KINDS.length);
     this.pathProvisioning = grown(this.pathProvisioning, c);
@@ -523,6 +581,12 @@ class TreeBuilder {
         count[i]++;
         for (const n of this.created) this.model.runHooks("create", n);
         this.model.resolvePath(p);
+        // Readiness: each new layer node after its own provisioning, the process after the host's process start.
+        for (let k = this.created.length - 1; k >= 0; k--) {
+          const n = this.created[k];
+          this.model.markReady(n, this.model.provisioningOf(n));
+        }
+        this.model.markReady(p, this.model.hostRules[i].processStart ?? 0);
         return p;
       }
     }
@@ -554,8 +618,9 @@ class TreeBuilder {
   private hostOrder(count: Int32Array): number[] {
     const m = this.model;
     const { policy, antiAffinity } = this.s.placement;
-    if (policy === "first-fit" && !antiAffinity) return (this.inOrder ??= m.hosts.map((_, i) => i));
-    const order = m.hosts.map((_, i) => i);
+    const up = (order: number[]): number[] => (m.hostDown.size === 0 ? order : order.filter((i) => !m.hostDown.has(i)));
+    if (policy === "first-fit" && !antiAffinity) return up((this.inOrder ??= m.hosts.map((_, i) => i)));
+    const order = up(m.hosts.map((_, i) => i));
     const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] - m.nodes.usedCores[m.hosts[i]];
     const byPolicy =
       policy === "best-fit"

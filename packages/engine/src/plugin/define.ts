@@ -35,6 +35,8 @@ export interface HostRules {
   power?: { idle: number; max: number };
   /** Price of running the host, per hour. */
   costPerHour?: number;
+  /** Seconds to start a process on the host (the last step before a replica is ready). Default 0. */
+  processStart?: number;
   /** CPU work runs this many times slower while the host's memory is overcommitted (swapping). Default 1. */
   swapSlowdown?: number;
   /** The host's NIC: bandwidth each way (bytes/s) and latency (s). */

@@ -112,6 +112,9 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
     }),
   );
   const totalHosts = s.hosts.reduce((a, h) => a + h.count, 0);
+  s.failures.scripted.forEach((f, i) => {
+    if (f.host >= totalHosts) problems.push(map.problem(["failures", "scripted", i, "host"], `host ${f.host} does not exist: hosts are numbered 0 to ${totalHosts - 1} in the order of hosts`));
+  });
   if (totalHosts > LIMITS.hostsPerEntry) problems.push(map.problem(["hosts"], `${totalHosts} hosts in all; at most ${LIMITS.hostsPerEntry} are supported`));
 
   const stacks = [...new Set([...Object.keys(s.stacks), BAREMETAL_STACK])];

@@ -87,6 +87,12 @@ export interface Scenario {
   placement: { policy: (typeof PLACEMENT_POLICIES)[number]; antiAffinity: boolean; memoryOvercommit: boolean };
   /** The fabric between hosts: its latency, and latencies between pairs of zones (an extension). */
   network: { latency: number; zones: { between: [string, string]; latency: number }[] };
+  /** Host failures: random (time to failure, repair) and scripted, found after `detection`. */
+  failures: {
+    hosts?: { mtbf: number; repair: DistributionSpec };
+    detection: number;
+    scripted: { at: number; host: number; repair?: number }[];
+  };
 }
 
 const duration = (bounds: UnitBounds = { min: 0 }) => unitValue("duration", bounds);
@@ -211,6 +217,15 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
       latency: duration().default(0),
       zones: z.array(fields({ between: z.tuple([identifier, identifier]), latency: duration() })).default([]),
     }).default({ latency: 0, zones: [] }),
+    failures: fields({
+      hosts: fields({
+        mtbf: duration({ above: 0 }).meta({ description: "mean time between failures of each host (exponential)" }),
+        repair: distribution("duration").meta({ description: "time to repair a failed host" }),
+      }).optional(),
+      // Kubernetes marks a node NotReady after --node-monitor-grace-period, 40 s by default (kube-controller-manager).
+      detection: duration().default(40),
+      scripted: z.array(fields({ at: duration(), host: count(0), repair: duration().optional() })).default([]),
+    }).default({ detection: 40, scripted: [] }),
     placement: fields({
       policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),
       antiAffinity: z.boolean().default(false),

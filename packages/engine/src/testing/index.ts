@@ -23,6 +23,7 @@ export const testHost = definePlugin({
     }).optional(),
     nic: fields({ bandwidth: unitValue("byteRate"), latency: unitValue("duration").default(0) }).optional(),
     swapSlowdown: z.number().min(1).default(1),
+    processStart: unitValue("duration").default(0),
   }),
-  setup: (api) => api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, nic: t.nic, swapSlowdown: t.swapSlowdown })),
+  setup: (api) => api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, nic: t.nic, swapSlowdown: t.swapSlowdown, processStart: t.processStart })),
 });

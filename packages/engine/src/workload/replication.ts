@@ -89,7 +89,11 @@ interface ServiceRun {
   threads: number;
   queueCap: number;
   balance: number;
-  replicas: Int32Array; // global replica indices
+  replicas: Int32Array; // global replica indices, one slot per scenario replica (a re-placed replica takes its slot)
+  ready: number[]; // replicas that take requests now
+  parkedClients: number[]; // closed-loop clients waiting for a replica to be ready
+  tenantIndex: number;
+  serviceIndex: number;
   rr: number;
   rate: number; // open-loop rate, 0 if none
   think: Distribution; // closed-loop think time
@@ -128,14 +132,32 @@ export class Replication {
   readonly end: number;
 
   // Replicas.
-  private readonly replicaNode: Int32Array;
-  private readonly replicaService: Int32Array;
-  private readonly inService: Int32Array;
+  private replicaNode: Int32Array;
+  private replicaService: Int32Array;
+  private inService: Int32Array;
   private readonly queues: Int32Array[];
-  private readonly queueHead: Int32Array;
-  private readonly queueLen: Int32Array;
+  private queueHead: Int32Array;
+  private queueLen: Int32Array;
   /** Closed-loop clients whose request was dropped, per replica, waiting for it to finish one. */
   private readonly parked: number[][];
+  private replicaReady: Int8Array;
+  private replicaDown: Int8Array;
+  private readyIndex: Int32Array; // position in its service's ready list, or -1
+  private readonly replicaOfNode = new Map<number, number>();
+  // Lifecycle.
+  /** Seconds from the start to ready, of each replica placed at the start. */
+  readonly readyTimes: number[] = [];
+  /** Seconds from a host failure to a lost replica ready again elsewhere. */
+  readonly recoveries: number[] = [];
+  /** Each host failure: when, when detected and repaired, replicas lost and recovered. */
+  readonly failures: { host: number; at: number; detected: number | null; repaired: number | null; replicas: number; recovered: number; lost: number[] }[] = [];
+  private readonly recoveringSince = new Map<number, number>(); // new replica -> failure time
+  private readonly waiting: { service: number; slot: number; since: number }[] = [];
+  /** Core-seconds of failed hosts within the measurement. */
+  capacityLost = 0;
+  private readonly downSince = new Map<number, number>();
+  private readonly failureRngs: Random[] = [];
+  private readonly scriptedRepair = new Map<number, number>();
   // Requests.
   private reqService = new Int32Array(1024);
   private reqReplica = new Int32Array(1024);
@@ -176,6 +198,11 @@ export class Replication {
   private readonly arrivalType: number;
   private readonly clientType: number;
   private readonly stepType: number;
+  private readonly readyType: number;
+  private readonly failType: number;
+  private readonly detectType: number;
+  private readonly repairType: number;
+  private readonly repairDist: Distribution | undefined;
   private readonly ioChargedType: number;
   private readonly ioDoneType: number;
   private readonly callArriveType: number;
@@ -265,6 +292,10 @@ export class Replication {
           queueCap: svc.queue,
           balance: BALANCE[svc.balance],
           replicas,
+          ready: [],
+          parkedClients: [],
+          tenantIndex: s.tenants.indexOf(tenant),
+          serviceIndex: tenant.services.indexOf(svc),
           rr: 0,
           rate: svc.load && "open" in svc.load ? svc.load.open.rate : 0,
           think: toDistribution(svc.load && "closed" in svc.load ? svc.load.closed.think : 0),
@@ -294,6 +325,26 @@ export class Replication {
     this.parked = nodes.map(() => []);
     this.queueHead = new Int32Array(nodes.length);
     this.queueLen = new Int32Array(nodes.length);
+    this.replicaReady = new Int8Array(nodes.length);
+    this.replicaDown = new Int8Array(nodes.length);
+    this.readyIndex = new Int32Array(nodes.length).fill(-1);
+    nodes.forEach((n, r) => this.replicaOfNode.set(n, r));
+    // Replicas take requests once ready (their stack's provisioning and a process start from t = 0).
+    this.readyType = sim.on("lifecycle.ready", (r) => this.onReplicaReady(r));
+    nodes.forEach((n, r) => sim.scheduleAt(this.readyType, Math.max(sim.now, model.readyAt[n]), r, -1));
+    this.failType = sim.on("lifecycle.hostFail", (h) => this.onHostFail(h));
+    this.detectType = sim.on("lifecycle.detect", (f) => this.onDetect(f));
+    this.repairType = sim.on("lifecycle.repair", (f) => this.onRepair(f));
+    const fl = s.failures;
+    model.hosts.forEach((_, i) => {
+      this.failureRngs.push(Random.fromKey(options.seed, "failures", i));
+      if (fl.hosts) sim.schedule(this.failType, this.failureRngs[i].exp(fl.hosts.mtbf), i);
+    });
+    for (const f of fl.scripted) {
+      sim.scheduleAt(this.failType, f.at, f.host);
+      if (f.repair !== undefined) this.scriptedRepair.set(f.host, f.repair);
+    }
+    this.repairDist = fl.hosts ? toDistribution(fl.hosts.repair) : undefined;
     this.clientService = new Int32Array(clients);
     this.clientIndex = new Int32Array(clients);
     this.clientK = new Float64Array(clients);
@@ -369,7 +420,14 @@ export class Replication {
     const req = this.newRequest(service, -1, run.nextState, 0);
     run.next++;
     this.scheduleArrival(service);
-    this.enter(req, this.pickReplica(run));
+    const replica = this.pickReplica(run);
+    if (replica < 0) {
+      // No replica is ready (all starting or lost): the request fails.
+      if (this.reqMeasured[req]) run.measure.failed++;
+      this.release(req);
+      return;
+    }
+    this.enter(req, replica);
   }
 
   /**
@@ -413,20 +471,30 @@ export class Replication {
   private onClient(client: number): void {
     const service = this.clientService[client];
     const run = this.services[service];
+    // Sticky: client i goes to replica i mod R while it is ready, else to one the balancing picks.
+    const sticky = run.replicas[this.clientIndex[client] % run.replicas.length];
+    const replica = this.replicaReady[sticky] ? sticky : this.pickReplica(run);
+    if (replica < 0) {
+      // None is ready: the client waits for one (without issuing; its next request keeps its numbers).
+      run.parkedClients.push(client);
+      return;
+    }
     const req = this.newRequest(service, client, this.clientState, client * 4);
     this.clientK[client]++;
-    // Sticky: client i goes to replica i mod R.
-    this.enter(req, run.replicas[this.clientIndex[client] % run.replicas.length]);
+    this.enter(req, replica);
   }
 
+  /** A ready replica of the service by its balancing policy, or -1 when none is ready. */
   private pickReplica(run: ServiceRun): number {
-    const n = run.replicas.length;
-    if (run.balance === 0) return run.replicas[run.rr++ % n];
-    if (run.balance === 1) return run.replicas[run.balanceRng.below(n)];
-    let best = run.replicas[0];
+    const ready = run.ready;
+    const n = ready.length;
+    if (n === 0) return -1;
+    if (run.balance === 0) return ready[run.rr++ % n];
+    if (run.balance === 1) return ready[run.balanceRng.below(n)];
+    let best = ready[0];
     let bestLoad = Infinity;
     for (let i = 0; i < n; i++) {
-      const r = run.replicas[i];
+      const r = ready[i];
       const load = this.inService[r] + this.queueLen[r];
       if (load < bestLoad) {
         best = r;
@@ -434,6 +502,159 @@ export class Replication {
       }
     }
     return best;
+  }
+
+  // --- lifecycle: readiness, host failures, detection, re-placement, repair ---
+
+  private onReplicaReady(r: number): void {
+    if (this.replicaDown[r]) return;
+    const run = this.services[this.replicaService[r]];
+    this.replicaReady[r] = 1;
+    this.readyIndex[r] = run.ready.length;
+    run.ready.push(r);
+    const since = this.recoveringSince.get(r);
+    if (since === undefined) this.readyTimes.push(this.sim.now);
+    else {
+      this.recoveries.push(this.sim.now - since);
+      this.recoveringSince.delete(r);
+      const f = this.failures.find((x) => x.lost.includes(r));
+      if (f) f.recovered++;
+    }
+    while (run.parkedClients.length > 0) this.scheduleClient(run.parkedClients.shift()!);
+  }
+
+  private notReady(r: number): void {
+    if (!this.replicaReady[r]) return;
+    const run = this.services[this.replicaService[r]];
+    const i = this.readyIndex[r];
+    const last = run.ready.pop()!;
+    if (last !== r) {
+      run.ready[i] = last;
+      this.readyIndex[last] = i;
+    }
+    this.readyIndex[r] = -1;
+    this.replicaReady[r] = 0;
+  }
+
+  /** A host fails: its replicas stop taking requests, the requests on them fail, and it is found after `detection`. */
+  private onHostFail(h: number): void {
+    if (this.model.hostDown.has(h)) return;
+    const now = this.sim.now;
+    const lostNodes = this.model.failHost(h);
+    const lost = lostNodes.map((n) => this.replicaOfNode.get(n)!).filter((r) => r !== undefined);
+    for (const r of lost) {
+      this.notReady(r);
+      this.replicaDown[r] = 1;
+    }
+    const down = new Set(lost);
+    for (let q = 0; q < this.reqCount; q++) if (this.reqAt[q] && down.has(this.reqReplica[q])) this.failLost(q);
+    for (const r of lost) {
+      this.inService[r] = 0;
+      this.queueLen[r] = 0;
+      while (this.parked[r].length > 0) this.scheduleClient(this.parked[r].shift()!);
+    }
+    this.downSince.set(h, now);
+    this.failures.push({ host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, lost: [] });
+    const index = this.failures.length - 1;
+    this.sim.schedule(this.detectType, this.scenario.failures.detection, index);
+    const scripted = this.scriptedRepair.get(h);
+    const repair = scripted ?? (this.repairDist ? this.repairDist.sample(this.failureRngs[h]) : undefined);
+    if (repair !== undefined) this.sim.schedule(this.repairType, repair, index);
+    this.lostByFailure.set(index, lost);
+  }
+
+  private readonly lostByFailure = new Map<number, number[]>();
+
+  /** A request on a failed host fails at once; its caller fails too, a client goes on. */
+  private failLost(req: number): void {
+    if (this.reqMeasured[req]) this.services[this.reqService[req]].measure.failed++;
+    if (this.reqTimer[req] >= 0) this.sim.cancel(this.reqTimer[req]);
+    const parent = this.reqParent[req];
+    const parentAlive = parent >= 0 && this.reqGen[parent] === this.reqParentGen[req];
+    const client = this.reqClient[req];
+    if (this.reqAlloc[req] > 0) this.reqAlloc[req] = 0; // the host's memory is gone with it
+    this.release(req);
+    if (parentAlive) this.fail(parent);
+    else if (parent < 0 && client >= 0) this.scheduleClient(client);
+  }
+
+  /** The failure is found: the lost replicas are placed again on surviving hosts, or wait for a repair. */
+  private onDetect(index: number): void {
+    const f = this.failures[index];
+    f.detected = this.sim.now;
+    for (const r of this.lostByFailure.get(index) ?? []) {
+      const service = this.replicaService[r];
+      const run = this.services[service];
+      const slot = run.replicas.indexOf(r);
+      this.replace(service, slot, f.at, f);
+    }
+  }
+
+  /** Places a lost replica's successor in its slot; false when nothing fits (it waits for a repair). */
+  private replace(service: number, slot: number, since: number, f?: { lost: number[] }): boolean {
+    const run = this.services[service];
+    const node = this.model.placeReplica(run.tenantIndex, run.serviceIndex);
+    if (node === NONE) {
+      this.waiting.push({ service, slot, since });
+      return false;
+    }
+    const r = this.addReplica(service, node);
+    run.replicas[slot] = r;
+    this.recoveringSince.set(r, since);
+    const failure = f ?? this.failures.find((x) => x.at === since);
+    failure?.lost.push(r);
+    this.sim.scheduleAt(this.readyType, Math.max(this.sim.now, this.model.readyAt[node]), r, -1);
+    return true;
+  }
+
+  private onRepair(index: number): void {
+    const f = this.failures[index];
+    f.repaired = this.sim.now;
+    this.model.repairHost(f.host);
+    const since = this.downSince.get(f.host)!;
+    this.downSince.delete(f.host);
+    this.addCapacityLost(f.host, since, this.sim.now);
+    const waiting = this.waiting.splice(0);
+    for (const w of waiting) this.replace(w.service, w.slot, w.since);
+    if (this.scenario.failures.hosts) this.sim.schedule(this.failType, this.failureRngs[f.host].exp(this.scenario.failures.hosts.mtbf), f.host);
+  }
+
+  private addCapacityLost(host: number, from: number, to: number): void {
+    const a = Math.max(from, this.options.warmup);
+    const b = Math.min(to, this.end);
+    if (b > a) this.capacityLost += this.model.hostRules[host].cores * (b - a);
+  }
+
+  /** Closes the down time of hosts still failed at the end. */
+  closeLifecycle(): void {
+    for (const [host, since] of this.downSince) this.addCapacityLost(host, since, this.end);
+  }
+
+  /** Requests arrived after the warm-up and not yet completed, failed or dropped, per service. */
+  inFlightMeasured(): number[] {
+    const counts = this.services.map(() => 0);
+    const free = new Set(this.reqFree);
+    for (let q = 0; q < this.reqCount; q++) if (!free.has(q) && this.reqMeasured[q]) counts[this.reqService[q]]++;
+    return counts;
+  }
+
+  private addReplica(service: number, node: number): number {
+    const r = this.replicaNode.length;
+    const c = r + 1;
+    this.replicaNode = grown(this.replicaNode, c);
+    this.replicaService = grown(this.replicaService, c);
+    this.inService = grown(this.inService, c);
+    this.queueHead = grown(this.queueHead, c);
+    this.queueLen = grown(this.queueLen, c);
+    this.replicaReady = grown(this.replicaReady, c);
+    this.replicaDown = grown(this.replicaDown, c);
+    this.readyIndex = grown(this.readyIndex, c, -1);
+    this.queues.push(new Int32Array(4));
+    this.parked.push([]);
+    this.replicaNode[r] = node;
+    this.replicaService[r] = service;
+    this.replicaOfNode.set(node, r);
+    return r;
   }
 
   private newRequest(service: number, client: number, state: Int32Array, offset: number): number {
@@ -469,6 +690,12 @@ export class Replication {
 
   private dispatch(req: number, replica: number): void {
     const run = this.services[this.reqService[req]];
+    if (!this.replicaReady[replica]) {
+      // Its replica was lost while the request travelled to it.
+      this.reqAt[req] = 0;
+      this.fail(req);
+      return;
+    }
     this.reqReplica[req] = replica;
     this.reqAt[req] = 1;
     if (this.inService[replica] < run.threads) {
@@ -512,7 +739,8 @@ export class Replication {
     const calleeIndex = run.callTarget[step];
     const callee = this.services[calleeIndex];
     this.reqStepStart[req] = this.sim.now;
-    if (callee.replicas.length === 0) {
+    const replica = this.pickReplica(callee);
+    if (replica < 0) {
       this.fail(req);
       return;
     }
@@ -524,7 +752,6 @@ export class Replication {
     this.reqParent[c] = req;
     this.reqParentGen[c] = this.reqGen[req];
     this.reqMeasured[c] = this.reqMeasured[req];
-    const replica = this.pickReplica(callee);
     this.reqReplica[c] = replica;
     this.message(this.replicaNode[this.reqReplica[req]], this.replicaNode[replica], run.callRequest[step], this.callArriveType, this.tag(c));
   }

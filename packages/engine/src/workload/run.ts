@@ -73,6 +73,8 @@ export interface ServiceResults {
   ioWait: Metric;
   /** Mean seconds a completed request spent waiting for its calls. */
   callTime: Metric;
+  /** Requests that arrived after the warm-up and were still in flight at the end. */
+  inFlight: Metric;
 }
 
 export interface HostFigures {
@@ -123,6 +125,10 @@ export interface StackResults {
   /** Each host that was under memory pressure during the measurement, with its seconds (an extension). */
   pressure: { host: number; type: string; seconds: Metric }[];
   lifecycle: { ready: { p50: Metric; p99: Metric } | null; recovery: { p50: Metric; p99: Metric } | null };
+  /** Core-seconds of failed hosts during the measurement (an extension). */
+  capacityLost: Metric;
+  /** Each host failure: when it failed, was found and repaired, replicas lost and ready again (an extension). */
+  failures: { host: number; at: number; detected: number | null; repaired: number | null; replicas: number; recovered: number }[];
   energy: { joules: Metric };
   cost: { total: Metric };
   kernels: Metric;
@@ -183,6 +189,7 @@ export async function runScenario(scenario: Scenario, plugins: readonly PluginDe
     }
     if (options.signal?.aborted) throw new RunCancelled();
     rep.closeWindows();
+    rep.closeLifecycle();
     perReplication.push(measure(s, model, rep));
   }
   const stackNames = [...new Set(perReplication[0] ? Object.values(perReplication[0].services).map((x) => x.stack) : [])];
@@ -198,6 +205,8 @@ export async function runScenario(scenario: Scenario, plugins: readonly PluginDe
     }
   }
   mean.pressure = [...seconds.values()].sort((a, b) => a.host - b.host);
+  // Failures differ between replications: the timeline is the first replication's.
+  mean.failures = perReplication[0]?.failures ?? [];
   mean.ci95 = s.replications < 2 ? null : halfWidthOf(perReplication);
   return {
     format: "turtles-results/1",
@@ -234,7 +243,8 @@ const finite = (x: number): Metric => (Number.isFinite(x) ? x : null);
 function measure(s: Scenario, model: Model, rep: Replication): StackResults {
   const d = s.duration;
   const services: Record<string, ServiceResults> = {};
-  for (const { measure: m } of rep.services) {
+  const inFlight = rep.inFlightMeasured();
+  for (const [k, { measure: m }] of rep.services.entries()) {
     const h = m.histogram;
     services[m.key] = {
       stack: m.stack,
@@ -254,16 +264,12 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       egressBytes: m.egressBytes,
       ioWait: m.completed > 0 ? m.ioWait / m.completed : null,
       callTime: m.completed > 0 ? m.callTime / m.completed : null,
+      inFlight: inFlight[k],
     };
   }
   const used = new Set<number>();
-  const ready: number[] = [];
   for (const procs of model.processes.values()) {
-    for (const p of procs) {
-      if (p === NONE) continue;
-      used.add(model.nodes.host[p]);
-      ready.push(model.pathProvisioning[p]);
-    }
+    for (const p of procs) if (p !== NONE) used.add(model.nodes.host[p]);
   }
   // Host figures, per host type and in all; disks and memory over the used hosts.
   const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
@@ -333,8 +339,11 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
   const usedCores = all.cores;
   let overhead = 0;
   for (let n = 0; n < model.nodes.count; n++) if (!model.nodes.removed[n]) overhead += model.overheadMemory[n];
-  ready.sort((a, b) => a - b);
-  const pct = (q: number): Metric => (ready.length ? ready[Math.floor(q * (ready.length - 1))] : null);
+  const percentiles = (xs: number[]): { p50: Metric; p99: Metric } | null => {
+    if (xs.length === 0) return null;
+    const sorted = [...xs].sort((a, b) => a - b);
+    return { p50: sorted[Math.floor(0.5 * (sorted.length - 1))], p99: sorted[Math.floor(0.99 * (sorted.length - 1))] };
+  };
   const w = rep.windowLength;
   const series: StackResults["series"] = { window: w, t: [], throughput: [], latencyMean: [], cpuUtilization: [] };
   for (let k = 0; k < SERIES_WINDOWS; k++) {
@@ -378,7 +387,9 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
     calls,
     hostTypes,
     pressure,
-    lifecycle: { ready: { p50: pct(0.5), p99: pct(0.99) }, recovery: null },
+    lifecycle: { ready: percentiles(rep.readyTimes), recovery: percentiles(rep.recoveries) },
+    capacityLost: rep.capacityLost,
+    failures: rep.failures.map(({ lost: _lost, ...f }) => f),
     energy: { joules },
     cost: { total: cost },
     kernels: model.kernels(),
@@ -420,7 +431,7 @@ function halfWidthOf(values: unknown[]): unknown {
   if (first !== null && typeof first === "object") {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(first)) {
-      if (k === "ci95" || k === "pressure" || typeof (first as Record<string, unknown>)[k] === "string") continue;
+      if (k === "ci95" || k === "pressure" || k === "failures" || typeof (first as Record<string, unknown>)[k] === "string") continue;
       out[k] = halfWidthOf(values.map((v) => (v as Record<string, unknown>)[k]));
     }
     return out;
