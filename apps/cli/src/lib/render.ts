@@ -90,6 +90,23 @@ export function formatResults(r: Results): string {
       ),
     );
     for (const p of st.pressure) out.push(`host ${p.host} (${p.type}) swapped for ${formatSeconds(p.seconds)}: its CPU work ran slower`);
+    const lc = st.lifecycle;
+    out.push(
+      "",
+      `replicas ready after ${formatSeconds(lc.ready?.p50 ?? null)} (p50), ${formatSeconds(lc.ready?.p99 ?? null)} (p99)` +
+        (st.failures.length > 0
+          ? `; ${st.failures.length} host failure${st.failures.length === 1 ? "" : "s"}, recovery ${formatSeconds(lc.recovery?.p50 ?? null)} (p50), ` +
+            `${formatSeconds(lc.recovery?.p99 ?? null)} (p99), ${num(st.capacityLost, 0)} core-seconds lost`
+          : ""),
+    );
+    const shown = st.failures.slice(0, 5);
+    for (const f of shown) {
+      out.push(
+        `  host ${f.host} failed at ${formatSeconds(f.at)}, found at ${formatSeconds(f.detected)}, ` +
+          `${f.repaired === null ? "not repaired" : `repaired at ${formatSeconds(f.repaired)}`}: ${f.replicas} replica${f.replicas === 1 ? "" : "s"} lost, ${f.recovered} ready again`,
+      );
+    }
+    if (st.failures.length > shown.length) out.push(`  ... and ${st.failures.length - shown.length} more (in the results JSON)`);
     const h = st.hosts;
     out.push(
       "",

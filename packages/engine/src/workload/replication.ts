@@ -352,6 +352,21 @@ export class Replication {
     this.usedHosts = [...new Set(nodes.map((n) => model.nodes.host[n]))];
     this.busyAtStart = new Float64Array(model.hosts.length);
     this.pressureAtStart = new Float64Array(model.hosts.length);
+    // Calls cross hosts: with more than one host, every host type needs a NIC.
+    if (model.hosts.length > 1 && this.services.some((run) => run.kinds.includes(CALL))) {
+      const missing = [...new Set(s.hosts.filter((_, i) => !model.net.hasNic(model.hosts[s.hosts.slice(0, i).reduce((a, g) => a + g.count, 0)])).map((g) => g.type))];
+      if (missing.length > 0) {
+        throw new ScenarioError([
+          {
+            file: options.file ?? scenario.name,
+            line: 0,
+            column: 0,
+            path: `hostTypes.${missing[0]}`,
+            message: `services call each other across hosts, so every host type needs a NIC: give it nic: { bandwidth, latency }`,
+          },
+        ]);
+      }
+    }
     // io steps need a disk on every host their replicas run on.
     this.services.forEach((run) => {
       if (!run.kinds.includes(IO)) return;
@@ -657,7 +672,8 @@ export class Replication {
     return r;
   }
 
-  private newRequest(service: number, client: number, state: Int32Array, offset: number): number {
+  /** A new request; it is measured when it arrives after the warm-up (a call: when its caller is measured). */
+  private newRequest(service: number, client: number, state: Int32Array, offset: number, measured = this.sim.now >= this.options.warmup): number {
     let req: number;
     if (this.reqFree.length > 0) req = this.reqFree.pop()!;
     else {
@@ -678,7 +694,6 @@ export class Replication {
       this.reqRng[req * 4 + i] = state[offset + i];
       this.reqKey[req * 4 + i] = state[offset + i];
     }
-    const measured = this.sim.now >= this.options.warmup;
     this.reqMeasured[req] = measured ? 1 : 0;
     const m = this.services[service].measure;
     if (measured) {
@@ -748,10 +763,9 @@ export class Replication {
     for (let i = 0; i < 4; i++) this.keyScratch[i] = this.reqKey[req * 4 + i];
     const state = this.callState;
     Random.deriveInto(this.keyScratch, step, CALL_KEY, state, 0);
-    const c = this.newRequest(calleeIndex, CALLED, state, 0);
+    const c = this.newRequest(calleeIndex, CALLED, state, 0, this.reqMeasured[req] === 1);
     this.reqParent[c] = req;
     this.reqParentGen[c] = this.reqGen[req];
-    this.reqMeasured[c] = this.reqMeasured[req];
     this.reqReplica[c] = replica;
     this.message(this.replicaNode[this.reqReplica[req]], this.replicaNode[replica], run.callRequest[step], this.callArriveType, this.tag(c));
   }

@@ -61,6 +61,8 @@ type Metric = number | null;
 
 export interface ServiceResults {
   stack: string;
+  /** Requests that arrived after the warm-up (root requests, or calls for a called service). */
+  arrived: Metric;
   completed: Metric;
   failed: Metric;
   dropped: Metric;
@@ -248,6 +250,7 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
     const h = m.histogram;
     services[m.key] = {
       stack: m.stack,
+      arrived: m.arrived,
       completed: m.completed,
       failed: m.failed,
       dropped: m.dropped,

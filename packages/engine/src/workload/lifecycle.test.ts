@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { definePlugin } from "../plugin/define.js";
+import { fields } from "../scenario/fields.js";
+import { loadScenario } from "../scenario/load.js";
+import { testHost } from "../testing/index.js";
+import { runScenario } from "./run.js";
+
+/** A layer that takes half a second to provision, like a small VM boot. */
+const slowLayer = definePlugin({
+  name: "slow",
+  layer: "slow",
+  version: "1",
+  schema: fields({}),
+  setup(api) {
+    api.layerRules({
+      size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+      cpu: () => ({ weight: 1 }),
+      path: () => ({ provisioning: 0.5 }),
+    });
+  },
+});
+const plugins = [testHost, slowLayer];
+
+describe("lifecycle: provisioning, failures and recovery", () => {
+  it("recovers from a scripted host failure in exactly detection + placement + start", async () => {
+    const s = loadScenario(
+      `duration: 30s
+warmup: 0s
+hostTypes: { h: { cores: 4, memory: 8GiB, processStart: 5ms } }
+hosts: [{ type: h, count: 2 }]
+stacks: { slow: [{ layer: slow }] }
+failures: { detection: 3s, scripted: [{ at: 10s, host: 0, repair: 60s }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: slow, replicas: 1, load: { open: { rate: 100/s } }, request: [{ cpu: 5ms }] }
+`,
+      { plugins },
+    );
+    const r = await runScenario(s, plugins, { seed: 1 });
+    const st = r.stacks.slow;
+    // ready: 0.5 s (the layer) + 5 ms (process start) after t = 0; recovery: 3 s to detect, then the same
+    expect(st.lifecycle.ready).toEqual({ p50: 0.505, p99: 0.505 });
+    expect(st.lifecycle.recovery!.p50).toBeCloseTo(3.505, 12);
+    expect(st.failures).toEqual([{ host: 0, at: 10, detected: 13, repaired: null, replicas: 1, recovered: 1 }]);
+    // Requests arriving while no replica is ready fail: about 100/s for 0.505 s at the start and 3.505 s after the failure.
+    const svc = st.services["t/a"];
+    expect(svc.failed as number).toBeGreaterThan(300);
+    expect(svc.failed as number).toBeLessThan(500);
+    expect(st.capacityLost).toBeCloseTo(4 * 20, 9); // host 0's 4 cores from 10 s to the end
+    const series = st.series.throughput as number[];
+    expect(Math.min(...series.slice(20, 27))).toBe(0); // the dip: windows of 0.5 s right after the failure
+  });
+
+  it("counts exponential failures within the confidence interval of their expected number", async () => {
+    const hosts = 50;
+    const T = 10000;
+    const s = loadScenario(
+      `duration: ${T}s
+warmup: 0s
+hostTypes: { h: { cores: 1, memory: 1GiB } }
+hosts: [{ type: h, count: ${hosts} }]
+failures: { hosts: { mtbf: 100s, repair: 10s }, detection: 1s }
+tenants: [{ name: t, services: [{ name: a, cores: 0, replicas: 1, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins },
+    );
+    const r = await runScenario(s, plugins, { seed: 9 });
+    const failures = r.stacks.baremetal.failures.length;
+    // A renewal process with cycles exp(100) + 10: mean count T/110 per host, variance T x 100^2 / 110^3.
+    const mean = (hosts * T) / 110;
+    const sd = Math.sqrt((hosts * T * 100 ** 2) / 110 ** 3);
+    expect(Math.abs(failures - mean)).toBeLessThan(2.58 * sd);
+  });
+
+  it("loses no request without counting it: completed + failed + dropped + in flight = arrived", async () => {
+    const s = loadScenario(
+      `duration: 200s
+warmup: 5s
+hostTypes: { h: { cores: 2, memory: 8GiB, processStart: 2ms, nic: { bandwidth: 10Gb/s, latency: 10us } } }
+hosts: [{ type: h, count: 4 }]
+failures: { hosts: { mtbf: 60s, repair: { exp: 20s } }, detection: 2s, scripted: [{ at: 7s, host: 1 }] }
+placement: { policy: spread }
+tenants:
+  - name: t
+    services:
+      - { name: front, cores: 0, replicas: 3, threads: 4, queue: 5, load: { open: { rate: 300/s } }, request: [{ cpu: { exp: 5ms } }, { call: back }, { sleep: 1ms }] }
+      - { name: back, cores: 0, replicas: 2, threads: 2, queue: 3, request: [{ cpu: { exp: 4ms } }] }
+      - { name: loop, cores: 0, replicas: 2, load: { closed: { clients: 10, think: 10ms } }, request: [{ cpu: 20ms }] }
+`,
+      { plugins },
+    );
+    const r = await runScenario(s, plugins, { seed: 4, replications: 1 });
+    const st = r.stacks.baremetal;
+    expect(st.failures.length).toBeGreaterThan(5);
+    for (const [key, svc] of Object.entries(st.services)) {
+      const counted = (svc.completed as number) + (svc.failed as number) + (svc.dropped as number) + (svc.inFlight as number);
+      expect(counted, key).toBe(svc.arrived);
+      expect(svc.failed as number, key).toBeGreaterThan(0);
+    }
+  });
+});
