@@ -246,8 +246,9 @@ export class Model {
     this.built = true;
     for (let n = 0; n < this.nodes.count; n++) {
       if (this.nodes.removed[n]) continue;
-      this.nodes.state[n] = NodeState.running;
-      this.runHooks("ready", n);
+      // Hosts run at once; stack nodes and processes boot until their ready time (the workload marks them running).
+      this.nodes.state[n] = this.readyAt[n] > this.sim.now ? NodeState.booting : NodeState.running;
+      if (this.nodes.state[n] === NodeState.running) this.runHooks("ready", n);
       // Placement with memoryOvercommit can start a node over its limit.
       this.checkPressure(n);
     }
@@ -433,6 +434,16 @@ export class Model {
     const parent = this.nodes.parent[n];
     const from = parent === NONE ? this.sim.now : Math.max(this.sim.now, this.readyAt[parent]);
     this.readyAt[n] = from + own;
+    if (this.built) this.nodes.state[n] = own > 0 ? NodeState.booting : NodeState.running;
+  }
+
+  /** A process and the stack nodes above it that are due are running now; their `ready` hooks run. */
+  nodeReady(process: number): void {
+    for (let n = process; n !== NONE; n = this.nodes.parent[n]) {
+      if (this.nodes.state[n] === NodeState.running || this.readyAt[n] > this.sim.now) continue;
+      this.nodes.state[n] = NodeState.running;
+      this.runHooks("ready", n);
+    }
   }
 
   /**

@@ -523,6 +523,7 @@ export class Replication {
 
   private onReplicaReady(r: number): void {
     if (this.replicaDown[r]) return;
+    this.model.nodeReady(this.replicaNode[r]);
     const run = this.services[this.replicaService[r]];
     this.replicaReady[r] = 1;
     this.readyIndex[r] = run.ready.length;
