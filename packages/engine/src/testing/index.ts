@@ -27,3 +27,24 @@ export const testHost = definePlugin({
   }),
   setup: (api) => api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, nic: t.nic, swapSlowdown: t.swapSlowdown, processStart: t.processStart })),
 });
+
+/**
+ * A layer that takes nothing of its own (its children use its parent's
+ * capacity), weighs 1 on the CPU, and takes `provisioning` seconds to start:
+ * the smallest layer a test of the tree or the lifecycle needs.
+ */
+export function passLayer(name: string, provisioning = 0) {
+  return definePlugin({
+    name,
+    layer: name,
+    version: "1.0.0",
+    schema: fields({}),
+    setup(api) {
+      api.layerRules({
+        size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+        cpu: () => ({ weight: 1 }),
+        path: () => ({ provisioning }),
+      });
+    },
+  });
+}

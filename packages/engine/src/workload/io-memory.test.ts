@@ -3,9 +3,7 @@ import { Simulation } from "../kernel/simulation.js";
 import { buildModel } from "../model/model.js";
 import { loadScenario } from "../scenario/load.js";
 import { BatchMeans } from "../stats/confidence.js";
-import { testHost } from "../testing/index.js";
-import { definePlugin } from "../plugin/define.js";
-import { fields } from "../scenario/fields.js";
+import { passLayer, testHost } from "../testing/index.js";
 import { runScenario } from "./run.js";
 
 const plugins = [testHost];
@@ -130,15 +128,7 @@ tenants:
   });
 
   it("passes allocations in a container without a memory request on to its host", () => {
-    const box = definePlugin({
-      name: "box",
-      layer: "box",
-      version: "1",
-      schema: fields({}),
-      setup(api) {
-        api.layerRules({ size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }), cpu: () => ({ weight: 1 }) });
-      },
-    });
+    const box = passLayer("box");
     const both = [testHost, box];
     const s = loadScenario(
       `duration: 1m

@@ -1,24 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { definePlugin } from "../plugin/define.js";
-import { fields } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
-import { testHost } from "../testing/index.js";
+import { passLayer, testHost } from "../testing/index.js";
 import { runScenario } from "./run.js";
 
 /** A layer that takes half a second to provision, like a small VM boot. */
-const slowLayer = definePlugin({
-  name: "slow",
-  layer: "slow",
-  version: "1",
-  schema: fields({}),
-  setup(api) {
-    api.layerRules({
-      size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
-      cpu: () => ({ weight: 1 }),
-      path: () => ({ provisioning: 0.5 }),
-    });
-  },
-});
+const slowLayer = passLayer("slow", 0.5);
 const plugins = [testHost, slowLayer];
 
 describe("lifecycle: provisioning, failures and recovery", () => {

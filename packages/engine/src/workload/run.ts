@@ -79,13 +79,17 @@ export interface ServiceResults {
   inFlight: Metric;
 }
 
+/** Host figures of a set of hosts (a host type, or all of a stack's). */
 export interface HostFigures {
   hosts: Metric;
   used: Metric;
+  /** Busy core-seconds over the cores of the used hosts times the measured duration. */
   cpuUtilization: Metric;
   memoryUsed: Metric;
   memoryPeak: Metric;
+  /** Host-seconds spent with memory overcommitted (swapping). */
   pressureTime: Metric;
+  /** Mean busy fraction of the disks of used hosts, their I/Os per second and bytes. */
   diskUtilization: Metric;
   diskIops: Metric;
   diskBytesRead: Metric;
@@ -99,27 +103,8 @@ export interface HostFigures {
 
 export interface StackResults {
   services: Record<string, ServiceResults>;
-  hosts: {
-    total: Metric;
-    used: Metric;
-    cpuUtilization: Metric;
-    steal: Metric;
-    throttledTime: Metric;
-    memoryUsed: Metric;
-    memoryOverhead: Metric;
-    memoryPeak: Metric;
-    /** Host-seconds spent with memory overcommitted (swapping). */
-    pressureTime: Metric;
-    /** Mean busy fraction of the disks of used hosts, their I/Os per second and bytes. */
-    diskUtilization: Metric;
-    diskIops: Metric;
-    diskBytesRead: Metric;
-    diskBytesWritten: Metric;
-    nicTxUtilization: Metric;
-    nicRxUtilization: Metric;
-    nicBytesSent: Metric;
-    nicBytesReceived: Metric;
-  };
+  /** The contract's host figures (`total` is every host) and the extensions of `HostFigures`. */
+  hosts: Omit<HostFigures, "hosts"> & { total: Metric; steal: Metric; throttledTime: Metric; memoryOverhead: Metric };
   /** Who calls whom: calls per second and mean call latency per edge (an extension). */
   calls: { from: string; to: string; rate: Metric; latencyMean: Metric }[];
   /** The same host figures per host type (an extension of the contract). */
