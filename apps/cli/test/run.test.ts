@@ -92,6 +92,16 @@ describe("turtles run", () => {
     expect(r.stdout).toMatch(/caller\s+callee\s+calls\/s\s+call latency\nshop\/frontend\s+shop\/db\s+\d+/);
   });
 
+  it("runs the starter that turtles init writes", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "turtles-init-run-")), "starter.yaml");
+    expect(turtles("init", file).code).toBe(0);
+    const r = turtles("run", file, "--duration", "5s", "--replications", "1", "--json");
+    expect(r.code).toBe(0);
+    const services = JSON.parse(r.stdout).stacks.scenario.services;
+    expect(services["shop/web"].completed).toBeGreaterThan(1500);
+    expect(services["shop/web"].failed).toBe(0);
+  });
+
   it("stops cleanly on Ctrl-C and writes nothing", async () => {
     const file = tmp("long.yaml", SMALL.replace("duration: 20s", "duration: 100000s"));
     const out = join(file, "..", "results.json");
