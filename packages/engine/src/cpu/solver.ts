@@ -82,6 +82,8 @@ export class CpuSolver {
   private leafCpuFactor = new Float64Array(0);
   /** Each leaf's activities, a binary min-heap by target (so a completion costs O(log threads)). */
   private readonly leafHeap: (number[] | undefined)[] = [];
+  /** The smallest target of each leaf (its heap's top), in a column so a recomputation need not open the heaps. */
+  private leafMin = new Float64Array(0);
   // Activities.
   private actCount = 0;
   private actFree: number[] = [];
@@ -327,7 +329,7 @@ export class CpuSolver {
     const k = this.threads[n];
     if (k > 0) {
       const speed = (this.alloc[n] / k) * this.factor[n];
-      const left = this.actTarget[this.leafHeap[n]![0]] - this.clock[n];
+      const left = this.leafMin[n] - this.clock[n];
       const t = left <= 0 ? this.sim.now : speed > 0 ? this.sim.now + left / speed : Infinity;
       if (t < this.nextTime) {
         this.nextTime = t;
@@ -377,6 +379,11 @@ export class CpuSolver {
 
   /** Post-order: runnable counts are maintained incrementally; bounds computed here. */
   private computeBound(n: number): number {
+    if (this.runnable[n] === 0) {
+      // An idle subtree is bounded by zero; its nodes are not visited (perf: most of a host is idle at any time).
+      this.bound[n] = 0;
+      return 0;
+    }
     const nodes = this.nodes;
     let sum = this.threads[n]; // each runnable thread is bounded by one core
     for (let c = nodes.firstChild[n]; c !== NONE; c = nodes.nextSibling[c]) sum += this.computeBound(c);
@@ -405,8 +412,8 @@ export class CpuSolver {
         if (k === this.scratch.length) this.growScratch();
         this.scratch[k++] = c;
         sumBound += this.bound[c];
-      } else {
-        this.alloc[c] = 0;
+      } else if (this.alloc[c] !== 0) {
+        this.zero(c);
       }
     }
     if (sumBound <= C) {
@@ -446,8 +453,14 @@ export class CpuSolver {
       }
     }
     for (let c = nodes.firstChild[n]; c !== NONE; c = nodes.nextSibling[c]) {
-      if (nodes.firstChild[c] !== NONE) this.distribute(c);
+      if (this.bound[c] > 0 && nodes.firstChild[c] !== NONE) this.distribute(c);
     }
+  }
+
+  /** Zeroes the allocation of a subtree that has just gone idle (only where it is not zero already). */
+  private zero(n: number): void {
+    this.alloc[n] = 0;
+    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.alloc[c] !== 0) this.zero(c);
   }
 
   private onComplete(host: number): void {
@@ -536,17 +549,20 @@ export class CpuSolver {
     if (heap === undefined) this.leafHeap[node] = heap = [];
     heap.push(a);
     this.siftUp(heap, heap.length - 1);
+    this.leafMin[node] = this.actTarget[heap[0]];
   }
 
   private heapRemove(node: number, a: number): void {
     const heap = this.leafHeap[node]!;
     const i = this.actPos[a];
     const last = heap.pop()!;
-    if (last === a) return;
-    heap[i] = last;
-    this.actPos[last] = i;
-    this.siftUp(heap, i);
-    this.siftDown(heap, this.actPos[last]);
+    if (last !== a) {
+      heap[i] = last;
+      this.actPos[last] = i;
+      this.siftUp(heap, i);
+      this.siftDown(heap, this.actPos[last]);
+    }
+    this.leafMin[node] = heap.length > 0 ? this.actTarget[heap[0]] : Infinity;
   }
 
   private siftUp(heap: number[], i: number): void {
@@ -626,6 +642,7 @@ export class CpuSolver {
     this.clock = grown(this.clock, n);
     this.factor = grown(this.factor, n);
     this.leafCpuFactor = grown(this.leafCpuFactor, n);
+    this.leafMin = grown(this.leafMin, n, Infinity);
     this.hostBusy = grown(this.hostBusy, n);
     this.quota = grown(this.quota, n);
     this.period = grown(this.period, n);
