@@ -68,6 +68,14 @@ describe("turtles run", () => {
     expect(c).not.toBe(a);
   });
 
+  it("gives the same bytes with --workers 1 and --workers 2", () => {
+    const file = tmp("small.yaml", SMALL);
+    const one = turtles("run", file, "--json", "--workers", "1");
+    const two = turtles("run", file, "--json", "--workers", "2");
+    expect(one.code).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+  });
+
   it("applies --seed, --duration and --replications, and refuses a bad duration with exit code 2", () => {
     const file = tmp("small.yaml", SMALL);
     const r = JSON.parse(turtles("run", file, "--json", "--seed", "9", "--duration", "5s", "--replications", "1").stdout);

@@ -1,9 +1,11 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
+import { availableParallelism } from "node:os";
 import { RunCancelled, runScenario, unit, type Results, type RunProgress } from "@turtles/engine";
+import { runScenarioOnWorkers } from "@turtles/engine/worker";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatResults } from "../lib/render.js";
-import { loadPlugins, readScenario } from "../lib/scenario-file.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
 
 export default class Run extends ScenarioCommand {
   static override summary = "Simulate a scenario and report latency, throughput and utilisation.";
@@ -26,6 +28,11 @@ export default class Run extends ScenarioCommand {
     duration: Flags.string({ description: "measured simulated time, e.g. 10m (overrides the scenario)" }),
     replications: Flags.integer({ description: "independent replications (overrides the scenario)", min: 1, max: 10000 }),
     out: Flags.string({ description: "also write the results as JSON to this file" }),
+    workers: Flags.integer({
+      description: "worker threads for the replications (default: the machine's cores; 1 runs in this process). Results are identical for any number",
+      min: 1,
+      max: 256,
+    }),
     plugin: ScenarioCommand.pluginFlag,
   };
 
@@ -49,18 +56,23 @@ export default class Run extends ScenarioCommand {
     process.once("SIGINT", onSigint);
     const progress = progressPrinter();
     let results: Results;
+    const replications = flags.replications ?? scenario.replications;
+    const workers = Math.min(flags.workers ?? availableParallelism(), replications);
     try {
-      results = await runScenario(scenario, plugins, {
-        file: args.file,
-        seed: flags.seed,
-        duration,
-        replications: flags.replications,
-        signal: controller.signal,
-        onProgress: progress.update,
-      });
+      const common = { file: args.file, seed: flags.seed, duration, replications: flags.replications, signal: controller.signal };
+      results =
+        workers > 1
+          ? await runScenarioOnWorkers(scenario, plugins, {
+              ...common,
+              workers,
+              pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+              onReplication: (done, total) => process.stderr.write(`${process.stderr.isTTY ? "\r" : ""}replications done: ${done}/${total} on ${workers} workers${process.stderr.isTTY ? "\u001b[K" : "\n"}`),
+            })
+          : await runScenario(scenario, plugins, { ...common, onProgress: progress.update });
+      if (workers > 1 && process.stderr.isTTY) process.stderr.write("\r\u001b[K");
     } catch (err) {
       progress.done();
-      if (err instanceof RunCancelled) {
+      if (err instanceof RunCancelled || controller.signal.aborted) {
         process.stderr.write("stopped by Ctrl-C: nothing was written\n");
         this.exit(130);
       }

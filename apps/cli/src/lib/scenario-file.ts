@@ -13,6 +13,14 @@ import { hypervisor } from "@turtles/plugin-hypervisor";
 /** The layer plugins every command knows. */
 export const builtinPlugins: readonly PluginDefinition[] = [baremetal, hypervisor, container];
 
+/** Module URLs of the built-in plugins (worker threads import them). */
+export const builtinPluginModules: readonly string[] = ["@turtles/plugin-baremetal", "@turtles/plugin-hypervisor", "@turtles/plugin-container"].map((m) =>
+  import.meta.resolve(m),
+);
+
+/** Module URLs of the plugins `loadPlugins` loaded, beyond the built-in ones. */
+export const loadedPluginModules: string[] = [];
+
 /** A model may use at most this share of the machine's memory (the rest is Node, V8 and the OS). */
 const MEMORY_SHARE = 0.75;
 
@@ -41,6 +49,7 @@ export async function loadPlugins(specs: readonly string[]): Promise<PluginDefin
       throw new PluginLoadError(`cannot load plugin "${spec}": ${(err as Error).message}`);
     }
     const found = pluginsOf(mod);
+    loadedPluginModules.push(url);
     if (found.length === 0) throw new PluginLoadError(`"${spec}" exports no Turtles plugin (define one with definePlugin from @turtles/engine/plugin)`);
     for (const p of found) {
       const clash = plugins.find((q) => q.layer === p.layer);

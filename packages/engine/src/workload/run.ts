@@ -47,6 +47,8 @@ export interface RunScenarioOptions {
   onRequest?: (service: string, latency: number, work: number) => void;
   /** Events per chunk between progress reports and yields. Default 200,000. */
   chunk?: number;
+  /** Wall-clock start of the whole run (for progress across replications). Default: when the replication starts. */
+  startedAt?: number;
 }
 
 /** The run was cancelled through its signal; nothing was produced. */
@@ -146,39 +148,59 @@ export function replicationSeeds(seed: number, replications: number): number[] {
   return Array.from({ length: replications }, (_, r) => Random.fromKey(seed, "replication", r).nextU32());
 }
 
-export async function runScenario(scenario: Scenario, plugins: readonly PluginDefinition[], options: RunScenarioOptions = {}): Promise<Results> {
-  const s: Scenario = {
+/** The scenario with the run's overrides applied (seed, duration, replications). */
+export function applyOverrides(scenario: Scenario, options: Pick<RunScenarioOptions, "seed" | "duration" | "replications">): Scenario {
+  return {
     ...scenario,
     seed: options.seed ?? scenario.seed,
     duration: options.duration ?? scenario.duration,
     replications: options.replications ?? scenario.replications,
   };
+}
+
+/** What one replication produces: its metrics, and the replicas placement could not fit. */
+export interface ReplicationResult {
+  replication: number;
+  stack: StackResults;
+  unplaced: Results["unplaced"];
+}
+
+/**
+ * Runs replication `r` of a scenario (overrides already applied) in this
+ * thread: a fresh kernel and model seeded from the scenario seed and `r`
+ * alone, so it gives the same result in any process or worker.
+ */
+export async function runReplication(s: Scenario, plugins: readonly PluginDefinition[], r: number, options: RunScenarioOptions = {}): Promise<ReplicationResult> {
   const seeds = replicationSeeds(s.seed, s.replications);
   const chunk = options.chunk ?? 200_000;
-  const started = Date.now();
-  let lastYield = started;
-  const perReplication: StackResults[] = [];
-  let unplaced: Results["unplaced"] = [];
-  for (let r = 0; r < s.replications; r++) {
-    const sim = new Simulation({ seed: seeds[r] });
-    const model = buildModel(sim, s, plugins);
-    if (r === 0) unplaced = summariseUnplaced(model);
-    const rep = new Replication(sim, model, s, { seed: seeds[r], warmup: s.warmup, duration: s.duration, onRequest: options.onRequest, file: options.file });
-    for (;;) {
-      const res = sim.run({ until: rep.end, maxEvents: chunk });
-      options.onProgress?.({ replication: r, replications: s.replications, simTime: sim.now, end: rep.end, events: sim.eventsProcessed, wallSeconds: (Date.now() - started) / 1000 });
-      if (res.reason !== "maxEvents") break;
-      if (Date.now() - lastYield > 50) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        lastYield = Date.now();
-      }
-      if (options.signal?.aborted) throw new RunCancelled();
+  const started = options.startedAt ?? Date.now();
+  let lastYield = Date.now();
+  const sim = new Simulation({ seed: seeds[r] });
+  const model = buildModel(sim, s, plugins);
+  const rep = new Replication(sim, model, s, { seed: seeds[r], warmup: s.warmup, duration: s.duration, onRequest: options.onRequest, file: options.file });
+  for (;;) {
+    const res = sim.run({ until: rep.end, maxEvents: chunk });
+    options.onProgress?.({ replication: r, replications: s.replications, simTime: sim.now, end: rep.end, events: sim.eventsProcessed, wallSeconds: (Date.now() - started) / 1000 });
+    if (res.reason !== "maxEvents") break;
+    if (Date.now() - lastYield > 50) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = Date.now();
     }
     if (options.signal?.aborted) throw new RunCancelled();
-    rep.closeWindows();
-    rep.closeLifecycle();
-    perReplication.push(measure(s, model, rep));
   }
+  if (options.signal?.aborted) throw new RunCancelled();
+  rep.closeWindows();
+  rep.closeLifecycle();
+  return { replication: r, stack: measure(s, model, rep), unplaced: summariseUnplaced(model) };
+}
+
+/**
+ * The results of a scenario from its replications' results, in replication
+ * order: each metric the mean over replications, with 95% half-widths.
+ */
+export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[], results: readonly ReplicationResult[]): Results {
+  const ordered = [...results].sort((a, b) => a.replication - b.replication);
+  const perReplication = ordered.map((x) => x.stack);
   const stackNames = [...new Set(perReplication[0] ? Object.values(perReplication[0].services).map((x) => x.stack) : [])];
   const key = stackNames.length === 1 ? stackNames[0] : "scenario";
   const mean = meanOf(perReplication) as StackResults;
@@ -204,13 +226,23 @@ export async function runScenario(scenario: Scenario, plugins: readonly PluginDe
       scenarioHash: `sha256:${sha256Hex(JSON.stringify(s))}`,
       seed: s.seed,
       replications: s.replications,
-      replicationSeeds: seeds,
+      replicationSeeds: replicationSeeds(s.seed, s.replications),
       duration: s.duration,
       warmup: s.warmup,
     },
     stacks: { [key]: mean },
-    unplaced,
+    // Placement does not depend on the seed: the first replication's.
+    unplaced: ordered[0]?.unplaced ?? [],
   };
+}
+
+/** Runs every replication in this thread, one after another. */
+export async function runScenario(scenario: Scenario, plugins: readonly PluginDefinition[], options: RunScenarioOptions = {}): Promise<Results> {
+  const s = applyOverrides(scenario, options);
+  const results: ReplicationResult[] = [];
+  const startedAt = Date.now();
+  for (let r = 0; r < s.replications; r++) results.push(await runReplication(s, plugins, r, { ...options, startedAt }));
+  return assembleResults(s, plugins, results);
 }
 
 function summariseUnplaced(model: Model): Results["unplaced"] {
