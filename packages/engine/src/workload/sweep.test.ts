@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { applyPoint, fromCsv, grid, parseParam, pointKey, toCsv } from "./sweep.js";
+
+const TEXT = `duration: 1m
+hostTypes: { r6i: { cores: 32, memory: 256GiB } }
+hosts: [{ type: r6i, count: 4 }]
+tenants:
+  - name: shop
+    services:
+      - { name: web, replicas: 2, request: [{ cpu: 1ms }] }
+  - name: ops
+    services:
+      - { name: web, replicas: 1, request: [{ cpu: 1ms }] }
+      - { name: log, replicas: 1, request: [{ cpu: 1ms }] }
+`;
+
+describe("sweeps", () => {
+  it("expands a grid with the first parameter varying slowest", () => {
+    expect(grid([parseParam("a=1,2"), parseParam("b=x,y")])).toEqual([
+      { a: "1", b: "x" },
+      { a: "1", b: "y" },
+      { a: "2", b: "x" },
+      { a: "2", b: "y" },
+    ]);
+    expect(() => parseParam("nothing")).toThrow("expected path=value1,value2");
+  });
+
+  it("sets fields by the DESIGN.md paths, with units, and refuses ambiguous or unknown ones", () => {
+    const out = applyPoint(TEXT, "s.yaml", {
+      "services.log.replicas": "3",
+      "tenants.shop.services.web.replicas": "5",
+      "hostTypes.r6i.memory": "512GiB",
+      "hosts.0.count": "8",
+    });
+    expect(out).toContain("{ name: log, replicas: 3");
+    expect(out).toContain("{ name: web, replicas: 5");
+    expect(out).toContain("memory: 512GiB");
+    expect(out).toContain("count: 8");
+    expect(() => applyPoint(TEXT, "s.yaml", { "services.web.replicas": "3" })).toThrow(
+      '--param services.web.replicas: several tenants have a service "web": write tenants.<tenant>.services.web.replicas',
+    );
+    expect(() => applyPoint(TEXT, "s.yaml", { "tenants.shop.services.db.replicas": "3" })).toThrow('tenant "shop" has no service "db"');
+  });
+
+  it("writes CSV that reads back, quoting what needs it", () => {
+    const rows = [
+      { p: "a,b", x: 1.5, y: null },
+      { p: 'say "hi"', x: 2, y: 3 },
+    ];
+    const csv = toCsv(rows);
+    expect(csv).toBe('p,x,y\n"a,b",1.5,\n"say ""hi""",2,3\n');
+    expect(fromCsv(csv)).toEqual([
+      { p: "a,b", x: "1.5", y: "" },
+      { p: 'say "hi"', x: "2", y: "3" },
+    ]);
+    expect(pointKey({ p: 1, q: "x" }, ["p", "q"])).toBe(pointKey({ q: "x", p: "1" }, ["p", "q"]));
+  });
+});
