@@ -47,6 +47,32 @@ describe("turtles sweep", () => {
     expect(second[2]["services.checkout.replicas"]).toBe("3");
   });
 
+  it("reports a point whose worker died, finishes the others, and exits", () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-sweep-"));
+    const fixtures = join(import.meta.dirname, "fixtures");
+    const out = join(dir, "s.json");
+    const r = turtles(
+      "sweep",
+      join(fixtures, "crashy.yaml"),
+      "--plugin",
+      join(fixtures, "crash-plugin.mjs"),
+      "--param",
+      "defaults.stack=crashy,plain",
+      "--workers",
+      "2",
+      "--retries",
+      "1",
+      "--out",
+      out,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/point 1\/2 \(defaults.stack=crashy\) failed: replication \d \(seed 1\) failed in its worker 2 times: its worker exited with code 3/);
+    expect(r.stderr).toMatch(/point 2\/2 \(defaults.stack=plain\) done/);
+    const rows = JSON.parse(readFileSync(out, "utf8"));
+    expect(rows[0].error).toMatch(/its worker exited with code 3/);
+    expect(rows[1]["t/a.throughput"]).toBeGreaterThan(90);
+  });
+
   it("explains a parameter it cannot apply", () => {
     const r = turtles("sweep", overload, "--param", "services.nope.replicas=1,2");
     expect(r.code).toBe(2);

@@ -33,6 +33,7 @@ export default class Run extends ScenarioCommand {
       min: 1,
       max: 256,
     }),
+    retries: Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 }),
     plugin: ScenarioCommand.pluginFlag,
   };
 
@@ -65,6 +66,7 @@ export default class Run extends ScenarioCommand {
           ? await runScenarioOnWorkers(scenario, plugins, {
               ...common,
               workers,
+              retries: flags.retries,
               pluginModules: [...builtinPluginModules, ...loadedPluginModules],
               onReplication: (done, total) => process.stderr.write(`${process.stderr.isTTY ? "\r" : ""}replications done: ${done}/${total} on ${workers} workers${process.stderr.isTTY ? "\u001b[K" : "\n"}`),
             })

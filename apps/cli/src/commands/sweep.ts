@@ -31,6 +31,7 @@ export default class Sweep extends ScenarioCommand {
     workers: Flags.integer({ description: "worker threads (default: the machine's cores)", min: 1, max: 256 }),
     out: Flags.string({ description: "write the rows to this .csv or .json file (default: CSV on stdout)" }),
     resume: Flags.boolean({ description: "keep the points already in --out and compute only the others" }),
+    retries: Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 }),
     plugin: ScenarioCommand.pluginFlag,
   };
 
@@ -67,6 +68,7 @@ export default class Sweep extends ScenarioCommand {
       process.stderr.write(`resuming: ${done.size} point${done.size === 1 ? "" : "s"} already in ${flags.out}\n`);
     }
     const rows: Record<string, unknown>[] = [];
+    let failed = 0;
     const write = (): void => {
       const body = json ? `${JSON.stringify(rows, null, 2)}\n` : toCsv(rows as Record<string, string | number | null>[]);
       if (!flags.out) return;
@@ -93,16 +95,27 @@ export default class Sweep extends ScenarioCommand {
       const replications = flags.replications ?? scenario.replications;
       const workers = Math.min(flags.workers ?? availableParallelism(), replications);
       const common = { file: args.file, seed: flags.seed, duration, replications: flags.replications };
-      const results =
-        workers > 1
-          ? await runScenarioOnWorkers(scenario, plugins, { ...common, workers, pluginModules: [...builtinPluginModules, ...loadedPluginModules] })
-          : await runScenario(scenario, plugins, common);
-      rows.push(rowOf(point, results));
-      write();
       const what = Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
-      process.stderr.write(`point ${i + 1}/${points.length} (${what}) done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      try {
+        const results =
+          workers > 1
+            ? await runScenarioOnWorkers(scenario, plugins, { ...common, workers, retries: flags.retries, pluginModules: [...builtinPluginModules, ...loadedPluginModules] })
+            : await runScenario(scenario, plugins, common);
+        rows.push(rowOf(point, results));
+        process.stderr.write(`point ${i + 1}/${points.length} (${what}) done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      } catch (err) {
+        // A failed point is reported in its row and on stderr; the other points go on.
+        failed++;
+        rows.push({ ...point, error: (err as Error).message });
+        process.stderr.write(`point ${i + 1}/${points.length} (${what}) failed: ${(err as Error).message}\n`);
+      }
+      write();
     }
     write();
     if (!flags.out) process.stdout.write(json ? JSON.stringify(rows, null, 2) : toCsv(rows as Record<string, string | number | null>[]));
+    if (failed > 0) {
+      process.stderr.write(`${failed} of ${points.length} points failed\n`);
+      process.exitCode = 1;
+    }
   }
 }

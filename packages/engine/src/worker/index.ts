@@ -10,8 +10,8 @@ import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { decodeSnapshot } from "../kernel/codec.js";
 import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
-import { applyOverrides, assembleResults, type ReplicationResult, type Results, type RunScenarioOptions } from "../workload/run.js";
-import type { EngineApi } from "./protocol.js";
+import { applyOverrides, assembleResults, RunCancelled, type ReplicationResult, type Results, type RunScenarioOptions } from "../workload/run.js";
+import type { EngineApi, ReplicationJob } from "./protocol.js";
 
 export { engineApi } from "./api.js";
 export type { EngineApi, ReplicationJob } from "./protocol.js";
@@ -21,56 +21,99 @@ export interface PoolOptions extends Pick<RunScenarioOptions, "seed" | "duration
   workers: number;
   /** Module URLs of the plugins (each worker imports them). */
   pluginModules: string[];
+  /** How many times a replication whose worker failed or died is run again on a fresh worker. Default 0. */
+  retries?: number;
   /** Called when a replication is done (replications done so far, out of all). */
   onReplication?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 
+/** Runs replication jobs on one worker thread at a time; a failed or dead worker is replaced. */
+class WorkerSlot {
+  private worker: Worker | undefined;
+  private api: Remote<EngineApi> | undefined;
+  private died: Promise<never> | undefined;
+
+  constructor(private readonly all: Set<Worker>) {}
+
+  async run(job: ReplicationJob): Promise<Uint8Array> {
+    if (!this.worker) {
+      const worker = new Worker(new URL("./node-worker.js", import.meta.url));
+      this.all.add(worker);
+      this.worker = worker;
+      this.api = wrap<EngineApi>(nodeEndpoint(worker));
+      this.died = new Promise<never>((_, reject) => {
+        worker.once("error", reject);
+        worker.once("exit", (code) => reject(new Error(`its worker exited with code ${code}`)));
+      });
+      this.died.catch(() => {}); // observed through run(); never an unhandled rejection
+    }
+    try {
+      return await Promise.race([this.api!.runReplications(job), this.died!]);
+    } catch (err) {
+      await this.close(); // a worker that failed once is not trusted with the next job
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (!w) return;
+    w.removeAllListeners("exit");
+    this.all.delete(w);
+    await w.terminate();
+  }
+}
+
 /**
  * Runs the scenario's replications on `workers` worker threads, each taking
  * the next replication not yet started, and assembles the results in order.
- * A worker that fails fails the run with its error and replication.
+ * A replication whose worker throws or dies runs again (up to `retries`
+ * times) on a fresh worker; if it still fails, the run fails with its error,
+ * replication and seed once the others are done. The pool always exits.
  */
 export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly PluginDefinition[], options: PoolOptions): Promise<Results> {
   const s = applyOverrides(scenario, options);
   const n = Math.max(1, Math.min(options.workers, s.replications));
   const text = JSON.stringify(s);
   const results: ReplicationResult[] = [];
+  const failures: string[] = [];
   let next = 0;
-  const workers: Worker[] = [];
-  const stopAll = (): void => void Promise.all(workers.map((w) => w.terminate()));
+  const workers = new Set<Worker>();
+  const stopAll = (): void => void Promise.all([...workers].map((w) => w.terminate()));
   options.signal?.addEventListener("abort", stopAll);
   try {
     await Promise.all(
       Array.from({ length: n }, async () => {
-        const worker = new Worker(new URL("./node-worker.js", import.meta.url));
-        workers.push(worker);
-        const api: Remote<EngineApi> = wrap<EngineApi>(nodeEndpoint(worker));
-        const died = new Promise<never>((_, reject) => {
-          worker.once("error", reject);
-          worker.once("exit", (code) => reject(new Error(`worker exited with code ${code}`)));
-        });
+        const slot = new WorkerSlot(workers);
         try {
-          while (next < s.replications) {
+          while (next < s.replications && !options.signal?.aborted) {
             const r = next++;
             const job = { scenario: text, pluginModules: options.pluginModules, replications: [r], file: options.file };
-            let bytes: Uint8Array;
-            try {
-              bytes = await Promise.race([api.runReplications(job), died]);
-            } catch (err) {
-              throw new Error(`replication ${r} (seed ${s.seed}) failed in its worker: ${(err as Error).message}`);
+            for (let attempt = 0; ; attempt++) {
+              try {
+                results.push(...(decodeSnapshot(await slot.run(job)) as ReplicationResult[]));
+                options.onReplication?.(results.length, s.replications);
+                break;
+              } catch (err) {
+                if (options.signal?.aborted) throw err;
+                if (attempt < (options.retries ?? 0)) continue;
+                const tries = attempt + 1;
+                failures.push(`replication ${r} (seed ${s.seed}) failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${(err as Error).message}`);
+                break;
+              }
             }
-            results.push(...(decodeSnapshot(bytes) as ReplicationResult[]));
-            options.onReplication?.(results.length, s.replications);
           }
         } finally {
-          worker.removeAllListeners("exit");
-          await worker.terminate();
+          await slot.close();
         }
       }),
     );
   } finally {
     options.signal?.removeEventListener("abort", stopAll);
   }
+  if (options.signal?.aborted) throw new RunCancelled();
+  if (failures.length > 0) throw new Error(failures.join("; "));
   return assembleResults(s, plugins, results);
 }
