@@ -9,6 +9,7 @@ const dir = join(import.meta.dirname, "corpus");
 /** Each broken file of the corpus and exactly what `turtles validate` says about it. */
 const expected: Record<string, string> = {
   "typo-key.yaml": 'typo-key.yaml:14:9: tenants.shop.services.web.replica: unknown key "replica"; did you mean "replicas"?',
+"typo-step.yaml": 'typo-step.yaml:17:13: tenants.shop.services.web.request[0].cpuu: unknown key "cpuu"; did you mean "cpu"?',
   "typo.json": 'typo.json:6:68: tenants.shop.services.web.thread: unknown key "thread"; did you mean "threads"?',
   "plugin-typo.yaml": [
     "plugin-typo.yaml:9:9: stacks.vms[0].vcpus: required field is missing (expected a count such as 32 or 100k)",

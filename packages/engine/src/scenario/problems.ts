@@ -139,7 +139,10 @@ function expectedTypes(issues: readonly Issue[]): string[] {
 /** Converts zod issues into located problems, picking the meaningful branch of unions. */
 export function issuesToProblems(issues: readonly Issue[], source: SourceMap, base: PathSegment[] = []): Problem[] {
   const out: Problem[] = [];
+  // An object with a mistyped key also fails its own checks ("expected a step: one of ..."): the typo says it all.
+  const mistyped = new Set(issues.filter((i) => i.code === "unrecognized_keys").map((i) => JSON.stringify(i.path)));
   for (const iss of issues) {
+    if (iss.code === "custom" && mistyped.has(JSON.stringify(iss.path))) continue;
     const path = [...base, ...(iss.path as PathSegment[])];
     if (iss.code === "invalid_union" && iss.errors.length > 0 && !("discriminator" in iss && iss.discriminator)) {
       const informative = iss.errors.filter((branch) => !isTypeMismatch(branch));
