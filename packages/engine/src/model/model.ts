@@ -461,8 +461,10 @@ export class Model {
     };
     this.cpu.abortSubtree(host);
     removeSubtree(host);
+    for (const p of lost) this.builder?.released(nodes.tenant[p], nodes.entry[p], hostIndex);
     nodes.usedCores[host] = 0;
     nodes.usedMemory[host] = 0;
+    this.checkPressure(host); // an empty host swaps no more
     nodes.state[host] = NodeState.failed;
     this.hostDown.add(hostIndex);
     this.runHooks("fail", host);
@@ -609,6 +611,12 @@ class TreeBuilder {
 
   /** Replicas of each service per host index. */
   private readonly perHost = new Map<string, Int32Array>();
+
+  /** A replica of service (ti, si) is gone from host `hostIndex` (it failed). */
+  released(ti: number, si: number, hostIndex: number): void {
+    const c = this.perHost.get(`${ti}/${si}`);
+    if (c && c[hostIndex] > 0) c[hostIndex]--;
+  }
 
   private replicasOn(ti: number, si: number): Int32Array {
     const key = `${ti}/${si}`;

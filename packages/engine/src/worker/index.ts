@@ -110,6 +110,10 @@ export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly
         }
       }),
     );
+  } catch (err) {
+    // Terminated workers reject with their exit: a cancelled run says so instead.
+    if (options.signal?.aborted) throw new RunCancelled();
+    throw err;
   } finally {
     options.signal?.removeEventListener("abort", stopAll);
   }

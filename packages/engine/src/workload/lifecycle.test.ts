@@ -59,6 +59,57 @@ tenants: [{ name: t, services: [{ name: a, cores: 0, replicas: 1, request: [{ cp
     expect(Math.abs(failures - mean)).toBeLessThan(2.58 * sd);
   });
 
+  it("does not retry a failing call within one instant: clients with no think time still let time advance", async () => {
+    const s = loadScenario(
+      `duration: 5s
+warmup: 0s
+hostTypes: { h: { cores: 2, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { slow: [{ layer: slow }] }
+tenants:
+  - name: t
+    services:
+      - { name: front, cores: 0, load: { closed: { clients: 2 } }, request: [{ call: back }] }
+      - { name: back, cores: 0, stack: slow, threads: 1, queue: 0, request: [{ cpu: 10ms }] }
+`,
+      { plugins },
+    );
+    const r = await runScenario(s, plugins, { seed: 1 });
+    const front = r.stacks.scenario.services["t/front"];
+    // back is not ready for 0.5 s: calls fail, clients wait 1 ms between tries; then one call at a time succeeds.
+    expect(front.failed as number).toBeGreaterThan(400);
+    expect(front.completed as number).toBeGreaterThan(300);
+  });
+
+  it("counts every request when a caller and its callee fail with the same host", async () => {
+    const s = loadScenario(
+      `duration: 30s
+warmup: 0s
+hostTypes: { h: { cores: 2, memory: 8GiB, nic: { bandwidth: 10Gb/s, latency: 50us } } }
+hosts: [{ type: h, count: 2 }]
+failures: { detection: 1s, scripted: [{ at: 10s, host: 0, repair: 5s }, { at: 20s, host: 0, repair: 1s }] }
+tenants:
+  - name: t
+    services:
+      - { name: front, cores: 0, threads: 2, queue: 3, load: { open: { rate: 200/s } }, request: [{ cpu: 2ms }, { call: back }] }
+      - { name: back, cores: 0, threads: 1, queue: 2, request: [{ cpu: { exp: 3ms } }] }
+`,
+      { plugins },
+    );
+    const r = await runScenario(s, plugins, { seed: 2 });
+    const st = r.stacks.baremetal;
+    for (const [key, svc] of Object.entries(st.services)) {
+      const counted = (svc.completed as number) + (svc.failed as number) + (svc.dropped as number) + (svc.inFlight as number);
+      expect(counted, key).toBe(svc.arrived);
+      expect(svc.inFlight as number, key).toBeGreaterThanOrEqual(0);
+    }
+    // each scripted failure has its own repair time
+    expect(st.failures.map((f) => [f.at, f.repaired])).toEqual([
+      [10, 15],
+      [20, 21],
+    ]);
+  });
+
   it("loses no request without counting it: completed + failed + dropped + in flight = arrived", async () => {
     const s = loadScenario(
       `duration: 200s

@@ -40,6 +40,12 @@ const CALL = 4;
 const REQ_BITS = 21;
 const REQ_MASK = (1 << REQ_BITS) - 1;
 const GEN_MASK = 1023;
+/**
+ * A closed-loop client whose request failed thinks and waits this much more
+ * before its next one, so that a failing path is never retried within one
+ * instant (an assumption of the model, not a measurement: real clients back off).
+ */
+const RETRY_AFTER_FAILURE = 0.001;
 /** The client of a called request (not an open- or closed-loop root). */
 const CALLED = -2;
 /** Separates the keys of called requests' streams from those of root requests. */
@@ -157,7 +163,9 @@ export class Replication {
   capacityLost = 0;
   private readonly downSince = new Map<number, number>();
   private readonly failureRngs: Random[] = [];
-  private readonly scriptedRepair = new Map<number, number>();
+  /** Each host's pending random failure event (one sequence per host). */
+  private readonly nextFailure = new Map<number, number>();
+  private readonly scriptedType: number;
   // Requests.
   private reqService = new Int32Array(1024);
   private reqReplica = new Int32Array(1024);
@@ -176,6 +184,7 @@ export class Replication {
   private reqMeasured = new Int8Array(1024); // arrived after the warm-up
   private reqGen = new Int32Array(1024); // bumped on release
   private reqAt = new Int8Array(1024); // 1 while at its replica (in service or queued)
+  private reqRecorded = new Int8Array(1024); // counted as completed (a call whose response is still travelling)
   private reqActivity = new Int32Array(1024).fill(-1); // its running CPU activity
   private reqTimer = new Float64Array(1024).fill(-1); // its pending sleep event
   // I/O operations of io steps.
@@ -212,7 +221,6 @@ export class Replication {
   private readonly keyScratch = new Int32Array(4);
   /** Calls per edge (caller service * services + callee service): count and summed latency. */
   readonly edges = new Map<number, { count: number; latency: number }>();
-  private readonly usedHosts: number[];
 
   constructor(
     private readonly sim: Simulation,
@@ -338,18 +346,17 @@ export class Replication {
     const fl = s.failures;
     model.hosts.forEach((_, i) => {
       this.failureRngs.push(Random.fromKey(options.seed, "failures", i));
-      if (fl.hosts) sim.schedule(this.failType, this.failureRngs[i].exp(fl.hosts.mtbf), i);
+        if (fl.hosts) this.nextFailure.set(i, sim.schedule(this.failType, this.failureRngs[i].exp(fl.hosts.mtbf), i));
     });
-    for (const f of fl.scripted) {
-      sim.scheduleAt(this.failType, f.at, f.host);
-      if (f.repair !== undefined) this.scriptedRepair.set(f.host, f.repair);
-    }
+    // Scripted failures carry their own index (their repair is theirs, not the host's).
+    this.scriptedType = sim.on("lifecycle.scriptedFail", (k) => this.onHostFail(fl.scripted[k].host, fl.scripted[k].repair));
+    fl.scripted.forEach((f, k) => sim.scheduleAt(this.scriptedType, f.at, k));
     this.repairDist = fl.hosts ? toDistribution(fl.hosts.repair) : undefined;
     this.clientService = new Int32Array(clients);
     this.clientIndex = new Int32Array(clients);
     this.clientK = new Float64Array(clients);
     this.clientState = new Int32Array(clients * 4);
-    this.usedHosts = [...new Set(nodes.map((n) => model.nodes.host[n]))];
+    for (const n of nodes) this.hostsUsed.add(model.nodes.host[n]);
     this.busyAtStart = new Float64Array(model.hosts.length);
     this.pressureAtStart = new Float64Array(model.hosts.length);
     // Calls cross hosts: with more than one host, every host type needs a NIC.
@@ -421,13 +428,13 @@ export class Replication {
     this.sim.schedule(this.arrivalType, gap, service);
   }
 
-  private scheduleClient(client: number): void {
+  private scheduleClient(client: number, extra = 0): void {
     const service = this.clientService[client];
     const run = this.services[service];
     Random.deriveInto(run.base, this.clientIndex[client], this.clientK[client] + 2 ** 32, this.clientState, client * 4);
     const t = run.think.sample(this.rng.load(this.clientState, client * 4));
     this.rng.store(this.clientState, client * 4);
-    this.sim.schedule(this.clientType, t, client);
+    this.sim.schedule(this.clientType, t + extra, client);
   }
 
   private onArrival(service: number): void {
@@ -553,28 +560,31 @@ export class Replication {
   }
 
   /** A host fails: its replicas stop taking requests, the requests on them fail, and it is found after `detection`. */
-  private onHostFail(h: number): void {
+  private onHostFail(h: number, scriptedRepair?: number): void {
     if (this.model.hostDown.has(h)) return;
+    // Down hosts do not fail again; the random sequence resumes after the repair.
+    const pending = this.nextFailure.get(h);
+    if (pending !== undefined) this.sim.cancel(pending);
+    this.nextFailure.delete(h);
     const now = this.sim.now;
     const lostNodes = this.model.failHost(h);
     const lost = lostNodes.map((n) => this.replicaOfNode.get(n)!).filter((r) => r !== undefined);
+    const parkedClients: number[] = [];
     for (const r of lost) {
       this.notReady(r);
       this.replicaDown[r] = 1;
+      this.inService[r] = 0;
+      this.queueLen[r] = 0;
+      parkedClients.push(...this.parked[r].splice(0));
     }
     const down = new Set(lost);
     for (let q = 0; q < this.reqCount; q++) if (this.reqAt[q] && down.has(this.reqReplica[q])) this.failLost(q);
-    for (const r of lost) {
-      this.inService[r] = 0;
-      this.queueLen[r] = 0;
-      while (this.parked[r].length > 0) this.scheduleClient(this.parked[r].shift()!);
-    }
+    for (const c of parkedClients) this.scheduleClient(c);
     this.downSince.set(h, now);
     this.failures.push({ host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, lost: [] });
     const index = this.failures.length - 1;
     this.sim.schedule(this.detectType, this.scenario.failures.detection, index);
-    const scripted = this.scriptedRepair.get(h);
-    const repair = scripted ?? (this.repairDist ? this.repairDist.sample(this.failureRngs[h]) : undefined);
+    const repair = scriptedRepair ?? (this.repairDist ? this.repairDist.sample(this.failureRngs[h]) : undefined);
     if (repair !== undefined) this.sim.schedule(this.repairType, repair, index);
     this.lostByFailure.set(index, lost);
   }
@@ -591,7 +601,7 @@ export class Replication {
     if (this.reqAlloc[req] > 0) this.reqAlloc[req] = 0; // the host's memory is gone with it
     this.release(req);
     if (parentAlive) this.fail(parent);
-    else if (parent < 0 && client >= 0) this.scheduleClient(client);
+    else if (parent < 0 && client >= 0) this.scheduleClient(client, RETRY_AFTER_FAILURE);
   }
 
   /** The failure is found: the lost replicas are placed again on surviving hosts, or wait for a repair. */
@@ -632,7 +642,7 @@ export class Replication {
     this.addCapacityLost(f.host, since, this.sim.now);
     const waiting = this.waiting.splice(0);
     for (const w of waiting) this.replace(w.service, w.slot, w.since);
-    if (this.scenario.failures.hosts) this.sim.schedule(this.failType, this.failureRngs[f.host].exp(this.scenario.failures.hosts.mtbf), f.host);
+    if (this.scenario.failures.hosts) this.nextFailure.set(f.host, this.sim.schedule(this.failType, this.failureRngs[f.host].exp(this.scenario.failures.hosts.mtbf), f.host));
   }
 
   private addCapacityLost(host: number, from: number, to: number): void {
@@ -650,7 +660,7 @@ export class Replication {
   inFlightMeasured(): number[] {
     const counts = this.services.map(() => 0);
     const free = new Set(this.reqFree);
-    for (let q = 0; q < this.reqCount; q++) if (!free.has(q) && this.reqMeasured[q]) counts[this.reqService[q]]++;
+    for (let q = 0; q < this.reqCount; q++) if (!free.has(q) && this.reqMeasured[q] && !this.reqRecorded[q]) counts[this.reqService[q]]++;
     return counts;
   }
 
@@ -670,8 +680,12 @@ export class Replication {
     this.replicaNode[r] = node;
     this.replicaService[r] = service;
     this.replicaOfNode.set(node, r);
+    this.hostsUsed.add(this.model.nodes.host[node]);
     return r;
   }
+
+  /** Hosts that held a replica at some time of the run. */
+  readonly hostsUsed = new Set<number>();
 
   /** A new request; it is measured when it arrives after the warm-up (a call: when its caller is measured). */
   private newRequest(service: number, client: number, state: Int32Array, offset: number, measured = this.sim.now >= this.options.warmup): number {
@@ -691,6 +705,7 @@ export class Replication {
     this.reqAlloc[req] = 0;
     this.reqParent[req] = -1;
     this.reqCallTime[req] = 0;
+    this.reqRecorded[req] = 0;
     for (let i = 0; i < 4; i++) {
       this.reqRng[req * 4 + i] = state[offset + i];
       this.reqKey[req * 4 + i] = state[offset + i];
@@ -747,7 +762,7 @@ export class Replication {
     if (this.reqAt[req]) this.leaveReplica(req);
     this.release(req);
     if (parentAlive) this.fail(parent);
-    else if (parent < 0 && client >= 0) this.scheduleClient(client);
+    else if (parent < 0 && client >= 0) this.scheduleClient(client, RETRY_AFTER_FAILURE);
   }
 
   /** A call step: a request for the callee goes over the network to one of its replicas; the caller's thread waits. */
@@ -936,6 +951,10 @@ export class Replication {
     if (parent >= 0) {
       // A called request is measured at its callee: from its arrival there to its end there.
       this.record(req);
+      if (this.reqGen[parent] !== this.reqParentGen[req]) {
+        this.release(req); // its caller failed meanwhile: no one waits for the response
+        return;
+      }
       const step = this.reqStep[parent];
       this.message(this.replicaNode[replica], this.replicaNode[this.reqReplica[parent]], this.services[this.reqService[parent]].callResponse[step], this.callReturnType, this.tag(req));
       return;
@@ -954,6 +973,8 @@ export class Replication {
   /** Gives back the request's thread (to the next queued request) and its memory. */
   private leaveReplica(req: number): void {
     const replica = this.reqReplica[req];
+    this.reqAt[req] = 0;
+    if (this.replicaDown[replica]) return; // its host failed: nothing left to give back
     if (this.reqAlloc[req] > 0) this.model.changeMemory(this.replicaNode[replica], -this.reqAlloc[req]);
     this.reqAlloc[req] = 0;
     if (this.queueLen[replica] > 0) this.runStep(this.dequeue(replica));
@@ -970,6 +991,7 @@ export class Replication {
   }
 
   private record(req: number): void {
+    this.reqRecorded[req] = 1;
     if (!this.reqMeasured[req]) return;
     const run = this.services[this.reqService[req]];
     const m = run.measure;
@@ -1028,7 +1050,7 @@ export class Replication {
       this.throttledAtStart = this.throttledTime();
     }
     let busy = 0;
-    for (const h of this.usedHosts) busy += this.model.cpu.busyCoreSeconds(h);
+    for (const h of this.hostsUsed) busy += this.model.cpu.busyCoreSeconds(h);
     this.windowBusy[w] = busy;
   }
 
@@ -1058,6 +1080,7 @@ export class Replication {
     this.reqMeasured = grown(this.reqMeasured, c);
     this.reqGen = grown(this.reqGen, c);
     this.reqAt = grown(this.reqAt, c);
+    this.reqRecorded = grown(this.reqRecorded, c);
     this.reqActivity = grown(this.reqActivity, c, -1);
     this.reqTimer = grown(this.reqTimer, c, -1);
     this.reqRng = grown(this.reqRng, 4 * c);

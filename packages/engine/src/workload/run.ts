@@ -288,9 +288,7 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
     };
   }
   const used = new Set<number>();
-  for (const procs of model.processes.values()) {
-    for (const p of procs) if (p !== NONE) used.add(model.nodes.host[p]);
-  }
+  for (const h of rep.hostsUsed) used.add(h);
   // Host figures, per host type and in all; disks and memory over the used hosts.
   const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
   const zero = (): typeof all => ({ hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 });

@@ -23,6 +23,7 @@ describe("sweeps", () => {
       { a: "2", b: "y" },
     ]);
     expect(() => parseParam("nothing")).toThrow("expected path=value1,value2");
+    expect(parseParam("services.a.think={ uniform: [1ms, 2ms] },5ms").values).toEqual(["{ uniform: [1ms, 2ms] }", "5ms"]);
   });
 
   it("sets fields by the DESIGN.md paths, with units, and refuses ambiguous or unknown ones", () => {

@@ -17,7 +17,20 @@ export interface SweepParam {
 export function parseParam(spec: string): SweepParam {
   const eq = spec.indexOf("=");
   if (eq <= 0 || eq === spec.length - 1) throw new RangeError(`--param ${spec}: expected path=value1,value2,... such as services.web.replicas=10,20`);
-  return { path: spec.slice(0, eq), values: spec.slice(eq + 1).split(",").map((v) => v.trim()) };
+  // Split on commas outside brackets and braces, so `{ uniform: [1ms, 2ms] }` stays one value.
+  const values: string[] = [];
+  let depth = 0;
+  let start = eq + 1;
+  for (let i = start; i <= spec.length; i++) {
+    const ch = spec[i];
+    if (ch === "[" || ch === "{") depth++;
+    else if (ch === "]" || ch === "}") depth--;
+    else if (i === spec.length || (ch === "," && depth === 0)) {
+      values.push(spec.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return { path: spec.slice(0, eq), values };
 }
 
 /** Every combination of the parameters' values, the first parameter varying slowest. */
