@@ -72,6 +72,7 @@ export interface Unplaced {
 
 const ORDER_RANK = { pre: 0, none: 1, post: 2 } as const;
 const OP_HOOKS = new Set<string>(OP_KINDS);
+const OP_INDEX = Object.fromEntries(OP_KINDS.map((op, k) => [op, k])) as Record<OpKind, number>;
 
 export class Model {
   readonly nodes = new NodeStore();
@@ -107,7 +108,8 @@ export class Model {
   private hookNode = NONE;
 
   private readonly layers: Layer[] = [];
-  private readonly hooks = new Map<HookName, Hook[]>();
+  /** Sorted hooks per hook name (a plain object: per-operation lookups by a constant name, no Map). */
+  private readonly hooks: Partial<Record<HookName, Hook[]>> = {};
   private readonly processKind: number;
   private readonly auxKind: number;
   private readonly contributions = new Map<number, PathContribution>(); // per layer node, at build time
@@ -123,7 +125,7 @@ export class Model {
     plugins.forEach((p, rank) => this.setupPlugin(p, rank));
     this.processKind = this.nodes.kindId("process");
     this.auxKind = this.nodes.kindId("aux");
-    for (const list of this.hooks.values()) list.sort((a, b) => a.rank - b.rank);
+    for (const list of Object.values(this.hooks)) list.sort((a, b) => a.rank - b.rank);
     const model = this;
     this.hookContext = {
       get now() {
@@ -147,7 +149,7 @@ export class Model {
    * from process `node` to its host, each with its layer's node.
    */
   runHooks(name: HookName, node: number, payload = 0): void {
-    const list = this.hooks.get(name);
+    const list = this.hooks[name];
     if (list === undefined) return;
     const nodes = this.nodes;
     const operation = OP_HOOKS.has(name);
@@ -183,7 +185,7 @@ export class Model {
    * (none if `doneType` is negative). Returns how many were started.
    */
   chargeOperation(process: number, op: OpKind, doneType: EventType = NONE, donePayload = 0): number {
-    const k = OP_KINDS.indexOf(op);
+    const k = OP_INDEX[op];
     const end = this.chargeStart[process] + this.chargeCount[process];
     let started = 0;
     for (let i = this.chargeStart[process]; i < end; i++) {
@@ -196,7 +198,7 @@ export class Model {
 
   /** One-way latency that the layers of a process's path add to an operation of `op`. */
   latency(process: number, op: OpKind): number {
-    return this.pathLatency[process * OP_KINDS.length + OP_KINDS.indexOf(op)];
+    return this.pathLatency[process * OP_KINDS.length + OP_INDEX[op]];
   }
 
   /** Builds hosts, stack nodes and one process per placed replica, first-fit in host order. */
@@ -532,9 +534,8 @@ export class Model {
         layer.rules = rules;
       },
       hook: (name, fn, options) => {
-        const list = this.hooks.get(name) ?? [];
+        const list = (this.hooks[name] ??= []);
         list.push({ plugin: plugin.name, kind, fn, rank: ORDER_RANK[options?.order ?? "none"] * 1e6 + rank * 1e3 + list.length });
-        this.hooks.set(name, list);
       },
       extension: (name, type, initial) => this.nodes.extension(`${plugin.name}.${name}`, type, initial),
     };

@@ -15,7 +15,6 @@ import { Random } from "../random/random.js";
 import type { Scenario } from "../scenario/schema.js";
 import { studentTQuantile } from "../stats/special.js";
 import { sha256Hex } from "../util/sha256.js";
-import { NONE } from "../tree/nodes.js";
 import { Replication, SERIES_WINDOWS } from "./replication.js";
 
 /** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
