@@ -6,7 +6,7 @@
  */
 import { decode, encode, ExtensionCodec } from "@msgpack/msgpack";
 
-type TypedColumn = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array;
+type TypedColumn = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
 type ColumnConstructor = { new (buffer: ArrayBuffer): TypedColumn; readonly name: string };
 
 /** Extension type ids, fixed forever: snapshots written today must read tomorrow. */
@@ -18,7 +18,17 @@ const COLUMNS: [number, ColumnConstructor][] = [
   [4, Int16Array],
   [5, Uint16Array],
   [6, Int8Array],
+  [7, Uint8Array],
 ];
+
+/** A reference to object `id` of a state graph (kernel/state.ts). */
+export class StateRef {
+  constructor(readonly id: number) {}
+}
+/** A value a state graph does not carry: the restoring side keeps its own (functions, configuration). */
+export const KEPT = Symbol("kept");
+/** `undefined`, which msgpack would otherwise turn into null. */
+export const UNDEFINED = Symbol("undefined");
 
 const codec = new ExtensionCodec();
 for (const [type, Ctor] of COLUMNS) {
@@ -28,6 +38,25 @@ for (const [type, Ctor] of COLUMNS) {
       value instanceof Ctor ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : null,
     decode: (data: Uint8Array) => new Ctor(data.slice().buffer),
   });
+}
+
+// State graph markers (ids fixed forever, like the columns').
+codec.register({
+  type: 16,
+  encode: (value: unknown) => (value instanceof StateRef ? encodeUint(value.id) : null),
+  decode: (data: Uint8Array) => new StateRef(decodeUint(data)),
+});
+codec.register({ type: 17, encode: (value: unknown) => (value === KEPT ? new Uint8Array(0) : null), decode: () => KEPT });
+codec.register({ type: 18, encode: (value: unknown) => (value === UNDEFINED ? new Uint8Array(0) : null), decode: () => UNDEFINED });
+
+function encodeUint(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n);
+  return out;
+}
+
+function decodeUint(data: Uint8Array): number {
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0);
 }
 
 /** Encodes plain data with typed arrays to msgpack (a fresh, exactly-sized array). */

@@ -15,7 +15,9 @@ import { Random } from "../random/random.js";
 import type { Scenario } from "../scenario/schema.js";
 import { studentTQuantile } from "../stats/special.js";
 import { sha256Hex } from "../util/sha256.js";
-import { Replication, SERIES_WINDOWS } from "./replication.js";
+import { captureState, restoreState, StateError } from "../kernel/state.js";
+import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
+import { Replication, SERIES_WINDOWS, type ReplicationOptions } from "./replication.js";
 
 /** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
 export const ENGINE_VERSION = "0.1.0";
@@ -48,6 +50,10 @@ export interface RunScenarioOptions {
   chunk?: number;
   /** Wall-clock start of the whole run (for progress across replications). Default: when the replication starts. */
   startedAt?: number;
+  /** Continue this saved run: done replications are kept, those in progress continue from their state. */
+  resume?: RunSnapshot;
+  /** Save the run as it goes, and when it is cancelled. */
+  checkpoint?: CheckpointOptions;
 }
 
 /** The run was cancelled through its signal; nothing was produced. */
@@ -165,32 +171,119 @@ export interface ReplicationResult {
 }
 
 /**
- * Runs replication `r` of a scenario (overrides already applied) in this
- * thread: a fresh kernel and model seeded from the scenario seed and `r`
- * alone, so it gives the same result in any process or worker.
+ * One replication as a run that advances in chunks of events and can be
+ * saved between them (DESIGN.md, Snapshots): a fresh kernel and model seeded
+ * from the scenario seed and `r` alone, so it gives the same result in any
+ * process or worker, and a resumed run continues exactly as the saved one.
  */
-export async function runReplication(s: Scenario, plugins: readonly PluginDefinition[], r: number, options: RunScenarioOptions = {}): Promise<ReplicationResult> {
-  const seeds = replicationSeeds(s.seed, s.replications);
+export class ReplicationRun {
+  private readonly sim: Simulation;
+  private readonly model: Model;
+  private readonly rep: Replication;
+  private readonly options: ReplicationOptions;
+  private finished: ReplicationResult | undefined;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly plugins: readonly PluginDefinition[],
+    readonly replication: number,
+    options: Pick<RunScenarioOptions, "file" | "onRequest"> = {},
+  ) {
+    const s = scenario;
+    const seed = replicationSeeds(s.seed, s.replications)[replication];
+    this.sim = new Simulation({ seed });
+    this.model = buildModel(this.sim, s, plugins);
+    this.options = { seed, warmup: s.warmup, duration: s.duration, onRequest: options.onRequest, file: options.file };
+    this.rep = new Replication(this.sim, this.model, s, this.options);
+  }
+
+  /** A run of replication `r` continued from `state` (from `snapshot()` of a run of the same scenario and plugins). */
+  static resume(s: Scenario, plugins: readonly PluginDefinition[], r: number, state: Uint8Array, options: Pick<RunScenarioOptions, "file" | "onRequest"> = {}): ReplicationRun {
+    const run = new ReplicationRun(s, plugins, r, options);
+    const seed = run.options.seed;
+    try {
+      restoreState([run.sim, run.model, run.rep], state, run.kept());
+    } catch (err) {
+      if (!(err instanceof StateError)) throw err;
+      throw new StateError(`the saved state does not fit replication ${r} of this scenario: ${err.message}`);
+    }
+    if (run.options.seed !== seed || run.sim.seed !== seed) {
+      throw new StateError(`the saved state is of the replication with seed ${run.sim.seed}, not replication ${r} (seed ${seed})`);
+    }
+    return run;
+  }
+
+  /** Simulated time reached, where the replication ends, and events processed so far. */
+  get simTime(): number {
+    return this.sim.now;
+  }
+  get end(): number {
+    return this.rep.end;
+  }
+  get events(): number {
+    return this.sim.eventsProcessed;
+  }
+  /** Completed requests so far (measured or not), per service key. */
+  completed(): Record<string, number> {
+    return Object.fromEntries(this.rep.services.map((x) => [x.measure.key, x.measure.completed]));
+  }
+
+  /** Processes at most `events` more events; true once the replication has reached its end. */
+  advance(events: number): boolean {
+    if (this.finished) return true;
+    return this.sim.run({ until: this.rep.end, maxEvents: events }).reason !== "maxEvents";
+  }
+
+  /** The whole state of the running replication (between chunks), as msgpack. */
+  snapshot(): Uint8Array {
+    if (this.finished) throw new Error(`replication ${this.replication} has finished; its result is final`);
+    return captureState([this.sim, this.model, this.rep], this.kept());
+  }
+
+  /** Its metrics, once it has reached its end. */
+  result(): ReplicationResult {
+    if (!this.finished) {
+      if (this.sim.now < this.rep.end && this.sim.pending > 0) throw new Error(`replication ${this.replication} has not reached its end`);
+      this.rep.closeWindows();
+      this.rep.closeLifecycle();
+      this.finished = { replication: this.replication, stack: measure(this.scenario, this.model, this.rep), unplaced: summariseUnplaced(this.model) };
+    }
+    return this.finished;
+  }
+
+  /** What the build supplies and a snapshot leaves out: the scenario, the plugins and the options. */
+  private kept(): object[] {
+    return [this.scenario, this.plugins, ...this.plugins, this.options];
+  }
+}
+
+/** Options of `runReplication`: the run's, plus a state to resume from and a call between chunks. */
+export interface ReplicationRunOptions extends RunScenarioOptions {
+  /** Continue from this state of the replication (`ReplicationRun.snapshot`). */
+  resumeFrom?: Uint8Array;
+  /** Called between chunks (after progress): may save the run, or wait (a pause). */
+  between?: (run: ReplicationRun) => void | Promise<void>;
+}
+
+/** Runs replication `r` of a scenario (overrides already applied) in this thread, in chunks. */
+export async function runReplication(s: Scenario, plugins: readonly PluginDefinition[], r: number, options: ReplicationRunOptions = {}): Promise<ReplicationResult> {
   const chunk = options.chunk ?? 200_000;
   const started = options.startedAt ?? Date.now();
   let lastYield = Date.now();
-  const sim = new Simulation({ seed: seeds[r] });
-  const model = buildModel(sim, s, plugins);
-  const rep = new Replication(sim, model, s, { seed: seeds[r], warmup: s.warmup, duration: s.duration, onRequest: options.onRequest, file: options.file });
+  const run = options.resumeFrom ? ReplicationRun.resume(s, plugins, r, options.resumeFrom, options) : new ReplicationRun(s, plugins, r, options);
   for (;;) {
-    const res = sim.run({ until: rep.end, maxEvents: chunk });
-    options.onProgress?.({ replication: r, replications: s.replications, simTime: sim.now, end: rep.end, events: sim.eventsProcessed, wallSeconds: (Date.now() - started) / 1000 });
-    if (res.reason !== "maxEvents") break;
+    const done = run.advance(chunk);
+    options.onProgress?.({ replication: r, replications: s.replications, simTime: run.simTime, end: run.end, events: run.events, wallSeconds: (Date.now() - started) / 1000 });
+    if (done) break;
     if (Date.now() - lastYield > 50) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       lastYield = Date.now();
     }
+    await options.between?.(run); // before a cancel, so that a cancelled run can save itself
     if (options.signal?.aborted) throw new RunCancelled();
   }
   if (options.signal?.aborted) throw new RunCancelled();
-  rep.closeWindows();
-  rep.closeLifecycle();
-  return { replication: r, stack: measure(s, model, rep), unplaced: summariseUnplaced(model) };
+  return run.result();
 }
 
 /**
@@ -235,12 +328,32 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
   };
 }
 
-/** Runs every replication in this thread, one after another. */
+/**
+ * Runs every replication in this thread, one after another. With `resume`,
+ * replications done in the snapshot are not run again and those in progress
+ * continue from their state; with `checkpoint`, the run saves itself as it goes
+ * and when it is cancelled.
+ */
 export async function runScenario(scenario: Scenario, plugins: readonly PluginDefinition[], options: RunScenarioOptions = {}): Promise<Results> {
   const s = applyOverrides(scenario, options);
-  const results: ReplicationResult[] = [];
+  const results: ReplicationResult[] = [...(options.resume?.done ?? [])];
+  const states = statesOf(options.resume);
   const startedAt = Date.now();
-  for (let r = 0; r < s.replications; r++) results.push(await runReplication(s, plugins, r, { ...options, startedAt }));
+  const checkpoint = options.checkpoint;
+  let lastSave = Date.now();
+  const save = async (running: RunningState[]): Promise<void> => {
+    await checkpoint!.save(runSnapshot(s, plugins, results, running, { file: options.file, pluginModules: checkpoint!.pluginModules }));
+    lastSave = Date.now();
+  };
+  for (let r = 0; r < s.replications; r++) {
+    if (results.some((x) => x.replication === r)) continue;
+    const between = checkpoint
+      ? async (run: ReplicationRun): Promise<void> => {
+          if (options.signal?.aborted || Date.now() - lastSave >= checkpoint.every * 1000) await save([{ replication: r, state: run.snapshot() }]);
+        }
+      : undefined;
+    results.push(await runReplication(s, plugins, r, { ...options, startedAt, resumeFrom: states.get(r), between }));
+  }
   return assembleResults(s, plugins, results);
 }
 

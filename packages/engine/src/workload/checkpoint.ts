@@ -1,0 +1,89 @@
+/**
+ * Run snapshots (DESIGN.md, Snapshots): a run saved while it runs, to continue
+ * later with the same results as if it had never stopped. A run snapshot holds
+ * the scenario (overrides applied), the plugins' modules and versions, the
+ * results of the replications already done and the state of each one in
+ * progress; replications in neither start afresh when the run continues.
+ */
+import { decodeSnapshot, encodeSnapshot } from "../kernel/codec.js";
+import type { PluginDefinition } from "../plugin/define.js";
+import type { Scenario } from "../scenario/schema.js";
+import { ENGINE_VERSION, type ReplicationResult } from "./run.js";
+
+export const RUN_SNAPSHOT_FORMAT = "turtles-snapshot/1";
+
+/** A replication in progress: its index and its state (`ReplicationRun.snapshot`). */
+export interface RunningState {
+  replication: number;
+  state: Uint8Array;
+}
+
+export interface RunSnapshot {
+  format: typeof RUN_SNAPSHOT_FORMAT;
+  /** States are the engine's own objects: only the same engine version continues them. */
+  engine: string;
+  /** The scenario as JSON, overrides applied: it loads back to the same scenario. */
+  scenario: string;
+  file?: string;
+  /** Plugin name to version, and the modules that provide them (to load them again). */
+  plugins: Record<string, string>;
+  pluginModules: string[];
+  done: ReplicationResult[];
+  running: RunningState[];
+}
+
+/** How a run saves itself: every `every` wall seconds between chunks, and when it is cancelled. */
+export interface CheckpointOptions {
+  every: number;
+  /** The modules of the plugins, written into the snapshot so `--resume` can load them again. */
+  pluginModules?: string[];
+  save(snapshot: RunSnapshot): void | Promise<void>;
+}
+
+/** The snapshot of a run of `s` with these replications done and in progress. */
+export function runSnapshot(
+  s: Scenario,
+  plugins: readonly PluginDefinition[],
+  done: readonly ReplicationResult[],
+  running: readonly RunningState[],
+  options: { file?: string; pluginModules?: string[] } = {},
+): RunSnapshot {
+  const finished = new Set(done.map((d) => d.replication));
+  return {
+    format: RUN_SNAPSHOT_FORMAT,
+    engine: ENGINE_VERSION,
+    scenario: JSON.stringify(s),
+    file: options.file,
+    plugins: Object.fromEntries(plugins.map((p) => [p.name, p.version])),
+    pluginModules: options.pluginModules ?? [],
+    done: [...done].sort((a, b) => a.replication - b.replication),
+    // A replication that finished while the others were being saved is done, not in progress.
+    running: running.filter((r) => !finished.has(r.replication)).sort((a, b) => a.replication - b.replication),
+  };
+}
+
+export function encodeRunSnapshot(snapshot: RunSnapshot): Uint8Array {
+  return encodeSnapshot(snapshot);
+}
+
+/** Reads a run snapshot, refusing other files and other engine versions with a message naming `file`. */
+export function decodeRunSnapshot(bytes: Uint8Array, file: string): RunSnapshot {
+  let snap: Partial<RunSnapshot> | undefined;
+  try {
+    snap = decodeSnapshot(bytes) as Partial<RunSnapshot>;
+  } catch {
+    snap = undefined;
+  }
+  if (snap?.format !== RUN_SNAPSHOT_FORMAT) {
+    throw new Error(`${file}: not a Turtles run snapshot (expected format ${RUN_SNAPSHOT_FORMAT}); snapshots are written by 'turtles run --checkpoint FILE'`);
+  }
+  if (snap.engine !== ENGINE_VERSION) {
+    throw new Error(`${file}: saved by engine ${snap.engine}, but this is engine ${ENGINE_VERSION}; continue it with engine ${snap.engine}, or run the scenario again`);
+  }
+  return snap as RunSnapshot;
+}
+
+/** The replication states of a snapshot by index. */
+export function statesOf(snapshot: RunSnapshot | undefined): Map<number, Uint8Array> {
+  return new Map((snapshot?.running ?? []).map((r) => [r.replication, r.state]));
+}
