@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadScenario } from "../scenario/load.js";
 import { testHost } from "../testing/index.js";
-import { runScenarioOnWorkers } from "../worker/index.js";
+import { runScenarioOnWorkers } from "../worker/pool.js";
 import { runScenario } from "../workload/run.js";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" } } });

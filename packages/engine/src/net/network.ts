@@ -12,7 +12,15 @@
  * are an endpoint with no NIC of their own. Messages between processes on one
  * host use loopback: no NIC, no transfer time.
  *
- * One kernel event per flow, rescheduled when its rate changes.
+ * One kernel event per flow, rescheduled when its rate changes. A flow alone
+ * on both its NICs (the common case at moderate load) has nobody whose rate
+ * depends on it, so its event is its delivery: the end of its transfer plus
+ * the latencies, one event per message instead of two. It leaves its NICs
+ * lazily, with its accounting at the time its transfer ended: when its
+ * delivery runs, or earlier when another flow comes to one of its NICs after
+ * that time. A flow that gets company before its transfer ends goes back to an
+ * event at the end of its transfer, and one left alone to a delivery event;
+ * the times are computed exactly as with two events, so results do not change.
  */
 import type { EventType, Simulation } from "../kernel/simulation.js";
 import { NONE } from "../tree/nodes.js";
@@ -20,6 +28,10 @@ import { grown } from "../util/typed.js";
 
 /** The endpoint of a message outside the modelled hosts (an external client). */
 export const EXTERNAL = -1;
+
+const SHARED = 0;
+const ALONE = 1;
+const LEFT = 2;
 
 export interface NicSpec {
   /** Bytes per second, each way. */
@@ -61,6 +73,13 @@ export class Network {
   private fRate = new Float64Array(64);
   private fLast = new Float64Array(64);
   private fEvent = new Float64Array(64);
+  /** When the flow's transfer ends, as last computed (its event's time, or that time minus its delay). */
+  private fEnd = new Float64Array(64);
+  /**
+   * SHARED: its event is the end of its transfer; ALONE: alone on its NICs, its
+   * event is its delivery; LEFT: alone, taken off its NICs, its delivery pending.
+   */
+  private fAlone = new Int8Array(64);
   private fDelay = new Float64Array(64);
   private fDoneType = new Int32Array(64);
   private fDonePayload = new Int32Array(64);
@@ -76,7 +95,7 @@ export class Network {
     /** Fabric latency between the zones of two hosts. */
     private readonly fabric: (a: number, b: number) => number,
   ) {
-    this.doneType = sim.on("net.flowDone", (f) => this.onFlowDone(f));
+    this.doneType = sim.on("net.flow", (f) => (this.fAlone[f] === SHARED ? this.onFlowDone(f) : this.onDelivered(f)));
   }
 
   setNic(host: number, spec: NicSpec): void {
@@ -94,8 +113,9 @@ export class Network {
   /**
    * Sends `bytes` from host `src` to host `dst` (either may be EXTERNAL); when
    * the transfer is done and the latencies (NICs, fabric, plus `extraDelay`,
-   * the layers' adders) have passed, kernel event `doneType` fires with
-   * `donePayload`.
+   * the layers' adders) have passed, the handler of kernel event type
+   * `doneType` runs with `donePayload` (in an event of its own, or inside the
+   * network's delivery event for a flow that was alone).
    */
   send(src: number, dst: number, bytes: number, extraDelay: number, doneType: EventType, donePayload: number): void {
     if (src === dst) {
@@ -113,6 +133,8 @@ export class Network {
       this.sim.schedule(doneType, delay, donePayload);
       return;
     }
+    if (src !== EXTERNAL) this.settle(this.txHead[src]);
+    if (dst !== EXTERNAL) this.settle(this.rxHead[dst]);
     const f = this.alloc();
     this.fSrc[f] = src;
     this.fDst[f] = dst;
@@ -121,11 +143,12 @@ export class Network {
     this.fRate[f] = 0;
     this.fLast[f] = this.sim.now;
     this.fEvent[f] = -1;
+    this.fAlone[f] = SHARED;
     this.fDelay[f] = delay;
     this.fDoneType[f] = doneType;
     this.fDonePayload[f] = donePayload;
     if (src !== EXTERNAL) {
-      this.advanceNic(src, true);
+      this.advanceNic(src, true, this.sim.now);
       if (this.txFlows[src]++ === 0) this.txSince[src] = this.sim.now;
       this.fTxPrev[f] = NONE;
       this.fTxNext[f] = this.txHead[src];
@@ -133,7 +156,7 @@ export class Network {
       this.txHead[src] = f;
     }
     if (dst !== EXTERNAL) {
-      this.advanceNic(dst, false);
+      this.advanceNic(dst, false, this.sim.now);
       if (this.rxFlows[dst]++ === 0) this.rxSince[dst] = this.sim.now;
       this.fRxPrev[f] = NONE;
       this.fRxNext[f] = this.rxHead[dst];
@@ -143,8 +166,10 @@ export class Network {
     this.refresh(src, dst);
   }
 
-  /** Current rate of a flow, bytes per second (for tests). */
+  /** Counters of a host's NIC, accrued to now. */
   stats(host: number): NicStats {
+    this.settle(this.txHead[host]);
+    this.settle(this.rxHead[host]);
     const now = this.sim.now;
     return {
       txBusy: this.txBusy[host] + (this.txFlows[host] > 0 ? now - this.txSince[host] : 0),
@@ -160,7 +185,10 @@ export class Network {
     if (dst !== EXTERNAL) for (let f = this.rxHead[dst]; f !== NONE; f = this.fRxNext[f]) this.update(f);
   }
 
-  /** Advances a flow at its old rate, then gives it its new rate and completion time. */
+  /**
+   * Advances a flow at its old rate, then gives it its new rate and its event:
+   * the end of its transfer, or its delivery when it is alone on its NICs.
+   */
   private update(f: number): void {
     const now = this.sim.now;
     this.fRemaining[f] = Math.max(0, this.fRemaining[f] - this.fRate[f] * (now - this.fLast[f]));
@@ -170,15 +198,59 @@ export class Network {
     const tx = src === EXTERNAL ? Infinity : this.bandwidth[src] / this.txFlows[src];
     const rx = dst === EXTERNAL ? Infinity : this.bandwidth[dst] / this.rxFlows[dst];
     const rate = Math.min(tx, rx);
-    if (rate === this.fRate[f] && this.fEvent[f] >= 0) return;
+    const alone = (src === EXTERNAL || this.txFlows[src] === 1) && (dst === EXTERNAL || this.rxFlows[dst] === 1) ? ALONE : SHARED;
+    const h = this.fEvent[f];
+    if (rate === this.fRate[f] && h >= 0) {
+      // Same rate: the transfer still ends when last computed; only the event's meaning may change.
+      if (alone !== this.fAlone[f]) {
+        this.fAlone[f] = alone;
+        this.sim.rescheduleAt(h, alone ? this.fEnd[f] + this.fDelay[f] : this.fEnd[f]);
+      }
+      return;
+    }
     this.fRate[f] = rate;
     const t = now + this.fRemaining[f] / rate;
-    const h = this.fEvent[f];
-    if (h >= 0 && this.sim.isPending(h)) this.sim.rescheduleAt(h, t);
-    else this.fEvent[f] = this.sim.scheduleAt(this.doneType, t, f);
+    this.fEnd[f] = t;
+    this.fAlone[f] = alone;
+    const at = alone ? t + this.fDelay[f] : t;
+    if (h >= 0) this.sim.rescheduleAt(h, at);
+    else this.fEvent[f] = this.sim.scheduleAt(this.doneType, at, f);
   }
 
+  /** A shared flow's transfer is done: it leaves its NICs, the others speed up, and its delivery follows its delay. */
   private onFlowDone(f: number): void {
+    const src = this.fSrc[f];
+    const dst = this.fDst[f];
+    this.depart(f, this.sim.now);
+    this.sim.schedule(this.fDoneType[f], this.fDelay[f], this.fDonePayload[f]);
+    this.free.push(f);
+    this.refresh(src, dst);
+  }
+
+  /** A flow that was alone is delivered: it leaves its NICs if it has not yet, and its owner hears of it now. */
+  private onDelivered(f: number): void {
+    if (this.fAlone[f] === ALONE) this.leave(f);
+    this.free.push(f);
+    this.sim.dispatch(this.fDoneType[f], this.fDonePayload[f]);
+  }
+
+  /**
+   * Takes an alone flow whose transfer has ended off its NICs (the first flow
+   * of a NIC direction, which is alone there if it is alone anywhere), before
+   * another flow joins that NIC.
+   */
+  private settle(f: number): void {
+    if (f !== NONE && this.fAlone[f] === ALONE && this.fEnd[f] <= this.sim.now) this.leave(f);
+  }
+
+  /** An alone flow leaves its NICs, accounted at the end of its transfer (as its own event then would have); its delivery stays pending. */
+  private leave(f: number): void {
+    this.depart(f, this.fEnd[f]);
+    this.fAlone[f] = LEFT;
+  }
+
+  /** Unlinks a flow from its NICs at time `at` (now, or the end of an alone flow's transfer) and accounts its bytes and the NICs' busy time. */
+  private depart(f: number, at: number): void {
     const src = this.fSrc[f];
     const dst = this.fDst[f];
     if (src !== EXTERNAL) {
@@ -188,8 +260,8 @@ export class Network {
       if (p !== NONE) this.fTxNext[p] = n;
       else this.txHead[src] = n;
       if (n !== NONE) this.fTxPrev[n] = p;
-      this.advanceNic(src, true);
-      if (--this.txFlows[src] === 0) this.txBusy[src] += this.sim.now - this.txSince[src];
+      this.advanceNic(src, true, at);
+      if (--this.txFlows[src] === 0) this.txBusy[src] += at - this.txSince[src];
     }
     if (dst !== EXTERNAL) {
       this.received[dst] += this.fBytes[f];
@@ -198,17 +270,13 @@ export class Network {
       if (p !== NONE) this.fRxNext[p] = n;
       else this.rxHead[dst] = n;
       if (n !== NONE) this.fRxPrev[n] = p;
-      this.advanceNic(dst, false);
-      if (--this.rxFlows[dst] === 0) this.rxBusy[dst] += this.sim.now - this.rxSince[dst];
+      this.advanceNic(dst, false, at);
+      if (--this.rxFlows[dst] === 0) this.rxBusy[dst] += at - this.rxSince[dst];
     }
-    this.sim.schedule(this.fDoneType[f], this.fDelay[f], this.fDonePayload[f]);
-    this.free.push(f);
-    this.refresh(src, dst);
   }
 
-  /** Advances every flow of one NIC direction at its current rate (before the flow count changes). */
-  private advanceNic(host: number, tx: boolean): void {
-    const now = this.sim.now;
+  /** Advances every flow of one NIC direction at its current rate to `now` (before the flow count changes). */
+  private advanceNic(host: number, tx: boolean, now: number): void {
     for (let f = tx ? this.txHead[host] : this.rxHead[host]; f !== NONE; f = tx ? this.fTxNext[f] : this.fRxNext[f]) {
       this.fRemaining[f] = Math.max(0, this.fRemaining[f] - this.fRate[f] * (now - this.fLast[f]));
       this.fLast[f] = now;
@@ -226,6 +294,8 @@ export class Network {
       this.fRate = grown(this.fRate, c);
       this.fLast = grown(this.fLast, c);
       this.fEvent = grown(this.fEvent, c);
+      this.fEnd = grown(this.fEnd, c);
+      this.fAlone = grown(this.fAlone, c);
       this.fDelay = grown(this.fDelay, c);
       this.fDoneType = grown(this.fDoneType, c);
       this.fDonePayload = grown(this.fDonePayload, c);

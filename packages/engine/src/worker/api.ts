@@ -1,29 +1,161 @@
-/** The engine's worker API: the same object in a Web Worker and in a Node worker thread. */
+/**
+ * The engine's worker API: the same object in a Web Worker and in a Node
+ * worker thread (`expose(createEngineApi(...))`). One scenario is loaded and
+ * one run goes at a time; between chunks of events the run reports progress,
+ * stops at a pause, saves its state for a snapshot, or ends when cancelled.
+ */
 import { encodeSnapshot } from "../kernel/codec.js";
 import { pluginsOf, type PluginDefinition } from "../plugin/define.js";
 import { loadScenario } from "../scenario/load.js";
-import { runReplication } from "../workload/run.js";
-import type { EngineApi, ReplicationJob } from "./protocol.js";
+import type { Scenario } from "../scenario/schema.js";
+import { applyOverrides, runReplication, type ReplicationResult, type RunProgress } from "../workload/run.js";
+import type { ReplicationRun } from "../workload/run.js";
+import type { EngineApi, LoadRequest, RunRequest, ScenarioInfo } from "./protocol.js";
 
-const loaded = new Map<string, PluginDefinition[]>();
+/** Progress packs go out at most this often (wall milliseconds), and when a replication ends. */
+const PROGRESS_EVERY_MS = 100;
+
+const imported = new Map<string, PluginDefinition[]>();
 
 async function pluginsFrom(modules: readonly string[]): Promise<PluginDefinition[]> {
   const out: PluginDefinition[] = [];
   for (const url of modules) {
-    let plugins = loaded.get(url);
-    if (!plugins) loaded.set(url, (plugins = pluginsOf((await import(url)) as Record<string, unknown>)));
+    let plugins = imported.get(url);
+    if (!plugins) imported.set(url, (plugins = pluginsOf((await import(/* @vite-ignore */ url)) as Record<string, unknown>)));
     out.push(...plugins);
   }
   return out;
 }
 
-export const engineApi: EngineApi = {
-  async runReplications(job: ReplicationJob): Promise<Uint8Array> {
-    const plugins = await pluginsFrom(job.pluginModules);
-    const scenario = loadScenario(job.scenario, { file: job.file, plugins });
-    const results = [];
-    for (const r of job.replications) results.push(await runReplication(scenario, plugins, r, { file: job.file }));
-    // A copy of exactly its bytes, so the transfer moves no more than the results.
-    return encodeSnapshot(results).slice();
-  },
-};
+export interface EngineApiOptions {
+  /** Plugins the worker provides itself (a browser worker bundles them); modules named in `load` add to them. */
+  plugins?: readonly PluginDefinition[];
+}
+
+/** A fresh engine API for one worker. */
+export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
+  let loaded: { scenario: Scenario; plugins: PluginDefinition[]; file?: string } | undefined;
+  let controller: AbortController | undefined; // set while a run goes on
+  let current: ReplicationRun | undefined; // the replication in progress, between chunks
+  let pauseWanted = false;
+  let pauseWaiters: ((paused: boolean) => void)[] = [];
+  let release: (() => void) | undefined; // continues a paused run
+  const listeners: ((pack: Uint8Array) => void)[] = [];
+  let pending: RunProgress[] = [];
+  let lastFlush = 0;
+
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const pack = encodeSnapshot(pending);
+    pending = [];
+    lastFlush = Date.now();
+    for (const listener of listeners) listener(pack.slice());
+  };
+
+  const settlePauses = (paused: boolean): void => {
+    const waiters = pauseWaiters;
+    pauseWaiters = [];
+    for (const w of waiters) w(paused);
+  };
+
+  /** Between chunks: a pause waits here until `resume` or `cancel`. */
+  const between = async (run: ReplicationRun): Promise<void> => {
+    current = run;
+    if (!pauseWanted || controller?.signal.aborted) return;
+    flush();
+    await new Promise<void>((resolve) => {
+      release = resolve;
+      settlePauses(true);
+    });
+    release = undefined;
+  };
+
+  const api: EngineApi = {
+    async load(request: LoadRequest): Promise<ScenarioInfo> {
+      const plugins = [...(options.plugins ?? []), ...(await pluginsFrom(request.pluginModules ?? []))];
+      const scenario = applyOverrides(loadScenario(request.scenario, { file: request.file, plugins }), request);
+      loaded = { scenario, plugins, file: request.file };
+      const s = scenario;
+      return {
+        name: s.name ?? "scenario",
+        seed: s.seed,
+        replications: s.replications,
+        duration: s.duration,
+        warmup: s.warmup,
+        services: s.tenants.flatMap((t) => t.services.map((svc) => `${t.name}/${svc.name}`)),
+      };
+    },
+
+    async run(request: RunRequest = {}): Promise<Uint8Array> {
+      if (!loaded) throw new Error("no scenario is loaded: call load() first");
+      if (controller) throw new Error("a run is already going on in this worker: cancel it or wait for it");
+      const { scenario: s, plugins, file } = loaded;
+      const run = new AbortController();
+      controller = run;
+      const states = new Map((request.resume ?? []).map((r) => [r.replication, r.state]));
+      const startedAt = Date.now();
+      const results: ReplicationResult[] = [];
+      try {
+        for (const r of request.replications ?? Array.from({ length: s.replications }, (_, i) => i)) {
+          if (!Number.isInteger(r) || r < 0 || r >= s.replications) throw new RangeError(`replication ${r} does not exist: the scenario has ${s.replications}`);
+          results.push(
+            await runReplication(s, plugins, r, {
+              file,
+              chunk: request.chunk,
+              startedAt,
+              signal: run.signal,
+              resumeFrom: states.get(r),
+              between,
+              onProgress: (p) => {
+                pending.push(p);
+                if (p.simTime >= p.end || Date.now() - lastFlush >= PROGRESS_EVERY_MS) flush();
+              },
+            }),
+          );
+          current = undefined;
+        }
+      } finally {
+        flush();
+        controller = undefined;
+        current = undefined;
+        pauseWanted = false;
+        settlePauses(false);
+      }
+      // A copy of exactly its bytes, so a transfer moves no more than the results.
+      return encodeSnapshot(results).slice();
+    },
+
+    pause(): Promise<boolean> {
+      if (!controller) return Promise.resolve(false);
+      if (release) return Promise.resolve(true);
+      pauseWanted = true;
+      return new Promise((resolve) => pauseWaiters.push(resolve));
+    },
+
+    resume(): void {
+      pauseWanted = false;
+      release?.();
+    },
+
+    cancel(): void {
+      controller?.abort();
+      release?.();
+    },
+
+    async snapshot(): Promise<Uint8Array | null> {
+      const wasPaused = release !== undefined;
+      if (!(await api.pause())) return null;
+      const state = current ? { replication: current.replication, state: current.snapshot() } : null;
+      if (!wasPaused) api.resume();
+      return state ? encodeSnapshot(state).slice() : null;
+    },
+
+    subscribe(listener: (pack: Uint8Array) => void): void {
+      listeners.push(listener);
+    },
+  };
+  return api;
+}
+
+/** The API of a worker that imports its plugins from the modules named in `load`. */
+export const engineApi: EngineApi = createEngineApi();

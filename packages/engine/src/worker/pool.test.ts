@@ -2,12 +2,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { proxy, wrap } from "comlink";
+import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { describe, expect, it } from "vitest";
+import { decodeSnapshot } from "../kernel/codec.js";
+import type { RunSnapshot } from "../workload/checkpoint.js";
+import type { EngineApi, ProgressEntry } from "./protocol.js";
 // The pool starts dist/worker/node-worker.js, so this test runs against the build (turbo builds before testing).
-import { runScenarioOnWorkers } from "../../dist/worker/index.js";
+import { runScenarioOnWorkers } from "../../dist/worker/pool.js";
 import { loadScenario } from "../scenario/load.js";
 import { testHost } from "../testing/index.js";
-import { runScenario } from "../workload/run.js";
+import { assembleResults, runScenario, type ReplicationResult } from "../workload/run.js";
 
 const hostModule = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "testing", "index.js")).href;
 
@@ -40,5 +46,85 @@ describe("replications on worker threads", () => {
     await expect(
       runScenarioOnWorkers(s, [testHost], { workers: 2, pluginModules: [hostModule, pathToFileURL(broken).href] }),
     ).rejects.toThrow(/replication \d \(seed 1\) failed in its worker: plugin module is broken/);
+  });
+
+  it("continues a run cancelled on 2 workers, from its snapshot on 1 worker, to byte-identical results", { timeout: 60_000 }, async () => {
+    const s = loadScenario(SCENARIO, { plugins: [testHost] });
+    const local = JSON.stringify(await runScenario(s, [testHost], { duration: 3000 }));
+    const saved: RunSnapshot[] = [];
+    const controller = new AbortController();
+    const cancelled = runScenarioOnWorkers(s, [testHost], {
+      workers: 2,
+      duration: 3000,
+      pluginModules: [hostModule],
+      signal: controller.signal,
+      checkpoint: { every: 3600, save: (snap) => void saved.push(snap) },
+      // Cancel once replications 0 and 1 are both under way.
+      onProgress: (p) => {
+        if (p.replication === 1 && p.simTime > 100) controller.abort();
+      },
+    });
+    await expect(cancelled).rejects.toThrow(/run cancelled/); // the pool is the build's, with its own RunCancelled
+    expect(saved).toHaveLength(1);
+    expect(saved[0].running.map((r) => r.replication)).toContain(1);
+    const resumed = await runScenarioOnWorkers(s, [testHost], { workers: 1, duration: 3000, pluginModules: [hostModule], resume: saved[0] });
+    expect(JSON.stringify(resumed)).toBe(local);
+  });
+});
+
+describe("the worker API (comlink, in a Node worker thread)", () => {
+  const start = () => {
+    const worker = new Worker(new URL("../../dist/worker/node-worker.js", import.meta.url));
+    return { worker, api: wrap<EngineApi>(nodeEndpoint(worker)) };
+  };
+
+  it("loads, runs with batched progress, pauses, saves a snapshot, resumes, and its results equal a run in this thread", { timeout: 60_000 }, async () => {
+    const s = loadScenario(SCENARIO, { plugins: [testHost] });
+    const { worker, api } = start();
+    try {
+      const packs: ProgressEntry[][] = [];
+      await api.subscribe(proxy((pack: Uint8Array) => void packs.push(decodeSnapshot(pack) as ProgressEntry[])));
+      const info = await api.load({ scenario: SCENARIO, pluginModules: [hostModule], replications: 2, duration: 600 });
+      expect(info).toMatchObject({ replications: 2, duration: 600, warmup: 2, services: ["t/a"] });
+      const running = api.run({ chunk: 500 });
+      expect(await api.pause()).toBe(true);
+      await new Promise((r) => setTimeout(r, 100)); // packs already sent arrive on their own port
+      const paused = packs.flat().length;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(packs.flat().length).toBe(paused); // nothing moves while paused
+      const snap = decodeSnapshot((await api.snapshot())!) as { replication: number; state: Uint8Array };
+      expect(snap.replication).toBe(0);
+      await api.resume();
+      const results = decodeSnapshot(await running) as ReplicationResult[];
+      const local = await runScenario(s, [testHost], { replications: 2, duration: 600 });
+      expect(JSON.stringify(assembleResults({ ...s, replications: 2, duration: 600 }, [testHost], results))).toBe(JSON.stringify(local));
+      const entries = packs.flat();
+      const events = entries.filter((e) => e.replication === 1).at(-1)!.events;
+      expect(entries.at(-1)).toMatchObject({ replication: 1, simTime: 602, end: 602 });
+      expect(entries.at(-1)!.completed["t/a"]).toBeGreaterThan(85_000);
+      expect(packs.length).toBeLessThan(events / 500); // batched: fewer packs than chunks, never one per event
+      // The saved state continues, in the same worker, to the same replication 0.
+      const again = decodeSnapshot(await api.run({ replications: [0], resume: [snap] })) as ReplicationResult[];
+      expect(JSON.stringify(again[0])).toBe(JSON.stringify(results[0]));
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it("cancels a run promptly, and says what is wrong with a run of nothing", { timeout: 60_000 }, async () => {
+    const { worker, api } = start();
+    try {
+      await expect(api.run()).rejects.toThrow(/no scenario is loaded/);
+      await api.load({ scenario: SCENARIO, pluginModules: [hostModule], duration: 100_000 });
+      const running = api.run({ chunk: 1000 });
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      await api.cancel();
+      await expect(running).rejects.toThrow(/run cancelled/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(await api.snapshot()).toBeNull();
+    } finally {
+      await worker.terminate();
+    }
   });
 });

@@ -32,6 +32,8 @@ export interface RunProgress {
   events: number;
   /** Wall seconds since the run started. */
   wallSeconds: number;
+  /** Completed requests so far (warm-up included), per service key. */
+  completed: Record<string, number>;
 }
 
 export interface RunScenarioOptions {
@@ -273,7 +275,7 @@ export async function runReplication(s: Scenario, plugins: readonly PluginDefini
   const run = options.resumeFrom ? ReplicationRun.resume(s, plugins, r, options.resumeFrom, options) : new ReplicationRun(s, plugins, r, options);
   for (;;) {
     const done = run.advance(chunk);
-    options.onProgress?.({ replication: r, replications: s.replications, simTime: run.simTime, end: run.end, events: run.events, wallSeconds: (Date.now() - started) / 1000 });
+    options.onProgress?.({ replication: r, replications: s.replications, simTime: run.simTime, end: run.end, events: run.events, wallSeconds: (Date.now() - started) / 1000, completed: run.completed() });
     if (done) break;
     if (Date.now() - lastYield > 50) {
       await new Promise((resolve) => setTimeout(resolve, 0));

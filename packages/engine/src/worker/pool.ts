@@ -1,0 +1,180 @@
+/**
+ * `@turtles/engine/pool`: run a scenario's replications on a pool of Node
+ * worker threads, each exposing the engine API of `@turtles/engine/worker`.
+ * Replication r's result depends only on the scenario, its seed and r (and a
+ * saved state of it continues exactly), and results are assembled in
+ * replication order, so the output is byte-identical whatever the number of
+ * workers, and whether the run was saved and continued or not.
+ */
+import { Worker } from "node:worker_threads";
+import { proxy, wrap, type Remote } from "comlink";
+import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import { decodeSnapshot } from "../kernel/codec.js";
+import type { PluginDefinition } from "../plugin/define.js";
+import type { Scenario } from "../scenario/schema.js";
+import { runSnapshot, statesOf, type RunningState } from "../workload/checkpoint.js";
+import { applyOverrides, assembleResults, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
+import type { EngineApi, LoadRequest } from "./protocol.js";
+
+/** One replication for a worker: the scenario, and the state to continue from, if any. */
+interface Job {
+  load: LoadRequest;
+  replication: number;
+  resume?: Uint8Array;
+}
+
+export interface PoolOptions extends Pick<RunScenarioOptions, "seed" | "duration" | "replications" | "file" | "resume" | "checkpoint" | "onProgress"> {
+  /** Worker threads; default: as many as replications, at most the machine's cores. */
+  workers: number;
+  /** Module URLs of the plugins (each worker imports them). */
+  pluginModules: string[];
+  /** How many times a replication whose worker failed or died is run again on a fresh worker. Default 0. */
+  retries?: number;
+  /** Called when a replication is done (replications done so far, out of all). */
+  onReplication?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Runs replication jobs on one worker thread at a time; a failed or dead worker is replaced. */
+class WorkerSlot {
+  private worker: Worker | undefined;
+  private api: Remote<EngineApi> | undefined;
+  private died: Promise<never> | undefined;
+  /** The replication this slot's worker is running, if any. */
+  running: number | undefined;
+
+  constructor(
+    private readonly all: Set<Worker>,
+    private readonly onProgress?: (p: RunProgress) => void,
+  ) {}
+
+  async run(job: Job): Promise<ReplicationResult> {
+    if (!this.worker) {
+      const worker = new Worker(new URL("./node-worker.js", import.meta.url));
+      this.all.add(worker);
+      this.worker = worker;
+      this.api = wrap<EngineApi>(nodeEndpoint(worker));
+      this.died = new Promise<never>((_, reject) => {
+        worker.once("error", reject);
+        worker.once("exit", (code) => reject(new Error(`its worker exited with code ${code}`)));
+      });
+      this.died.catch(() => {}); // observed through run(); never an unhandled rejection
+      const onProgress = this.onProgress;
+      if (onProgress) void this.api.subscribe(proxy((pack: Uint8Array) => (decodeSnapshot(pack) as RunProgress[]).forEach(onProgress)));
+    }
+    this.running = job.replication;
+    try {
+      const api = this.api!;
+      const work = (async () => {
+        await api.load(job.load);
+        return api.run({ replications: [job.replication], resume: job.resume ? [{ replication: job.replication, state: job.resume }] : [] });
+      })();
+      const [result] = decodeSnapshot(await Promise.race([work, this.died!])) as ReplicationResult[];
+      return result;
+    } catch (err) {
+      await this.close(); // a worker that failed once is not trusted with the next job
+      throw err;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** The state of the replication this slot runs, taken between chunks; undefined if none (or its worker cannot answer). */
+  async snapshot(): Promise<RunningState | undefined> {
+    const api = this.api;
+    if (this.running === undefined || !api) return undefined;
+    try {
+      const pack = await Promise.race([api.snapshot(), this.died!]);
+      return pack ? (decodeSnapshot(pack) as RunningState) : undefined;
+    } catch {
+      return undefined; // a dead worker's replication starts afresh when the run continues
+    }
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (!w) return;
+    w.removeAllListeners("exit");
+    this.all.delete(w);
+    await w.terminate();
+  }
+}
+
+/**
+ * Runs the scenario's replications on `workers` worker threads, each taking
+ * the next replication not yet started, and assembles the results in order.
+ * A replication whose worker throws or dies runs again (up to `retries`
+ * times) on a fresh worker; if it still fails, the run fails with its error,
+ * replication and seed once the others are done. The pool always exits.
+ */
+export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly PluginDefinition[], options: PoolOptions): Promise<Results> {
+  const s = applyOverrides(scenario, options);
+  const results: ReplicationResult[] = [...(options.resume?.done ?? [])];
+  const states = statesOf(options.resume);
+  const todo = Array.from({ length: s.replications }, (_, r) => r).filter((r) => !results.some((x) => x.replication === r));
+  const n = Math.max(1, Math.min(options.workers, todo.length));
+  const load: LoadRequest = { scenario: JSON.stringify(s), pluginModules: options.pluginModules, file: options.file };
+  const failures: string[] = [];
+  const workers = new Set<Worker>();
+  const slots = Array.from({ length: n }, () => new WorkerSlot(workers, options.onProgress));
+
+  // Checkpoints: every `every` seconds, and once more when the run is cancelled (before its workers stop).
+  const checkpoint = options.checkpoint;
+  let saving: Promise<void> | undefined;
+  const save = (): Promise<void> =>
+    (saving ??= (async () => {
+      const running = (await Promise.all(slots.map((slot) => slot.snapshot()))).filter((x): x is RunningState => x !== undefined);
+      await checkpoint!.save(runSnapshot(s, plugins, results, running, { file: options.file, pluginModules: checkpoint!.pluginModules ?? options.pluginModules }));
+    })().finally(() => (saving = undefined)));
+  const timer = checkpoint ? setInterval(() => void save().catch(() => {}), Math.max(checkpoint.every, 0.1) * 1000) : undefined;
+  let stopped: Promise<void> | undefined;
+  const onAbort = (): void => {
+    stopped = (async () => {
+      if (checkpoint) await save();
+    })().finally(() => Promise.all([...workers].map((w) => w.terminate())));
+    stopped.catch(() => {}); // its error is thrown below
+  };
+  options.signal?.addEventListener("abort", onAbort);
+  try {
+    await Promise.all(
+      slots.map(async (slot) => {
+        try {
+          while (todo.length > 0 && !options.signal?.aborted) {
+            const r = todo.shift()!;
+            for (let attempt = 0; ; attempt++) {
+              try {
+                // A retry starts afresh only if the state it was given failed too.
+                results.push(await slot.run({ load, replication: r, resume: attempt === 0 ? states.get(r) : undefined }));
+                options.onReplication?.(results.length, s.replications);
+                break;
+              } catch (err) {
+                if (options.signal?.aborted) throw err;
+                if (attempt < (options.retries ?? 0)) continue;
+                const tries = attempt + 1;
+                failures.push(`replication ${r} (seed ${s.seed}) failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${(err as Error).message}`);
+                break;
+              }
+            }
+          }
+        } finally {
+          if (!options.signal?.aborted) await slot.close();
+        }
+      }),
+    );
+  } catch (err) {
+    // Terminated workers reject with their exit: a cancelled run says so instead (once it has saved itself).
+    if (!options.signal?.aborted) throw err;
+  } finally {
+    clearInterval(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  if (options.signal?.aborted) {
+    await stopped; // a failed save is the run's error
+    await Promise.all(slots.map((slot) => slot.close()));
+    throw new RunCancelled();
+  }
+  await saving?.catch(() => {});
+  if (failures.length > 0) throw new Error(failures.join("; "));
+  return assembleResults(s, plugins, results);
+}
