@@ -52,6 +52,32 @@ describe("NICs shared fairly, computed locally per host", () => {
     ]);
   });
 
+  it("delivers a message alone on its NICs in one kernel event, and accounts its NICs at the end of its transfer", () => {
+    const w = net(2, 1e9, 1e-3);
+    w.n.send(0, 1, 1e9, 0, w.type, 1);
+    w.sim.run({ until: 1.5 }); // transfer done at 1 s, delivery at 1.002 s
+    expect(w.done).toEqual([[1, expect.closeTo(1.002, 12)]]);
+    expect(w.sim.eventsProcessed).toBe(1);
+    expect(w.n.stats(0)).toEqual({ txBusy: expect.closeTo(1, 12), rxBusy: 0, bytesSent: 1e9, bytesReceived: 0 });
+    expect(w.n.stats(1)).toEqual({ txBusy: 0, rxBusy: expect.closeTo(1, 12), bytesSent: 0, bytesReceived: 1e9 });
+  });
+
+  it("slows a flow that was alone when another joins its NIC, and leaves a finished one's NIC free for the next", () => {
+    const w = net(3, 1e9, 0);
+    w.n.send(0, 1, 1e9, 0, w.type, 1);
+    w.sim.schedule(w.sim.on("second", () => w.n.send(0, 2, 1e9, 0, w.type, 2)), 0.5);
+    w.sim.schedule(w.sim.on("third", () => w.n.send(0, 1, 1e9, 0, w.type, 3)), 2.5);
+    w.sim.run();
+    // 0.5 GB alone, then both at 0.5 GB/s: the first ends at 1.5 s, the second has 0.5 GB left at full rate: 2 s;
+    // the third starts after both have ended and has the NIC to itself
+    expect(w.done).toEqual([
+      [1, expect.closeTo(1.5, 12)],
+      [2, expect.closeTo(2, 12)],
+      [3, expect.closeTo(3.5, 12)],
+    ]);
+    expect(w.n.stats(0)).toMatchObject({ txBusy: expect.closeTo(3, 12), bytesSent: 3e9 });
+  });
+
   it("uses loopback on one host, and no NIC for an external endpoint", () => {
     const w = net(1, 1e9, 1e-3);
     w.n.send(0, 0, 1e9, 2e-6, w.type, 1); // loopback: only the adders
