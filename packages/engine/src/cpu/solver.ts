@@ -18,8 +18,11 @@
  * vCPUs).
  *
  * Incremental and lazy. A change on one host recomputes that host only, and
- * touches its nodes, not its activities: the threads of one leaf (a process or
- * an auxiliary node) share one rate, so each leaf keeps a virtual clock, the
+ * touches its runnable nodes, neither its idle ones (each node keeps a list of
+ * its runnable children in sibling order, so the walks visit what runs however
+ * many replicas a host holds; perf: the web shop's hosts hold ten or more
+ * processes, rarely more than one running) nor its activities: the threads of
+ * one leaf (a process or an auxiliary node) share one rate, so each leaf keeps a virtual clock, the
  * work one of its threads has done since the leaf started, and an activity is
  * the target its leaf's clock must reach (its start clock plus its work). One
  * completion event per host sits in the kernel queue, at the earliest time a
@@ -54,6 +57,10 @@ export class CpuSolver {
   private alloc = new Float64Array(0);
   private runnable = new Int32Array(0); // runnable threads in the subtree
   private threads = new Int32Array(0); // runnable threads of this node itself (a process)
+  /** Runnable children of each node, a doubly linked list in sibling order (decreasing node id). */
+  private firstRun = new Int32Array(0);
+  private nextRun = new Int32Array(0);
+  private prevRun = new Int32Array(0);
   // Per host node.
   private hostCores = new Float64Array(0);
   private hostSpeed = new Float64Array(0); // nominal, before any slowdown
@@ -182,7 +189,7 @@ export class CpuSolver {
     this.actDonePayload[a] = donePayload;
     this.actLive[a] = 1;
     this.heapPush(node, a);
-    for (let n = node; n !== NONE; n = this.nodes.parent[n]) this.runnable[n]++;
+    for (let n = node; n !== NONE; n = this.nodes.parent[n]) if (this.runnable[n]++ === 0) this.linkRunnable(n);
     this.threads[node]++;
     this.recompute(host);
     return a;
@@ -290,7 +297,7 @@ export class CpuSolver {
   private advanceClocks(n: number, dt: number): void {
     const k = this.threads[n];
     if (k > 0) this.clock[n] += (this.alloc[n] / k) * this.factor[n] * dt;
-    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.alloc[c] > 0) this.advanceClocks(c, dt);
+    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) if (this.alloc[c] > 0) this.advanceClocks(c, dt);
   }
 
   /** Accrues a CFS group's budget from t0 to t1 at its current allocation, refilling at period boundaries. */
@@ -336,7 +343,7 @@ export class CpuSolver {
         this.nextLeaf = n;
       }
     }
-    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.runnable[c] > 0) this.findNext(c);
+    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) this.findNext(c);
   }
 
   /** Reschedules (or cancels) a kernel event kept in a handle column; returns the new handle or -1. */
@@ -380,13 +387,12 @@ export class CpuSolver {
   /** Post-order: runnable counts are maintained incrementally; bounds computed here. */
   private computeBound(n: number): number {
     if (this.runnable[n] === 0) {
-      // An idle subtree is bounded by zero; its nodes are not visited (perf: most of a host is idle at any time).
+      // An idle subtree is bounded by zero (only a host gets here: idle children are not in the runnable lists).
       this.bound[n] = 0;
       return 0;
     }
-    const nodes = this.nodes;
     let sum = this.threads[n]; // each runnable thread is bounded by one core
-    for (let c = nodes.firstChild[n]; c !== NONE; c = nodes.nextSibling[c]) sum += this.computeBound(c);
+    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) sum += this.computeBound(c);
     const b = this.throttled[n] ? 0 : Math.min(this.cap[n], sum);
     this.bound[n] = b;
     return b;
@@ -400,14 +406,15 @@ export class CpuSolver {
   /**
    * Divides `alloc[n]` among n's children by weighted water-filling, then
    * recurses. Threads live only on leaves (processes and auxiliary nodes),
-   * which split their allocation equally among their runnable threads.
+   * which split their allocation equally among their runnable threads. Idle
+   * children are not visited: their allocation was zeroed when they went idle.
    */
   private distribute(n: number): void {
     const nodes = this.nodes;
     let C = this.alloc[n];
     let k = 0;
     let sumBound = 0;
-    for (let c = nodes.firstChild[n]; c !== NONE; c = nodes.nextSibling[c]) {
+    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) {
       if (this.bound[c] > 0) {
         if (k === this.scratch.length) this.growScratch();
         this.scratch[k++] = c;
@@ -452,15 +459,15 @@ export class CpuSolver {
         }
       }
     }
-    for (let c = nodes.firstChild[n]; c !== NONE; c = nodes.nextSibling[c]) {
+    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) {
       if (this.bound[c] > 0 && nodes.firstChild[c] !== NONE) this.distribute(c);
     }
   }
 
-  /** Zeroes the allocation of a subtree that has just gone idle (only where it is not zero already). */
+  /** Zeroes the allocation of a throttled subtree (only where it is not zero already). */
   private zero(n: number): void {
     this.alloc[n] = 0;
-    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.alloc[c] !== 0) this.zero(c);
+    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) if (this.alloc[c] !== 0) this.zero(c);
   }
 
   private onComplete(host: number): void {
@@ -504,7 +511,12 @@ export class CpuSolver {
         this.finish(a);
       }
     }
-    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.runnable[c] > 0) this.completeLeaves(c, forced);
+    // A child's subtree may go idle (and leave this list) while it completes: take its successor first.
+    for (let c = this.firstRun[n]; c !== NONE; ) {
+      const next = this.nextRun[c];
+      this.completeLeaves(c, forced);
+      c = next;
+    }
   }
 
   private onExhausted(g: number): void {
@@ -535,13 +547,47 @@ export class CpuSolver {
   /** Removes an activity from its leaf. */
   private finish(a: number): void {
     const node = this.actNode[a];
-    for (let n = node; n !== NONE; n = this.nodes.parent[n]) this.runnable[n]--;
+    for (let n = node; n !== NONE; n = this.nodes.parent[n]) if (--this.runnable[n] === 0) this.unlinkRunnable(n);
     this.threads[node]--;
     this.heapRemove(node, a);
     this.actLive[a] = 0;
     this.actFree.push(a);
     // An idle leaf restarts its clock at zero, which keeps clocks small and their rounding far below any work size.
     if (this.threads[node] === 0) this.clock[node] = 0;
+  }
+
+  /** A node has become runnable: it joins its parent's runnable children at its sibling position (decreasing id). */
+  private linkRunnable(n: number): void {
+    const p = this.nodes.parent[n];
+    if (p === NONE) return;
+    let prev = NONE;
+    let c = this.firstRun[p];
+    while (c !== NONE && c > n) {
+      prev = c;
+      c = this.nextRun[c];
+    }
+    this.prevRun[n] = prev;
+    this.nextRun[n] = c;
+    if (prev === NONE) this.firstRun[p] = n;
+    else this.nextRun[prev] = n;
+    if (c !== NONE) this.prevRun[c] = n;
+  }
+
+  /**
+   * A node has gone idle: it leaves its parent's runnable children, and its
+   * bound and allocation are zero from now (as the next recomputation would
+   * make them, had it visited the node).
+   */
+  private unlinkRunnable(n: number): void {
+    const p = this.nodes.parent[n];
+    if (p === NONE) return;
+    const prev = this.prevRun[n];
+    const next = this.nextRun[n];
+    if (prev === NONE) this.firstRun[p] = next;
+    else this.nextRun[prev] = next;
+    if (next !== NONE) this.prevRun[next] = prev;
+    this.bound[n] = 0;
+    this.alloc[n] = 0;
   }
 
   private heapPush(node: number, a: number): void {
@@ -632,6 +678,9 @@ export class CpuSolver {
     this.alloc = grown(this.alloc, n);
     this.runnable = grown(this.runnable, n);
     this.threads = grown(this.threads, n);
+    this.firstRun = grown(this.firstRun, n, NONE);
+    this.nextRun = grown(this.nextRun, n, NONE);
+    this.prevRun = grown(this.prevRun, n, NONE);
     this.hostCores = grown(this.hostCores, n);
     this.hostSpeed = grown(this.hostSpeed, n);
     this.hostSlow = grown(this.hostSlow, n, 1);
