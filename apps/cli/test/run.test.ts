@@ -123,4 +123,36 @@ describe("turtles run", () => {
     expect(stderr).toContain("stopped by Ctrl-C: nothing was written");
     expect(existsSync(out)).toBe(false);
   }, 30_000);
+
+  it("saves a run on Ctrl-C with --checkpoint, and --resume continues it to the results of an uninterrupted run", async () => {
+    // Long enough (about 10 s a replication) to be stopped while both run on their workers.
+    const file = tmp("long.yaml", SMALL.replace("duration: 20s", "duration: 100000s"));
+    const snap = join(file, "..", "run.snap");
+    const child = spawn(process.execPath, [bin, "run", file, "--checkpoint", snap, "--workers", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain(`the run is saved in ${snap}; continue it with: turtles run --resume ${snap}`);
+    expect(existsSync(snap)).toBe(true);
+    expect(readdirSync(join(file, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    // A started run's file is not overwritten by a new run; changing the saved run's settings is refused.
+    expect(turtles("run", file, "--checkpoint", snap).stderr).toMatch(/already exists; continue that run with --resume/);
+    expect(turtles("run", "--resume", snap, "--seed", "3").stderr).toMatch(/--seed cannot change a saved run/);
+    expect(turtles("run", tmp("other.yaml", SMALL), "--resume", snap).stderr).toMatch(/is a run of another scenario/);
+    const resumed = turtles("run", file, "--resume", snap, "--workers", "2", "--json");
+    expect(resumed.code).toBe(0);
+    expect(existsSync(snap)).toBe(false); // complete: the saved state is removed
+    const straight = turtles("run", file, "--json");
+    expect(resumed.stdout).toBe(straight.stdout);
+  }, 120_000);
+
+  it("says what is wrong with a file that is not a saved run", () => {
+    const r = turtles("run", "--resume", tmp("x.snap", "not msgpack at all"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/x\.snap: not a Turtles run snapshot/);
+    expect(turtles("run").stderr).toMatch(/give a scenario file .* or a saved run to continue/);
+  });
 });

@@ -43,3 +43,8 @@ export { applyOverrides, assembleResults, runReplication } from "./workload/run.
 export type { ReplicationResult } from "./workload/run.js";
 export { applyPoint, fromCsv, grid, parseParam, pointKey, rowOf, toCsv } from "./workload/sweep.js";
 export type { SweepParam } from "./workload/sweep.js";
+export { ReplicationRun } from "./workload/run.js";
+export type { ReplicationRunOptions } from "./workload/run.js";
+export { decodeRunSnapshot, encodeRunSnapshot, runSnapshot, RUN_SNAPSHOT_FORMAT } from "./workload/checkpoint.js";
+export type { CheckpointOptions, RunningState, RunSnapshot } from "./workload/checkpoint.js";
+export { captureState, restoreState, StateError } from "./kernel/state.js";

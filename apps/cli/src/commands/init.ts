@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../lib/atomic.js";
 import { Args, Command, Flags } from "@oclif/core";
 
 const STARTER = new URL("../../templates/starter.yaml", import.meta.url);
@@ -18,10 +19,7 @@ export default class Init extends Command {
       this.logToStderr(`${args.file} already exists; pass --force to overwrite it`);
       this.exit(2);
     }
-    // Written beside the target and renamed, so an interrupted write never leaves half a file.
-    const tmp = `${args.file}.tmp-${process.pid}`;
-    writeFileSync(tmp, readFileSync(STARTER));
-    renameSync(tmp, args.file);
+    writeFileAtomic(args.file, readFileSync(STARTER));
     this.log(`wrote ${args.file}; check it with: turtles validate ${args.file}`);
   }
 }

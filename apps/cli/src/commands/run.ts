@@ -1,8 +1,22 @@
-import { renameSync, writeFileSync } from "node:fs";
-import { Args, Flags } from "@oclif/core";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { RunCancelled, runScenario, unit, type Results, type RunProgress } from "@turtles/engine";
-import { runScenarioOnWorkers } from "@turtles/engine/worker";
+import { fileURLToPath } from "node:url";
+import { Args, Flags } from "@oclif/core";
+import {
+  decodeRunSnapshot,
+  encodeRunSnapshot,
+  loadScenario,
+  RunCancelled,
+  runScenario,
+  unit,
+  type CheckpointOptions,
+  type Results,
+  type RunProgress,
+  type RunSnapshot,
+  type Scenario,
+} from "@turtles/engine";
+import { runScenarioOnWorkers } from "@turtles/engine/pool";
+import { writeFileAtomic } from "../lib/atomic.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatResults } from "../lib/render.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
@@ -13,15 +27,18 @@ export default class Run extends ScenarioCommand {
   static override description =
     "Runs every replication of the scenario (seeds derived from --seed) and prints a table per service and per host type. " +
     "--json prints the results (turtles-results/1) on stdout; --out writes them to a file, atomically. Progress goes to stderr. " +
-    "Ctrl-C stops the run cleanly and writes nothing.";
+    "Ctrl-C stops the run cleanly and writes nothing, unless --checkpoint names a file: then the run is saved there (also every " +
+    "--checkpoint-every of wall time) and `turtles run --resume FILE` continues it to the results an uninterrupted run gives.";
 
   static override examples = [
     "<%= config.bin %> run examples/web-tier.yaml",
     "<%= config.bin %> run examples/web-tier.yaml --duration 2m --replications 3 --out results.json",
     "<%= config.bin %> run examples/web-tier.yaml --seed 7 --json > results.json",
+    "<%= config.bin %> run examples/web-tier.yaml --duration 1h --checkpoint run.snap",
+    "<%= config.bin %> run --resume run.snap --out results.json",
   ];
 
-  static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };
+  static override args = { file: Args.string({ description: "scenario file (YAML or JSON); with --resume, the saved run's own" }) };
 
   static override flags = {
     seed: Flags.integer({ description: "root seed (replication seeds derive from it)", min: 0 }),
@@ -35,14 +52,48 @@ export default class Run extends ScenarioCommand {
     }),
     retries: Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 }),
     plugin: ScenarioCommand.pluginFlag,
+    checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (msgpack; removed once the run completes)" }),
+    "checkpoint-every": Flags.string({ description: "wall time between saves with --checkpoint, e.g. 30s or 5m", default: "1m" }),
+    resume: Flags.string({ description: "continue the run saved in this file (by --checkpoint); it keeps saving there" }),
   };
 
   static override enableJsonFlag = true;
 
   async run(): Promise<Results> {
     const { args, flags } = await this.parse(Run);
-    const plugins = await loadPlugins(flags.plugin);
-    const scenario = readScenario(args.file, plugins);
+    let saved: RunSnapshot | undefined;
+    if (flags.resume !== undefined) {
+      for (const f of ["seed", "duration", "replications"] as const) {
+        if (flags[f] !== undefined) this.fail(`--${f} cannot change a saved run: --resume continues ${flags.resume} with its own ${f}`);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(flags.resume);
+      } catch (err) {
+        return this.fail(`--resume: cannot read ${flags.resume}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+      }
+      try {
+        saved = decodeRunSnapshot(bytes, flags.resume);
+      } catch (err) {
+        return this.fail((err as Error).message);
+      }
+    } else if (args.file === undefined) {
+      this.fail("give a scenario file (turtles run scenario.yaml), or a saved run to continue (turtles run --resume run.snap)");
+    }
+    // A saved run loads the plugin modules it was run with, unless --plugin names them again.
+    const specs = saved && flags.plugin.length === 0 ? saved.pluginModules.filter((m) => !builtinPluginModules.includes(m)).map((m) => fileURLToPath(m)) : flags.plugin;
+    const plugins = await loadPlugins(specs);
+    let scenario: Scenario;
+    const file = args.file ?? saved!.file ?? flags.resume!;
+    if (saved) {
+      scenario = loadScenario(saved.scenario, { file: `${flags.resume} (its scenario)`, plugins });
+      // A file given with --resume must be the saved run's scenario (with the run's seed, duration and replications).
+      if (args.file !== undefined && JSON.stringify({ ...readScenario(args.file, plugins), ...pick(scenario) }) !== JSON.stringify(scenario)) {
+        this.fail(`${flags.resume} is a run of another scenario than ${args.file} (or of an older version of it); run without the file to continue the saved one`);
+      }
+    } else {
+      scenario = readScenario(args.file!, plugins);
+    }
     let duration: number | undefined;
     if (flags.duration !== undefined) {
       try {
@@ -52,6 +103,21 @@ export default class Run extends ScenarioCommand {
         this.fail(`--duration: ${(err as Error).message}`);
       }
     }
+    const checkpointFile = flags.checkpoint ?? flags.resume;
+    let checkpoint: CheckpointOptions | undefined;
+    if (checkpointFile !== undefined) {
+      let every: number;
+      try {
+        every = unit("duration", flags["checkpoint-every"]);
+        if (!(every > 0)) throw new RangeError(`must be more than 0 s, found "${flags["checkpoint-every"]}"`);
+      } catch (err) {
+        return this.fail(`--checkpoint-every: ${(err as Error).message}`);
+      }
+      if (flags.checkpoint !== undefined && flags.resume === undefined && existsSync(flags.checkpoint)) {
+        this.fail(`--checkpoint: ${flags.checkpoint} already exists; continue that run with --resume ${flags.checkpoint}, or remove it`);
+      }
+      checkpoint = { every, pluginModules: [...builtinPluginModules, ...loadedPluginModules], save: (snap) => writeFileAtomic(checkpointFile, encodeRunSnapshot(snap)) };
+    }
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once("SIGINT", onSigint);
@@ -60,7 +126,7 @@ export default class Run extends ScenarioCommand {
     const replications = flags.replications ?? scenario.replications;
     const workers = Math.min(flags.workers ?? availableParallelism(), replications);
     try {
-      const common = { file: args.file, seed: flags.seed, duration, replications: flags.replications, signal: controller.signal };
+      const common = { file, seed: flags.seed, duration, replications: flags.replications, signal: controller.signal, resume: saved, checkpoint };
       results =
         workers > 1
           ? await runScenarioOnWorkers(scenario, plugins, {
@@ -75,7 +141,9 @@ export default class Run extends ScenarioCommand {
     } catch (err) {
       progress.done();
       if (err instanceof RunCancelled || controller.signal.aborted) {
-        process.stderr.write("stopped by Ctrl-C: nothing was written\n");
+        process.stderr.write(
+          checkpointFile ? `stopped by Ctrl-C: the run is saved in ${checkpointFile}; continue it with: turtles run --resume ${checkpointFile}\n` : "stopped by Ctrl-C: nothing was written\n",
+        );
         this.exit(130);
       }
       throw err;
@@ -87,15 +155,17 @@ export default class Run extends ScenarioCommand {
     for (const u of results.unplaced) {
       process.stderr.write(`warning: ${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
     }
-    if (flags.out) {
-      // Written beside the target and renamed, so the file is whole or absent.
-      const tmp = `${flags.out}.tmp-${process.pid}`;
-      writeFileSync(tmp, `${JSON.stringify(results, null, 2)}\n`);
-      renameSync(tmp, flags.out);
-    }
+    if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+    // The run is complete: its saved state is of no more use.
+    if (checkpointFile !== undefined) rmSync(checkpointFile, { force: true });
     if (!this.jsonEnabled()) this.log(formatResults(results));
     return results;
   }
+}
+
+/** The run's own settings of a scenario (what --seed, --duration and --replications override). */
+function pick(s: Scenario): Pick<Scenario, "seed" | "duration" | "replications"> {
+  return { seed: s.seed, duration: s.duration, replications: s.replications };
 }
 
 /** Progress on stderr: one rewritten line on a terminal, a plain line every 5 s otherwise. */

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
 import { applyPoint, fromCsv, grid, loadScenario, parseParam, pointKey, rowOf, runScenario, toCsv, unit } from "@turtles/engine";
-import { runScenarioOnWorkers } from "@turtles/engine/worker";
+import { runScenarioOnWorkers } from "@turtles/engine/pool";
+import { writeFileAtomic } from "../lib/atomic.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
 
@@ -71,10 +72,7 @@ export default class Sweep extends ScenarioCommand {
     let failed = 0;
     const write = (): void => {
       const body = json ? `${JSON.stringify(rows, null, 2)}\n` : toCsv(rows as Record<string, string | number | null>[]);
-      if (!flags.out) return;
-      const tmp = `${flags.out}.tmp-${process.pid}`;
-      writeFileSync(tmp, body);
-      renameSync(tmp, flags.out);
+      if (flags.out) writeFileAtomic(flags.out, body);
     };
     for (const [i, point] of points.entries()) {
       const key = pointKey(point, paths);

@@ -36,7 +36,8 @@ for (const [type, Ctor] of COLUMNS) {
     type,
     encode: (value: unknown) =>
       value instanceof Ctor ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : null,
-    decode: (data: Uint8Array) => new Ctor(data.slice().buffer),
+    // A copy of its own: `data` may be a Node Buffer, whose slice() is a view of the whole input.
+    decode: (data: Uint8Array) => new Ctor(Uint8Array.prototype.slice.call(data).buffer),
   });
 }
 

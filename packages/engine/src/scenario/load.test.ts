@@ -144,6 +144,9 @@ describe("loadScenario", () => {
     const once = loadScenario(EVERY_FIELD, { file: "every.yaml", plugins });
     const twice = loadScenario(JSON.stringify(once), { file: "every.json", plugins });
     expect(twice).toEqual(once);
+    expect(JSON.stringify(twice)).toBe(JSON.stringify(once)); // key order too: the scenario hash and saved runs rely on it
+    const nameless = loadScenario(EVERY_FIELD.replace("name: every-field\n", ""), { file: "every.yaml", plugins });
+    expect(JSON.stringify(loadScenario(JSON.stringify(nameless), { plugins }))).toBe(JSON.stringify(nameless));
   });
 
   it("reports at most 20 lines, the last one counting the rest", () => {

@@ -56,8 +56,9 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   }
   const parsed = scenarioSchema(options.plugins).safeParse(raw);
   if (!parsed.success) throw new ScenarioError(issuesToProblems(parsed.error.issues, map));
-  const scenario = parsed.data as Scenario;
-  scenario.name ??= file.replace(/^.*[\\/]/, "").replace(/\.(ya?ml|json)$/i, "") || "scenario";
+  // The name defaults to the file's, in the schema's place, so the scenario's JSON loads back to the same JSON.
+  const { version, name, ...rest } = parsed.data as Scenario;
+  const scenario = { version, name: name ?? (file.replace(/^.*[\\/]/, "").replace(/\.(ya?ml|json)$/i, "") || "scenario"), ...rest } as Scenario;
   fillLayerDefaults(scenario);
   const problems = crossCheck(scenario, map);
   if (problems.length === 0 && options.memoryLimit !== undefined) {
@@ -90,7 +91,9 @@ function decodeText(bytes: Uint8Array, file: string): string {
 function fillLayerDefaults(s: Scenario): void {
   for (const layers of Object.values(s.stacks)) {
     layers.forEach((entry: LayerEntry, i) => {
-      entry.per ??= i === layers.length - 1 ? "replica" : "tenant";
+      // Keys in the schema's order, so the scenario's JSON loads back to the same JSON (snapshots and workers rely on it).
+      const { layer, per, ...rest } = entry;
+      layers[i] = { layer, per: per ?? (i === layers.length - 1 ? "replica" : "tenant"), ...rest };
     });
   }
 }

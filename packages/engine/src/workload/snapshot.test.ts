@@ -103,7 +103,11 @@ describe("snapshots of a running replication", () => {
       checkpoint: {
         every: 0,
         save: (snap) => {
-          saved.push(decodeRunSnapshot(encodeRunSnapshot(snap), "test"));
+          // Through a Node Buffer at an offset, as a file read gives it (Buffer.slice is a view, not a copy).
+          const bytes = encodeRunSnapshot(snap);
+          const file = Buffer.alloc(bytes.length + 3);
+          file.set(bytes, 3);
+          saved.push(decodeRunSnapshot(file.subarray(3), "test"));
           if (saved.length === 20) controller.abort();
         },
       },
