@@ -15,6 +15,17 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   npm install -g --allow-scripts=pnpm "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
+# The worker demo's browser e2e drives Debian's Chromium (playwright cannot download a browser here).
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium (Debian) for the browser e2e"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
+      echo "setup: warning: chromium could not be installed; the browser e2e will be skipped" >&2
+  else
+    echo "setup: note: no chromium (sudo apt-get install chromium); the browser e2e will be skipped" >&2
+  fi
+fi
+
 echo "setup: installing dependencies"
 pnpm install --frozen-lockfile
 echo "setup: building"

@@ -17,7 +17,7 @@ for (const group of ["packages", "apps"]) {
       passed += r.numPassedTests ?? 0;
       failed += r.numFailedTests ?? 0;
       suitesFailed += (r.testResults ?? []).filter((s) => s.status === "failed" && (s.assertionResults ?? []).length === 0).length;
-      reports.push(`${group}/${pkg}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+      reports.push(`${group}/${pkg}: ${r.numPassedTests} passed, ${r.numFailedTests} failed${r.note ? ` (${r.note})` : ""}`);
     }
   }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: every package's tests through turbo, then one summary line
+# `npm test`: every package's tests (vitest) and the browser e2e of the worker demo through turbo, then one summary line
 # "N passed, N failed"; exits non-zero if anything failed or nothing ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,6 @@ if ! command -v pnpm >/dev/null 2>&1 || [ ! -d node_modules ]; then
 fi
 rm -rf packages/*/test-results apps/*/test-results
 rc=0
-pnpm turbo run test --continue --force || rc=$?
+pnpm turbo run test e2e --continue --force || rc=$?
 node scripts/test-summary.mjs || rc=1
 exit "$rc"
