@@ -121,10 +121,10 @@ export default class Run extends ScenarioCommand {
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once("SIGINT", onSigint);
-    const progress = progressPrinter();
     let results: Results;
     const replications = flags.replications ?? scenario.replications;
-    const workers = Math.min(flags.workers ?? availableParallelism(), replications);
+    const workers = Math.min(flags.workers ?? availableParallelism(), replications - (saved?.done.length ?? 0));
+    const progress = progressPrinter(replications, saved?.done.map((d) => d.replication));
     try {
       const common = { file, seed: flags.seed, duration, replications: flags.replications, signal: controller.signal, resume: saved, checkpoint };
       results =
@@ -134,10 +134,9 @@ export default class Run extends ScenarioCommand {
               workers,
               retries: flags.retries,
               pluginModules: [...builtinPluginModules, ...loadedPluginModules],
-              onReplication: (done, total) => process.stderr.write(`${process.stderr.isTTY ? "\r" : ""}replications done: ${done}/${total} on ${workers} workers${process.stderr.isTTY ? "\u001b[K" : "\n"}`),
+              onProgress: progress.update,
             })
           : await runScenario(scenario, plugins, { ...common, onProgress: progress.update });
-      if (workers > 1 && process.stderr.isTTY) process.stderr.write("\r\u001b[K");
     } catch (err) {
       progress.done();
       if (err instanceof RunCancelled || controller.signal.aborted) {
@@ -168,9 +167,16 @@ function pick(s: Scenario): Pick<Scenario, "seed" | "duration" | "replications">
   return { seed: s.seed, duration: s.duration, replications: s.replications };
 }
 
-/** Progress on stderr: one rewritten line on a terminal, a plain line every 5 s otherwise. */
-function progressPrinter(): { update: (p: RunProgress) => void; done: () => void } {
+/**
+ * Progress on stderr, from the progress of every replication (in this process
+ * or on workers): one rewritten line on a terminal, a plain line every 5 s
+ * otherwise. Replications already done (a resumed run) count as done.
+ */
+function progressPrinter(replications: number, done: readonly number[] = []): { update: (p: RunProgress) => void; done: () => void } {
   const tty = process.stderr.isTTY === true;
+  const fraction = new Float64Array(replications);
+  const events = new Float64Array(replications);
+  for (const r of done) fraction[r] = 1;
   let lastPrint = 0;
   let lastEvents = 0;
   let lastWall = 0;
@@ -178,20 +184,25 @@ function progressPrinter(): { update: (p: RunProgress) => void; done: () => void
   let shown = false;
   return {
     update(p) {
+      fraction[p.replication] = p.simTime / p.end;
+      events[p.replication] = p.events;
       const now = Date.now();
-      if (p.wallSeconds > lastWall) {
-        const instant = (p.events - lastEvents) / (p.wallSeconds - lastWall);
-        rate = instant > 0 ? instant : rate;
-      }
-      lastEvents = p.events;
-      lastWall = p.wallSeconds;
       if (now - lastPrint < (tty ? 200 : 5000)) return;
       lastPrint = now;
-      const done = (p.replication + p.simTime / p.end) / p.replications;
-      const eta = done > 0 ? (p.wallSeconds / done) * (1 - done) : NaN;
+      const all = events.reduce((a, b) => a + b, 0);
+      if (p.wallSeconds > lastWall) {
+        const instant = (all - lastEvents) / (p.wallSeconds - lastWall);
+        rate = instant > 0 ? instant : rate;
+      }
+      lastEvents = all;
+      lastWall = p.wallSeconds;
+      const share = fraction.reduce((a, b) => a + b, 0) / replications;
+      const finished = fraction.filter((f) => f >= 1).length;
+      const running = [...fraction.keys()].filter((r) => fraction[r] > 0 && fraction[r] < 1).map((r) => r + 1);
+      const eta = share > 0 ? (p.wallSeconds / share) * (1 - share) : NaN;
       const line =
-        `replication ${p.replication + 1}/${p.replications}  simulated ${p.simTime.toFixed(1)} of ${p.end} s  ` +
-        `${(rate / 1e6).toFixed(2)}M events/s  ${(100 * done).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
+        `replications ${finished}/${replications} done${running.length > 0 ? `, running ${running.join(", ")}` : ""}  ` +
+        `${(rate / 1e6).toFixed(2)}M events/s  ${(100 * share).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
       if (tty) {
         process.stderr.write(`\r${line}\u001b[K`);
         shown = true;

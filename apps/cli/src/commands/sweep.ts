@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { applyPoint, fromCsv, grid, loadScenario, parseParam, pointKey, rowOf, runScenario, toCsv, unit } from "@turtles/engine";
-import { runScenarioOnWorkers } from "@turtles/engine/pool";
+import { applyOverrides, applyPoint, fromCsv, grid, loadScenario, parseParam, pointKey, rowOf, runScenario, toCsv, unit, type Scenario } from "@turtles/engine";
+import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
@@ -68,20 +68,16 @@ export default class Sweep extends ScenarioCommand {
       for (const r of rows) done.set(pointKey(r, paths), r);
       process.stderr.write(`resuming: ${done.size} point${done.size === 1 ? "" : "s"} already in ${flags.out}\n`);
     }
-    const rows: Record<string, unknown>[] = [];
+    // One row per point, in point order; the file lists the points done so far.
+    const rows: (Record<string, unknown> | undefined)[] = points.map((point) => done.get(pointKey(point, paths)));
     let failed = 0;
     const write = (): void => {
-      const body = json ? `${JSON.stringify(rows, null, 2)}\n` : toCsv(rows as Record<string, string | number | null>[]);
+      const body = json ? `${JSON.stringify(rows.filter(Boolean), null, 2)}\n` : toCsv(rows.filter(Boolean) as Record<string, string | number | null>[]);
       if (flags.out) writeFileAtomic(flags.out, body);
     };
-    for (const [i, point] of points.entries()) {
-      const key = pointKey(point, paths);
-      const previous = done.get(key);
-      if (previous) {
-        rows.push(previous);
-        continue;
-      }
-      const started = Date.now();
+    const todo: { index: number; point: Record<string, string>; scenario: Scenario }[] = [];
+    for (const [index, point] of points.entries()) {
+      if (rows[index]) continue;
       let pointText: string;
       try {
         pointText = applyPoint(text, args.file, point);
@@ -89,25 +85,45 @@ export default class Sweep extends ScenarioCommand {
         if (err instanceof RangeError) this.fail(err.message);
         throw err;
       }
-      const scenario = loadScenario(pointText, { file: args.file, plugins });
-      const replications = flags.replications ?? scenario.replications;
-      const workers = Math.min(flags.workers ?? availableParallelism(), replications);
-      const common = { file: args.file, seed: flags.seed, duration, replications: flags.replications };
-      const what = Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
-      try {
-        const results =
-          workers > 1
-            ? await runScenarioOnWorkers(scenario, plugins, { ...common, workers, retries: flags.retries, pluginModules: [...builtinPluginModules, ...loadedPluginModules] })
-            : await runScenario(scenario, plugins, common);
-        rows.push(rowOf(point, results));
-        process.stderr.write(`point ${i + 1}/${points.length} (${what}) done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-      } catch (err) {
+      const scenario = applyOverrides(loadScenario(pointText, { file: args.file, plugins }), { seed: flags.seed, duration, replications: flags.replications });
+      todo.push({ index, point, scenario });
+    }
+    const what = (point: Record<string, string>): string => Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
+    const started = Date.now();
+    const record = (index: number, outcome: JobOutcome): void => {
+      const point = points[index];
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (outcome.error === undefined) {
+        rows[index] = rowOf(point, outcome.results);
+        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) done at ${seconds} s\n`);
+      } else {
         // A failed point is reported in its row and on stderr; the other points go on.
         failed++;
-        rows.push({ ...point, error: (err as Error).message });
-        process.stderr.write(`point ${i + 1}/${points.length} (${what}) failed: ${(err as Error).message}\n`);
+        rows[index] = { ...point, error: outcome.error };
+        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) failed: ${outcome.error}\n`);
       }
       write();
+    };
+    const replications = todo.reduce((n, t) => n + t.scenario.replications, 0);
+    const workers = Math.min(flags.workers ?? availableParallelism(), Math.max(1, replications));
+    if (workers > 1) {
+      // Every replication of every point on one pool: a sweep of one-replication points uses all the workers too.
+      const jobs = todo.map((t) => ({ scenario: t.scenario, label: what(t.point) }));
+      await runMany(jobs, plugins, {
+        workers,
+        file: args.file,
+        retries: flags.retries,
+        pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+        onJob: (k, outcome) => record(todo[k].index, outcome),
+      });
+    } else {
+      for (const t of todo) {
+        try {
+          record(t.index, { results: await runScenario(t.scenario, plugins, { file: args.file }) });
+        } catch (err) {
+          record(t.index, { error: (err as Error).message });
+        }
+      }
     }
     write();
     if (!flags.out) process.stdout.write(json ? JSON.stringify(rows, null, 2) : toCsv(rows as Record<string, string | number | null>[]));

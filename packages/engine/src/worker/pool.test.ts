@@ -10,7 +10,7 @@ import { decodeSnapshot } from "../kernel/codec.js";
 import type { RunSnapshot } from "../workload/checkpoint.js";
 import type { EngineApi, ProgressEntry } from "./protocol.js";
 // The pool starts dist/worker/node-worker.js, so this test runs against the build (turbo builds before testing).
-import { runScenarioOnWorkers } from "../../dist/worker/pool.js";
+import { runMany, runScenarioOnWorkers } from "../../dist/worker/pool.js";
 import { loadScenario } from "../scenario/load.js";
 import { testHost } from "../testing/index.js";
 import { assembleResults, runScenario, type ReplicationResult } from "../workload/run.js";
@@ -36,6 +36,19 @@ describe("replications on worker threads", () => {
     const two = JSON.stringify(await runScenarioOnWorkers(s, [testHost], { workers: 2, pluginModules: [hostModule] }));
     expect(one).toBe(local);
     expect(two).toBe(local);
+  });
+
+  it("runs many jobs of one replication each on one pool, every result in job order equal to its own run", { timeout: 60_000 }, async () => {
+    const base = loadScenario(SCENARIO, { plugins: [testHost] });
+    const jobs = [50, 100, 150].map((rate) => ({ ...base, replications: 1, tenants: [{ ...base.tenants[0], services: [{ ...base.tenants[0].services[0], load: { open: { rate } } }] }] }));
+    const seen: number[] = [];
+    const outcomes = await runMany(
+      jobs.map((scenario, k) => ({ scenario, label: `job ${k}` })),
+      [testHost],
+      { workers: 2, pluginModules: [hostModule], onJob: (k: number) => void seen.push(k) },
+    );
+    expect(seen.sort()).toEqual([0, 1, 2]);
+    for (const [k, job] of jobs.entries()) expect(JSON.stringify(outcomes[k].results)).toBe(JSON.stringify(await runScenario(job, [testHost])));
   });
 
   it("reports a failing replication with its number and seed, and does not hang", { timeout: 60_000 }, async () => {

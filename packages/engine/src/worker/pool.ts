@@ -101,21 +101,54 @@ class WorkerSlot {
   }
 }
 
+/** One job of `runMany`: a scenario (overrides already applied) and what names it in messages. */
+export interface PoolJob {
+  scenario: Scenario;
+  /** The job's parameters, for messages (a sweep point: "services.a.replicas=4"). */
+  label?: string;
+}
+
+/** What became of a job: its results, or why it failed. */
+export type JobOutcome = { results: Results; error?: undefined } | { results?: undefined; error: string };
+
+export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "replications" | "onReplication"> {
+  /** Called as each job completes (in completion order; the outcomes come back in job order). */
+  onJob?: (index: number, outcome: JobOutcome) => void;
+  /** Called when a replication is done (replications done so far, out of all jobs'). */
+  onReplication?: (done: number, total: number) => void;
+}
+
 /**
- * Runs the scenario's replications on `workers` worker threads, each taking
- * the next replication not yet started, and assembles the results in order.
- * A replication whose worker throws or dies runs again (up to `retries`
- * times) on a fresh worker; if it still fails, the run fails with its error,
- * replication and seed once the others are done. The pool always exits.
+ * Runs the replications of many jobs (replications of a run, points of a
+ * sweep) on one pool of `workers` worker threads, each taking the next
+ * replication not yet started, and assembles each job's results in
+ * replication order: byte-identical for any number of workers. A replication
+ * whose worker throws or dies runs again (up to `retries` times) on a fresh
+ * worker; if it still fails, its job fails with the error, the replication,
+ * its seed and the job's parameters, and the other jobs go on. `resume` and
+ * `checkpoint` apply to a single job. The pool always exits.
  */
-export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly PluginDefinition[], options: PoolOptions): Promise<Results> {
-  const s = applyOverrides(scenario, options);
-  const results: ReplicationResult[] = [...(options.resume?.done ?? [])];
+export async function runMany(jobs: readonly PoolJob[], plugins: readonly PluginDefinition[], options: ManyOptions): Promise<JobOutcome[]> {
+  if ((options.resume || options.checkpoint) && jobs.length !== 1) throw new Error("resume and checkpoint apply to a run of one job");
+  const done: ReplicationResult[][] = jobs.map(() => []);
+  if (options.resume) done[0].push(...options.resume.done);
   const states = statesOf(options.resume);
-  const todo = Array.from({ length: s.replications }, (_, r) => r).filter((r) => !results.some((x) => x.replication === r));
-  const n = Math.max(1, Math.min(options.workers, todo.length));
-  const load: LoadRequest = { scenario: JSON.stringify(s), pluginModules: options.pluginModules, file: options.file };
-  const failures: string[] = [];
+  const failures: string[][] = jobs.map(() => []);
+  const loads: LoadRequest[] = jobs.map((j) => ({ scenario: JSON.stringify(j.scenario), pluginModules: options.pluginModules, file: options.file }));
+  const remaining = jobs.map((j, k) => j.scenario.replications - done[k].length);
+  const tasks = jobs.flatMap((j, k) =>
+    Array.from({ length: j.scenario.replications }, (_, r) => ({ job: k, replication: r })).filter((t) => !done[k].some((x) => x.replication === t.replication)),
+  );
+  const total = tasks.length;
+  let finished = 0;
+  const outcomes: JobOutcome[] = new Array(jobs.length);
+  const settle = (k: number): void => {
+    const j = jobs[k];
+    outcomes[k] = failures[k].length > 0 ? { error: failures[k].join("; ") } : { results: assembleResults(j.scenario, plugins, done[k]) };
+    options.onJob?.(k, outcomes[k]);
+  };
+  jobs.forEach((_, k) => remaining[k] === 0 && settle(k));
+  const n = Math.max(1, Math.min(options.workers, tasks.length));
   const workers = new Set<Worker>();
   const slots = Array.from({ length: n }, () => new WorkerSlot(workers, options.onProgress));
 
@@ -125,7 +158,8 @@ export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly
   const save = (): Promise<void> =>
     (saving ??= (async () => {
       const running = (await Promise.all(slots.map((slot) => slot.snapshot()))).filter((x): x is RunningState => x !== undefined);
-      await checkpoint!.save(runSnapshot(s, plugins, results, running, { file: options.file, pluginModules: checkpoint!.pluginModules ?? options.pluginModules }));
+      const pluginModules = checkpoint!.pluginModules ?? options.pluginModules;
+      await checkpoint!.save(runSnapshot(jobs[0].scenario, plugins, done[0], running, { file: options.file, pluginModules }));
     })().finally(() => (saving = undefined)));
   const timer = checkpoint ? setInterval(() => void save().catch(() => {}), Math.max(checkpoint.every, 0.1) * 1000) : undefined;
   let stopped: Promise<void> | undefined;
@@ -140,22 +174,24 @@ export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly
     await Promise.all(
       slots.map(async (slot) => {
         try {
-          while (todo.length > 0 && !options.signal?.aborted) {
-            const r = todo.shift()!;
+          while (tasks.length > 0 && !options.signal?.aborted) {
+            const { job: k, replication: r } = tasks.shift()!;
             for (let attempt = 0; ; attempt++) {
               try {
-                // A retry starts afresh only if the state it was given failed too.
-                results.push(await slot.run({ load, replication: r, resume: attempt === 0 ? states.get(r) : undefined }));
-                options.onReplication?.(results.length, s.replications);
+                // A retry starts afresh, in case the saved state was what failed.
+                done[k].push(await slot.run({ load: loads[k], replication: r, resume: attempt === 0 && k === 0 ? states.get(r) : undefined }));
                 break;
               } catch (err) {
                 if (options.signal?.aborted) throw err;
                 if (attempt < (options.retries ?? 0)) continue;
                 const tries = attempt + 1;
-                failures.push(`replication ${r} (seed ${s.seed}) failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${(err as Error).message}`);
+                const label = jobs[k].label ? ` of ${jobs[k].label}` : "";
+                failures[k].push(`replication ${r} (seed ${jobs[k].scenario.seed})${label} failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${(err as Error).message}`);
                 break;
               }
             }
+            options.onReplication?.(++finished, total);
+            if (--remaining[k] === 0) settle(k);
           }
         } finally {
           if (!options.signal?.aborted) await slot.close();
@@ -175,6 +211,16 @@ export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly
     throw new RunCancelled();
   }
   await saving?.catch(() => {});
-  if (failures.length > 0) throw new Error(failures.join("; "));
-  return assembleResults(s, plugins, results);
+  return outcomes;
+}
+
+/**
+ * Runs one scenario's replications on the pool (`runMany` with one job) and
+ * returns its results, or throws the error of its failed replications.
+ */
+export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly PluginDefinition[], options: PoolOptions): Promise<Results> {
+  const { onReplication, ...rest } = options;
+  const [outcome] = await runMany([{ scenario: applyOverrides(scenario, options) }], plugins, { ...rest, onReplication });
+  if (outcome.error !== undefined) throw new Error(outcome.error);
+  return outcome.results;
 }
