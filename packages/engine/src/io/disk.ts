@@ -7,8 +7,17 @@
  * done with it, holding no device time.
  *
  * As in the CPU solver, each disk keeps a virtual clock (device-seconds done
- * per active I/O) and one completion event in the kernel queue; an I/O is the
- * clock value at which it is done.
+ * per active I/O); an I/O is the clock value at which it is done.
+ *
+ * One kernel event per disk, at the time its next I/O is delivered. What the
+ * device does is seen by nobody until an I/O's latency has passed, so its
+ * steps (the times an I/O is done, computed as a completion event at that time
+ * would) are committed lazily: when the disk's event runs, and before an I/O
+ * is submitted or counters are read. The event is at the next step plus the
+ * shortest delay of the I/Os that step may finish (the soonest one of them can
+ * be delivered), or at the earliest delivery of an I/O already done; so an I/O
+ * costs one event instead of two (its device completion, then its delivery),
+ * with the same times.
  */
 import type { EventType, Simulation } from "../kernel/simulation.js";
 import { NONE } from "../tree/nodes.js";
@@ -47,7 +56,13 @@ export class DiskSolver {
   private head = new Int32Array(64).fill(NONE); // active I/Os
   private waitHead = new Int32Array(64).fill(NONE); // FIFO of waiting I/Os
   private waitTail = new Int32Array(64).fill(NONE);
+  /** When the device's next step is due (its next I/O done), Infinity when idle. */
+  private due = new Float64Array(64).fill(Infinity);
+  /** I/Os the device is done with, waiting for their latency: a FIFO in the order they were done. */
+  private doneHead = new Int32Array(64).fill(NONE);
+  private doneTail = new Int32Array(64).fill(NONE);
   private event = new Float64Array(64).fill(-1);
+  private eventTime = new Float64Array(64);
   private busy = new Float64Array(64);
   private completed = new Float64Array(64);
   private bytesRead = new Float64Array(64);
@@ -62,15 +77,17 @@ export class DiskSolver {
   private ioBytes = new Float64Array(64);
   private ioWrite = new Int8Array(64);
   private ioDelay = new Float64Array(64);
+  /** When a done I/O is delivered to its owner. */
+  private ioDeliver = new Float64Array(64);
   private ioDoneType = new Int32Array(64);
   private ioDonePayload = new Int32Array(64);
   private ioNext = new Int32Array(64);
   private ioPrev = new Int32Array(64);
 
-  private readonly completeType: EventType;
+  private readonly eventType: EventType;
 
   constructor(private readonly sim: Simulation) {
-    this.completeType = sim.on("disk.complete", (disk) => this.onComplete(disk));
+    this.eventType = sim.on("disk.deliver", (disk) => this.onEvent(disk));
   }
 
   /** Gives host node `disk` a device. */
@@ -98,13 +115,16 @@ export class DiskSolver {
   }
 
   /**
-   * Submits one I/O; kernel event `doneType` fires with `donePayload` once the
-   * device is done and its latency plus `extraDelay` (the path's adders) have
-   * passed.
+   * Submits one I/O; the handler of kernel event type `doneType` runs with
+   * `donePayload` (inside the disk's event) once the device is done and its
+   * latency plus `extraDelay` (the path's adders) have passed.
    */
   submit(disk: number, bytes: number, random: boolean, write: boolean, extraDelay: number, doneType: EventType, donePayload: number): void {
     if (!this.has(disk)) throw new Error(`node ${disk} has no disk`);
-    this.advance(disk);
+    // The disk's event relies on it: no I/O is delivered sooner than the disk's latency after the device is done.
+    if (!(extraDelay >= 0)) throw new RangeError(`I/O on node ${disk}: extra delay must be >= 0, got ${extraDelay}`);
+    this.settle(disk, this.sim.now);
+    this.advance(disk, this.sim.now);
     const io = this.allocIo();
     this.ioDisk[io] = disk;
     this.ioCost[io] = this.cost(disk, bytes, random);
@@ -120,12 +140,14 @@ export class DiskSolver {
       else this.ioNext[this.waitTail[disk]] = io;
       this.waitTail[disk] = io;
     }
-    this.reschedule(disk);
+    this.planStep(disk, this.sim.now);
+    this.placeEvent(disk);
   }
 
   /** Counters of a disk, accrued to now. */
   stats(disk: number): DiskStats {
-    this.advance(disk);
+    this.settle(disk, this.sim.now);
+    this.advance(disk, this.sim.now);
     return { busyTime: this.busy[disk], completed: this.completed[disk], bytesRead: this.bytesRead[disk], bytesWritten: this.bytesWritten[disk] };
   }
 
@@ -141,8 +163,8 @@ export class DiskSolver {
     this.active[disk]++;
   }
 
-  private advance(disk: number): void {
-    const now = this.sim.now;
+  /** Advances the disk's clock and busy time to `now` at the current number of active I/Os. */
+  private advance(disk: number, now: number): void {
     const dt = now - this.last[disk];
     if (dt <= 0) return;
     const n = this.active[disk];
@@ -153,22 +175,25 @@ export class DiskSolver {
     this.last[disk] = now;
   }
 
-  private reschedule(disk: number): void {
+  /** When the device's next I/O is done, from its state at `now`. */
+  private planStep(disk: number, now: number): void {
     const n = this.active[disk];
-    const h = this.event[disk];
-    if (n === 0) {
-      if (h >= 0) this.sim.cancel(h);
-      this.event[disk] = -1;
-      return;
-    }
-    const t = this.sim.now + Math.max(0, this.minTarget[disk] - this.clock[disk]) * n;
-    if (h >= 0 && this.sim.isPending(h)) this.sim.rescheduleAt(h, t);
-    else this.event[disk] = this.sim.scheduleAt(this.completeType, t, disk);
+    this.due[disk] = n === 0 ? Infinity : now + Math.max(0, this.minTarget[disk] - this.clock[disk]) * n;
   }
 
-  private onComplete(disk: number): void {
-    this.event[disk] = -1;
-    this.advance(disk);
+  /** Commits every device step due by `now`, each at its own time, as a completion event then would have. */
+  private settle(disk: number, now: number): void {
+    while (this.due[disk] <= now) this.step(disk, this.due[disk]);
+  }
+
+  /**
+   * The device's step at time `t`: every active I/O whose target the clock has
+   * reached (within 1e-12 of its cost) is done, and the predicted one in any
+   * case, so rounding can never leave an I/O pending forever; waiting I/Os take
+   * the freed places.
+   */
+  private step(disk: number, t: number): void {
+    this.advance(disk, t);
     const clock = this.clock[disk];
     const predicted = this.minTarget[disk];
     let forced = false;
@@ -178,7 +203,7 @@ export class DiskSolver {
       const hit = this.ioTarget[io] - clock <= DONE_TOLERANCE * this.ioCost[io];
       if (hit || (!forced && this.ioTarget[io] === predicted)) {
         if (this.ioTarget[io] === predicted) forced = true;
-        this.finish(io);
+        this.finish(io, t);
       } else if (this.ioTarget[io] < min) {
         min = this.ioTarget[io];
       }
@@ -193,10 +218,65 @@ export class DiskSolver {
       if (this.waitHead[disk] === NONE) this.waitTail[disk] = NONE;
       this.activate(io);
     }
-    this.reschedule(disk);
+    this.planStep(disk, t);
   }
 
-  private finish(io: number): void {
+  /**
+   * Keeps the disk's one event at its next delivery: a done I/O's, or the
+   * soonest one of the next step (the step's time plus the shortest delay of
+   * the I/Os on the device; with I/Os waiting, which may have shorter ones,
+   * plus the disk's own latency).
+   */
+  private placeEvent(disk: number): void {
+    let delay = this.latency[disk];
+    if (this.waitHead[disk] === NONE && this.head[disk] !== NONE) {
+      delay = Infinity;
+      for (let io = this.head[disk]; io !== NONE; io = this.ioNext[io]) if (this.ioDelay[io] < delay) delay = this.ioDelay[io];
+    }
+    let t = this.due[disk] + delay;
+    for (let io = this.doneHead[disk]; io !== NONE; io = this.ioNext[io]) if (this.ioDeliver[io] < t) t = this.ioDeliver[io];
+    const h = this.event[disk];
+    if (t === Infinity) {
+      if (h >= 0) this.sim.cancel(h);
+      this.event[disk] = -1;
+    } else if (h < 0) {
+      this.event[disk] = this.sim.scheduleAt(this.eventType, t, disk);
+    } else if (this.eventTime[disk] !== t) {
+      this.sim.rescheduleAt(h, t);
+    }
+    this.eventTime[disk] = t;
+  }
+
+  /**
+   * The disk's event: steps due by now are committed, then the I/Os due are
+   * delivered in the order the device finished them. An owner may submit
+   * again meanwhile; I/Os done after this event began wait for the next one.
+   */
+  private onEvent(disk: number): void {
+    this.event[disk] = -1;
+    const now = this.sim.now;
+    this.settle(disk, now);
+    const last = this.doneTail[disk];
+    let prev = NONE;
+    for (let io = this.doneHead[disk]; io !== NONE; ) {
+      const next = this.ioNext[io];
+      if (this.ioDeliver[io] <= now) {
+        if (prev === NONE) this.doneHead[disk] = next;
+        else this.ioNext[prev] = next;
+        if (this.doneTail[disk] === io) this.doneTail[disk] = prev;
+        this.ioFree.push(io);
+        this.sim.dispatch(this.ioDoneType[io], this.ioDonePayload[io]);
+      } else {
+        prev = io;
+      }
+      if (io === last) break;
+      io = next;
+    }
+    this.placeEvent(disk);
+  }
+
+  /** The device is done with an I/O at time `t`: it is counted and waits for its latency. */
+  private finish(io: number, t: number): void {
     const disk = this.ioDisk[io];
     const p = this.ioPrev[io];
     const n = this.ioNext[io];
@@ -207,8 +287,11 @@ export class DiskSolver {
     this.completed[disk]++;
     if (this.ioWrite[io]) this.bytesWritten[disk] += this.ioBytes[io];
     else this.bytesRead[disk] += this.ioBytes[io];
-    this.sim.schedule(this.ioDoneType[io], this.ioDelay[io], this.ioDonePayload[io]);
-    this.ioFree.push(io);
+    this.ioDeliver[io] = t + this.ioDelay[io];
+    this.ioNext[io] = NONE;
+    if (this.doneTail[disk] === NONE) this.doneHead[disk] = io;
+    else this.ioNext[this.doneTail[disk]] = io;
+    this.doneTail[disk] = io;
   }
 
   private allocIo(): number {
@@ -221,6 +304,7 @@ export class DiskSolver {
       this.ioBytes = grown(this.ioBytes, c);
       this.ioWrite = grown(this.ioWrite, c);
       this.ioDelay = grown(this.ioDelay, c);
+      this.ioDeliver = grown(this.ioDeliver, c);
       this.ioDoneType = grown(this.ioDoneType, c);
       this.ioDonePayload = grown(this.ioDonePayload, c);
       this.ioNext = grown(this.ioNext, c);
@@ -244,7 +328,11 @@ export class DiskSolver {
     this.head = grown(this.head, c, NONE);
     this.waitHead = grown(this.waitHead, c, NONE);
     this.waitTail = grown(this.waitTail, c, NONE);
+    this.due = grown(this.due, c, Infinity);
+    this.doneHead = grown(this.doneHead, c, NONE);
+    this.doneTail = grown(this.doneTail, c, NONE);
     this.event = grown(this.event, c, -1);
+    this.eventTime = grown(this.eventTime, c);
     this.busy = grown(this.busy, c);
     this.completed = grown(this.completed, c);
     this.bytesRead = grown(this.bytesRead, c);
