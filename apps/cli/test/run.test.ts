@@ -23,6 +23,17 @@ tenants:
       - { name: api, replicas: 2, threads: 2, load: { open: { rate: 100/s } }, request: [{ cpu: { exp: 10ms } }, { sleep: 1ms }], slo: { p99: 50ms } }
 `;
 
+/** Resolves once the run has printed its first progress line (so it is simulating, with its Ctrl-C handler set). */
+function firstProgress(child: ReturnType<typeof spawn>): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = "";
+    child.stderr!.on("data", (d) => {
+      seen += d;
+      if (/replications \d+\/\d+ done/.test(seen)) resolve();
+    });
+  });
+}
+
 function tmp(name: string, text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), "turtles-run-")), name);
   writeFileSync(file, text);
@@ -116,7 +127,7 @@ describe("turtles run", () => {
     const child = spawn(process.execPath, [bin, "run", file, "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await firstProgress(child);
     child.kill("SIGINT");
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(code).toBe(130);
@@ -125,13 +136,13 @@ describe("turtles run", () => {
   }, 30_000);
 
   it("saves a run on Ctrl-C with --checkpoint, and --resume continues it to the results of an uninterrupted run", async () => {
-    // Long enough (about 10 s a replication) to be stopped while both run on their workers.
-    const file = tmp("long.yaml", SMALL.replace("duration: 20s", "duration: 100000s"));
+    // Long enough (seconds a replication) to be stopped at its first progress, while both run on their workers.
+    const file = tmp("long.yaml", SMALL.replace("duration: 20s", "duration: 20000s"));
     const snap = join(file, "..", "run.snap");
     const child = spawn(process.execPath, [bin, "run", file, "--checkpoint", snap, "--workers", "2"], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await firstProgress(child);
     child.kill("SIGINT");
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(code).toBe(130);
