@@ -8,8 +8,7 @@ import { encodeSnapshot } from "../kernel/codec.js";
 import { pluginsOf, type PluginDefinition } from "../plugin/define.js";
 import { loadScenario } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
-import { applyOverrides, runReplication, type ReplicationResult, type RunProgress } from "../workload/run.js";
-import type { ReplicationRun } from "../workload/run.js";
+import { applyOverrides, runReplication, type ReplicationResult, type ReplicationRun, type RunProgress } from "../workload/run.js";
 import type { EngineApi, LoadRequest, RunRequest, ScenarioInfo } from "./protocol.js";
 
 /** Progress packs go out at most this often (wall milliseconds), and when a replication ends. */

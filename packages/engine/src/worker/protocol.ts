@@ -4,6 +4,7 @@
  * (`decodeSnapshot` reads them): progress at most every 100 ms of wall time,
  * never a message per event, and results as one pack per run.
  */
+import type { RunProgress } from "../workload/run.js";
 
 /** A scenario to load into a worker. */
 export interface LoadRequest {
@@ -40,17 +41,8 @@ export interface RunRequest {
   chunk?: number;
 }
 
-/** One progress entry: where a replication is. A pack of these is a msgpack array of them. */
-export interface ProgressEntry {
-  replication: number;
-  replications: number;
-  simTime: number;
-  end: number;
-  events: number;
-  wallSeconds: number;
-  /** Completed requests so far (warm-up included) per service key. */
-  completed: Record<string, number>;
-}
+/** One progress entry: where a replication is (a pack of progress is a msgpack array of them). */
+export type ProgressEntry = RunProgress;
 
 /** What a worker exposes (one run at a time). */
 export interface EngineApi {
