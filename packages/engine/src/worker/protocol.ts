@@ -1,7 +1,7 @@
 /**
  * The worker protocol: types only, shared by the worker and its callers.
  * Control goes through comlink; progress and results travel as msgpack packs
- * (`decodeSnapshot` reads them): progress at most every 100 ms of wall time,
+ * (`decodePack` reads them): progress at most every 100 ms of wall time,
  * never a message per event, and results as one pack per run.
  */
 import type { RunProgress } from "../workload/run.js";
