@@ -87,8 +87,17 @@ export class CpuSolver {
   private factor = new Float64Array(0);
   /** The path's CPU factor of each leaf's threads (its work per core-second is the host's speed times this). */
   private leafCpuFactor = new Float64Array(0);
-  /** Each leaf's activities, a binary min-heap by target (so a completion costs O(log threads)). */
-  private readonly leafHeap: (number[] | undefined)[] = [];
+  /**
+   * Each leaf's activities (one per runnable thread), a binary min-heap by
+   * target (so a completion costs O(log threads)) in a block of one shared
+   * pool (perf: an array per leaf cost a scattered object on every start and
+   * completion). A block that fills up moves to the end of the pool at twice
+   * its size; the one it leaves is not reused.
+   */
+  private heapPool = new Int32Array(256);
+  private poolUsed = 0;
+  private heapStart = new Int32Array(0);
+  private heapCap = new Int32Array(0);
   /** The smallest target of each leaf (its heap's top), in a column so a recomputation need not open the heaps. */
   private leafMin = new Float64Array(0);
   // Activities.
@@ -188,9 +197,9 @@ export class CpuSolver {
     this.actDoneType[a] = doneType;
     this.actDonePayload[a] = donePayload;
     this.actLive[a] = 1;
-    this.heapPush(node, a);
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) if (this.runnable[n]++ === 0) this.linkRunnable(n);
     this.threads[node]++;
+    this.heapPush(node, a);
     this.recompute(host);
     return a;
   }
@@ -209,8 +218,7 @@ export class CpuSolver {
     const host = this.nodes.host[node];
     this.advance(host);
     const stop = (n: number): void => {
-      const heap = this.leafHeap[n];
-      while (heap !== undefined && heap.length > 0) this.finish(heap[heap.length - 1]);
+      while (this.threads[n] > 0) this.finish(this.heapPool[this.heapStart[n] + this.threads[n] - 1]);
       for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) stop(c);
     };
     stop(node);
@@ -493,11 +501,11 @@ export class CpuSolver {
    */
   private completeLeaves(n: number, forced: number): void {
     if (this.threads[n] > 0) {
-      const heap = this.leafHeap[n]!;
+      const top = this.heapStart[n];
       const clock = this.clock[n];
       let force = n === forced;
-      while (heap.length > 0) {
-        const a = heap[0];
+      while (this.threads[n] > 0) {
+        const a = this.heapPool[top];
         if (!(force || this.actTarget[a] - clock <= DONE_TOLERANCE * this.actSize[a])) break;
         force = false;
         if (this.actDoneType[a] >= 0) {
@@ -590,58 +598,75 @@ export class CpuSolver {
     this.alloc[n] = 0;
   }
 
+  /** Adds activity `a` to its leaf's heap, which holds `threads[node]` activities with it. */
   private heapPush(node: number, a: number): void {
-    let heap = this.leafHeap[node];
-    if (heap === undefined) this.leafHeap[node] = heap = [];
-    heap.push(a);
-    this.siftUp(heap, heap.length - 1);
-    this.leafMin[node] = this.actTarget[heap[0]];
+    const n = this.threads[node];
+    if (n > this.heapCap[node]) this.growHeap(node, n);
+    const base = this.heapStart[node];
+    this.siftUp(base, n - 1, a);
+    this.leafMin[node] = this.actTarget[this.heapPool[base]];
   }
 
+  /** Removes activity `a` from its leaf's heap, which holds `threads[node]` activities without it. */
   private heapRemove(node: number, a: number): void {
-    const heap = this.leafHeap[node]!;
-    const i = this.actPos[a];
-    const last = heap.pop()!;
+    const base = this.heapStart[node];
+    const n = this.threads[node];
+    const last = this.heapPool[base + n];
     if (last !== a) {
-      heap[i] = last;
-      this.actPos[last] = i;
-      this.siftUp(heap, i);
-      this.siftDown(heap, this.actPos[last]);
+      const i = this.actPos[a];
+      this.siftUp(base, i, last);
+      this.siftDown(base, n, this.actPos[last], last);
     }
-    this.leafMin[node] = heap.length > 0 ? this.actTarget[heap[0]] : Infinity;
+    this.leafMin[node] = n > 0 ? this.actTarget[this.heapPool[base]] : Infinity;
   }
 
-  private siftUp(heap: number[], i: number): void {
-    const a = heap[i];
+  /** Places activity `a` at heap position `i` (of the heap at `base`) or above it. */
+  private siftUp(base: number, i: number, a: number): void {
+    const pool = this.heapPool;
     const t = this.actTarget[a];
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const b = heap[p];
+      const b = pool[base + p];
       if (this.actTarget[b] <= t) break;
-      heap[i] = b;
+      pool[base + i] = b;
       this.actPos[b] = i;
       i = p;
     }
-    heap[i] = a;
+    pool[base + i] = a;
     this.actPos[a] = i;
   }
 
-  private siftDown(heap: number[], i: number): void {
-    const a = heap[i];
+  /** Places activity `a` at heap position `i` (of the heap at `base`, of `n` entries) or below it. */
+  private siftDown(base: number, n: number, i: number, a: number): void {
+    const pool = this.heapPool;
     const t = this.actTarget[a];
-    const n = heap.length;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && this.actTarget[heap[c + 1]] < this.actTarget[heap[c]]) c++;
-      const b = heap[c];
+      if (c + 1 < n && this.actTarget[pool[base + c + 1]] < this.actTarget[pool[base + c]]) c++;
+      const b = pool[base + c];
       if (t <= this.actTarget[b]) break;
-      heap[i] = b;
+      pool[base + i] = b;
       this.actPos[b] = i;
       i = c;
     }
-    heap[i] = a;
+    pool[base + i] = a;
     this.actPos[a] = i;
+  }
+
+  /** Moves a leaf's heap to a block of at least `need` entries at the end of the pool. */
+  private growHeap(node: number, need: number): void {
+    const cap = Math.max(4, 2 * this.heapCap[node], need);
+    if (this.poolUsed + cap > this.heapPool.length) {
+      let c = this.heapPool.length * 2;
+      while (c < this.poolUsed + cap) c *= 2;
+      this.heapPool = grown(this.heapPool, c);
+    }
+    const from = this.heapStart[node];
+    this.heapPool.copyWithin(this.poolUsed, from, from + this.heapCap[node]);
+    this.heapStart[node] = this.poolUsed;
+    this.heapCap[node] = cap;
+    this.poolUsed += cap;
   }
 
   private allocActivity(): number {
@@ -692,6 +717,8 @@ export class CpuSolver {
     this.factor = grown(this.factor, n);
     this.leafCpuFactor = grown(this.leafCpuFactor, n);
     this.leafMin = grown(this.leafMin, n, Infinity);
+    this.heapStart = grown(this.heapStart, n);
+    this.heapCap = grown(this.heapCap, n);
     this.hostBusy = grown(this.hostBusy, n);
     this.quota = grown(this.quota, n);
     this.period = grown(this.period, n);
