@@ -140,6 +140,14 @@ export class Replication {
   // Replicas.
   private replicaNode: Int32Array;
   private replicaService: Int32Array;
+  /**
+   * The one-way latency a replica's path adds to a message and to an I/O, read
+   * once from its process's path record (static for the process's life: a
+   * re-placed replica is a new one). perf: no lookup by operation name per
+   * message.
+   */
+  private replicaNetDelay: Float64Array;
+  private replicaIoDelay: Float64Array;
   private inService: Int32Array;
   private readonly queues: Int32Array[];
   private queueHead: Int32Array;
@@ -334,6 +342,8 @@ export class Replication {
       }),
     );
     this.replicaNode = Int32Array.from(nodes);
+    this.replicaNetDelay = Float64Array.from(nodes, (n) => model.latency(n, "net"));
+    this.replicaIoDelay = Float64Array.from(nodes, (n) => model.latency(n, "io"));
     this.replicaService = Int32Array.from(owners);
     this.inService = new Int32Array(nodes.length);
     this.queues = nodes.map(() => new Int32Array(4));
@@ -475,7 +485,7 @@ export class Replication {
     }
     this.model.runHooks("net", node, req);
     this.model.chargeOperation(node, "net");
-    this.model.net.send(EXTERNAL, host, this.services[this.reqService[req]].ingressRequest, this.model.latency(node, "net"), this.ingressArriveType, this.tag(req));
+    this.model.net.send(EXTERNAL, host, this.services[this.reqService[req]].ingressRequest, this.replicaNetDelay[replica], this.ingressArriveType, this.tag(req));
   }
 
   /** The payload naming request `req` at its current generation. */
@@ -677,6 +687,8 @@ export class Replication {
     const r = this.replicaNode.length;
     const c = r + 1;
     this.replicaNode = grown(this.replicaNode, c);
+    this.replicaNetDelay = grown(this.replicaNetDelay, c);
+    this.replicaIoDelay = grown(this.replicaIoDelay, c);
     this.replicaService = grown(this.replicaService, c);
     this.inService = grown(this.inService, c);
     this.queueHead = grown(this.queueHead, c);
@@ -688,6 +700,8 @@ export class Replication {
     this.parkedHead = grown(this.parkedHead, c, NONE);
     this.parkedTail = grown(this.parkedTail, c, NONE);
     this.replicaNode[r] = node;
+    this.replicaNetDelay[r] = this.model.latency(node, "net");
+    this.replicaIoDelay[r] = this.model.latency(node, "io");
     this.replicaService[r] = service;
     this.replicaOfNode.set(node, r);
     this.hostsUsed.add(this.model.nodes.host[node]);
@@ -793,19 +807,21 @@ export class Replication {
     this.reqParent[c] = req;
     this.reqParentGen[c] = this.reqGen[req];
     this.reqReplica[c] = replica;
-    this.message(this.replicaNode[this.reqReplica[req]], this.replicaNode[replica], run.callRequest[step], this.callArriveType, this.tag(c));
+    this.message(this.reqReplica[req], replica, run.callRequest[step], this.callArriveType, this.tag(c));
   }
 
   private readonly callState = new Int32Array(4);
 
-  /** A message between two processes: the layers' hooks, CPU and adders at both ends, and the network between. */
-  private message(from: number, to: number, bytes: number, doneType: number, payload: number): void {
+  /** A message between the processes of two replicas: the layers' hooks, CPU and adders at both ends, and the network between. */
+  private message(fromReplica: number, toReplica: number, bytes: number, doneType: number, payload: number): void {
     const m = this.model;
+    const from = this.replicaNode[fromReplica];
+    const to = this.replicaNode[toReplica];
     m.runHooks("net", from, payload);
     m.runHooks("net", to, payload);
     m.chargeOperation(from, "net");
     m.chargeOperation(to, "net");
-    m.net.send(m.nodes.host[from], m.nodes.host[to], bytes, m.latency(from, "net") + m.latency(to, "net"), doneType, payload);
+    m.net.send(m.nodes.host[from], m.nodes.host[to], bytes, this.replicaNetDelay[fromReplica] + this.replicaNetDelay[toReplica], doneType, payload);
   }
 
   private onCallArrive(c: number): void {
@@ -898,9 +914,9 @@ export class Replication {
     const req = this.opReq[op];
     const run = this.services[this.reqService[req]];
     const step = this.reqStep[req];
-    const node = this.replicaNode[this.reqReplica[req]];
-    const host = this.model.nodes.host[node];
-    this.model.disk.submit(host, this.opBytes[op], run.ioRandom[step] === 1, run.ioWrite[step] === 1, this.model.latency(node, "io"), this.ioDoneType, op);
+    const replica = this.reqReplica[req];
+    const host = this.model.nodes.host[this.replicaNode[replica]];
+    this.model.disk.submit(host, this.opBytes[op], run.ioRandom[step] === 1, run.ioWrite[step] === 1, this.replicaIoDelay[replica], this.ioDoneType, op);
   }
 
   private onIoDone(op: number): void {
@@ -966,7 +982,7 @@ export class Replication {
         return;
       }
       const step = this.reqStep[parent];
-      this.message(this.replicaNode[replica], this.replicaNode[this.reqReplica[parent]], this.services[this.reqService[parent]].callResponse[step], this.callReturnType, this.tag(req));
+      this.message(replica, this.reqReplica[parent], this.services[this.reqService[parent]].callResponse[step], this.callReturnType, this.tag(req));
       return;
     }
     const node = this.replicaNode[replica];
@@ -974,7 +990,7 @@ export class Replication {
     if (this.model.net.hasNic(host)) {
       this.model.runHooks("net", node, req);
       this.model.chargeOperation(node, "net");
-      this.model.net.send(host, EXTERNAL, this.services[this.reqService[req]].ingressResponse, this.model.latency(node, "net"), this.ingressDoneType, this.tag(req));
+      this.model.net.send(host, EXTERNAL, this.services[this.reqService[req]].ingressResponse, this.replicaNetDelay[replica], this.ingressDoneType, this.tag(req));
     } else {
       this.finish(req);
     }
