@@ -56,6 +56,24 @@ describe("model state snapshots", () => {
     expect(b.onEvent()).toBe(1);
   });
 
+  it("keeps views of one buffer on one buffer, also when the buffer grew during the run", () => {
+    const make = (n: number) => {
+      const buffer = new ArrayBuffer(n * 16);
+      return { f: new Float64Array(buffer), i: new Int32Array(buffer) };
+    };
+    const a = make(8); // grown from the fresh build's 2
+    a.i[3] = 42;
+    a.f[5] = 2.5;
+    for (const b of [make(2), make(8)]) {
+      restoreState(b, captureState(a));
+      expect(b.f.buffer).toBe(b.i.buffer);
+      expect(b.i[3]).toBe(42);
+      expect(b.f[5]).toBe(2.5);
+      b.i[0] = 7; // still one memory
+      expect(new Int32Array(b.f.buffer)[0]).toBe(7);
+    }
+  });
+
   it("refuses values that are not state, and states of another shape", () => {
     expect(() => captureState({ when: new Date(0) })).toThrow(/cannot save the Date at root.when/);
     expect(() => restoreState({}, new Uint8Array([0xc0]))).toThrow(StateError);

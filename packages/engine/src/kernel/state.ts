@@ -24,6 +24,7 @@ const ARRAY = 1;
 const MAP = 2;
 const SET = 3;
 const TYPED = 4;
+const BUFFER = 5;
 
 /** One saved object: its kind, class name (null for a plain object) and contents. */
 type Entry = [kind: number, className: string | null, contents: unknown];
@@ -42,6 +43,7 @@ export class StateError extends Error {
 }
 
 type Typed = Float64Array | Int32Array | Uint32Array | Float32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+const TYPED_CONSTRUCTORS = { Float64Array, Int32Array, Uint32Array, Float32Array, Int16Array, Uint16Array, Int8Array, Uint8Array } as const;
 const isTyped = (v: unknown): v is Typed => ArrayBuffer.isView(v) && !(v instanceof DataView);
 
 function classOf(o: object): string | null {
@@ -80,14 +82,15 @@ export function captureState(root: object, keep: Iterable<object> = []): Uint8Ar
   for (let id = 0; id < pending.length; id++) {
     const o = pending[id];
     const path = where[id];
-    if (isTyped(o)) objects[id] = [TYPED, o.constructor.name, o.slice()];
+    if (isTyped(o)) objects[id] = [TYPED, o.constructor.name, [value(o.buffer, `${path}.buffer`), o.byteOffset, o.length]];
+    else if (o instanceof ArrayBuffer) objects[id] = [BUFFER, null, new Uint8Array(o.slice(0))];
     else if (Array.isArray(o)) objects[id] = [ARRAY, null, Array.from(o, (v, i) => value(v, `${path}[${i}]`))]; // holes read as undefined
     else if (o instanceof Map) objects[id] = [MAP, null, [...o].map(([k, v]) => [value(k, `${path} key`), value(v, `${path}.get(${String(k)})`)])];
     else if (o instanceof Set) objects[id] = [SET, null, [...o].map((v) => value(v, `${path} member`))];
     else {
       const name = classOf(o);
       const proto = Object.getPrototypeOf(o) as unknown;
-      if (o instanceof Date || o instanceof RegExp || o instanceof Promise || o instanceof WeakMap || o instanceof WeakSet || o instanceof ArrayBuffer || o instanceof DataView) {
+      if (o instanceof Date || o instanceof RegExp || o instanceof Promise || o instanceof WeakMap || o instanceof WeakSet || o instanceof DataView || typeof SharedArrayBuffer !== "undefined" && o instanceof SharedArrayBuffer) {
         throw new StateError(`cannot save the ${name} at ${path}: model state is typed columns, numbers, arrays, Maps, Sets and objects`);
       }
       if (proto !== null && proto !== Object.prototype && Object.getOwnPropertySymbols(o).length > 0) {
@@ -145,11 +148,22 @@ export function restoreState(root: object, bytes: Uint8Array, keep: Iterable<obj
     if (restored[id] !== undefined) return restored[id];
     const [kind, name, contents] = graph.objects[id];
     const usable = fresh !== null && typeof fresh === "object" && !claimed.has(fresh) && !kept.has(fresh);
+    if (kind === BUFFER) {
+      const saved = contents as Uint8Array;
+      const reuse = usable && fresh instanceof ArrayBuffer && fresh.byteLength === saved.byteLength;
+      const target = reuse ? fresh : new ArrayBuffer(saved.byteLength);
+      new Uint8Array(target).set(saved);
+      claimed.add(target);
+      return (restored[id] = target);
+    }
     if (kind === TYPED) {
-      const saved = contents as Float64Array;
-      const reuse = usable && isTyped(fresh) && fresh.constructor.name === name && fresh.length === saved.length;
-      const target = reuse ? fresh : saved;
-      if (reuse) (fresh as unknown as Float64Array).set(saved);
+      const [bufferRef, byteOffset, length] = contents as [StateRef, number, number];
+      const freshTyped = usable && isTyped(fresh) ? fresh : undefined;
+      const buffer = object(freshTyped?.buffer, bufferRef.id, `${path}.buffer`) as ArrayBuffer;
+      const reuse = freshTyped !== undefined && freshTyped.constructor.name === name && freshTyped.buffer === buffer && freshTyped.byteOffset === byteOffset && freshTyped.length === length;
+      const Ctor = TYPED_CONSTRUCTORS[name as keyof typeof TYPED_CONSTRUCTORS];
+      if (!reuse && !Ctor) throw new StateError(`cannot restore the ${name} at ${path}: not a typed array the engine knows`);
+      const target = reuse ? freshTyped : new Ctor(buffer, byteOffset, length);
       claimed.add(target);
       return (restored[id] = target);
     }
@@ -204,7 +218,7 @@ function harvestPrototypes(root: object, kept: Set<object>): Map<string, object 
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const o = stack.pop();
-    if (o === null || typeof o !== "object" || seen.has(o) || kept.has(o) || isTyped(o)) continue;
+    if (o === null || typeof o !== "object" || seen.has(o) || kept.has(o) || isTyped(o) || o instanceof ArrayBuffer) continue;
     seen.add(o);
     if (Array.isArray(o) || o instanceof Set) stack.push(...o);
     else if (o instanceof Map) stack.push(...o.values());

@@ -72,6 +72,28 @@ describe("snapshots of a running replication", () => {
     }
   });
 
+  it("a run saved before its queue has grown continues exactly while the queue grows", () => {
+    // Every request sleeps a second: the pending events grow for the first second, past the fresh build's queue.
+    const ramp = loadScenario(
+      `duration: 5s
+hostTypes: { h: { cores: 4, memory: 8GiB } }
+hosts: [{ type: h }]
+tenants: [{ name: t, services: [{ name: a, replicas: 2, load: { open: { rate: 3000/s } }, request: [{ sleep: 1s }, { cpu: 100us }] }] }]
+`,
+      { plugins },
+    );
+    const straight = new ReplicationRun(ramp, plugins, 0);
+    while (!straight.advance(50_000));
+    for (const cut of [10, 60, 2_000]) {
+      const first = new ReplicationRun(ramp, plugins, 0);
+      first.advance(cut);
+      const resumed = ReplicationRun.resume(ramp, plugins, 0, first.snapshot());
+      let chunks = 0;
+      while (!resumed.advance(50_000)) expect(++chunks).toBeLessThan(100);
+      expect(JSON.stringify(resumed.result()), `cut at event ${cut}`).toBe(JSON.stringify(straight.result()));
+    }
+  });
+
   it("a resumed run can be saved and resumed again", () => {
     const straight = new ReplicationRun(rich, plugins, 1);
     while (!straight.advance(50_000));
