@@ -96,6 +96,11 @@ export class Simulation {
     return this.handlers.length - 1;
   }
 
+  /** Names of the registered event types, in registration order. */
+  get eventTypeNames(): readonly string[] {
+    return this.typeNames;
+  }
+
   /** Name of a registered event type. */
   typeName(type: EventType): string {
     return this.typeNames[type] ?? `#${type}`;

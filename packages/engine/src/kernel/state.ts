@@ -56,7 +56,7 @@ function classOf(o: object): string | null {
  * every function) are left out: the restoring side supplies its own.
  */
 export function captureState(root: object, keep: Iterable<object> = []): Uint8Array {
-  const kept = new Set<object>(keep);
+  const kept = reachable(keep);
   const ids = new Map<object, number>();
   const objects: Entry[] = [];
   const pending: object[] = [];
@@ -116,7 +116,7 @@ export function captureState(root: object, keep: Iterable<object> = []): Uint8Ar
 export function restoreState(root: object, bytes: Uint8Array, keep: Iterable<object> = []): void {
   const graph = decodeSnapshot(bytes) as StateGraph;
   if (graph?.format !== FORMAT) throw new StateError(`not a model state (expected format ${FORMAT})`);
-  const kept = new Set<object>(keep);
+  const kept = reachable(keep);
   const restored: unknown[] = new Array(graph.objects.length);
   const claimed = new Set<object>();
   let prototypes: Map<string, object | null> | undefined;
@@ -209,6 +209,26 @@ export function restoreState(root: object, bytes: Uint8Array, keep: Iterable<obj
 
   if (graph.objects.length === 0) throw new StateError("the model state is empty");
   object(root, 0, "root");
+}
+
+/**
+ * Everything reachable from `roots` through data properties (accessors are not
+ * called): what the build supplies (the scenario, the plugins) is neither saved
+ * nor overwritten, down to its nested objects.
+ */
+function reachable(roots: Iterable<object>): Set<object> {
+  const out = new Set<object>();
+  const stack: unknown[] = [...roots];
+  while (stack.length > 0) {
+    const o = stack.pop();
+    if (o === null || typeof o !== "object" || out.has(o)) continue;
+    out.add(o);
+    if (isTyped(o) || o instanceof ArrayBuffer) continue;
+    if (Array.isArray(o) || o instanceof Set) stack.push(...o);
+    else if (o instanceof Map) stack.push(...o.keys(), ...o.values());
+    else for (const d of Object.values(Object.getOwnPropertyDescriptors(o))) if ("value" in d) stack.push(d.value);
+  }
+  return out;
 }
 
 /** The prototype of each class name in the graph reachable from `root` (null when two classes share a name). */

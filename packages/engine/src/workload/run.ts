@@ -15,6 +15,7 @@ import { Random } from "../random/random.js";
 import type { Scenario } from "../scenario/schema.js";
 import { studentTQuantile } from "../stats/special.js";
 import { sha256Hex } from "../util/sha256.js";
+import { decodeSnapshot, encodeSnapshot } from "../kernel/codec.js";
 import { captureState, restoreState, StateError } from "../kernel/state.js";
 import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
 import { Replication, SERIES_WINDOWS, type ReplicationOptions } from "./replication.js";
@@ -200,18 +201,30 @@ export class ReplicationRun {
   }
 
   /** A run of replication `r` continued from `state` (from `snapshot()` of a run of the same scenario and plugins). */
-  static resume(s: Scenario, plugins: readonly PluginDefinition[], r: number, state: Uint8Array, options: Pick<RunScenarioOptions, "file" | "onRequest"> = {}): ReplicationRun {
+  static resume(s: Scenario, plugins: readonly PluginDefinition[], r: number, saved: Uint8Array, options: Pick<RunScenarioOptions, "file" | "onRequest"> = {}): ReplicationRun {
     const run = new ReplicationRun(s, plugins, r, options);
-    const seed = run.options.seed;
+    let header: Partial<SavedReplication> | undefined;
     try {
-      restoreState([run.sim, run.model, run.rep], state, run.kept());
+      header = decodeSnapshot(saved) as Partial<SavedReplication>;
+    } catch {
+      header = undefined;
+    }
+    if (header?.format !== REPLICATION_FORMAT) throw new StateError(`not a saved replication (expected format ${REPLICATION_FORMAT})`);
+    const expected = run.identity();
+    if (header.replication !== r) throw new StateError(`the saved state is of replication ${header.replication}, not ${r}`);
+    if (header.scenarioHash !== expected.scenarioHash) throw new StateError(`the saved state is of another scenario than replication ${r}'s (or of another version of it)`);
+    const versions = (m: Record<string, string>): string => Object.entries(m).map(([n, v]) => `${n} ${v}`).join(", ");
+    if (versions(header.plugins ?? {}) !== versions(expected.plugins)) {
+      throw new StateError(`the saved state was made with plugins ${versions(header.plugins ?? {})}, not ${versions(expected.plugins)}`);
+    }
+    const types = JSON.stringify(run.sim.eventTypeNames);
+    try {
+      restoreState([run.sim, run.model, run.rep], header.state!, run.kept());
     } catch (err) {
       if (!(err instanceof StateError)) throw err;
       throw new StateError(`the saved state does not fit replication ${r} of this scenario: ${err.message}`);
     }
-    if (run.options.seed !== seed || run.sim.seed !== seed) {
-      throw new StateError(`the saved state is of the replication with seed ${run.sim.seed}, not replication ${r} (seed ${seed})`);
-    }
+    if (JSON.stringify(run.sim.eventTypeNames) !== types) throw new StateError("the saved state registered its event types in another order than this build");
     return run;
   }
 
@@ -239,7 +252,17 @@ export class ReplicationRun {
   /** The whole state of the running replication (between chunks), as msgpack. */
   snapshot(): Uint8Array {
     if (this.finished) throw new Error(`replication ${this.replication} has finished; its result is final`);
-    return captureState([this.sim, this.model, this.rep], this.kept());
+    const saved: SavedReplication = { ...this.identity(), format: REPLICATION_FORMAT, state: captureState([this.sim, this.model, this.rep], this.kept()) };
+    return encodeSnapshot(saved);
+  }
+
+  /** What a saved state must match to continue here: the replication, the scenario and the plugins' versions. */
+  private identity(): Pick<SavedReplication, "replication" | "scenarioHash" | "plugins"> {
+    return {
+      replication: this.replication,
+      scenarioHash: `sha256:${sha256Hex(JSON.stringify(this.scenario))}`,
+      plugins: Object.fromEntries(this.plugins.map((p) => [p.name, p.version])),
+    };
   }
 
   /** Its metrics, once it has reached its end. */
@@ -253,10 +276,21 @@ export class ReplicationRun {
     return this.finished;
   }
 
-  /** What the build supplies and a snapshot leaves out: the scenario, the plugins and the options. */
+  /** What the build supplies and a snapshot leaves out (with all they reach): the scenario, the plugins and the options. */
   private kept(): object[] {
     return [this.scenario, this.plugins, ...this.plugins, this.options];
   }
+}
+
+const REPLICATION_FORMAT = "turtles-replication/1";
+
+/** A saved replication: what it belongs to, and its model's state (`captureState`). */
+interface SavedReplication {
+  format: typeof REPLICATION_FORMAT;
+  replication: number;
+  scenarioHash: string;
+  plugins: Record<string, string>;
+  state: Uint8Array;
 }
 
 /** Options of `runReplication`: the run's, plus a state to resume from and a call between chunks. */

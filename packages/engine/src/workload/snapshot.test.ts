@@ -106,10 +106,19 @@ tenants: [{ name: t, services: [{ name: a, replicas: 2, load: { open: { rate: 30
     expect(JSON.stringify(run.result())).toBe(JSON.stringify(straight.result()));
   });
 
-  it("a state does not restore into another replication's model, and a finished run has no state", () => {
+  it("a state continues only its own replication of its own scenario with its own plugins, and leaves the scenario alone", () => {
     const run = new ReplicationRun(rich, plugins, 0);
     run.advance(1000);
-    expect(() => ReplicationRun.resume(rich, plugins, 1, run.snapshot())).toThrow(/seed/);
+    const state = run.snapshot();
+    expect(() => ReplicationRun.resume(rich, plugins, 1, state)).toThrow(/is of replication 0, not 1/);
+    const faster = structuredClone(rich);
+    faster.hostTypes.big.disk!.iops = 50_000;
+    const before = JSON.stringify(faster);
+    expect(() => ReplicationRun.resume(faster, plugins, 0, state)).toThrow(/another scenario/);
+    expect(JSON.stringify(faster)).toBe(before);
+    const newer = [testHost, { ...vm, version: "9.9.9" }];
+    expect(() => ReplicationRun.resume(rich, newer, 0, state)).toThrow(/made with plugins .*vm 1\.0\.0.*, not .*vm 9\.9\.9/);
+    expect(() => ReplicationRun.resume(rich, plugins, 0, new Uint8Array([1, 2]))).toThrow(/not a saved replication/);
     while (!run.advance(50_000));
     run.result();
     expect(() => run.snapshot()).toThrow(/finished/);
