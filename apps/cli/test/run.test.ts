@@ -165,5 +165,8 @@ describe("turtles run", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/x\.snap: not a Turtles run snapshot/);
     expect(turtles("run").stderr).toMatch(/give a scenario file .* or a saved run to continue/);
+    const nowhere = turtles("run", tmp("small.yaml", SMALL), "--checkpoint", "/nonexistent/dir/run.snap");
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toMatch(/--checkpoint: cannot write in the folder of \/nonexistent\/dir\/run.snap/);
   });
 });

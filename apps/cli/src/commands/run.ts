@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, rmSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Args, Flags } from "@oclif/core";
@@ -81,8 +82,19 @@ export default class Run extends ScenarioCommand {
       this.fail("give a scenario file (turtles run scenario.yaml), or a saved run to continue (turtles run --resume run.snap)");
     }
     // A saved run loads the plugin modules it was run with, unless --plugin names them again.
-    const specs = saved && flags.plugin.length === 0 ? saved.pluginModules.filter((m) => !builtinPluginModules.includes(m)).map((m) => fileURLToPath(m)) : flags.plugin;
+    // A saved run loads the third-party plugin modules it ran with (the built-in ones are always there), unless --plugin names them.
+    const specs = saved && flags.plugin.length === 0 ? saved.pluginModules.map((m) => (m.startsWith("file:") ? fileURLToPath(m) : m)) : flags.plugin;
     const plugins = await loadPlugins(specs);
+    if (saved) {
+      const have = new Map(plugins.map((p) => [p.name, p.version]));
+      for (const [name, version] of Object.entries(saved.plugins)) {
+        if (have.get(name) !== version) {
+          this.fail(
+            `${flags.resume} was saved with plugin ${name} ${version}, but ${have.has(name) ? `this is ${name} ${have.get(name)}` : "it is not loaded (give it with --plugin)"}; continue it with the same plugins, or run the scenario again`,
+          );
+        }
+      }
+    }
     let scenario: Scenario;
     const file = args.file ?? saved!.file ?? flags.resume!;
     if (saved) {
@@ -113,10 +125,20 @@ export default class Run extends ScenarioCommand {
       } catch (err) {
         return this.fail(`--checkpoint-every: ${(err as Error).message}`);
       }
-      if (flags.checkpoint !== undefined && flags.resume === undefined && existsSync(flags.checkpoint)) {
+      if (flags.checkpoint !== undefined && flags.checkpoint !== flags.resume && existsSync(flags.checkpoint)) {
         this.fail(`--checkpoint: ${flags.checkpoint} already exists; continue that run with --resume ${flags.checkpoint}, or remove it`);
       }
-      checkpoint = { every, pluginModules: [...builtinPluginModules, ...loadedPluginModules], save: (snap) => writeFileAtomic(checkpointFile, encodeRunSnapshot(snap)) };
+      try {
+        accessSync(dirname(resolve(checkpointFile)), constants.W_OK);
+      } catch {
+        this.fail(`--checkpoint: cannot write in the folder of ${checkpointFile}: it does not exist or is not writable`);
+      }
+      checkpoint = {
+        every,
+        pluginModules: [...loadedPluginModules],
+        save: (snap) => writeFileAtomic(checkpointFile, encodeRunSnapshot(snap)),
+        onSaveError: (err) => process.stderr.write(`warning: could not save the run to ${checkpointFile}: ${err.message}; trying again later\n`),
+      };
     }
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
@@ -139,6 +161,10 @@ export default class Run extends ScenarioCommand {
           : await runScenario(scenario, plugins, { ...common, onProgress: progress.update });
     } catch (err) {
       progress.done();
+      if (controller.signal.aborted && checkpointFile !== undefined && !(err instanceof RunCancelled)) {
+        process.stderr.write(`stopped by Ctrl-C, but the run could not be saved to ${checkpointFile}: ${(err as Error).message}\n`);
+        this.exit(1);
+      }
       if (err instanceof RunCancelled || controller.signal.aborted) {
         process.stderr.write(
           checkpointFile ? `stopped by Ctrl-C: the run is saved in ${checkpointFile}; continue it with: turtles run --resume ${checkpointFile}\n` : "stopped by Ctrl-C: nothing was written\n",

@@ -39,6 +39,7 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
   let pauseWanted = false;
   let pauseWaiters: ((paused: boolean) => void)[] = [];
   let release: (() => void) | undefined; // continues a paused run
+  let snapshotWaiters: ((pack: Uint8Array | null) => void)[] = [];
   const listeners: ((pack: Uint8Array) => void)[] = [];
   let pending: RunProgress[] = [];
   let lastFlush = 0;
@@ -57,9 +58,17 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
     for (const w of waiters) w(paused);
   };
 
-  /** Between chunks: a pause waits here until `resume` or `cancel`. */
+  const takeSnapshots = (): void => {
+    const waiters = snapshotWaiters;
+    snapshotWaiters = [];
+    const pack = current && waiters.length > 0 ? encodeSnapshot({ replication: current.replication, state: current.snapshot() }).slice() : null;
+    for (const w of waiters) w(pack);
+  };
+
+  /** Between chunks: snapshots asked for are taken, and a pause waits here until `resume` or `cancel`. */
   const between = async (run: ReplicationRun): Promise<void> => {
     current = run;
+    if (snapshotWaiters.length > 0) takeSnapshots();
     if (!pauseWanted || controller?.signal.aborted) return;
     flush();
     await new Promise<void>((resolve) => {
@@ -119,6 +128,7 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
         current = undefined;
         pauseWanted = false;
         settlePauses(false);
+        takeSnapshots(); // nothing in progress any more: null
       }
       // A copy of exactly its bytes, so a transfer moves no more than the results.
       return encodeSnapshot(results).slice();
@@ -141,12 +151,12 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
       release?.();
     },
 
-    async snapshot(): Promise<Uint8Array | null> {
-      const wasPaused = release !== undefined;
-      if (!(await api.pause())) return null;
-      const state = current ? { replication: current.replication, state: current.snapshot() } : null;
-      if (!wasPaused) api.resume();
-      return state ? encodeSnapshot(state).slice() : null;
+    snapshot(): Promise<Uint8Array | null> {
+      if (!controller) return Promise.resolve(null);
+      // Taken at the next chunk boundary (at once if paused there), without pausing or resuming anything.
+      const taken = new Promise<Uint8Array | null>((resolve) => snapshotWaiters.push(resolve));
+      if (release) takeSnapshots();
+      return taken;
     },
 
     subscribe(listener: (pack: Uint8Array) => void): void {

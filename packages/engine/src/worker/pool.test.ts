@@ -7,6 +7,7 @@ import { proxy, wrap } from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { describe, expect, it } from "vitest";
 import { decodeSnapshot } from "../kernel/codec.js";
+import type { PluginDefinition } from "../plugin/define.js";
 import type { RunSnapshot } from "../workload/checkpoint.js";
 import type { EngineApi, ProgressEntry } from "./protocol.js";
 // The pool starts dist/worker/node-worker.js, so this test runs against the build (turbo builds before testing).
@@ -83,6 +84,66 @@ describe("replications on worker threads", () => {
     const resumed = await runScenarioOnWorkers(s, [testHost], { workers: 1, duration: 3000, pluginModules: [hostModule], resume: saved[0] });
     expect(JSON.stringify(resumed)).toBe(local);
   });
+
+  it("never hangs when a replication fails while the run is being saved, and keeps the states of replications not running", { timeout: 60_000 }, async () => {
+    // A layer whose per-message hook throws after 2 simulated seconds (requests come in over the NIC); saves every 0.1 s.
+    const dir = mkdtempSync(join(tmpdir(), "turtles-pool-"));
+    const failing = join(dir, "failing.mjs");
+    const pluginApi = pathToFileURL(join(import.meta.dirname, "..", "..", "dist", "plugin", "index.js")).href;
+    writeFileSync(
+      failing,
+      `import { definePlugin, fields } from ${JSON.stringify(pluginApi)};
+export const late = definePlugin({ name: "late", layer: "late", version: "1.0.0", schema: fields({}),
+  setup(api) {
+    api.layerRules({ size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }), cpu: () => ({ weight: 1 }) });
+    api.hook("net", (ctx) => { if (ctx.now > 2) throw new Error("late failure"); });
+  } });
+`,
+    );
+    const { late } = (await import(pathToFileURL(failing).href)) as { late: PluginDefinition };
+    const text = SCENARIO.replace("memory: 4GiB }", "memory: 4GiB, nic: { bandwidth: 10Gb/s, latency: 10us } }")
+      .replace("hosts: [{ type: h, count: 2 }]", "hosts: [{ type: h, count: 2 }]\nstacks: { l: [{ layer: late }] }\ndefaults: { stack: l }")
+      .replace("load: { open: { rate: 150/s } },", "load: { open: { rate: 150/s } }, ingress: { request: 1KiB },");
+    const s = loadScenario(text, {
+      plugins: [testHost, late],
+    });
+    const saves: RunSnapshot[] = [];
+    await expect(
+      runScenarioOnWorkers(s, [testHost, late], {
+        workers: 2,
+        duration: 3000,
+        retries: 1,
+        pluginModules: [hostModule, pathToFileURL(failing).href],
+        checkpoint: { every: 0.1, save: (snap) => void saves.push(snap) },
+      }),
+    ).rejects.toThrow(/late failure/); // (it hung here, at the save after the failure, before workers rejected what waited on them)
+
+    // A saved run with states of replications 0 and 1, continued on one worker and cancelled at once: both states are kept.
+    const plain = loadScenario(SCENARIO, { plugins: [testHost] });
+    const first: RunSnapshot[] = [];
+    const c1 = new AbortController();
+    await runScenarioOnWorkers(plain, [testHost], {
+      workers: 2,
+      duration: 3000,
+      pluginModules: [hostModule],
+      signal: c1.signal,
+      checkpoint: { every: 3600, save: (snap) => void first.push(snap) },
+      onProgress: (p) => p.replication === 1 && p.simTime > 100 && c1.abort(),
+    }).catch(() => {});
+    expect(first[0].running.map((r) => r.replication).sort()).toEqual([0, 1]);
+    const second: RunSnapshot[] = [];
+    const c2 = new AbortController();
+    await runScenarioOnWorkers(plain, [testHost], {
+      workers: 1,
+      duration: 3000,
+      pluginModules: [hostModule],
+      resume: first[0],
+      signal: c2.signal,
+      checkpoint: { every: 3600, save: (snap) => void second.push(snap) },
+      onProgress: () => c2.abort(),
+    }).catch(() => {});
+    expect(second[0].running.map((r) => r.replication).sort()).toEqual([0, 1]);
+  });
 });
 
 describe("the worker API (comlink, in a Node worker thread)", () => {
@@ -107,6 +168,15 @@ describe("the worker API (comlink, in a Node worker thread)", () => {
       expect(packs.flat().length).toBe(paused); // nothing moves while paused
       const snap = decodeSnapshot((await api.snapshot())!) as { replication: number; state: Uint8Array };
       expect(snap.replication).toBe(0);
+      await api.resume();
+      // A snapshot asked for while running, with a pause right behind it: the pause holds.
+      const [taken, paused2] = await Promise.all([api.snapshot(), api.pause()]);
+      expect(taken).not.toBeNull();
+      expect(paused2).toBe(true);
+      await new Promise((r) => setTimeout(r, 100));
+      const held = packs.flat().length;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(packs.flat().length).toBe(held);
       await api.resume();
       const results = decodeSnapshot(await running) as ReplicationResult[];
       const local = await runScenario(s, [testHost], { replications: 2, duration: 600 });

@@ -36,10 +36,15 @@ export interface PoolOptions extends Pick<RunScenarioOptions, "seed" | "duration
 }
 
 /** Runs replication jobs on one worker thread at a time; a failed or dead worker is replaced. */
+/** How long a checkpoint waits for a worker's state (a chunk takes well under a second); then that replication keeps its older state. */
+const SNAPSHOT_TIMEOUT_MS = 30_000;
+
 class WorkerSlot {
   private worker: Worker | undefined;
   private api: Remote<EngineApi> | undefined;
+  /** Rejects when the worker dies, or when this slot closes it: whatever waits on the worker then stops waiting. */
   private died: Promise<never> | undefined;
+  private kill: ((err: Error) => void) | undefined;
   /** The replication this slot's worker is running, if any. */
   running: number | undefined;
 
@@ -55,6 +60,7 @@ class WorkerSlot {
       this.worker = worker;
       this.api = wrap<EngineApi>(nodeEndpoint(worker));
       this.died = new Promise<never>((_, reject) => {
+        this.kill = reject;
         worker.once("error", reject);
         worker.once("exit", (code) => reject(new Error(`its worker exited with code ${code}`)));
       });
@@ -83,19 +89,25 @@ class WorkerSlot {
   async snapshot(): Promise<RunningState | undefined> {
     const api = this.api;
     if (this.running === undefined || !api) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), SNAPSHOT_TIMEOUT_MS)));
     try {
-      const pack = await Promise.race([api.snapshot(), this.died!]);
+      const pack = await Promise.race([api.snapshot(), this.died!, late]);
       return pack ? (decodeSnapshot(pack) as RunningState) : undefined;
     } catch {
-      return undefined; // a dead worker's replication starts afresh when the run continues
+      return undefined; // a dead or closed worker: its replication keeps its older state, or starts afresh
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
+    this.api = undefined;
     if (!w) return;
     w.removeAllListeners("exit");
+    this.kill?.(new Error("its worker was closed"));
     this.all.delete(w);
     await w.terminate();
   }
@@ -157,11 +169,14 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
   let saving: Promise<void> | undefined;
   const save = (): Promise<void> =>
     (saving ??= (async () => {
-      const running = (await Promise.all(slots.map((slot) => slot.snapshot()))).filter((x): x is RunningState => x !== undefined);
+      // The newest state of each replication: its worker's now, or else the one it started from (queued, loading, or its worker gone).
+      const latest = new Map(states);
+      for (const x of await Promise.all(slots.map((slot) => slot.snapshot()))) if (x) latest.set(x.replication, x.state);
+      const running = [...latest].filter(([r]) => !done[0].some((d) => d.replication === r)).map(([replication, state]) => ({ replication, state }));
       const pluginModules = checkpoint!.pluginModules ?? options.pluginModules;
       await checkpoint!.save(runSnapshot(jobs[0].scenario, plugins, done[0], running, { file: options.file, pluginModules }));
     })().finally(() => (saving = undefined)));
-  const timer = checkpoint ? setInterval(() => void save().catch(() => {}), Math.max(checkpoint.every, 0.1) * 1000) : undefined;
+  const timer = checkpoint ? setInterval(() => void save().catch((err: Error) => checkpoint.onSaveError?.(err)), Math.max(checkpoint.every, 0.1) * 1000) : undefined;
   let stopped: Promise<void> | undefined;
   const onAbort = (): void => {
     stopped = (async () => {
@@ -210,7 +225,7 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
     await Promise.all(slots.map((slot) => slot.close()));
     throw new RunCancelled();
   }
-  await saving?.catch(() => {});
+  await saving?.catch(() => {}); // the run is complete: its checkpoint no longer matters
   return outcomes;
 }
 

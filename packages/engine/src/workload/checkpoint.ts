@@ -38,6 +38,8 @@ export interface CheckpointOptions {
   /** The modules of the plugins, written into the snapshot so `--resume` can load them again. */
   pluginModules?: string[];
   save(snapshot: RunSnapshot): void | Promise<void>;
+  /** A periodic save failed (the run goes on); the save when a run is cancelled throws instead. */
+  onSaveError?: (err: Error) => void;
 }
 
 /** The snapshot of a run of `s` with these replications done and in progress. */
