@@ -30,6 +30,8 @@ export interface WorkloadBenchResult {
   throughput: number;
   expectedThroughput: number;
   maxRss: number;
+  /** Kernel events per completed request (turtles only; counted like the time, warm-up included). */
+  eventsPerRequest?: number;
 }
 
 const host = testHost;
@@ -47,8 +49,9 @@ export async function benchWebShop(scale = 1): Promise<WorkloadBenchResult> {
   const { buildWebShop } = await import("./webshop.js");
   const scenario = buildWebShop();
   const duration = 10 * scale;
+  let events = 0;
   const t0 = process.hrtime.bigint();
-  const r = await runScenario({ ...scenario, duration }, scenario.plugins, { chunk: 1_000_000 });
+  const r = await runScenario({ ...scenario, duration }, scenario.plugins, { chunk: 1_000_000, onProgress: (p) => (events = p.events) });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const svc = r.stacks.scenario.services["shop/frontend"];
   const completed = svc.completed as number;
@@ -61,6 +64,7 @@ export async function benchWebShop(scale = 1): Promise<WorkloadBenchResult> {
     throughput: svc.throughput as number,
     expectedThroughput: 60000,
     maxRss: process.resourceUsage().maxRSS * 1024,
+    eventsPerRequest: events / completed,
   };
 }
 
@@ -78,8 +82,9 @@ tenants:
       - { name: workers, replicas: ${c.hosts}, cores: ${c.cores}, load: { closed: { clients: ${c.workers}, think: 0s } }, request: [{ cpu: { exp: 100ms } }] }
 `;
   const scenario = loadScenario(text, { plugins: [host] });
+  let events = 0;
   const t0 = process.hrtime.bigint();
-  const r = await runScenario(scenario, [host], { chunk: 1_000_000 });
+  const r = await runScenario(scenario, [host], { chunk: 1_000_000, onProgress: (p) => (events = p.events) });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const svc = r.stacks.baremetal.services["bench/workers"];
   const completed = svc.completed as number;
@@ -92,6 +97,7 @@ tenants:
     throughput: svc.throughput as number,
     expectedThroughput: c.expected,
     maxRss: process.resourceUsage().maxRSS * 1024,
+    eventsPerRequest: events / completed,
   };
 }
 
