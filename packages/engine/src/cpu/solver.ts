@@ -22,13 +22,13 @@
  * its runnable children in sibling order, so the walks visit what runs however
  * many replicas a host holds; perf: the web shop's hosts hold ten or more
  * processes, rarely more than one running) nor its activities: the threads of
- * one leaf (a process or an auxiliary node) share one rate, so each leaf keeps a virtual clock, the
- * work one of its threads has done since the leaf started, and an activity is
- * the target its leaf's clock must reach (its start clock plus its work). One
- * completion event per host sits in the kernel queue, at the earliest time a
- * leaf's clock reaches its smallest target. A completion sets the finished
- * activity's remaining work to exactly zero (and any other within 1e-12 of its
- * size).
+ * one leaf (a process or an auxiliary node) share one rate, so each leaf keeps
+ * a virtual clock, the work one of its threads has done since the leaf
+ * started, and an activity is the target its leaf's clock must reach (its
+ * start clock plus its work). One completion event per host sits in the
+ * kernel queue, at the earliest time a leaf's clock reaches its smallest
+ * target. A completion sets the finished activity's remaining work to exactly
+ * zero (and any other within 1e-12 of its size).
  *
  * CFS bandwidth control is a per-period budget: an event when a group's budget
  * runs out (it is then throttled: its bound is zero) and one when the period
@@ -354,7 +354,6 @@ export class CpuSolver {
     for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) this.findNext(c);
   }
 
-  /** Reschedules (or cancels) a kernel event kept in a handle column; returns the new handle or -1. */
   /**
    * Keeps the kernel event of entity `i` (a host's completion, a group's budget
    * event) at `time`, cancelling it for Infinity; nothing is rescheduled when the
