@@ -328,4 +328,45 @@ describe("CPU solver against a brute-force reference", () => {
       { numRuns: 300, seed: 4 },
     );
   });
+
+  it("keeps the reference's rates as threads stop and start: subtrees going idle and coming back", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 16 }), fc.array(arbTree, { minLength: 1, maxLength: 5 }), (cores, tops) => {
+        const w = world();
+        const h = w.host(cores);
+        const acts = new Map<RefNode, { id: number; live: number[] }>();
+        const build = (r: RefNode, parent: number): void => {
+          const id = w.node(parent, r.weight, r.cap);
+          if (r.children.length === 0) acts.set(r, { id, live: w.threads(id, r.threads) });
+          for (const c of r.children) build(c, id);
+        };
+        for (const t of tops) build(t, h);
+        // Every other thread of each leaf stops (leaves of one thread go idle, and whole subtrees with them);
+        // then every other idle leaf starts one thread again.
+        for (const leaf of acts.values()) {
+          leaf.live.filter((_, i) => i % 2 === 0).forEach((a) => w.cpu.abort(a));
+          leaf.live = leaf.live.filter((_, i) => i % 2 === 1);
+        }
+        [...acts.values()].filter((leaf) => leaf.live.length === 0).forEach((leaf, i) => {
+          if (i % 2 === 0) leaf.live = w.threads(leaf.id, 1);
+        });
+        const now = (r: RefNode): RefNode => ({ ...r, threads: acts.get(r)?.live.length ?? 0, children: r.children.map(now) });
+        const mapped = new Map<RefNode, RefNode>();
+        const pair = (r: RefNode, m: RefNode): void => {
+          mapped.set(r, m);
+          r.children.forEach((c, i) => pair(c, m.children[i]));
+        };
+        const after = tops.map(now);
+        tops.forEach((t, i) => pair(t, after[i]));
+        const root: RefNode = { weight: 1, cap: cores, threads: 0, children: after };
+        const expected = new Map<RefNode, number>();
+        refRates(root, Math.min(cores, refBound(root)), expected);
+        for (const [leaf, { id, live }] of acts) {
+          for (const a of live) expect(Math.abs(w.cpu.rate(a) - expected.get(mapped.get(leaf)!)!)).toBeLessThan(1e-9);
+          if (live.length === 0) expect(w.cpu.allocation(id)).toBe(0);
+        }
+      }),
+      { numRuns: 300, seed: 5 },
+    );
+  });
 });
