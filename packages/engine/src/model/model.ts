@@ -632,15 +632,25 @@ class TreeBuilder {
    * spread fewest replicas of this service, then most free cores. With
    * anti-affinity, hosts without a replica of the service come first (a
    * preference: a replica still lands beside another when nothing else fits).
-   * First-fit tries hosts in order (O(hosts) at worst per replica); best-fit
-   * and spread sort them, O(hosts log hosts) per replica.
+   * First-fit tries hosts in order (O(hosts) at worst per replica). The
+   * others yield the policy's best host first, found in one pass: most
+   * replicas land there, and only those that do not fit pay for sorting the
+   * rest (O(hosts log hosts)); a failed try changes nothing, so the order is
+   * the same as sorting first.
    */
-  private hostOrder(count: Int32Array): number[] {
+  private hostOrder(count: Int32Array): Iterable<number> {
+    const m = this.model;
+    const up = (order: number[]): number[] => (m.hostDown.size === 0 ? order : order.filter((i) => !m.hostDown.has(i)));
+    const { policy, antiAffinity } = this.s.placement;
+    // An array, not a generator: first-fit walks many hosts per replica.
+    if (policy === "first-fit" && !antiAffinity) return up((this.inOrder ??= m.hosts.map((_, i) => i)));
+    return this.bestFirst(up(m.hosts.map((_, i) => i)), count);
+  }
+
+  private *bestFirst(order: number[], count: Int32Array): Generator<number> {
     const m = this.model;
     const { policy, antiAffinity } = this.s.placement;
-    const up = (order: number[]): number[] => (m.hostDown.size === 0 ? order : order.filter((i) => !m.hostDown.has(i)));
-    if (policy === "first-fit" && !antiAffinity) return up((this.inOrder ??= m.hosts.map((_, i) => i)));
-    const order = up(m.hosts.map((_, i) => i));
+    if (order.length === 0) return;
     const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] - m.nodes.usedCores[m.hosts[i]];
     const byPolicy =
       policy === "best-fit"
@@ -648,7 +658,11 @@ class TreeBuilder {
         : policy === "spread"
           ? (a: number, b: number) => count[a] - count[b] || free(b) - free(a) || a - b
           : (a: number, b: number) => a - b;
-    return order.sort(antiAffinity ? (a, b) => Number(count[a] > 0) - Number(count[b] > 0) || byPolicy(a, b) : byPolicy);
+    const compare = antiAffinity ? (a: number, b: number) => Number(count[a] > 0) - Number(count[b] > 0) || byPolicy(a, b) : byPolicy;
+    let best = order[0];
+    for (const i of order) if (compare(i, best) < 0) best = i;
+    yield best;
+    for (const i of order.sort(compare)) if (i !== best) yield i;
   }
 
   private placeChain(parent: number, i: number, layers: LayerEntry[], stack: string, ti: number, si: number): number {
