@@ -71,6 +71,15 @@ describe("turtles sweep", () => {
     const rows = JSON.parse(readFileSync(out, "utf8"));
     expect(rows[0].error).toMatch(/its worker exited with code 3/);
     expect(rows[1]["t/a.throughput"]).toBeGreaterThan(90);
+    // The same rows, failed point included, on one worker; --resume computes the failed point again (and fails again).
+    const one = join(dir, "one.json");
+    const common = [join(fixtures, "crashy.yaml"), "--plugin", join(fixtures, "crash-plugin.mjs"), "--param", "defaults.stack=crashy,plain", "--retries", "1"];
+    expect(turtles("sweep", ...common, "--workers", "1", "--out", one).code).toBe(1);
+    expect(readFileSync(one, "utf8")).toBe(readFileSync(out, "utf8"));
+    const again = turtles("sweep", ...common, "--workers", "2", "--out", out, "--resume");
+    expect(again.stderr).toMatch(/resuming: 1 point already in/);
+    expect(again.stderr).toMatch(/point 1\/2 \(defaults.stack=crashy\) failed/);
+    expect(again.code).toBe(1);
   });
 
   it("explains a parameter it cannot apply", () => {

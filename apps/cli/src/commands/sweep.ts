@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { applyOverrides, applyPoint, fromCsv, grid, loadScenario, parseParam, pointKey, rowOf, runScenario, toCsv, unit, type Scenario } from "@turtles/engine";
+import { applyOverrides, applyPoint, fromCsv, grid, loadScenario, parseParam, pointKey, rowOf, toCsv, unit, type Scenario } from "@turtles/engine";
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { ScenarioCommand } from "../lib/base.js";
@@ -65,7 +65,8 @@ export default class Sweep extends ScenarioCommand {
     if (flags.resume && flags.out && existsSync(flags.out)) {
       const old = readFileSync(flags.out, "utf8");
       const rows = (json ? JSON.parse(old) : fromCsv(old)) as Record<string, unknown>[];
-      for (const r of rows) done.set(pointKey(r, paths), r);
+      // A point that failed is computed again.
+      for (const r of rows) if (r.error === undefined || r.error === null || r.error === "") done.set(pointKey(r, paths), r);
       process.stderr.write(`resuming: ${done.size} point${done.size === 1 ? "" : "s"} already in ${flags.out}\n`);
     }
     // One row per point, in point order; the file lists the points done so far.
@@ -106,25 +107,16 @@ export default class Sweep extends ScenarioCommand {
     };
     const replications = todo.reduce((n, t) => n + t.scenario.replications, 0);
     const workers = Math.min(flags.workers ?? availableParallelism(), Math.max(1, replications));
-    if (workers > 1) {
-      // Every replication of every point on one pool: a sweep of one-replication points uses all the workers too.
-      const jobs = todo.map((t) => ({ scenario: t.scenario, label: what(t.point) }));
-      await runMany(jobs, plugins, {
-        workers,
-        file: args.file,
-        retries: flags.retries,
-        pluginModules: [...builtinPluginModules, ...loadedPluginModules],
-        onJob: (k, outcome) => record(todo[k].index, outcome),
-      });
-    } else {
-      for (const t of todo) {
-        try {
-          record(t.index, { results: await runScenario(t.scenario, plugins, { file: args.file }) });
-        } catch (err) {
-          record(t.index, { error: (err as Error).message });
-        }
-      }
-    }
+    // Every replication of every point on one pool (also with --workers 1, so a failed point reads the same for any
+    // number): a sweep of one-replication points uses all the workers too.
+    const jobs = todo.map((t) => ({ scenario: t.scenario, label: what(t.point) }));
+    await runMany(jobs, plugins, {
+      workers,
+      file: args.file,
+      retries: flags.retries,
+      pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+      onJob: (k, outcome) => record(todo[k].index, outcome),
+    });
     write();
     if (!flags.out) process.stdout.write(json ? JSON.stringify(rows, null, 2) : toCsv(rows as Record<string, string | number | null>[]));
     if (failed > 0) {

@@ -224,8 +224,9 @@ function reachable(roots: Iterable<object>): Set<object> {
     if (o === null || typeof o !== "object" || out.has(o)) continue;
     out.add(o);
     if (isTyped(o) || o instanceof ArrayBuffer) continue;
-    if (Array.isArray(o) || o instanceof Set) stack.push(...o);
-    else if (o instanceof Map) stack.push(...o.keys(), ...o.values());
+    // One at a time: spreading a large array into push() overflows the call stack.
+    if (Array.isArray(o) || o instanceof Set) for (const v of o) stack.push(v);
+    else if (o instanceof Map) for (const [k, v] of o) stack.push(k, v);
     else for (const d of Object.values(Object.getOwnPropertyDescriptors(o))) if ("value" in d) stack.push(d.value);
   }
   return out;
@@ -240,8 +241,8 @@ function harvestPrototypes(root: object, kept: Set<object>): Map<string, object 
     const o = stack.pop();
     if (o === null || typeof o !== "object" || seen.has(o) || kept.has(o) || isTyped(o) || o instanceof ArrayBuffer) continue;
     seen.add(o);
-    if (Array.isArray(o) || o instanceof Set) stack.push(...o);
-    else if (o instanceof Map) stack.push(...o.values());
+    if (Array.isArray(o) || o instanceof Set) for (const v of o) stack.push(v);
+    else if (o instanceof Map) for (const v of o.values()) stack.push(v);
     else {
       const name = classOf(o);
       if (name !== null) {
@@ -249,7 +250,7 @@ function harvestPrototypes(root: object, kept: Set<object>): Map<string, object 
         const known = out.get(name);
         out.set(name, known === undefined || known === proto ? proto : null);
       }
-      stack.push(...Object.values(o));
+      for (const d of Object.values(Object.getOwnPropertyDescriptors(o))) if ("value" in d) stack.push(d.value); // accessors are not called
     }
   }
   return out;

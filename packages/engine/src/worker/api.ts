@@ -39,7 +39,7 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
   let pauseWanted = false;
   let pauseWaiters: ((paused: boolean) => void)[] = [];
   let release: (() => void) | undefined; // continues a paused run
-  let snapshotWaiters: ((pack: Uint8Array | null) => void)[] = [];
+  let snapshotWaiters: { resolve: (pack: Uint8Array | null) => void; reject: (err: unknown) => void }[] = [];
   const listeners: ((pack: Uint8Array) => void)[] = [];
   let pending: RunProgress[] = [];
   let lastFlush = 0;
@@ -61,8 +61,13 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
   const takeSnapshots = (): void => {
     const waiters = snapshotWaiters;
     snapshotWaiters = [];
-    const pack = current && waiters.length > 0 ? encodeSnapshot({ replication: current.replication, state: current.snapshot() }).slice() : null;
-    for (const w of waiters) w(pack);
+    if (waiters.length === 0) return;
+    try {
+      const pack = current ? encodeSnapshot({ replication: current.replication, state: current.snapshot() }).slice() : null;
+      for (const w of waiters) w.resolve(pack);
+    } catch (err) {
+      for (const w of waiters) w.reject(err); // the snapshot fails, not the run
+    }
   };
 
   /** Between chunks: snapshots asked for are taken, and a pause waits here until `resume` or `cancel`. */
@@ -143,7 +148,8 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
 
     resume(): void {
       pauseWanted = false;
-      release?.();
+      if (release) release();
+      else settlePauses(false); // a pause asked for but not reached yet: it never happens
     },
 
     cancel(): void {
@@ -154,7 +160,7 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
     snapshot(): Promise<Uint8Array | null> {
       if (!controller) return Promise.resolve(null);
       // Taken at the next chunk boundary (at once if paused there), without pausing or resuming anything.
-      const taken = new Promise<Uint8Array | null>((resolve) => snapshotWaiters.push(resolve));
+      const taken = new Promise<Uint8Array | null>((resolve, reject) => snapshotWaiters.push({ resolve, reject }));
       if (release) takeSnapshots();
       return taken;
     },

@@ -146,6 +146,51 @@ export const late = definePlugin({ name: "late", layer: "late", version: "1.0.0"
   });
 });
 
+describe("the pool under failure", () => {
+  it("a save on Ctrl-C is the last: no periodic save writes older states over it", { timeout: 60_000 }, async () => {
+    const s = loadScenario(SCENARIO, { plugins: [testHost] });
+    const saves: { aborted: boolean; running: number[] }[] = [];
+    const controller = new AbortController();
+    const run = runScenarioOnWorkers(s, [testHost], {
+      workers: 2,
+      replications: 2,
+      duration: 30_000,
+      pluginModules: [hostModule],
+      signal: controller.signal,
+      checkpoint: {
+        every: 0.1,
+        // A slow save (a big model on a slow disk): a periodic tick falls due while the last save writes.
+        save: (snap) => {
+          const t = Date.now();
+          while (Date.now() - t < 250);
+          saves.push({ aborted: controller.signal.aborted, running: snap.running.map((r) => r.replication) });
+        },
+      },
+      onProgress: (p) => p.replication === 1 && p.simTime > 200 && controller.abort(),
+    });
+    await expect(run).rejects.toThrow(/run cancelled/);
+    await new Promise((r) => setTimeout(r, 500)); // a stray save would land here
+    expect(saves.at(-1)).toEqual({ aborted: true, running: [0, 1] });
+  });
+
+  it("a callback that throws fails the run, and the pool stops taking jobs and closes", { timeout: 60_000 }, async () => {
+    const base = loadScenario(SCENARIO, { plugins: [testHost] });
+    const jobs = Array.from({ length: 6 }, (_, k) => ({ scenario: { ...base, replications: 1, seed: k + 1 } }));
+    let calls = 0;
+    await expect(
+      runMany(jobs, [testHost], {
+        workers: 2,
+        pluginModules: [hostModule],
+        onJob: () => {
+          calls++;
+          throw new Error("disk full");
+        },
+      }),
+    ).rejects.toThrow(/disk full/);
+    expect(calls).toBeLessThanOrEqual(2); // the job that threw, and at most the one already running beside it
+  });
+});
+
 describe("the worker API (comlink, in a Node worker thread)", () => {
   const start = () => {
     const worker = new Worker(new URL("../../dist/worker/node-worker.js", import.meta.url));

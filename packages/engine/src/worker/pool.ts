@@ -144,8 +144,7 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
   if ((options.resume || options.checkpoint) && jobs.length !== 1) throw new Error("resume and checkpoint apply to a run of one job");
   const done: ReplicationResult[][] = jobs.map(() => []);
   if (options.resume) done[0].push(...options.resume.done);
-  const states = statesOf(options.resume);
-  const failures: string[][] = jobs.map(() => []);
+  const failures: { replication: number; message: string }[][] = jobs.map(() => []);
   const loads: LoadRequest[] = jobs.map((j) => ({ scenario: JSON.stringify(j.scenario), pluginModules: options.pluginModules, file: options.file }));
   const remaining = jobs.map((j, k) => j.scenario.replications - done[k].length);
   const tasks = jobs.flatMap((j, k) =>
@@ -156,75 +155,92 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
   const outcomes: JobOutcome[] = new Array(jobs.length);
   const settle = (k: number): void => {
     const j = jobs[k];
-    outcomes[k] = failures[k].length > 0 ? { error: failures[k].join("; ") } : { results: assembleResults(j.scenario, plugins, done[k]) };
+    // In replication order, so the message is the same for any number of workers.
+    const failed = failures[k].sort((a, b) => a.replication - b.replication).map((f) => f.message);
+    outcomes[k] = failed.length > 0 ? { error: failed.join("; ") } : { results: assembleResults(j.scenario, plugins, done[k]) };
     options.onJob?.(k, outcomes[k]);
   };
-  jobs.forEach((_, k) => remaining[k] === 0 && settle(k));
   const n = Math.max(1, Math.min(options.workers, tasks.length));
   const workers = new Set<Worker>();
   const slots = Array.from({ length: n }, () => new WorkerSlot(workers, options.onProgress));
+  // A callback that throws stops every slot (the pool still closes all its workers), and its error is the run's.
+  let failure: { error: unknown } | undefined;
 
   // Checkpoints: every `every` seconds, and once more when the run is cancelled (before its workers stop).
+  // `latest` is the newest state of each replication: from its worker at the last save, or the one it was resumed from.
   const checkpoint = options.checkpoint;
+  const latest = statesOf(options.resume);
+  const resumeStates = new Map(latest);
   let saving: Promise<void> | undefined;
+  let closing = false;
   const save = (): Promise<void> =>
     (saving ??= (async () => {
-      // The newest state of each replication: its worker's now, or else the one it started from (queued, loading, or its worker gone).
-      const latest = new Map(states);
       for (const x of await Promise.all(slots.map((slot) => slot.snapshot()))) if (x) latest.set(x.replication, x.state);
       const running = [...latest].filter(([r]) => !done[0].some((d) => d.replication === r)).map(([replication, state]) => ({ replication, state }));
       const pluginModules = checkpoint!.pluginModules ?? options.pluginModules;
       await checkpoint!.save(runSnapshot(jobs[0].scenario, plugins, done[0], running, { file: options.file, pluginModules }));
     })().finally(() => (saving = undefined)));
-  const timer = checkpoint ? setInterval(() => void save().catch((err: Error) => checkpoint.onSaveError?.(err)), Math.max(checkpoint.every, 0.1) * 1000) : undefined;
+  const timer = checkpoint
+    ? setInterval(() => void (closing || save().catch((err: Error) => checkpoint.onSaveError?.(err))), Math.max(checkpoint.every, 0.1) * 1000)
+    : undefined;
   let stopped: Promise<void> | undefined;
   const onAbort = (): void => {
+    // No periodic save after this one: it would find the workers gone and write older states over it.
+    closing = true;
+    clearInterval(timer);
     stopped = (async () => {
-      if (checkpoint) await save();
+      if (checkpoint) {
+        await saving?.catch(() => {});
+        await save();
+      }
     })().finally(() => Promise.all([...workers].map((w) => w.terminate())));
     stopped.catch(() => {}); // its error is thrown below
   };
   options.signal?.addEventListener("abort", onAbort);
   try {
-    await Promise.all(
+    jobs.forEach((_, k) => remaining[k] === 0 && settle(k));
+    await Promise.allSettled(
       slots.map(async (slot) => {
         try {
-          while (tasks.length > 0 && !options.signal?.aborted) {
+          while (tasks.length > 0 && !options.signal?.aborted && !failure) {
             const { job: k, replication: r } = tasks.shift()!;
             for (let attempt = 0; ; attempt++) {
               try {
                 // A retry starts afresh, in case the saved state was what failed.
-                done[k].push(await slot.run({ load: loads[k], replication: r, resume: attempt === 0 && k === 0 ? states.get(r) : undefined }));
+                done[k].push(await slot.run({ load: loads[k], replication: r, resume: attempt === 0 && k === 0 ? resumeStates.get(r) : undefined }));
                 break;
               } catch (err) {
-                if (options.signal?.aborted) throw err;
+                if (options.signal?.aborted || failure) return;
                 if (attempt < (options.retries ?? 0)) continue;
                 const tries = attempt + 1;
                 const label = jobs[k].label ? ` of ${jobs[k].label}` : "";
-                failures[k].push(`replication ${r} (seed ${jobs[k].scenario.seed})${label} failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${(err as Error).message}`);
+                const message = `replication ${r} (seed ${jobs[k].scenario.seed})${label} failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${(err as Error).message}`;
+                failures[k].push({ replication: r, message });
                 break;
               }
             }
             options.onReplication?.(++finished, total);
             if (--remaining[k] === 0) settle(k);
           }
-        } finally {
-          if (!options.signal?.aborted) await slot.close();
+        } catch (error) {
+          failure ??= { error };
         }
       }),
     );
-  } catch (err) {
-    // Terminated workers reject with their exit: a cancelled run says so instead (once it has saved itself).
-    if (!options.signal?.aborted) throw err;
+  } catch (error) {
+    failure ??= { error };
   } finally {
+    closing = true;
     clearInterval(timer);
     options.signal?.removeEventListener("abort", onAbort);
+    if (!options.signal?.aborted) await Promise.all(slots.map((slot) => slot.close()));
   }
   if (options.signal?.aborted) {
     await stopped; // a failed save is the run's error
     await Promise.all(slots.map((slot) => slot.close()));
     throw new RunCancelled();
   }
+  if (failure) throw failure.error;
   await saving?.catch(() => {}); // the run is complete: its checkpoint no longer matters
   return outcomes;
 }

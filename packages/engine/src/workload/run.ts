@@ -387,12 +387,14 @@ export async function runScenario(scenario: Scenario, plugins: readonly PluginDe
       ? async (run: ReplicationRun): Promise<void> => {
           if (!options.signal?.aborted && Date.now() - lastSave < checkpoint.every * 1000) return;
           // This replication's state now, and the saved states of those not started yet (a resumed run).
-          const running = [{ replication: r, state: run.snapshot() }, ...[...states].filter(([q]) => q > r).map(([replication, state]) => ({ replication, state }))];
-          if (options.signal?.aborted) return save(running); // a cancelled run's last save: its error is the run's
-          await save(running).catch((err: Error) => {
+          const running = (): RunningState[] => [{ replication: r, state: run.snapshot() }, ...[...states].filter(([q]) => q > r).map(([replication, state]) => ({ replication, state }))];
+          if (options.signal?.aborted) return save(running()); // a cancelled run's last save: its error is the run's
+          try {
+            await save(running());
+          } catch (err) {
             lastSave = Date.now(); // try again after another interval
-            checkpoint.onSaveError?.(err);
-          });
+            checkpoint.onSaveError?.(err as Error);
+          }
         }
       : undefined;
     results.push(await runReplication(s, plugins, r, { ...options, startedAt, resumeFrom: states.get(r), between }));
