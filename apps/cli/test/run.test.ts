@@ -23,15 +23,19 @@ tenants:
       - { name: api, replicas: 2, threads: 2, load: { open: { rate: 100/s } }, request: [{ cpu: { exp: 10ms } }, { sleep: 1ms }], slo: { p99: 50ms } }
 `;
 
-/** Resolves once the run has printed its first progress line (so it is simulating, with its Ctrl-C handler set). */
-function firstProgress(child: ReturnType<typeof spawn>): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = "";
-    child.stderr!.on("data", (d) => {
-      seen += d;
-      if (/replications \d+\/\d+ done/.test(seen)) resolve();
-    });
-  });
+/** Runs `turtles args`, presses Ctrl-C once it has printed its first progress line (so it is simulating, with its handler set). */
+async function interrupted(...args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  await new Promise<void>((resolve) =>
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (/replications \d+\/\d+ done/.test(stderr)) resolve();
+    }),
+  );
+  child.kill("SIGINT");
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, stderr };
 }
 
 function tmp(name: string, text: string): string {
@@ -124,12 +128,7 @@ describe("turtles run", () => {
   it("stops cleanly on Ctrl-C and writes nothing", async () => {
     const file = tmp("long.yaml", SMALL.replace("duration: 20s", "duration: 100000s"));
     const out = join(file, "..", "results.json");
-    const child = spawn(process.execPath, [bin, "run", file, "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    await firstProgress(child);
-    child.kill("SIGINT");
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { code, stderr } = await interrupted("run", file, "--out", out);
     expect(code).toBe(130);
     expect(stderr).toContain("stopped by Ctrl-C: nothing was written");
     expect(existsSync(out)).toBe(false);
@@ -139,12 +138,7 @@ describe("turtles run", () => {
     // Long enough (seconds a replication) to be stopped at its first progress, while both run on their workers.
     const file = tmp("long.yaml", SMALL.replace("duration: 20s", "duration: 20000s"));
     const snap = join(file, "..", "run.snap");
-    const child = spawn(process.execPath, [bin, "run", file, "--checkpoint", snap, "--workers", "2"], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    await firstProgress(child);
-    child.kill("SIGINT");
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { code, stderr } = await interrupted("run", file, "--checkpoint", snap, "--workers", "2");
     expect(code).toBe(130);
     expect(stderr).toContain(`the run is saved in ${snap}; continue it with: turtles run --resume ${snap}`);
     expect(existsSync(snap)).toBe(true);
