@@ -250,8 +250,7 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
  * returns its results, or throws the error of its failed replications.
  */
 export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly PluginDefinition[], options: PoolOptions): Promise<Results> {
-  const { onReplication, ...rest } = options;
-  const [outcome] = await runMany([{ scenario: applyOverrides(scenario, options) }], plugins, { ...rest, onReplication });
+  const [outcome] = await runMany([{ scenario: applyOverrides(scenario, options) }], plugins, options);
   if (outcome.error !== undefined) throw new Error(outcome.error);
   return outcome.results;
 }
