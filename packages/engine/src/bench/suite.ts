@@ -60,10 +60,17 @@ export interface WorkloadRow {
   simgridRssMB: number | null;
 }
 
+export interface PlacementRow {
+  policy: string;
+  hosts: number;
+  usPerReplica: number;
+}
+
 export interface SuiteReport {
   rows: SizeRow[];
   mmc: MmcRow;
   solver: SolverRow[];
+  placement: PlacementRow[];
   workload: WorkloadRow[];
   peers: { cpp: string | null; simpy: string | null };
 }
@@ -175,6 +182,15 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
       .filter((r) => r.flatness === undefined)
       .map(({ hosts, nodes, nsPerChange }) => ({ hosts, nodes, nsPerChange }));
     progress(`solver: ${solver.map((r) => `${r.hosts} hosts ${r.nsPerChange.toFixed(0)} ns/change`).join(", ")}`);
+    const placementRaw = spawnSync(process.execPath, [here("placement.js"), ...(quick ? ["--quick"] : [])], { encoding: "utf8" });
+    if (placementRaw.status !== 0) throw new Error(`placement benchmark failed: ${placementRaw.stderr}`);
+    const placement = placementRaw.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as PlacementRow & { growth?: number })
+      .filter((x) => x.growth === undefined)
+      .map(({ policy, hosts, usPerReplica }) => ({ policy, hosts, usPerReplica }));
+    progress(`placement: ${placement.map((x) => `${x.policy} ${x.hosts} hosts ${x.usPerReplica.toFixed(2)} us/replica`).join(", ")}`);
     const wl = spawnSync(process.execPath, [here("workload.js"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", maxBuffer: 1 << 24 });
     if (wl.status !== 0) throw new Error(`workload benchmark failed: ${wl.stderr}`);
     const lines = wl.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | string>);
@@ -193,7 +209,7 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
         };
       });
     progress(`workload: ${workload.map((w) => `${w.scenario} ${w.turtlesUs.toFixed(2)} us/request`).join(", ")}`);
-    return { rows, mmc, solver, workload, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
+    return { rows, mmc, solver, placement, workload, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -233,6 +249,13 @@ export function formatBenchmarkReport(r: SuiteReport): string {
     "CPU solver, wall time per demand change (random nested trees, 16-core hosts; one host recomputed per change):",
     ...r.solver.map((x) => `  ${String(x.hosts).padStart(6)} hosts (${x.nodes} nodes): ${x.nsPerChange.toFixed(0)} ns`),
     `  ${r.solver.at(-1)!.hosts} / ${r.solver[0].hosts} hosts: ${(r.solver.at(-1)!.nsPerChange / r.solver[0].nsPerChange).toFixed(2)}x`,
+    "",
+    "Placement, wall time per replica of a model build (4-core hosts filled by two services of one-core replicas):",
+    ...[...new Set(r.placement.map((x) => x.policy))].map((policy) => {
+      const rows = r.placement.filter((x) => x.policy === policy);
+      const sizes = rows.map((x) => `${x.hosts} hosts ${x.usPerReplica.toFixed(2)} us`).join(", ");
+      return `  ${policy}: ${sizes}; ${rows.at(-1)!.hosts} / ${rows[0].hosts} hosts: ${(rows.at(-1)!.usPerReplica / rows[0].usPerReplica).toFixed(2)}x`;
+    }),
     "",
     "Whole model, wall time per completed request (closed-loop workers, cpu exp(100 ms), no think):",
     formatTable(

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Simulation } from "../kernel/simulation.js";
 import { definePlugin, pluginsOf, type PluginDefinition } from "../plugin/define.js";
@@ -206,5 +207,63 @@ describe("a third-party plugin package", () => {
     m.runHooks("io", p);
     const snap = m.nodes.exportState() as { extensions: Record<string, Float64Array> };
     expect(snap.extensions["sandbox.syscalls"][m.nodes.parent[p]]).toBe(2);
+  });
+});
+
+describe("placement policies", () => {
+  /**
+   * The policies by their definition: each replica goes to the best up host,
+   * in the policy's order, where its cores and memory fit; null when none does.
+   */
+  function reference(hosts: { cores: number; memory: number }[], services: { cores: number; memory: number; replicas: number }[], policy: string, anti: boolean): (number | null)[][] {
+    const usedCores = hosts.map(() => 0);
+    const usedMemory = hosts.map(() => 0);
+    return services.map((svc) => {
+      const count = hosts.map(() => 0);
+      const free = (i: number): number => hosts[i].cores - usedCores[i];
+      const byPolicy = (a: number, b: number): number =>
+        policy === "best-fit" ? free(a) - free(b) || a - b : policy === "spread" ? count[a] - count[b] || free(b) - free(a) || a - b : a - b;
+      const compare = (a: number, b: number): number => (anti ? Number(count[a] > 0) - Number(count[b] > 0) : 0) || byPolicy(a, b);
+      const placed: (number | null)[] = [];
+      for (let r = 0; r < svc.replicas; r++) {
+        const fits = hosts.map((_, i) => i).filter((i) => usedCores[i] + svc.cores <= hosts[i].cores + 1e-9 && usedMemory[i] + svc.memory <= hosts[i].memory);
+        const best = fits.sort(compare)[0];
+        placed.push(best ?? null);
+        if (best === undefined) continue;
+        usedCores[best] += svc.cores;
+        usedMemory[best] += svc.memory;
+        count[best]++;
+      }
+      return placed;
+    });
+  }
+
+  it("places every replica on the policy's best host that fits, as the definition does", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ cores: fc.integer({ min: 1, max: 8 }), memory: fc.integer({ min: 1, max: 16 }) }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.record({ cores: fc.constantFrom(0, 0.5, 1, 2, 3), memory: fc.integer({ min: 0, max: 6 }), replicas: fc.integer({ min: 1, max: 10 }) }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc.constantFrom("first-fit", "best-fit", "spread"),
+        fc.boolean(),
+        (hosts, services, policy, anti) => {
+          const text = `duration: 1s
+hostTypes: { ${hosts.map((h, i) => `h${i}: { cores: ${h.cores}, memory: ${h.memory}GiB }`).join(", ")} }
+hosts: [${hosts.map((_, i) => `{ type: h${i} }`).join(", ")}]
+tenants:
+  - name: t
+    services:
+${services.map((s, i) => `      - { name: s${i}, replicas: ${s.replicas}, cores: ${s.cores}, memory: ${s.memory}GiB, request: [{ cpu: 1ms }] }`).join("\n")}
+placement: { policy: ${policy}, antiAffinity: ${anti} }
+`;
+          const m = buildModel(new Simulation(), loadScenario(text, { plugins: [host] }), [host]);
+          const actual = services.map((_, i) => m.processes.get(`t/s${i}`)!.map((p) => (p === NONE ? null : m.hosts.indexOf(m.nodes.host[p]))));
+          expect(actual).toEqual(reference(hosts, services, policy, anti));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

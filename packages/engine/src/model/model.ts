@@ -31,6 +31,7 @@ import { stackOf } from "../scenario/load.js";
 import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
 import { encodeSnapshot, decodeSnapshot } from "../kernel/codec.js";
 import { grown } from "../util/typed.js";
+import { Tournament } from "./tournament.js";
 
 /** An exception in a plugin hook, naming the plugin, the hook, the node and the simulated time. */
 export class HookError extends Error {
@@ -351,7 +352,8 @@ export class Model {
   private readonly pressureSince = new Map<number, number>();
   /** Peak memory use of each host. */
   memoryPeak = new Float64Array(0);
-  private built = false;
+  /** @internal True once the initial placement is done. */
+  built = false;
 
   /**
    * Changes the memory a process holds (an allocation or a free of a request):
@@ -559,7 +561,8 @@ export class Model {
 /**
  * Places replicas: for each, walks its stack from the outermost layer in,
  * reusing a shared node (per service, tenant or host) that still has room,
- * else creating one, first-fit over hosts in scenario order.
+ * else creating one, on the first host in the placement policy's order where
+ * the whole chain fits.
  */
 class TreeBuilder {
   lastFailure = "";
@@ -588,27 +591,27 @@ class TreeBuilder {
     const stackName = stackOf(s, svc);
     const layers = s.stacks[stackName] ?? [];
     this.lastFailure = `no host has room (stack ${stackName}, ${svc.cores} cores, memory ${svc.memory} B)`;
-    const count = this.replicasOn(ti, si);
-    for (const i of this.hostOrder(count)) {
+    const ranking = this.ranking(ti, si);
+    for (let i = ranking.best(); i >= 0; i = ranking.best()) {
       const p = this.placeChain(this.model.hosts[i], 0, layers, stackName, ti, si);
-      if (p !== NONE) {
-        count[i]++;
-        for (const n of this.created) this.model.runHooks("create", n);
-        this.model.resolvePath(p);
-        // Readiness: each new layer node after its own provisioning, the process after the host's process start.
-        for (let k = this.created.length - 1; k >= 0; k--) {
-          const n = this.created[k];
-          this.model.markReady(n, this.model.provisioningOf(n));
-        }
-        this.model.markReady(p, this.model.hostRules[i].processStart ?? 0);
-        return p;
+      if (p === NONE) {
+        ranking.remove(i); // nothing on host i changes while this service is placed elsewhere
+        continue;
       }
+      this.replicasOn(ti, si)[i]++;
+      ranking.update(i);
+      for (const n of this.created) this.model.runHooks("create", n);
+      this.model.resolvePath(p);
+      // Readiness: each new layer node after its own provisioning, the process after the host's process start.
+      for (let k = this.created.length - 1; k >= 0; k--) {
+        const n = this.created[k];
+        this.model.markReady(n, this.model.provisioningOf(n));
+      }
+      this.model.markReady(p, this.model.hostRules[i].processStart ?? 0);
+      return p;
     }
     return NONE;
   }
-
-  /** Host indices in scenario order (first-fit's order, computed once). */
-  private inOrder: number[] | undefined;
 
   /** Replicas of each service per host index. */
   private readonly perHost = new Map<string, Int32Array>();
@@ -626,31 +629,29 @@ class TreeBuilder {
     return c;
   }
 
-  /**
-   * Hosts in the order the placement policy tries them: first-fit in scenario
-   * order; best-fit fewest free cores first (the tightest host that fits);
-   * spread fewest replicas of this service, then most free cores. With
-   * anti-affinity, hosts without a replica of the service come first (a
-   * preference: a replica still lands beside another when nothing else fits).
-   * First-fit tries hosts in order (O(hosts) at worst per replica). The
-   * others yield the policy's best host first, found in one pass: most
-   * replicas land there, and only those that do not fit pay for sorting the
-   * rest (O(hosts log hosts)); a failed try changes nothing, so the order is
-   * the same as sorting first.
-   */
-  private hostOrder(count: Int32Array): Iterable<number> {
-    const m = this.model;
-    const up = (order: number[]): number[] => (m.hostDown.size === 0 ? order : order.filter((i) => !m.hostDown.has(i)));
-    const { policy, antiAffinity } = this.s.placement;
-    // An array, not a generator: first-fit walks many hosts per replica.
-    if (policy === "first-fit" && !antiAffinity) return up((this.inOrder ??= m.hosts.map((_, i) => i)));
-    return this.bestFirst(up(m.hosts.map((_, i) => i)), count);
-  }
+  /** The hosts of the service being placed, in policy order, and which service that is. */
+  private rankingOf: { ti: number; si: number; ranking: Tournament } | undefined;
 
-  private *bestFirst(order: number[], count: Int32Array): Generator<number> {
+  /**
+   * The up hosts in the order the placement policy tries them for service
+   * (ti, si): first-fit in scenario order; best-fit fewest free cores first
+   * (the tightest host that fits); spread fewest replicas of this service,
+   * then most free cores. With anti-affinity, hosts without a replica of the
+   * service come first (a preference: a replica still lands beside another
+   * when nothing else fits). Ties go to scenario order.
+   *
+   * During the build, services are placed one after another and only
+   * placement changes a host, so one ranking serves all replicas of a service:
+   * a host that does not fit stays out, and the host that takes a replica is
+   * ranked again. Later (replacing replicas lost to failures) memory use,
+   * failures and repairs change hosts too, so each placement ranks afresh.
+   */
+  private ranking(ti: number, si: number): Tournament {
     const m = this.model;
+    const cached = this.rankingOf;
+    if (cached && cached.ti === ti && cached.si === si && !m.built) return cached.ranking;
+    const count = this.replicasOn(ti, si);
     const { policy, antiAffinity } = this.s.placement;
-    if (order.length === 0) return;
     const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] - m.nodes.usedCores[m.hosts[i]];
     const byPolicy =
       policy === "best-fit"
@@ -659,10 +660,10 @@ class TreeBuilder {
           ? (a: number, b: number) => count[a] - count[b] || free(b) - free(a) || a - b
           : (a: number, b: number) => a - b;
     const compare = antiAffinity ? (a: number, b: number) => Number(count[a] > 0) - Number(count[b] > 0) || byPolicy(a, b) : byPolicy;
-    let best = order[0];
-    for (const i of order) if (compare(i, best) < 0) best = i;
-    yield best;
-    for (const i of order.sort(compare)) if (i !== best) yield i;
+    const ranking = new Tournament(m.hosts.length, compare);
+    ranking.reset((i) => !m.hostDown.has(i));
+    this.rankingOf = m.built ? undefined : { ti, si, ranking };
+    return ranking;
   }
 
   private placeChain(parent: number, i: number, layers: LayerEntry[], stack: string, ti: number, si: number): number {
