@@ -29,7 +29,6 @@ import {
 import type { LayerEntry, Scenario } from "../scenario/schema.js";
 import { stackOf } from "../scenario/load.js";
 import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
-import { encodeSnapshot, decodeSnapshot } from "../kernel/codec.js";
 import { grown } from "../util/typed.js";
 import { Tournament } from "./tournament.js";
 
@@ -485,18 +484,6 @@ export class Model {
   /** @internal The layer (plugin and rules) of a kind. */
   layer(kind: number): Layer {
     return this.layers[kind];
-  }
-
-  /** Serialises the tree (every column and plugin extension column) to msgpack. */
-  snapshotTree(): Uint8Array {
-    return encodeSnapshot({ format: "turtles-tree/1", nodes: this.nodes.exportState() });
-  }
-
-  /** Restores `snapshotTree` output into a model built with the same plugins. */
-  restoreTree(bytes: Uint8Array): void {
-    const snap = decodeSnapshot(bytes) as { format?: string; nodes: Record<string, unknown> };
-    if (snap?.format !== "turtles-tree/1") throw new Error("not a tree snapshot (expected format turtles-tree/1)");
-    this.nodes.importState(snap.nodes);
   }
 
   private take(parent: number, child: number, cores: number, memory: number): void {

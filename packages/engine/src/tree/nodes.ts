@@ -140,7 +140,7 @@ export class NodeStore {
     return out;
   }
 
-  /** The columns (used part only) for a snapshot. */
+  /** The columns and extension columns (used part only), copied: for inspection and tests. */
   exportState(): Record<string, unknown> {
     const n = this.count;
     const cols: Record<string, Float64Array | Int32Array | Int8Array> = {};
@@ -148,24 +148,6 @@ export class NodeStore {
     const ext: Record<string, Float64Array | Int32Array> = {};
     for (const e of this.extensions) ext[e.name] = e.data.slice(0, n);
     return { count: n, kindNames: this.kindNames.slice(), columns: cols, extensions: ext };
-  }
-
-  /** Restores `exportState` output into a store with the same extensions declared. */
-  importState(state: Record<string, unknown>): void {
-    const s = state as { count: number; kindNames: string[]; columns: Record<string, ArrayLike<number>>; extensions: Record<string, ArrayLike<number>> };
-    const declared = this.extensions.map((e) => e.name).sort();
-    const saved = Object.keys(s.extensions).sort();
-    if (JSON.stringify(declared) !== JSON.stringify(saved)) {
-      throw new Error(`snapshot node extensions [${saved.join(", ")}] differ from the declared ones [${declared.join(", ")}]`);
-    }
-    while (this.kind.length < s.count) this.grow();
-    for (const [name, arr] of this.columns()) {
-      arr.fill(0);
-      arr.set(s.columns[name] as ArrayLike<number>);
-    }
-    for (const e of this.extensions) e.data.set(s.extensions[e.name] as ArrayLike<number>);
-    this.count = s.count;
-    this.kindNames.splice(0, Infinity, ...s.kindNames);
   }
 
   private columns(): [string, Float64Array | Int32Array | Int8Array][] {
