@@ -12,12 +12,12 @@ import {
   unit,
   type CheckpointOptions,
   type Results,
-  type RunProgress,
   type RunSnapshot,
   type Scenario,
 } from "@turtles/engine";
 import { runScenarioOnWorkers } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
+import { progressPrinter } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatResults } from "../lib/render.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
@@ -191,54 +191,4 @@ export default class Run extends ScenarioCommand {
 /** The run's own settings of a scenario (what --seed, --duration and --replications override). */
 function pick(s: Scenario): Pick<Scenario, "seed" | "duration" | "replications"> {
   return { seed: s.seed, duration: s.duration, replications: s.replications };
-}
-
-/**
- * Progress on stderr, from the progress of every replication (in this process
- * or on workers): one rewritten line on a terminal, a plain line every 5 s
- * otherwise. Replications already done (a resumed run) count as done.
- */
-function progressPrinter(replications: number, done: readonly number[] = []): { update: (p: RunProgress) => void; done: () => void } {
-  const tty = process.stderr.isTTY === true;
-  const fraction = new Float64Array(replications);
-  const events = new Float64Array(replications);
-  for (const r of done) fraction[r] = 1;
-  let lastPrint = 0;
-  let lastEvents = 0;
-  let lastWall = 0;
-  let rate = 0;
-  let shown = false;
-  return {
-    update(p) {
-      fraction[p.replication] = p.simTime / p.end;
-      events[p.replication] = p.events;
-      const now = Date.now();
-      if (now - lastPrint < (tty ? 200 : 5000)) return;
-      lastPrint = now;
-      const all = events.reduce((a, b) => a + b, 0);
-      if (p.wallSeconds > lastWall) {
-        const instant = (all - lastEvents) / (p.wallSeconds - lastWall);
-        rate = instant > 0 ? instant : rate;
-      }
-      lastEvents = all;
-      lastWall = p.wallSeconds;
-      const share = fraction.reduce((a, b) => a + b, 0) / replications;
-      const finished = fraction.filter((f) => f >= 1).length;
-      const running = [...fraction.keys()].filter((r) => fraction[r] > 0 && fraction[r] < 1).map((r) => r + 1);
-      const eta = share > 0 ? (p.wallSeconds / share) * (1 - share) : NaN;
-      const line =
-        `replications ${finished}/${replications} done${running.length > 0 ? `, running ${running.join(", ")}` : ""}  ` +
-        `${(rate / 1e6).toFixed(2)}M events/s  ${(100 * share).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
-      if (tty) {
-        process.stderr.write(`\r${line}\u001b[K`);
-        shown = true;
-      } else {
-        process.stderr.write(`${line}\n`);
-      }
-    },
-    done() {
-      if (shown) process.stderr.write("\r\u001b[K");
-      shown = false;
-    },
-  };
 }

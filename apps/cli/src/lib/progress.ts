@@ -1,0 +1,58 @@
+import type { RunProgress } from "@turtles/engine";
+
+/**
+ * Progress on stderr, from the progress of every replication (in this process
+ * or on workers): one rewritten line on a terminal, a plain line every 5 s
+ * otherwise. Replications already done (a resumed run) count as done.
+ * `out` is stderr; tests give their own writer and clock.
+ */
+export function progressPrinter(
+  replications: number,
+  done: readonly number[] = [],
+  out: { write: (text: string) => void; isTTY?: boolean; now?: () => number } = process.stderr,
+): { update: (p: RunProgress) => void; done: () => void } {
+  const tty = out.isTTY === true;
+  const clock = out.now ?? Date.now;
+  const fraction = new Float64Array(replications);
+  const events = new Float64Array(replications);
+  for (const r of done) fraction[r] = 1;
+  let lastPrint = -Infinity;
+  let lastEvents = 0;
+  let rate = 0;
+  let shown = false;
+  // The ETA extrapolates progress since the first report, so the build (before any progress) does not count.
+  let first: { at: number; share: number } | undefined;
+  return {
+    update(p) {
+      fraction[p.replication] = p.simTime / p.end;
+      events[p.replication] = p.events;
+      const now = clock();
+      const share = fraction.reduce((a, b) => a + b, 0) / replications;
+      first ??= { at: now, share };
+      if (now - lastPrint < (tty ? 200 : 5000)) return;
+      // Wall clock of this process: replications on different workers report their own wall times.
+      const all = events.reduce((a, b) => a + b, 0);
+      if (lastPrint === -Infinity) rate = p.wallSeconds > 0 ? all / p.wallSeconds : 0; // a first estimate
+      else if (all > lastEvents) rate = (all - lastEvents) / ((now - lastPrint) / 1000);
+      lastPrint = now;
+      lastEvents = all;
+      const finished = fraction.filter((f) => f >= 1).length;
+      const running = [...fraction.keys()].filter((r) => fraction[r] > 0 && fraction[r] < 1).map((r) => r + 1);
+      const elapsed = (now - first.at) / 1000;
+      const eta = elapsed >= 1 && share > first.share ? (elapsed / (share - first.share)) * (1 - share) : NaN;
+      const line =
+        `replications ${finished}/${replications} done${running.length > 0 ? `, running ${running.join(", ")}` : ""}  ` +
+        `${(rate / 1e6).toFixed(2)}M events/s  ${(100 * share).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
+      if (tty) {
+        out.write(`\r${line}\u001b[K`);
+        shown = true;
+      } else {
+        out.write(`${line}\n`);
+      }
+    },
+    done() {
+      if (shown) out.write("\r\u001b[K");
+      shown = false;
+    },
+  };
+}

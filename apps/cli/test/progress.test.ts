@@ -1,0 +1,36 @@
+import type { RunProgress } from "@turtles/engine";
+import { describe, expect, it } from "vitest";
+import { progressPrinter } from "../src/lib/progress.js";
+
+/** A printer on a fake terminal and clock; `at(ms, simTime, events)` reports replication 0 of a 10 s run. */
+function printer(replications = 1): { lines: string[]; at: (ms: number, simTime: number, events: number, replication?: number) => void } {
+  const lines: string[] = [];
+  let clock = 0;
+  const p = progressPrinter(replications, [], { write: (t) => lines.push(t), now: () => clock });
+  return {
+    lines,
+    at(ms, simTime, events, replication = 0) {
+      clock = ms;
+      const progress: RunProgress = { replication, replications, simTime, end: 10, events, wallSeconds: ms / 1000, completed: {} };
+      p.update(progress);
+    },
+  };
+}
+
+describe("progress line", () => {
+  it("estimates the time left from progress since the first report, not counting the build before it", () => {
+    const p = printer();
+    p.at(30_000, 0.1, 1e5); // a 30 s build, then 1% done
+    p.at(40_000, 1.1, 1.1e6); // 10% more in 10 s: 89% left takes 89 s
+    expect(p.lines[0]).toMatch(/1%  ETA -/);
+    expect(p.lines[1]).toMatch(/^replications 0\/1 done, running 1  0\.10M events\/s  11%  ETA 89 s\n$/);
+  });
+
+  it("measures the event rate on its own clock across replications on several workers", () => {
+    const p = printer(2);
+    p.at(1_000, 1, 1e6, 0);
+    p.at(2_000, 1, 1e6, 1);
+    p.at(6_000, 2, 2e6, 0); // 2e6 more events (1e6 from each replication) in 5 s since the last line
+    expect(p.lines.at(-1)).toMatch(/0\.40M events\/s  15%/);
+  });
+});
