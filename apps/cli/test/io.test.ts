@@ -37,3 +37,29 @@ describe("I/O through a VM (the mechanism of calibration.md 1.2: a per-request c
     expect(vm / bare).toBeGreaterThan(0.98);
   });
 });
+
+describe("steal in the results", () => {
+  /** One 4-core host: a 4-vCPU VM and a bare-metal process, each with 8 clients looping 100 ms of CPU. */
+  const text = (vmClients: number, bareClients: number): string => `duration: 10s
+warmup: 2s
+hostTypes: { h: { cores: 4, memory: 64GiB } }
+hosts: [{ type: h }]
+stacks:
+  vm: [{ layer: vm, vcpus: 4, memory: 4GiB }]
+tenants:
+  - name: t
+    services:
+      - { name: guest, stack: vm, cores: 4, memory: 1GiB, load: { closed: { clients: ${vmClients} } }, request: [{ cpu: 100ms }] }
+      - { name: bare, cores: 0, memory: 1GiB, load: { closed: { clients: ${bareClients} } }, request: [{ cpu: 100ms }] }
+`;
+  const steal = async (vmClients: number, bareClients: number): Promise<number> => {
+    const r = await runScenario(loadScenario(text(vmClients, bareClients), { plugins: builtinPlugins }), builtinPlugins, { seed: 1 });
+    return r.stacks.scenario.hosts.steal as number;
+  };
+
+  it("is the core-seconds a VM's busy vCPUs wait for the host over the measured time, and zero without contention", async () => {
+    // The VM weighs its 4 runnable vCPUs against 8 bare threads: it gets 4/12 of 4 cores and wants 4 (10 s measured).
+    expect(await steal(8, 8)).toBeCloseTo(10 * (4 - 16 / 12), 6);
+    expect(await steal(2, 2)).toBe(0); // 2 + 2 threads on 4 cores: every vCPU that wants a core has one
+  });
+});

@@ -111,7 +111,8 @@ export function formatResults(r: Results): string {
     out.push(
       "",
       `hosts ${num(h.total, 0)} (${num(h.used, 0)} used), cpu ${pct(h.cpuUtilization)} of used cores, memory ${h.memoryUsed === null ? "-" : formatBytes(h.memoryUsed)} ` +
-        `(overhead ${h.memoryOverhead === null ? "-" : formatBytes(h.memoryOverhead)}), throttled ${formatSeconds(h.throttledTime)}, kernels ${num(st.kernels, 0)}`,
+        `(overhead ${h.memoryOverhead === null ? "-" : formatBytes(h.memoryOverhead)}), throttled ${formatSeconds(h.throttledTime)}, ` +
+        `steal ${h.steal === null ? "-" : h.steal === 0 ? "0" : `${sig(h.steal)} core-s`}, kernels ${num(st.kernels, 0)}`,
       `energy ${st.energy.joules === null ? "- (no host type has a power figure)" : `${sig(st.energy.joules / 3.6e6)} kWh`}, ` +
         `cost ${st.cost.total === null ? "- (no host type has a cost)" : sig(st.cost.total)}`,
     );

@@ -370,3 +370,29 @@ describe("CPU solver against a brute-force reference", () => {
     );
   });
 });
+
+describe("CPU solver: steal", () => {
+  it("counts the cores a VM's runnable vCPUs could use but do not get, and nothing for threads beyond its vCPUs", () => {
+    const w = world();
+    const h = w.host(4);
+    const vm = w.node(h, "runnable", 4);
+    w.cpu.trackSteal(vm);
+    const guest = w.node(vm);
+    const bare = w.node(h);
+    const run = (until: number): void => void w.sim.run({ until });
+    // Alone, 8 threads on 4 vCPUs: the other 4 wait inside the guest, which is not steal.
+    const inside = w.threads(guest, 8);
+    run(2);
+    expect(w.cpu.totalSteal()).toBe(0);
+    // Beside 8 bare threads: the VM weighs its 4 runnable vCPUs against 8, gets 4 * 4/12 cores, wants 4.
+    const outside = w.threads(bare, 8);
+    run(5);
+    expect(w.cpu.totalSteal()).toBeCloseTo(3 * (4 - 16 / 12), 9);
+    // The bare threads stop: no more steal; an idle VM steals nothing either.
+    for (const a of outside) w.cpu.abort(a);
+    run(6);
+    for (const a of inside) w.cpu.abort(a);
+    run(9);
+    expect(w.cpu.totalSteal()).toBeCloseTo(3 * (4 - 16 / 12), 9);
+  });
+});

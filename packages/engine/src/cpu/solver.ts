@@ -82,6 +82,12 @@ export class CpuSolver {
   private bwStats = new Float64Array(0); // 3 per node: nrPeriods, nrThrottled, throttledTime
   private hostCfsHead = new Int32Array(0);
   private cfsNext = new Int32Array(0);
+  // Steal of guest kernels (per node; a list per host of the nodes it is kept for).
+  private stealSeconds = new Float64Array(0);
+  private hostStealHead = new Int32Array(0);
+  private stealNext = new Int32Array(0);
+  /** Every node steal is kept for, in the order tracked. */
+  private readonly stealNodes: number[] = [];
   // Per leaf (a node with threads): virtual clock, work per core-second, smallest target, its activities.
   private clock = new Float64Array(0);
   private factor = new Float64Array(0);
@@ -137,6 +143,7 @@ export class CpuSolver {
     this.hostLast[host] = this.sim.now;
     this.hostEvent[host] = -1;
     this.hostCfsHead[host] = NONE;
+    this.hostStealHead[host] = NONE;
     this.weight[host] = 1;
     this.cap[host] = cores;
   }
@@ -282,6 +289,36 @@ export class CpuSolver {
     return { nrPeriods: this.bwStats[3 * node], nrThrottled: this.bwStats[3 * node + 1], throttledTime: this.bwStats[3 * node + 2] + throttledNow };
   }
 
+  /**
+   * Keeps the steal of a node whose threads run on virtual CPUs (a guest
+   * kernel's VM): core-seconds its vCPUs were runnable but not running, the
+   * time the guest's `steal` counter shows. In the fluid model that is the
+   * cores it could use (its bound: runnable threads up to its vCPUs, zero
+   * while throttled) minus the cores it gets.
+   */
+  trackSteal(node: number): void {
+    this.ensure();
+    const host = this.nodes.host[node];
+    this.advance(host);
+    this.stealNext[node] = this.hostStealHead[host];
+    this.hostStealHead[host] = node;
+    this.stealNodes.push(node);
+  }
+
+  /** Steal of every tracked node, summed, in core-seconds from its start to now. */
+  totalSteal(): number {
+    let t = 0;
+    for (const n of this.stealNodes) {
+      const host = this.nodes.host[n];
+      t += this.stealSeconds[n] + this.stealRate(n) * (this.sim.now - this.hostLast[host]);
+    }
+    return t;
+  }
+
+  private stealRate(n: number): number {
+    return this.runnable[n] > 0 ? Math.max(0, this.bound[n] - this.alloc[n]) : 0;
+  }
+
   /** Recomputes a host's allocation now (after a rule change). */
   refresh(host: number): void {
     this.advance(host);
@@ -299,6 +336,7 @@ export class CpuSolver {
     this.advanceClocks(host, dt);
     this.hostBusy[host] += this.alloc[host] * dt;
     for (let g = this.hostCfsHead[host]; g !== NONE; g = this.cfsNext[g]) this.accrue(g, this.hostLast[host], now);
+    for (let g = this.hostStealHead[host]; g !== NONE; g = this.stealNext[g]) this.stealSeconds[g] += this.stealRate(g) * dt;
     this.hostLast[host] = now;
   }
 
@@ -730,5 +768,8 @@ export class CpuSolver {
     this.bwStats = grown(this.bwStats, 3 * n);
     this.hostCfsHead = grown(this.hostCfsHead, n, NONE);
     this.cfsNext = grown(this.cfsNext, n, NONE);
+    this.stealSeconds = grown(this.stealSeconds, n);
+    this.hostStealHead = grown(this.hostStealHead, n, NONE);
+    this.stealNext = grown(this.stealNext, n, NONE);
   }
 }

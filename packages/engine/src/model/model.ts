@@ -280,6 +280,7 @@ export class Model {
     const cpu = rules.cpu(entry);
     this.cpu.setRules(n, cpu.weight, cpu.cap ?? Infinity);
     if (cpu.bandwidth) this.cpu.setBandwidth(n, cpu.bandwidth.quota, cpu.bandwidth.period);
+    if (rules.kernel) this.cpu.trackSteal(n); // a guest kernel sees steal on its vCPUs
     const contribution = rules.path?.(entry) ?? {};
     this.contributions.set(n, contribution);
     this.overheadMemory[n] = contribution.memoryOverhead ?? 0;

@@ -82,7 +82,7 @@ export interface LayerRules<Entry> {
   size(entry: Entry, parentCapacity: Resources): { request: Resources; capacity: Resources };
   cpu(entry: Entry): CpuRules;
   path?(entry: Entry): PathContribution;
-  /** True when a node of this layer runs its own OS kernel (a VM), counted in results' `kernels`. */
+  /** True when a node of this layer runs its own OS kernel (a VM): counted in results' `kernels`; its vCPUs' steal is kept (`hosts.steal`). */
   kernel?: boolean;
 }
 

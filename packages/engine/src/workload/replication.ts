@@ -128,6 +128,8 @@ export class Replication {
   readonly busyAtStart: Float64Array;
   /** Seconds CFS groups had spent throttled at the start of the measurement. */
   throttledAtStart = 0;
+  /** Steal core-seconds of guest kernels at the start of the measurement. */
+  stealAtStart = 0;
   /** Per host at the start of the measurement: seconds under memory pressure, and disk counters. */
   readonly pressureAtStart: Float64Array;
   readonly diskAtStart: { busyTime: number; completed: number; bytesRead: number; bytesWritten: number }[] = [];
@@ -1089,6 +1091,7 @@ export class Replication {
         this.nicAtStart[i] = m.net.hasNic(h) ? m.net.stats(h) : { txBusy: 0, rxBusy: 0, bytesSent: 0, bytesReceived: 0 };
       });
       this.throttledAtStart = this.throttledTime();
+      this.stealAtStart = m.cpu.totalSteal();
     }
     let busy = 0;
     for (const h of this.hostsUsed) busy += this.model.cpu.busyCoreSeconds(h);

@@ -544,7 +544,7 @@ function measure(s: Scenario, model: Model, rep: Replication): StackResults {
       total: model.hosts.length,
       used: used.size,
       cpuUtilization: f.cpuUtilization,
-      steal: 0,
+      steal: model.cpu.totalSteal() - rep.stealAtStart,
       throttledTime: rep.throttledTime() - rep.throttledAtStart,
       memoryUsed: f.memoryUsed,
       memoryOverhead: overhead,
