@@ -9,7 +9,6 @@ import {
   loadScenario,
   RunCancelled,
   runScenario,
-  unit,
   type CheckpointOptions,
   type Results,
   type RunSnapshot,
@@ -106,25 +105,11 @@ export default class Run extends ScenarioCommand {
     } else {
       scenario = readScenario(args.file!, plugins);
     }
-    let duration: number | undefined;
-    if (flags.duration !== undefined) {
-      try {
-        duration = unit("duration", flags.duration);
-        if (!(duration > 0)) throw new RangeError(`must be more than 0 s, found "${flags.duration}"`);
-      } catch (err) {
-        this.fail(`--duration: ${(err as Error).message}`);
-      }
-    }
+    const duration = this.durationFlag("duration", flags.duration);
     const checkpointFile = flags.checkpoint ?? flags.resume;
     let checkpoint: CheckpointOptions | undefined;
     if (checkpointFile !== undefined) {
-      let every: number;
-      try {
-        every = unit("duration", flags["checkpoint-every"]);
-        if (!(every > 0)) throw new RangeError(`must be more than 0 s, found "${flags["checkpoint-every"]}"`);
-      } catch (err) {
-        return this.fail(`--checkpoint-every: ${(err as Error).message}`);
-      }
+      const every = this.durationFlag("checkpoint-every", flags["checkpoint-every"])!;
       if (flags.checkpoint !== undefined && flags.checkpoint !== flags.resume && existsSync(flags.checkpoint)) {
         this.fail(`--checkpoint: ${flags.checkpoint} already exists; continue that run with --resume ${flags.checkpoint}, or remove it`);
       }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { applyOverrides, applyPoint, fromCsv, grid, loadScenario, parseParam, pointKey, rowOf, toCsv, unit, type Scenario } from "@turtles/engine";
+import { applyOverrides, applyPoint, fromCsv, grid, loadScenario, parseParam, pointKey, rowOf, toCsv, type Scenario } from "@turtles/engine";
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { ScenarioCommand } from "../lib/base.js";
@@ -58,7 +58,7 @@ export default class Sweep extends ScenarioCommand {
     } catch (err) {
       this.fail((err as Error).message);
     }
-    const duration = flags.duration === undefined ? undefined : unit("duration", flags.duration);
+    const duration = this.durationFlag("duration", flags.duration);
     const json = flags.out?.endsWith(".json") ?? false;
     // Rows already written by an earlier run of this sweep, by point.
     const done = new Map<string, Record<string, unknown>>();

@@ -1,6 +1,6 @@
 /** The base of commands that read scenarios: scenario problems print as located lines and exit with code 2. */
 import { Command, Flags } from "@oclif/core";
-import { formatProblems, ScenarioError } from "@turtles/engine";
+import { formatProblems, ScenarioError, unit } from "@turtles/engine";
 import { PluginLoadError } from "./scenario-file.js";
 
 export abstract class ScenarioCommand extends Command {
@@ -18,6 +18,18 @@ export abstract class ScenarioCommand extends Command {
   protected fail(message: string): never {
     process.stderr.write(`${message}\n`);
     return this.exit(ScenarioCommand.BAD_INPUT);
+  }
+
+  /** A duration flag in seconds (more than 0), or undefined when it is not given; bad input exits 2. */
+  protected durationFlag(name: string, value: string | undefined): number | undefined {
+    if (value === undefined) return undefined;
+    try {
+      const d = unit("duration", value);
+      if (!(d > 0)) throw new RangeError(`must be more than 0 s, found "${value}"`);
+      return d;
+    } catch (err) {
+      return this.fail(`--${name}: ${(err as Error).message}`);
+    }
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {

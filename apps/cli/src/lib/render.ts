@@ -23,10 +23,18 @@ function withCi(value: string, half: unknown, render: (x: number) => string): st
   return typeof half === "number" && half > 0 ? `${value} ±${render(half)}` : value;
 }
 
+const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
+const coreSeconds = (x: Metric): string => (x === null ? "-" : x === 0 ? "0" : `${sig(x)} core-s`);
+const kwh = (joules: Metric): string => (joules === null ? "-" : `${sig(joules / 3.6e6)} kWh`);
+
+/** "web-tier: 3 replications of 60.0s measured after 10.0s warm-up (seed 1)". */
+function runLine(m: Results["manifest"]): string {
+  return `${m.scenario}: ${m.replications} replication${m.replications === 1 ? "" : "s"} of ${formatSeconds(m.duration)} measured after ${formatSeconds(m.warmup)} warm-up (seed ${m.seed})`;
+}
+
 export function formatResults(r: Results): string {
   const out: string[] = [];
-  const m = r.manifest;
-  out.push(`${m.scenario}: ${m.replications} replication${m.replications === 1 ? "" : "s"} of ${formatSeconds(m.duration)} measured after ${formatSeconds(m.warmup)} warm-up (seed ${m.seed})`);
+  out.push(runLine(r.manifest));
   for (const [stackName, st] of Object.entries(r.stacks)) {
     const ci = (st.ci95 ?? null) as { services?: Record<string, { throughput?: number; latency?: { mean?: number } }> } | null;
     out.push("", `stack ${stackName}`);
@@ -59,7 +67,6 @@ export function formatResults(r: Results): string {
       out.push(formatTable(["caller", "callee", "calls/s", "call latency"], st.calls.map((c) => [c.from, c.to, c.rate === null ? "-" : sig(c.rate), formatSeconds(c.latencyMean)])));
     }
     out.push("");
-    const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
     const disks = Object.values(st.hostTypes).some((t) => t.diskIops !== null && t.diskIops > 0);
     const nics = Object.values(st.hostTypes).some((t) => t.nicBytesSent !== null && (t.nicBytesSent > 0 || (t.nicBytesReceived ?? 0) > 0));
     const typeRows = Object.entries(st.hostTypes).map(([name, t]) => [
@@ -110,12 +117,50 @@ export function formatResults(r: Results): string {
     const h = st.hosts;
     out.push(
       "",
-      `hosts ${num(h.total, 0)} (${num(h.used, 0)} used), cpu ${pct(h.cpuUtilization)} of used cores, memory ${h.memoryUsed === null ? "-" : formatBytes(h.memoryUsed)} ` +
-        `(overhead ${h.memoryOverhead === null ? "-" : formatBytes(h.memoryOverhead)}), throttled ${formatSeconds(h.throttledTime)}, ` +
-        `steal ${h.steal === null ? "-" : h.steal === 0 ? "0" : `${sig(h.steal)} core-s`}, kernels ${num(st.kernels, 0)}`,
-      `energy ${st.energy.joules === null ? "- (no host type has a power figure)" : `${sig(st.energy.joules / 3.6e6)} kWh`}, ` +
+      `hosts ${num(h.total, 0)} (${num(h.used, 0)} used), cpu ${pct(h.cpuUtilization)} of used cores, memory ${bytes(h.memoryUsed)} ` +
+        `(overhead ${bytes(h.memoryOverhead)}), throttled ${formatSeconds(h.throttledTime)}, steal ${coreSeconds(h.steal)}, kernels ${num(st.kernels, 0)}`,
+      `energy ${st.energy.joules === null ? "- (no host type has a power figure)" : kwh(st.energy.joules)}, ` +
         `cost ${st.cost.total === null ? "- (no host type has a cost)" : sig(st.cost.total)}`,
     );
   }
   return out.join("\n");
+}
+
+/**
+ * A comparison of stacks (`turtles compare`): one column per stack, a row per
+ * figure; ± the 95% half-width where there are replications enough.
+ */
+export function formatComparison(r: Results): string {
+  const stacks = Object.entries(r.stacks);
+  type Ci = { services?: Record<string, { throughput?: number; latency?: { mean?: number; p99?: number } }> } | null;
+  const services = [...new Set(stacks.flatMap(([, st]) => Object.keys(st.services)))];
+  const rows: string[][] = [];
+  const row = (label: string, cell: (st: (typeof stacks)[number][1], ci: Ci) => string): void => {
+    rows.push([label, ...stacks.map(([, st]) => cell(st, (st.ci95 ?? null) as Ci))]);
+  };
+  for (const key of services) {
+    const svc = (st: (typeof stacks)[number][1]) => st.services[key];
+    row(`${key} req/s`, (st, ci) => (svc(st)?.throughput == null ? "-" : withCi(sig(svc(st).throughput!), ci?.services?.[key]?.throughput, sig)));
+    row(`${key} mean`, (st, ci) => withCi(formatSeconds(svc(st)?.latency.mean ?? null), ci?.services?.[key]?.latency?.mean, formatSeconds));
+    row(`${key} p99`, (st, ci) => withCi(formatSeconds(svc(st)?.latency.p99 ?? null), ci?.services?.[key]?.latency?.p99, formatSeconds));
+    row(`${key} dropped+failed`, (st) => (svc(st) ? num((svc(st).dropped ?? 0) + (svc(st).failed ?? 0), 0) : "-"));
+  }
+  row("hosts used", (st) => `${num(st.hosts.used, 0)} of ${num(st.hosts.total, 0)}`);
+  row("cpu of used cores", (st) => pct(st.hosts.cpuUtilization));
+  row("steal", (st) => coreSeconds(st.hosts.steal));
+  row("throttled", (st) => formatSeconds(st.hosts.throttledTime));
+  row("memory used", (st) => bytes(st.hosts.memoryUsed));
+  row("memory overhead", (st) => bytes(st.hosts.memoryOverhead));
+  row("kernels", (st) => num(st.kernels, 0));
+  row("ready p50", (st) => formatSeconds(st.lifecycle.ready?.p50 ?? null));
+  row("ready p99", (st) => formatSeconds(st.lifecycle.ready?.p99 ?? null));
+  row("energy", (st) => kwh(st.energy.joules));
+  row("cost", (st) => (st.cost.total === null ? "-" : sig(st.cost.total)));
+  const unplaced = (stack: string): number => r.unplaced.filter((u) => u.stack === stack).reduce((n, u) => n + u.replicas, 0);
+  if (r.unplaced.length > 0) rows.push(["replicas not placed", ...stacks.map(([name]) => String(unplaced(name)))]);
+  return [
+    `${runLine(r.manifest)}, the same seeds on every stack`,
+    "",
+    formatTable(["", ...stacks.map(([name]) => name)], rows),
+  ].join("\n");
 }

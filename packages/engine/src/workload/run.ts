@@ -148,7 +148,12 @@ export interface Results {
   };
   stacks: Record<string, StackResults>;
   /** Replicas that could not be placed (in the first replication; placement does not depend on the seed). */
-  unplaced: { tenant: string; service: string; replicas: number; reason: string }[];
+  unplaced: { tenant: string; service: string; replicas: number; reason: string; /** In a comparison of stacks. */ stack?: string }[];
+}
+
+/** `sha256:<hex>` of the scenario's JSON (loaded scenarios are normalised, so the same file gives the same hash). */
+export function scenarioHash(s: Scenario): string {
+  return `sha256:${sha256Hex(JSON.stringify(s))}`;
 }
 
 /** Replication seeds depend only on the scenario seed and the replication index, never on the stack. */
@@ -260,7 +265,7 @@ export class ReplicationRun {
   private identity(): Pick<SavedReplication, "replication" | "scenarioHash" | "plugins"> {
     return {
       replication: this.replication,
-      scenarioHash: `sha256:${sha256Hex(JSON.stringify(this.scenario))}`,
+      scenarioHash: scenarioHash(this.scenario),
       plugins: Object.fromEntries(this.plugins.map((p) => [p.name, p.version])),
     };
   }
@@ -351,7 +356,7 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
       engine: ENGINE_VERSION,
       plugins: Object.fromEntries(plugins.map((p) => [p.name, p.version])),
       scenario: s.name,
-      scenarioHash: `sha256:${sha256Hex(JSON.stringify(s))}`,
+      scenarioHash: scenarioHash(s),
       seed: s.seed,
       replications: s.replications,
       replicationSeeds: replicationSeeds(s.seed, s.replications),

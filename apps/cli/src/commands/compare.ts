@@ -1,0 +1,101 @@
+import { availableParallelism } from "node:os";
+import { Args, Flags } from "@oclif/core";
+import { applyOverrides, comparisonResults, onStack, RunCancelled, stacksOf, type Results } from "@turtles/engine";
+import { runMany } from "@turtles/engine/pool";
+import { writeFileAtomic } from "../lib/atomic.js";
+import { ScenarioCommand } from "../lib/base.js";
+import { formatComparison } from "../lib/render.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
+
+export default class Compare extends ScenarioCommand {
+  static override summary = "Run a scenario with all its services on each stack in turn, and compare the stacks side by side.";
+
+  static override description =
+    "Every stack runs the same load with the same replication seeds (common random numbers), so the differences are the " +
+    "stacks'. Without --stack, compares bare metal and every stack the scenario defines. Prints one table, a column per " +
+    "stack; --json prints the results (turtles-results/1, one entry per stack under `stacks`) and --out writes them to a " +
+    "file, atomically. Results are identical for any --workers.";
+
+  static override examples = [
+    "<%= config.bin %> compare examples/web-tier.yaml",
+    "<%= config.bin %> compare examples/three-tier.yaml --stack baremetal --stack vms --replications 3 --out compare.json",
+  ];
+
+  static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };
+
+  static override flags = {
+    stack: Flags.string({ description: "a stack to compare (repeatable; default: baremetal and every stack of the scenario)", multiple: true, default: [] }),
+    seed: Flags.integer({ description: "root seed (replication seeds derive from it, the same on every stack)", min: 0 }),
+    duration: Flags.string({ description: "measured simulated time, e.g. 10m (overrides the scenario)" }),
+    replications: Flags.integer({ description: "replications per stack (overrides the scenario)", min: 1, max: 10000 }),
+    workers: Flags.integer({ description: "worker threads (default: the machine's cores)", min: 1, max: 256 }),
+    retries: Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 }),
+    out: Flags.string({ description: "also write the results as JSON to this file" }),
+    plugin: ScenarioCommand.pluginFlag,
+  };
+
+  static override enableJsonFlag = true;
+
+  async run(): Promise<Results> {
+    const { args, flags } = await this.parse(Compare);
+    const plugins = await loadPlugins(flags.plugin);
+    const duration = this.durationFlag("duration", flags.duration);
+    const base = applyOverrides(readScenario(args.file, plugins), { seed: flags.seed, duration, replications: flags.replications });
+    const stacks = flags.stack.length > 0 ? [...new Set(flags.stack)] : stacksOf(base);
+    if (stacks.length < 2) {
+      this.fail(
+        flags.stack.length > 0
+          ? "--stack: give at least two different stacks to compare"
+          : `${args.file} defines no stack besides bare metal: add stacks (e.g. vms: [{ layer: vm, vcpus: 4, memory: 8GiB }]) or give two with --stack`,
+      );
+    }
+    const jobs = stacks.map((stack) => {
+      try {
+        return { scenario: onStack(base, stack), label: `stack ${stack}` };
+      } catch (err) {
+        return this.fail(`--stack: ${(err as Error).message}`);
+      }
+    });
+    const controller = new AbortController();
+    const onSigint = (): void => controller.abort();
+    process.once("SIGINT", onSigint);
+    const started = Date.now();
+    let outcomes;
+    try {
+      outcomes = await runMany(jobs, plugins, {
+        workers: Math.min(flags.workers ?? availableParallelism(), stacks.length * base.replications),
+        file: args.file,
+        retries: flags.retries,
+        pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+        signal: controller.signal,
+        onJob: (k, outcome) =>
+          process.stderr.write(
+            outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s\n` : `stack ${stacks[k]} failed: ${outcome.error}\n`,
+          ),
+      });
+    } catch (err) {
+      if (err instanceof RunCancelled || controller.signal.aborted) {
+        process.stderr.write("stopped by Ctrl-C: nothing was written\n");
+        this.exit(130);
+      }
+      throw err;
+    } finally {
+      process.off("SIGINT", onSigint);
+    }
+    const failed = outcomes.flatMap((o, k) => (o.error === undefined ? [] : [stacks[k]]));
+    if (failed.length > 0) {
+      process.stderr.write(`the comparison is incomplete (${failed.join(", ")} failed): nothing was written\n`);
+      this.exit(1);
+    }
+    const results = comparisonResults(
+      base,
+      outcomes.map((o, k) => ({ stack: stacks[k], results: o.results! })),
+    );
+    for (const u of results.unplaced) {
+      process.stderr.write(`warning: on ${u.stack}, ${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
+    }
+    if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+    if (!this.jsonEnabled()) this.log(formatComparison(results));
+    return results;
+  }
+}
