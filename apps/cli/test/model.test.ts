@@ -65,7 +65,16 @@ describe("building the tree from a scenario with the built-in plugins", () => {
   it("reports what does not fit instead of dropping it", () => {
     const m = build();
     expect(m.processes.get("b/big")).toEqual([-1]);
-    expect(m.unplaced).toEqual([{ tenant: "b", service: "big", replica: 0, reason: "no host has room (stack baremetal, 1 cores, memory 1099511627776 B)" }]);
+    expect(m.unplaced).toEqual([
+      {
+        tenant: "b",
+        service: "big",
+        replica: 0,
+        reason:
+          "even an empty host cannot hold one (stack baremetal): a replica reserves 1 cores (the service's `cores`, default 1) and 1.0 TiB (its `memory`), " +
+          "but the host offers 32 cores and 256 GiB: lower the service's cores or memory, or use larger hosts",
+      },
+    ]);
   });
 
   it("resolves each path from the layers' calibrated defaults and gives containers CFS budgets", () => {
@@ -77,5 +86,28 @@ describe("building the tree from a scenario with the built-in plugins", () => {
     const container = layerOf(m, p, "container");
     expect(m.cpu.bandwidthStats(container)).toEqual({ nrPeriods: 0, nrThrottled: 0, throttledTime: 0 });
     expect(m.overheadMemory[layerOf(m, p, "vm")]).toBe(131 * 2 ** 20);
+  });
+});
+
+describe("a replica its stack cannot hold", () => {
+  it("names the layer that is too small and the field to change (a container limit below the replica's cores)", () => {
+    const text = `duration: 1s
+hostTypes: { h: { cores: 4, memory: 16GiB } }
+hosts: [{ type: h }]
+stacks:
+  small: [{ layer: container, cpu: { limit: 0.5 } }]
+  fits: [{ layer: container, cpu: { limit: 0.5 } }]
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: small, request: [{ cpu: 1ms }] }
+      - { name: b, stack: fits, cores: 0.5, request: [{ cpu: 1ms }] }
+`;
+    const m = buildModel(new Simulation(), loadScenario(text, { plugins: builtinPlugins }), builtinPlugins);
+    expect(m.unplaced.map((u) => u.reason)).toEqual([
+      "even an empty host cannot hold one (stack small): a replica reserves 1 cores (the service's `cores`, default 1) and 0 B (its `memory`), " +
+        "but the container offers 0.5 cores and 16 GiB: lower the service's cores or memory or give the container more",
+    ]);
+    expect(m.processes.get("t/b")![0]).toBeGreaterThanOrEqual(0);
   });
 });

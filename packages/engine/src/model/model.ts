@@ -30,6 +30,7 @@ import type { LayerEntry, Scenario } from "../scenario/schema.js";
 import { stackOf } from "../scenario/load.js";
 import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
 import { grown } from "../util/typed.js";
+import { formatBytes } from "../scenario/estimate.js";
 import { Tournament } from "./tournament.js";
 
 /** An exception in a plugin hook, naming the plugin, the hook, the node and the simulated time. */
@@ -598,6 +599,15 @@ class TreeBuilder {
       this.model.markReady(p, this.model.hostRules[i].processStart ?? 0);
       return p;
     }
+    // Nothing fits: say so precisely when the stack cannot hold a replica even on an empty host of any type.
+    const m = this.model;
+    let first = 0;
+    const empty = s.hosts.map((group) => {
+      const h = m.hosts[first];
+      first += group.count;
+      return this.freshChainShortfall(0, layers, { cores: m.nodes.capacityCores[h], memory: m.nodes.capacityMemory[h] }, svc.cores, svc.memory);
+    });
+    if (empty.length > 0 && empty.every((x) => x !== undefined)) this.lastFailure = `even an empty host cannot hold one (stack ${stackName}): ${empty[0]}`;
     return NONE;
   }
 
@@ -686,12 +696,27 @@ class TreeBuilder {
 
   /** Whether new nodes for layers i.. and the process fit inside a new node of `capacity`. */
   private freshChainFits(i: number, layers: LayerEntry[], capacity: Resources, cores: number, memory: number): boolean {
+    return this.freshChainShortfall(i, layers, capacity, cores, memory) === undefined;
+  }
+
+  /** Why new nodes for layers i.. and the process do not fit inside a new node of `capacity` (undefined: they fit). */
+  private freshChainShortfall(i: number, layers: LayerEntry[], capacity: Resources, cores: number, memory: number, holder = "host"): string | undefined {
     const overcommit = this.s.placement.memoryOvercommit;
     const eps = 1e-9;
-    if (i === layers.length) return cores <= capacity.cores + eps && (overcommit || memory <= capacity.memory + eps);
-    const size = this.model.layer(this.model.kindOf(layers[i].layer)).rules!.size(layers[i], capacity);
-    const fits = size.request.cores <= capacity.cores + eps && (overcommit || size.request.memory <= capacity.memory + eps);
-    return fits && this.freshChainFits(i + 1, layers, size.capacity, cores, memory);
+    const offer = `the ${holder} offers ${capacity.cores} cores and ${formatBytes(capacity.memory)}`;
+    if (i === layers.length) {
+      if (cores <= capacity.cores + eps && (overcommit || memory <= capacity.memory + eps)) return undefined;
+      return (
+        `a replica reserves ${cores} cores (the service's \`cores\`, default 1) and ${formatBytes(memory)} (its \`memory\`), but ${offer}: ` +
+        `lower the service's cores or memory${holder === "host" ? ", or use larger hosts" : ` or give the ${holder} more`}`
+      );
+    }
+    const layer = layers[i].layer;
+    const size = this.model.layer(this.model.kindOf(layer)).rules!.size(layers[i], capacity);
+    if (size.request.cores <= capacity.cores + eps && (overcommit || size.request.memory <= capacity.memory + eps)) {
+      return this.freshChainShortfall(i + 1, layers, size.capacity, cores, memory, layer);
+    }
+    return `a ${layer} takes ${size.request.cores} cores and ${formatBytes(size.request.memory)}, but ${offer}: make the ${layer} smaller${holder === "host" ? " or use larger hosts" : ` or the ${holder} larger`}`;
   }
 }
 
