@@ -111,3 +111,28 @@ tenants:
     expect(m.processes.get("t/b")![0]).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe("kernels", () => {
+  it("counts hosts, VMs and Kata sandboxes, not containers that share their host's kernel", () => {
+    const text = `duration: 1s
+hostTypes: { h: { cores: 16, memory: 64GiB } }
+hosts: [{ type: h, count: 2 }]
+stacks:
+  vm: [{ layer: vm, vcpus: 2, memory: 4GiB }]
+  kata: [{ layer: container, runtime: kata }]
+  runc: [{ layer: container }]
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: vm, replicas: 3, request: [{ cpu: 1ms }] }
+      - { name: b, stack: kata, replicas: 2, request: [{ cpu: 1ms }] }
+      - { name: c, stack: runc, replicas: 4, request: [{ cpu: 1ms }] }
+`;
+    const m = buildModel(new Simulation(), loadScenario(text, { plugins: builtinPlugins }), builtinPlugins);
+    expect(m.kernels()).toBe(2 + 3 + 2);
+    // First-fit puts everything on host 0; when it fails, its guest kernels are gone and the hosts' remain.
+    expect(new Set([...m.processes.values()].flat().map((p) => m.nodes.host[p]))).toEqual(new Set([m.hosts[0]]));
+    m.failHost(0);
+    expect(m.kernels()).toBe(2);
+  });
+});

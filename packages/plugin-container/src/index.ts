@@ -70,6 +70,8 @@ export const container = definePlugin({
         bandwidth: c.cpu?.limit !== undefined ? { quota: c.cpu.limit * c.cpu.period, period: c.cpu.period } : undefined,
       }),
       path: (c) => RUNTIME_DEFAULTS[c.runtime],
+      // Kata runs each pod in a lightweight VM with its own guest kernel; the other runtimes share the host's.
+      kernel: (c) => c.runtime === "kata",
     });
   },
 });

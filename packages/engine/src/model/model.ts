@@ -281,7 +281,10 @@ export class Model {
     const cpu = rules.cpu(entry);
     this.cpu.setRules(n, cpu.weight, cpu.cap ?? Infinity);
     if (cpu.bandwidth) this.cpu.setBandwidth(n, cpu.bandwidth.quota, cpu.bandwidth.period);
-    if (rules.kernel) this.cpu.trackSteal(n); // a guest kernel sees steal on its vCPUs
+    if (typeof rules.kernel === "function" ? rules.kernel(entry) : rules.kernel === true) {
+      this.kernelNodes.add(n);
+      this.cpu.trackSteal(n); // a guest kernel sees steal on its vCPUs
+    }
     const contribution = rules.path?.(entry) ?? {};
     this.contributions.set(n, contribution);
     this.overheadMemory[n] = contribution.memoryOverhead ?? 0;
@@ -341,10 +344,13 @@ export class Model {
     return this.contributions.get(n)?.provisioning ?? 0;
   }
 
-  /** OS kernels running: every host plus every node of a layer whose rules say `kernel: true`. */
+  /** Layer nodes that run their own OS kernel (their layer's rules say `kernel`). */
+  private readonly kernelNodes = new Set<number>();
+
+  /** OS kernels running: every host plus every layer node that runs its own kernel. */
   kernels(): number {
     let k = this.hosts.length;
-    for (let n = 0; n < this.nodes.count; n++) if (!this.nodes.removed[n] && this.layers[this.nodes.kind[n]]?.rules?.kernel) k++;
+    for (const n of this.kernelNodes) if (!this.nodes.removed[n]) k++;
     return k;
   }
 

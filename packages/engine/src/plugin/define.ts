@@ -82,8 +82,12 @@ export interface LayerRules<Entry> {
   size(entry: Entry, parentCapacity: Resources): { request: Resources; capacity: Resources };
   cpu(entry: Entry): CpuRules;
   path?(entry: Entry): PathContribution;
-  /** True when a node of this layer runs its own OS kernel (a VM): counted in results' `kernels`; its vCPUs' steal is kept (`hosts.steal`). */
-  kernel?: boolean;
+  /**
+   * True when a node of this layer runs its own OS kernel (a VM; or per entry,
+   * such as a Kata container's sandbox VM): counted in results' `kernels`, and
+   * its vCPUs' steal is kept (`hosts.steal`).
+   */
+  kernel?: boolean | ((entry: Entry) => boolean);
 }
 
 /** What a hook sees: the simulated time and the node of the hook's layer on the path. */
