@@ -43,6 +43,11 @@ describe("sweeps", () => {
     expect(() => applyPoint(TEXT, "s.yaml", { "tenants.shop.services.db.replicas": "3" })).toThrow('tenant "shop" has no service "db"');
   });
 
+  it("takes indices as error messages print them (hosts[0].count) as well as hosts.0.count", () => {
+    expect(applyPoint(TEXT, "s.yaml", { "hosts[0].count": "8" })).toBe(applyPoint(TEXT, "s.yaml", { "hosts.0.count": "8" }));
+    expect(applyPoint(TEXT, "s.yaml", { "tenants[1].services[1].replicas": "6" })).toContain("{ name: log, replicas: 6");
+  });
+
   it("writes CSV that reads back, quoting what needs it", () => {
     const rows = [
       { p: "a,b", x: 1.5, y: null },

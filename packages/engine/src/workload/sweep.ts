@@ -40,9 +40,13 @@ export function grid(params: readonly SweepParam[]): Record<string, string>[] {
   return points;
 }
 
-/** The document path a `--param` path addresses (services by name, within their tenant when it is given). */
+/**
+ * The document path a `--param` path addresses (services by name, within their
+ * tenant when it is given). Indices are written `hosts.0.count` or, as error
+ * messages print them, `hosts[0].count`.
+ */
 function resolvePath(doc: Document, path: string): (string | number)[] {
-  const parts = path.split(".");
+  const parts = path.replace(/\[(\d+)\]/g, ".$1").split(".");
   const root = doc.toJS() as { tenants?: { name: string; services?: { name: string }[] }[] };
   const fail = (why: string): never => {
     throw new RangeError(`--param ${path}: ${why}`);
