@@ -60,9 +60,12 @@ function resolvePath(doc: Document, path: string): (string | number)[] {
     return ["tenants", hits[0][0], "services", hits[0][1], ...parts.slice(2)];
   }
   if (parts[0] === "tenants" && parts[2] === "services") {
-    const ti = root.tenants?.findIndex((t) => t.name === parts[1]) ?? -1;
+    // By name, or by index (tenants.0.services.1).
+    const at = <T extends { name: string }>(list: T[] | undefined, key: string): number =>
+      /^\d+$/.test(key) ? (Number(key) < (list?.length ?? 0) ? Number(key) : -1) : (list?.findIndex((x) => x.name === key) ?? -1);
+    const ti = at(root.tenants, parts[1]);
     if (ti < 0) fail(`no tenant is named "${parts[1]}"`);
-    const si = root.tenants![ti].services?.findIndex((s) => s.name === parts[3]) ?? -1;
+    const si = at(root.tenants![ti].services, parts[3]);
     if (si < 0) fail(`tenant "${parts[1]}" has no service "${parts[3]}"`);
     return ["tenants", ti, "services", si, ...parts.slice(4)];
   }
