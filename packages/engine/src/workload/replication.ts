@@ -259,10 +259,23 @@ export class Replication {
     });
     this.ioChargedType = sim.on("workload.ioCharged", (op) => this.onIoCharged(op));
     this.ioDoneType = sim.on("workload.ioDone", (op) => this.onIoDone(op));
-    this.callArriveType = sim.on("workload.callArrive", (tag) => this.ifLive(tag, this.onCallArrive));
-    this.callReturnType = sim.on("workload.callReturn", (tag) => this.ifLive(tag, this.onCallReturn));
-    this.ingressArriveType = sim.on("workload.ingressArrive", (tag) => this.ifLive(tag, (req) => this.dispatch(req, this.reqReplica[req])));
-    this.ingressDoneType = sim.on("workload.ingressDone", (tag) => this.ifLive(tag, this.finish));
+    // perf: no closure or fn.call per event.
+    this.callArriveType = sim.on("workload.callArrive", (tag) => {
+      const req = this.live(tag);
+      if (req >= 0) this.onCallArrive(req);
+    });
+    this.callReturnType = sim.on("workload.callReturn", (tag) => {
+      const req = this.live(tag);
+      if (req >= 0) this.onCallReturn(req);
+    });
+    this.ingressArriveType = sim.on("workload.ingressArrive", (tag) => {
+      const req = this.live(tag);
+      if (req >= 0) this.dispatch(req, this.reqReplica[req]);
+    });
+    this.ingressDoneType = sim.on("workload.ingressDone", (tag) => {
+      const req = this.live(tag);
+      if (req >= 0) this.finish(req);
+    });
     const windowType = sim.on("workload.window", (w) => this.onWindow(w));
 
     // Replicas, in service order.
@@ -499,11 +512,6 @@ export class Replication {
   private live(tag: number): number {
     const req = tag & REQ_MASK;
     return (this.reqGen[req] & GEN_MASK) === tag >>> REQ_BITS ? req : -1;
-  }
-
-  private ifLive(tag: number, fn: (req: number) => void): void {
-    const req = this.live(tag);
-    if (req >= 0) fn.call(this, req);
   }
 
   /** Records the last window boundary (the kernel stops before events at the end time). */
