@@ -5,8 +5,9 @@
  * vCPUs under a cap of its vCPUs, adds its profile's static costs to every
  * path through it, and handles each guest I/O on an I/O thread beside it on
  * the host (the reason random IOPS halve under KVM while sequential throughput
- * does not). Steal, overcommit, network paths and migration arrive with its
- * own issue. It uses only `@turtles/engine/plugin`.
+ * does not). Its guest kernel counts in `kernels`, and the engine keeps its
+ * vCPUs' steal (`kernel: true`). Overcommit, network paths and migration
+ * arrive with its own issue. It uses only `@turtles/engine/plugin`.
  */
 import { count, definePlugin, fields, oneOf, unitValue } from "@turtles/engine/plugin";
 
