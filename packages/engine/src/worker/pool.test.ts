@@ -52,6 +52,36 @@ describe("replications on worker threads", () => {
     for (const [k, job] of jobs.entries()) expect(JSON.stringify(outcomes[k].results)).toBe(JSON.stringify(await runScenario(job, [testHost])));
   });
 
+  it("saves every job in progress of many, and each continues from its own snapshot to its uninterrupted results", { timeout: 60_000 }, async () => {
+    const base = loadScenario(SCENARIO, { plugins: [testHost] });
+    // Three jobs of two replications; on two workers, the first two replications of job 0 run first.
+    const jobs = [1, 2, 3].map((seed) => ({ scenario: { ...base, seed, replications: 2, duration: 3000 }, label: `seed ${seed}` }));
+    const saved: (RunSnapshot | undefined)[][] = [];
+    const controller = new AbortController();
+    await expect(
+      runMany(jobs, [testHost], {
+        workers: 2,
+        pluginModules: [hostModule],
+        signal: controller.signal,
+        checkpoint: { every: 3600, save: (snaps) => void saved.push(snaps) },
+        onProgress: (p) => p.replication === 1 && p.simTime > 100 && controller.abort(),
+      }),
+    ).rejects.toThrow(/run cancelled/);
+    expect(saved).toHaveLength(1);
+    const [snaps] = saved;
+    expect(snaps).toHaveLength(3);
+    expect(snaps[0]!.running.map((r) => r.replication)).toEqual([0, 1]);
+    expect(snaps[1]!.running).toEqual([]);
+    expect(JSON.parse(snaps[2]!.scenario).seed).toBe(3);
+    // Continued on one worker: every job's results equal those of an uninterrupted run of it.
+    const resumed = await runMany(
+      jobs.map((j, k) => ({ ...j, resume: snaps[k] })),
+      [testHost],
+      { workers: 1, pluginModules: [hostModule] },
+    );
+    for (const [k, j] of jobs.entries()) expect(JSON.stringify(resumed[k].results)).toBe(JSON.stringify(await runScenario(j.scenario, [testHost])));
+  });
+
   it("reports a failing replication with its number and seed, and does not hang", { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "turtles-pool-"));
     const broken = join(dir, "broken.mjs");

@@ -12,12 +12,13 @@ import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { decodeSnapshot } from "../kernel/codec.js";
 import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
-import { runSnapshot, statesOf, type RunningState } from "../workload/checkpoint.js";
+import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
 import { applyOverrides, assembleResults, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
 import type { EngineApi, LoadRequest } from "./protocol.js";
 
-/** One replication for a worker: the scenario, and the state to continue from, if any. */
+/** One replication for a worker: the scenario (of job `job` of a `runMany`), and the state to continue from, if any. */
 interface Job {
+  job: number;
   load: LoadRequest;
   replication: number;
   resume?: Uint8Array;
@@ -45,8 +46,9 @@ class WorkerSlot {
   /** Rejects when the worker dies, or when this slot closes it: whatever waits on the worker then stops waiting. */
   private died: Promise<never> | undefined;
   private kill: ((err: Error) => void) | undefined;
-  /** The replication this slot's worker is running, if any. */
+  /** The replication this slot's worker is running, if any, and its job. */
   running: number | undefined;
+  private runningJob = 0;
 
   constructor(
     private readonly all: Set<Worker>,
@@ -69,6 +71,7 @@ class WorkerSlot {
       if (onProgress) void this.api.subscribe(proxy((pack: Uint8Array) => (decodeSnapshot(pack) as RunProgress[]).forEach(onProgress)));
     }
     this.running = job.replication;
+    this.runningJob = job.job;
     try {
       const api = this.api!;
       const work = (async () => {
@@ -85,15 +88,21 @@ class WorkerSlot {
     }
   }
 
-  /** The state of the replication this slot runs, taken between chunks; undefined if none (or its worker cannot answer). */
-  async snapshot(): Promise<RunningState | undefined> {
+  /**
+   * The state of the replication this slot runs, and its job, taken between
+   * chunks; undefined if none (or its worker cannot answer). The worker answers
+   * for the run it was asked during, or null once that run is over: the next
+   * job's load and run reach it after this request.
+   */
+  async snapshot(): Promise<(RunningState & { job: number }) | undefined> {
     const api = this.api;
+    const job = this.runningJob;
     if (this.running === undefined || !api) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), SNAPSHOT_TIMEOUT_MS)));
     try {
       const pack = await Promise.race([api.snapshot(), this.died!, late]);
-      return pack ? (decodeSnapshot(pack) as RunningState) : undefined;
+      return pack ? { job, ...(decodeSnapshot(pack) as RunningState) } : undefined;
     } catch {
       return undefined; // a dead or closed worker: its replication keeps its older state, or starts afresh
     } finally {
@@ -118,12 +127,21 @@ export interface PoolJob {
   scenario: Scenario;
   /** The job's parameters, for messages (a sweep point: "services.a.replicas=4"). */
   label?: string;
+  /** A saved run of this job's scenario to continue: its done replications are not run again, its states continue. */
+  resume?: RunSnapshot;
 }
 
 /** What became of a job: its results, or why it failed. */
 export type JobOutcome = { results: Results; error?: undefined } | { results?: undefined; error: string };
 
-export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "replications" | "onReplication"> {
+/** How `runMany` saves itself: like a run's checkpoint, with a snapshot per job not yet settled (undefined for the others). */
+export interface ManyCheckpointOptions extends Omit<CheckpointOptions, "save"> {
+  save(snapshots: (RunSnapshot | undefined)[]): void | Promise<void>;
+}
+
+export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "replications" | "onReplication" | "resume" | "checkpoint"> {
+  /** Saves every job in progress every `every` seconds and when the run is cancelled. */
+  checkpoint?: ManyCheckpointOptions;
   /** Called as each job completes (in completion order; the outcomes come back in job order). */
   onJob?: (index: number, outcome: JobOutcome) => void;
   /** Called when a replication is done (replications done so far, out of all jobs'). */
@@ -137,13 +155,13 @@ export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "re
  * replication order: byte-identical for any number of workers. A replication
  * whose worker throws or dies runs again (up to `retries` times) on a fresh
  * worker; if it still fails, its job fails with the error, the replication,
- * its seed and the job's parameters, and the other jobs go on. `resume` and
- * `checkpoint` apply to a single job. The pool always exits.
+ * its seed and the job's parameters, and the other jobs go on. A job with
+ * `resume` continues a saved run; `checkpoint` saves every job not yet
+ * settled (its done replications and the states of those in progress or
+ * carried from its `resume`). The pool always exits.
  */
 export async function runMany(jobs: readonly PoolJob[], plugins: readonly PluginDefinition[], options: ManyOptions): Promise<JobOutcome[]> {
-  if ((options.resume || options.checkpoint) && jobs.length !== 1) throw new Error("resume and checkpoint apply to a run of one job");
-  const done: ReplicationResult[][] = jobs.map(() => []);
-  if (options.resume) done[0].push(...options.resume.done);
+  const done: ReplicationResult[][] = jobs.map((j) => [...(j.resume?.done ?? [])]);
   const failures: { replication: number; message: string }[][] = jobs.map(() => []);
   const loads: LoadRequest[] = jobs.map((j) => ({ scenario: JSON.stringify(j.scenario), pluginModules: options.pluginModules, file: options.file }));
   const remaining = jobs.map((j, k) => j.scenario.replications - done[k].length);
@@ -167,18 +185,23 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
   let failure: { error: unknown } | undefined;
 
   // Checkpoints: every `every` seconds, and once more when the run is cancelled (before its workers stop).
-  // `latest` is the newest state of each replication: from its worker at the last save, or the one it was resumed from.
+  // `latest[k]` holds the newest state of each replication of job k: from its worker at the last save, or the one it was resumed from.
   const checkpoint = options.checkpoint;
-  const latest = statesOf(options.resume);
-  const resumeStates = new Map(latest);
+  const latest = jobs.map((j) => statesOf(j.resume));
+  const resumeStates = latest.map((m) => new Map(m));
   let saving: Promise<void> | undefined;
   let closing = false;
   const save = (): Promise<void> =>
     (saving ??= (async () => {
-      for (const x of await Promise.all(slots.map((slot) => slot.snapshot()))) if (x) latest.set(x.replication, x.state);
-      const running = [...latest].filter(([r]) => !done[0].some((d) => d.replication === r)).map(([replication, state]) => ({ replication, state }));
+      for (const x of await Promise.all(slots.map((slot) => slot.snapshot()))) if (x) latest[x.job].set(x.replication, x.state);
       const pluginModules = checkpoint!.pluginModules ?? options.pluginModules;
-      await checkpoint!.save(runSnapshot(jobs[0].scenario, plugins, done[0], running, { file: options.file, pluginModules }));
+      await checkpoint!.save(
+        jobs.map((j, k) => {
+          if (outcomes[k] !== undefined) return undefined; // settled: its outcome went to onJob
+          const running = [...latest[k]].map(([replication, state]) => ({ replication, state }));
+          return runSnapshot(j.scenario, plugins, done[k], running, { file: options.file, pluginModules });
+        }),
+      );
     })().finally(() => (saving = undefined)));
   const timer = checkpoint
     ? setInterval(() => void (closing || save().catch((err: Error) => checkpoint.onSaveError?.(err))), Math.max(checkpoint.every, 0.1) * 1000)
@@ -207,7 +230,7 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
             for (let attempt = 0; ; attempt++) {
               try {
                 // A retry starts afresh, in case the saved state was what failed.
-                done[k].push(await slot.run({ load: loads[k], replication: r, resume: attempt === 0 && k === 0 ? resumeStates.get(r) : undefined }));
+                done[k].push(await slot.run({ job: k, load: loads[k], replication: r, resume: attempt === 0 ? resumeStates[k].get(r) : undefined }));
                 break;
               } catch (err) {
                 if (options.signal?.aborted || failure) return;
@@ -236,9 +259,14 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
     if (!options.signal?.aborted) await Promise.all(slots.map((slot) => slot.close()));
   }
   if (options.signal?.aborted) {
-    await stopped; // a failed save is the run's error
     await Promise.all(slots.map((slot) => slot.close()));
-    throw new RunCancelled();
+    const complete = !failure && jobs.every((_, k) => outcomes[k] !== undefined); // (every() would skip the holes)
+    // Cancelled after the last replication ended: the run is complete, and nothing was left to save.
+    if (!complete) {
+      await stopped; // a failed save is the run's error
+      throw new RunCancelled();
+    }
+    await stopped?.catch(() => {});
   }
   if (failure) throw failure.error;
   await saving?.catch(() => {}); // the run is complete: its checkpoint no longer matters
@@ -250,7 +278,13 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
  * returns its results, or throws the error of its failed replications.
  */
 export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly PluginDefinition[], options: PoolOptions): Promise<Results> {
-  const [outcome] = await runMany([{ scenario: applyOverrides(scenario, options) }], plugins, options);
+  const { resume, checkpoint, ...rest } = options;
+  const [outcome] = await runMany(
+    [{ scenario: applyOverrides(scenario, options), resume }],
+    plugins,
+    // One job: its snapshot is the run's; once it has settled there is nothing to save (and no cancel: it is complete).
+    { ...rest, checkpoint: checkpoint && { ...checkpoint, save: async (snapshots) => snapshots[0] && (await checkpoint.save(snapshots[0])) } },
+  );
   if (outcome.error !== undefined) throw new Error(outcome.error);
   return outcome.results;
 }
