@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fromCsv } from "@turtles/engine";
+import { decodeSweepSnapshot, fromCsv } from "@turtles/engine";
 import { describe, expect, it } from "vitest";
 
 const bin = join(import.meta.dirname, "..", "bin", "run.js");
@@ -89,5 +89,56 @@ describe("turtles sweep", () => {
     const bad = turtles("sweep", overload, "--param", "services.checkout.replicas=0");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("replicas: must be at least 1, found 0");
+  });
+
+  it("saves the points in progress on Ctrl-C with --checkpoint, and --resume continues them to the rows of an uninterrupted sweep", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-sweep-"));
+    const file = join(dir, "long.yaml");
+    // Points of seconds each (one replication of 20,000 simulated seconds), so the sweep is stopped inside them.
+    writeFileSync(
+      file,
+      `duration: 20000s
+hostTypes: { h: { cores: 4, memory: 8GiB } }
+hosts: [{ type: h, count: 2 }]
+tenants:
+  - name: t
+    services:
+      - { name: api, replicas: 2, threads: 2, load: { open: { rate: 100/s } }, request: [{ cpu: { exp: 10ms } }, { sleep: 1ms }] }
+`,
+    );
+    const snap = join(dir, "sweep.snap");
+    const args = ["sweep", file, "--param", "services.api.replicas=1,2,3", "--workers", "2"];
+    const out = join(dir, "s.csv");
+    // Ctrl-C once the first periodic save is written.
+    const child = spawn(process.execPath, [bin, ...args, "--out", out, "--checkpoint", snap, "--checkpoint-every", "1s"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    while (!existsSync(snap)) await new Promise((r) => setTimeout(r, 100));
+    child.kill("SIGINT");
+    expect(await new Promise((resolve) => child.on("exit", resolve))).toBe(130);
+    expect(stderr).toContain(`the points in progress are saved in ${snap}; continue with the same command and --resume`);
+    // The points under way, each with the state of its replication in progress.
+    const saved = decodeSweepSnapshot(readFileSync(snap), snap).points;
+    expect(saved.map((p) => p.point["services.api.replicas"])).toEqual(["1", "2"]);
+    for (const p of saved) expect(p.run.running.map((r) => r.replication)).toEqual([0]);
+    // Without --resume the saved points are not overwritten; with other settings they are refused.
+    expect(turtles(...args, "--out", out, "--checkpoint", snap).stderr).toMatch(/already exists; continue that sweep with --resume/);
+    expect(turtles(...args, "--out", out, "--checkpoint", snap, "--resume", "--seed", "5").stderr).toMatch(/holds point 1 \(services.api.replicas=1\) of another scenario/);
+    const resumed = turtles(...args, "--out", out, "--checkpoint", snap, "--resume");
+    expect(resumed.code).toBe(0);
+    expect(existsSync(snap)).toBe(false);
+    const straight = join(dir, "straight.csv");
+    expect(turtles(...args, "--out", straight).code).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(straight, "utf8"));
+  }, 120_000);
+
+  it("needs --out for --checkpoint, and says what is wrong with a file that is not a saved sweep", () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-sweep-"));
+    const args = ["sweep", overload, "--param", "services.checkout.replicas=1", "--duration", "5s"];
+    expect(turtles(...args, "--checkpoint", join(dir, "x.snap")).stderr).toMatch(/^--checkpoint needs --out/);
+    writeFileSync(join(dir, "bad.snap"), "not msgpack");
+    const bad = turtles(...args, "--out", join(dir, "o.csv"), "--checkpoint", join(dir, "bad.snap"), "--resume");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bad\.snap: not a Turtles sweep snapshot/);
   });
 });

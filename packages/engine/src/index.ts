@@ -46,6 +46,6 @@ export { applyPoint, fromCsv, grid, parseParam, pointKey, rowOf, toCsv } from ".
 export type { SweepParam } from "./workload/sweep.js";
 export { ReplicationRun } from "./workload/run.js";
 export type { ReplicationRunOptions } from "./workload/run.js";
-export { decodeRunSnapshot, encodeRunSnapshot, runSnapshot, RUN_SNAPSHOT_FORMAT } from "./workload/checkpoint.js";
-export type { CheckpointOptions, RunningState, RunSnapshot } from "./workload/checkpoint.js";
+export { decodeRunSnapshot, decodeSweepSnapshot, encodeRunSnapshot, encodeSweepSnapshot, runSnapshot, RUN_SNAPSHOT_FORMAT, SWEEP_SNAPSHOT_FORMAT } from "./workload/checkpoint.js";
+export type { CheckpointOptions, RunningState, RunSnapshot, SweepSnapshot } from "./workload/checkpoint.js";
 export { captureState, restoreState, StateError } from "./kernel/state.js";

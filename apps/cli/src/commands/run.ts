@@ -19,7 +19,7 @@ import { writeFileAtomic } from "../lib/atomic.js";
 import { progressPrinter } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatResults } from "../lib/render.js";
-import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, pluginMismatch, readScenario } from "../lib/scenario-file.js";
 
 export default class Run extends ScenarioCommand {
   static override summary = "Simulate a scenario and report latency, throughput and utilisation.";
@@ -84,16 +84,8 @@ export default class Run extends ScenarioCommand {
     // A saved run loads the third-party plugin modules it ran with (the built-in ones are always there), unless --plugin names them.
     const specs = saved && flags.plugin.length === 0 ? saved.pluginModules.map((m) => (m.startsWith("file:") ? fileURLToPath(m) : m)) : flags.plugin;
     const plugins = await loadPlugins(specs);
-    if (saved) {
-      const have = new Map(plugins.map((p) => [p.name, p.version]));
-      for (const [name, version] of Object.entries(saved.plugins)) {
-        if (have.get(name) !== version) {
-          this.fail(
-            `${flags.resume} was saved with plugin ${name} ${version}, but ${have.has(name) ? `this is ${name} ${have.get(name)}` : "it is not loaded (give it with --plugin)"}; continue it with the same plugins, or run the scenario again`,
-          );
-        }
-      }
-    }
+    const mismatch = saved && pluginMismatch(flags.resume!, saved.plugins, plugins, "run the scenario again");
+    if (mismatch) this.fail(mismatch);
     let scenario: Scenario;
     const file = args.file ?? saved!.file ?? flags.resume!;
     if (saved) {

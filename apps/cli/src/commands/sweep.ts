@@ -1,11 +1,27 @@
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, rmSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { applyOverrides, applyPoint, fromCsv, grid, loadScenario, parseParam, pointKey, rowOf, toCsv, type Scenario } from "@turtles/engine";
+import {
+  applyOverrides,
+  applyPoint,
+  decodeSweepSnapshot,
+  encodeSweepSnapshot,
+  fromCsv,
+  grid,
+  loadScenario,
+  parseParam,
+  pointKey,
+  rowOf,
+  RunCancelled,
+  toCsv,
+  type RunSnapshot,
+  type Scenario,
+} from "@turtles/engine";
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { ScenarioCommand } from "../lib/base.js";
-import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, pluginMismatch, readScenario } from "../lib/scenario-file.js";
 
 export default class Sweep extends ScenarioCommand {
   static override summary = "Run a scenario at every point of a parameter grid: one row of means and 95% half-widths per point.";
@@ -14,11 +30,14 @@ export default class Sweep extends ScenarioCommand {
     "Each --param sets a field (DESIGN.md paths: services.<service>.<field>, tenants.<tenant>.services.<service>.<field>, " +
     "hostTypes.<type>.<field>, hosts.<i>.count, defaults.stack, ...) to each of its values; the grid is every combination " +
     "(or the points of --points, a JSON list of { path: value }). Rows are written after each point, atomically; --resume " +
-    "keeps the rows an earlier run of the same file already wrote and computes only the others. Output is identical for any --workers.";
+    "keeps the rows an earlier run of the same file already wrote and computes only the others. With --checkpoint FILE the " +
+    "points in progress are saved there too (every --checkpoint-every of wall time, and on Ctrl-C), and --resume continues " +
+    "them where they stopped. Output is identical for any --workers, and whether the sweep was stopped and resumed or not.";
 
   static override examples = [
     "<%= config.bin %> sweep examples/web-tier.yaml --param services.frontend.replicas=12,24,48 --out sweep.csv",
     "<%= config.bin %> sweep examples/batch.yaml --param hostTypes.c6i.cores=8,16 --param services.render.replicas=16,32 --replications 3 --out sweep.json",
+    "<%= config.bin %> sweep examples/overload.yaml --param services.checkout.replicas=1,2,4 --duration 1h --out sweep.csv --checkpoint sweep.snap",
   ];
 
   static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };
@@ -31,7 +50,9 @@ export default class Sweep extends ScenarioCommand {
     replications: Flags.integer({ description: "replications per point", min: 1, max: 10000 }),
     workers: Flags.integer({ description: "worker threads (default: the machine's cores)", min: 1, max: 256 }),
     out: Flags.string({ description: "write the rows to this .csv or .json file (default: CSV on stdout)" }),
-    resume: Flags.boolean({ description: "keep the points already in --out and compute only the others" }),
+    resume: Flags.boolean({ description: "keep the points already in --out and compute only the others (continuing those saved in --checkpoint)" }),
+    checkpoint: Flags.string({ description: "save the points in progress to this file as they go and on Ctrl-C (needs --out; removed at the end)" }),
+    "checkpoint-every": Flags.string({ description: "wall time between saves with --checkpoint, e.g. 30s or 5m", default: "1m" }),
     retries: Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 }),
     plugin: ScenarioCommand.pluginFlag,
   };
@@ -59,6 +80,26 @@ export default class Sweep extends ScenarioCommand {
       this.fail((err as Error).message);
     }
     const duration = this.durationFlag("duration", flags.duration);
+    const checkpointFile = flags.checkpoint;
+    const every = this.durationFlag("checkpoint-every", flags["checkpoint-every"])!;
+    // Saved points in progress, by point key.
+    const savedRuns = new Map<string, RunSnapshot>();
+    if (checkpointFile !== undefined) {
+      if (!flags.out) this.fail("--checkpoint needs --out: the rows of the points done are kept there, the points in progress in the checkpoint");
+      if (existsSync(checkpointFile)) {
+        if (!flags.resume) this.fail(`--checkpoint: ${checkpointFile} already exists; continue that sweep with --resume, or remove it`);
+        try {
+          for (const p of decodeSweepSnapshot(readFileSync(checkpointFile), checkpointFile).points) savedRuns.set(pointKey(p.point, paths), p.run);
+        } catch (err) {
+          this.fail((err as Error).message);
+        }
+      }
+      try {
+        accessSync(dirname(resolve(checkpointFile)), constants.W_OK);
+      } catch {
+        this.fail(`--checkpoint: cannot write in the folder of ${checkpointFile}: it does not exist or is not writable`);
+      }
+    }
     const json = flags.out?.endsWith(".json") ?? false;
     // Rows already written by an earlier run of this sweep, by point.
     const done = new Map<string, Record<string, unknown>>();
@@ -76,7 +117,8 @@ export default class Sweep extends ScenarioCommand {
       const body = json ? `${JSON.stringify(rows.filter(Boolean), null, 2)}\n` : toCsv(rows.filter(Boolean) as Record<string, string | number | null>[]);
       if (flags.out) writeFileAtomic(flags.out, body);
     };
-    const todo: { index: number; point: Record<string, string>; scenario: Scenario }[] = [];
+    const what = (point: Record<string, string>): string => Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
+    const todo: { index: number; point: Record<string, string>; scenario: Scenario; resume?: RunSnapshot }[] = [];
     for (const [index, point] of points.entries()) {
       if (rows[index]) continue;
       let pointText: string;
@@ -87,9 +129,20 @@ export default class Sweep extends ScenarioCommand {
         throw err;
       }
       const scenario = applyOverrides(loadScenario(pointText, { file: args.file, plugins }), { seed: flags.seed, duration, replications: flags.replications });
-      todo.push({ index, point, scenario });
+      const resume = savedRuns.get(pointKey(point, paths));
+      if (resume) {
+        // A saved state continues only the scenario it was saved from, with the same plugins.
+        if (resume.scenario !== JSON.stringify(scenario)) {
+          this.fail(
+            `${checkpointFile} holds point ${index + 1} (${what(point)}) of another scenario than ${args.file} and these flags give now; ` +
+              `run with the same file and flags, or remove ${checkpointFile} to compute its points afresh`,
+          );
+        }
+        const mismatch = pluginMismatch(checkpointFile!, resume.plugins, plugins, `remove ${checkpointFile} to compute its points afresh`);
+        if (mismatch) this.fail(mismatch);
+      }
+      todo.push({ index, point, scenario, resume });
     }
-    const what = (point: Record<string, string>): string => Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
     const started = Date.now();
     const record = (index: number, outcome: JobOutcome): void => {
       const point = points[index];
@@ -109,15 +162,51 @@ export default class Sweep extends ScenarioCommand {
     const workers = Math.min(flags.workers ?? availableParallelism(), Math.max(1, replications));
     // Every replication of every point on one pool (also with --workers 1, so a failed point reads the same for any
     // number): a sweep of one-replication points uses all the workers too.
-    const jobs = todo.map((t) => ({ scenario: t.scenario, label: what(t.point) }));
-    await runMany(jobs, plugins, {
-      workers,
-      file: args.file,
-      retries: flags.retries,
-      pluginModules: [...builtinPluginModules, ...loadedPluginModules],
-      onJob: (k, outcome) => record(todo[k].index, outcome),
-    });
+    const jobs = todo.map((t) => ({ scenario: t.scenario, label: what(t.point), resume: t.resume }));
+    const controller = new AbortController();
+    const onSigint = (): void => controller.abort();
+    process.once("SIGINT", onSigint);
+    try {
+      await runMany(jobs, plugins, {
+        workers,
+        file: args.file,
+        retries: flags.retries,
+        pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+        signal: controller.signal,
+        onJob: (k, outcome) => record(todo[k].index, outcome),
+        checkpoint: checkpointFile
+          ? {
+              every,
+              pluginModules: [...loadedPluginModules],
+              // Only points under way: those done are rows of --out, those not started start afresh.
+              save: (runs) =>
+                writeFileAtomic(
+                  checkpointFile,
+                  encodeSweepSnapshot(runs.flatMap((run, k) => (run && (run.done.length > 0 || run.running.length > 0) ? [{ point: todo[k].point, run }] : []))),
+                ),
+              onSaveError: (err) => process.stderr.write(`warning: could not save the sweep to ${checkpointFile}: ${err.message}; trying again later\n`),
+            }
+          : undefined,
+      });
+    } catch (err) {
+      if (err instanceof RunCancelled || controller.signal.aborted) {
+        const kept = flags.out ? `the points done are in ${flags.out}` : "nothing was written";
+        process.stderr.write(
+          checkpointFile && err instanceof RunCancelled
+            ? `stopped by Ctrl-C: ${kept}, and the points in progress are saved in ${checkpointFile}; continue with the same command and --resume\n`
+            : checkpointFile
+              ? `stopped by Ctrl-C, but the points in progress could not be saved to ${checkpointFile}: ${(err as Error).message}; ${kept}\n`
+              : `stopped by Ctrl-C: ${kept}\n`,
+        );
+        this.exit(checkpointFile && !(err instanceof RunCancelled) ? 1 : 130);
+      }
+      throw err;
+    } finally {
+      process.off("SIGINT", onSigint);
+    }
     write();
+    // The sweep is complete: its saved points are of no more use.
+    if (checkpointFile !== undefined) rmSync(checkpointFile, { force: true });
     if (!flags.out) process.stdout.write(json ? JSON.stringify(rows, null, 2) : toCsv(rows as Record<string, string | number | null>[]));
     if (failed > 0) {
       process.stderr.write(`${failed} of ${points.length} points failed\n`);

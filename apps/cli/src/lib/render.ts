@@ -15,7 +15,7 @@ export function formatSeconds(x: Metric): string {
 
 const num = (x: Metric, digits = 1): string => (x === null ? "-" : x.toFixed(digits));
 /** Three significant digits, no exponent: 0.497, 12.3, 2000. */
-const sig = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
+const sig = (x: number): string => (x === 0 ? "0" : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
 const pct = (x: Metric): string => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
 
 /** `value ±half-width` when the half-width is known. */

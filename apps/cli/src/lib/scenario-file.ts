@@ -72,3 +72,15 @@ export function readScenario(file: string, plugins: readonly PluginDefinition[] 
   }
   return loadScenario(bytes, { file, plugins, memoryLimit: totalmem() * MEMORY_SHARE });
 }
+
+/** Why a run saved in `file` with these plugin versions cannot continue with `plugins`; undefined when it can. */
+export function pluginMismatch(file: string, saved: Record<string, string>, plugins: readonly PluginDefinition[], otherwise: string): string | undefined {
+  const have = new Map(plugins.map((p) => [p.name, p.version]));
+  for (const [name, version] of Object.entries(saved)) {
+    if (have.get(name) !== version) {
+      const now = have.has(name) ? `this is ${name} ${have.get(name)}` : "it is not loaded (give it with --plugin)";
+      return `${file} was saved with plugin ${name} ${version}, but ${now}; continue it with the same plugins, or ${otherwise}`;
+    }
+  }
+  return undefined;
+}

@@ -70,22 +70,43 @@ export function encodeRunSnapshot(snapshot: RunSnapshot): Uint8Array {
 
 /** Reads a run snapshot, refusing other files and other engine versions with a message naming `file`. */
 export function decodeRunSnapshot(bytes: Uint8Array, file: string): RunSnapshot {
-  let snap: Partial<RunSnapshot> | undefined;
+  return decodeSaved<RunSnapshot>(bytes, file, RUN_SNAPSHOT_FORMAT, "run snapshot", "turtles run --checkpoint FILE", "or run the scenario again");
+}
+
+/** Decodes a saved file of `format` written by this engine version, or throws a message that names `file`. */
+function decodeSaved<T extends { format: string; engine: string }>(bytes: Uint8Array, file: string, format: string, what: string, writer: string, otherwise: string): T {
+  let snap: Partial<T> | undefined;
   try {
-    snap = decodeSnapshot(bytes) as Partial<RunSnapshot>;
+    snap = decodeSnapshot(bytes) as Partial<T>;
   } catch {
     snap = undefined;
   }
-  if (snap?.format !== RUN_SNAPSHOT_FORMAT) {
-    throw new Error(`${file}: not a Turtles run snapshot (expected format ${RUN_SNAPSHOT_FORMAT}); snapshots are written by 'turtles run --checkpoint FILE'`);
-  }
+  if (snap?.format !== format) throw new Error(`${file}: not a Turtles ${what} (expected format ${format}); they are written by '${writer}'`);
   if (snap.engine !== ENGINE_VERSION) {
-    throw new Error(`${file}: saved by engine ${snap.engine}, but this is engine ${ENGINE_VERSION}; continue it with engine ${snap.engine}, or run the scenario again`);
+    throw new Error(`${file}: saved by engine ${snap.engine}, but this is engine ${ENGINE_VERSION}; continue it with engine ${snap.engine}, ${otherwise}`);
   }
-  return snap as RunSnapshot;
+  return snap as T;
 }
 
 /** The replication states of a snapshot by index. */
 export function statesOf(snapshot: RunSnapshot | undefined): Map<number, Uint8Array> {
   return new Map((snapshot?.running ?? []).map((r) => [r.replication, r.state]));
+}
+
+export const SWEEP_SNAPSHOT_FORMAT = "turtles-sweep/1";
+
+/** The points of a sweep in progress, each a saved run of its scenario (points done are in the sweep's output). */
+export interface SweepSnapshot {
+  format: typeof SWEEP_SNAPSHOT_FORMAT;
+  engine: string;
+  points: { point: Record<string, string>; run: RunSnapshot }[];
+}
+
+export function encodeSweepSnapshot(points: SweepSnapshot["points"]): Uint8Array {
+  return encodeSnapshot({ format: SWEEP_SNAPSHOT_FORMAT, engine: ENGINE_VERSION, points } satisfies SweepSnapshot);
+}
+
+/** Reads a sweep snapshot, refusing other files and other engine versions with a message naming `file`. */
+export function decodeSweepSnapshot(bytes: Uint8Array, file: string): SweepSnapshot {
+  return decodeSaved<SweepSnapshot>(bytes, file, SWEEP_SNAPSHOT_FORMAT, "sweep snapshot", "turtles sweep --checkpoint FILE", "or remove it to compute its points afresh");
 }
