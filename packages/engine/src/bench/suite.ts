@@ -94,6 +94,16 @@ function runJson(cmd: string, args: string[]): Record<string, number> {
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
+/** Every JSON line a benchmark script of this folder prints (each in its own process). */
+function jsonLines<T>(script: string, args: string[]): T[] {
+  const r = spawnSync(process.execPath, [here(script), ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${script} ${args.join(" ")} failed: ${r.stderr || r.error?.message}`);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as T);
+}
+
 /** Compiles the C++ peer into a temporary folder; null when g++ is missing or fails. */
 function buildCppPeer(dir: string): string | null {
   const out = join(dir, "phold");
@@ -173,27 +183,15 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
       erlangCWait: mmcRaw.erlangCWait,
       ci99HalfWidth: mmcRaw.ci99HalfWidth,
     };
-    const solverRaw = spawnSync(process.execPath, [here("solver.js"), "--changes", quick ? "50000" : "200000", "--seed", seed], { encoding: "utf8" });
-    if (solverRaw.status !== 0) throw new Error(`solver benchmark failed: ${solverRaw.stderr}`);
-    const solver = solverRaw.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as SolverRow & { flatness?: number })
+    const solver = jsonLines<SolverRow & { flatness?: number }>("solver.js", ["--changes", quick ? "50000" : "200000", "--seed", seed])
       .filter((r) => r.flatness === undefined)
       .map(({ hosts, nodes, nsPerChange }) => ({ hosts, nodes, nsPerChange }));
     progress(`solver: ${solver.map((r) => `${r.hosts} hosts ${r.nsPerChange.toFixed(0)} ns/change`).join(", ")}`);
-    const placementRaw = spawnSync(process.execPath, [here("placement.js"), ...(quick ? ["--quick"] : [])], { encoding: "utf8" });
-    if (placementRaw.status !== 0) throw new Error(`placement benchmark failed: ${placementRaw.stderr}`);
-    const placement = placementRaw.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as PlacementRow & { growth?: number })
+    const placement = jsonLines<PlacementRow & { growth?: number }>("placement.js", quick ? ["--quick"] : [])
       .filter((x) => x.growth === undefined)
       .map(({ policy, hosts, usPerReplica }) => ({ policy, hosts, usPerReplica }));
     progress(`placement: ${placement.map((x) => `${x.policy} ${x.hosts} hosts ${x.usPerReplica.toFixed(2)} us/replica`).join(", ")}`);
-    const wl = spawnSync(process.execPath, [here("workload.js"), ...(quick ? ["--quick"] : [])], { encoding: "utf8", maxBuffer: 1 << 24 });
-    if (wl.status !== 0) throw new Error(`workload benchmark failed: ${wl.stderr}`);
-    const lines = wl.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, number | string>);
+    const lines = jsonLines<Record<string, number | string>>("workload.js", quick ? ["--quick"] : []);
     const workload: WorkloadRow[] = lines
       .filter((l) => l.model === "turtles")
       .map((t) => {
