@@ -62,4 +62,23 @@ tenants:
     expect(await steal(8, 8)).toBeCloseTo(10 * (4 - 16 / 12), 6);
     expect(await steal(2, 2)).toBe(0); // 2 + 2 threads on 4 cores: every vCPU that wants a core has one
   });
+
+  it("is zero for a guest alone, whatever waits inside it: a VM with more threads than vCPUs, a Kata sandbox", async () => {
+    const alone = (stack: string): string => `duration: 5s
+hostTypes: { h: { cores: 4, memory: 64GiB } }
+hosts: [{ type: h }]
+stacks:
+  vm: [{ layer: vm, vcpus: 2, memory: 4GiB }]
+  kata: [{ layer: container, runtime: kata }]
+tenants:
+  - name: t
+    services:
+      - { name: g, stack: ${stack}, cores: 1, memory: 1GiB, load: { closed: { clients: 16 } }, request: [{ cpu: 100ms }] }
+`;
+    for (const stack of ["vm", "kata"]) {
+      const r = await runScenario(loadScenario(alone(stack), { plugins: builtinPlugins }), builtinPlugins, { seed: 1 });
+      expect(r.stacks[stack].hosts.steal).toBe(0);
+      expect(r.stacks[stack].kernels).toBe(2);
+    }
+  });
 });

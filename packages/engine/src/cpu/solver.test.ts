@@ -395,4 +395,19 @@ describe("CPU solver: steal", () => {
     run(9);
     expect(w.cpu.totalSteal()).toBeCloseTo(3 * (4 - 16 / 12), 9);
   });
+
+  it("keeps the steal of a failed host's guests, and tracks them no more", () => {
+    const w = world();
+    const h = w.host(2);
+    const vm = w.node(h, "runnable", 2);
+    w.cpu.trackSteal(vm);
+    w.threads(w.node(vm), 2);
+    w.threads(w.node(h), 2); // the VM gets 1 of its 2 cores
+    w.sim.run({ until: 4 });
+    w.cpu.abortSubtree(h);
+    w.cpu.retireSteal(h);
+    expect(w.cpu.totalSteal()).toBeCloseTo(4, 9);
+    w.sim.run({ until: 8 });
+    expect(w.cpu.totalSteal()).toBeCloseTo(4, 9);
+  });
 });

@@ -86,8 +86,10 @@ export class CpuSolver {
   private stealSeconds = new Float64Array(0);
   private hostStealHead = new Int32Array(0);
   private stealNext = new Int32Array(0);
-  /** Every node steal is kept for, in the order tracked. */
-  private readonly stealNodes: number[] = [];
+  /** Every node steal is kept for, in the order tracked (until its host fails). */
+  private stealNodes: number[] = [];
+  /** Steal of the guests of failed hosts. */
+  private retiredSteal = 0;
   // Per leaf (a node with threads): virtual clock, work per core-second, smallest target, its activities.
   private clock = new Float64Array(0);
   private factor = new Float64Array(0);
@@ -305,9 +307,21 @@ export class CpuSolver {
     this.stealNodes.push(node);
   }
 
-  /** Steal of every tracked node, summed, in core-seconds from its start to now. */
+  /**
+   * A failed host's guests are gone (its activities aborted): their steal is
+   * kept in the total, and they are tracked no more.
+   */
+  retireSteal(host: number): void {
+    this.advance(host);
+    if (this.hostStealHead[host] === NONE) return;
+    for (let g = this.hostStealHead[host]; g !== NONE; g = this.stealNext[g]) this.retiredSteal += this.stealSeconds[g];
+    this.hostStealHead[host] = NONE;
+    this.stealNodes = this.stealNodes.filter((n) => this.nodes.host[n] !== host);
+  }
+
+  /** Steal of every tracked node (and of the guests of failed hosts), summed, in core-seconds from its start to now. */
   totalSteal(): number {
-    let t = 0;
+    let t = this.retiredSteal;
     for (const n of this.stealNodes) {
       const host = this.nodes.host[n];
       t += this.stealSeconds[n] + this.stealRate(n) * (this.sim.now - this.hostLast[host]);

@@ -283,7 +283,9 @@ export class Model {
     if (cpu.bandwidth) this.cpu.setBandwidth(n, cpu.bandwidth.quota, cpu.bandwidth.period);
     if (typeof rules.kernel === "function" ? rules.kernel(entry) : rules.kernel === true) {
       this.kernelNodes.add(n);
-      this.cpu.trackSteal(n); // a guest kernel sees steal on its vCPUs
+      // Steal is runnable vCPUs not running: a guest with vCPUs (a cap). Without one (a Kata sandbox here), threads
+      // beyond its cores wait inside it, which is not steal.
+      if (Number.isFinite(cpu.cap ?? Infinity)) this.cpu.trackSteal(n);
     }
     const contribution = rules.path?.(entry) ?? {};
     this.contributions.set(n, contribution);
@@ -468,9 +470,11 @@ export class Model {
     const removeSubtree = (n: number): void => {
       while (nodes.firstChild[n] !== NONE) removeSubtree(nodes.firstChild[n]);
       if (nodes.kind[n] === this.processKind) lost.push(n);
+      this.kernelNodes.delete(n);
       if (n !== host) nodes.remove(n);
     };
     this.cpu.abortSubtree(host);
+    this.cpu.retireSteal(host); // its guests are gone; their steal stays counted
     removeSubtree(host);
     for (const p of lost) this.builder?.released(nodes.tenant[p], nodes.entry[p], hostIndex);
     nodes.usedCores[host] = 0;

@@ -85,7 +85,7 @@ export interface LayerRules<Entry> {
   /**
    * True when a node of this layer runs its own OS kernel (a VM; or per entry,
    * such as a Kata container's sandbox VM): counted in results' `kernels`, and
-   * its vCPUs' steal is kept (`hosts.steal`).
+   * when its CPU rules give a cap (its vCPUs), their steal is kept (`hosts.steal`).
    */
   kernel?: boolean | ((entry: Entry) => boolean);
 }
