@@ -18,7 +18,7 @@ export default class Compare extends ScenarioCommand {
 
   static override examples = [
     "<%= config.bin %> compare examples/web-tier.yaml",
-    "<%= config.bin %> compare examples/three-tier.yaml --stack baremetal --stack vms --replications 3 --out compare.json",
+    "<%= config.bin %> compare examples/batch.yaml --replications 5 --out compare.json",
   ];
 
   static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };

@@ -202,7 +202,7 @@ export class Model {
     return this.pathLatency[process * OP_KINDS.length + OP_INDEX[op]];
   }
 
-  /** Builds hosts, stack nodes and one process per placed replica, first-fit in host order. */
+  /** Builds hosts, stack nodes and one process per placed replica, each on the first host in the placement policy's order where it fits. */
   build(s: Scenario): void {
     // Fabric latency: per zone pair where the scenario gives one, else the fabric's own (a zones x zones table).
     const zoneNames = [...new Set(s.hosts.map((g) => g.zone))];

@@ -46,6 +46,10 @@ describe("sweeps", () => {
   it("takes indices as error messages print them (hosts[0].count) as well as hosts.0.count", () => {
     expect(applyPoint(TEXT, "s.yaml", { "hosts[0].count": "8" })).toBe(applyPoint(TEXT, "s.yaml", { "hosts.0.count": "8" }));
     expect(applyPoint(TEXT, "s.yaml", { "tenants[1].services[1].replicas": "6" })).toContain("{ name: log, replicas: 6");
+    expect(() => applyPoint(TEXT, "s.yaml", { "tenants.5.services.0.replicas": "6" })).toThrow('no tenant is named "5"; by number, tenants 0 to 1');
+    // A name made of digits is a name first.
+    const digits = TEXT.replace("name: ops", "name: '0'");
+    expect(applyPoint(digits, "s.yaml", { "tenants.0.services.log.replicas": "7" })).toContain("{ name: log, replicas: 7");
   });
 
   it("writes CSV that reads back, quoting what needs it", () => {

@@ -60,13 +60,17 @@ function resolvePath(doc: Document, path: string): (string | number)[] {
     return ["tenants", hits[0][0], "services", hits[0][1], ...parts.slice(2)];
   }
   if (parts[0] === "tenants" && parts[2] === "services") {
-    // By name, or by index (tenants.0.services.1).
-    const at = <T extends { name: string }>(list: T[] | undefined, key: string): number =>
-      /^\d+$/.test(key) ? (Number(key) < (list?.length ?? 0) ? Number(key) : -1) : (list?.findIndex((x) => x.name === key) ?? -1);
+    // By name, else by index (tenants.0.services.1): a name made of digits is a name first.
+    const at = <T extends { name: string }>(list: T[] | undefined, key: string): number => {
+      const named = list?.findIndex((x) => x.name === key) ?? -1;
+      return named >= 0 || !/^\d+$/.test(key) || Number(key) >= (list?.length ?? 0) ? named : Number(key);
+    };
+    const numbered = (n: number, what: string): string => (n === 0 ? "" : `; by number, ${what} 0 to ${n - 1}`);
     const ti = at(root.tenants, parts[1]);
-    if (ti < 0) fail(`no tenant is named "${parts[1]}"`);
-    const si = at(root.tenants![ti].services, parts[3]);
-    if (si < 0) fail(`tenant "${parts[1]}" has no service "${parts[3]}"`);
+    if (ti < 0) fail(`no tenant is named "${parts[1]}"${numbered(root.tenants?.length ?? 0, "tenants")}`);
+    const services = root.tenants![ti].services;
+    const si = at(services, parts[3]);
+    if (si < 0) fail(`tenant "${parts[1]}" has no service "${parts[3]}"${numbered(services?.length ?? 0, "services")}`);
     return ["tenants", ti, "services", si, ...parts.slice(4)];
   }
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
