@@ -53,4 +53,12 @@ describe("turtles compare", () => {
     expect(one.status).toBe(2);
     expect(one.stderr).toMatch(/^bare\.yaml defines no stack besides bare metal: add stacks .* or give two with --stack\n$/);
   });
+
+  it("refuses an --out it cannot write before simulating anything (run, compare, sweep)", () => {
+    for (const args of [["run"], ["compare"], ["sweep", "--param", "services.frontend.replicas=1"]]) {
+      const r = turtles(args[0], "web-tier.yaml", ...args.slice(1), "--out", "/nonexistent/folder/r.json");
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe("--out: cannot write in the folder of /nonexistent/folder/r.json: it does not exist or is not writable\n");
+    }
+  });
 });

@@ -1,5 +1,4 @@
-import { accessSync, constants, existsSync, readFileSync, rmSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Args, Flags } from "@oclif/core";
@@ -61,6 +60,7 @@ export default class Run extends ScenarioCommand {
 
   async run(): Promise<Results> {
     const { args, flags } = await this.parse(Run);
+    this.writableFolder("out", flags.out); // before the work, not after it
     let saved: RunSnapshot | undefined;
     if (flags.resume !== undefined) {
       for (const f of ["seed", "duration", "replications"] as const) {
@@ -105,11 +105,7 @@ export default class Run extends ScenarioCommand {
       if (flags.checkpoint !== undefined && flags.checkpoint !== flags.resume && existsSync(flags.checkpoint)) {
         this.fail(`--checkpoint: ${flags.checkpoint} already exists; continue that run with --resume ${flags.checkpoint}, or remove it`);
       }
-      try {
-        accessSync(dirname(resolve(checkpointFile)), constants.W_OK);
-      } catch {
-        this.fail(`--checkpoint: cannot write in the folder of ${checkpointFile}: it does not exist or is not writable`);
-      }
+      this.writableFolder("checkpoint", checkpointFile);
       checkpoint = {
         every,
         pluginModules: [...loadedPluginModules],

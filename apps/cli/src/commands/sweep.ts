@@ -1,5 +1,4 @@
-import { accessSync, constants, existsSync, readFileSync, rmSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
 import {
@@ -59,6 +58,7 @@ export default class Sweep extends ScenarioCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Sweep);
+    this.writableFolder("out", flags.out); // before the work, not after it
     const plugins = await loadPlugins(flags.plugin);
     readScenario(args.file, plugins); // the base scenario must be valid on its own
     const text = readFileSync(args.file, "utf8");
@@ -94,11 +94,7 @@ export default class Sweep extends ScenarioCommand {
           this.fail((err as Error).message);
         }
       }
-      try {
-        accessSync(dirname(resolve(checkpointFile)), constants.W_OK);
-      } catch {
-        this.fail(`--checkpoint: cannot write in the folder of ${checkpointFile}: it does not exist or is not writable`);
-      }
+      this.writableFolder("checkpoint", checkpointFile);
     }
     const json = flags.out?.endsWith(".json") ?? false;
     // Rows already written by an earlier run of this sweep, by point.

@@ -1,4 +1,6 @@
 /** The base of commands that read scenarios: scenario problems print as located lines and exit with code 2. */
+import { accessSync, constants } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { formatProblems, ScenarioError, unit } from "@turtles/engine";
 import { PluginLoadError } from "./scenario-file.js";
@@ -29,6 +31,16 @@ export abstract class ScenarioCommand extends Command {
       return d;
     } catch (err) {
       return this.fail(`--${name}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Checks, before any work, that a file flag's folder can be written (or bad input: exit 2). */
+  protected writableFolder(name: string, file: string | undefined): void {
+    if (file === undefined) return;
+    try {
+      accessSync(dirname(resolve(file)), constants.W_OK);
+    } catch {
+      this.fail(`--${name}: cannot write in the folder of ${file}: it does not exist or is not writable`);
     }
   }
 
