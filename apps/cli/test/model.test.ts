@@ -71,7 +71,7 @@ describe("building the tree from a scenario with the built-in plugins", () => {
         service: "big",
         replica: 0,
         reason:
-          "even an empty host cannot hold one (stack baremetal): a replica reserves 1 cores (the service's `cores`, default 1) and 1.0 TiB (its `memory`), " +
+          "even an empty host cannot hold one (stack baremetal): a replica reserves 1 core (the service's `cores`, default 1) and 1.0 TiB (its `memory`), " +
           "but the host offers 32 cores and 256 GiB: lower the service's cores or memory, or use larger hosts",
       },
     ]);
@@ -105,7 +105,7 @@ tenants:
 `;
     const m = buildModel(new Simulation(), loadScenario(text, { plugins: builtinPlugins }), builtinPlugins);
     expect(m.unplaced.map((u) => u.reason)).toEqual([
-      "even an empty host cannot hold one (stack small): a replica reserves 1 cores (the service's `cores`, default 1) and 0 B (its `memory`), " +
+      "even an empty host cannot hold one (stack small): a replica reserves 1 core (the service's `cores`, default 1) and 0 B (its `memory`), " +
         "but the container offers 0.5 cores and 16 GiB: lower the service's cores or memory or give the container more",
     ]);
     expect(m.processes.get("t/b")![0]).toBeGreaterThanOrEqual(0);

@@ -611,13 +611,18 @@ class TreeBuilder {
     }
     // Nothing fits: say so precisely when the stack cannot hold a replica even on an empty host of any type.
     const m = this.model;
+    const byType = new Map<string, string | undefined>();
     let first = 0;
-    const empty = s.hosts.map((group) => {
+    for (const group of s.hosts) {
       const h = m.hosts[first];
       first += group.count;
-      return this.freshChainShortfall(0, layers, { cores: m.nodes.capacityCores[h], memory: m.nodes.capacityMemory[h] }, svc.cores, svc.memory);
-    });
-    if (empty.length > 0 && empty.every((x) => x !== undefined)) this.lastFailure = `even an empty host cannot hold one (stack ${stackName}): ${empty[0]}`;
+      if (!byType.has(group.type)) byType.set(group.type, this.freshChainShortfall(0, layers, { cores: m.nodes.capacityCores[h], memory: m.nodes.capacityMemory[h] }, svc.cores, svc.memory));
+    }
+    const reasons = [...byType];
+    if (reasons.length > 0 && reasons.every(([, why]) => why !== undefined)) {
+      const why = new Set(reasons.map(([, r]) => r)).size === 1 ? reasons[0][1] : reasons.map(([type, r]) => `on ${type}, ${r}`).join("; ");
+      this.lastFailure = `even an empty host cannot hold one (stack ${stackName}): ${why}`;
+    }
     return NONE;
   }
 
@@ -717,7 +722,7 @@ class TreeBuilder {
     if (i === layers.length) {
       if (cores <= capacity.cores + eps && (overcommit || memory <= capacity.memory + eps)) return undefined;
       return (
-        `a replica reserves ${cores} cores (the service's \`cores\`, default 1) and ${formatBytes(memory)} (its \`memory\`), but ${offer}: ` +
+        `a replica reserves ${cores} core${cores === 1 ? "" : "s"} (the service's \`cores\`, default 1) and ${formatBytes(memory)} (its \`memory\`), but ${offer}: ` +
         `lower the service's cores or memory${holder === "host" ? ", or use larger hosts" : ` or give the ${holder} more`}`
       );
     }
