@@ -18,7 +18,7 @@ export function progressPrinter(
   for (const r of done) fraction[r] = 1;
   let lastPrint = -Infinity;
   let lastEvents = 0;
-  let rate = 0;
+  let rate = NaN; // unknown until a second report (events restored by --resume are not this run's)
   let shown = false;
   // The ETA extrapolates progress since the first report, so the build (before any progress) does not count.
   let first: { at: number; share: number } | undefined;
@@ -32,8 +32,7 @@ export function progressPrinter(
       if (now - lastPrint < (tty ? 200 : 5000)) return;
       // Wall clock of this process: replications on different workers report their own wall times.
       const all = events.reduce((a, b) => a + b, 0);
-      if (lastPrint === -Infinity) rate = p.wallSeconds > 0 ? all / p.wallSeconds : 0; // a first estimate
-      else if (all > lastEvents) rate = (all - lastEvents) / ((now - lastPrint) / 1000);
+      if (lastPrint > -Infinity && now > lastPrint) rate = (all - lastEvents) / ((now - lastPrint) / 1000);
       lastPrint = now;
       lastEvents = all;
       const finished = fraction.filter((f) => f >= 1).length;
@@ -42,7 +41,7 @@ export function progressPrinter(
       const eta = elapsed >= 1 && share > first.share ? (elapsed / (share - first.share)) * (1 - share) : NaN;
       const line =
         `replications ${finished}/${replications} done${running.length > 0 ? `, running ${running.join(", ")}` : ""}  ` +
-        `${(rate / 1e6).toFixed(2)}M events/s  ${(100 * share).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
+        `${Number.isFinite(rate) ? `${(rate / 1e6).toFixed(2)}M` : "-"} events/s  ${(100 * share).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
       if (tty) {
         out.write(`\r${line}\u001b[K`);
         shown = true;

@@ -18,9 +18,13 @@ const num = (x: Metric, digits = 1): string => (x === null ? "-" : x.toFixed(dig
 const sig = (x: number): string => (x === 0 ? "0" : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
 const pct = (x: Metric): string => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
 
-/** `value ±half-width` when the half-width is known. */
-function withCi(value: string, half: unknown, render: (x: number) => string): string {
-  return typeof half === "number" && half > 0 ? `${value} ±${render(half)}` : value;
+/**
+ * `value ±half-width` when the half-width is known and not rounding noise
+ * (replications that agree give a half-width of 1e-12 of the value, not 0).
+ */
+function withCi(value: Metric | undefined, half: unknown, render: (x: number) => string): string {
+  if (value === null || value === undefined) return "-";
+  return typeof half === "number" && half > 1e-9 * Math.abs(value) ? `${render(value)} ±${render(half)}` : render(value);
 }
 
 const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
@@ -46,8 +50,8 @@ export function formatResults(r: Results): string {
       num(s.completed, 0),
       num(s.dropped, 0),
       num(s.failed, 0),
-      withCi(s.throughput === null ? "-" : sig(s.throughput), ci?.services?.[key]?.throughput, sig),
-      withCi(formatSeconds(s.latency.mean), ci?.services?.[key]?.latency?.mean, formatSeconds),
+      withCi(s.throughput, ci?.services?.[key]?.throughput, sig),
+      withCi(s.latency.mean, ci?.services?.[key]?.latency?.mean, formatSeconds),
       formatSeconds(s.latency.p50),
       formatSeconds(s.latency.p90),
       formatSeconds(s.latency.p99),
@@ -140,9 +144,9 @@ export function formatComparison(r: Results): string {
   };
   for (const key of services) {
     const svc = (st: (typeof stacks)[number][1]) => st.services[key];
-    row(`${key} req/s`, (st, ci) => (svc(st)?.throughput == null ? "-" : withCi(sig(svc(st).throughput!), ci?.services?.[key]?.throughput, sig)));
-    row(`${key} mean`, (st, ci) => withCi(formatSeconds(svc(st)?.latency.mean ?? null), ci?.services?.[key]?.latency?.mean, formatSeconds));
-    row(`${key} p99`, (st, ci) => withCi(formatSeconds(svc(st)?.latency.p99 ?? null), ci?.services?.[key]?.latency?.p99, formatSeconds));
+    row(`${key} req/s`, (st, ci) => withCi(svc(st)?.throughput, ci?.services?.[key]?.throughput, sig));
+    row(`${key} mean`, (st, ci) => withCi(svc(st)?.latency.mean, ci?.services?.[key]?.latency?.mean, formatSeconds));
+    row(`${key} p99`, (st, ci) => withCi(svc(st)?.latency.p99, ci?.services?.[key]?.latency?.p99, formatSeconds));
     row(`${key} dropped+failed`, (st) => (svc(st) ? num((svc(st).dropped ?? 0) + (svc(st).failed ?? 0), 0) : "-"));
   }
   row("hosts used", (st) => `${num(st.hosts.used, 0)} of ${num(st.hosts.total, 0)}`);
