@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { applyOverrides, comparisonResults, onStack, RunCancelled, stacksOf, type Results } from "@turtles/engine";
+import { applyOverrides, comparisonResults, onStack, stacksOf, type Results } from "@turtles/engine";
 import { runMany } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { ScenarioCommand } from "../lib/base.js";
@@ -57,32 +57,22 @@ export default class Compare extends ScenarioCommand {
         return this.fail(`--stack: ${(err as Error).message}`);
       }
     });
-    const controller = new AbortController();
-    const onSigint = (): void => controller.abort();
-    process.once("SIGINT", onSigint);
     const started = Date.now();
-    let outcomes;
-    try {
-      outcomes = await runMany(jobs, plugins, {
-        workers: Math.min(flags.workers ?? availableParallelism(), stacks.length * base.replications),
-        file: args.file,
-        retries: flags.retries,
-        pluginModules: [...builtinPluginModules, ...loadedPluginModules],
-        signal: controller.signal,
-        onJob: (k, outcome) =>
-          process.stderr.write(
-            outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s\n` : `stack ${stacks[k]} failed: ${outcome.error}\n`,
-          ),
-      });
-    } catch (err) {
-      if (err instanceof RunCancelled || controller.signal.aborted) {
-        process.stderr.write("stopped by Ctrl-C: nothing was written\n");
-        this.exit(130);
-      }
-      throw err;
-    } finally {
-      process.off("SIGINT", onSigint);
-    }
+    const outcomes = await this.interruptible(
+      (signal) =>
+        runMany(jobs, plugins, {
+          workers: Math.min(flags.workers ?? availableParallelism(), stacks.length * base.replications),
+          file: args.file,
+          retries: flags.retries,
+          pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+          signal,
+          onJob: (k, outcome) =>
+            process.stderr.write(
+              outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s\n` : `stack ${stacks[k]} failed: ${outcome.error}\n`,
+            ),
+        }),
+      () => ["stopped by Ctrl-C: nothing was written", 130],
+    );
     const failed = outcomes.flatMap((o, k) => (o.error === undefined ? [] : [stacks[k]]));
     if (failed.length > 0) {
       process.stderr.write(`the comparison is incomplete (${failed.join(", ")} failed): nothing was written\n`);
@@ -92,9 +82,7 @@ export default class Compare extends ScenarioCommand {
       base,
       outcomes.map((o, k) => ({ stack: stacks[k], results: o.results! })),
     );
-    for (const u of results.unplaced) {
-      process.stderr.write(`warning: on ${u.stack}, ${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
-    }
+    this.warnUnplaced(results);
     if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
     if (!this.jsonEnabled()) this.log(formatComparison(results));
     return results;

@@ -6,7 +6,6 @@ import {
   decodeRunSnapshot,
   encodeRunSnapshot,
   loadScenario,
-  RunCancelled,
   runScenario,
   type CheckpointOptions,
   type Results,
@@ -113,46 +112,34 @@ export default class Run extends ScenarioCommand {
         onSaveError: (err) => process.stderr.write(`warning: could not save the run to ${checkpointFile}: ${err.message}; trying again later\n`),
       };
     }
-    const controller = new AbortController();
-    const onSigint = (): void => controller.abort();
-    process.once("SIGINT", onSigint);
-    let results: Results;
     const replications = flags.replications ?? scenario.replications;
     const workers = Math.min(flags.workers ?? availableParallelism(), replications - (saved?.done.length ?? 0));
     const progress = progressPrinter(replications, saved?.done.map((d) => d.replication));
-    try {
-      const common = { file, seed: flags.seed, duration, replications: flags.replications, signal: controller.signal, resume: saved, checkpoint };
-      results =
-        workers > 1
-          ? await runScenarioOnWorkers(scenario, plugins, {
-              ...common,
-              workers,
-              retries: flags.retries,
-              pluginModules: [...builtinPluginModules, ...loadedPluginModules],
-              onProgress: progress.update,
-            })
-          : await runScenario(scenario, plugins, { ...common, onProgress: progress.update });
-    } catch (err) {
-      progress.done();
-      if (controller.signal.aborted && checkpointFile !== undefined && !(err instanceof RunCancelled)) {
-        process.stderr.write(`stopped by Ctrl-C, but the run could not be saved to ${checkpointFile}: ${(err as Error).message}\n`);
-        this.exit(1);
-      }
-      if (err instanceof RunCancelled || controller.signal.aborted) {
-        process.stderr.write(
-          checkpointFile ? `stopped by Ctrl-C: the run is saved in ${checkpointFile}; continue it with: turtles run --resume ${checkpointFile}\n` : "stopped by Ctrl-C: nothing was written\n",
-        );
-        this.exit(130);
-      }
-      throw err;
-    } finally {
-      process.off("SIGINT", onSigint);
-    }
-    progress.done();
-    // Straight to stderr: oclif silences its own log helpers under --json, and this warning must always show.
-    for (const u of results.unplaced) {
-      process.stderr.write(`warning: ${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
-    }
+    const results = await this.interruptible(
+      async (signal) => {
+        try {
+          const common = { file, seed: flags.seed, duration, replications: flags.replications, signal, resume: saved, checkpoint };
+          return workers > 1
+            ? await runScenarioOnWorkers(scenario, plugins, {
+                ...common,
+                workers,
+                retries: flags.retries,
+                pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+                onProgress: progress.update,
+              })
+            : await runScenario(scenario, plugins, { ...common, onProgress: progress.update });
+        } finally {
+          progress.done();
+        }
+      },
+      (err, cancelled) =>
+        checkpointFile === undefined
+          ? ["stopped by Ctrl-C: nothing was written", 130]
+          : cancelled
+            ? [`stopped by Ctrl-C: the run is saved in ${checkpointFile}; continue it with: turtles run --resume ${checkpointFile}`, 130]
+            : [`stopped by Ctrl-C, but the run could not be saved to ${checkpointFile}: ${(err as Error).message}`, 1],
+    );
+    this.warnUnplaced(results);
     if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
     // The run is complete: its saved state is of no more use.
     if (checkpointFile !== undefined) rmSync(checkpointFile, { force: true });

@@ -12,7 +12,6 @@ import {
   parseParam,
   pointKey,
   rowOf,
-  RunCancelled,
   toCsv,
   type RunSnapshot,
   type Scenario,
@@ -159,47 +158,37 @@ export default class Sweep extends ScenarioCommand {
     // Every replication of every point on one pool (also with --workers 1, so a failed point reads the same for any
     // number): a sweep of one-replication points uses all the workers too.
     const jobs = todo.map((t) => ({ scenario: t.scenario, label: what(t.point), resume: t.resume }));
-    const controller = new AbortController();
-    const onSigint = (): void => controller.abort();
-    process.once("SIGINT", onSigint);
-    try {
-      await runMany(jobs, plugins, {
-        workers,
-        file: args.file,
-        retries: flags.retries,
-        pluginModules: [...builtinPluginModules, ...loadedPluginModules],
-        signal: controller.signal,
-        onJob: (k, outcome) => record(todo[k].index, outcome),
-        checkpoint: checkpointFile
-          ? {
-              every,
-              pluginModules: [...loadedPluginModules],
-              // Only points under way: those done are rows of --out, those not started start afresh.
-              save: (runs) =>
-                writeFileAtomic(
-                  checkpointFile,
-                  encodeSweepSnapshot(runs.flatMap((run, k) => (run && (run.done.length > 0 || run.running.length > 0) ? [{ point: todo[k].point, run }] : []))),
-                ),
-              onSaveError: (err) => process.stderr.write(`warning: could not save the sweep to ${checkpointFile}: ${err.message}; trying again later\n`),
-            }
-          : undefined,
-      });
-    } catch (err) {
-      if (err instanceof RunCancelled || controller.signal.aborted) {
-        const kept = flags.out ? `the points done are in ${flags.out}` : "nothing was written";
-        process.stderr.write(
-          checkpointFile && err instanceof RunCancelled
-            ? `stopped by Ctrl-C: ${kept}, and the points in progress are saved in ${checkpointFile}; continue with the same command and --resume\n`
-            : checkpointFile
-              ? `stopped by Ctrl-C, but the points in progress could not be saved to ${checkpointFile}: ${(err as Error).message}; ${kept}\n`
-              : `stopped by Ctrl-C: ${kept}\n`,
-        );
-        this.exit(checkpointFile && !(err instanceof RunCancelled) ? 1 : 130);
-      }
-      throw err;
-    } finally {
-      process.off("SIGINT", onSigint);
-    }
+    const kept = flags.out ? `the points done are in ${flags.out}` : "nothing was written";
+    await this.interruptible(
+      (signal) =>
+        runMany(jobs, plugins, {
+          workers,
+          file: args.file,
+          retries: flags.retries,
+          pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+          signal,
+          onJob: (k, outcome) => record(todo[k].index, outcome),
+          checkpoint: checkpointFile
+            ? {
+                every,
+                pluginModules: [...loadedPluginModules],
+                // Only points under way: those done are rows of --out, those not started start afresh.
+                save: (runs) =>
+                  writeFileAtomic(
+                    checkpointFile,
+                    encodeSweepSnapshot(runs.flatMap((run, k) => (run && (run.done.length > 0 || run.running.length > 0) ? [{ point: todo[k].point, run }] : []))),
+                  ),
+                onSaveError: (err) => process.stderr.write(`warning: could not save the sweep to ${checkpointFile}: ${err.message}; trying again later\n`),
+              }
+            : undefined,
+        }),
+      (err, cancelled) =>
+        checkpointFile === undefined
+          ? [`stopped by Ctrl-C: ${kept}`, 130]
+          : cancelled
+            ? [`stopped by Ctrl-C: ${kept}, and the points in progress are saved in ${checkpointFile}; continue with the same command and --resume`, 130]
+            : [`stopped by Ctrl-C, but the points in progress could not be saved to ${checkpointFile}: ${(err as Error).message}; ${kept}`, 1],
+    );
     write();
     // The sweep is complete: its saved points are of no more use.
     if (checkpointFile !== undefined) rmSync(checkpointFile, { force: true });

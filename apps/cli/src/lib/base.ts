@@ -2,7 +2,7 @@
 import { accessSync, constants } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
-import { formatProblems, ScenarioError, unit } from "@turtles/engine";
+import { formatProblems, RunCancelled, ScenarioError, unit, type Results } from "@turtles/engine";
 import { PluginLoadError } from "./scenario-file.js";
 
 export abstract class ScenarioCommand extends Command {
@@ -41,6 +41,36 @@ export abstract class ScenarioCommand extends Command {
       accessSync(dirname(resolve(file)), constants.W_OK);
     } catch {
       this.fail(`--${name}: cannot write in the folder of ${file}: it does not exist or is not writable`);
+    }
+  }
+
+  /**
+   * Runs `work` with a signal that Ctrl-C aborts. If it fails after a Ctrl-C,
+   * `stopped` gives what to say and the exit code (130, or 1 when a save on
+   * the way out failed); `cancelled` is false when `err` is not the
+   * cancellation itself.
+   */
+  protected async interruptible<T>(work: (signal: AbortSignal) => Promise<T>, stopped: (err: unknown, cancelled: boolean) => [message: string, code: number]): Promise<T> {
+    const controller = new AbortController();
+    const onSigint = (): void => controller.abort();
+    process.once("SIGINT", onSigint);
+    try {
+      return await work(controller.signal);
+    } catch (err) {
+      if (!controller.signal.aborted && !(err instanceof RunCancelled)) throw err;
+      const [message, code] = stopped(err, err instanceof RunCancelled);
+      process.stderr.write(`${message}\n`);
+      return this.exit(code);
+    } finally {
+      process.off("SIGINT", onSigint);
+    }
+  }
+
+  /** Replicas that did not fit, on stderr (also under --json, where oclif mutes its loggers: the warning must show). */
+  protected warnUnplaced(results: Results): void {
+    for (const u of results.unplaced) {
+      const where = u.stack === undefined ? "" : `on ${u.stack}, `;
+      process.stderr.write(`warning: ${where}${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
     }
   }
 
