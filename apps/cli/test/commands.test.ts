@@ -48,6 +48,25 @@ describe("turtles validate", () => {
     });
   });
 
+  it("warns about replicas that would not be placed, and stays valid", () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-validate-"));
+    writeFileSync(
+      join(dir, "tight.yaml"),
+      `duration: 1s
+hostTypes: { h: { cores: 4, memory: 8GiB } }
+hosts: [{ type: h }]
+tenants:
+  - name: t
+    services:
+      - { name: a, replicas: 3, cores: 2, request: [{ cpu: 1ms }] }
+`,
+    );
+    const r = spawnSync(process.execPath, [bin, "validate", "tight.yaml"], { encoding: "utf8", cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('tight.yaml: valid scenario "tight"');
+    expect(r.stderr).toBe("warning: 1 replica of t/a not placed: no host has room (stack baremetal, 2 cores, memory 0 B)\n");
+  });
+
   it("exits 2 with a clear line for a missing file", () => {
     const r = turtles("validate", "missing.yaml");
     expect(r.code).toBe(2);

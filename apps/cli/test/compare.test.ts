@@ -54,6 +54,30 @@ describe("turtles compare", () => {
     expect(one.stderr).toMatch(/^bare\.yaml defines no stack besides bare metal: add stacks .* or give two with --stack\n$/);
   });
 
+  it("reports a problem only the built model shows once, with exit 2, before any worker runs (run, compare, validate)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-compare-"));
+    // Calls across two hosts without NICs.
+    writeFileSync(
+      join(dir, "nonic.yaml"),
+      `duration: 2s
+replications: 2
+hostTypes: { h: { cores: 16, memory: 64GiB } }
+hosts: [{ type: h, count: 2 }]
+stacks: { vms: [{ layer: vm, vcpus: 2, memory: 4GiB }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, replicas: 4, load: { open: { rate: 200/s } }, request: [{ cpu: 5ms }, { call: b }] }
+      - { name: b, replicas: 2, request: [{ cpu: 5ms }] }
+`,
+    );
+    for (const args of [["run", "--workers", "2"], ["compare", "--workers", "2"], ["validate"]]) {
+      const r = spawnSync(process.execPath, [bin, args[0], "nonic.yaml", ...args.slice(1)], { encoding: "utf8", cwd: dir });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe("nonic.yaml: hostTypes.h: services call each other across hosts, so every host type needs a NIC: give it nic: { bandwidth, latency }\n");
+    }
+  });
+
   it("refuses an --out it cannot write before simulating anything (run, compare, sweep)", () => {
     for (const args of [["run"], ["compare"], ["sweep", "--param", "services.frontend.replicas=1"]]) {
       const r = turtles(args[0], "web-tier.yaml", ...args.slice(1), "--out", "/nonexistent/folder/r.json");

@@ -39,7 +39,7 @@ export { runScenario, replicationSeeds, RunCancelled, ENGINE_VERSION } from "./w
 export type { Results, RunProgress, RunScenarioOptions, ServiceResults, StackResults } from "./workload/run.js";
 export { formatTable } from "./util/table.js";
 export { sha256Hex } from "./util/sha256.js";
-export { applyOverrides, assembleResults, runReplication, scenarioHash } from "./workload/run.js";
+export { applyOverrides, assembleResults, preflight, runReplication, scenarioHash } from "./workload/run.js";
 export { comparisonResults, onStack, stacksOf } from "./workload/compare.js";
 export type { ReplicationResult } from "./workload/run.js";
 export { applyPoint, fromCsv, grid, parseParam, pointKey, rowOf, toCsv } from "./workload/sweep.js";

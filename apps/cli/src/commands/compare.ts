@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { applyOverrides, comparisonResults, onStack, stacksOf, type Results } from "@turtles/engine";
+import { applyOverrides, comparisonResults, onStack, preflight, stacksOf, type Results } from "@turtles/engine";
 import { runMany } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { ScenarioCommand } from "../lib/base.js";
@@ -57,6 +57,8 @@ export default class Compare extends ScenarioCommand {
         return this.fail(`--stack: ${(err as Error).message}`);
       }
     });
+    // Problems only a built model shows come out here once, not from every worker's replication.
+    for (const job of jobs) preflight(job.scenario, plugins, { file: args.file });
     const started = Date.now();
     const outcomes = await this.interruptible(
       (signal) =>

@@ -1,5 +1,5 @@
 import { Args } from "@oclif/core";
-import { formatBytes, summarizeScenario, type ScenarioSummary } from "@turtles/engine";
+import { formatBytes, preflight, summarizeScenario, type ScenarioSummary } from "@turtles/engine";
 import { ScenarioCommand } from "../lib/base.js";
 import { loadPlugins, readScenario } from "../lib/scenario-file.js";
 
@@ -7,7 +7,8 @@ export default class Validate extends ScenarioCommand {
   static override summary = "Check a scenario file without running it.";
 
   static override description =
-    "Parses and validates a YAML or JSON scenario (units, references, call cycles, size) and prints a one-screen summary. " +
+    "Parses and validates a YAML or JSON scenario (units, references, call cycles, size), builds its model once without running it " +
+    "(placement: replicas that do not fit are warned about; NICs and disks the steps need), and prints a one-screen summary. " +
     "Problems are printed as file:line:column: field: message, several at once; the exit code is then 2.";
 
   static override examples = ["<%= config.bin %> validate examples/web-shop.yaml", "<%= config.bin %> validate scenario.yaml --json",
@@ -22,7 +23,11 @@ export default class Validate extends ScenarioCommand {
 
   async run(): Promise<{ valid: true; summary: ScenarioSummary }> {
     const { args, flags } = await this.parse(Validate);
-    const summary = summarizeScenario(readScenario(args.file, await loadPlugins(flags.plugin)));
+    const plugins = await loadPlugins(flags.plugin);
+    const scenario = readScenario(args.file, plugins);
+    const summary = summarizeScenario(scenario);
+    // Built once (not run): placement, and the checks that need the built model.
+    this.warnUnplaced({ unplaced: preflight(scenario, plugins, { file: args.file }) });
     this.log(formatSummary(args.file, summary));
     return { valid: true, summary };
   }

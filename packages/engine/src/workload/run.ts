@@ -205,6 +205,11 @@ export class ReplicationRun {
     this.rep = new Replication(this.sim, this.model, s, this.options);
   }
 
+  /** Replicas placement could not fit (placement does not depend on the seed). */
+  unplaced(): Results["unplaced"] {
+    return summariseUnplaced(this.model);
+  }
+
   /** A run of replication `r` continued from `state` (from `snapshot()` of a run of the same scenario and plugins). */
   static resume(s: Scenario, plugins: readonly PluginDefinition[], r: number, saved: Uint8Array, options: Pick<RunScenarioOptions, "file" | "onRequest"> = {}): ReplicationRun {
     const run = new ReplicationRun(s, plugins, r, options);
@@ -405,6 +410,17 @@ export async function runScenario(scenario: Scenario, plugins: readonly PluginDe
     results.push(await runReplication(s, plugins, r, { ...options, startedAt, resumeFrom: states.get(r), between }));
   }
   return assembleResults(s, plugins, results);
+}
+
+/**
+ * Builds replication 0 of a scenario without running it, so that the
+ * problems only a built model shows (replicas that do not fit; calls across
+ * hosts without NICs, io steps without a disk: a `ScenarioError`) come out
+ * once, before any worker starts, rather than from every replication.
+ * Returns the replicas placement could not fit.
+ */
+export function preflight(scenario: Scenario, plugins: readonly PluginDefinition[], options: Pick<RunScenarioOptions, "file"> = {}): Results["unplaced"] {
+  return new ReplicationRun(scenario, plugins, 0, options).unplaced();
 }
 
 function summariseUnplaced(model: Model): Results["unplaced"] {
