@@ -1,8 +1,8 @@
 /** The base of commands that read scenarios: scenario problems print as located lines and exit with code 2. */
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
-import { formatProblems, RunCancelled, ScenarioError, unit, type Results } from "@turtles/engine";
+import { formatProblems, locateProblems, RunCancelled, ScenarioError, unit, type Problem, type Results } from "@turtles/engine";
 import { PluginLoadError } from "./scenario-file.js";
 
 export abstract class ScenarioCommand extends Command {
@@ -86,11 +86,25 @@ export abstract class ScenarioCommand extends Command {
       return undefined;
     }
     if (err instanceof ScenarioError) {
-      if (this.jsonEnabled()) this.logJson({ valid: false, problems: err.problems });
-      else process.stderr.write(`${formatProblems(err.problems)}\n`);
+      const problems = located(err.problems);
+      if (this.jsonEnabled()) this.logJson({ valid: false, problems });
+      else process.stderr.write(`${formatProblems(problems)}\n`);
       process.exitCode = ScenarioCommand.BAD_INPUT;
       return undefined;
     }
     return super.catch(err);
   }
+}
+
+/** Problems found by a model build (they carry a field, not a line) placed in their file, when it can be read. */
+function located(problems: readonly Problem[]): Problem[] {
+  const files = new Map<string, Problem[]>();
+  for (const p of problems) files.set(p.file, [...(files.get(p.file) ?? []), p]);
+  return [...files].flatMap(([file, list]) => {
+    try {
+      return locateProblems(list, readFileSync(file, "utf8"));
+    } catch {
+      return list; // not a file (a saved run's scenario): as they are
+    }
+  });
 }

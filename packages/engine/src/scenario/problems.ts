@@ -3,7 +3,7 @@
  * what was expected and found. Schema issues (zod) and cross-field checks are
  * both turned into problems here, located in the YAML/JSON source.
  */
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { z } from "zod";
 
 export interface Problem {
@@ -172,6 +172,40 @@ export function issuesToProblems(issues: readonly Issue[], source: SourceMap, ba
     } else {
       out.push(source.problem(path, iss.message));
     }
+  }
+  return out;
+}
+
+/**
+ * Problems found after loading (by a model build, which knows fields by their
+ * display path and not where they are) placed in the scenario's `text`: a
+ * problem without a line gets the line of the deepest part of its path that
+ * the text has. Others are returned as they are.
+ */
+export function locateProblems(problems: readonly Problem[], text: string): Problem[] {
+  if (problems.every((p) => p.line > 0 || p.path === "")) return [...problems];
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const root: unknown = doc.toJS();
+  return problems.map((p) => {
+    if (p.line > 0 || p.path === "") return p;
+    const located = new SourceMap(p.file, doc, lines, root).problem(segmentsOf(root, p.path), p.message);
+    return { ...p, line: located.line, column: located.column };
+  });
+}
+
+/** The path segments of a display path (`tenants.shop.services[0].replicas`): array items by name or index. */
+function segmentsOf(root: unknown, path: string): PathSegment[] {
+  const out: PathSegment[] = [];
+  let node: unknown = root;
+  for (const part of path.replace(/\[(\d+)\]/g, ".$1").split(".")) {
+    let seg: PathSegment = part;
+    if (Array.isArray(node)) {
+      const named = node.findIndex((x) => x && typeof x === "object" && (x as { name?: unknown }).name === part);
+      seg = named >= 0 ? named : /^\d+$/.test(part) ? Number(part) : part;
+    }
+    out.push(seg);
+    node = node && typeof node === "object" ? (node as Record<string | number, unknown>)[seg] : undefined;
   }
   return out;
 }
