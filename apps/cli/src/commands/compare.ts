@@ -29,7 +29,7 @@ export default class Compare extends ScenarioCommand {
     duration: Flags.string({ description: "measured simulated time, e.g. 10m (overrides the scenario)" }),
     replications: Flags.integer({ description: "replications per stack (overrides the scenario)", min: 1, max: 10000 }),
     workers: Flags.integer({ description: "worker threads (default: the machine's cores)", min: 1, max: 256 }),
-    retries: Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 }),
+    retries: ScenarioCommand.retriesFlag,
     out: Flags.string({ description: "also write the results as JSON to this file" }),
     plugin: ScenarioCommand.pluginFlag,
   };

@@ -50,10 +50,10 @@ export default class Run extends ScenarioCommand {
       min: 1,
       max: 256,
     }),
-    retries: Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 }),
+    retries: ScenarioCommand.retriesFlag,
     plugin: ScenarioCommand.pluginFlag,
     checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (msgpack; removed once the run completes)" }),
-    "checkpoint-every": Flags.string({ description: "wall time between saves with --checkpoint, e.g. 30s or 5m", default: "1m" }),
+    "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
     resume: Flags.string({ description: "continue the run saved in this file (by --checkpoint); it keeps saving there" }),
   };
 

@@ -50,8 +50,8 @@ export default class Sweep extends ScenarioCommand {
     out: Flags.string({ description: "write the rows to this .csv or .json file (default: CSV on stdout)" }),
     resume: Flags.boolean({ description: "keep the points already in --out and compute only the others (continuing those saved in --checkpoint)" }),
     checkpoint: Flags.string({ description: "save the points in progress to this file as they go and on Ctrl-C (needs --out; removed at the end)" }),
-    "checkpoint-every": Flags.string({ description: "wall time between saves with --checkpoint, e.g. 30s or 5m", default: "1m" }),
-    retries: Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 }),
+    "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
+    retries: ScenarioCommand.retriesFlag,
     plugin: ScenarioCommand.pluginFlag,
   };
 

@@ -16,6 +16,12 @@ export abstract class ScenarioCommand extends Command {
     default: [],
   });
 
+  /** `--retries`, shared by the commands that run replications on workers. */
+  static retriesFlag = Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 });
+
+  /** `--checkpoint-every`, shared by the commands that save as they go. */
+  static checkpointEveryFlag = Flags.string({ description: "wall time between saves with --checkpoint, e.g. 30s or 5m", default: "1m" });
+
   /** Bad input: the message on stderr (also under --json, where oclif mutes its loggers) and exit code 2. */
   protected fail(message: string): never {
     process.stderr.write(`${message}\n`);
