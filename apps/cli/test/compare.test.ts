@@ -54,7 +54,7 @@ describe("turtles compare", () => {
     expect(one.stderr).toMatch(/^bare\.yaml defines no stack besides bare metal: add stacks .* or give two with --stack\n$/);
   });
 
-  it("reports a problem only the built model shows once, with exit 2, before any worker runs (run, compare, validate)", () => {
+  it("reports a problem only the built model shows once, located, with exit 2 (run on workers, compare, validate)", () => {
     const dir = mkdtempSync(join(tmpdir(), "turtles-compare-"));
     // Calls across two hosts without NICs.
     writeFileSync(

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { applyOverrides, comparisonResults, onStack, preflight, stacksOf, type Results } from "@turtles/engine";
+import { applyOverrides, comparisonResults, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
 import { runMany } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { ScenarioCommand } from "../lib/base.js";
@@ -57,8 +57,6 @@ export default class Compare extends ScenarioCommand {
         return this.fail(`--stack: ${(err as Error).message}`);
       }
     });
-    // Problems only a built model shows come out here once, not from every worker's replication.
-    for (const job of jobs) preflight(job.scenario, plugins, { file: args.file });
     const started = Date.now();
     const outcomes = await this.interruptible(
       (signal) =>
@@ -68,13 +66,18 @@ export default class Compare extends ScenarioCommand {
           retries: flags.retries,
           pluginModules: [...builtinPluginModules, ...loadedPluginModules],
           signal,
-          onJob: (k, outcome) =>
+          onJob: (k, outcome) => {
+            if (outcome.problems) return; // bad input: reported once, below
             process.stderr.write(
               outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s\n` : `stack ${stacks[k]} failed: ${outcome.error}\n`,
-            ),
+            );
+          },
         }),
       () => ["stopped by Ctrl-C: nothing was written", 130],
     );
+    // Bad input that only a built model shows (the same on every stack, or on one): located, exit 2.
+    const bad = outcomes.find((o) => o.problems);
+    if (bad?.problems) throw new ScenarioError(bad.problems);
     const failed = outcomes.flatMap((o, k) => (o.error === undefined ? [] : [stacks[k]]));
     if (failed.length > 0) {
       process.stderr.write(`the comparison is incomplete (${failed.join(", ")} failed): nothing was written\n`);

@@ -3,11 +3,9 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Args, Flags } from "@oclif/core";
 import {
-  applyOverrides,
   decodeRunSnapshot,
   encodeRunSnapshot,
   loadScenario,
-  preflight,
   runScenario,
   type CheckpointOptions,
   type Results,
@@ -116,8 +114,6 @@ export default class Run extends ScenarioCommand {
     }
     const replications = flags.replications ?? scenario.replications;
     const workers = Math.min(flags.workers ?? availableParallelism(), replications - (saved?.done.length ?? 0));
-    // Problems only a built model shows come out here once, not from every worker's replication.
-    if (workers > 1 && !saved) preflight(applyOverrides(scenario, { seed: flags.seed, duration, replications: flags.replications }), plugins, { file });
     const progress = progressPrinter(replications, saved?.done.map((d) => d.replication));
     const results = await this.interruptible(
       async (signal) => {

@@ -13,7 +13,8 @@ import { decodeSnapshot } from "../kernel/codec.js";
 import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
 import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
-import { applyOverrides, assembleResults, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
+import { formatProblems, ScenarioError, type Problem } from "../scenario/problems.js";
+import { applyOverrides, assembleResults, preflight, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
 import type { EngineApi, LoadRequest } from "./protocol.js";
 
 /** One replication for a worker: the scenario (of job `job` of a `runMany`), and the state to continue from, if any. */
@@ -131,8 +132,12 @@ export interface PoolJob {
   resume?: RunSnapshot;
 }
 
-/** What became of a job: its results, or why it failed. */
-export type JobOutcome = { results: Results; error?: undefined } | { results?: undefined; error: string };
+/**
+ * What became of a job: its results, or why it failed; `problems` when the
+ * job's scenario is bad input that only a built model shows (no NIC for calls
+ * across hosts, no disk for io steps).
+ */
+export type JobOutcome = { results: Results; error?: undefined; problems?: undefined } | { results?: undefined; error: string; problems?: Problem[] };
 
 /** How `runMany` saves itself: like a run's checkpoint, with a snapshot per job not yet settled (undefined for the others). */
 export interface ManyCheckpointOptions extends Omit<CheckpointOptions, "save"> {
@@ -155,7 +160,10 @@ export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "re
  * replication order: byte-identical for any number of workers. A replication
  * whose worker throws or dies runs again (up to `retries` times) on a fresh
  * worker; if it still fails, its job fails with the error, the replication,
- * its seed and the job's parameters, and the other jobs go on. A job with
+ * its seed and the job's parameters, and the other jobs go on. A job whose
+ * scenario a worker found bad when it built it (a `ScenarioError`: the same
+ * in every replication) fails at once, with the located problems, which its
+ * model built here once more gives. A job with
  * `resume` continues a saved run; `checkpoint` saves every job not yet
  * settled (its done replications and the states of those in progress or
  * carried from its `resume`). The pool always exits.
@@ -163,6 +171,8 @@ export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "re
 export async function runMany(jobs: readonly PoolJob[], plugins: readonly PluginDefinition[], options: ManyOptions): Promise<JobOutcome[]> {
   const done: ReplicationResult[][] = jobs.map((j) => [...(j.resume?.done ?? [])]);
   const failures: { replication: number; message: string }[][] = jobs.map(() => []);
+  /** The problems of jobs whose scenario is bad input. */
+  const badInput: (Problem[] | undefined)[] = jobs.map(() => undefined);
   const loads: LoadRequest[] = jobs.map((j) => ({ scenario: JSON.stringify(j.scenario), pluginModules: options.pluginModules, file: options.file }));
   const remaining = jobs.map((j, k) => j.scenario.replications - done[k].length);
   const tasks = jobs.flatMap((j, k) =>
@@ -175,7 +185,13 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
     const j = jobs[k];
     // In replication order, so the message is the same for any number of workers.
     const failed = failures[k].sort((a, b) => a.replication - b.replication).map((f) => f.message);
-    outcomes[k] = failed.length > 0 ? { error: failed.join("; ") } : { results: assembleResults(j.scenario, plugins, done[k]) };
+    const problems = badInput[k];
+    outcomes[k] = problems
+      ? { error: formatProblems(problems), problems }
+      : failed.length > 0
+        ? { error: failed.join("; ") }
+        : { results: assembleResults(j.scenario, plugins, done[k]) };
+    latest[k].clear();
     options.onJob?.(k, outcomes[k]);
   };
   const n = Math.max(1, Math.min(options.workers, tasks.length));
@@ -231,9 +247,23 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
               try {
                 // A retry starts afresh, in case the saved state was what failed.
                 done[k].push(await slot.run({ job: k, load: loads[k], replication: r, resume: attempt === 0 ? resumeStates[k].get(r) : undefined }));
+                // Its states are of no more use (a sweep's would pile up, each as big as its model).
+                latest[k].delete(r);
+                resumeStates[k].delete(r);
                 break;
               } catch (err) {
                 if (options.signal?.aborted || failure) return;
+                if ((err as Error).name === "ScenarioError") {
+                  // Bad input, the same in every replication: no retry, and the job's replications not started are dropped.
+                  badInput[k] ??= problemsOf(jobs[k].scenario, plugins, options.file, (err as Error).message);
+                  for (let i = tasks.length - 1; i >= 0; i--) {
+                    if (tasks[i].job !== k) continue;
+                    tasks.splice(i, 1);
+                    remaining[k]--;
+                    options.onReplication?.(++finished, total);
+                  }
+                  break;
+                }
                 if (attempt < (options.retries ?? 0)) continue;
                 const tries = attempt + 1;
                 const label = jobs[k].label ? ` of ${jobs[k].label}` : "";
@@ -274,6 +304,19 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
 }
 
 /**
+ * The located problems of a scenario a worker found bad when it built its
+ * model: its model built here gives them (only when a worker reported one).
+ */
+function problemsOf(scenario: Scenario, plugins: readonly PluginDefinition[], file: string | undefined, message: string): Problem[] {
+  try {
+    preflight(scenario, plugins, { file });
+  } catch (err) {
+    if (err instanceof ScenarioError) return err.problems;
+  }
+  return [{ file: file ?? scenario.name, line: 0, column: 0, path: "", message }];
+}
+
+/**
  * Runs one scenario's replications on the pool (`runMany` with one job) and
  * returns its results, or throws the error of its failed replications.
  */
@@ -285,6 +328,6 @@ export async function runScenarioOnWorkers(scenario: Scenario, plugins: readonly
     // One job: its snapshot is the run's; once it has settled there is nothing to save (and no cancel: it is complete).
     { ...rest, checkpoint: checkpoint && { ...checkpoint, save: async (snapshots) => snapshots[0] && (await checkpoint.save(snapshots[0])) } },
   );
-  if (outcome.error !== undefined) throw new Error(outcome.error);
+  if (outcome.error !== undefined) throw outcome.problems ? new ScenarioError(outcome.problems) : new Error(outcome.error);
   return outcome.results;
 }
