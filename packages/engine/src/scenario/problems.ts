@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { z } from "zod";
+import { pathTokens, resolveTokens } from "./paths.js";
 
 export interface Problem {
   file: string;
@@ -104,7 +105,7 @@ export class SourceMap {
       const seg = segs[i];
       let next: Node | null | undefined;
       if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+        const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(seg)); // `2:` is a number key
         if (!pair) break;
         if (i === segs.length - 1 && key !== undefined && isScalar(pair.key)) return pair.key.range?.[0];
         next = pair.value as Node | null;
@@ -179,8 +180,8 @@ export function issuesToProblems(issues: readonly Issue[], source: SourceMap, ba
 /**
  * Problems found after loading (by a model build, which knows fields by their
  * display path and not where they are) placed in the scenario's `text`: a
- * problem without a line gets the line of the deepest part of its path that
- * the text has. Others are returned as they are.
+ * problem without a line gets the line of its field when the text has that
+ * whole path. Others are returned as they are.
  */
 export function locateProblems(problems: readonly Problem[], text: string): Problem[] {
   if (problems.every((p) => p.line > 0 || p.path === "")) return [...problems];
@@ -189,23 +190,9 @@ export function locateProblems(problems: readonly Problem[], text: string): Prob
   const root: unknown = doc.toJS();
   return problems.map((p) => {
     if (p.line > 0 || p.path === "") return p;
-    const located = new SourceMap(p.file, doc, lines, root).problem(segmentsOf(root, p.path), p.message);
+    const { found, rest } = resolveTokens(root, pathTokens(p.path));
+    if (rest.length > 0) return p; // not a path of this text (a --param path, say): no line rather than a wrong one
+    const located = new SourceMap(p.file, doc, lines, root).problem(found, p.message);
     return { ...p, line: located.line, column: located.column };
   });
-}
-
-/** The path segments of a display path (`tenants.shop.services[0].replicas`): array items by name or index. */
-function segmentsOf(root: unknown, path: string): PathSegment[] {
-  const out: PathSegment[] = [];
-  let node: unknown = root;
-  for (const part of path.replace(/\[(\d+)\]/g, ".$1").split(".")) {
-    let seg: PathSegment = part;
-    if (Array.isArray(node)) {
-      const named = node.findIndex((x) => x && typeof x === "object" && (x as { name?: unknown }).name === part);
-      seg = named >= 0 ? named : /^\d+$/.test(part) ? Number(part) : part;
-    }
-    out.push(seg);
-    node = node && typeof node === "object" ? (node as Record<string | number, unknown>)[seg] : undefined;
-  }
-  return out;
 }

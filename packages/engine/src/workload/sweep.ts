@@ -4,6 +4,7 @@
  * summarised as one row of means and 95% half-widths per metric.
  */
 import { isMap, isSeq, parseDocument, type Document } from "yaml";
+import { pathTokens, resolveTokens, type PathToken } from "../scenario/paths.js";
 import { ScenarioError } from "../scenario/problems.js";
 import type { Results, StackResults } from "./run.js";
 
@@ -41,39 +42,49 @@ export function grid(params: readonly SweepParam[]): Record<string, string>[] {
 }
 
 /**
- * The document path a `--param` path addresses (services by name, within their
- * tenant when it is given). Indices are written `hosts.0.count` or, as error
- * messages print them, `hosts[0].count`.
+ * The document path a `--param` path addresses: fields by name (names may
+ * contain dots), list items by name else by number (`hosts.0.count`, or
+ * `hosts[0].count` as error messages print it), and `services.<service>` for
+ * a service whose name is unique. Fields the file does not have yet are set.
  */
 function resolvePath(doc: Document, path: string): (string | number)[] {
-  const parts = path.replace(/\[(\d+)\]/g, ".$1").split(".");
   const root = doc.toJS() as { tenants?: { name: string; services?: { name: string }[] }[] };
   const fail = (why: string): never => {
     throw new RangeError(`--param ${path}: ${why}`);
   };
-  if (parts[0] === "services") {
-    if (parts.length < 3) fail("expected services.<service>.<field>");
-    const hits: [number, number][] = [];
-    root.tenants?.forEach((t, ti) => t.services?.forEach((s, si) => s.name === parts[1] && hits.push([ti, si])));
-    if (hits.length === 0) fail(`no service is named "${parts[1]}"`);
-    if (hits.length > 1) fail(`several tenants have a service "${parts[1]}": write tenants.<tenant>.services.${parts[1]}.${parts.slice(2).join(".")}`);
-    return ["tenants", hits[0][0], "services", hits[0][1], ...parts.slice(2)];
+  const tokens = pathTokens(path);
+  if (tokens[0] === "services") {
+    if (tokens.length < 3) fail("expected services.<service>.<field>");
+    const names = tokens.slice(1).map((t) => (typeof t === "string" ? t : `[${t.index}]`));
+    // The longest dot-joined run of names that some service has.
+    let hits: [number, number][] = [];
+    let used = 0;
+    for (let j = names.length - 1; j >= 1 && hits.length === 0; j--) {
+      const name = names.slice(0, j).join(".");
+      root.tenants?.forEach((t, ti) => t.services?.forEach((svc, si) => svc.name === name && hits.push([ti, si])));
+      used = j;
+    }
+    if (hits.length === 0) fail(`no service is named "${names[0]}"`);
+    const service = names.slice(0, used).join(".");
+    if (hits.length > 1) fail(`several tenants have a service "${service}": write tenants.<tenant>.services.${service}.${names.slice(used).join(".")}`);
+    const { found, rest } = resolveTokens(root.tenants![hits[0][0]].services![hits[0][1]], tokens.slice(1 + used));
+    return ["tenants", hits[0][0], "services", hits[0][1], ...found, ...rest.map(segment)];
   }
-  if (parts[0] === "tenants" && parts[2] === "services") {
-    // By name, else by index (tenants.0.services.1): a name made of digits is a name first.
-    const at = <T extends { name: string }>(list: T[] | undefined, key: string): number => {
-      const named = list?.findIndex((x) => x.name === key) ?? -1;
-      return named >= 0 || !/^\d+$/.test(key) || Number(key) >= (list?.length ?? 0) ? named : Number(key);
-    };
-    const numbered = (n: number, what: string): string => (n === 0 ? "" : `; by number, ${what} 0 to ${n - 1}`);
-    const ti = at(root.tenants, parts[1]);
-    if (ti < 0) fail(`no tenant is named "${parts[1]}"${numbered(root.tenants?.length ?? 0, "tenants")}`);
-    const services = root.tenants![ti].services;
-    const si = at(services, parts[3]);
-    if (si < 0) fail(`tenant "${parts[1]}" has no service "${parts[3]}"${numbered(services?.length ?? 0, "services")}`);
-    return ["tenants", ti, "services", si, ...parts.slice(4)];
+  const { found, rest } = resolveTokens(root, tokens);
+  if (found[0] === "tenants" && rest.length > 0 && (found.length === 1 || (found.length === 3 && found[2] === "services"))) {
+    const list = found.length === 1 ? root.tenants : root.tenants?.[found[1] as number]?.services;
+    const n = list?.length ?? 0;
+    const what = String(segment(rest[0]));
+    const numbered = n === 0 ? "" : `; by number, ${found.length === 1 ? "tenants" : "services"} 0 to ${n - 1}`;
+    if (found.length === 1) fail(`no tenant is named "${what}"${numbered}`);
+    fail(`tenant "${root.tenants![found[1] as number].name}" has no service "${what}"${numbered}`);
   }
-  return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  return [...found, ...rest.map(segment)];
+}
+
+/** A path token as a document segment: `[i]` and numbers are indices. */
+function segment(t: PathToken): string | number {
+  return typeof t === "object" ? t.index : /^\d+$/.test(t) ? Number(t) : t;
 }
 
 /**
