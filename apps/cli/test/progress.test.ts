@@ -22,15 +22,24 @@ describe("progress line", () => {
     const p = printer();
     p.at(30_000, 0.1, 1e5); // a 30 s build, then 1% done
     p.at(40_000, 1.1, 1.1e6); // 10% more in 10 s: 89% left takes 89 s
-    expect(p.lines[0]).toMatch(/  - events\/s  1%  ETA -/); // no rate yet: the events so far may be restored ones
+    expect(p.lines[0]).toMatch(/  - events\/s  1%  ETA -/); // no rate yet
     expect(p.lines[1]).toMatch(/^replications 0\/1 done, running 1  0\.10M events\/s  11%  ETA 89 s\n$/);
+  });
+
+  it("counts a resumed replication's events from its first report, not the ones it restored", () => {
+    const p = printer(2);
+    p.at(1_000, 1, 1e6, 0);
+    p.at(6_000, 2, 2e6, 0); // 1e6 in 5 s
+    p.at(6_500, 5, 9e6, 1); // replication 1 resumed with 9e6 events done before
+    p.at(11_000, 3, 3e6, 0); // 1e6 more in 5 s; replication 1 none since its first report
+    expect(p.lines.at(-1)).toMatch(/ 0\.20M events\/s /);
   });
 
   it("measures the event rate on its own clock across replications on several workers", () => {
     const p = printer(2);
     p.at(1_000, 1, 1e6, 0);
     p.at(2_000, 1, 1e6, 1);
-    p.at(6_000, 2, 2e6, 0); // 2e6 more events (1e6 from each replication) in 5 s since the last line
-    expect(p.lines.at(-1)).toMatch(/0\.40M events\/s  15%/);
+    p.at(6_000, 2, 2e6, 0); // 1e6 more in 5 s (replication 1 counts from its first report)
+    expect(p.lines.at(-1)).toMatch(/0\.20M events\/s  15%/);
   });
 });

@@ -158,7 +158,11 @@ export default class Sweep extends ScenarioCommand {
     // Every replication of every point on one pool (also with --workers 1, so a failed point reads the same for any
     // number): a sweep of one-replication points uses all the workers too.
     const jobs = todo.map((t) => ({ scenario: t.scenario, label: what(t.point), resume: t.resume }));
-    const kept = flags.out ? `the points done are in ${flags.out}` : "nothing was written";
+    const kept = (): string => {
+      const written = rows.filter(Boolean).length;
+      if (!flags.out) return "nothing was written";
+      return written > 0 ? `the ${written} point${written === 1 ? "" : "s"} done ${written === 1 ? "is" : "are"} in ${flags.out}` : "no point was done yet";
+    };
     await this.interruptible(
       (signal) =>
         runMany(jobs, plugins, {
@@ -184,10 +188,10 @@ export default class Sweep extends ScenarioCommand {
         }),
       (err, cancelled) =>
         checkpointFile === undefined
-          ? [`stopped by Ctrl-C: ${kept}`, 130]
+          ? [`stopped by Ctrl-C: ${kept()}`, 130]
           : cancelled
-            ? [`stopped by Ctrl-C: ${kept}, and the points in progress are saved in ${checkpointFile}; continue with the same command and --resume`, 130]
-            : [`stopped by Ctrl-C, but the points in progress could not be saved to ${checkpointFile}: ${(err as Error).message}; ${kept}`, 1],
+            ? [`stopped by Ctrl-C: ${kept()}, and the points in progress are saved in ${checkpointFile}; continue with the same command and --resume`, 130]
+            : [`stopped by Ctrl-C, but the points in progress could not be saved to ${checkpointFile}: ${(err as Error).message}; ${kept()}`, 1],
     );
     write();
     // The sweep is complete: its saved points are of no more use.

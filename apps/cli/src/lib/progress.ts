@@ -15,17 +15,20 @@ export function progressPrinter(
   const clock = out.now ?? Date.now;
   const fraction = new Float64Array(replications);
   const events = new Float64Array(replications);
+  // Each replication's events at its first report: what it had restored (--resume) is not this run's rate.
+  const startEvents = new Float64Array(replications).fill(NaN);
   for (const r of done) fraction[r] = 1;
   let lastPrint = -Infinity;
   let lastEvents = 0;
-  let rate = NaN; // unknown until a second report (events restored by --resume are not this run's)
+  let rate = NaN; // unknown until a second report
   let shown = false;
   // The ETA extrapolates progress since the first report, so the build (before any progress) does not count.
   let first: { at: number; share: number } | undefined;
   return {
     update(p) {
       fraction[p.replication] = p.simTime / p.end;
-      events[p.replication] = p.events;
+      if (Number.isNaN(startEvents[p.replication])) startEvents[p.replication] = p.events;
+      events[p.replication] = p.events - startEvents[p.replication];
       const now = clock();
       const share = fraction.reduce((a, b) => a + b, 0) / replications;
       first ??= { at: now, share };

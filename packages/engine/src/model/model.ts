@@ -589,7 +589,7 @@ class TreeBuilder {
     const svc = tenant.services[si];
     const stackName = stackOf(s, svc);
     const layers = s.stacks[stackName] ?? [];
-    this.lastFailure = `no host has room (stack ${stackName}, ${svc.cores} cores, memory ${svc.memory} B)`;
+    this.lastFailure = `no host has room (stack ${stackName}, ${svc.cores} core${svc.cores === 1 ? "" : "s"}, memory ${formatBytes(svc.memory)})`;
     const ranking = this.ranking(ti, si);
     for (let i = ranking.best(); i >= 0; i = ranking.best()) {
       const p = this.placeChain(this.model.hosts[i], 0, layers, stackName, ti, si);
