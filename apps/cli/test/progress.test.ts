@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { progressPrinter } from "../src/lib/progress.js";
 
 /** A printer on a fake terminal and clock; `at(ms, simTime, events)` reports replication 0 of a 10 s run. */
-function printer(replications = 1): { lines: string[]; at: (ms: number, simTime: number, events: number, replication?: number) => void } {
+function printer(replications = 1, resumed: number[] = []): { lines: string[]; at: (ms: number, simTime: number, events: number, replication?: number) => void } {
   const lines: string[] = [];
   let clock = 0;
-  const p = progressPrinter(replications, [], { write: (t) => lines.push(t), now: () => clock });
+  const p = progressPrinter(replications, { running: resumed }, { write: (t) => lines.push(t), now: () => clock });
   return {
     lines,
     at(ms, simTime, events, replication = 0) {
@@ -27,7 +27,7 @@ describe("progress line", () => {
   });
 
   it("counts a resumed replication's events from its first report, not the ones it restored", () => {
-    const p = printer(2);
+    const p = printer(2, [1]);
     p.at(1_000, 1, 1e6, 0);
     p.at(6_000, 2, 2e6, 0); // 1e6 in 5 s
     p.at(6_500, 5, 9e6, 1); // replication 1 resumed with 9e6 events done before
@@ -35,11 +35,17 @@ describe("progress line", () => {
     expect(p.lines.at(-1)).toMatch(/ 0\.20M events\/s /);
   });
 
+  it("never shows a negative rate when a replication runs again from zero", () => {
+    const p = printer();
+    for (const [ms, events] of [[0, 1e6], [5_000, 3e6], [10_000, 0.2e6], [15_000, 2.2e6]]) p.at(ms, 1, events);
+    expect(p.lines.map((l) => l.match(/(\S+) events\/s/)![1])).toEqual(["-", "0.40M", "0.40M", "0.40M"]);
+  });
+
   it("measures the event rate on its own clock across replications on several workers", () => {
     const p = printer(2);
     p.at(1_000, 1, 1e6, 0);
     p.at(2_000, 1, 1e6, 1);
-    p.at(6_000, 2, 2e6, 0); // 1e6 more in 5 s (replication 1 counts from its first report)
-    expect(p.lines.at(-1)).toMatch(/0\.20M events\/s  15%/);
+    p.at(6_000, 2, 2e6, 0); // 2e6 more events (1e6 from each replication) in 5 s since the last line
+    expect(p.lines.at(-1)).toMatch(/0\.40M events\/s  15%/);
   });
 });

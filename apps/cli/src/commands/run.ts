@@ -114,7 +114,7 @@ export default class Run extends ScenarioCommand {
     }
     const replications = flags.replications ?? scenario.replications;
     const workers = Math.min(flags.workers ?? availableParallelism(), replications - (saved?.done.length ?? 0));
-    const progress = progressPrinter(replications, saved?.done.map((d) => d.replication));
+    const progress = progressPrinter(replications, { done: saved?.done.map((d) => d.replication), running: saved?.running.map((r) => r.replication) });
     const results = await this.interruptible(
       async (signal) => {
         try {

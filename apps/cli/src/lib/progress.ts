@@ -3,21 +3,23 @@ import type { RunProgress } from "@turtles/engine";
 /**
  * Progress on stderr, from the progress of every replication (in this process
  * or on workers): one rewritten line on a terminal, a plain line every 5 s
- * otherwise. Replications already done (a resumed run) count as done.
+ * otherwise. Of a resumed run, replications already done count as done, and
+ * the events those in progress had restored do not count in the rate.
  * `out` is stderr; tests give their own writer and clock.
  */
 export function progressPrinter(
   replications: number,
-  done: readonly number[] = [],
+  saved: { done?: readonly number[]; running?: readonly number[] } = {},
   out: { write: (text: string) => void; isTTY?: boolean; now?: () => number } = process.stderr,
 ): { update: (p: RunProgress) => void; done: () => void } {
   const tty = out.isTTY === true;
   const clock = out.now ?? Date.now;
   const fraction = new Float64Array(replications);
   const events = new Float64Array(replications);
-  // Each replication's events at its first report: what it had restored (--resume) is not this run's rate.
-  const startEvents = new Float64Array(replications).fill(NaN);
-  for (const r of done) fraction[r] = 1;
+  // Events each replication counts from: 0, or for a resumed one those it had at its first report (restored).
+  const startEvents = new Float64Array(replications);
+  for (const r of saved.running ?? []) startEvents[r] = NaN;
+  for (const r of saved.done ?? []) fraction[r] = 1;
   let lastPrint = -Infinity;
   let lastEvents = 0;
   let rate = NaN; // unknown until a second report
@@ -27,15 +29,19 @@ export function progressPrinter(
   return {
     update(p) {
       fraction[p.replication] = p.simTime / p.end;
-      if (Number.isNaN(startEvents[p.replication])) startEvents[p.replication] = p.events;
-      events[p.replication] = p.events - startEvents[p.replication];
+      const r = p.replication;
+      if (Number.isNaN(startEvents[r])) startEvents[r] = p.events;
+      // A replication run again (its worker died) starts from zero.
+      if (p.events < startEvents[r] + events[r]) startEvents[r] = 0;
+      events[r] = p.events - startEvents[r];
       const now = clock();
       const share = fraction.reduce((a, b) => a + b, 0) / replications;
       first ??= { at: now, share };
       if (now - lastPrint < (tty ? 200 : 5000)) return;
       // Wall clock of this process: replications on different workers report their own wall times.
       const all = events.reduce((a, b) => a + b, 0);
-      if (lastPrint > -Infinity && now > lastPrint) rate = (all - lastEvents) / ((now - lastPrint) / 1000);
+      // (A replication run again makes the sum drop: the rate waits for the next line.)
+      if (lastPrint > -Infinity && now > lastPrint && all >= lastEvents) rate = (all - lastEvents) / ((now - lastPrint) / 1000);
       lastPrint = now;
       lastEvents = all;
       const finished = fraction.filter((f) => f >= 1).length;

@@ -38,6 +38,15 @@ describe("field paths", () => {
     expect(applyPoint(TEXT, "s.yaml", { "tenants.1.services.0.replicas": "5" })).toMatch(/\{ name: api\.v2, .*, replicas: 5 \}/);
   });
 
+  it("sets fields under number keys, adds sections the file leaves out, and says which service names it tried", () => {
+    const num = "duration: 1m\nhostTypes:\n  2: { cores: 1, memory: 8GiB }\nhosts: [{ type: '2' }]\n";
+    expect(applyPoint(num, "n.yaml", { "hostTypes.2.cores": "4" })).toContain("2: { cores: 4, memory: 8GiB }");
+    expect(applyPoint(TEXT, "s.yaml", { "defaults.stack": "vms", "placement.policy": "spread" })).toMatch(/defaults:\n {2}stack: vms\nplacement:\n {2}policy: spread/);
+    expect(() => applyPoint(TEXT, "s.yaml", { "duration.x": "1" })).toThrow("--param: duration is a value, not a section with fields");
+    expect(() => applyPoint(TEXT, "s.yaml", { "hosts.5.count": "1" })).toThrow("--param: hosts.5 is not in the scenario");
+    expect(() => applyPoint(TEXT, "s.yaml", { "services.api.v3.replicas": "1" })).toThrow('no service is named "api" or "api.v3" (a path is services.<service>.<field>)');
+  });
+
   it("places a problem of a model build on its field's line, and leaves a path the text does not have unplaced", () => {
     const at = (path: string) => locateProblems([{ file: "s.yaml", line: 0, column: 0, path, message: "m" }], TEXT)[0];
     expect(at("hostTypes.m5.large")).toMatchObject({ line: 4, column: 13 });

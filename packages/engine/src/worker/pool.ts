@@ -171,8 +171,8 @@ export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "re
 export async function runMany(jobs: readonly PoolJob[], plugins: readonly PluginDefinition[], options: ManyOptions): Promise<JobOutcome[]> {
   const done: ReplicationResult[][] = jobs.map((j) => [...(j.resume?.done ?? [])]);
   const failures: { replication: number; message: string }[][] = jobs.map(() => []);
-  /** The problems of jobs whose scenario is bad input. */
-  const badInput: (Problem[] | undefined)[] = jobs.map(() => undefined);
+  /** The problems of jobs whose scenario is bad input (null: checked, and it is not). */
+  const badInput: (Problem[] | null | undefined)[] = jobs.map(() => undefined);
   const loads: LoadRequest[] = jobs.map((j) => ({ scenario: JSON.stringify(j.scenario), pluginModules: options.pluginModules, file: options.file }));
   const remaining = jobs.map((j, k) => j.scenario.replications - done[k].length);
   const tasks = jobs.flatMap((j, k) =>
@@ -185,7 +185,7 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
     const j = jobs[k];
     // In replication order, so the message is the same for any number of workers.
     const failed = failures[k].sort((a, b) => a.replication - b.replication).map((f) => f.message);
-    const problems = badInput[k];
+    const problems = badInput[k] ?? undefined;
     outcomes[k] = problems
       ? { error: formatProblems(problems), problems }
       : failed.length > 0
@@ -253,9 +253,11 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
                 break;
               } catch (err) {
                 if (options.signal?.aborted || failure) return;
-                if ((err as Error).name === "ScenarioError") {
-                  // Bad input, the same in every replication: no retry, and the job's replications not started are dropped.
-                  badInput[k] ??= problemsOf(jobs[k].scenario, plugins, options.file, (err as Error).message);
+                // Bad input that a build here shows too, the same in every replication: no retry, and the job's
+                // replications not started are dropped. (Otherwise, such as a plugin module the worker lacks, it is
+                // an ordinary failure.)
+                if ((err as Error).name === "ScenarioError" && badInput[k] === undefined) badInput[k] = problemsOf(jobs[k].scenario, plugins, options.file);
+                if ((err as Error).name === "ScenarioError" && badInput[k]) {
                   for (let i = tasks.length - 1; i >= 0; i--) {
                     if (tasks[i].job !== k) continue;
                     tasks.splice(i, 1);
@@ -304,16 +306,17 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
 }
 
 /**
- * The located problems of a scenario a worker found bad when it built its
- * model: its model built here gives them (only when a worker reported one).
+ * The problems of a scenario a worker found bad when it built its model, as
+ * its model built here gives them (only when a worker reported one); null
+ * when this build finds none.
  */
-function problemsOf(scenario: Scenario, plugins: readonly PluginDefinition[], file: string | undefined, message: string): Problem[] {
+function problemsOf(scenario: Scenario, plugins: readonly PluginDefinition[], file: string | undefined): Problem[] | null {
   try {
     preflight(scenario, plugins, { file });
   } catch (err) {
     if (err instanceof ScenarioError) return err.problems;
   }
-  return [{ file: file ?? scenario.name, line: 0, column: 0, path: "", message }];
+  return null;
 }
 
 /**

@@ -3,7 +3,7 @@
  * (DESIGN.md, Contracts: `--param` paths), run with the same replications,
  * summarised as one row of means and 95% half-widths per metric.
  */
-import { isMap, isSeq, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
 import { pathTokens, resolveTokens, type PathToken } from "../scenario/paths.js";
 import { ScenarioError } from "../scenario/problems.js";
 import type { Results, StackResults } from "./run.js";
@@ -64,11 +64,14 @@ function resolvePath(doc: Document, path: string): (string | number)[] {
       root.tenants?.forEach((t, ti) => t.services?.forEach((svc, si) => svc.name === name && hits.push([ti, si])));
       used = j;
     }
-    if (hits.length === 0) fail(`no service is named "${names[0]}"`);
+    if (hits.length === 0) {
+      const tried = names.slice(0, -1).map((_, j) => `"${names.slice(0, j + 1).join(".")}"`);
+      fail(`no service is named ${tried.join(" or ")} (a path is services.<service>.<field>)`);
+    }
     const service = names.slice(0, used).join(".");
     if (hits.length > 1) fail(`several tenants have a service "${service}": write tenants.<tenant>.services.${service}.${names.slice(used).join(".")}`);
     const { found, rest } = resolveTokens(root.tenants![hits[0][0]].services![hits[0][1]], tokens.slice(1 + used));
-    return ["tenants", hits[0][0], "services", hits[0][1], ...found, ...rest.map(segment)];
+    return documentKeys(doc, ["tenants", hits[0][0], "services", hits[0][1], ...found], rest);
   }
   const { found, rest } = resolveTokens(root, tokens);
   if (found[0] === "tenants" && rest.length > 0 && (found.length === 1 || (found.length === 3 && found[2] === "services"))) {
@@ -79,7 +82,30 @@ function resolvePath(doc: Document, path: string): (string | number)[] {
     if (found.length === 1) fail(`no tenant is named "${what}"${numbered}`);
     fail(`tenant "${root.tenants![found[1] as number].name}" has no service "${what}"${numbered}`);
   }
-  return [...found, ...rest.map(segment)];
+  return documentKeys(doc, found, rest);
+}
+
+/**
+ * The found segments as the document's own keys (a `2:` key is the number 2,
+ * found by its text), then the tokens past them as new keys or indices.
+ */
+function documentKeys(doc: Document, found: readonly (string | number)[], rest: readonly PathToken[]): (string | number)[] {
+  const out: (string | number)[] = [];
+  let node: unknown = doc.contents;
+  for (const seg of found) {
+    let key: string | number = seg;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+      if (pair && isScalar(pair.key) && (typeof pair.key.value === "number" || typeof pair.key.value === "string")) key = pair.key.value;
+    }
+    out.push(key);
+    node = isMap(node) || isSeq(node) ? node.get(key, true) : undefined;
+  }
+  return [...out, ...rest.map(segment)];
+}
+
+function problem(file: string, path: string, message: string): ScenarioError {
+  return new ScenarioError([{ file, line: 0, column: 0, path, message }]);
 }
 
 /** A path token as a document segment: `[i]` and numbers are indices. */
@@ -95,9 +121,16 @@ export function applyPoint(text: string, file: string, point: Record<string, str
   const doc = parseDocument(text);
   for (const [path, value] of Object.entries(point)) {
     const target = resolvePath(doc, path);
-    const parent = doc.getIn(target.slice(0, -1), true);
-    if (!isMap(parent) && !isSeq(parent)) {
-      throw new ScenarioError([{ file, line: 0, column: 0, path, message: `--param: ${target.slice(0, -1).join(".")} is not in the scenario` }]);
+    // Sections the file leaves out (defaults, placement, a host type's nic) are added; a value or a list item that
+    // is not there cannot hold a field.
+    for (let i = 1; i < target.length; i++) {
+      const node = doc.getIn(target.slice(0, i), true);
+      const where = target.slice(0, i).join(".");
+      if (node === undefined) {
+        if (isSeq(doc.getIn(target.slice(0, i - 1), true))) throw problem(file, path, `--param: ${where} is not in the scenario`);
+        break;
+      }
+      if (!isMap(node) && !isSeq(node)) throw problem(file, path, `--param: ${where} is a value, not a section with fields`);
     }
     doc.setIn(target, parseDocument(value).toJS());
   }
