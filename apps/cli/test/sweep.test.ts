@@ -85,7 +85,7 @@ describe("turtles sweep", () => {
   it("explains a parameter it cannot apply", () => {
     const r = turtles("sweep", overload, "--param", "services.nope.replicas=1,2");
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('--param services.nope.replicas: no service is named "nope"');
+    expect(r.stderr.trim()).toBe('--param services.nope.replicas: no service is named "nope" (a path is services.<service>.<field>)');
     const bad = turtles("sweep", overload, "--param", "services.checkout.replicas=0");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("replicas: must be at least 1, found 0");
