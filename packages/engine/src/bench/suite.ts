@@ -58,6 +58,8 @@ export interface WorkloadRow {
   expectedThroughput: number;
   maxRssMB: number;
   simgridRssMB: number | null;
+  eventsPerRequest: number | null;
+  serviceRequestsPerRequest: number | null;
 }
 
 export interface PlacementRow {
@@ -204,6 +206,8 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
           expectedThroughput: t.expectedThroughput as number,
           maxRssMB: (t.maxRss as number) / 2 ** 20,
           simgridRssMB: peer ? (peer.maxRss as number) / 2 ** 20 : null,
+          eventsPerRequest: (t.eventsPerRequest as number | undefined) ?? null,
+          serviceRequestsPerRequest: (t.serviceRequestsPerRequest as number | undefined) ?? null,
         };
       });
     progress(`workload: ${workload.map((w) => `${w.scenario} ${w.turtlesUs.toFixed(2)} us/request`).join(", ")}`);
@@ -272,9 +276,17 @@ export function formatBenchmarkReport(r: SuiteReport): string {
     (() => {
       const shop = r.workload.find((w) => w.scenario === "web-shop-1k");
       const cpu = r.workload.find((w) => w.scenario === "many-hosts");
-      return shop && cpu
-        ? `web-shop-1k (1,000 hosts, 10,000 replicas, three tiers, calls, disks, NICs) per root request / many-hosts per request: ${(shop.turtlesUs / cpu.turtlesUs).toFixed(1)}x`
-        : "";
+      if (!shop || !cpu) return "";
+      const lines = [`web-shop-1k (1,000 hosts, 10,000 replicas, three tiers, calls, disks, NICs) per root request / many-hosts per request: ${(shop.turtlesUs / cpu.turtlesUs).toFixed(1)}x`];
+      if (shop.eventsPerRequest && cpu.eventsPerRequest && shop.serviceRequestsPerRequest) {
+        const perEvent = (w: WorkloadRow): number => w.turtlesUs / w.eventsPerRequest!;
+        const perService = shop.turtlesUs / shop.serviceRequestsPerRequest;
+        lines.push(
+          `  per kernel event (${shop.eventsPerRequest.toFixed(1)} and ${cpu.eventsPerRequest.toFixed(1)} per request): ${perEvent(shop).toFixed(2)} vs ${perEvent(cpu).toFixed(2)} us, ${(perEvent(shop) / perEvent(cpu)).toFixed(2)}x; ` +
+            `per service request (${shop.serviceRequestsPerRequest.toFixed(1)} per root request): ${perService.toFixed(2)} us, ${(perService / cpu.turtlesUs).toFixed(2)}x`,
+        );
+      }
+      return lines.join("\n");
     })(),
     "targets: one-host <= 4 us, many-hosts <= 3 us and <= 150 MB, throughput within 1% of the fluid model, web-shop-1k <= 3x many-hosts" +
       (r.workload.some((w) => w.simgridUs !== null) ? "" : "; simgrid not run (apt-get install libsimgrid-dev)"),

@@ -32,6 +32,8 @@ export interface WorkloadBenchResult {
   maxRss: number;
   /** Kernel events per completed request (turtles only; counted like the time, warm-up included). */
   eventsPerRequest?: number;
+  /** Requests completed by all services per completed (root) request: 3 for the web shop's three tiers. */
+  serviceRequestsPerRequest?: number;
 }
 
 const host = testHost;
@@ -66,6 +68,7 @@ export async function benchWebShop(scale = 1): Promise<WorkloadBenchResult> {
     expectedThroughput: 60000,
     maxRss: process.resourceUsage().maxRSS * 1024,
     eventsPerRequest: events / completed,
+    serviceRequestsPerRequest: Object.values(r.stacks.scenario.services).reduce((n, x) => n + (x.completed as number), 0) / completed,
   };
 }
 
