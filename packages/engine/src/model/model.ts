@@ -589,7 +589,6 @@ class TreeBuilder {
     const svc = tenant.services[si];
     const stackName = stackOf(s, svc);
     const layers = s.stacks[stackName] ?? [];
-    this.lastFailure = `no host has room (stack ${stackName}, ${svc.cores} core${svc.cores === 1 ? "" : "s"}, memory ${formatBytes(svc.memory)})`;
     const ranking = this.ranking(ti, si);
     for (let i = ranking.best(); i >= 0; i = ranking.best()) {
       const p = this.placeChain(this.model.hosts[i], 0, layers, stackName, ti, si);
@@ -610,6 +609,7 @@ class TreeBuilder {
       return p;
     }
     // Nothing fits: say so precisely when the stack cannot hold a replica even on an empty host of any type.
+    this.lastFailure = `no host has room (stack ${stackName}, ${svc.cores} core${svc.cores === 1 ? "" : "s"}, memory ${formatBytes(svc.memory)})`;
     const m = this.model;
     const byType = new Map<string, string | undefined>();
     let first = 0;
@@ -718,11 +718,12 @@ class TreeBuilder {
   private freshChainShortfall(i: number, layers: LayerEntry[], capacity: Resources, cores: number, memory: number, holder = "host"): string | undefined {
     const overcommit = this.s.placement.memoryOvercommit;
     const eps = 1e-9;
-    const offer = `the ${holder} offers ${capacity.cores} cores and ${formatBytes(capacity.memory)}`;
+    // Only a chain that does not fit pays for its message (placement asks for every new layer node).
+    const offer = (): string => `the ${holder} offers ${capacity.cores} cores and ${formatBytes(capacity.memory)}`;
     if (i === layers.length) {
       if (cores <= capacity.cores + eps && (overcommit || memory <= capacity.memory + eps)) return undefined;
       return (
-        `a replica reserves ${cores} core${cores === 1 ? "" : "s"} (the service's \`cores\`, default 1) and ${formatBytes(memory)} (its \`memory\`), but ${offer}: ` +
+        `a replica reserves ${cores} core${cores === 1 ? "" : "s"} (the service's \`cores\`, default 1) and ${formatBytes(memory)} (its \`memory\`), but ${offer()}: ` +
         `lower the service's cores or memory${holder === "host" ? ", or use larger hosts" : ` or give the ${holder} more`}`
       );
     }
@@ -731,7 +732,7 @@ class TreeBuilder {
     if (size.request.cores <= capacity.cores + eps && (overcommit || size.request.memory <= capacity.memory + eps)) {
       return this.freshChainShortfall(i + 1, layers, size.capacity, cores, memory, layer);
     }
-    return `a ${layer} takes ${size.request.cores} cores and ${formatBytes(size.request.memory)}, but ${offer}: make the ${layer} smaller${holder === "host" ? " or use larger hosts" : ` or the ${holder} larger`}`;
+    return `a ${layer} takes ${size.request.cores} cores and ${formatBytes(size.request.memory)}, but ${offer()}: make the ${layer} smaller${holder === "host" ? " or use larger hosts" : ` or the ${holder} larger`}`;
   }
 }
 

@@ -256,15 +256,17 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
                 // Bad input that a build here shows too, the same in every replication: no retry, and the job's
                 // replications not started are dropped. (Otherwise, such as a plugin module the worker lacks, it is
                 // an ordinary failure.)
-                if ((err as Error).name === "ScenarioError" && badInput[k] === undefined) badInput[k] = problemsOf(jobs[k].scenario, plugins, options.file);
-                if ((err as Error).name === "ScenarioError" && badInput[k]) {
-                  for (let i = tasks.length - 1; i >= 0; i--) {
-                    if (tasks[i].job !== k) continue;
-                    tasks.splice(i, 1);
-                    remaining[k]--;
-                    options.onReplication?.(++finished, total);
+                if ((err as Error).name === "ScenarioError") {
+                  if (badInput[k] === undefined) badInput[k] = problemsOf(jobs[k].scenario, plugins, options.file);
+                  if (badInput[k]) {
+                    for (let i = tasks.length - 1; i >= 0; i--) {
+                      if (tasks[i].job !== k) continue;
+                      tasks.splice(i, 1);
+                      remaining[k]--;
+                      options.onReplication?.(++finished, total);
+                    }
+                    break;
                   }
-                  break;
                 }
                 if (attempt < (options.retries ?? 0)) continue;
                 const tries = attempt + 1;

@@ -22,7 +22,7 @@ export function stacksOf(s: Scenario): string[] {
 export function onStack(s: Scenario, stack: string): Scenario {
   const known = stacksOf(s);
   if (!known.includes(stack)) {
-    throw new RangeError(`unknown stack "${stack}"${didYouMean(stack, known) || ""}; the scenario has: ${known.join(", ")}`);
+    throw new RangeError(`unknown stack "${stack}"${didYouMean(stack, known)}; the scenario has: ${known.join(", ")}`);
   }
   return {
     ...s,
