@@ -74,7 +74,7 @@ tenants:
     for (const args of [["run", "--workers", "2"], ["compare", "--workers", "2"], ["validate"]]) {
       const r = spawnSync(process.execPath, [bin, args[0], "nonic.yaml", ...args.slice(1)], { encoding: "utf8", cwd: dir });
       expect(r.status).toBe(2);
-      expect(r.stderr).toBe("nonic.yaml:3:17: hostTypes.h: services call each other across hosts, so every host type needs a NIC: give it nic: { bandwidth, latency }\n");
+      expect(r.stderr).toBe("nonic.yaml:3:17: hostTypes.h: services make calls and there are 2 hosts, so a call can cross hosts (a NIC carries it): give this host type nic: { bandwidth, latency }\n");
     }
   });
 

@@ -6,6 +6,7 @@ import {
   applyPoint,
   decodeSweepSnapshot,
   encodeSweepSnapshot,
+  formatProblems,
   fromCsv,
   grid,
   loadScenario,
@@ -18,7 +19,7 @@ import {
 } from "@turtles/engine";
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
-import { ScenarioCommand } from "../lib/base.js";
+import { located, ScenarioCommand } from "../lib/base.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, pluginMismatch, readScenario } from "../lib/scenario-file.js";
 
 export default class Sweep extends ScenarioCommand {
@@ -148,8 +149,10 @@ export default class Sweep extends ScenarioCommand {
       } else {
         // A failed point is reported in its row and on stderr; the other points go on.
         failed++;
-        rows[index] = { ...point, error: outcome.error };
-        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) failed: ${outcome.error}\n`);
+        // Bad input found by the build (a point without NICs or disks it needs) is placed in the file, as validate does.
+        const error = outcome.problems ? formatProblems(located(outcome.problems)) : outcome.error;
+        rows[index] = { ...point, error };
+        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) failed: ${error}\n`);
       }
       write();
     };

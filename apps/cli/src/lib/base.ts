@@ -103,7 +103,7 @@ export abstract class ScenarioCommand extends Command {
 }
 
 /** Problems found by a model build (they carry a field, not a line) placed in their file, when it can be read. */
-function located(problems: readonly Problem[]): Problem[] {
+export function located(problems: readonly Problem[]): Problem[] {
   const files = new Map<string, Problem[]>();
   for (const p of problems) files.set(p.file, [...(files.get(p.file) ?? []), p]);
   return [...files].flatMap(([file, list]) => {

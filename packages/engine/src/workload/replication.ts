@@ -403,7 +403,7 @@ export class Replication {
             line: 0,
             column: 0,
             path: `hostTypes.${missing[0]}`,
-            message: `services call each other across hosts, so every host type needs a NIC: give it nic: { bandwidth, latency }`,
+            message: `services make calls and there are ${model.hosts.length} hosts, so a call can cross hosts (a NIC carries it): give this host type nic: { bandwidth, latency }`,
           },
         ]);
       }
