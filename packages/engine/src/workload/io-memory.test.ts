@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Simulation } from "../kernel/simulation.js";
 import { buildModel } from "../model/model.js";
+import { definePlugin } from "../plugin/define.js";
+import { fields } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
 import { BatchMeans } from "../stats/confidence.js";
 import { passLayer, testHost } from "../testing/index.js";
@@ -81,6 +83,53 @@ describe("disks (validation against closed forms)", () => {
     await expect(runScenario(s, plugins, { file: "nodisk.yaml" })).rejects.toThrow(
       "nodisk.yaml: tenants.t.services.x: has io steps, but host 0 it runs on has no disk: give its host type a disk ({ iops, bandwidth })",
     );
+  });
+});
+
+describe("layers on cpu and mem operations", () => {
+  it("run their cpu and mem hooks once per step, add their latencies and charge their CPU elsewhere", async () => {
+    const seen = { cpu: 0, mem: 0 };
+    const layer = definePlugin({
+      name: "wake",
+      layer: "wake",
+      version: "1",
+      schema: fields({}),
+      setup(api) {
+        api.layerRules({
+          size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+          cpu: () => ({ weight: 1 }),
+          // A 1 ms wake-up before each cpu step, 2 ms per mem step, and 10 ms of a helper's CPU per cpu step.
+          path: () => ({ latency: { cpu: 1e-3, mem: 2e-3 }, charge: { cpu: { aux: "helper", work: 10e-3 } } }),
+        });
+        api.hook("create", (ctx, node) => {
+          ctx.addAuxiliary(node, "helper");
+        });
+        api.hook("cpu", () => void seen.cpu++);
+        api.hook("mem", () => void seen.mem++);
+      },
+    });
+    const all = [testHost, layer];
+    const s = loadScenario(
+      `duration: 100s
+hostTypes: { h: { cores: 4, memory: 1GiB } }
+hosts: [{ type: h }]
+stacks: { woken: [{ layer: wake }] }
+tenants:
+  - name: t
+    services:
+      - { name: one, stack: woken, load: { closed: { clients: 1, think: 1s } }, request: [{ cpu: 5ms }, { mem: { alloc: 1MiB } }, { cpu: 5ms }] }
+`,
+      { plugins: all },
+    );
+    const latencies: number[] = [];
+    const r = await runScenario(s, all, { seed: 1, onRequest: (_s, l) => latencies.push(l) });
+    // Alone on the host: 1 ms + 5 ms, 2 ms, 1 ms + 5 ms.
+    expect(latencies.length).toBeGreaterThan(90);
+    for (const l of latencies) expect(l).toBeCloseTo(0.014, 12);
+    expect(seen.cpu).toBe(2 * latencies.length + (seen.cpu % 2));
+    expect(seen.mem).toBe(Math.ceil(seen.cpu / 2));
+    // The helper's 20 ms per request beside the process's 10 ms: busy core-seconds over 4 cores and 100 s.
+    expect((r.stacks.woken.hosts.cpuUtilization as number) / ((latencies.length * 0.03) / 400)).toBeCloseTo(1, 2);
   });
 });
 

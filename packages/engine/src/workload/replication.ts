@@ -150,6 +150,8 @@ export class Replication {
    */
   private replicaNetDelay: Float64Array;
   private replicaIoDelay: Float64Array;
+  private replicaCpuDelay: Float64Array;
+  private replicaMemDelay: Float64Array;
   private inService: Int32Array;
   private readonly queues: Int32Array[];
   private queueHead: Int32Array;
@@ -224,6 +226,7 @@ export class Replication {
   private readonly arrivalType: number;
   private readonly clientType: number;
   private readonly stepType: number;
+  private readonly cpuStartType: number;
   private readonly readyType: number;
   private readonly failType: number;
   private readonly detectType: number;
@@ -256,6 +259,12 @@ export class Replication {
       this.reqTimer[req] = -1;
       this.reqActivity[req] = -1;
       this.onStepDone(req);
+    });
+    this.cpuStartType = sim.on("workload.cpuStart", (tag) => {
+      const req = this.live(tag);
+      if (req < 0) return;
+      this.reqTimer[req] = -1;
+      this.startCpu(req);
     });
     this.ioChargedType = sim.on("workload.ioCharged", (op) => this.onIoCharged(op));
     this.ioDoneType = sim.on("workload.ioDone", (op) => this.onIoDone(op));
@@ -359,6 +368,8 @@ export class Replication {
     this.replicaNode = Int32Array.from(nodes);
     this.replicaNetDelay = Float64Array.from(nodes, (n) => model.latency(n, "net"));
     this.replicaIoDelay = Float64Array.from(nodes, (n) => model.latency(n, "io"));
+    this.replicaCpuDelay = Float64Array.from(nodes, (n) => model.latency(n, "cpu"));
+    this.replicaMemDelay = Float64Array.from(nodes, (n) => model.latency(n, "mem"));
     this.replicaService = Int32Array.from(owners);
     this.inService = new Int32Array(nodes.length);
     this.queues = nodes.map(() => new Int32Array(4));
@@ -699,6 +710,8 @@ export class Replication {
     this.replicaNode = grown(this.replicaNode, c);
     this.replicaNetDelay = grown(this.replicaNetDelay, c);
     this.replicaIoDelay = grown(this.replicaIoDelay, c);
+    this.replicaCpuDelay = grown(this.replicaCpuDelay, c);
+    this.replicaMemDelay = grown(this.replicaMemDelay, c);
     this.replicaService = grown(this.replicaService, c);
     this.inService = grown(this.inService, c);
     this.queueHead = grown(this.queueHead, c);
@@ -712,6 +725,8 @@ export class Replication {
     this.replicaNode[r] = node;
     this.replicaNetDelay[r] = this.model.latency(node, "net");
     this.replicaIoDelay[r] = this.model.latency(node, "io");
+    this.replicaCpuDelay[r] = this.model.latency(node, "cpu");
+    this.replicaMemDelay[r] = this.model.latency(node, "mem");
     this.replicaService[r] = service;
     this.replicaOfNode.set(node, r);
     this.hostsUsed.add(this.model.nodes.host[node]);
@@ -883,15 +898,30 @@ export class Replication {
       this.startCall(req, run, step);
       return;
     }
+    if (kind === CPU) {
+      // The layers' cpu hooks and charges run as the step starts; their latency (a wake-up) passes before its work does.
+      const replica = this.reqReplica[req];
+      const node = this.replicaNode[replica];
+      this.model.runHooks("cpu", node, req);
+      this.model.chargeOperation(node, "cpu");
+      const delay = this.replicaCpuDelay[replica];
+      if (delay > 0) this.reqTimer[req] = this.sim.schedule(this.cpuStartType, delay, this.tag(req));
+      else this.startCpu(req);
+      return;
+    }
     const rng = this.rng.load(this.reqRng, req * 4);
     const x = run.dists[step].sample(rng);
     rng.store(this.reqRng, req * 4);
-    if (kind === CPU) {
-      this.reqWork[req] += x;
-      this.reqActivity[req] = this.model.startCpu(this.replicaNode[this.reqReplica[req]], x, this.stepType, this.tag(req));
-    } else {
-      this.reqTimer[req] = this.sim.schedule(this.stepType, x, this.tag(req));
-    }
+    this.reqTimer[req] = this.sim.schedule(this.stepType, x, this.tag(req));
+  }
+
+  /** A cpu step's work starts on a thread of its replica's process. */
+  private startCpu(req: number): void {
+    const rng = this.rng.load(this.reqRng, req * 4);
+    const x = this.services[this.reqService[req]].dists[this.reqStep[req]].sample(rng);
+    rng.store(this.reqRng, req * 4);
+    this.reqWork[req] += x;
+    this.reqActivity[req] = this.model.startCpu(this.replicaNode[this.reqReplica[req]], x, this.stepType, this.tag(req));
   }
 
   /** Issues the step's I/Os at once; each runs the path's io hooks and charges, then goes to the host's disk. */
@@ -940,7 +970,10 @@ export class Replication {
 
   /** alloc, free or touch: the replica's memory changes at once; what a request allocates is freed when it ends. */
   private memStep(req: number, run: ServiceRun, step: number): void {
-    const node = this.replicaNode[this.reqReplica[req]];
+    const replica = this.reqReplica[req];
+    const node = this.replicaNode[replica];
+    this.model.runHooks("mem", node, req);
+    this.model.chargeOperation(node, "mem");
     const bytes = run.memBytes[step];
     const op = run.memOp[step];
     if (op === 0) {
@@ -952,7 +985,8 @@ export class Replication {
       this.reqAlloc[req] -= freed;
     }
     // touch: resident memory is used, not changed; under pressure its cost shows as the host's CPU slowdown.
-    this.reqTimer[req] = this.sim.schedule(this.stepType, 0, this.tag(req));
+    // The step takes the layers' mem latency (a page fault's exit to the hypervisor, say).
+    this.reqTimer[req] = this.sim.schedule(this.stepType, this.replicaMemDelay[replica], this.tag(req));
   }
 
   private newOp(req: number, bytes: number): number {
