@@ -64,7 +64,9 @@ tenants:
     const r = spawnSync(process.execPath, [bin, "validate", "tight.yaml"], { encoding: "utf8", cwd: dir });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('tight.yaml: valid scenario "tight"');
-    expect(r.stderr).toBe("warning: 1 replica of t/a not placed: no host has room (stack baremetal, 2 cores, memory 0 B)\n");
+    expect(r.stderr).toBe("warning: 1 replica of t/a not placed: no host has room (stack baremetal: a replica reserves 2 cores and 0 B)\n");
+    const json = spawnSync(process.execPath, [bin, "validate", "tight.yaml", "--json"], { encoding: "utf8", cwd: dir });
+    expect(JSON.parse(json.stdout).unplaced).toEqual([{ tenant: "t", service: "a", replicas: 1, reason: "no host has room (stack baremetal: a replica reserves 2 cores and 0 B)" }]);
   });
 
   it("exits 2 with a clear line for a missing file", () => {

@@ -105,8 +105,8 @@ describe("turtles run", () => {
     const file = tmp("tight.yaml", SMALL.replace("replicas: 2,", "replicas: 3, cores: 4,"));
     const r = turtles("run", file, "--json");
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("warning: 1 replica of t/api not placed: no host has room (stack baremetal, 4 cores, memory 0 B)");
-    expect(JSON.parse(r.stdout).unplaced).toEqual([{ tenant: "t", service: "api", replicas: 1, reason: "no host has room (stack baremetal, 4 cores, memory 0 B)" }]);
+    expect(r.stderr).toContain("warning: 1 replica of t/api not placed: no host has room (stack baremetal: a replica reserves 4 cores and 0 B)");
+    expect(JSON.parse(r.stdout).unplaced).toEqual([{ tenant: "t", service: "api", replicas: 1, reason: "no host has room (stack baremetal: a replica reserves 4 cores and 0 B)" }]);
   });
 
   it("runs the DESIGN.md web shop: calls between services and disk reads, with a table of who calls whom", () => {

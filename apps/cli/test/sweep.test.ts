@@ -45,6 +45,13 @@ describe("turtles sweep", () => {
     const second = JSON.parse(readFileSync(out, "utf8"));
     expect(second.slice(0, 2)).toEqual(first);
     expect(second[2]["services.checkout.replicas"]).toBe("3");
+    expect(second[2].scenarioHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(second[2].unplaced).toBe(0);
+    // Rows of another duration (or seed, or file) are not mixed in: the command stops and says why.
+    const other = turtles("sweep", overload, "--param", "services.checkout.replicas=1,2,3", "--duration", "6s", "--out", out, "--resume");
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`--resume: ${out} holds point 1 (services.checkout.replicas=1) computed from another scenario, or other --seed, --duration or --replications, than now`);
+    expect(readFileSync(out, "utf8")).toBe(`${JSON.stringify(second, null, 2)}\n`);
   });
 
   it("reports a point whose worker died, finishes the others, and exits", () => {

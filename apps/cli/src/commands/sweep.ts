@@ -13,6 +13,7 @@ import {
   parseParam,
   pointKey,
   rowOf,
+  scenarioHash,
   toCsv,
   type RunSnapshot,
   type Scenario,
@@ -29,7 +30,7 @@ export default class Sweep extends ScenarioCommand {
     "Each --param sets a field (DESIGN.md paths: services.<service>.<field>, tenants.<tenant>.services.<service>.<field>, " +
     "hostTypes.<type>.<field>, hosts.<i>.count, defaults.stack, ...) to each of its values; the grid is every combination " +
     "(or the points of --points, a JSON list of { path: value }). Rows are written after each point, atomically; --resume " +
-    "keeps the rows an earlier run of the same file already wrote and computes only the others. With --checkpoint FILE the " +
+    "keeps the rows an earlier run of the same file and flags already wrote (each row carries its scenarioHash) and computes only the others. With --checkpoint FILE the " +
     "points in progress are saved there too (every --checkpoint-every of wall time, and on Ctrl-C), and --resume continues " +
     "them where they stopped. Output is identical for any --workers, and whether the sweep was stopped and resumed or not.";
 
@@ -56,6 +57,71 @@ export default class Sweep extends ScenarioCommand {
     plugin: ScenarioCommand.pluginFlag,
   };
 
+  /**
+   * On --resume, the rows of `out` that a point of this sweep can keep: those done (a failed point is computed again)
+   * from the same scenario, file and flags (its row's scenarioHash). A row of another sweep stops the command.
+   */
+  private keepDone(
+    out: string,
+    json: boolean,
+    points: readonly Record<string, string>[],
+    paths: readonly string[],
+    hashes: readonly string[],
+    rows: (Record<string, unknown> | undefined)[],
+    what: (point: Record<string, string>) => string,
+  ): void {
+    let old: Record<string, unknown>[];
+    try {
+      const text = readFileSync(out, "utf8");
+      old = (json ? JSON.parse(text) : fromCsv(text)) as Record<string, unknown>[];
+      if (!Array.isArray(old)) throw new Error("not a list of rows");
+    } catch (err) {
+      this.fail(`--resume: cannot read the rows in ${out} (${(err as Error).message}); give the --out of the sweep to continue, or remove it`);
+    }
+    const byKey = new Map(points.map((p, i) => [pointKey(p, paths), i]));
+    let kept = 0;
+    for (const r of old) {
+      const missing = paths.find((p) => r[p] === undefined);
+      if (missing !== undefined) this.fail(`--resume: ${out} holds rows of another sweep (they have no ${missing}); give another --out, or remove it`);
+      if (!(r.error === undefined || r.error === null || r.error === "")) continue;
+      const i = byKey.get(pointKey(r, paths));
+      if (i === undefined) continue;
+      if (r.scenarioHash !== hashes[i]) {
+        this.fail(
+          `--resume: ${out} holds point ${i + 1} (${what(points[i])}) computed from another scenario, or other --seed, --duration or ` +
+            `--replications, than now; run with the same file and flags, or give another --out`,
+        );
+      }
+      rows[i] = r;
+      kept++;
+    }
+    process.stderr.write(`resuming: ${kept} point${kept === 1 ? "" : "s"} already in ${out}\n`);
+  }
+
+  /** The points of a --points file: a JSON list of objects, each a point's values by parameter path. */
+  private readPoints(file: string): Record<string, string>[] {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      this.fail(`--points ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    let list: unknown;
+    try {
+      list = JSON.parse(text);
+    } catch (err) {
+      this.fail(`--points ${file}: not JSON (${(err as Error).message})`);
+    }
+    const example = '[{ "services.api.replicas": 2, "placement.policy": "spread" }, ...]';
+    if (!Array.isArray(list) || list.length === 0) this.fail(`--points ${file}: give a list of points, such as ${example}`);
+    return list.map((p, i) => {
+      if (typeof p !== "object" || p === null || Array.isArray(p) || Object.keys(p).length === 0) {
+        this.fail(`--points ${file}: point ${i + 1} is not an object of values by path, such as ${example}`);
+      }
+      return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    });
+  }
+
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Sweep);
     this.writableFolder("out", flags.out); // before the work, not after it
@@ -64,20 +130,19 @@ export default class Sweep extends ScenarioCommand {
     const text = readFileSync(args.file, "utf8");
     let points: Record<string, string>[];
     let paths: string[];
-    try {
-      if (flags.points) {
-        points = (JSON.parse(readFileSync(flags.points, "utf8")) as Record<string, unknown>[]).map((p) =>
-          Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
-        );
-        paths = [...new Set(points.flatMap((p) => Object.keys(p)))];
-      } else {
-        const params = flags.param.map(parseParam);
-        if (params.length === 0) this.fail("give at least one --param path=value1,value2 (or --points file.json)");
-        points = grid(params);
-        paths = params.map((p) => p.path);
+    if (flags.points) {
+      points = this.readPoints(flags.points);
+      paths = [...new Set(points.flatMap((p) => Object.keys(p)))];
+    } else {
+      if (flags.param.length === 0) this.fail("give at least one --param path=value1,value2 (or --points file.json)");
+      let params: ReturnType<typeof parseParam>[] = [];
+      try {
+        params = flags.param.map(parseParam);
+      } catch (err) {
+        this.fail((err as Error).message);
       }
-    } catch (err) {
-      this.fail((err as Error).message);
+      points = grid(params);
+      paths = params.map((p) => p.path);
     }
     const duration = this.durationFlag("duration", flags.duration);
     const checkpointFile = flags.checkpoint;
@@ -97,34 +162,32 @@ export default class Sweep extends ScenarioCommand {
       this.writableFolder("checkpoint", checkpointFile);
     }
     const json = flags.out?.endsWith(".json") ?? false;
-    // Rows already written by an earlier run of this sweep, by point.
-    const done = new Map<string, Record<string, unknown>>();
-    if (flags.resume && flags.out && existsSync(flags.out)) {
-      const old = readFileSync(flags.out, "utf8");
-      const rows = (json ? JSON.parse(old) : fromCsv(old)) as Record<string, unknown>[];
-      // A point that failed is computed again.
-      for (const r of rows) if (r.error === undefined || r.error === null || r.error === "") done.set(pointKey(r, paths), r);
-      process.stderr.write(`resuming: ${done.size} point${done.size === 1 ? "" : "s"} already in ${flags.out}\n`);
-    }
-    // One row per point, in point order; the file lists the points done so far.
-    const rows: (Record<string, unknown> | undefined)[] = points.map((point) => done.get(pointKey(point, paths)));
-    let failed = 0;
-    const write = (): void => {
-      const body = json ? `${JSON.stringify(rows.filter(Boolean), null, 2)}\n` : toCsv(rows.filter(Boolean) as Record<string, string | number | null>[]);
-      if (flags.out) writeFileAtomic(flags.out, body);
-    };
     const what = (point: Record<string, string>): string => Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
-    const todo: { index: number; point: Record<string, string>; scenario: Scenario; resume?: RunSnapshot }[] = [];
-    for (const [index, point] of points.entries()) {
-      if (rows[index]) continue;
-      let pointText: string;
+    // Each point's scenario: its values applied to the file, then the flags. Its hash goes into its row, so that
+    // --resume keeps only rows computed from the same scenario.
+    const scenarios = points.map((point) => {
+      let pointText = "";
       try {
         pointText = applyPoint(text, args.file, point);
       } catch (err) {
         if (err instanceof RangeError) this.fail(err.message);
         throw err;
       }
-      const scenario = applyOverrides(loadScenario(pointText, { file: args.file, plugins }), { seed: flags.seed, duration, replications: flags.replications });
+      return applyOverrides(loadScenario(pointText, { file: args.file, plugins }), { seed: flags.seed, duration, replications: flags.replications });
+    });
+    const hashes = scenarios.map(scenarioHash);
+    // One row per point, in point order; the file lists the points done so far.
+    const rows: (Record<string, unknown> | undefined)[] = points.map(() => undefined);
+    if (flags.resume && flags.out && existsSync(flags.out)) this.keepDone(flags.out, json, points, paths, hashes, rows, what);
+    let failed = 0;
+    const write = (): void => {
+      const body = json ? `${JSON.stringify(rows.filter(Boolean), null, 2)}\n` : toCsv(rows.filter(Boolean) as Record<string, string | number | null>[]);
+      if (flags.out) writeFileAtomic(flags.out, body);
+    };
+    const todo: { index: number; point: Record<string, string>; scenario: Scenario; resume?: RunSnapshot }[] = [];
+    for (const [index, point] of points.entries()) {
+      if (rows[index]) continue;
+      const scenario = scenarios[index];
       const resume = savedRuns.get(pointKey(point, paths));
       if (resume) {
         // A saved state continues only the scenario it was saved from, with the same plugins.
@@ -144,14 +207,15 @@ export default class Sweep extends ScenarioCommand {
       const point = points[index];
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       if (outcome.error === undefined) {
-        rows[index] = rowOf(point, outcome.results);
+        rows[index] = { ...point, scenarioHash: hashes[index], ...rowOf(point, outcome.results) };
         process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) done at ${seconds} s\n`);
+        this.warnUnplaced(outcome.results, `point ${index + 1}/${points.length} (${what(point)}): `);
       } else {
         // A failed point is reported in its row and on stderr; the other points go on.
         failed++;
         // Bad input found by the build (a point without NICs or disks it needs) is placed in the file, as validate does.
         const error = outcome.problems ? formatProblems(located(outcome.problems)) : outcome.error;
-        rows[index] = { ...point, error };
+        rows[index] = { ...point, scenarioHash: hashes[index], error };
         process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) failed: ${error}\n`);
       }
       write();

@@ -1,5 +1,5 @@
 import { Args } from "@oclif/core";
-import { formatBytes, preflight, summarizeScenario, type ScenarioSummary } from "@turtles/engine";
+import { formatBytes, preflight, summarizeScenario, type Results, type ScenarioSummary } from "@turtles/engine";
 import { ScenarioCommand } from "../lib/base.js";
 import { loadPlugins, readScenario } from "../lib/scenario-file.js";
 
@@ -21,15 +21,16 @@ export default class Validate extends ScenarioCommand {
 
   static override enableJsonFlag = true;
 
-  async run(): Promise<{ valid: true; summary: ScenarioSummary }> {
+  async run(): Promise<{ valid: true; summary: ScenarioSummary; unplaced: Results["unplaced"] }> {
     const { args, flags } = await this.parse(Validate);
     const plugins = await loadPlugins(flags.plugin);
     const scenario = readScenario(args.file, plugins);
     const summary = summarizeScenario(scenario);
     // Built once (not run): placement, and the checks that need the built model.
-    this.warnUnplaced({ unplaced: preflight(scenario, plugins, { file: args.file }) });
+    const unplaced = preflight(scenario, plugins, { file: args.file });
+    this.warnUnplaced({ unplaced });
     this.log(formatSummary(args.file, summary));
-    return { valid: true, summary };
+    return { valid: true, summary, unplaced };
   }
 }
 

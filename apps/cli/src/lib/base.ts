@@ -73,10 +73,10 @@ export abstract class ScenarioCommand extends Command {
   }
 
   /** Replicas that did not fit, on stderr (also under --json, where oclif mutes its loggers: the warning must show). */
-  protected warnUnplaced(results: Pick<Results, "unplaced">): void {
+  protected warnUnplaced(results: Pick<Results, "unplaced">, prefix = ""): void {
     for (const u of results.unplaced) {
       const where = u.stack === undefined ? "" : `on ${u.stack}, `;
-      process.stderr.write(`warning: ${where}${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
+      process.stderr.write(`${prefix}warning: ${where}${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
     }
   }
 

@@ -609,8 +609,18 @@ class TreeBuilder {
       return p;
     }
     // Nothing fits: say so precisely when the stack cannot hold a replica even on an empty host of any type.
-    this.lastFailure = `no host has room (stack ${stackName}, ${svc.cores} core${svc.cores === 1 ? "" : "s"}, memory ${formatBytes(svc.memory)})`;
     const m = this.model;
+    const takes = (cores: number, memory: number): string => `${cores} core${cores === 1 ? "" : "s"} and ${formatBytes(memory)}`;
+    const replica = `a replica reserves ${takes(svc.cores, svc.memory)}`;
+    if (layers.length === 0) this.lastFailure = `no host has room (stack ${stackName}: ${replica})`;
+    else {
+      // What a replica takes from a host is its outermost layer's node (a new one, or room in a shared one).
+      const outer = layers[0];
+      const h = m.hosts[0];
+      const size = m.layer(m.kindOf(outer.layer)).rules!.size(outer, { cores: m.nodes.capacityCores[h], memory: m.nodes.capacityMemory[h] });
+      const shared = outer.per === "replica" ? "" : ` (shared per ${outer.per}: a replica goes in one with room first)`;
+      this.lastFailure = `no host has room (stack ${stackName}: a new ${outer.layer} takes ${takes(size.request.cores, size.request.memory)} of a host${shared}; in it, ${replica})`;
+    }
     const byType = new Map<string, string | undefined>();
     let first = 0;
     for (const group of s.hosts) {

@@ -159,6 +159,8 @@ export function rowOf(point: Record<string, string>, results: Results): Record<s
     put(`${stackName}.energy.joules`, st.energy.joules, ci?.energy?.joules);
     put(`${stackName}.cost.total`, st.cost.total, ci?.cost?.total);
   }
+  // Replicas that did not fit (their reasons are in the results' `unplaced`).
+  row.unplaced = results.unplaced.reduce((n, u) => n + u.replicas, 0);
   return row;
 }
 
