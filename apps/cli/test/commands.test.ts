@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const bin = join(import.meta.dirname, "..", "bin", "run.js");
@@ -87,6 +87,15 @@ describe("third-party plugins", () => {
     const without = turtles("validate", join(fixtures, "sandboxed.yaml"));
     expect(without.code).toBe(2);
     expect(without.stderr).toContain('unknown layer "sandbox"; known layers: vm, container');
+  });
+
+  it("loads a plugin from its package folder (package.json exports), as the README shows", () => {
+    const r = turtles("validate", join(fixtures, "sandboxed.yaml"), "--plugin", dirname(sandbox));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/stacks\s+isolated/);
+    const missing = turtles("validate", join(fixtures, "sandboxed.yaml"), "--plugin", join(fixtures, "no-such-folder"));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^cannot find plugin ".*no-such-folder": ENOENT.*; give the path of a module or of a package folder\n$/);
   });
 
   it("adds the plugin's fields to the JSON Schema", () => {

@@ -10,7 +10,7 @@ export default class Schema extends ScenarioCommand {
     "Point your editor at it: with the YAML language server, put `# yaml-language-server: $schema=./turtles.schema.json` " +
     "on the first line of a scenario.";
 
-  static override examples = ["<%= config.bin %> schema > turtles.schema.json", "<%= config.bin %> schema --plugin @acme/turtles-sandbox"];
+  static override examples = ["<%= config.bin %> schema > turtles.schema.json", "<%= config.bin %> schema --plugin ./examples/plugin-sandbox"];
 
   static override flags = { plugin: ScenarioCommand.pluginFlag };
 

@@ -12,7 +12,7 @@ export default class Validate extends ScenarioCommand {
     "Problems are printed as file:line:column: field: message, several at once; the exit code is then 2.";
 
   static override examples = ["<%= config.bin %> validate examples/web-shop.yaml", "<%= config.bin %> validate scenario.yaml --json",
-    "<%= config.bin %> validate sandboxed.yaml --plugin @acme/turtles-sandbox",
+    "<%= config.bin %> validate sandboxed.yaml --plugin ./examples/plugin-sandbox",
   ];
 
   static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };

@@ -1,5 +1,5 @@
 /** Reading a scenario file for a command: the built-in plugins, the memory limit, clear errors. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { totalmem } from "node:os";
 import { join, resolve } from "node:path";
@@ -38,8 +38,9 @@ export async function loadPlugins(specs: readonly string[]): Promise<PluginDefin
     const isPath = spec.startsWith(".") || spec.startsWith("/");
     let url: string;
     try {
-      url = pathToFileURL(isPath ? resolve(spec) : require.resolve(spec)).href;
-    } catch {
+      url = pathToFileURL(isPath ? modulePath(resolve(spec)) : require.resolve(spec)).href;
+    } catch (err) {
+      if (isPath) throw new PluginLoadError(`cannot find plugin "${spec}": ${(err as Error).message}; give the path of a module or of a package folder`);
       throw new PluginLoadError(`cannot find plugin "${spec}": install it in this project (npm install ${spec}) or give a path`);
     }
     let mod: Record<string, unknown>;
@@ -58,6 +59,21 @@ export async function loadPlugins(specs: readonly string[]): Promise<PluginDefin
     }
   }
   return plugins;
+}
+
+/** A path given to --plugin: a module, or a package folder (its package.json `exports`, else `main`, else index.js). */
+function modulePath(path: string): string {
+  if (!statSync(path).isDirectory()) return path;
+  const manifest = join(path, "package.json");
+  if (!existsSync(manifest)) return join(path, "index.js");
+  const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { exports?: unknown; main?: string };
+  let entry = pkg.exports;
+  if (entry !== null && typeof entry === "object" && "." in entry) entry = (entry as Record<string, unknown>)["."];
+  if (entry !== null && typeof entry === "object") {
+    const conditions = entry as Record<string, unknown>;
+    entry = conditions.import ?? conditions.node ?? conditions.default;
+  }
+  return resolve(path, typeof entry === "string" ? entry : (pkg.main ?? "index.js"));
 }
 
 /** Loads and validates `file`; throws `ScenarioError` (with file, line and field) on any problem. */
