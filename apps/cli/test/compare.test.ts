@@ -82,7 +82,18 @@ tenants:
     for (const args of [["run"], ["compare"], ["sweep", "--param", "services.frontend.replicas=1"]]) {
       const r = turtles(args[0], "web-tier.yaml", ...args.slice(1), "--out", "/nonexistent/folder/r.json");
       expect(r.code).toBe(2);
-      expect(r.stderr).toBe("--out: cannot write in the folder of /nonexistent/folder/r.json: it does not exist or is not writable\n");
+      expect(r.stderr).toBe("--out: cannot write /nonexistent/folder/r.json: its folder does not exist\n");
+      // A folder, and the scenario itself (which the results would replace), are refused too.
+      const dir = mkdtempSync(join(tmpdir(), "turtles-out-"));
+      const folder = turtles(args[0], "web-tier.yaml", ...args.slice(1), "--out", dir);
+      expect(folder.code).toBe(2);
+      expect(folder.stderr).toBe(`--out: ${dir} is a folder; give a file in it, such as ${join(dir, "results.json")}\n`);
+      const scenario = join(examples, "web-tier.yaml");
+      const before = readFileSync(scenario, "utf8");
+      const self = turtles(args[0], "web-tier.yaml", ...args.slice(1), "--out", scenario);
+      expect(self.code).toBe(2);
+      expect(self.stderr).toBe(`--out: ${scenario} is a file this command reads; give another file\n`);
+      expect(readFileSync(scenario, "utf8")).toBe(before);
     }
   });
 });

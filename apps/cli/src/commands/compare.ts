@@ -38,7 +38,7 @@ export default class Compare extends ScenarioCommand {
 
   async run(): Promise<Results> {
     const { args, flags } = await this.parse(Compare);
-    this.writableFolder("out", flags.out); // before the work, not after it
+    this.writableFile("out", flags.out, args.file); // before the work, not after it
     const plugins = await loadPlugins(flags.plugin);
     const duration = this.durationFlag("duration", flags.duration);
     const base = applyOverrides(readScenario(args.file, plugins), { seed: flags.seed, duration, replications: flags.replications });

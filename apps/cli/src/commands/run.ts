@@ -59,7 +59,7 @@ export default class Run extends ScenarioCommand {
 
   async run(): Promise<Results> {
     const { args, flags } = await this.parse(Run);
-    this.writableFolder("out", flags.out); // before the work, not after it
+    this.writableFile("out", flags.out, ...[args.file, flags.resume].filter((f) => f !== undefined)); // before the work, not after it
     let saved: RunSnapshot | undefined;
     if (flags.resume !== undefined) {
       for (const f of ["seed", "duration", "replications"] as const) {
@@ -104,7 +104,7 @@ export default class Run extends ScenarioCommand {
       if (flags.checkpoint !== undefined && flags.checkpoint !== flags.resume && existsSync(flags.checkpoint)) {
         this.fail(`--checkpoint: ${flags.checkpoint} already exists; continue that run with --resume ${flags.checkpoint}, or remove it`);
       }
-      this.writableFolder("checkpoint", checkpointFile);
+      this.writableFile("checkpoint", checkpointFile);
       checkpoint = {
         every,
         pluginModules: [...loadedPluginModules],

@@ -124,7 +124,8 @@ export default class Sweep extends ScenarioCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Sweep);
-    this.writableFolder("out", flags.out); // before the work, not after it
+    this.writableFile("out", flags.out, args.file); // before the work, not after it
+    if (flags.resume && !flags.out) this.fail("--resume needs --out: the rows a sweep already wrote are read from it");
     const plugins = await loadPlugins(flags.plugin);
     readScenario(args.file, plugins); // the base scenario must be valid on its own
     const text = readFileSync(args.file, "utf8");
@@ -159,7 +160,7 @@ export default class Sweep extends ScenarioCommand {
           this.fail((err as Error).message);
         }
       }
-      this.writableFolder("checkpoint", checkpointFile);
+      this.writableFile("checkpoint", checkpointFile, args.file);
     }
     const json = flags.out?.endsWith(".json") ?? false;
     const what = (point: Record<string, string>): string => Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");

@@ -1,6 +1,6 @@
 /** The base of commands that read scenarios: scenario problems print as located lines and exit with code 2. */
-import { accessSync, constants, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { formatProblems, locateProblems, RunCancelled, ScenarioError, unit, type Problem, type Results } from "@turtles/engine";
 import { PluginLoadError } from "./scenario-file.js";
@@ -40,13 +40,29 @@ export abstract class ScenarioCommand extends Command {
     }
   }
 
-  /** Checks, before any work, that a file flag's folder can be written (or bad input: exit 2). */
-  protected writableFolder(name: string, file: string | undefined): void {
+  /**
+   * Checks, before any work, that a file flag names a file this command can write atomically (its temporary file
+   * beside it is created and removed), that is not a folder and not one of `inputs` (the files it reads):
+   * or bad input, exit 2.
+   */
+  protected writableFile(name: string, file: string | undefined, ...inputs: string[]): void {
     if (file === undefined) return;
+    if (file === "") this.fail(`--${name}: give a file name`);
+    const target = resolve(file);
+    if (existsSync(target) && statSync(target).isDirectory()) this.fail(`--${name}: ${file} is a folder; give a file in it, such as ${join(file, "results.json")}`);
+    if (inputs.some((input) => existsSync(input) && realpathSync(input) === (existsSync(target) ? realpathSync(target) : target))) {
+      this.fail(`--${name}: ${file} is a file this command reads; give another file`);
+    }
+    const probe = `${target}.tmp-${process.pid}`;
     try {
-      accessSync(dirname(resolve(file)), constants.W_OK);
-    } catch {
-      this.fail(`--${name}: cannot write in the folder of ${file}: it does not exist or is not writable`);
+      closeSync(openSync(probe, "wx"));
+      rmSync(probe);
+      if (existsSync(target)) accessSync(target, constants.W_OK);
+    } catch (err) {
+      rmSync(probe, { force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? (existsSync(dirname(target)) ? "no file can be created there" : "its folder does not exist") : code === "EACCES" || code === "EPERM" || code === "EROFS" ? "permission denied" : (err as Error).message;
+      this.fail(`--${name}: cannot write ${file}: ${why}`);
     }
   }
 
