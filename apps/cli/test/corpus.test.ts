@@ -20,7 +20,7 @@ const expected: Record<string, string> = {
     'unit-case.yaml:3:11: duration: expected a duration such as 250us, 10ms, 2s or 5m, found "10MS" (units are case-sensitive: did you mean "10ms"?)',
   "negative-count.yaml": "negative-count.yaml:14:19: tenants.shop.services.web.replicas: must be at least 1, found -3",
   "negative-mean.yaml": 'negative-mean.yaml:21:25: tenants.shop.services.db.request[0].cpu.exp: must be more than 0 s, found "-1ms"',
-  "bad-cv.yaml": "bad-cv.yaml:17:48: tenants.shop.services.web.request[0].cpu.lognormal.cv: cv must be > 0, found 0",
+  "bad-cv.yaml": "bad-cv.yaml:17:48: tenants.shop.services.web.request[0].cpu.lognormal.cv: must be more than 0, found 0",
   "two-steps.yaml":
     "two-steps.yaml:21:13: tenants.shop.services.db.request[0]: expected a step: only one of cpu, mem, io, call, sleep, found cpu and sleep",
   "two-loads.yaml": "two-loads.yaml:15:15: tenants.shop.services.web.load: expected a load: only one of open, closed, found open and closed",
@@ -35,8 +35,8 @@ const expected: Record<string, string> = {
   "call-cycle.yaml":
     "call-cycle.yaml:22:19: tenants.shop.services.db.request[1].call: call cycle: shop/web -> shop/db -> shop/web; synchronous calls must not loop back",
   "duplicate-service.yaml": [
-    'duplicate-service.yaml:19:15: tenants.shop.services.web.name: service "web" is defined twice in tenant "shop"; service names must be unique within a tenant',
     'duplicate-service.yaml:18:19: tenants.shop.services.web.request[1].call: unknown service "db"; did you mean "web"?',
+    'duplicate-service.yaml:19:15: tenants.shop.services.web.name: service "web" is defined twice in tenant "shop"; service names must be unique within a tenant',
   ].join("\n"),
   "yaml-syntax.yaml": [
     "yaml-syntax.yaml:8:3: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",

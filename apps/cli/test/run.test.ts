@@ -161,6 +161,6 @@ describe("turtles run", () => {
     expect(turtles("run").stderr).toMatch(/give a scenario file .* or a saved run to continue/);
     const nowhere = turtles("run", tmp("small.yaml", SMALL), "--checkpoint", "/nonexistent/dir/run.snap");
     expect(nowhere.code).toBe(2);
-    expect(nowhere.stderr).toMatch(/--checkpoint: cannot write in the folder of \/nonexistent\/dir\/run.snap/);
+    expect(nowhere.stderr).toMatch(/--checkpoint: cannot write \/nonexistent\/dir\/run.snap: its folder does not exist/);
   });
 });

@@ -13,7 +13,7 @@ export default class Bench extends Command {
 
   static override flags = {
     quick: Flags.boolean({ description: "fewer events and one repetition (about 10 s instead of about a minute)" }),
-    seed: Flags.integer({ description: "seed of the benchmark models", default: 1, min: 0 }),
+    seed: Flags.integer({ description: "seed of the benchmark models", default: 1, min: 0, max: Number.MAX_SAFE_INTEGER }),
   };
 
   static override enableJsonFlag = true;

@@ -25,7 +25,7 @@ export default class Compare extends ScenarioCommand {
 
   static override flags = {
     stack: Flags.string({ description: "a stack to compare (repeatable; default: baremetal and every stack of the scenario)", multiple: true, default: [] }),
-    seed: Flags.integer({ description: "root seed (replication seeds derive from it, the same on every stack)", min: 0 }),
+    seed: Flags.integer({ description: "root seed (replication seeds derive from it, the same on every stack)", min: 0, max: Number.MAX_SAFE_INTEGER }),
     duration: Flags.string({ description: "measured simulated time, e.g. 10m (overrides the scenario)" }),
     replications: Flags.integer({ description: "replications per stack (overrides the scenario)", min: 1, max: 10000 }),
     workers: Flags.integer({ description: "worker threads (default: the machine's cores)", min: 1, max: 256 }),
@@ -43,13 +43,7 @@ export default class Compare extends ScenarioCommand {
     const duration = this.durationFlag("duration", flags.duration);
     const base = applyOverrides(readScenario(args.file, plugins), { seed: flags.seed, duration, replications: flags.replications });
     const stacks = flags.stack.length > 0 ? [...new Set(flags.stack)] : stacksOf(base);
-    if (stacks.length < 2) {
-      this.fail(
-        flags.stack.length > 0
-          ? "--stack: give at least two different stacks to compare"
-          : `${args.file} defines no stack besides bare metal: add stacks (e.g. vms: [{ layer: vm, vcpus: 4, memory: 8GiB }]) or give two with --stack`,
-      );
-    }
+    // Unknown stacks first: a single misspelt --stack is that, not too few stacks.
     const jobs = stacks.map((stack) => {
       try {
         return { scenario: onStack(base, stack), label: `stack ${stack}` };
@@ -57,6 +51,13 @@ export default class Compare extends ScenarioCommand {
         return this.fail(`--stack: ${(err as Error).message}`);
       }
     });
+    if (stacks.length < 2) {
+      this.fail(
+        flags.stack.length > 0
+          ? "--stack: give at least two different stacks to compare"
+          : `${args.file} defines no stack besides bare metal: add stacks (e.g. vms: [{ layer: vm, vcpus: 4, memory: 8GiB }]) or give two with --stack`,
+      );
+    }
     const started = Date.now();
     const outcomes = await this.interruptible(
       (signal) =>

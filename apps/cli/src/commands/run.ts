@@ -39,7 +39,7 @@ export default class Run extends ScenarioCommand {
   static override args = { file: Args.string({ description: "scenario file (YAML or JSON); with --resume, the saved run's own" }) };
 
   static override flags = {
-    seed: Flags.integer({ description: "root seed (replication seeds derive from it)", min: 0 }),
+    seed: Flags.integer({ description: "root seed (replication seeds derive from it)", min: 0, max: Number.MAX_SAFE_INTEGER }),
     duration: Flags.string({ description: "measured simulated time, e.g. 10m (overrides the scenario)" }),
     replications: Flags.integer({ description: "independent replications (overrides the scenario)", min: 1, max: 10000 }),
     out: Flags.string({ description: "also write the results as JSON to this file" }),

@@ -45,7 +45,7 @@ export default class Sweep extends ScenarioCommand {
   static override flags = {
     param: Flags.string({ description: "path=value1,value2,... (repeatable)", multiple: true, default: [] }),
     points: Flags.string({ description: "a JSON file with a list of points ({ path: value } objects) instead of the grid" }),
-    seed: Flags.integer({ description: "root seed (replication seeds derive from it, the same at every point)", min: 0 }),
+    seed: Flags.integer({ description: "root seed (replication seeds derive from it, the same at every point)", min: 0, max: Number.MAX_SAFE_INTEGER }),
     duration: Flags.string({ description: "measured simulated time at every point, e.g. 5m" }),
     replications: Flags.integer({ description: "replications per point", min: 1, max: 10000 }),
     workers: Flags.integer({ description: "worker threads (default: the machine's cores)", min: 1, max: 256 }),

@@ -2,7 +2,7 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
-import { formatProblems, locateProblems, RunCancelled, ScenarioError, unit, type Problem, type Results } from "@turtles/engine";
+import { formatProblems, LIMITS, locateProblems, RunCancelled, ScenarioError, unit, type Problem, type Results } from "@turtles/engine";
 import { PluginLoadError } from "./scenario-file.js";
 
 export abstract class ScenarioCommand extends Command {
@@ -34,6 +34,7 @@ export abstract class ScenarioCommand extends Command {
     try {
       const d = unit("duration", value);
       if (!(d > 0)) throw new RangeError(`must be more than 0 s, found "${value}"`);
+      if (d > LIMITS.duration) throw new RangeError(`must be at most ${LIMITS.duration} s, found "${value}"`);
       return d;
     } catch (err) {
       return this.fail(`--${name}: ${(err as Error).message}`);

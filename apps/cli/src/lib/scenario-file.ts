@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { totalmem } from "node:os";
+import { getHeapStatistics } from "node:v8";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
@@ -86,7 +87,8 @@ export function readScenario(file: string, plugins: readonly PluginDefinition[] 
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (err as Error).message;
     throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: `cannot read the scenario: ${why}` }]);
   }
-  return loadScenario(bytes, { file, plugins, memoryLimit: totalmem() * MEMORY_SHARE });
+  // Workers get the main thread's heap limit (the pool sets no resourceLimits).
+  return loadScenario(bytes, { file, plugins, memoryLimit: totalmem() * MEMORY_SHARE, heapLimit: getHeapStatistics().heap_size_limit * MEMORY_SHARE });
 }
 
 /** Why a run saved in `file` with these plugin versions cannot continue with `plugins`; undefined when it can. */

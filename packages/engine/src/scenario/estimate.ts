@@ -2,19 +2,25 @@
  * Size of a scenario: what `turtles validate` summarises, and the memory
  * estimate that refuses a model too big for the machine before it runs.
  *
- * The estimate counts the model's entities and charges each the bytes of the
- * columns the engine keeps for it: a node row (tree, solver and extension
- * slots, about 128 B), a host's statistics (about 512 B), a service's two
- * latency histograms (about 60 KiB at 0.5% accuracy), a closed-loop client
- * (64 B) and one pending event per node and client (52 B, the kernel queue's
- * measured cost per pending event). Memory grows with the model, not with
- * simulated time (DESIGN.md, Kernel guarantees), so this is the whole bill
- * within a small factor.
+ * The estimate charges each entity what a built replication measurably costs
+ * at its peak (typed columns grow by doubling, so the peak holds a copy):
+ * fitted to builds of 1e5 to 1e6 hosts and replicas (node 20, `maxRSS` after
+ * `new ReplicationRun`, less the process before it): the peak was 1.02x to 1.25x
+ * the estimate, the most at the smallest size, where fixed costs weigh. Of that, the
+ * V8 heap holds about 300 B per host and per replica (the rest is typed
+ * arrays outside it), which the heap limit bounds on its own. A service adds
+ * its two latency histograms (about 60 KiB), a closed-loop client 64 B and a
+ * pending event (52 B, the kernel queue's measured cost). Memory grows with
+ * the model, not with simulated time (DESIGN.md, Kernel guarantees).
  */
 import type { Scenario } from "./schema.js";
 
-const BYTES_PER_HOST = 512;
-const BYTES_PER_NODE = 128;
+const BYTES_PER_HOST = 700;
+const BYTES_PER_REPLICA = 800;
+const BYTES_PER_LAYER_NODE = 400;
+const HEAP_BYTES_PER_HOST = 320;
+const HEAP_BYTES_PER_REPLICA = 300;
+const HEAP_BYTES_PER_LAYER_NODE = 40;
 const BYTES_PER_SERVICE = 60 * 1024;
 const BYTES_PER_CLIENT = 64;
 const BYTES_PER_PENDING_EVENT = 52;
@@ -40,10 +46,12 @@ export interface ScenarioSummary {
 
 export interface Estimate {
   bytes: number;
+  /** The part of `bytes` in the JavaScript heap (bounded by the engine's heap limit, not only by the machine). */
+  heapBytes: number;
   explain: string;
 }
 
-function totals(s: Scenario): { hosts: number; replicas: number; clients: number; nodes: number; services: number } {
+function totals(s: Scenario): { hosts: number; replicas: number; clients: number; nodes: number; layerNodes: number; services: number } {
   const hosts = s.hosts.reduce((a, h) => a + h.count, 0);
   let replicas = 0;
   let clients = 0;
@@ -59,17 +67,19 @@ function totals(s: Scenario): { hosts: number; replicas: number; clients: number
       layerNodes += layers.length * svc.replicas;
     }
   }
-  return { hosts, replicas, clients, services, nodes: hosts + replicas + layerNodes };
+  return { hosts, replicas, clients, services, layerNodes, nodes: hosts + replicas + layerNodes };
 }
 
 export function estimateScenario(s: Scenario): Estimate {
   const t = totals(s);
+  const heapBytes = t.hosts * HEAP_BYTES_PER_HOST + t.replicas * HEAP_BYTES_PER_REPLICA + t.layerNodes * HEAP_BYTES_PER_LAYER_NODE;
   const bytes =
     t.hosts * BYTES_PER_HOST +
-    t.nodes * (BYTES_PER_NODE + BYTES_PER_PENDING_EVENT) +
+    t.replicas * BYTES_PER_REPLICA +
+    t.layerNodes * BYTES_PER_LAYER_NODE +
     t.services * BYTES_PER_SERVICE +
     t.clients * (BYTES_PER_CLIENT + BYTES_PER_PENDING_EVENT);
-  return { bytes, explain: `${t.hosts} hosts, ${t.nodes} nodes, ${t.services} services, ${t.clients} clients` };
+  return { bytes, heapBytes, explain: `${t.hosts} hosts, ${t.nodes} nodes, ${t.services} services, ${t.clients} clients` };
 }
 
 export function summarizeScenario(s: Scenario): ScenarioSummary {

@@ -154,14 +154,21 @@ export function distribution(kind: "duration" | "size") {
   const positive = unitValue(kind, { above: 0 });
   const obj = fields({
     exp: positive.optional(),
-    lognormal: fields({ mean: positive, cv: z.number().gt(0, { error: (iss) => `cv must be > 0, found ${String(iss.input)}` }) }).optional(),
+    // Beyond cv 1000 a lognormal's mass sits far below its mean (and cv² overflows near 1e154).
+    lognormal: fields({
+      mean: positive,
+      cv: z
+        .number()
+        .gt(0, { error: (iss) => `cv must be > 0, found ${String(iss.input)}` })
+        .lte(1000, { error: (iss) => `cv must be at most 1000, found ${String(iss.input)}` }),
+    }).optional(),
     uniform: z.tuple([v, v]).optional(),
     empirical: z.array(v).min(1, { message: "empirical needs at least one value" }).optional(),
   })
     .superRefine(exactlyOne(DIST_KINDS, "a distribution"))
     .superRefine((d, ctx) => {
       if (d.uniform && d.uniform[0] > d.uniform[1]) {
-        ctx.addIssue({ code: "custom", path: ["uniform"], message: `uniform bounds must satisfy a <= b, found [${d.uniform.join(", ")}]` });
+        ctx.addIssue({ code: "custom", path: ["uniform"], message: `uniform bounds must satisfy a <= b, found [${d.uniform.join(", ")}] (in ${kind === "duration" ? "seconds" : "bytes"}); swap them` });
       }
     })
     .transform((d): DistributionSpec => {

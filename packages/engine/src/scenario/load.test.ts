@@ -169,7 +169,11 @@ describe("loadScenario", () => {
   it("refuses a model that would not fit in memory, with the estimate", () => {
     const text = `duration: 1m\nhostTypes: { h: { cores: 1, memory: 1GiB } }\nhosts: [{ type: h, count: 100k }]\ntenants: [{ name: t, services: [{ name: s, replicas: 1M, request: [{ cpu: 1ms }] }] }]\n`;
     expect(() => loadScenario(text, { file: "big.yaml", plugins, memoryLimit: 2 ** 20 })).toThrow(
-      "big.yaml:1:1: the model would need about 238 MiB of memory (100000 hosts, 1100000 nodes, 1 services, 0 clients), more than the 1.0 MiB available; reduce replicas, hosts or clients, or split it into a sweep",
+      "big.yaml:1:1: the model would need about 830 MiB of memory (100000 hosts, 1100000 nodes, 1 services, 0 clients), more than the 1.0 MiB available; reduce replicas, hosts or clients, or split it into a sweep",
+    );
+    // The JavaScript heap is bounded on its own (a machine with memory to spare still stops at V8's limit).
+    expect(() => loadScenario(text, { file: "big.yaml", plugins, memoryLimit: 2 ** 40, heapLimit: 2 ** 20 })).toThrow(
+      "big.yaml:1:1: the model would need about 317 MiB of JavaScript heap (100000 hosts, 1100000 nodes, 1 services, 0 clients), more than the 1.0 MiB this process may use; reduce replicas, hosts or clients, or split it into a sweep, or raise the limit (NODE_OPTIONS=--max-old-space-size=MiB)",
     );
     expect(estimateScenario(loadScenario(text, { file: "big.yaml", plugins })).bytes).toBeGreaterThan(2 ** 27);
   });

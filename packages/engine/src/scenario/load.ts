@@ -19,6 +19,8 @@ export interface LoadOptions {
   plugins: readonly PluginDefinition[];
   /** Refuse scenarios whose estimated model exceeds this many bytes. Default: no limit. */
   memoryLimit?: number;
+  /** Refuse scenarios whose model's estimated JavaScript heap exceeds this many bytes. Default: no limit. */
+  heapLimit?: number;
 }
 
 /** The stack every service can use without declaring it: straight on the host. */
@@ -61,13 +63,19 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   const scenario = { version, name: name ?? (file.replace(/^.*[\\/]/, "").replace(/\.(ya?ml|json)$/i, "") || "scenario"), ...rest } as Scenario;
   fillLayerDefaults(scenario);
   const problems = crossCheck(scenario, map);
-  if (problems.length === 0 && options.memoryLimit !== undefined) {
+  if (problems.length === 0 && (options.memoryLimit !== undefined || options.heapLimit !== undefined)) {
     const estimate = estimateScenario(scenario);
-    if (estimate.bytes > options.memoryLimit) {
+    const fix = "reduce replicas, hosts or clients, or split it into a sweep";
+    if (options.memoryLimit !== undefined && estimate.bytes > options.memoryLimit) {
+      problems.push(
+        map.problem([], `the model would need about ${formatBytes(estimate.bytes)} of memory (${estimate.explain}), more than the ${formatBytes(options.memoryLimit)} available; ${fix}`),
+      );
+    } else if (options.heapLimit !== undefined && estimate.heapBytes > options.heapLimit) {
       problems.push(
         map.problem(
           [],
-          `the model would need about ${formatBytes(estimate.bytes)} of memory (${estimate.explain}), more than the ${formatBytes(options.memoryLimit)} available; reduce replicas, hosts or clients, or split it into a sweep`,
+          `the model would need about ${formatBytes(estimate.heapBytes)} of JavaScript heap (${estimate.explain}), more than the ${formatBytes(options.heapLimit)} this process may use; ` +
+            `${fix}, or raise the limit (NODE_OPTIONS=--max-old-space-size=MiB)`,
         ),
       );
     }

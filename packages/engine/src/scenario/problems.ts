@@ -25,9 +25,10 @@ export class ScenarioError extends Error {
   }
 }
 
-/** One line per problem, at most `maxLines` lines in all. */
+/** One line per problem in file order (unlocated ones last, as found), at most `maxLines` lines in all. */
 export function formatProblems(problems: readonly Problem[], maxLines = 20): string {
-  const lines = problems.map((p) => {
+  const ordered = [...problems].sort((a, b) => (a.line > 0 && b.line > 0 && a.file === b.file ? a.line - b.line || a.column - b.column : Number(a.line === 0) - Number(b.line === 0)));
+  const lines = ordered.map((p) => {
     const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
     return `${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
   });
@@ -164,17 +165,43 @@ export function issuesToProblems(issues: readonly Issue[], source: SourceMap, ba
       iss.keys.forEach((k, i) => out.push(source.problem(path, messages[i] ?? `unknown key "${k}"`, k)));
     } else if (iss.code === "invalid_type") {
       const found = valueAt(source.root, path);
+      const expected = typeName(iss.expected);
       out.push(
-        source.problem(
-          path,
-          found === undefined ? `required field is missing (expected ${iss.expected})` : `expected ${iss.expected}, found ${describeValue(found)}`,
-        ),
+        source.problem(path, found === undefined ? `required field is missing (expected ${expected})` : `expected ${expected}, found ${describeValue(found)}`),
       );
+    } else if (iss.code === "too_big" || iss.code === "too_small") {
+      out.push(source.problem(path, boundMessage(iss, valueAt(source.root, path))));
     } else {
       out.push(source.problem(path, iss.message));
     }
   }
-  return out;
+  // One message per field (an integer too big breaks both its integer and its number bound).
+  const seen = new Set<string>();
+  return out.filter((p) => {
+    const key = `${p.path}\n${p.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+/** zod's type names as a scenario's author knows them. */
+function typeName(t: string): string {
+  const names: Record<string, string> = { record: "a mapping", object: "a mapping", array: "a list", string: "text", number: "a number", int: "a whole number", boolean: "true or false" };
+  return names[t] ?? t;
+}
+
+/** A bound a number, a text or a list broke, in words. */
+function boundMessage(iss: Extract<Issue, { code: "too_big" | "too_small" }>, found: unknown): string {
+  const big = iss.code === "too_big";
+  const limit = Number(big ? (iss as { maximum: number | bigint }).maximum : (iss as { minimum: number | bigint }).minimum);
+  const inclusive = iss.inclusive !== false;
+  const shown = describeValue(found);
+  if (iss.origin === "string") return big ? `must be at most ${limit} characters long, found ${shown}` : limit <= 1 ? "must not be empty" : `must be at least ${limit} characters long, found ${shown}`;
+  if (iss.origin === "array" || iss.origin === "set") {
+    const n = Array.isArray(found) ? found.length : undefined;
+    return `needs ${big ? "at most" : "at least"} ${limit} item${limit === 1 ? "" : "s"}${n === undefined ? "" : `, found ${n}`}`;
+  }
+  const bound = big ? (inclusive ? "at most" : "less than") : inclusive ? "at least" : "more than";
+  return `must be ${bound} ${limit}, found ${shown}`;
 }
 
 /**

@@ -25,6 +25,8 @@ export const LIMITS = {
   clients: 10_000_000,
   replications: 10_000,
   cores: 4096,
+  /** Simulated seconds (about 3 years): float64 time still resolves 15 ns there (ulp of 1e8 s). */
+  duration: 1e8,
 } as const;
 
 export type Step =
@@ -202,8 +204,8 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
     version: z.literal(1, { error: (iss) => `this engine reads scenario version 1, found ${JSON.stringify(iss.input)}` }).default(1),
     name: z.string().min(1).max(200).optional(),
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
-    duration: duration({ above: 0 }).meta({ description: "simulated time that is measured" }),
-    warmup: duration().default(0),
+    duration: duration({ above: 0, max: LIMITS.duration }).meta({ description: "simulated time that is measured" }),
+    warmup: duration({ min: 0, max: LIMITS.duration }).default(0),
     replications: count(1, LIMITS.replications).default(1),
     hostTypes: z.record(identifier, hostType),
     hosts: z
