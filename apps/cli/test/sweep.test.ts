@@ -121,6 +121,16 @@ tenants:
     const bad = turtles("sweep", overload, "--param", "services.checkout.replicas=0");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("replicas: must be at least 1, found 0");
+    // Placed at the field in the file (not a line of the point's rewritten text), naming the point.
+    expect(turtles("sweep", overload, "--param", "services.checkout.replicas=a").stderr).toBe(
+      `${overload}:19:19: tenants.api.services.checkout.replicas: expected a count such as 32 or 100k, found "a" (with --param services.checkout.replicas=a)\n`,
+    );
+    expect(turtles("sweep", overload, "--param", "services.checkout.replica=1").stderr).toBe(
+      `${overload}: tenants.api.services.checkout.replica: unknown key "replica"; did you mean "replicas"? (with --param services.checkout.replica=1)\n`,
+    );
+    const twice = turtles("sweep", overload, "--param", "services.checkout.replicas=1", "--param", "services.checkout.replicas=2");
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain("--param services.checkout.replicas is given twice");
   });
 
   it("saves the points in progress on Ctrl-C with --checkpoint, and --resume continues them to the rows of an uninterrupted sweep", async () => {

@@ -10,10 +10,12 @@ import {
   fromCsv,
   grid,
   loadScenario,
+  locateProblems,
   parseParam,
   pointKey,
   rowOf,
   scenarioHash,
+  ScenarioError,
   toCsv,
   type RunSnapshot,
   type Scenario,
@@ -132,6 +134,7 @@ export default class Sweep extends ScenarioCommand {
     let points: Record<string, string>[];
     let paths: string[];
     if (flags.points) {
+      if (flags.param.length > 0) this.fail("give --param or --points, not both");
       points = this.readPoints(flags.points);
       paths = [...new Set(points.flatMap((p) => Object.keys(p)))];
     } else {
@@ -142,8 +145,10 @@ export default class Sweep extends ScenarioCommand {
       } catch (err) {
         this.fail((err as Error).message);
       }
-      points = grid(params);
       paths = params.map((p) => p.path);
+      const twice = paths.find((p, i) => paths.indexOf(p) !== i);
+      if (twice !== undefined) this.fail(`--param ${twice} is given twice; give it once with all its values: ${twice}=a,b,c`);
+      points = grid(params);
     }
     const duration = this.durationFlag("duration", flags.duration);
     const checkpointFile = flags.checkpoint;
@@ -174,7 +179,18 @@ export default class Sweep extends ScenarioCommand {
         if (err instanceof RangeError) this.fail(err.message);
         throw err;
       }
-      return applyOverrides(loadScenario(pointText, { file: args.file, plugins }), { seed: flags.seed, duration, replications: flags.replications });
+      try {
+        return applyOverrides(loadScenario(pointText, { file: args.file, plugins }), { seed: flags.seed, duration, replications: flags.replications });
+      } catch (err) {
+        if (!(err instanceof ScenarioError)) throw err;
+        // Lines of the point's text are not the file's: place each problem in the file (where its field is there)
+        // and name the point whose values made it.
+        const inFile = locateProblems(
+          err.problems.map((p) => ({ ...p, line: 0, column: 0, message: `${p.message} (with --param ${what(point)})` })),
+          text,
+        );
+        throw new ScenarioError(inFile);
+      }
     });
     const hashes = scenarios.map(scenarioHash);
     // One row per point, in point order; the file lists the points done so far.
