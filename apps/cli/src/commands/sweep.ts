@@ -197,6 +197,7 @@ export default class Sweep extends ScenarioCommand {
     const rows: (Record<string, unknown> | undefined)[] = points.map(() => undefined);
     if (flags.resume && flags.out && existsSync(flags.out)) this.keepDone(flags.out, json, points, paths, hashes, rows, what);
     let failed = 0;
+    let badInput = 0;
     const write = (): void => {
       const body = json ? `${JSON.stringify(rows.filter(Boolean), null, 2)}\n` : toCsv(rows.filter(Boolean) as Record<string, string | number | null>[]);
       if (flags.out) writeFileAtomic(flags.out, body);
@@ -230,6 +231,7 @@ export default class Sweep extends ScenarioCommand {
       } else {
         // A failed point is reported in its row and on stderr; the other points go on.
         failed++;
+        if (outcome.problems) badInput++;
         // Bad input found by the build (a point without NICs or disks it needs) is placed in the file, as validate does.
         const error = outcome.problems ? formatProblems(located(outcome.problems)) : outcome.error;
         rows[index] = { ...point, scenarioHash: hashes[index], error };
@@ -283,7 +285,8 @@ export default class Sweep extends ScenarioCommand {
     if (!flags.out) process.stdout.write(json ? JSON.stringify(rows, null, 2) : toCsv(rows as Record<string, string | number | null>[]));
     if (failed > 0) {
       process.stderr.write(`${failed} of ${points.length} points failed\n`);
-      process.exitCode = 1;
+      // Every point run was bad input (a host type without the NIC or disk the scenario needs): as validate says, 2.
+      process.exitCode = badInput === todo.length ? ScenarioCommand.BAD_INPUT : 1;
     }
   }
 }

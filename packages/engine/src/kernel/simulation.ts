@@ -49,7 +49,7 @@ export class HandlerError extends Error {
     override readonly cause: unknown,
   ) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    super(`handler ${handlerName} for event type "${eventType}" failed at simulated time ${time}s: ${detail}`);
+    super(`${handlerName === "(anonymous)" ? "the handler" : `handler ${handlerName}`} for event type "${eventType}" failed at simulated time ${time}s: ${detail}`);
     this.name = "HandlerError";
   }
 }

@@ -89,7 +89,7 @@ describe("replications on worker threads", () => {
     const s = loadScenario(SCENARIO, { plugins: [testHost] });
     await expect(
       runScenarioOnWorkers(s, [testHost], { workers: 2, pluginModules: [hostModule, pathToFileURL(broken).href] }),
-    ).rejects.toThrow(/replication \d \(seed 1\) failed in its worker: plugin module is broken/);
+    ).rejects.toThrow(/replication \d \(seed \d+, from root seed 1\) failed in its worker: plugin module is broken/);
   });
 
   it("continues a run cancelled on 2 workers, from its snapshot on 1 worker, to byte-identical results", { timeout: 60_000 }, async () => {

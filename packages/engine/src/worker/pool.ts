@@ -14,7 +14,7 @@ import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
 import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
 import { formatProblems, ScenarioError, type Problem } from "../scenario/problems.js";
-import { applyOverrides, assembleResults, preflight, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
+import { applyOverrides, assembleResults, preflight, replicationSeeds, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
 import type { EngineApi, LoadRequest } from "./protocol.js";
 
 /** One replication for a worker: the scenario (of job `job` of a `runMany`), and the state to continue from, if any. */
@@ -271,7 +271,8 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
                 if (attempt < (options.retries ?? 0)) continue;
                 const tries = attempt + 1;
                 const label = jobs[k].label ? ` of ${jobs[k].label}` : "";
-                const message = `replication ${r} (seed ${jobs[k].scenario.seed})${label} failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${(err as Error).message}`;
+                const seed = jobs[k].scenario.seed;
+                const message = `replication ${r} (seed ${replicationSeeds(seed, r + 1)[r]}, from root seed ${seed})${label} failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${(err as Error).message}`;
                 failures[k].push({ replication: r, message });
                 break;
               }
