@@ -18,6 +18,7 @@ const expected: Record<string, string> = {
   "bad-unit.yaml": 'bad-unit.yaml:5:29: hostTypes.r6i.memory: expected a size such as 4KiB, 512MB or 16GiB, found "256GB/s"',
   "unit-case.yaml":
     'unit-case.yaml:3:11: duration: expected a duration such as 250us, 10ms, 2s or 5m, found "10MS" (units are case-sensitive: did you mean "10ms"?)',
+  "duplicate-key.yaml": 'duplicate-key.yaml:15:9: duplicate key "replicas": this mapping already has it; keep one',
   "negative-count.yaml": "negative-count.yaml:14:19: tenants.shop.services.web.replicas: must be at least 1, found -3",
   "negative-mean.yaml": 'negative-mean.yaml:21:25: tenants.shop.services.db.request[0].cpu.exp: must be more than 0 s, found "-1ms"',
   "bad-cv.yaml": "bad-cv.yaml:17:48: tenants.shop.services.web.request[0].cpu.lognormal.cv: must be more than 0, found 0",

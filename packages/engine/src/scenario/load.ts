@@ -26,6 +26,12 @@ export interface LoadOptions {
 /** The stack every service can use without declaring it: straight on the host. */
 export const BAREMETAL_STACK = "baremetal";
 
+/** ` "name"` of the mapping key written at `offset`, or nothing when it cannot be read. */
+function keyAt(text: string, offset: number): string {
+  const m = /^\s*("[^"\n]*"|'[^'\n]*'|[^:,{}[\]\n]+?)\s*:/.exec(text.slice(offset, offset + 200));
+  return m ? ` ${JSON.stringify(m[1].replace(/^["']|["']$/g, ""))}` : "";
+}
+
 /** Parses, validates and normalises a scenario. Throws `ScenarioError` listing every problem. */
 export function loadScenario(source: string | Uint8Array, options: LoadOptions): Scenario {
   const file = options.file ?? "scenario";
@@ -42,7 +48,10 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
         line: e.linePos?.[0].line ?? 0,
         column: e.linePos?.[0].col ?? 0,
         path: "",
-        message: `${e.code === "DUPLICATE_KEY" ? "duplicate key" : "YAML syntax error"}: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
+        message:
+          e.code === "DUPLICATE_KEY"
+            ? `duplicate key${keyAt(text, e.pos[0])}: this mapping already has it; keep one`
+            : `${/\.json$/i.test(file) ? "JSON" : "YAML"} syntax error: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
       })),
     );
   }

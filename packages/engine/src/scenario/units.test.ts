@@ -53,6 +53,10 @@ describe("units", () => {
       ok: false,
       message: 'expected a duration such as 250us, 10ms, 2s or 5m, found "10MS" (units are case-sensitive: did you mean "10ms"?)',
     });
+    // Bytes before bits, and any case (a memory of "64gb" is most likely 64 GB, not 64 gigabits).
+    expect(parseUnit("size", "64gb")).toMatchObject({ ok: false, message: expect.stringContaining('did you mean "64GB" or "64Gb"?') });
+    expect(parseUnit("size", "64GIB")).toMatchObject({ ok: false, message: expect.stringContaining('did you mean "64GiB" or "64Gib"?') });
+    expect(parseUnit("byteRate", "10gb/s")).toMatchObject({ ok: false, message: expect.stringContaining('did you mean "10GB/s" or "10Gb/s"?') });
     expect(parseUnit("duration", "10 sec")).toMatchObject({ ok: false, message: expect.stringContaining('did you mean "10s"') });
     expect(parseUnit("duration", "10GiB")).toMatchObject({ ok: false, message: expect.stringMatching(/^expected a duration/) });
     expect(parseUnit("count", "1.5")).toEqual({ ok: false, message: 'expected a whole number, found "1.5"' });

@@ -63,6 +63,25 @@ function multiplier(kind: UnitKind, unit: string): number | undefined {
   }
 }
 
+/** The units a kind accepts, bytes before bits. */
+function unitsOf(kind: UnitKind): string[] {
+  const sizes = ["B", "b"].flatMap((b) => Object.keys(PREFIXES).map((p) => `${p}${b}`));
+  switch (kind) {
+    case "duration":
+      return Object.keys(TIME);
+    case "size":
+      return sizes;
+    case "byteRate":
+      return sizes.flatMap((u) => Object.keys(PER).map((per) => `${u}${per}`));
+    case "rate":
+      return Object.keys(DECIMAL).flatMap((p) => [p, ...Object.keys(PER).map((per) => `${p}${per}`)]);
+    case "count":
+      return Object.keys(DECIMAL);
+    case "power":
+      return ["W", "kW", "MW"];
+  }
+}
+
 /** A hint for a unit that is wrong only in case (`10MS`) or in a common way (`KB`, `sec`). */
 function hint(kind: UnitKind, num: string, unit: string): string {
   const candidates: string[] = [];
@@ -73,7 +92,8 @@ function hint(kind: UnitKind, num: string, unit: string): string {
     tryUnit(`k${unit.slice(1)}`);
     tryUnit(`Ki${unit.slice(1)}`);
   }
-  if (candidates.length === 0) for (const u of [unit.toLowerCase(), unit.replace(/^(\w)/, (c) => c.toUpperCase())]) tryUnit(u);
+  // Every unit of the kind that differs only in case, bytes before bits (`64gb`: "64GB" or "64Gb").
+  if (candidates.length === 0) for (const u of unitsOf(kind)) if (u.toLowerCase() === unit.toLowerCase()) tryUnit(u);
   const words: Record<string, string> = { sec: "s", secs: "s", second: "s", seconds: "s", min: "m", mins: "m", minutes: "m", hour: "h", hours: "h", msec: "ms", usec: "us", nsec: "ns", days: "d", day: "d", bytes: "B", byte: "B" };
   if (words[unit] !== undefined) tryUnit(words[unit]);
   return candidates.length > 0 ? ` (units are case-sensitive: did you mean ${candidates.map((c) => `"${c}"`).join(" or ")}?)` : "";
