@@ -114,6 +114,17 @@ describe("third-party plugins", () => {
   });
 });
 
+describe("help and unknown commands", () => {
+  it("shows a command's help with `turtles help <command>`, and names the nearest command to a typo", () => {
+    const help = turtles("help", "run");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("$ turtles run [FILE]");
+    const typo = turtles("rnu", "x.yaml");
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('"rnu" is not a turtles command; did you mean "run"?; the commands are bench, compare, init, run, schema, sweep, validate (see turtles help)\n');
+  });
+});
+
 describe("turtles schema", () => {
   it("prints a JSON Schema with the engine's fields and every plugin's layer fields", () => {
     const r = turtles("schema");

@@ -26,6 +26,7 @@ export { parseUnit, unit } from "./scenario/units.js";
 export type { UnitKind } from "./scenario/units.js";
 export { scenarioJsonSchema } from "./scenario/json-schema.js";
 export { toDistribution } from "./scenario/distribution.js";
+export { didYouMean } from "./scenario/fields.js";
 export type { DistributionSpec } from "./scenario/fields.js";
 export { NodeStore, NodeState, NODE_STATE_NAMES, NONE } from "./tree/nodes.js";
 export type { ExtensionColumn, NodeStateName } from "./tree/nodes.js";
