@@ -242,6 +242,7 @@ export function formatBenchmarkReport(r: SuiteReport): string {
     `PHOLD (${r.rows[0].events} events per run; median of runs; each in its own process)`,
     formatTable(head, body),
     "targets: engine/heap <= 1.5x, R/phold <= 2x, simpy/engine >= 15x at 1e5, <= 100 B/pending, RSS < 200 MB at 1e6",
+    verdict(kernelTargets(r)),
     `peers: heap = bare typed-array 4-ary heap (same process model); c++ = ${r.peers.cpp ?? "not run (no g++)"}; ` +
       `simpy = ${r.peers.simpy ?? "not run (apt-get install python3-simpy3)"}`,
     "",
@@ -290,5 +291,46 @@ export function formatBenchmarkReport(r: SuiteReport): string {
     })(),
     "targets: one-host <= 4 us, many-hosts <= 3 us and <= 150 MB, throughput within 1% of the fluid model, web-shop-1k <= 3x many-hosts" +
       (r.workload.some((w) => w.simgridUs !== null) ? "" : "; simgrid not run (apt-get install libsimgrid-dev)"),
+    verdict(workloadTargets(r)),
   ].join("\n");
+}
+
+type Target = [name: string, value: string, met: boolean];
+
+/** Each kernel target of this run, with the figure it is judged on. */
+function kernelTargets(r: SuiteReport): Target[] {
+  const t: Target[] = [];
+  for (const x of r.rows) {
+    const size = x.pending.toExponential(0).replace("+", "");
+    if (x.baselineNs !== null) t.push([`engine/heap at ${size}`, `${(x.engineNs / x.baselineNs).toFixed(2)}x`, x.engineNs / x.baselineNs <= 1.5]);
+    t.push([`R/phold at ${size}`, `${(x.pholdRNs / x.engineNs).toFixed(2)}x`, x.pholdRNs / x.engineNs <= 2]);
+    t.push([`B/pending at ${size}`, x.bytesPerPending.toFixed(1), x.bytesPerPending <= 100]);
+  }
+  const big = r.rows.find((x) => x.pending === 1e5);
+  if (big?.simpyNs != null) t.push(["simpy/engine at 1e5", `${(big.simpyNs / big.engineNs).toFixed(1)}x`, big.simpyNs / big.engineNs >= 15]);
+  const million = r.rows.find((x) => x.pending === 1e6);
+  if (million) t.push(["RSS at 1e6", `${million.maxRssMB.toFixed(0)} MB`, million.maxRssMB < 200]);
+  return t;
+}
+
+/** Each whole-model target of this run. */
+function workloadTargets(r: SuiteReport): Target[] {
+  const t: Target[] = [];
+  const find = (name: string): WorkloadRow | undefined => r.workload.find((w) => w.scenario === name);
+  const one = find("one-host");
+  const many = find("many-hosts");
+  const shop = find("web-shop-1k");
+  if (one) t.push(["one-host", `${one.turtlesUs.toFixed(2)} us`, one.turtlesUs <= 4]);
+  if (many) t.push(["many-hosts", `${many.turtlesUs.toFixed(2)} us, ${many.maxRssMB.toFixed(0)} MB`, many.turtlesUs <= 3 && many.maxRssMB <= 150]);
+  for (const w of [one, many]) {
+    if (w) t.push([`${w.scenario} throughput`, `${(100 * (w.throughput / w.expectedThroughput - 1)).toFixed(2)}%`, Math.abs(w.throughput / w.expectedThroughput - 1) <= 0.01]);
+  }
+  if (shop && many) t.push(["web-shop-1k / many-hosts", `${(shop.turtlesUs / many.turtlesUs).toFixed(1)}x`, shop.turtlesUs / many.turtlesUs <= 3]);
+  return t;
+}
+
+/** "met: a (1.2x), b; NOT met: c (5.0x)", from this run's figures. */
+function verdict(targets: readonly Target[]): string {
+  const list = (met: boolean): string => targets.filter((x) => x[2] === met).map(([name, value]) => `${name} (${value})`).join(", ") || "none";
+  return `  met: ${list(true)}\n  NOT met: ${list(false)}`;
 }
