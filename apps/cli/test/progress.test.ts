@@ -1,6 +1,6 @@
 import type { RunProgress } from "@turtles/engine";
 import { describe, expect, it } from "vitest";
-import { progressPrinter } from "../src/lib/progress.js";
+import { jobsProgress, progressPrinter } from "../src/lib/progress.js";
 
 /** A printer on a fake terminal and clock; `at(ms, simTime, events)` reports replication 0 of a 10 s run. */
 function printer(replications = 1, resumed: number[] = []): { lines: string[]; at: (ms: number, simTime: number, events: number, replication?: number) => void } {
@@ -47,5 +47,18 @@ describe("progress line", () => {
     p.at(2_000, 1, 1e6, 1);
     p.at(6_000, 2, 2e6, 0); // 2e6 more events (1e6 from each replication) in 5 s since the last line
     expect(p.lines.at(-1)).toMatch(/0\.40M events\/s  15%/);
+  });
+
+  it("numbers the replications of many jobs (a sweep's points) in job order, a resumed job's done ones counted", () => {
+    const lines: string[] = [];
+    let clock = 0;
+    const p = jobsProgress([{ replications: 2 }, { replications: 3, done: [0] }], { write: (t) => lines.push(t), now: () => clock });
+    const report = (ms: number, job: number, replication: number, simTime: number): void => {
+      clock = ms;
+      p.update({ job, replication, replications: 0, simTime, end: 10, events: 0, wallSeconds: 0, completed: {} });
+    };
+    report(0, 1, 2, 5); // job 1's third replication: replication 5 of 5
+    report(6_000, 0, 1, 10); // job 0's second, done
+    expect(lines.at(-1)).toMatch(/^replications 2\/5 done, running 5 /);
   });
 });

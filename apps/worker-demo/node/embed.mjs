@@ -33,12 +33,19 @@ export async function runInWorker(text, { file = "scenario.yaml", duration, repl
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const file = process.argv[2] ?? join(import.meta.dirname, "..", "..", "..", "examples", "web-tier.yaml");
+  // One rewritten line on a terminal; otherwise (a log, a pipe) a line per second at most.
+  const tty = process.stderr.isTTY === true;
+  let last = -Infinity;
   const results = await runInWorker(readFileSync(file, "utf8"), {
     file,
     duration: process.argv[2] ? undefined : 60,
-    onProgress: (p) => process.stderr.write(`replication ${p.replication + 1}/${p.replications}: ${p.simTime.toFixed(1)} of ${p.end} s\r`),
+    onProgress: (p) => {
+      if (!tty && Date.now() - last < 1000) return;
+      last = Date.now();
+      process.stderr.write(`replication ${p.replication + 1}/${p.replications}: ${p.simTime.toFixed(1)} of ${p.end} s${tty ? "\r" : "\n"}`);
+    },
   });
-  process.stderr.write("\n");
+  if (tty) process.stderr.write("\n");
   for (const [key, stack] of Object.entries(results.stacks)) {
     for (const [name, s] of Object.entries(stack.services)) {
       console.log(`${key} ${name}: ${s.throughput.toFixed(1)} req/s, mean ${(s.latency.mean * 1000).toFixed(2)} ms, p99 ${(s.latency.p99 * 1000).toFixed(2)} ms`);

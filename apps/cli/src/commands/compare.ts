@@ -3,6 +3,7 @@ import { Args, Flags } from "@oclif/core";
 import { applyOverrides, comparisonResults, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
 import { runMany } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
+import { jobsProgress } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatComparison } from "../lib/render.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
@@ -59,6 +60,7 @@ export default class Compare extends ScenarioCommand {
       );
     }
     const started = Date.now();
+    const progress = jobsProgress(jobs.map(() => ({ replications: base.replications })));
     const outcomes = await this.interruptible(
       (signal) =>
         runMany(jobs, plugins, {
@@ -67,15 +69,21 @@ export default class Compare extends ScenarioCommand {
           retries: flags.retries,
           pluginModules: [...builtinPluginModules, ...loadedPluginModules],
           signal,
+          onProgress: progress.update,
           onJob: (k, outcome) => {
+            progress.done();
             if (outcome.problems) return; // bad input: reported once, below
             process.stderr.write(
               outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s\n` : `stack ${stacks[k]} failed: ${outcome.error}\n`,
             );
           },
         }),
-      () => ["stopped by Ctrl-C: nothing was written", 130],
+      () => {
+        progress.done();
+        return ["stopped by Ctrl-C: nothing was written", 130];
+      },
     );
+    progress.done();
     // Bad input that only a built model shows (the same on every stack, or on one): located, exit 2.
     const bad = outcomes.find((o) => o.problems);
     if (bad?.problems) throw new ScenarioError(bad.problems);

@@ -22,6 +22,7 @@ import {
 } from "@turtles/engine";
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
+import { jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, pluginMismatch, readScenario } from "../lib/scenario-file.js";
 
@@ -221,7 +222,11 @@ export default class Sweep extends ScenarioCommand {
       todo.push({ index, point, scenario, resume });
     }
     const started = Date.now();
+    const progress = jobsProgress(
+      todo.map((t) => ({ replications: t.scenario.replications, done: t.resume?.done.map((d) => d.replication), running: t.resume?.running.map((r) => r.replication) })),
+    );
     const record = (index: number, outcome: JobOutcome): void => {
+      progress.done();
       const point = points[index];
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       if (outcome.error === undefined) {
@@ -257,6 +262,7 @@ export default class Sweep extends ScenarioCommand {
           retries: flags.retries,
           pluginModules: [...builtinPluginModules, ...loadedPluginModules],
           signal,
+          onProgress: progress.update,
           onJob: (k, outcome) => record(todo[k].index, outcome),
           checkpoint: checkpointFile
             ? {
@@ -272,13 +278,16 @@ export default class Sweep extends ScenarioCommand {
               }
             : undefined,
         }),
-      (err, cancelled) =>
-        checkpointFile === undefined
+      (err, cancelled) => {
+        progress.done();
+        return checkpointFile === undefined
           ? [`stopped by Ctrl-C: ${kept()}`, 130]
           : cancelled
             ? [`stopped by Ctrl-C: ${kept()}, and the points in progress are saved in ${checkpointFile}; continue with the same command and --resume`, 130]
-            : [`stopped by Ctrl-C, but the points in progress could not be saved to ${checkpointFile}: ${(err as Error).message}; ${kept()}`, 1],
+            : [`stopped by Ctrl-C, but the points in progress could not be saved to ${checkpointFile}: ${(err as Error).message}; ${kept()}`, 1];
+      },
     );
+    progress.done();
     write();
     // The sweep is complete: its saved points are of no more use.
     if (checkpointFile !== undefined) rmSync(checkpointFile, { force: true });

@@ -64,3 +64,22 @@ export function progressPrinter(
     },
   };
 }
+
+/**
+ * Progress of many jobs on one pool (a sweep's points, a comparison's stacks) as one line: their replications
+ * numbered in job order. `jobs` gives each job's replications and, for a resumed one, those done and in progress.
+ */
+export function jobsProgress(
+  jobs: readonly { replications: number; done?: readonly number[]; running?: readonly number[] }[],
+  out?: Parameters<typeof progressPrinter>[2],
+): { update: (p: RunProgress) => void; done: () => void } {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const j of jobs) {
+    offsets.push(total);
+    total += j.replications;
+  }
+  const shift = (k: number, list: readonly number[] | undefined): number[] => (list ?? []).map((r) => offsets[k] + r);
+  const printer = progressPrinter(total, { done: jobs.flatMap((j, k) => shift(k, j.done)), running: jobs.flatMap((j, k) => shift(k, j.running)) }, out);
+  return { update: (p) => printer.update({ ...p, replication: offsets[p.job ?? 0] + p.replication }), done: printer.done };
+}

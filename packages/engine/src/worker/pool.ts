@@ -69,7 +69,8 @@ class WorkerSlot {
       });
       this.died.catch(() => {}); // observed through run(); never an unhandled rejection
       const onProgress = this.onProgress;
-      if (onProgress) void this.api.subscribe(proxy((pack: Uint8Array) => (decodeSnapshot(pack) as RunProgress[]).forEach(onProgress)));
+      // Labelled with the job this slot runs (a pack still in flight when the slot changes jobs may carry the next one's).
+      if (onProgress) void this.api.subscribe(proxy((pack: Uint8Array) => (decodeSnapshot(pack) as RunProgress[]).forEach((p) => onProgress({ ...p, job: this.runningJob }))));
     }
     this.running = job.replication;
     this.runningJob = job.job;

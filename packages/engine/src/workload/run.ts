@@ -24,6 +24,8 @@ import { Replication, SERIES_WINDOWS, type ReplicationOptions } from "./replicat
 export const ENGINE_VERSION = "0.1.0";
 
 export interface RunProgress {
+  /** Of `runMany`: the job (its index in the jobs given) the replication belongs to. */
+  job?: number;
   replication: number;
   replications: number;
   /** Simulated time reached in this replication, and where it ends. */
