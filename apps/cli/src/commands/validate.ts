@@ -47,7 +47,7 @@ export function formatSummary(file: string, s: ScenarioSummary): string {
     ["stacks", s.stacks.join(", ")],
     ["tenants", `${s.tenants}`],
     ["services", `${s.services} (${s.replicas} replica${s.replicas === 1 ? "" : "s"})`],
-    ["load", [s.openRate > 0 ? `${s.openRate}/s open-loop` : "", s.clients > 0 ? `${s.clients} closed-loop clients` : ""].filter(Boolean).join(", ") || "none (no service has a load)"],
+    ["load", [s.openRate > 0 ? `${Number(s.openRate.toPrecision(6))}/s open-loop` : "", s.clients > 0 ? `${s.clients} closed-loop clients` : ""].filter(Boolean).join(", ") || "none (no service has a load)"],
     ["run", `${formatDuration(s.duration)} measured after ${formatDuration(s.warmup)} warm-up, ${s.replications} replication${s.replications === 1 ? "" : "s"}`],
     ["model size", `about ${formatBytes(s.estimatedBytes)}`],
   ];

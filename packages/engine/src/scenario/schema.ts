@@ -201,7 +201,11 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
   }
   const hostType = hosts[0].schema;
   return fields({
-    version: z.literal(1, { error: (iss) => `this engine reads scenario version 1, found ${JSON.stringify(iss.input)}` }).default(1),
+    version: z
+      .literal(1, {
+        error: (iss) => `this engine reads scenario version 1, found ${JSON.stringify(iss.input)}${iss.input === "1" ? " (write the number 1, without quotes)" : ""}`,
+      })
+      .default(1),
     name: z.string().min(1).max(200).optional(),
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
     duration: duration({ above: 0, max: LIMITS.duration }).meta({ description: "simulated time that is measured" }),
