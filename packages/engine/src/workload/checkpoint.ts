@@ -79,6 +79,10 @@ function decodeSaved<T extends { format: string; engine: string }>(bytes: Uint8A
   try {
     snap = decodeSnapshot(bytes) as Partial<T>;
   } catch {
+    // Its format name is near the start: a file that has it but does not decode was cut short (a full disk, a copy).
+    if (new TextDecoder().decode(bytes.subarray(0, 64)).includes(format)) {
+      throw new Error(`${file}: a Turtles ${what} that is cut short or damaged (it cannot be read to its end); ${otherwise.replace(/^or /, "")}`);
+    }
     snap = undefined;
   }
   if (snap?.format !== format) throw new Error(`${file}: not a Turtles ${what} (expected format ${format}); they are written by '${writer}'`);
