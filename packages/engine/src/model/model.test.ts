@@ -4,7 +4,7 @@ import { Simulation } from "../kernel/simulation.js";
 import { definePlugin, pluginsOf, type PluginDefinition } from "../plugin/define.js";
 import { count, fields, unitValue } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
-import { testHost } from "../testing/index.js";
+import { passLayer, testHost } from "../testing/index.js";
 import { NONE } from "../tree/nodes.js";
 import { buildModel, HookError } from "./model.js";
 
@@ -137,22 +137,7 @@ describe("Model: plugins, hooks and paths", () => {
 
 describe("CPU charged elsewhere", () => {
   it("charges each operation's back-end work to the auxiliary node the layer created", () => {
-    const backend = definePlugin({
-      name: "virt",
-      layer: "virt",
-      version: "1",
-      schema: fields({}),
-      setup(api) {
-        api.layerRules({
-          size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
-          cpu: () => ({ weight: 1 }),
-          path: () => ({ charge: { io: { aux: "iothread", work: 0.5 } } }),
-        });
-        api.hook("create", (ctx, node) => {
-          ctx.addAuxiliary(ctx.now >= 0 ? node : NONE, "iothread");
-        });
-      },
-    });
+    const backend = passLayer("virt", 0, { path: { charge: { io: { aux: "iothread", work: 0.5 } } }, aux: "iothread" });
     const plugins = [host, backend];
     const sim = new Simulation();
     const m = buildModel(sim, loadScenario(scenario("  main: [{ layer: virt }]", 1), { plugins }), plugins);

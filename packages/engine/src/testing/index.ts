@@ -3,7 +3,7 @@
  * optional disk and NIC, a swap slowdown) for tests and benchmarks that need hosts but
  * not the bare-metal plugin.
  */
-import { definePlugin } from "../plugin/define.js";
+import { definePlugin, type HookFn, type HookName, type PathContribution } from "../plugin/define.js";
 import { count, fields, unitValue } from "../scenario/fields.js";
 import { z } from "zod";
 
@@ -31,9 +31,15 @@ export const testHost = definePlugin({
 /**
  * A layer that takes nothing of its own (its children use its parent's
  * capacity), weighs 1 on the CPU, and takes `provisioning` seconds to start:
- * the smallest layer a test of the tree or the lifecycle needs.
+ * the smallest layer a test of the tree or the lifecycle needs. `extra` adds
+ * to every path through it, gives each of its nodes an auxiliary node named
+ * `aux` (for `charge`), and registers hooks.
  */
-export function passLayer(name: string, provisioning = 0) {
+export function passLayer(
+  name: string,
+  provisioning = 0,
+  extra: { path?: PathContribution; aux?: string; hooks?: Partial<Record<HookName, HookFn>> } = {},
+) {
   return definePlugin({
     name,
     layer: name,
@@ -43,8 +49,11 @@ export function passLayer(name: string, provisioning = 0) {
       api.layerRules({
         size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
         cpu: () => ({ weight: 1 }),
-        path: () => ({ provisioning }),
+        path: () => ({ provisioning, ...extra.path }),
       });
+      const aux = extra.aux;
+      if (aux !== undefined) api.hook("create", (ctx, node) => void ctx.addAuxiliary(node, aux));
+      for (const [hook, fn] of Object.entries(extra.hooks ?? {})) api.hook(hook as HookName, fn);
     },
   });
 }

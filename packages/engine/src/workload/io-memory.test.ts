@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Simulation } from "../kernel/simulation.js";
 import { buildModel } from "../model/model.js";
-import { definePlugin } from "../plugin/define.js";
-import { fields } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
 import { BatchMeans } from "../stats/confidence.js";
 import { passLayer, testHost } from "../testing/index.js";
@@ -89,24 +87,11 @@ describe("disks (validation against closed forms)", () => {
 describe("layers on cpu and mem operations", () => {
   it("run their cpu and mem hooks once per step, add their latencies and charge their CPU elsewhere", async () => {
     const seen = { cpu: 0, mem: 0 };
-    const layer = definePlugin({
-      name: "wake",
-      layer: "wake",
-      version: "1",
-      schema: fields({}),
-      setup(api) {
-        api.layerRules({
-          size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
-          cpu: () => ({ weight: 1 }),
-          // A 1 ms wake-up before each cpu step, 2 ms per mem step, and 10 ms of a helper's CPU per cpu step.
-          path: () => ({ latency: { cpu: 1e-3, mem: 2e-3 }, charge: { cpu: { aux: "helper", work: 10e-3 } } }),
-        });
-        api.hook("create", (ctx, node) => {
-          ctx.addAuxiliary(node, "helper");
-        });
-        api.hook("cpu", () => void seen.cpu++);
-        api.hook("mem", () => void seen.mem++);
-      },
+    // A 1 ms wake-up before each cpu step, 2 ms per mem step, and 10 ms of a helper's CPU per cpu step.
+    const layer = passLayer("wake", 0, {
+      path: { latency: { cpu: 1e-3, mem: 2e-3 }, charge: { cpu: { aux: "helper", work: 10e-3 } } },
+      aux: "helper",
+      hooks: { cpu: () => void seen.cpu++, mem: () => void seen.mem++ },
     });
     const all = [testHost, layer];
     const s = loadScenario(
