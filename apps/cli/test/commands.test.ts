@@ -122,6 +122,9 @@ describe("help and unknown commands", () => {
     const typo = turtles("rnu", "x.yaml");
     expect(typo.code).toBe(2);
     expect(typo.stderr).toBe('"rnu" is not a turtles command; did you mean "run"?; the commands are bench, compare, init, run, schema, sweep, validate (see turtles help)\n');
+    const helpTypo = turtles("help", "swep");
+    expect(helpTypo.code).toBe(2);
+    expect(helpTypo.stderr).toContain('"swep" is not a turtles command; did you mean "sweep"?');
   });
 });
 

@@ -92,8 +92,10 @@ tenants:
       const before = readFileSync(scenario, "utf8");
       const self = turtles(args[0], "web-tier.yaml", ...args.slice(1), "--out", scenario);
       expect(self.code).toBe(2);
-      expect(self.stderr).toBe(`--out: ${scenario} is a file this command reads; give another file\n`);
+      expect(self.stderr).toBe(`--out: ${scenario} is another file of this command (its scenario, points or checkpoint); give another file\n`);
       expect(readFileSync(scenario, "utf8")).toBe(before);
+      const slash = turtles(args[0], "web-tier.yaml", ...args.slice(1), "--out", `${dir}/new/`);
+      expect(slash.stderr).toBe(`--out: ${dir}/new/ names a folder; give a file in it, such as ${join(dir, "new", "results.json")}\n`);
     }
   });
 });

@@ -21,7 +21,7 @@ const expected: Record<string, string> = {
   "duplicate-key.yaml": 'duplicate-key.yaml:15:9: duplicate key "replicas": this mapping already has it; keep one',
   "negative-count.yaml": "negative-count.yaml:14:19: tenants.shop.services.web.replicas: must be at least 1, found -3",
   "negative-mean.yaml": 'negative-mean.yaml:21:25: tenants.shop.services.db.request[0].cpu.exp: must be more than 0 s, found "-1ms"',
-  "bad-cv.yaml": "bad-cv.yaml:17:48: tenants.shop.services.web.request[0].cpu.lognormal.cv: must be more than 0, found 0",
+  "bad-cv.yaml": "bad-cv.yaml:17:48: tenants.shop.services.web.request[0].cpu.lognormal.cv: cv must be > 0, found 0",
   "two-steps.yaml":
     "two-steps.yaml:21:13: tenants.shop.services.db.request[0]: expected a step: only one of cpu, mem, io, call, sleep, found cpu and sleep",
   "two-loads.yaml": "two-loads.yaml:15:15: tenants.shop.services.web.load: expected a load: only one of open, closed, found open and closed",

@@ -128,6 +128,15 @@ tenants:
     expect(turtles("sweep", overload, "--param", "services.checkout.replica=1").stderr).toBe(
       `${overload}: tenants.api.services.checkout.replica: unknown key "replica"; did you mean "replicas"? (with --param services.checkout.replica=1)\n`,
     );
+    // --out may not be the points file or the checkpoint (the rows would replace the one, be removed with the other).
+    const dir = mkdtempSync(join(tmpdir(), "turtles-sweep-"));
+    const pts = join(dir, "pts.json");
+    writeFileSync(pts, '[{ "services.checkout.replicas": 1 }]');
+    expect(turtles("sweep", overload, "--points", pts, "--out", pts).code).toBe(2);
+    expect(readFileSync(pts, "utf8")).toBe('[{ "services.checkout.replicas": 1 }]');
+    const same = turtles("sweep", overload, "--points", pts, "--out", join(dir, "s.csv"), "--checkpoint", join(dir, "s.csv"));
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain("is another file of this command");
     const twice = turtles("sweep", overload, "--param", "services.checkout.replicas=1", "--param", "services.checkout.replicas=2");
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain("--param services.checkout.replicas is given twice");

@@ -1,4 +1,5 @@
 import { Args, Command, loadHelpClass } from "@oclif/core";
+import { unknownCommand } from "../hooks/not-found.js";
 
 /** `turtles help [command]`: the same help as `--help`, for users who type it the other way round. */
 export default class Help extends Command {
@@ -12,6 +13,11 @@ export default class Help extends Command {
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Help);
+    const id = (argv as string[]).join(":");
+    if (id !== "" && !this.config.findCommand(id)) {
+      process.stderr.write(`${unknownCommand(this.config, id)}\n`);
+      this.exit(2);
+    }
     const HelpClass = await loadHelpClass(this.config);
     await new HelpClass(this.config).showHelp(argv as string[]);
   }

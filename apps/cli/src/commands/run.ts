@@ -59,7 +59,7 @@ export default class Run extends ScenarioCommand {
 
   async run(): Promise<Results> {
     const { args, flags } = await this.parse(Run);
-    this.writableFile("out", flags.out, ...[args.file, flags.resume].filter((f) => f !== undefined)); // before the work, not after it
+    this.writableFile("out", flags.out, ...[args.file, flags.resume, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
     let saved: RunSnapshot | undefined;
     if (flags.resume !== undefined) {
       for (const f of ["seed", "duration", "replications"] as const) {

@@ -24,7 +24,7 @@ import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
-import { builtinPluginModules, loadedPluginModules, loadPlugins, pluginMismatch, readScenario } from "../lib/scenario-file.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, pluginMismatch, readScenario } from "../lib/scenario-file.js";
 
 export default class Sweep extends ScenarioCommand {
   static override summary = "Run a scenario at every point of a parameter grid: one row of means and 95% half-widths per point.";
@@ -82,10 +82,14 @@ export default class Sweep extends ScenarioCommand {
       this.fail(`--resume: cannot read the rows in ${out} (${(err as Error).message}); give the --out of the sweep to continue, or remove it`);
     }
     const byKey = new Map(points.map((p, i) => [pointKey(p, paths), i]));
+    const columns = new Set(old.flatMap((r) => Object.keys(r)));
+    const missing = paths.find((p) => !columns.has(p));
+    if (old.length > 0 && missing !== undefined) this.fail(`--resume: ${out} holds rows of another sweep (no column ${missing}); give another --out, or remove it`);
+    if (old.length > 0 && !columns.has("scenarioHash")) {
+      this.fail(`--resume: ${out} was written by an older turtles, whose rows carry no scenarioHash to check them by; give another --out, or remove it`);
+    }
     let kept = 0;
     for (const r of old) {
-      const missing = paths.find((p) => r[p] === undefined);
-      if (missing !== undefined) this.fail(`--resume: ${out} holds rows of another sweep (they have no ${missing}); give another --out, or remove it`);
       if (!(r.error === undefined || r.error === null || r.error === "")) continue;
       const i = byKey.get(pointKey(r, paths));
       if (i === undefined) continue;
@@ -127,7 +131,7 @@ export default class Sweep extends ScenarioCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Sweep);
-    this.writableFile("out", flags.out, args.file); // before the work, not after it
+    this.writableFile("out", flags.out, ...[args.file, flags.points, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
     if (flags.resume && !flags.out) this.fail("--resume needs --out: the rows a sweep already wrote are read from it");
     const plugins = await loadPlugins(flags.plugin);
     readScenario(args.file, plugins); // the base scenario must be valid on its own
@@ -181,7 +185,7 @@ export default class Sweep extends ScenarioCommand {
         throw err;
       }
       try {
-        return applyOverrides(loadScenario(pointText, { file: args.file, plugins }), { seed: flags.seed, duration, replications: flags.replications });
+        return applyOverrides(loadScenario(pointText, { file: args.file, plugins, ...memoryLimits() }), { seed: flags.seed, duration, replications: flags.replications });
       } catch (err) {
         if (!(err instanceof ScenarioError)) throw err;
         // Lines of the point's text are not the file's: place each problem in the file (where its field is there)
@@ -230,7 +234,7 @@ export default class Sweep extends ScenarioCommand {
       const point = points[index];
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       if (outcome.error === undefined) {
-        rows[index] = { ...point, scenarioHash: hashes[index], ...rowOf(point, outcome.results) };
+        rows[index] = rowOf(point, outcome.results);
         process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) done at ${seconds} s\n`);
         this.warnUnplaced(outcome.results, `point ${index + 1}/${points.length} (${what(point)}): `);
       } else {

@@ -43,18 +43,19 @@ export abstract class ScenarioCommand extends Command {
 
   /**
    * Checks, before any work, that a file flag names a file this command can write atomically (its temporary file
-   * beside it is created and removed), that is not a folder and not one of `inputs` (the files it reads):
+   * beside it is created and removed), that is not a folder and not one of `inputs` (the other files it reads or writes):
    * or bad input, exit 2.
    */
   protected writableFile(name: string, file: string | undefined, ...inputs: string[]): void {
     if (file === undefined) return;
     if (file === "") this.fail(`--${name}: give a file name`);
+    if (/[/\\]$/.test(file)) this.fail(`--${name}: ${file} names a folder; give a file in it, such as ${join(file, "results.json")}`);
     const target = resolve(file);
     if (existsSync(target) && statSync(target).isDirectory()) this.fail(`--${name}: ${file} is a folder; give a file in it, such as ${join(file, "results.json")}`);
-    if (inputs.some((input) => existsSync(input) && realpathSync(input) === (existsSync(target) ? realpathSync(target) : target))) {
-      this.fail(`--${name}: ${file} is a file this command reads; give another file`);
-    }
-    const probe = `${target}.tmp-${process.pid}`;
+    // The real file a path names (through links), or the path itself when nothing is there yet.
+    const real = (path: string): string => (existsSync(path) ? realpathSync(path) : resolve(path));
+    if (inputs.some((input) => real(input) === real(target))) this.fail(`--${name}: ${file} is another file of this command (its scenario, points or checkpoint); give another file`);
+    const probe = `${target}.tmp-${process.pid}`; // the temporary file writeFileAtomic writes
     try {
       closeSync(openSync(probe, "wx"));
       rmSync(probe);

@@ -77,6 +77,15 @@ function modulePath(path: string): string {
   return resolve(path, typeof entry === "string" ? entry : (pkg.main ?? "index.js"));
 }
 
+/**
+ * The most memory, and JavaScript heap, a model may need on this machine: a share of it, and of the heap this
+ * process has left (workers get the main thread's heap limit: the pool sets no resourceLimits).
+ */
+export function memoryLimits(): { memoryLimit: number; heapLimit: number } {
+  const heap = getHeapStatistics();
+  return { memoryLimit: totalmem() * MEMORY_SHARE, heapLimit: (heap.heap_size_limit - heap.used_heap_size) * MEMORY_SHARE };
+}
+
 /** Loads and validates `file`; throws `ScenarioError` (with file, line and field) on any problem. */
 export function readScenario(file: string, plugins: readonly PluginDefinition[] = builtinPlugins): Scenario {
   let bytes: Uint8Array;
@@ -87,8 +96,7 @@ export function readScenario(file: string, plugins: readonly PluginDefinition[] 
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (err as Error).message;
     throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: `cannot read the scenario: ${why}` }]);
   }
-  // Workers get the main thread's heap limit (the pool sets no resourceLimits).
-  return loadScenario(bytes, { file, plugins, memoryLimit: totalmem() * MEMORY_SHARE, heapLimit: getHeapStatistics().heap_size_limit * MEMORY_SHARE });
+  return loadScenario(bytes, { file, plugins, ...memoryLimits() });
 }
 
 /** Why a run saved in `file` with these plugin versions cannot continue with `plugins`; undefined when it can. */

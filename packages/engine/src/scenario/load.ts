@@ -9,7 +9,7 @@ import { LineCounter, parseDocument } from "yaml";
 import type { PluginDefinition } from "../plugin/define.js";
 import { didYouMean } from "./fields.js";
 import { estimateScenario, formatBytes } from "./estimate.js";
-import { issuesToProblems, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
+import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
 import { LIMITS, scenarioSchema, type LayerEntry, type Scenario } from "./schema.js";
 
 export interface LoadOptions {
@@ -65,7 +65,7 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ScenarioError([map.problem([], `expected a mapping of scenario fields at the top level, found ${Array.isArray(raw) ? "a list" : JSON.stringify(raw)}`)]);
   }
-  const parsed = scenarioSchema(options.plugins).safeParse(raw);
+  const parsed = scenarioSchema(options.plugins).safeParse(raw, { error: scenarioIssueMessage });
   if (!parsed.success) throw new ScenarioError(issuesToProblems(parsed.error.issues, map));
   // The name defaults to the file's, in the schema's place, so the scenario's JSON loads back to the same JSON.
   const { version, name, ...rest } = parsed.data as Scenario;

@@ -25,9 +25,12 @@ export class ScenarioError extends Error {
   }
 }
 
-/** One line per problem in file order (unlocated ones last, as found), at most `maxLines` lines in all. */
+/** One line per problem, by file (in the order first met), then line and column (unlocated ones last, as found), at most `maxLines` lines in all. */
 export function formatProblems(problems: readonly Problem[], maxLines = 20): string {
-  const ordered = [...problems].sort((a, b) => (a.line > 0 && b.line > 0 && a.file === b.file ? a.line - b.line || a.column - b.column : Number(a.line === 0) - Number(b.line === 0)));
+  const files = [...new Set(problems.map((p) => p.file))];
+  const ordered = [...problems].sort(
+    (a, b) => files.indexOf(a.file) - files.indexOf(b.file) || Number(a.line === 0) - Number(b.line === 0) || a.line - b.line || a.column - b.column,
+  );
   const lines = ordered.map((p) => {
     const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
     return `${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
@@ -169,8 +172,6 @@ export function issuesToProblems(issues: readonly Issue[], source: SourceMap, ba
       out.push(
         source.problem(path, found === undefined ? `required field is missing (expected ${expected})` : `expected ${expected}, found ${describeValue(found)}`),
       );
-    } else if (iss.code === "too_big" || iss.code === "too_small") {
-      out.push(source.problem(path, boundMessage(iss, valueAt(source.root, path))));
     } else {
       out.push(source.problem(path, iss.message));
     }
@@ -189,10 +190,21 @@ function typeName(t: string): string {
   return names[t] ?? t;
 }
 
+/**
+ * Zod's own messages in the scenario's words ("must be at most 1000", not "Too big: expected number to be
+ * <=1000"), for `safeParse(x, { error: scenarioIssueMessage })`: zod asks it only where the schema gives no message.
+ */
+export function scenarioIssueMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  if (iss.code === "too_big" || iss.code === "too_small") return boundMessage(iss as unknown as BoundIssue, iss.input);
+  return undefined;
+}
+
+type BoundIssue = { code: "too_big" | "too_small"; origin: string; inclusive?: boolean; maximum?: number | bigint; minimum?: number | bigint };
+
 /** A bound a number, a text or a list broke, in words. */
-function boundMessage(iss: Extract<Issue, { code: "too_big" | "too_small" }>, found: unknown): string {
+function boundMessage(iss: BoundIssue, found: unknown): string {
   const big = iss.code === "too_big";
-  const limit = Number(big ? (iss as { maximum: number | bigint }).maximum : (iss as { minimum: number | bigint }).minimum);
+  const limit = Number(big ? iss.maximum : iss.minimum);
   const inclusive = iss.inclusive !== false;
   const shown = describeValue(found);
   if (iss.origin === "string") return big ? `must be at most ${limit} characters long, found ${shown}` : limit <= 1 ? "must not be empty" : `must be at least ${limit} characters long, found ${shown}`;

@@ -120,7 +120,7 @@ export function createEngineApi(options: EngineApiOptions = {}): EngineApi {
               resumeFrom: states.get(r),
               between,
               onProgress: (p) => {
-                pending.push(p);
+                pending.push(request.job === undefined ? p : { ...p, job: request.job });
                 if (p.simTime >= p.end || Date.now() - lastFlush >= PROGRESS_EVERY_MS) flush();
               },
             }),

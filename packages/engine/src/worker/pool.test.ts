@@ -41,13 +41,29 @@ describe("replications on worker threads", () => {
 
   it("runs many jobs of one replication each on one pool, every result in job order equal to its own run", { timeout: 60_000 }, async () => {
     const base = loadScenario(SCENARIO, { plugins: [testHost] });
-    const jobs = [50, 100, 150].map((rate) => ({ ...base, replications: 1, tenants: [{ ...base.tenants[0], services: [{ ...base.tenants[0].services[0], load: { open: { rate } } }] }] }));
+    // Each job its own duration, so a progress entry shows which job it came from.
+    const jobs = [50, 100, 150].map((rate, k) => ({
+      ...base,
+      duration: base.duration + k,
+      replications: 1,
+      tenants: [{ ...base.tenants[0], services: [{ ...base.tenants[0].services[0], load: { open: { rate } } }] }],
+    }));
     const seen: number[] = [];
+    const mislabelled: string[] = [];
     const outcomes = await runMany(
       jobs.map((scenario, k) => ({ scenario, label: `job ${k}` })),
       [testHost],
-      { workers: 2, pluginModules: [hostModule], onJob: (k: number) => void seen.push(k) },
+      {
+        workers: 2,
+        pluginModules: [hostModule],
+        onJob: (k: number) => void seen.push(k),
+        onProgress: (p) => {
+          const job = jobs[p.job ?? -1];
+          if (job === undefined || p.end !== job.warmup + job.duration) mislabelled.push(JSON.stringify(p));
+        },
+      },
     );
+    expect(mislabelled).toEqual([]);
     expect(seen.sort()).toEqual([0, 1, 2]);
     for (const [k, job] of jobs.entries()) expect(JSON.stringify(outcomes[k].results)).toBe(JSON.stringify(await runScenario(job, [testHost])));
   });

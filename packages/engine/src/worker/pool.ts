@@ -69,8 +69,8 @@ class WorkerSlot {
       });
       this.died.catch(() => {}); // observed through run(); never an unhandled rejection
       const onProgress = this.onProgress;
-      // Labelled with the job this slot runs (a pack still in flight when the slot changes jobs may carry the next one's).
-      if (onProgress) void this.api.subscribe(proxy((pack: Uint8Array) => (decodeSnapshot(pack) as RunProgress[]).forEach((p) => onProgress({ ...p, job: this.runningJob }))));
+      // Each entry carries its job (the worker echoes the run's label), also a pack that arrives after the slot moved on.
+      if (onProgress) void this.api.subscribe(proxy((pack: Uint8Array) => (decodeSnapshot(pack) as RunProgress[]).forEach(onProgress)));
     }
     this.running = job.replication;
     this.runningJob = job.job;
@@ -78,7 +78,7 @@ class WorkerSlot {
       const api = this.api!;
       const work = (async () => {
         await api.load(job.load);
-        return api.run({ replications: [job.replication], resume: job.resume ? [{ replication: job.replication, state: job.resume }] : [] });
+        return api.run({ replications: [job.replication], resume: job.resume ? [{ replication: job.replication, state: job.resume }] : [], job: job.job });
       })();
       const [result] = decodeSnapshot(await Promise.race([work, this.died!])) as ReplicationResult[];
       return result;

@@ -39,6 +39,8 @@ export interface RunRequest {
   resume?: { replication: number; state: Uint8Array }[];
   /** Events per chunk between progress, pauses and snapshots. Default 200,000. */
   chunk?: number;
+  /** A label the run's progress entries carry back as their `job` (a pool running many jobs gives its job's index). */
+  job?: number;
 }
 
 /** One progress entry: where a replication is (a pack of progress is a msgpack array of them). */

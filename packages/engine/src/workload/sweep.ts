@@ -139,7 +139,8 @@ export function applyPoint(text: string, file: string, point: Record<string, str
 
 /** The metrics of a sweep row: per service and per stack, with their 95% half-widths. */
 export function rowOf(point: Record<string, string>, results: Results): Record<string, string | number | null> {
-  const row: Record<string, string | number | null> = { ...point };
+  // The hash of the point's scenario (flags applied): what a resumed sweep checks before keeping the row.
+  const row: Record<string, string | number | null> = { ...point, scenarioHash: results.manifest.scenarioHash };
   for (const [stackName, st] of Object.entries(results.stacks)) {
     const ci = st.ci95 as StackResults | null;
     const put = (name: string, value: number | null, half: unknown): void => {
@@ -178,7 +179,8 @@ export function toCsv(rows: readonly Record<string, string | number | null>[]): 
 
 /** The key of a point (its parameter values), to find the points an earlier run already did. */
 export function pointKey(point: Record<string, unknown>, paths: readonly string[]): string {
-  return JSON.stringify(paths.map((p) => String(point[p])));
+  // A point without a path (--points entries may set different fields) has "" there, as a CSV cell does.
+  return JSON.stringify(paths.map((p) => String(point[p] ?? "")));
 }
 
 /** Reads back what `toCsv` wrote. */
