@@ -134,6 +134,15 @@ tenants:
     writeFileSync(pts, '[{ "services.checkout.replicas": 1 }]');
     expect(turtles("sweep", overload, "--points", pts, "--out", pts).code).toBe(2);
     expect(readFileSync(pts, "utf8")).toBe('[{ "services.checkout.replicas": 1 }]');
+    // Points that set different fields resume like any (a row without a field matches a point without it), CSV or JSON.
+    const mixed = join(dir, "mixed.json");
+    writeFileSync(mixed, '[{ "services.checkout.replicas": 1 }, { "placement.policy": "spread" }]');
+    for (const out of [join(dir, "m.json"), join(dir, "m.csv")]) {
+      expect(turtles("sweep", overload, "--points", mixed, "--duration", "2s", "--out", out).code).toBe(0);
+      const again = turtles("sweep", overload, "--points", mixed, "--duration", "2s", "--out", out, "--resume");
+      expect(again.code).toBe(0);
+      expect(again.stderr).toContain(`resuming: 2 points already in ${out}`);
+    }
     const same = turtles("sweep", overload, "--points", pts, "--out", join(dir, "s.csv"), "--checkpoint", join(dir, "s.csv"));
     expect(same.code).toBe(2);
     expect(same.stderr).toContain("is another file of this command");
