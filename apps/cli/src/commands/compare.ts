@@ -41,8 +41,9 @@ export default class Compare extends ScenarioCommand {
     const { args, flags } = await this.parse(Compare);
     this.writableFile("out", flags.out, args.file); // before the work, not after it
     const plugins = await loadPlugins(flags.plugin);
-    const duration = this.durationFlag("duration", flags.duration);
-    const base = applyOverrides(readScenario(args.file, plugins), { seed: flags.seed, duration, replications: flags.replications });
+    const scenario = readScenario(args.file, plugins);
+    const duration = this.durationFlag("duration", flags.duration, scenario.warmup);
+    const base = applyOverrides(scenario, { seed: flags.seed, duration, replications: flags.replications });
     const stacks = flags.stack.length > 0 ? [...new Set(flags.stack)] : stacksOf(base);
     // Unknown stacks first: a single misspelt --stack is that, not too few stacks.
     const jobs = stacks.map((stack) => {

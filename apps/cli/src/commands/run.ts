@@ -96,7 +96,7 @@ export default class Run extends ScenarioCommand {
     } else {
       scenario = readScenario(args.file!, plugins);
     }
-    const duration = this.durationFlag("duration", flags.duration);
+    const duration = this.durationFlag("duration", flags.duration, scenario.warmup);
     const checkpointFile = flags.checkpoint ?? flags.resume;
     let checkpoint: CheckpointOptions | undefined;
     if (checkpointFile !== undefined) {

@@ -134,7 +134,7 @@ export default class Sweep extends ScenarioCommand {
     this.writableFile("out", flags.out, ...[args.file, flags.points, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
     if (flags.resume && !flags.out) this.fail("--resume needs --out: the rows a sweep already wrote are read from it");
     const plugins = await loadPlugins(flags.plugin);
-    readScenario(args.file, plugins); // the base scenario must be valid on its own
+    const base = readScenario(args.file, plugins); // the base scenario must be valid on its own
     const text = readFileSync(args.file, "utf8");
     let points: Record<string, string>[];
     let paths: string[];
@@ -155,7 +155,7 @@ export default class Sweep extends ScenarioCommand {
       if (twice !== undefined) this.fail(`--param ${twice} is given twice; give it once with all its values: ${twice}=a,b,c`);
       points = grid(params);
     }
-    const duration = this.durationFlag("duration", flags.duration);
+    const duration = this.durationFlag("duration", flags.duration, base.warmup);
     const checkpointFile = flags.checkpoint;
     const every = this.durationFlag("checkpoint-every", flags["checkpoint-every"])!;
     // Saved points in progress, by point key.

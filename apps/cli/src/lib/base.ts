@@ -28,13 +28,17 @@ export abstract class ScenarioCommand extends Command {
     return this.exit(ScenarioCommand.BAD_INPUT);
   }
 
-  /** A duration flag in seconds (more than 0), or undefined when it is not given; bad input exits 2. */
-  protected durationFlag(name: string, value: string | undefined): number | undefined {
+  /**
+   * A duration flag in seconds (more than 0), or undefined when it is not given; bad input exits 2. With the
+   * scenario's `warmup`, it is checked against it as the file's own duration is (a warm-up 100 times longer).
+   */
+  protected durationFlag(name: string, value: string | undefined, warmup?: number): number | undefined {
     if (value === undefined) return undefined;
     try {
       const d = unit("duration", value);
       if (!(d > 0)) throw new RangeError(`must be more than 0 s, found "${value}"`);
       if (d > LIMITS.duration) throw new RangeError(`must be at most ${LIMITS.duration} s, found "${value}"`);
+      if (warmup !== undefined && warmup > 100 * d) throw new RangeError(`the scenario's warm-up (${warmup} s) is more than 100 times "${value}"; is a unit missing?`);
       return d;
     } catch (err) {
       return this.fail(`--${name}: ${(err as Error).message}`);
