@@ -292,7 +292,10 @@ export class Model {
     this.overheadMemory[n] = contribution.memoryOverhead ?? 0;
     this.nodes.capacityCores[n] = size.capacity.cores;
     this.nodes.capacityMemory[n] = size.capacity.memory;
-    this.take(parent, n, size.request.cores, size.request.memory + this.overheadMemory[n]);
+    // The overhead (a VMM, a guest kernel, a runtime) is held beside what the node reserves for its children, never
+    // out of it: a node's footprint in its parent is its overhead plus the larger of its request and its children's use.
+    this.take(parent, n, size.request.cores, size.request.memory);
+    this.addMemory(parent, this.overheadMemory[n]);
     return n;
   }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Simulation } from "../kernel/simulation.js";
 import { buildModel } from "../model/model.js";
+import { definePlugin } from "../plugin/define.js";
+import { fields } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
 import { BatchMeans } from "../stats/confidence.js";
 import { passLayer, testHost } from "../testing/index.js";
@@ -183,6 +185,37 @@ tenants: [{ name: t, services: [{ name: a, stack: boxed, memory: 1GiB, request: 
     m.changeMemory(p, -4 * 2 ** 30);
     expect(m.nodes.usedMemory[host]).toBe(2 ** 30);
     expect(m.memoryPeak[0]).toBe(5 * 2 ** 30);
+  });
+
+  it("holds a layer's memory overhead beside what its children use, whatever the layer reserves", () => {
+    // A sandbox reserving nothing (its children spill into the host) and one reserving 1 GiB: 256 MiB processes.
+    for (const [reserve, perReplica] of [[0, 2 ** 28 + 20e6], [2 ** 30, 2 ** 30 + 20e6]]) {
+      const thin = definePlugin({
+        name: "thin",
+        layer: "thin",
+        version: "1",
+        schema: fields({}),
+        setup(api) {
+          api.layerRules({
+            size: (_e, parent) => ({ request: { cores: 0, memory: reserve }, capacity: parent }),
+            cpu: () => ({ weight: 1 }),
+            path: () => ({ memoryOverhead: 20e6 }),
+          });
+        },
+      });
+      const all = [testHost, thin];
+      const s = loadScenario(
+        `duration: 1m
+hostTypes: { h: { cores: 8, memory: 64GiB } }
+hosts: [{ type: h }]
+stacks: { thin: [{ layer: thin }] }
+tenants: [{ name: t, services: [{ name: a, stack: thin, replicas: 3, cores: 0, memory: 256MiB, request: [{ cpu: 1ms }] }] }]
+`,
+        { plugins: all },
+      );
+      const m = buildModel(new Simulation(), s, all);
+      expect(m.nodes.usedMemory[m.hosts[0]]).toBe(3 * perReplica);
+    }
   });
 
   it("slows a host's CPU work by its swap factor while allocations push it past its memory, and reports the time", async () => {
