@@ -101,11 +101,20 @@ describe("replications on worker threads", () => {
   it("reports a failing replication with its number and seed, and does not hang", { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "turtles-pool-"));
     const broken = join(dir, "broken.mjs");
-    writeFileSync(broken, `export const x = 1;\nthrow new Error("plugin module is broken");\n`);
+    // It breaks only in a worker (in this thread it imports, as the pool's check of the modules does).
+    writeFileSync(broken, `import { isMainThread } from "node:worker_threads";\nexport const x = 1;\nif (!isMainThread) throw new Error("plugin module is broken");\n`);
     const s = loadScenario(SCENARIO, { plugins: [testHost] });
     await expect(
       runScenarioOnWorkers(s, [testHost], { workers: 2, pluginModules: [hostModule, pathToFileURL(broken).href] }),
     ).rejects.toThrow(/replication \d \(seed \d+, from root seed 1\) failed in its worker: plugin module is broken/);
+  });
+
+  it("refuses, before starting a worker, plugins that no module of pluginModules provides", async () => {
+    const s = loadScenario(SCENARIO, { plugins: [testHost] });
+    await expect(runScenarioOnWorkers(s, [testHost], { pluginModules: [] })).rejects.toThrow(
+      /^pluginModules: no module provides plugin test-host; workers import plugins from module URLs/,
+    );
+    await expect(runScenarioOnWorkers(s, [testHost], { pluginModules: ["file:///no/such/module.js"] })).rejects.toThrow(/^pluginModules: cannot import file:\/\/\/no\/such\/module.js/);
   });
 
   it("continues a run cancelled on 2 workers, from its snapshot on 1 worker, to byte-identical results", { timeout: 60_000 }, async () => {

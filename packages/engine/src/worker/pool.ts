@@ -6,11 +6,12 @@
  * replication order, so the output is byte-identical whatever the number of
  * workers, and whether the run was saved and continued or not.
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { proxy, wrap, type Remote } from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { decodeSnapshot } from "../kernel/codec.js";
-import type { PluginDefinition } from "../plugin/define.js";
+import { pluginsOf, type PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
 import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
 import { formatProblems, ScenarioError, type Problem } from "../scenario/problems.js";
@@ -27,8 +28,11 @@ interface Job {
 
 export interface PoolOptions extends Pick<RunScenarioOptions, "seed" | "duration" | "replications" | "file" | "resume" | "checkpoint" | "onProgress"> {
   /** Worker threads; default: as many as replications, at most the machine's cores. */
-  workers: number;
-  /** Module URLs of the plugins (each worker imports them). */
+  workers?: number;
+  /**
+   * Module URLs of the plugins, which each worker imports (a plugin object cannot cross to a worker), such as
+   * `import.meta.resolve("@turtles/plugin-baremetal")`. Every plugin given must come from one of them.
+   */
   pluginModules: string[];
   /** How many times a replication whose worker failed or died is run again on a fresh worker. Default 0. */
   retries?: number;
@@ -37,10 +41,10 @@ export interface PoolOptions extends Pick<RunScenarioOptions, "seed" | "duration
   signal?: AbortSignal;
 }
 
-/** Runs replication jobs on one worker thread at a time; a failed or dead worker is replaced. */
 /** How long a checkpoint waits for a worker's state (a chunk takes well under a second); then that replication keeps its older state. */
 const SNAPSHOT_TIMEOUT_MS = 30_000;
 
+/** Runs replication jobs on one worker thread at a time; a failed or dead worker is replaced. */
 class WorkerSlot {
   private worker: Worker | undefined;
   private api: Remote<EngineApi> | undefined;
@@ -170,6 +174,7 @@ export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "re
  * carried from its `resume`). The pool always exits.
  */
 export async function runMany(jobs: readonly PoolJob[], plugins: readonly PluginDefinition[], options: ManyOptions): Promise<JobOutcome[]> {
+  await checkPluginModules(plugins, options.pluginModules ?? []);
   const done: ReplicationResult[][] = jobs.map((j) => [...(j.resume?.done ?? [])]);
   const failures: { replication: number; message: string }[][] = jobs.map(() => []);
   /** The problems of jobs whose scenario is bad input (null: checked, and it is not). */
@@ -195,7 +200,7 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
     latest[k].clear();
     options.onJob?.(k, outcomes[k]);
   };
-  const n = Math.max(1, Math.min(options.workers, tasks.length));
+  const n = Math.max(1, Math.min(options.workers ?? availableParallelism(), tasks.length));
   const workers = new Set<Worker>();
   const slots = Array.from({ length: n }, () => new WorkerSlot(workers, options.onProgress));
   // A callback that throws stops every slot (the pool still closes all its workers), and its error is the run's.
@@ -307,6 +312,30 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
   if (failure) throw failure.error;
   await saving?.catch(() => {}); // the run is complete: its checkpoint no longer matters
   return outcomes;
+}
+
+/**
+ * Workers import the plugins from their modules: each plugin given must come from one of them (else every
+ * replication would fail in its worker with a puzzling "no plugin provides the host layer").
+ */
+async function checkPluginModules(plugins: readonly PluginDefinition[], modules: readonly string[]): Promise<void> {
+  const provided = new Set<string>();
+  for (const url of modules) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(url)) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`pluginModules: cannot import ${url}: ${(err as Error).message}`);
+    }
+    for (const p of pluginsOf(mod)) provided.add(p.name);
+  }
+  const missing = plugins.filter((p) => !provided.has(p.name)).map((p) => p.name);
+  if (missing.length > 0) {
+    throw new Error(
+      `pluginModules: no module provides plugin${missing.length === 1 ? "" : "s"} ${missing.join(", ")}; workers import plugins from module URLs ` +
+        `(a plugin object cannot cross to a worker): add its module, e.g. import.meta.resolve("@turtles/plugin-baremetal")`,
+    );
+  }
 }
 
 /**

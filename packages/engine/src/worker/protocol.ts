@@ -1,8 +1,8 @@
 /**
  * The worker protocol: types only, shared by the worker and its callers.
  * Control goes through comlink; progress and results travel as msgpack packs
- * (`decodePack` reads them): progress at most every 100 ms of wall time,
- * never a message per event, and results as one pack per run.
+ * (`decodePack` reads them): progress at most every 100 ms of wall time and at
+ * the end of each replication, never a message per event, and results as one pack per run.
  */
 import type { RunProgress } from "../workload/run.js";
 
