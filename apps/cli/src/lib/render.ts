@@ -3,19 +3,22 @@ import { formatBytes, formatTable, type Results } from "@turtles/engine";
 
 type Metric = number | null;
 
-/** A duration in the unit that reads best (ms for most latencies). */
+/** Three significant digits, no exponent: 0.497, 12.3, 2000. */
+const sig = (x: number): string => (x === 0 ? "0" : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
+
+/** A duration in the unit that reads best (ms for most latencies), three significant digits. */
 export function formatSeconds(x: Metric): string {
   if (x === null) return "-";
   if (x === 0) return "0";
-  if (x < 1e-3) return `${(x * 1e6).toPrecision(3)}us`;
-  if (x < 1) return `${(x * 1e3).toPrecision(3)}ms`;
-  if (x < 600) return `${x.toPrecision(3)}s`;
-  return `${(x / 60).toPrecision(3)}m`;
+  // The unit follows the rounded value: 999.7 us is 1.00ms, not 1.00e+3us.
+  const r = Number(x.toPrecision(3));
+  if (r < 1e-3) return `${(r * 1e6).toPrecision(3)}us`;
+  if (r < 1) return `${(r * 1e3).toPrecision(3)}ms`;
+  if (r < 600) return `${r.toPrecision(3)}s`;
+  return `${sig(r / 60)}m`;
 }
 
 const num = (x: Metric, digits = 1): string => (x === null ? "-" : x.toFixed(digits));
-/** Three significant digits, no exponent: 0.497, 12.3, 2000. */
-const sig = (x: number): string => (x === 0 ? "0" : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
 const pct = (x: Metric): string => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
 
 /**

@@ -56,6 +56,8 @@ export async function loadPlugins(specs: readonly string[]): Promise<PluginDefin
     for (const p of found) {
       const clash = plugins.find((q) => q.layer === p.layer);
       if (clash) throw new PluginLoadError(`plugin "${p.name}" from "${spec}" provides the layer "${p.layer}", which plugin "${clash.name}" already provides`);
+      const namesake = plugins.find((q) => q.name === p.name);
+      if (namesake) throw new PluginLoadError(`plugin "${p.name}" from "${spec}" has the name of another plugin (of the layer "${namesake.layer}"); give it its own name`);
       plugins.push(p);
     }
   }

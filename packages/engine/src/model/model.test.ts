@@ -128,8 +128,23 @@ describe("Model: plugins, hooks and paths", () => {
   it("refuses two plugins for one layer and plugins that register no rules", () => {
     const log: string[] = [];
     expect(() => buildModel(new Simulation(), loadScenario(scenario("  main: []"), { plugins: [host] }), [host, layerPlugin("a", log), layerPlugin("a", log)])).toThrow(
-      'two plugins provide the layer "a"',
+      'plugins a and a both provide the layer "a"',
     );
+    // Two plugins of one name (a third-party one named like a built-in) would be one in the manifest.
+    const twin = passLayer("b");
+    expect(() => buildModel(new Simulation(), loadScenario(scenario("  main: []"), { plugins: [host] }), [host, layerPlugin("a", log), { ...twin, name: "a" }])).toThrow(
+      'two plugins are named "a" (layers a and b); give each its own name',
+    );
+    const exploding = definePlugin({
+      name: "boom",
+      layer: "boom",
+      version: "1",
+      schema: fields({}),
+      setup() {
+        throw new Error("no config");
+      },
+    });
+    expect(() => buildModel(new Simulation(), loadScenario(scenario("  main: []"), { plugins: [host] }), [host, exploding])).toThrow("plugin boom: its setup failed: no config");
     const lazy = definePlugin({ name: "lazy", layer: "lazy", version: "1", schema: fields({}) });
     expect(() => buildModel(new Simulation(), loadScenario(scenario("  main: []"), { plugins: [host] }), [host, lazy])).toThrow(/registers no layer rules/);
   });

@@ -463,8 +463,9 @@ export class Model {
   }
 
   /**
-   * A host fails: its CPU work stops and every node on it is removed; the host
-   * takes no placements until `repairHost`. Returns the process nodes lost.
+   * A host fails: its CPU work stops and every node on it fails (its layer's
+   * `fail` hooks run) and is removed, then the host's own `fail` hooks run; the
+   * host takes no placements until `repairHost`. Returns the process nodes lost.
    */
   failHost(hostIndex: number): number[] {
     const host = this.hosts[hostIndex];
@@ -474,7 +475,11 @@ export class Model {
       while (nodes.firstChild[n] !== NONE) removeSubtree(nodes.firstChild[n]);
       if (nodes.kind[n] === this.processKind) lost.push(n);
       this.kernelNodes.delete(n);
-      if (n !== host) nodes.remove(n);
+      if (n === host) return;
+      // Each node on the host fails with it, innermost first: its layer's `fail` hooks see it before it goes.
+      nodes.state[n] = NodeState.failed;
+      this.runHooks("fail", n);
+      nodes.remove(n);
     };
     this.cpu.abortSubtree(host);
     this.cpu.retireSteal(host); // its guests are gone; their steal stays counted
@@ -522,7 +527,9 @@ export class Model {
   readonly auxNames = new Map<number, string>();
 
   private setupPlugin(plugin: PluginDefinition, rank: number): void {
-    if (this.layers.some((l) => l.plugin.layer === plugin.layer)) throw new Error(`two plugins provide the layer "${plugin.layer}"`);
+    const twin = this.layers.find((l) => l?.plugin.layer === plugin.layer || l?.plugin.name === plugin.name)?.plugin;
+    if (twin?.layer === plugin.layer) throw new Error(`plugins ${twin.name} and ${plugin.name} both provide the layer "${plugin.layer}"`);
+    if (twin) throw new Error(`two plugins are named "${plugin.name}" (layers ${twin.layer} and ${plugin.layer}); give each its own name`);
     const kind = this.nodes.kindId(plugin.layer);
     const layer: Layer = { plugin, kind };
     this.layers[kind] = layer;
@@ -543,7 +550,11 @@ export class Model {
       },
       extension: (name, type, initial) => this.nodes.extension(`${plugin.name}.${name}`, type, initial),
     };
-    plugin.setup?.(api);
+    try {
+      plugin.setup?.(api);
+    } catch (err) {
+      throw new Error(`plugin ${plugin.name}: its setup failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     if (plugin.layer === "host" && !layer.host) throw new Error(`plugin ${plugin.name} provides the host layer but registers no host rules`);
     if (plugin.layer !== "host" && !layer.rules) throw new Error(`plugin ${plugin.name} provides the layer "${plugin.layer}" but registers no layer rules`);
   }

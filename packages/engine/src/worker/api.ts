@@ -20,7 +20,15 @@ async function pluginsFrom(modules: readonly string[]): Promise<PluginDefinition
   const out: PluginDefinition[] = [];
   for (const url of modules) {
     let plugins = imported.get(url);
-    if (!plugins) imported.set(url, (plugins = pluginsOf((await import(/* @vite-ignore */ url)) as Record<string, unknown>)));
+    if (!plugins) {
+      let mod: Record<string, unknown>;
+      try {
+        mod = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
+      } catch (err) {
+        throw new Error(`cannot load plugin module ${url}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      imported.set(url, (plugins = pluginsOf(mod)));
+    }
     out.push(...plugins);
   }
   return out;

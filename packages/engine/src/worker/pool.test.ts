@@ -106,7 +106,7 @@ describe("replications on worker threads", () => {
     const s = loadScenario(SCENARIO, { plugins: [testHost] });
     await expect(
       runScenarioOnWorkers(s, [testHost], { workers: 2, pluginModules: [hostModule, pathToFileURL(broken).href] }),
-    ).rejects.toThrow(/replication \d \(seed \d+, from root seed 1\) failed in its worker: plugin module is broken/);
+    ).rejects.toThrow(/replication \d \(seed \d+, from root seed 1\) failed in its worker: cannot load plugin module file:.*broken\.mjs: plugin module is broken/);
   });
 
   it("refuses, before starting a worker, plugins that no module of pluginModules provides", async () => {

@@ -59,6 +59,28 @@ tenants: [{ name: t, services: [{ name: a, cores: 0, replicas: 1, request: [{ cp
     expect(Math.abs(failures - mean)).toBeLessThan(2.58 * sd);
   });
 
+  it("runs a layer's fail hooks for each of its nodes on a failed host, at the failure", async () => {
+    const failed: { node: number; at: number }[] = [];
+    const created: number[] = [];
+    const watched = passLayer("watched", 0, { hooks: { fail: (ctx, node) => void failed.push({ node, at: ctx.now }), create: (_ctx, node) => void created.push(node) } });
+    const all = [testHost, watched];
+    const s = loadScenario(
+      `duration: 20s
+hostTypes: { h: { cores: 4, memory: 8GiB } }
+hosts: [{ type: h, count: 2 }]
+stacks: { w: [{ layer: watched }] }
+failures: { detection: 1s, scripted: [{ at: 10s, host: 0 }] }
+tenants: [{ name: t, services: [{ name: a, stack: w, replicas: 2, load: { open: { rate: 10/s } }, request: [{ cpu: 1ms }] }] }]
+placement: { policy: spread }
+`,
+      { plugins: all },
+    );
+    await runScenario(s, all, { seed: 1 });
+    // Spread: one watched node per host; host 0's fails at 10 s, and its replacement (created at 11 s) does not.
+    expect(failed).toEqual([{ node: created[0], at: 10 }]);
+    expect(created).toHaveLength(3);
+  });
+
   it("does not retry a failing call within one instant: clients with no think time still let time advance", async () => {
     const s = loadScenario(
       `duration: 5s
