@@ -83,8 +83,9 @@ export default class Sweep extends ScenarioCommand {
     }
     const byKey = new Map(points.map((p, i) => [pointKey(p, paths), i]));
     const columns = new Set(old.flatMap((r) => Object.keys(r)));
-    const missing = paths.find((p) => !columns.has(p));
-    if (old.length > 0 && missing !== undefined) this.fail(`--resume: ${out} holds rows of another sweep (no column ${missing}); give another --out, or remove it`);
+    if (old.length > 0 && !paths.some((p) => columns.has(p))) {
+      this.fail(`--resume: ${out} holds rows of another sweep (none of its columns is a parameter of this one); give another --out, or remove it`);
+    }
     if (old.length > 0 && !columns.has("scenarioHash")) {
       this.fail(`--resume: ${out} was written by an older turtles, whose rows carry no scenarioHash to check them by; give another --out, or remove it`);
     }

@@ -5,7 +5,8 @@ import { didYouMean } from "@turtles/engine";
 export function unknownCommand(config: Pick<Interfaces.Config, "commandIDs">, id: string): string {
   const ids = config.commandIDs.filter((c) => c !== "help");
   const [first, ...rest] = id.split(":");
-  if (ids.includes(first)) return `"${first} ${rest.join(" ")}" is not a turtles command: ${first} has no subcommands (see turtles help ${first})`;
+  if (first === "help" && rest.length > 0) return unknownCommand(config, rest.join(":")); // `turtles help:swep`
+  if (config.commandIDs.includes(first)) return `"${first} ${rest.join(" ")}" is not a turtles command: ${first} has no subcommands (see turtles help ${first})`;
   return `"${first}" is not a turtles command${didYouMean(first, ids)}; the commands are ${ids.join(", ")} (see turtles help)`;
 }
 

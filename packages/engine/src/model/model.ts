@@ -107,6 +107,8 @@ export class Model {
   private readonly auxByOwner = new Map<string, number>();
   /** The node whose hook is running (the owner of auxiliary nodes it adds). */
   private hookNode = NONE;
+  /** True while a host fails: its nodes' fail hooks may not add nodes to what is being removed. */
+  private failing = false;
 
   private readonly layers: Layer[] = [];
   /** Sorted hooks per hook name (a plain object: per-operation lookups by a constant name, no Map). */
@@ -132,7 +134,10 @@ export class Model {
       get now() {
         return model.sim.now;
       },
-      addAuxiliary: (parent, name, memory = 0, cores = Infinity) => this.addAuxiliary(parent, name, memory, cores),
+      addAuxiliary: (parent, name, memory = 0, cores = Infinity) => {
+        if (this.failing) throw new Error("addAuxiliary cannot run in a fail hook: the host and every node on it are going");
+        return this.addAuxiliary(parent, name, memory, cores);
+      },
       parentOf: (node) => this.nodes.parent[node],
     };
   }
@@ -195,6 +200,11 @@ export class Model {
       started++;
     }
     return started;
+  }
+
+  /** @internal The memory overhead a node of layer `kind` built from `entry` holds beside its request (its path rule's). */
+  memoryOverheadOf(kind: number, entry: LayerEntry): number {
+    return this.layers[kind].rules!.path?.(entry).memoryOverhead ?? 0;
   }
 
   /** One-way latency that the layers of a process's path add to an operation of `op`. */
@@ -337,11 +347,24 @@ export class Model {
     this.pathProvisioning[p] = provisioning + (this.hostRules[this.hostIndex(this.nodes.host[p])].processStart ?? 0);
   }
 
-  /** @internal Would `node` fit `cores` and `memory` more? */
+  /**
+   * @internal Would `node` fit `cores` and `memory` more? Memory is checked
+   * where it lands: in `node`, and in each ancestor the part that spills past a
+   * node's own reservation (a container without a memory request holds its
+   * processes' memory in its host), as `addMemory` will account it.
+   */
   fits(node: number, cores: number, memory: number, overcommitMemory: boolean): boolean {
     const n = this.nodes;
     const eps = 1e-9;
-    return n.usedCores[node] + cores <= n.capacityCores[node] + eps && (overcommitMemory || n.usedMemory[node] + memory <= n.capacityMemory[node] + eps);
+    if (n.usedCores[node] + cores > n.capacityCores[node] + eps) return false;
+    if (overcommitMemory) return true;
+    let delta = memory;
+    for (let a = node; a !== NONE && delta > 0; a = n.parent[a]) {
+      if (n.usedMemory[a] + delta > n.capacityMemory[a] + eps) return false;
+      const before = Math.max(n.usedMemory[a], n.requestMemory[a]);
+      delta = Math.max(n.usedMemory[a] + delta, n.requestMemory[a]) - before;
+    }
+    return true;
   }
 
   /** @internal Provisioning time of one layer node (its layer's contribution). */
@@ -481,16 +504,21 @@ export class Model {
       this.runHooks("fail", n);
       nodes.remove(n);
     };
-    this.cpu.abortSubtree(host);
-    this.cpu.retireSteal(host); // its guests are gone; their steal stays counted
-    removeSubtree(host);
-    for (const p of lost) this.builder?.released(nodes.tenant[p], nodes.entry[p], hostIndex);
-    nodes.usedCores[host] = 0;
-    nodes.usedMemory[host] = 0;
-    this.checkPressure(host); // an empty host swaps no more
-    nodes.state[host] = NodeState.failed;
-    this.hostDown.add(hostIndex);
-    this.runHooks("fail", host);
+    this.failing = true;
+    try {
+      this.cpu.abortSubtree(host);
+      this.cpu.retireSteal(host); // its guests are gone; their steal stays counted
+      removeSubtree(host);
+      for (const p of lost) this.builder?.released(nodes.tenant[p], nodes.entry[p], hostIndex);
+      nodes.usedCores[host] = 0;
+      nodes.usedMemory[host] = 0;
+      this.checkPressure(host); // an empty host swaps no more
+      nodes.state[host] = NodeState.failed;
+      this.hostDown.add(hostIndex);
+      this.runHooks("fail", host);
+    } finally {
+      this.failing = false;
+    }
     return lost;
   }
 
@@ -631,9 +659,11 @@ class TreeBuilder {
       // What a replica takes from a host is its outermost layer's node (a new one, or room in a shared one).
       const outer = layers[0];
       const h = m.hosts[0];
-      const size = m.layer(m.kindOf(outer.layer)).rules!.size(outer, { cores: m.nodes.capacityCores[h], memory: m.nodes.capacityMemory[h] });
+      const kind = m.kindOf(outer.layer);
+      const size = m.layer(kind).rules!.size(outer, { cores: m.nodes.capacityCores[h], memory: m.nodes.capacityMemory[h] });
       const shared = outer.per === "replica" ? "" : ` (shared per ${outer.per}: a replica goes in one with room first)`;
-      this.lastFailure = `no host has room (stack ${stackName}: a new ${outer.layer} takes ${takes(size.request.cores, size.request.memory)} of a host${shared}; in it, ${replica})`;
+      const memory = size.request.memory + m.memoryOverheadOf(kind, outer);
+      this.lastFailure = `no host has room (stack ${stackName}: a new ${outer.layer} takes ${takes(size.request.cores, memory)} of a host${shared}; in it, ${replica})`;
     }
     const byType = new Map<string, string | undefined>();
     let first = 0;
@@ -724,13 +754,24 @@ class TreeBuilder {
     }
     const parentCapacity = { cores: m.nodes.capacityCores[parent], memory: m.nodes.capacityMemory[parent] };
     const size = m.layer(kind).rules!.size(entry, parentCapacity);
-    if (!m.fits(parent, size.request.cores, size.request.memory, overcommit) || !this.freshChainFits(i + 1, layers, size.capacity, svc.cores, svc.memory)) {
+    // The new node takes its overhead (a VMM, a runtime) and the larger of its request and what its fresh chain
+    // holds from its parent (a container without a memory request holds its process's memory in its host).
+    const footprint = m.memoryOverheadOf(kind, entry) + Math.max(size.request.memory, this.freshFootprint(i + 1, layers, size.capacity, svc.memory));
+    if (!m.fits(parent, size.request.cores, footprint, overcommit) || !this.freshChainFits(i + 1, layers, size.capacity, svc.cores, svc.memory)) {
       return NONE;
     }
     const n = m.addLayerNode(kind, parent, entry.per === "host" ? NONE : ti, entry, size);
     this.created.push(n);
     if (key !== undefined) this.keys.set(n, key);
     return this.placeChain(n, i + 1, layers, stack, ti, si);
+  }
+
+  /** The memory new nodes for layers i.. and the process hold in the node of `capacity` they go in. */
+  private freshFootprint(i: number, layers: LayerEntry[], capacity: Resources, memory: number): number {
+    if (i === layers.length) return memory;
+    const kind = this.model.kindOf(layers[i].layer);
+    const size = this.model.layer(kind).rules!.size(layers[i], capacity);
+    return this.model.memoryOverheadOf(kind, layers[i]) + Math.max(size.request.memory, this.freshFootprint(i + 1, layers, size.capacity, memory));
   }
 
   /** Whether new nodes for layers i.. and the process fit inside a new node of `capacity`. */
@@ -752,11 +793,13 @@ class TreeBuilder {
       );
     }
     const layer = layers[i].layer;
-    const size = this.model.layer(this.model.kindOf(layer)).rules!.size(layers[i], capacity);
-    if (size.request.cores <= capacity.cores + eps && (overcommit || size.request.memory <= capacity.memory + eps)) {
+    const kind = this.model.kindOf(layer);
+    const size = this.model.layer(kind).rules!.size(layers[i], capacity);
+    const taken = size.request.memory + this.model.memoryOverheadOf(kind, layers[i]);
+    if (size.request.cores <= capacity.cores + eps && (overcommit || taken <= capacity.memory + eps)) {
       return this.freshChainShortfall(i + 1, layers, size.capacity, cores, memory, layer);
     }
-    return `a ${layer} takes ${size.request.cores} cores and ${formatBytes(size.request.memory)}, but ${offer()}: make the ${layer} smaller${holder === "host" ? " or use larger hosts" : ` or the ${holder} larger`}`;
+    return `a ${layer} takes ${size.request.cores} cores and ${formatBytes(taken)}, but ${offer()}: make the ${layer} smaller${holder === "host" ? " or use larger hosts" : ` or the ${holder} larger`}`;
   }
 }
 

@@ -218,6 +218,24 @@ tenants: [{ name: t, services: [{ name: a, stack: thin, replicas: 3, cores: 0, m
     }
   });
 
+  it("places a replica only where its layers' overheads and the memory it spills into the host fit", () => {
+    // A layer reserving nothing with 100 MiB of overhead: each replica of 256 MiB takes 356 MiB of a 1 GiB host.
+    const all = [testHost, passLayer("thin", 0, { path: { memoryOverhead: 100 * 2 ** 20 } })];
+    const s = loadScenario(
+      `duration: 1m
+hostTypes: { h: { cores: 8, memory: 1GiB } }
+hosts: [{ type: h }]
+stacks: { thin: [{ layer: thin }] }
+tenants: [{ name: t, services: [{ name: a, stack: thin, replicas: 4, cores: 0, memory: 256MiB, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins: all },
+    );
+    const m = buildModel(new Simulation(), s, all);
+    expect(m.processes.get("t/a")!.filter((p) => p >= 0)).toHaveLength(2);
+    expect(m.nodes.usedMemory[m.hosts[0]]).toBe(2 * 356 * 2 ** 20);
+    expect(m.unplaced).toHaveLength(2);
+  });
+
   it("slows a host's CPU work by its swap factor while allocations push it past its memory, and reports the time", async () => {
     // Each request allocates 600 MiB for its 100 ms of CPU: two at once fit in 1 GiB, three do not.
     const s = loadScenario(

@@ -81,6 +81,22 @@ placement: { policy: spread }
     expect(created).toHaveLength(3);
   });
 
+  it("refuses, naming the plugin, a fail hook that adds a node to a failing host", async () => {
+    const greedy = passLayer("greedy", 0, { hooks: { fail: (ctx, node) => void ctx.addAuxiliary(node, "dump") } });
+    const all = [testHost, greedy];
+    const s = loadScenario(
+      `duration: 20s
+hostTypes: { h: { cores: 4, memory: 8GiB } }
+hosts: [{ type: h, count: 2 }]
+stacks: { g: [{ layer: greedy }] }
+failures: { scripted: [{ at: 10s, host: 0 }] }
+tenants: [{ name: t, services: [{ name: a, stack: g, load: { open: { rate: 10/s } }, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins: all },
+    );
+    await expect(runScenario(s, all, { seed: 1 })).rejects.toThrow(/plugin greedy, hook "fail", node \d+, at simulated time 10s: addAuxiliary cannot run in a fail hook/);
+  });
+
   it("does not retry a failing call within one instant: clients with no think time still let time advance", async () => {
     const s = loadScenario(
       `duration: 5s
