@@ -642,11 +642,9 @@ class TreeBuilder {
       ranking.update(i);
       for (const n of this.created) this.model.runHooks("create", n);
       this.model.resolvePath(p);
-      // Readiness: each new layer node after its own provisioning, the process after the host's process start.
-      for (let k = this.created.length - 1; k >= 0; k--) {
-        const n = this.created[k];
-        this.model.markReady(n, this.model.provisioningOf(n));
-      }
+      // Readiness, outermost first: each new layer node once its parent is ready and its own provisioning is done
+      // (a container in a new VM waits for the VM's boot), the process after the host's process start.
+      for (const n of this.created) this.model.markReady(n, this.model.provisioningOf(n));
       this.model.markReady(p, this.model.hostRules[i].processStart ?? 0);
       return p;
     }
@@ -784,7 +782,7 @@ class TreeBuilder {
     const overcommit = this.s.placement.memoryOvercommit;
     const eps = 1e-9;
     // Only a chain that does not fit pays for its message (placement asks for every new layer node).
-    const offer = (): string => `the ${holder} offers ${capacity.cores} cores and ${formatBytes(capacity.memory)}`;
+    const offer = (): string => `the ${holder} offers ${capacity.cores} core${capacity.cores === 1 ? "" : "s"} and ${formatBytes(capacity.memory)}`;
     if (i === layers.length) {
       if (cores <= capacity.cores + eps && (overcommit || memory <= capacity.memory + eps)) return undefined;
       return (
@@ -795,11 +793,15 @@ class TreeBuilder {
     const layer = layers[i].layer;
     const kind = this.model.kindOf(layer);
     const size = this.model.layer(kind).rules!.size(layers[i], capacity);
-    const taken = size.request.memory + this.model.memoryOverheadOf(kind, layers[i]);
+    // What the new node holds in its holder: its overhead and the larger of its request and what its own chain holds
+    // (the same footprint placement checks, so a chain that passes here is never refused halfway).
+    const inner = this.freshFootprint(i + 1, layers, size.capacity, memory);
+    const taken = this.model.memoryOverheadOf(kind, layers[i]) + Math.max(size.request.memory, inner);
     if (size.request.cores <= capacity.cores + eps && (overcommit || taken <= capacity.memory + eps)) {
       return this.freshChainShortfall(i + 1, layers, size.capacity, cores, memory, layer);
     }
-    return `a ${layer} takes ${size.request.cores} cores and ${formatBytes(taken)}, but ${offer()}: make the ${layer} smaller${holder === "host" ? " or use larger hosts" : ` or the ${holder} larger`}`;
+    const what = inner > size.request.memory ? `a ${layer} with what it holds` : `a ${layer}`;
+    return `${what} takes ${size.request.cores} core${size.request.cores === 1 ? "" : "s"} and ${formatBytes(taken)}, but ${offer()}: make the ${layer} smaller${holder === "host" ? " or use larger hosts" : ` or the ${holder} larger`}`;
   }
 }
 

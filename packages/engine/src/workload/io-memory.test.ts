@@ -6,6 +6,7 @@ import { fields } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
 import { BatchMeans } from "../stats/confidence.js";
 import { passLayer, testHost } from "../testing/index.js";
+import { NONE } from "../tree/nodes.js";
 import { runScenario } from "./run.js";
 
 const plugins = [testHost];
@@ -234,6 +235,38 @@ tenants: [{ name: t, services: [{ name: a, stack: thin, replicas: 4, cores: 0, m
     expect(m.processes.get("t/a")!.filter((p) => p >= 0)).toHaveLength(2);
     expect(m.nodes.usedMemory[m.hosts[0]]).toBe(2 * 356 * 2 ** 20);
     expect(m.unplaced).toHaveLength(2);
+  });
+
+  it("refuses a chain whose inner layer cannot hold the replica before building any of it", () => {
+    // A fixed 1 GiB box holding a layer with 30 MiB of overhead and no reservation: a 1010 MiB replica cannot fit.
+    const box = definePlugin({
+      name: "box",
+      layer: "box",
+      version: "1",
+      schema: fields({}),
+      setup(api) {
+        api.layerRules({ size: () => ({ request: { cores: 1, memory: 2 ** 30 }, capacity: { cores: 1, memory: 2 ** 30 } }), cpu: () => ({ weight: 1 }) });
+      },
+    });
+    const all = [testHost, box, passLayer("shim", 0, { path: { memoryOverhead: 30 * 2 ** 20 } })];
+    const s = loadScenario(
+      `duration: 1m
+hostTypes: { h: { cores: 8, memory: 8GiB } }
+hosts: [{ type: h, count: 2 }]
+stacks: { nested: [{ layer: box }, { layer: shim }] }
+tenants: [{ name: t, services: [{ name: a, stack: nested, cores: 0, memory: 1010MiB, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins: all },
+    );
+    const m = buildModel(new Simulation(), s, all);
+    expect(m.unplaced.map((u) => u.reason)).toEqual([
+      "even an empty host cannot hold one (stack nested): a shim with what it holds takes 0 cores and 1.0 GiB, but the box offers 1 core and 1.0 GiB: make the shim smaller or the box larger",
+    ]);
+    // No box was left behind on either host.
+    for (const h of m.hosts) {
+      expect(m.nodes.firstChild[h]).toBe(NONE);
+      expect(m.nodes.usedMemory[h]).toBe(0);
+    }
   });
 
   it("slows a host's CPU work by its swap factor while allocations push it past its memory, and reports the time", async () => {

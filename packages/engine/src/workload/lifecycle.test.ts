@@ -59,6 +59,21 @@ tenants: [{ name: t, services: [{ name: a, cores: 0, replicas: 1, request: [{ cp
     expect(Math.abs(failures - mean)).toBeLessThan(2.58 * sd);
   });
 
+  it("makes a layer in a new layer wait for its parent's provisioning, then its own", async () => {
+    const all = [testHost, passLayer("outer", 0.5), passLayer("inner", 0.25)];
+    const s = loadScenario(
+      `duration: 5s
+hostTypes: { h: { cores: 4, memory: 8GiB, processStart: 5ms } }
+hosts: [{ type: h }]
+stacks: { nested: [{ layer: outer }, { layer: inner }] }
+tenants: [{ name: t, services: [{ name: a, stack: nested, load: { open: { rate: 10/s } }, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins: all },
+    );
+    const r = await runScenario(s, all, { seed: 1 });
+    expect(r.stacks.nested.lifecycle.ready).toEqual({ p50: 0.755, p99: 0.755 });
+  });
+
   it("runs a layer's fail hooks for each of its nodes on a failed host, at the failure", async () => {
     const failed: { node: number; at: number }[] = [];
     const created: number[] = [];
