@@ -147,11 +147,11 @@ const DIST_KINDS = ["exp", "lognormal", "uniform", "empirical"] as const;
 /**
  * A distribution of a non-negative quantity of `kind` (a duration or a size):
  * a constant (`2ms`), `{ exp: mean }`, `{ lognormal: { mean, cv } }`,
- * `{ uniform: [a, b] }` or `{ empirical: [...] }`. Means must be positive and cv > 0.
+ * `{ uniform: [a, b] }` or `{ empirical: [...] }`. Means must be positive and cv > 0; values at most `max`.
  */
-export function distribution(kind: "duration" | "size") {
-  const v = unitValue(kind, { min: 0 });
-  const positive = unitValue(kind, { above: 0 });
+export function distribution(kind: "duration" | "size", max = Infinity) {
+  const v = unitValue(kind, { min: 0, max });
+  const positive = unitValue(kind, { above: 0, max });
   const obj = fields({
     exp: positive.optional(),
     // Beyond cv 1000 a lognormal's mass sits far below its mean (and cv² overflows near 1e154).

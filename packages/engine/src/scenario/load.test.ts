@@ -178,6 +178,18 @@ describe("loadScenario", () => {
     expect(estimateScenario(loadScenario(text, { file: "big.yaml", plugins })).bytes).toBeGreaterThan(2 ** 27);
   });
 
+  it("refuses values no simulation can run: durations past 1e8 s, rates past 1e9/s, lognormal cv past 1000", () => {
+    const text = `duration: 1e9s\nhostTypes: { h: { cores: 1, memory: 1GiB } }\nhosts: [{ type: h }]\ntenants: [{ name: t, services: [{ name: a, load: { open: { rate: 1e12/s } }, request: [{ cpu: 1e300s }, { cpu: { lognormal: { mean: 1ms, cv: 1e300 } } }] }] }]\n`;
+    expect(() => loadScenario(text, { file: "x.yaml", plugins })).toThrow(
+      [
+        'x.yaml:1:11: duration: must be at most 100000000 s, found "1e9s"',
+        'x.yaml:4:66: tenants.t.services.a.load.open.rate: must be at most 1000000000, found "1e12/s"',
+        'x.yaml:4:95: tenants.t.services.a.request[0].cpu: must be at most 100000000 s, found "1e300s"',
+        "x.yaml:4:142: tenants.t.services.a.request[1].cpu.lognormal.cv: cv must be at most 1000, found 1e+300",
+      ].join("\n"),
+    );
+  });
+
   it("refuses text with NUL bytes, a top-level list, and a plugin-less host", () => {
     expect(() => loadScenario("duration: 1m\u0000", { file: "nul.yaml", plugins })).toThrow("nul.yaml: is not a text file (it contains NUL bytes)");
     expect(() => loadScenario("- 1\n- 2\n", { file: "list.yaml", plugins })).toThrow(

@@ -27,6 +27,8 @@ export const LIMITS = {
   cores: 4096,
   /** Simulated seconds (about 3 years): float64 time still resolves 15 ns there (ulp of 1e8 s). */
   duration: 1e8,
+  /** Open-loop arrivals per simulated second of one service: each is an event, and the kernel runs a few million a wall second. */
+  rate: 1e9,
 } as const;
 
 export type Step =
@@ -101,8 +103,8 @@ const duration = (bounds: UnitBounds = { min: 0 }) => unitValue("duration", boun
 const size = unitValue("size", { min: 0 });
 
 const step = fields({
-  cpu: distribution("duration").optional().meta({ description: "CPU work in core-seconds at nominal speed" }),
-  sleep: distribution("duration").optional(),
+  cpu: distribution("duration", LIMITS.duration).optional().meta({ description: "CPU work in core-seconds at nominal speed" }),
+  sleep: distribution("duration", LIMITS.duration).optional(),
   mem: fields({ alloc: size.optional(), free: size.optional(), touch: size.optional() })
     .superRefine(exactlyOne(["alloc", "free", "touch"], "a memory operation"))
     .optional(),
@@ -129,10 +131,10 @@ const step = fields({
   .transform((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as Step);
 
 const load = fields({
-  open: fields({ rate: unitValue("rate", { above: 0 }) }).optional(),
+  open: fields({ rate: unitValue("rate", { above: 0, max: LIMITS.rate }) }).optional(),
   closed: fields({
     clients: count(1, LIMITS.clients),
-    think: distribution("duration").default(0),
+    think: distribution("duration", LIMITS.duration).default(0),
   }).optional(),
 })
   .superRefine(exactlyOne(["open", "closed"], "a load"))
@@ -226,7 +228,7 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
     failures: fields({
       hosts: fields({
         mtbf: duration({ above: 0 }).meta({ description: "mean time between failures of each host (exponential)" }),
-        repair: distribution("duration").meta({ description: "time to repair a failed host" }),
+        repair: distribution("duration", LIMITS.duration).meta({ description: "time to repair a failed host" }),
       }).optional(),
       // Kubernetes marks a node NotReady after --node-monitor-grace-period, 40 s by default (kube-controller-manager).
       detection: duration().default(40),
