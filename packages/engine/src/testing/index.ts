@@ -3,7 +3,7 @@
  * optional disk and NIC, a swap slowdown) for tests and benchmarks that need hosts but
  * not the bare-metal plugin.
  */
-import { definePlugin, type HookFn, type HookName, type PathContribution } from "../plugin/define.js";
+import { definePlugin, type HookFn, type HookName, type PathContribution, type Resources } from "../plugin/define.js";
 import { count, fields, unitValue } from "../scenario/fields.js";
 import { z } from "zod";
 
@@ -33,12 +33,13 @@ export const testHost = definePlugin({
  * capacity), weighs 1 on the CPU, and takes `provisioning` seconds to start:
  * the smallest layer a test of the tree or the lifecycle needs. `extra` adds
  * to every path through it, gives each of its nodes an auxiliary node named
- * `aux` (for `charge`), and registers hooks.
+ * `aux` (for `charge`), registers hooks, and may give the node a `request`
+ * from its parent and a fixed `capacity` for its children.
  */
 export function passLayer(
   name: string,
   provisioning = 0,
-  extra: { path?: PathContribution; aux?: string; hooks?: Partial<Record<HookName, HookFn>> } = {},
+  extra: { path?: PathContribution; aux?: string; hooks?: Partial<Record<HookName, HookFn>>; request?: Resources; capacity?: Resources } = {},
 ) {
   return definePlugin({
     name,
@@ -47,7 +48,7 @@ export function passLayer(
     schema: fields({}),
     setup(api) {
       api.layerRules({
-        size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+        size: (_e, parent) => ({ request: extra.request ?? { cores: 0, memory: 0 }, capacity: extra.capacity ?? parent }),
         cpu: () => ({ weight: 1 }),
         path: () => ({ provisioning, ...extra.path }),
       });

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Simulation } from "../kernel/simulation.js";
 import { buildModel } from "../model/model.js";
-import { definePlugin } from "../plugin/define.js";
-import { fields } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
 import { BatchMeans } from "../stats/confidence.js";
 import { passLayer, testHost } from "../testing/index.js";
@@ -191,19 +189,7 @@ tenants: [{ name: t, services: [{ name: a, stack: boxed, memory: 1GiB, request: 
   it("holds a layer's memory overhead beside what its children use, whatever the layer reserves", () => {
     // A sandbox reserving nothing (its children spill into the host) and one reserving 1 GiB: 256 MiB processes.
     for (const [reserve, perReplica] of [[0, 2 ** 28 + 20e6], [2 ** 30, 2 ** 30 + 20e6]]) {
-      const thin = definePlugin({
-        name: "thin",
-        layer: "thin",
-        version: "1",
-        schema: fields({}),
-        setup(api) {
-          api.layerRules({
-            size: (_e, parent) => ({ request: { cores: 0, memory: reserve }, capacity: parent }),
-            cpu: () => ({ weight: 1 }),
-            path: () => ({ memoryOverhead: 20e6 }),
-          });
-        },
-      });
+      const thin = passLayer("thin", 0, { path: { memoryOverhead: 20e6 }, request: { cores: 0, memory: reserve } });
       const all = [testHost, thin];
       const s = loadScenario(
         `duration: 1m
@@ -239,15 +225,7 @@ tenants: [{ name: t, services: [{ name: a, stack: thin, replicas: 4, cores: 0, m
 
   it("refuses a chain whose inner layer cannot hold the replica before building any of it", () => {
     // A fixed 1 GiB box holding a layer with 30 MiB of overhead and no reservation: a 1010 MiB replica cannot fit.
-    const box = definePlugin({
-      name: "box",
-      layer: "box",
-      version: "1",
-      schema: fields({}),
-      setup(api) {
-        api.layerRules({ size: () => ({ request: { cores: 1, memory: 2 ** 30 }, capacity: { cores: 1, memory: 2 ** 30 } }), cpu: () => ({ weight: 1 }) });
-      },
-    });
+    const box = passLayer("box", 0, { request: { cores: 1, memory: 2 ** 30 }, capacity: { cores: 1, memory: 2 ** 30 } });
     const all = [testHost, box, passLayer("shim", 0, { path: { memoryOverhead: 30 * 2 ** 20 } })];
     const s = loadScenario(
       `duration: 1m
