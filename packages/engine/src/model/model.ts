@@ -754,8 +754,7 @@ class TreeBuilder {
     const size = m.layer(kind).rules!.size(entry, parentCapacity);
     // The new node takes its overhead (a VMM, a runtime) and the larger of its request and what its fresh chain
     // holds from its parent (a container without a memory request holds its process's memory in its host).
-    const footprint = m.memoryOverheadOf(kind, entry) + Math.max(size.request.memory, this.freshFootprint(i + 1, layers, size.capacity, svc.memory));
-    if (!m.fits(parent, size.request.cores, footprint, overcommit) || !this.freshChainFits(i + 1, layers, size.capacity, svc.cores, svc.memory)) {
+    if (!m.fits(parent, size.request.cores, this.freshFootprint(i, layers, parentCapacity, svc.memory), overcommit) || !this.freshChainFits(i + 1, layers, size.capacity, svc.cores, svc.memory)) {
       return NONE;
     }
     const n = m.addLayerNode(kind, parent, entry.per === "host" ? NONE : ti, entry, size);

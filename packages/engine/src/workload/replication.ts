@@ -24,6 +24,7 @@ import { stackOf } from "../scenario/load.js";
 import { ScenarioError } from "../scenario/problems.js";
 import { LogHistogram } from "../stats/histogram.js";
 import { EXTERNAL } from "../net/network.js";
+import { OP_KINDS } from "../plugin/define.js";
 import { NONE } from "../tree/nodes.js";
 import { grown } from "../util/typed.js";
 
@@ -32,6 +33,12 @@ const SLEEP = 1;
 const IO = 2;
 const MEM = 3;
 const CALL = 4;
+/** Path latencies per replica, and where each operation kind's is (`OP_KINDS` order). */
+const OPS = OP_KINDS.length;
+const CPU_OP = OP_KINDS.indexOf("cpu");
+const MEM_OP = OP_KINDS.indexOf("mem");
+const IO_OP = OP_KINDS.indexOf("io");
+const NET = OP_KINDS.indexOf("net");
 /**
  * Event payloads that name a request carry its generation too (10 bits above
  * its 21-bit index): a request failed by a host failure is released while its
@@ -143,15 +150,12 @@ export class Replication {
   private replicaNode: Int32Array;
   private replicaService: Int32Array;
   /**
-   * The one-way latency a replica's path adds to a message and to an I/O, read
-   * once from its process's path record (static for the process's life: a
-   * re-placed replica is a new one). perf: no lookup by operation name per
-   * message.
+   * The one-way latency a replica's path adds to each operation kind
+   * (`OPS` per replica, in `OP_KINDS` order), copied once from its process's
+   * path record (static for the process's life: a re-placed replica is a new
+   * one). perf: no lookup by operation name per message.
    */
-  private replicaNetDelay: Float64Array;
-  private replicaIoDelay: Float64Array;
-  private replicaCpuDelay: Float64Array;
-  private replicaMemDelay: Float64Array;
+  private replicaDelay: Float64Array;
   private inService: Int32Array;
   private readonly queues: Int32Array[];
   private queueHead: Int32Array;
@@ -366,10 +370,8 @@ export class Replication {
       }),
     );
     this.replicaNode = Int32Array.from(nodes);
-    this.replicaNetDelay = Float64Array.from(nodes, (n) => model.latency(n, "net"));
-    this.replicaIoDelay = Float64Array.from(nodes, (n) => model.latency(n, "io"));
-    this.replicaCpuDelay = Float64Array.from(nodes, (n) => model.latency(n, "cpu"));
-    this.replicaMemDelay = Float64Array.from(nodes, (n) => model.latency(n, "mem"));
+    this.replicaDelay = new Float64Array(nodes.length * OPS);
+    nodes.forEach((n, r) => this.copyDelays(r, n));
     this.replicaService = Int32Array.from(owners);
     this.inService = new Int32Array(nodes.length);
     this.queues = nodes.map(() => new Int32Array(4));
@@ -511,7 +513,7 @@ export class Replication {
     }
     this.model.runHooks("net", node, req);
     this.model.chargeOperation(node, "net");
-    this.model.net.send(EXTERNAL, host, this.services[this.reqService[req]].ingressRequest, this.replicaNetDelay[replica], this.ingressArriveType, this.tag(req));
+    this.model.net.send(EXTERNAL, host, this.services[this.reqService[req]].ingressRequest, this.replicaDelay[replica * OPS + NET], this.ingressArriveType, this.tag(req));
   }
 
   /** The payload naming request `req` at its current generation. */
@@ -708,10 +710,7 @@ export class Replication {
     const r = this.replicaNode.length;
     const c = r + 1;
     this.replicaNode = grown(this.replicaNode, c);
-    this.replicaNetDelay = grown(this.replicaNetDelay, c);
-    this.replicaIoDelay = grown(this.replicaIoDelay, c);
-    this.replicaCpuDelay = grown(this.replicaCpuDelay, c);
-    this.replicaMemDelay = grown(this.replicaMemDelay, c);
+    this.replicaDelay = grown(this.replicaDelay, c * OPS);
     this.replicaService = grown(this.replicaService, c);
     this.inService = grown(this.inService, c);
     this.queueHead = grown(this.queueHead, c);
@@ -723,10 +722,7 @@ export class Replication {
     this.parkedHead = grown(this.parkedHead, c, NONE);
     this.parkedTail = grown(this.parkedTail, c, NONE);
     this.replicaNode[r] = node;
-    this.replicaNetDelay[r] = this.model.latency(node, "net");
-    this.replicaIoDelay[r] = this.model.latency(node, "io");
-    this.replicaCpuDelay[r] = this.model.latency(node, "cpu");
-    this.replicaMemDelay[r] = this.model.latency(node, "mem");
+    this.copyDelays(r, node);
     this.replicaService[r] = service;
     this.replicaOfNode.set(node, r);
     this.hostsUsed.add(this.model.nodes.host[node]);
@@ -846,7 +842,7 @@ export class Replication {
     m.runHooks("net", to, payload);
     m.chargeOperation(from, "net");
     m.chargeOperation(to, "net");
-    m.net.send(m.nodes.host[from], m.nodes.host[to], bytes, this.replicaNetDelay[fromReplica] + this.replicaNetDelay[toReplica], doneType, payload);
+    m.net.send(m.nodes.host[from], m.nodes.host[to], bytes, this.replicaDelay[fromReplica * OPS + NET] + this.replicaDelay[toReplica * OPS + NET], doneType, payload);
   }
 
   private onCallArrive(c: number): void {
@@ -904,7 +900,7 @@ export class Replication {
       const node = this.replicaNode[replica];
       this.model.runHooks("cpu", node, req);
       this.model.chargeOperation(node, "cpu");
-      const delay = this.replicaCpuDelay[replica];
+      const delay = this.replicaDelay[replica * OPS + CPU_OP];
       if (delay > 0) this.reqTimer[req] = this.sim.schedule(this.cpuStartType, delay, this.tag(req));
       else this.startCpu(req);
       return;
@@ -913,6 +909,11 @@ export class Replication {
     const x = run.dists[step].sample(rng);
     rng.store(this.reqRng, req * 4);
     this.reqTimer[req] = this.sim.schedule(this.stepType, x, this.tag(req));
+  }
+
+  /** Replica r's path latencies, from its process node's path record. */
+  private copyDelays(r: number, node: number): void {
+    OP_KINDS.forEach((op, k) => (this.replicaDelay[r * OPS + k] = this.model.latency(node, op)));
   }
 
   /** A cpu step's work starts on a thread of its replica's process. */
@@ -956,7 +957,7 @@ export class Replication {
     const step = this.reqStep[req];
     const replica = this.reqReplica[req];
     const host = this.model.nodes.host[this.replicaNode[replica]];
-    this.model.disk.submit(host, this.opBytes[op], run.ioRandom[step] === 1, run.ioWrite[step] === 1, this.replicaIoDelay[replica], this.ioDoneType, op);
+    this.model.disk.submit(host, this.opBytes[op], run.ioRandom[step] === 1, run.ioWrite[step] === 1, this.replicaDelay[replica * OPS + IO_OP], this.ioDoneType, op);
   }
 
   private onIoDone(op: number): void {
@@ -986,7 +987,7 @@ export class Replication {
     }
     // touch: resident memory is used, not changed; under pressure its cost shows as the host's CPU slowdown.
     // The step takes the layers' mem latency (a page fault's exit to the hypervisor, say).
-    this.reqTimer[req] = this.sim.schedule(this.stepType, this.replicaMemDelay[replica], this.tag(req));
+    this.reqTimer[req] = this.sim.schedule(this.stepType, this.replicaDelay[replica * OPS + MEM_OP], this.tag(req));
   }
 
   private newOp(req: number, bytes: number): number {
@@ -1034,7 +1035,7 @@ export class Replication {
     if (this.model.net.hasNic(host)) {
       this.model.runHooks("net", node, req);
       this.model.chargeOperation(node, "net");
-      this.model.net.send(host, EXTERNAL, this.services[this.reqService[req]].ingressResponse, this.replicaNetDelay[replica], this.ingressDoneType, this.tag(req));
+      this.model.net.send(host, EXTERNAL, this.services[this.reqService[req]].ingressResponse, this.replicaDelay[replica * OPS + NET], this.ingressDoneType, this.tag(req));
     } else {
       this.finish(req);
     }
