@@ -16,7 +16,8 @@ const PROGRESS_EVERY_MS = 100;
 
 const imported = new Map<string, PluginDefinition[]>();
 
-async function pluginsFrom(modules: readonly string[]): Promise<PluginDefinition[]> {
+/** @internal The plugins of these module URLs, each module imported once per thread; a failed import names its URL (the cause kept). */
+export async function pluginsFrom(modules: readonly string[]): Promise<PluginDefinition[]> {
   const out: PluginDefinition[] = [];
   for (const url of modules) {
     let plugins = imported.get(url);
@@ -25,7 +26,7 @@ async function pluginsFrom(modules: readonly string[]): Promise<PluginDefinition
       try {
         mod = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
       } catch (err) {
-        throw new Error(`cannot load plugin module ${url}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`cannot load plugin module ${url}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
       imported.set(url, (plugins = pluginsOf(mod)));
     }

@@ -11,11 +11,12 @@ import { Worker } from "node:worker_threads";
 import { proxy, wrap, type Remote } from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { decodeSnapshot } from "../kernel/codec.js";
-import { pluginsOf, type PluginDefinition } from "../plugin/define.js";
+import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
 import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
 import { formatProblems, ScenarioError, type Problem } from "../scenario/problems.js";
 import { applyOverrides, assembleResults, preflight, replicationSeeds, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
+import { pluginsFrom } from "./api.js";
 import type { EngineApi, LoadRequest } from "./protocol.js";
 
 /** One replication for a worker: the scenario (of job `job` of a `runMany`), and the state to continue from, if any. */
@@ -321,13 +322,12 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
 async function checkPluginModules(plugins: readonly PluginDefinition[], modules: readonly string[]): Promise<void> {
   const provided = new Set<string>();
   for (const url of modules) {
-    let mod: Record<string, unknown>;
     try {
-      mod = (await import(url)) as Record<string, unknown>;
+      for (const p of await pluginsFrom([url])) provided.add(p.name);
     } catch (err) {
-      throw new Error(`pluginModules: cannot import ${url}: ${(err as Error).message}`);
+      const cause = (err as Error).cause;
+      throw new Error(`pluginModules: cannot import ${url}: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
-    for (const p of pluginsOf(mod)) provided.add(p.name);
   }
   const missing = plugins.filter((p) => !provided.has(p.name)).map((p) => p.name);
   if (missing.length > 0) {
