@@ -177,6 +177,7 @@ export default class Sweep extends ScenarioCommand {
     const what = (point: Record<string, string>): string => Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
     // Each point's scenario: its values applied to the file, then the flags. Its hash goes into its row, so that
     // --resume keeps only rows computed from the same scenario.
+    const limits = memoryLimits();
     const scenarios = points.map((point) => {
       let pointText = "";
       try {
@@ -186,7 +187,7 @@ export default class Sweep extends ScenarioCommand {
         throw err;
       }
       try {
-        return applyOverrides(loadScenario(pointText, { file: args.file, plugins, ...memoryLimits() }), { seed: flags.seed, duration, replications: flags.replications });
+        return applyOverrides(loadScenario(pointText, { file: args.file, plugins, ...limits }), { seed: flags.seed, duration, replications: flags.replications });
       } catch (err) {
         if (!(err instanceof ScenarioError)) throw err;
         // Lines of the point's text are not the file's: place each problem in the file (where its field is there)

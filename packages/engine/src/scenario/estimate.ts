@@ -4,9 +4,9 @@
  *
  * The estimate charges each entity what a built replication measurably costs
  * at its peak (typed columns grow by doubling, so the peak holds a copy):
- * fitted to builds of 1e5 to 1e6 hosts and replicas (node 20, `maxRSS` after
- * `new ReplicationRun`, less the process before it): the peak was 1.02x to 1.25x
- * the estimate, the most at the smallest size, where fixed costs weigh. Of that, the
+ * fitted to builds of 1e5 to 1e6 hosts and replicas (`node dist/bench/estimate.js`
+ * prints, per size, the peak RSS a build adds beside the estimate: 1.03x to 1.30x
+ * in its last run, the most at the smallest size, where fixed costs weigh). Of that, the
  * V8 heap holds about 300 B per host and per replica (the rest is typed
  * arrays outside it), which the heap limit bounds on its own. A service adds
  * its two latency histograms (about 60 KiB), a closed-loop client 64 B and a

@@ -227,11 +227,12 @@ export function locateProblems(problems: readonly Problem[], text: string): Prob
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   const root: unknown = doc.toJS();
+  const map = new SourceMap("", doc, lines, root);
   return problems.map((p) => {
     if (p.line > 0 || p.path === "") return p;
     const { found, rest } = resolveTokens(root, pathTokens(p.path));
     if (rest.length > 0) return p; // not a path of this text (a --param path, say): no line rather than a wrong one
-    const located = new SourceMap(p.file, doc, lines, root).problem(found, p.message);
+    const located = map.problem(found, p.message);
     return { ...p, line: located.line, column: located.column };
   });
 }
