@@ -79,7 +79,6 @@ export default class Run extends ScenarioCommand {
     } else if (args.file === undefined) {
       this.fail("give a scenario file (turtles run scenario.yaml), or a saved run to continue (turtles run --resume run.snap)");
     }
-    // A saved run loads the plugin modules it was run with, unless --plugin names them again.
     // A saved run loads the third-party plugin modules it ran with (the built-in ones are always there), unless --plugin names them.
     const specs = saved && flags.plugin.length === 0 ? saved.pluginModules.map((m) => (m.startsWith("file:") ? fileURLToPath(m) : m)) : flags.plugin;
     const plugins = await loadPlugins(specs);
