@@ -37,7 +37,7 @@
  */
 import type { EventType, Simulation } from "../kernel/simulation.js";
 import { NONE, type NodeStore } from "../tree/nodes.js";
-import { grown } from "../util/typed.js";
+import { allocColumns, grown, growColumns, type ColumnSpec } from "../util/typed.js";
 
 const DONE_TOLERANCE = 1e-12;
 
@@ -49,52 +49,117 @@ export interface BandwidthStats {
   throttledTime: number;
 }
 
+/**
+ * Per-node columns (indexed by node id; grown with the node store), with the
+ * value a new node starts with: the one list of the solver's node layout.
+ */
+const NODE_COLUMNS: readonly ColumnSpec[] = [
+  ["weight", Float64Array, -1],
+  ["cap", Float64Array, Infinity],
+  ["bound", Float64Array],
+  ["alloc", Float64Array],
+  ["runnable", Int32Array],
+  ["threads", Int32Array],
+  ["firstRun", Int32Array, NONE],
+  ["nextRun", Int32Array, NONE],
+  ["prevRun", Int32Array, NONE],
+  ["hostCores", Float64Array],
+  ["hostSpeed", Float64Array],
+  ["hostSlow", Float64Array, 1],
+  ["hostEventTime", Float64Array],
+  ["hostLast", Float64Array],
+  ["hostEvent", Float64Array, -1],
+  ["hostNextLeaf", Int32Array, NONE],
+  ["hostBusy", Float64Array],
+  ["quota", Float64Array],
+  ["period", Float64Array],
+  ["phase", Float64Array],
+  ["budget", Float64Array],
+  ["throttled", Int8Array],
+  ["throttledSince", Float64Array],
+  ["bwEvent", Float64Array, -1],
+  ["bwEventTime", Float64Array],
+  ["bwStats", Float64Array, 0, 3],
+  ["hostCfsHead", Int32Array, NONE],
+  ["cfsNext", Int32Array, NONE],
+  ["stealSeconds", Float64Array],
+  ["hostStealHead", Int32Array, NONE],
+  ["stealNext", Int32Array, NONE],
+  ["clock", Float64Array],
+  ["factor", Float64Array],
+  ["leafCpuFactor", Float64Array],
+  ["leafMin", Float64Array, Infinity],
+  ["heapStart", Int32Array],
+  ["heapCap", Int32Array],
+];
+
+/** Scratch of water-filling, and the completions of one event (grown by doubling). */
+const SCRATCH_COLUMNS: readonly ColumnSpec[] = [
+  ["scratch", Int32Array],
+  ["scratchKey", Float64Array],
+];
+const DONE_COLUMNS: readonly ColumnSpec[] = [
+  ["doneTypes", Int32Array],
+  ["donePayloads", Int32Array],
+];
+
+/** Per-activity columns (grown by doubling). */
+const ACTIVITY_COLUMNS: readonly ColumnSpec[] = [
+  ["actNode", Int32Array],
+  ["actTarget", Float64Array],
+  ["actSize", Float64Array],
+  ["actDoneType", Int32Array],
+  ["actDonePayload", Int32Array],
+  ["actPos", Int32Array],
+  ["actLive", Int8Array],
+];
+
 export class CpuSolver {
-  // Per node (indexed by node id; grown with the store).
-  private weight = new Float64Array(0); // fixed weight, or -1 for "runnable"
-  private cap = new Float64Array(0);
-  private bound = new Float64Array(0);
-  private alloc = new Float64Array(0);
-  private runnable = new Int32Array(0); // runnable threads in the subtree
-  private threads = new Int32Array(0); // runnable threads of this node itself (a process)
+  // Per node: see NODE_COLUMNS.
+  private weight!: Float64Array; // fixed weight, or -1 for "runnable"
+  private cap!: Float64Array;
+  private bound!: Float64Array;
+  private alloc!: Float64Array;
+  private runnable!: Int32Array; // runnable threads in the subtree
+  private threads!: Int32Array; // runnable threads of this node itself (a process)
   /** Runnable children of each node, a doubly linked list in sibling order (decreasing node id). */
-  private firstRun = new Int32Array(0);
-  private nextRun = new Int32Array(0);
-  private prevRun = new Int32Array(0);
+  private firstRun!: Int32Array;
+  private nextRun!: Int32Array;
+  private prevRun!: Int32Array;
   // Per host node.
-  private hostCores = new Float64Array(0);
-  private hostSpeed = new Float64Array(0); // nominal, before any slowdown
-  private hostSlow = new Float64Array(0); // 1 = normal; > 1 while the host swaps
-  private hostEventTime = new Float64Array(0);
-  private hostLast = new Float64Array(0);
-  private hostEvent = new Float64Array(0); // kernel handle of the next completion, or -1
-  private hostNextLeaf = new Int32Array(0); // the leaf whose activity completes next
-  private hostBusy = new Float64Array(0); // core-seconds allocated up to hostLast
+  private hostCores!: Float64Array;
+  private hostSpeed!: Float64Array; // nominal, before any slowdown
+  private hostSlow!: Float64Array; // 1 = normal; > 1 while the host swaps
+  private hostEventTime!: Float64Array;
+  private hostLast!: Float64Array;
+  private hostEvent!: Float64Array; // kernel handle of the next completion, or -1
+  private hostNextLeaf!: Int32Array; // the leaf whose activity completes next
+  private hostBusy!: Float64Array; // core-seconds allocated up to hostLast
   // CFS groups (per node; quota 0 = none).
-  private quota = new Float64Array(0);
-  private period = new Float64Array(0);
-  private phase = new Float64Array(0);
-  private budget = new Float64Array(0);
-  private throttled = new Int8Array(0);
-  private throttledSince = new Float64Array(0);
-  private bwEvent = new Float64Array(0);
-  private bwEventTime = new Float64Array(0);
-  private bwStats = new Float64Array(0); // 3 per node: nrPeriods, nrThrottled, throttledTime
-  private hostCfsHead = new Int32Array(0);
-  private cfsNext = new Int32Array(0);
+  private quota!: Float64Array;
+  private period!: Float64Array;
+  private phase!: Float64Array;
+  private budget!: Float64Array;
+  private throttled!: Int8Array;
+  private throttledSince!: Float64Array;
+  private bwEvent!: Float64Array;
+  private bwEventTime!: Float64Array;
+  private bwStats!: Float64Array; // 3 per node: nrPeriods, nrThrottled, throttledTime
+  private hostCfsHead!: Int32Array;
+  private cfsNext!: Int32Array;
   // Steal of guest kernels (per node; a list per host of the nodes it is kept for).
-  private stealSeconds = new Float64Array(0);
-  private hostStealHead = new Int32Array(0);
-  private stealNext = new Int32Array(0);
+  private stealSeconds!: Float64Array;
+  private hostStealHead!: Int32Array;
+  private stealNext!: Int32Array;
   /** Every node steal is kept for, in the order tracked (until its host fails). */
   private stealNodes: number[] = [];
   /** Steal of the guests of failed hosts. */
   private retiredSteal = 0;
   // Per leaf (a node with threads): virtual clock, work per core-second, smallest target, its activities.
-  private clock = new Float64Array(0);
-  private factor = new Float64Array(0);
+  private clock!: Float64Array;
+  private factor!: Float64Array;
   /** The path's CPU factor of each leaf's threads (its work per core-second is the host's speed times this). */
-  private leafCpuFactor = new Float64Array(0);
+  private leafCpuFactor!: Float64Array;
   /**
    * Each leaf's activities (one per runnable thread), a binary min-heap by
    * target (so a completion costs O(log threads)) in a block of one shared
@@ -104,20 +169,20 @@ export class CpuSolver {
    */
   private heapPool = new Int32Array(256);
   private poolUsed = 0;
-  private heapStart = new Int32Array(0);
-  private heapCap = new Int32Array(0);
+  private heapStart!: Int32Array;
+  private heapCap!: Int32Array;
   /** The smallest target of each leaf (its heap's top), in a column so a recomputation need not open the heaps. */
-  private leafMin = new Float64Array(0);
-  // Activities.
+  private leafMin!: Float64Array;
+  // Activities: see ACTIVITY_COLUMNS.
   private actCount = 0;
   private actFree: number[] = [];
-  private actNode = new Int32Array(64);
-  private actTarget = new Float64Array(64); // the leaf clock at which it is done
-  private actSize = new Float64Array(64);
-  private actDoneType = new Int32Array(64);
-  private actDonePayload = new Int32Array(64);
-  private actPos = new Int32Array(64); // index in its leaf's heap
-  private actLive = new Int8Array(64);
+  private actNode!: Int32Array;
+  private actTarget!: Float64Array; // the leaf clock at which it is done
+  private actSize!: Float64Array;
+  private actDoneType!: Int32Array;
+  private actDonePayload!: Int32Array;
+  private actPos!: Int32Array; // index in its leaf's heap
+  private actLive!: Int8Array;
   // Scratch for water-filling.
   private scratch = new Int32Array(64);
   private scratchKey = new Float64Array(64);
@@ -133,6 +198,8 @@ export class CpuSolver {
     this.completeType = sim.on("cpu.complete", (host) => this.onComplete(host));
     this.exhaustType = sim.on("cpu.budgetExhausted", (node) => this.onExhausted(node));
     this.restoreType = sim.on("cpu.budgetRestored", (node) => this.onRestored(node));
+    allocColumns(this, NODE_COLUMNS, 0);
+    allocColumns(this, ACTIVITY_COLUMNS, 64);
     this.ensure();
   }
 
@@ -475,7 +542,7 @@ export class CpuSolver {
     let sumBound = 0;
     for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) {
       if (this.bound[c] > 0) {
-        if (k === this.scratch.length) this.growScratch();
+        if (k === this.scratch.length) growColumns(this, SCRATCH_COLUMNS, k * 2);
         this.scratch[k++] = c;
         sumBound += this.bound[c];
       } else if (this.alloc[c] !== 0) {
@@ -560,10 +627,7 @@ export class CpuSolver {
         if (!(force || this.actTarget[a] - clock <= DONE_TOLERANCE * this.actSize[a])) break;
         force = false;
         if (this.actDoneType[a] >= 0) {
-          if (this.doneCount === this.doneTypes.length) {
-            this.doneTypes = grown(this.doneTypes, this.doneCount * 2);
-            this.donePayloads = grown(this.donePayloads, this.doneCount * 2);
-          }
+          if (this.doneCount === this.doneTypes.length) growColumns(this, DONE_COLUMNS, this.doneCount * 2);
           this.doneTypes[this.doneCount] = this.actDoneType[a];
           this.donePayloads[this.doneCount++] = this.actDonePayload[a];
         }
@@ -722,68 +786,15 @@ export class CpuSolver {
 
   private allocActivity(): number {
     if (this.actFree.length > 0) return this.actFree.pop()!;
-    if (this.actCount === this.actNode.length) {
-      const c = this.actCount * 2;
-      this.actNode = grown(this.actNode, c);
-      this.actTarget = grown(this.actTarget, c);
-      this.actSize = grown(this.actSize, c);
-      this.actDoneType = grown(this.actDoneType, c);
-      this.actDonePayload = grown(this.actDonePayload, c);
-      this.actPos = grown(this.actPos, c);
-      this.actLive = grown(this.actLive, c);
-    }
+    if (this.actCount === this.actNode.length) growColumns(this, ACTIVITY_COLUMNS, this.actCount * 2);
     return this.actCount++;
   }
 
-  private growScratch(): void {
-    const s = new Int32Array(this.scratch.length * 2);
-    s.set(this.scratch);
-    this.scratch = s;
-    const k = new Float64Array(this.scratchKey.length * 2);
-    k.set(this.scratchKey);
-    this.scratchKey = k;
-  }
+
 
   /** Grows the per-node columns to the node store's size. */
   private ensure(): void {
     const n = Math.max(64, this.nodes.kind.length);
-    if (this.weight.length >= n) return;
-    this.weight = grown(this.weight, n, -1);
-    this.cap = grown(this.cap, n, Infinity);
-    this.bound = grown(this.bound, n);
-    this.alloc = grown(this.alloc, n);
-    this.runnable = grown(this.runnable, n);
-    this.threads = grown(this.threads, n);
-    this.firstRun = grown(this.firstRun, n, NONE);
-    this.nextRun = grown(this.nextRun, n, NONE);
-    this.prevRun = grown(this.prevRun, n, NONE);
-    this.hostCores = grown(this.hostCores, n);
-    this.hostSpeed = grown(this.hostSpeed, n);
-    this.hostSlow = grown(this.hostSlow, n, 1);
-    this.hostEventTime = grown(this.hostEventTime, n);
-    this.hostLast = grown(this.hostLast, n);
-    this.hostEvent = grown(this.hostEvent, n, -1);
-    this.hostNextLeaf = grown(this.hostNextLeaf, n, NONE);
-    this.clock = grown(this.clock, n);
-    this.factor = grown(this.factor, n);
-    this.leafCpuFactor = grown(this.leafCpuFactor, n);
-    this.leafMin = grown(this.leafMin, n, Infinity);
-    this.heapStart = grown(this.heapStart, n);
-    this.heapCap = grown(this.heapCap, n);
-    this.hostBusy = grown(this.hostBusy, n);
-    this.quota = grown(this.quota, n);
-    this.period = grown(this.period, n);
-    this.phase = grown(this.phase, n);
-    this.budget = grown(this.budget, n);
-    this.throttled = grown(this.throttled, n);
-    this.throttledSince = grown(this.throttledSince, n);
-    this.bwEvent = grown(this.bwEvent, n, -1);
-    this.bwEventTime = grown(this.bwEventTime, n);
-    this.bwStats = grown(this.bwStats, 3 * n);
-    this.hostCfsHead = grown(this.hostCfsHead, n, NONE);
-    this.cfsNext = grown(this.cfsNext, n, NONE);
-    this.stealSeconds = grown(this.stealSeconds, n);
-    this.hostStealHead = grown(this.hostStealHead, n, NONE);
-    this.stealNext = grown(this.stealNext, n, NONE);
+    if (this.weight.length < n) growColumns(this, NODE_COLUMNS, n);
   }
 }

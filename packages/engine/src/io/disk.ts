@@ -21,7 +21,7 @@
  */
 import type { EventType, Simulation } from "../kernel/simulation.js";
 import { NONE } from "../tree/nodes.js";
-import { grown } from "../util/typed.js";
+import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 
 const DONE_TOLERANCE = 1e-12;
 
@@ -43,50 +43,92 @@ export interface DiskStats {
   bytesWritten: number;
 }
 
+/** Per-disk columns (indexed by host node id), with the value a new slot starts with. */
+const DISK_COLUMNS: readonly ColumnSpec[] = [
+  ["iops", Float64Array],
+  ["bandwidth", Float64Array],
+  ["latency", Float64Array],
+  ["depth", Int32Array],
+  ["clock", Float64Array],
+  ["last", Float64Array],
+  ["active", Int32Array],
+  ["minTarget", Float64Array, Infinity],
+  ["head", Int32Array, NONE],
+  ["waitHead", Int32Array, NONE],
+  ["waitTail", Int32Array, NONE],
+  ["due", Float64Array, Infinity],
+  ["doneHead", Int32Array, NONE],
+  ["doneTail", Int32Array, NONE],
+  ["event", Float64Array, -1],
+  ["eventTime", Float64Array],
+  ["busy", Float64Array],
+  ["completed", Float64Array],
+  ["bytesRead", Float64Array],
+  ["bytesWritten", Float64Array],
+  ["hasDisk", Int8Array],
+];
+
+/** Per-I/O columns. */
+const IO_COLUMNS: readonly ColumnSpec[] = [
+  ["ioDisk", Int32Array],
+  ["ioTarget", Float64Array],
+  ["ioCost", Float64Array],
+  ["ioBytes", Float64Array],
+  ["ioWrite", Int8Array],
+  ["ioDelay", Float64Array],
+  ["ioDeliver", Float64Array],
+  ["ioDoneType", Int32Array],
+  ["ioDonePayload", Int32Array],
+  ["ioNext", Int32Array],
+  ["ioPrev", Int32Array],
+];
+
 export class DiskSolver {
   // Per disk (indexed by host node id).
-  private iops = new Float64Array(64);
-  private bandwidth = new Float64Array(64);
-  private latency = new Float64Array(64);
-  private depth = new Int32Array(64);
-  private clock = new Float64Array(64);
-  private last = new Float64Array(64);
-  private active = new Int32Array(64);
-  private minTarget = new Float64Array(64).fill(Infinity);
-  private head = new Int32Array(64).fill(NONE); // active I/Os
-  private waitHead = new Int32Array(64).fill(NONE); // FIFO of waiting I/Os
-  private waitTail = new Int32Array(64).fill(NONE);
+  private iops!: Float64Array;
+  private bandwidth!: Float64Array;
+  private latency!: Float64Array;
+  private depth!: Int32Array;
+  private clock!: Float64Array;
+  private last!: Float64Array;
+  private active!: Int32Array;
+  private minTarget!: Float64Array;
+  private head!: Int32Array; // active I/Os
+  private waitHead!: Int32Array; // FIFO of waiting I/Os
+  private waitTail!: Int32Array;
   /** When the device's next step is due (its next I/O done), Infinity when idle. */
-  private due = new Float64Array(64).fill(Infinity);
+  private due!: Float64Array;
   /** I/Os the device is done with, waiting for their latency: a FIFO in the order they were done. */
-  private doneHead = new Int32Array(64).fill(NONE);
-  private doneTail = new Int32Array(64).fill(NONE);
-  private event = new Float64Array(64).fill(-1);
-  private eventTime = new Float64Array(64);
-  private busy = new Float64Array(64);
-  private completed = new Float64Array(64);
-  private bytesRead = new Float64Array(64);
-  private bytesWritten = new Float64Array(64);
-  private hasDisk = new Int8Array(64);
+  private doneHead!: Int32Array;
+  private doneTail!: Int32Array;
+  private event!: Float64Array;
+  private eventTime!: Float64Array;
+  private busy!: Float64Array;
+  private completed!: Float64Array;
+  private bytesRead!: Float64Array;
+  private bytesWritten!: Float64Array;
+  private hasDisk!: Int8Array;
   // I/Os.
   private ioCount = 0;
   private ioFree: number[] = [];
-  private ioDisk = new Int32Array(64);
-  private ioTarget = new Float64Array(64);
-  private ioCost = new Float64Array(64);
-  private ioBytes = new Float64Array(64);
-  private ioWrite = new Int8Array(64);
-  private ioDelay = new Float64Array(64);
+  private ioDisk!: Int32Array;
+  private ioTarget!: Float64Array;
+  private ioCost!: Float64Array;
+  private ioBytes!: Float64Array;
+  private ioWrite!: Int8Array;
+  private ioDelay!: Float64Array;
   /** When a done I/O is delivered to its owner. */
-  private ioDeliver = new Float64Array(64);
-  private ioDoneType = new Int32Array(64);
-  private ioDonePayload = new Int32Array(64);
-  private ioNext = new Int32Array(64);
-  private ioPrev = new Int32Array(64);
+  private ioDeliver!: Float64Array;
+  private ioDoneType!: Int32Array;
+  private ioDonePayload!: Int32Array;
+  private ioNext!: Int32Array;
+  private ioPrev!: Int32Array;
 
   private readonly eventType: EventType;
 
   constructor(private readonly sim: Simulation) {
+    allocColumns(this, DISK_COLUMNS, 64);
+    allocColumns(this, IO_COLUMNS, 64);
     this.eventType = sim.on("disk.deliver", (disk) => this.onEvent(disk));
   }
 
@@ -296,20 +338,7 @@ export class DiskSolver {
 
   private allocIo(): number {
     if (this.ioFree.length > 0) return this.ioFree.pop()!;
-    if (this.ioCount === this.ioDisk.length) {
-      const c = this.ioCount * 2;
-      this.ioDisk = grown(this.ioDisk, c);
-      this.ioTarget = grown(this.ioTarget, c);
-      this.ioCost = grown(this.ioCost, c);
-      this.ioBytes = grown(this.ioBytes, c);
-      this.ioWrite = grown(this.ioWrite, c);
-      this.ioDelay = grown(this.ioDelay, c);
-      this.ioDeliver = grown(this.ioDeliver, c);
-      this.ioDoneType = grown(this.ioDoneType, c);
-      this.ioDonePayload = grown(this.ioDonePayload, c);
-      this.ioNext = grown(this.ioNext, c);
-      this.ioPrev = grown(this.ioPrev, c);
-    }
+    if (this.ioCount === this.ioDisk.length) growColumns(this, IO_COLUMNS, this.ioCount * 2);
     return this.ioCount++;
   }
 
@@ -317,26 +346,6 @@ export class DiskSolver {
     if (disk < this.iops.length) return;
     let c = this.iops.length;
     while (c <= disk) c *= 2;
-    this.iops = grown(this.iops, c);
-    this.bandwidth = grown(this.bandwidth, c);
-    this.latency = grown(this.latency, c);
-    this.depth = grown(this.depth, c);
-    this.clock = grown(this.clock, c);
-    this.last = grown(this.last, c);
-    this.active = grown(this.active, c);
-    this.minTarget = grown(this.minTarget, c, Infinity);
-    this.head = grown(this.head, c, NONE);
-    this.waitHead = grown(this.waitHead, c, NONE);
-    this.waitTail = grown(this.waitTail, c, NONE);
-    this.due = grown(this.due, c, Infinity);
-    this.doneHead = grown(this.doneHead, c, NONE);
-    this.doneTail = grown(this.doneTail, c, NONE);
-    this.event = grown(this.event, c, -1);
-    this.eventTime = grown(this.eventTime, c);
-    this.busy = grown(this.busy, c);
-    this.completed = grown(this.completed, c);
-    this.bytesRead = grown(this.bytesRead, c);
-    this.bytesWritten = grown(this.bytesWritten, c);
-    this.hasDisk = grown(this.hasDisk, c);
+    growColumns(this, DISK_COLUMNS, c);
   }
 }

@@ -24,7 +24,7 @@
  */
 import type { EventType, Simulation } from "../kernel/simulation.js";
 import { NONE } from "../tree/nodes.js";
-import { grown } from "../util/typed.js";
+import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 
 /** The endpoint of a message outside the modelled hosts (an external client). */
 export const EXTERNAL = -1;
@@ -48,45 +48,82 @@ export interface NicStats {
   bytesReceived: number;
 }
 
+/** Per-NIC columns (indexed by host node id), with the value a new slot starts with. */
+const NIC_COLUMNS: readonly ColumnSpec[] = [
+  ["bandwidth", Float64Array],
+  ["latency", Float64Array],
+  ["has", Int8Array],
+  ["txFlows", Int32Array],
+  ["rxFlows", Int32Array],
+  ["txHead", Int32Array, NONE],
+  ["rxHead", Int32Array, NONE],
+  ["txBusy", Float64Array],
+  ["rxBusy", Float64Array],
+  ["txSince", Float64Array],
+  ["rxSince", Float64Array],
+  ["sent", Float64Array],
+  ["received", Float64Array],
+];
+
+/** Per-flow columns. */
+const FLOW_COLUMNS: readonly ColumnSpec[] = [
+  ["fSrc", Int32Array],
+  ["fDst", Int32Array],
+  ["fRemaining", Float64Array],
+  ["fBytes", Float64Array],
+  ["fRate", Float64Array],
+  ["fLast", Float64Array],
+  ["fEvent", Float64Array],
+  ["fEnd", Float64Array],
+  ["fAlone", Int8Array],
+  ["fDelay", Float64Array],
+  ["fDoneType", Int32Array],
+  ["fDonePayload", Int32Array],
+  ["fTxNext", Int32Array],
+  ["fTxPrev", Int32Array],
+  ["fRxNext", Int32Array],
+  ["fRxPrev", Int32Array],
+];
+
 export class Network {
   // Per NIC (indexed by host node id).
-  private bandwidth = new Float64Array(64);
-  private latency = new Float64Array(64);
-  private has = new Int8Array(64);
-  private txFlows = new Int32Array(64);
-  private rxFlows = new Int32Array(64);
-  private txHead = new Int32Array(64).fill(NONE);
-  private rxHead = new Int32Array(64).fill(NONE);
-  private txBusy = new Float64Array(64);
-  private rxBusy = new Float64Array(64);
-  private txSince = new Float64Array(64);
-  private rxSince = new Float64Array(64);
-  private sent = new Float64Array(64);
-  private received = new Float64Array(64);
+  private bandwidth!: Float64Array;
+  private latency!: Float64Array;
+  private has!: Int8Array;
+  private txFlows!: Int32Array;
+  private rxFlows!: Int32Array;
+  private txHead!: Int32Array;
+  private rxHead!: Int32Array;
+  private txBusy!: Float64Array;
+  private rxBusy!: Float64Array;
+  private txSince!: Float64Array;
+  private rxSince!: Float64Array;
+  private sent!: Float64Array;
+  private received!: Float64Array;
   // Flows.
   private count = 0;
   private free: number[] = [];
-  private fSrc = new Int32Array(64);
-  private fDst = new Int32Array(64);
-  private fRemaining = new Float64Array(64);
-  private fBytes = new Float64Array(64);
-  private fRate = new Float64Array(64);
-  private fLast = new Float64Array(64);
-  private fEvent = new Float64Array(64);
+  private fSrc!: Int32Array;
+  private fDst!: Int32Array;
+  private fRemaining!: Float64Array;
+  private fBytes!: Float64Array;
+  private fRate!: Float64Array;
+  private fLast!: Float64Array;
+  private fEvent!: Float64Array;
   /** When the flow's transfer ends, as last computed (its event's time, or that time minus its delay). */
-  private fEnd = new Float64Array(64);
+  private fEnd!: Float64Array;
   /**
    * SHARED: its event is the end of its transfer; ALONE: alone on its NICs, its
    * event is its delivery; LEFT: alone, taken off its NICs, its delivery pending.
    */
-  private fAlone = new Int8Array(64);
-  private fDelay = new Float64Array(64);
-  private fDoneType = new Int32Array(64);
-  private fDonePayload = new Int32Array(64);
-  private fTxNext = new Int32Array(64);
-  private fTxPrev = new Int32Array(64);
-  private fRxNext = new Int32Array(64);
-  private fRxPrev = new Int32Array(64);
+  private fAlone!: Int8Array;
+  private fDelay!: Float64Array;
+  private fDoneType!: Int32Array;
+  private fDonePayload!: Int32Array;
+  private fTxNext!: Int32Array;
+  private fTxPrev!: Int32Array;
+  private fRxNext!: Int32Array;
+  private fRxPrev!: Int32Array;
 
   private readonly doneType: EventType;
 
@@ -95,6 +132,8 @@ export class Network {
     /** Fabric latency between the zones of two hosts. */
     private readonly fabric: (a: number, b: number) => number,
   ) {
+    allocColumns(this, NIC_COLUMNS, 64);
+    allocColumns(this, FLOW_COLUMNS, 64);
     this.doneType = sim.on("net.flow", (f) => (this.fAlone[f] === SHARED ? this.onFlowDone(f) : this.onDelivered(f)));
   }
 
@@ -289,25 +328,7 @@ export class Network {
 
   private alloc(): number {
     if (this.free.length > 0) return this.free.pop()!;
-    if (this.count === this.fSrc.length) {
-      const c = this.count * 2;
-      this.fSrc = grown(this.fSrc, c);
-      this.fDst = grown(this.fDst, c);
-      this.fRemaining = grown(this.fRemaining, c);
-      this.fBytes = grown(this.fBytes, c);
-      this.fRate = grown(this.fRate, c);
-      this.fLast = grown(this.fLast, c);
-      this.fEvent = grown(this.fEvent, c);
-      this.fEnd = grown(this.fEnd, c);
-      this.fAlone = grown(this.fAlone, c);
-      this.fDelay = grown(this.fDelay, c);
-      this.fDoneType = grown(this.fDoneType, c);
-      this.fDonePayload = grown(this.fDonePayload, c);
-      this.fTxNext = grown(this.fTxNext, c);
-      this.fTxPrev = grown(this.fTxPrev, c);
-      this.fRxNext = grown(this.fRxNext, c);
-      this.fRxPrev = grown(this.fRxPrev, c);
-    }
+    if (this.count === this.fSrc.length) growColumns(this, FLOW_COLUMNS, this.count * 2);
     return this.count++;
   }
 
@@ -315,19 +336,7 @@ export class Network {
     if (host < this.bandwidth.length) return;
     let c = this.bandwidth.length;
     while (c <= host) c *= 2;
-    this.bandwidth = grown(this.bandwidth, c);
-    this.latency = grown(this.latency, c);
-    this.has = grown(this.has, c);
-    this.txFlows = grown(this.txFlows, c);
-    this.rxFlows = grown(this.rxFlows, c);
-    this.txHead = grown(this.txHead, c, NONE);
-    this.rxHead = grown(this.rxHead, c, NONE);
-    this.txBusy = grown(this.txBusy, c);
-    this.rxBusy = grown(this.rxBusy, c);
-    this.txSince = grown(this.txSince, c);
-    this.rxSince = grown(this.rxSince, c);
-    this.sent = grown(this.sent, c);
-    this.received = grown(this.received, c);
+    growColumns(this, NIC_COLUMNS, c);
   }
 }
 

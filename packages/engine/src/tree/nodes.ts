@@ -7,7 +7,7 @@
  * and every column is part of the snapshot.
  */
 
-import { grown } from "../util/typed.js";
+import { allocColumns, grown, growColumns, type ColumnSpec } from "../util/typed.js";
 
 /** Node states (DESIGN.md, Placement and lifecycle). */
 export const NodeState = { provisioning: 0, booting: 1, running: 2, stopping: 3, failed: 4 } as const;
@@ -29,35 +29,58 @@ export interface ExtensionColumn {
 
 const INITIAL = 64;
 
+/** The node columns: the one list that drives the store's growth and its export. */
+const NODE_COLUMNS: readonly ColumnSpec[] = [
+  ["kind", Int32Array],
+  ["parent", Int32Array],
+  ["firstChild", Int32Array],
+  ["nextSibling", Int32Array],
+  ["host", Int32Array],
+  ["tenant", Int32Array],
+  ["state", Int8Array],
+  ["entry", Int32Array],
+  ["capacityCores", Float64Array],
+  ["capacityMemory", Float64Array],
+  ["requestCores", Float64Array],
+  ["requestMemory", Float64Array],
+  ["usedCores", Float64Array],
+  ["usedMemory", Float64Array],
+  ["removed", Int8Array],
+];
+
 export class NodeStore {
   /** Number of node ids handed out (ids are 0 .. count-1; removed ones are marked, not reused). */
   count = 0;
   /** Index into the store's kind names: a layer, `process` or `aux`. */
-  kind = new Int32Array(INITIAL);
-  parent = new Int32Array(INITIAL);
-  firstChild = new Int32Array(INITIAL);
-  nextSibling = new Int32Array(INITIAL);
+  kind!: Int32Array;
+  parent!: Int32Array;
+  firstChild!: Int32Array;
+  nextSibling!: Int32Array;
   /** The host at the root of the node's tree. */
-  host = new Int32Array(INITIAL);
+  host!: Int32Array;
   /** Tenant index, or NONE for nodes shared by all tenants (hosts, `per: host` layers). */
-  tenant = new Int32Array(INITIAL);
-  state = new Int8Array(INITIAL);
+  tenant!: Int32Array;
+  state!: Int8Array;
   /** Index of the stack entry (or host type, or service) the node was built from; meaning depends on the kind. */
-  entry = new Int32Array(INITIAL);
+  entry!: Int32Array;
   /** Cores and bytes the node offers its children (placement capacity). */
-  capacityCores = new Float64Array(INITIAL);
-  capacityMemory = new Float64Array(INITIAL);
+  capacityCores!: Float64Array;
+  capacityMemory!: Float64Array;
   /** Cores and bytes the node takes from its parent (placement request). */
-  requestCores = new Float64Array(INITIAL);
-  requestMemory = new Float64Array(INITIAL);
+  requestCores!: Float64Array;
+  requestMemory!: Float64Array;
   /** Cores and bytes its children have taken. */
-  usedCores = new Float64Array(INITIAL);
-  usedMemory = new Float64Array(INITIAL);
+  usedCores!: Float64Array;
+  usedMemory!: Float64Array;
   /** 1 once removed (ids are never reused, so stale ids cannot alias). */
-  removed = new Int8Array(INITIAL);
+  removed!: Int8Array;
 
   readonly kindNames: string[] = [];
   private readonly extensions: ExtensionColumn[] = [];
+
+  constructor() {
+    allocColumns(this, NODE_COLUMNS, INITIAL);
+  }
 
   /** The id of a node kind, registered on first use. */
   kindId(name: string): number {
@@ -144,36 +167,16 @@ export class NodeStore {
   exportState(): Record<string, unknown> {
     const n = this.count;
     const cols: Record<string, Float64Array | Int32Array | Int8Array> = {};
-    for (const [name, arr] of this.columns()) cols[name] = arr.slice(0, n);
+    const self = this as unknown as Record<string, Float64Array | Int32Array | Int8Array>;
+    for (const [name] of NODE_COLUMNS) cols[name] = self[name].slice(0, n);
     const ext: Record<string, Float64Array | Int32Array> = {};
     for (const e of this.extensions) ext[e.name] = e.data.slice(0, n);
     return { count: n, kindNames: this.kindNames.slice(), columns: cols, extensions: ext };
   }
 
-  private columns(): [string, Float64Array | Int32Array | Int8Array][] {
-    return [
-      ["kind", this.kind],
-      ["parent", this.parent],
-      ["firstChild", this.firstChild],
-      ["nextSibling", this.nextSibling],
-      ["host", this.host],
-      ["tenant", this.tenant],
-      ["state", this.state],
-      ["entry", this.entry],
-      ["capacityCores", this.capacityCores],
-      ["capacityMemory", this.capacityMemory],
-      ["requestCores", this.requestCores],
-      ["requestMemory", this.requestMemory],
-      ["usedCores", this.usedCores],
-      ["usedMemory", this.usedMemory],
-      ["removed", this.removed],
-    ];
-  }
-
   private grow(): void {
     const c = this.kind.length * 2;
-    const self = this as unknown as Record<string, Float64Array | Int32Array | Int8Array>;
-    for (const [name, arr] of this.columns()) self[name] = grown(arr, c);
+    growColumns(this, NODE_COLUMNS, c);
     for (const e of this.extensions) e.data = grown(e.data, c, e.initial);
   }
 }
