@@ -23,7 +23,7 @@ const expected: Record<string, string> = {
   "negative-mean.yaml": 'negative-mean.yaml:21:25: tenants.shop.services.db.request[0].cpu.exp: must be more than 0 s, found "-1ms"',
   "bad-cv.yaml": "bad-cv.yaml:17:48: tenants.shop.services.web.request[0].cpu.lognormal.cv: cv must be > 0, found 0",
   "two-steps.yaml":
-    "two-steps.yaml:21:13: tenants.shop.services.db.request[0]: expected a step: only one of cpu, mem, io, call, sleep, found cpu and sleep",
+    "two-steps.yaml:21:13: tenants.shop.services.db.request[0]: expected a step: only one of cpu, mem, io, call, sleep, syscall, found cpu and sleep",
   "two-loads.yaml": "two-loads.yaml:15:15: tenants.shop.services.web.load: expected a load: only one of open, closed, found open and closed",
   "missing-duration.yaml": "missing-duration.yaml:1:1: duration: required field is missing (expected a duration such as 250us, 10ms, 2s or 5m)",
   "version-2.yaml": "version-2.yaml:1:10: version: this engine reads scenario version 1, found 2",

@@ -1,9 +1,11 @@
 /**
  * The bare-metal plugin: the physical host, root of every stack. It defines
  * what a host type is in a scenario (cores, speed, memory, disk, NIC, power,
- * cost) and offers the host's cores, speed and memory to the solver and to
- * placement; the disk and network models arrive with their issues. It uses
- * only `@turtles/engine/plugin`.
+ * cost, the cost of a system call) and offers the host's cores, speed,
+ * memory, disk and NIC to the engine. Host policy is its own: the power curve
+ * (linear in utilisation) and swapping (a `pressure` hook: CPU work on the
+ * host slows while its memory is overcommitted). It uses only
+ * `@turtles/engine/plugin`.
  */
 import { count, definePlugin, fields, unitValue, z } from "@turtles/engine/plugin";
 
@@ -38,7 +40,18 @@ export const hostTypeSchema = fields({
   swapSlowdown: z.number().min(1).max(10000).default(10),
   // Starting a replica's process: fork/exec takes 1 ms (LightVM, SOSP 2017; calibration.md, table 1.1) [P].
   processStart: unitValue("duration", { min: 0 }).default(0.001),
+  // One raw system call: 1.94 us under runc (gVisor performance guide, GCE VM host; calibration.md, 2.10) [P].
+  syscallCost: unitValue("duration", { min: 0, max: 1 }).default(1.94e-6),
 });
+
+/**
+ * Joules drawn over `seconds` by a host whose cores were busy `busy`
+ * core-seconds: idle power all the time, and the span to max power in
+ * proportion to its CPU utilisation.
+ */
+export function linearPower(power: { idle: number; max: number }, cores: number, busy: number, seconds: number): number {
+  return power.idle * seconds + ((power.max - power.idle) * busy) / cores;
+}
 
 export const baremetal = definePlugin({
   name: "baremetal",
@@ -47,8 +60,19 @@ export const baremetal = definePlugin({
   schema: hostTypeSchema,
   setup(api) {
     // The host offers its cores at its speed, its memory and its disk, draws power linearly from idle to max with
-    // its CPU utilisation, costs its hourly price, and swaps (CPU work slows by swapSlowdown) while its memory is
-    // overcommitted. Its NIC carries the host's messages (full duplex).
-    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, power: t.power, costPerHour: t.cost?.perHour, disk: t.disk, nic: t.nic, swapSlowdown: t.swapSlowdown, processStart: t.processStart }));
+    // its CPU utilisation, and costs its hourly price. Its NIC carries the host's messages (full duplex).
+    api.host((t) => ({
+      cores: t.cores,
+      speed: t.speed,
+      memory: t.memory,
+      energy: t.power ? (busy, seconds) => linearPower(t.power!, t.cores, busy, seconds) : undefined,
+      costPerHour: t.cost?.perHour,
+      disk: t.disk,
+      nic: t.nic,
+      processStart: t.processStart,
+      syscallCost: t.syscallCost,
+    }));
+    // A host swaps while its memory is overcommitted: its CPU work runs swapSlowdown times slower until it is not.
+    api.hook("pressure", (ctx, host, over) => ctx.setSlowdown(host, over === 1 ? ctx.entry(host).swapSlowdown : 1));
   },
 });

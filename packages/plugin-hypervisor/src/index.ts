@@ -5,9 +5,9 @@
  * vCPUs under a cap of its vCPUs, adds its profile's static costs to every
  * path through it, and handles each guest I/O on an I/O thread beside it on
  * the host (the reason random IOPS halve under KVM while sequential throughput
- * does not). Its guest kernel counts in `kernels`, and the engine keeps its
- * vCPUs' steal (`kernel: true`). Overcommit, network paths and migration
- * arrive with its own issue. It uses only `@turtles/engine/plugin`.
+ * does not). Its guest kernel counts in `kernels`, and it keeps its vCPUs'
+ * steal (`trackSteal`). Overcommit, network paths and migration arrive with
+ * its own issue. It uses only `@turtles/engine/plugin`.
  */
 import { count, definePlugin, fields, oneOf, unitValue } from "@turtles/engine/plugin";
 
@@ -62,14 +62,16 @@ export const hypervisor = definePlugin({
           memoryOverhead: d.memoryOverhead,
           provisioning: d.provisioning,
           latency: { net: d.netOneWay },
-          // Every guest I/O is first handled by the VM's I/O thread on the host.
-          charge: { io: { aux: "iothread", work: VIRTIO_BLK_CPU_PER_IO } },
+          // Every guest I/O is first handled by the VM's I/O thread on the host, and waits for it.
+          charge: { io: { aux: "iothread", work: VIRTIO_BLK_CPU_PER_IO, wait: true } },
         };
       },
     });
-    // The I/O thread: one host thread (at most one core) beside the VM, competing with it on the host.
     api.hook("create", (ctx, vm) => {
+      // The I/O thread: one host thread (at most one core) beside the VM, competing with it on the host.
       ctx.addAuxiliary(ctx.parentOf(vm), "iothread", 0, 1);
+      // Steal: the VM's vCPUs are host threads; time they are runnable but not running is the guest's steal.
+      ctx.trackSteal(vm);
     });
   },
 });

@@ -65,7 +65,8 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
   ["prevRun", Int32Array, NONE],
   ["hostCores", Float64Array],
   ["hostSpeed", Float64Array],
-  ["hostSlow", Float64Array, 1],
+  ["slow", Float64Array, 1],
+  ["speed", Float64Array],
   ["hostEventTime", Float64Array],
   ["hostLast", Float64Array],
   ["hostEvent", Float64Array, -1],
@@ -129,7 +130,9 @@ export class CpuSolver {
   // Per host node.
   private hostCores!: Float64Array;
   private hostSpeed!: Float64Array; // nominal, before any slowdown
-  private hostSlow!: Float64Array; // 1 = normal; > 1 while the host swaps
+  /** Per node: its slowdown (1 = normal; > 1 while a host swaps, say), and the host's speed divided by the slowdowns on its path. */
+  private slow!: Float64Array;
+  private speed!: Float64Array;
   private hostEventTime!: Float64Array;
   private hostLast!: Float64Array;
   private hostEvent!: Float64Array; // kernel handle of the next completion, or -1
@@ -208,7 +211,8 @@ export class CpuSolver {
     this.ensure();
     this.hostCores[host] = cores;
     this.hostSpeed[host] = speed;
-    this.hostSlow[host] = 1;
+    this.slow[host] = 1;
+    this.speed[host] = speed;
     this.hostLast[host] = this.sim.now;
     this.hostEvent[host] = -1;
     this.hostCfsHead[host] = NONE;
@@ -224,6 +228,23 @@ export class CpuSolver {
     if (!(cap > 0)) throw new RangeError(`node ${node}: CPU cap must be > 0 cores, got ${cap}`);
     this.weight[node] = weight === "runnable" ? -1 : weight;
     this.cap[node] = cap;
+    const parent = this.nodes.parent[node];
+    if (parent !== NONE) this.speed[node] = this.speed[parent] / this.slow[node];
+  }
+
+  /** Changes a running node's weight and cap (absent: unchanged); its host is recomputed now. */
+  updateRules(node: number, weight: number | "runnable" | undefined, cap: number | undefined): void {
+    const host = this.nodes.host[node];
+    this.advance(host);
+    if (weight !== undefined) {
+      if (weight !== "runnable" && !(weight > 0)) throw new RangeError(`node ${node}: CPU weight must be > 0, got ${weight}`);
+      this.weight[node] = weight === "runnable" ? -1 : weight;
+    }
+    if (cap !== undefined) {
+      if (!(cap > 0)) throw new RangeError(`node ${node}: CPU cap must be > 0 cores, got ${cap}`);
+      this.cap[node] = cap;
+    }
+    this.recompute(host);
   }
 
   /** Puts a node under CFS bandwidth control: `quota` core-seconds per `period`, periods starting now. */
@@ -251,6 +272,24 @@ export class CpuSolver {
     this.recompute(host);
   }
 
+  /** Takes a node out of CFS bandwidth control (its counters stay); its host is recomputed now. */
+  clearBandwidth(node: number): void {
+    if (!this.hasBandwidth(node)) return;
+    const host = this.nodes.host[node];
+    this.advance(host);
+    if (this.bwEvent[node] >= 0) this.sim.cancel(this.bwEvent[node]);
+    this.bwEvent[node] = -1;
+    if (this.throttled[node]) {
+      this.bwStats[3 * node + 2] += this.sim.now - this.throttledSince[node];
+      this.throttled[node] = 0;
+    }
+    this.quota[node] = 0;
+    if (this.hostCfsHead[host] === node) this.hostCfsHead[host] = this.cfsNext[node];
+    else for (let g = this.hostCfsHead[host]; g !== NONE; g = this.cfsNext[g]) if (this.cfsNext[g] === node) this.cfsNext[g] = this.cfsNext[node];
+    this.cfsNext[node] = NONE;
+    this.recompute(host);
+  }
+
   /**
    * Starts `work` nominal core-seconds on a new thread of leaf `node` (a
    * process or an auxiliary node); when done, kernel event `doneType` is
@@ -265,7 +304,7 @@ export class CpuSolver {
     this.advance(host);
     if (this.threads[node] > 0 && this.leafCpuFactor[node] !== cpuFactor) throw new Error(`node ${node}: every thread of a node must have the same CPU factor`);
     this.leafCpuFactor[node] = cpuFactor;
-    this.factor[node] = (this.hostSpeed[host] / this.hostSlow[host]) * cpuFactor;
+    this.factor[node] = this.speed[node] * cpuFactor;
     const a = this.allocActivity();
     this.actNode[a] = node;
     this.actTarget[a] = this.clock[node] + work;
@@ -328,21 +367,25 @@ export class CpuSolver {
   }
 
   /**
-   * Makes CPU work on a host run `slowdown` times slower (1 = normal), as when
-   * it swaps: every leaf's progress per core-second is divided by it.
+   * Makes CPU work below `node` run `slowdown` times slower (1 = normal), as
+   * when a host swaps: every leaf's progress per core-second is divided by the
+   * slowdowns on its path.
    */
-  setSlowdown(host: number, slowdown: number): void {
-    if (!(slowdown >= 1)) throw new RangeError(`host ${host}: slowdown must be >= 1, got ${slowdown}`);
+  setSlowdown(node: number, slowdown: number): void {
+    if (!(slowdown >= 1)) throw new RangeError(`node ${node}: slowdown must be >= 1, got ${slowdown}`);
+    const host = this.nodes.host[node];
     this.advance(host);
-    this.hostSlow[host] = slowdown;
-    this.refactor(host, this.hostSpeed[host] / slowdown);
+    this.slow[node] = slowdown;
+    const parent = this.nodes.parent[node];
+    this.respeed(node, (parent === NONE ? this.hostSpeed[host] : this.speed[parent]) / slowdown);
     this.recompute(host);
   }
 
-  /** Sets every leaf's work per core-second from the host's effective speed and its own CPU factor. */
-  private refactor(n: number, speed: number): void {
+  /** Sets the effective speed of `n` and below, and each leaf's work per core-second from it and its own CPU factor. */
+  private respeed(n: number, speed: number): void {
+    this.speed[n] = speed;
     this.factor[n] = speed * this.leafCpuFactor[n];
-    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) this.refactor(c, speed);
+    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) this.respeed(c, speed / this.slow[c]);
   }
 
   /** Whether a node is under CFS bandwidth control. */
@@ -384,6 +427,19 @@ export class CpuSolver {
     for (let g = this.hostStealHead[host]; g !== NONE; g = this.stealNext[g]) this.retiredSteal += this.stealSeconds[g];
     this.hostStealHead[host] = NONE;
     this.stealNodes = this.stealNodes.filter((n) => this.nodes.host[n] !== host);
+  }
+
+  /** A guest is gone (its node removed): its steal stays in the total, and it is tracked no more. */
+  untrackSteal(node: number): void {
+    const i = this.stealNodes.indexOf(node);
+    if (i < 0) return;
+    const host = this.nodes.host[node];
+    this.advance(host);
+    this.retiredSteal += this.stealSeconds[node];
+    this.stealNodes.splice(i, 1);
+    if (this.hostStealHead[host] === node) this.hostStealHead[host] = this.stealNext[node];
+    else for (let g = this.hostStealHead[host]; g !== NONE; g = this.stealNext[g]) if (this.stealNext[g] === node) this.stealNext[g] = this.stealNext[node];
+    this.stealNext[node] = NONE;
   }
 
   /** Steal of every tracked node (and of the guests of failed hosts), summed, in core-seconds from its start to now. */

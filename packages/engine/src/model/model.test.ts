@@ -6,7 +6,15 @@ import { count, fields, unitValue } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
 import { passLayer, testHost } from "../testing/index.js";
 import { NONE } from "../tree/nodes.js";
-import { buildModel, HookError } from "./model.js";
+import { buildModel, HookError, type Model } from "./model.js";
+import { IO_OP, NET_OP, NO_DIRECTION } from "./pipeline.js";
+
+/** One I/O of process `p` through its path (its static record, then its hooks); returns the pipeline. */
+function passIo(m: Model, p: number) {
+  m.pipeline.begin();
+  m.pipeline.pass(IO_OP, p, -1, 4096, false, false, NO_DIRECTION);
+  return m.pipeline;
+}
 
 const host = testHost;
 
@@ -55,21 +63,22 @@ describe("Model: plugins, hooks and paths", () => {
     const s = loadScenario(scenario("  main: [{ layer: outer, cores: 8, memory: 4GiB }, { layer: inner, cores: 2, memory: 2GiB }]"), { plugins });
     const m = buildModel(new Simulation(), s, plugins);
     const [p] = m.processes.get("t/s")!;
-    expect(m.pathCpuFactor[p]).toBeCloseTo(0.45, 15);
-    expect(m.latency(p, "io")).toBeCloseTo(2e-3, 15);
-    expect(m.latency(p, "net")).toBeCloseTo(4e-3, 15);
-    expect(m.latency(p, "cpu")).toBe(0);
-    expect(m.pathProvisioning[p]).toBe(1);
+    expect(m.pipeline.cpuFactor[p]).toBeCloseTo(0.45, 15);
+    expect(m.pipeline.latencyOf(p, "io")).toBeCloseTo(2e-3, 15);
+    expect(m.pipeline.latencyOf(p, "net")).toBeCloseTo(4e-3, 15);
+    expect(m.pipeline.latencyOf(p, "cpu")).toBe(0);
+    expect(m.pipeline.provisioning[p]).toBe(1);
   });
 
-  it("runs operation hooks of every layer on the path in pre, unordered, post order, then plugin order", () => {
+  it("runs the operation hooks of the layers on the path innermost first", () => {
     const log: string[] = [];
-    const plugins = [host, layerPlugin("outer", log, { order: "post" }), layerPlugin("middle", log), layerPlugin("inner", log, { order: "pre" })];
+    // Plugin order and hook order do not change the path's order.
+    const plugins = [host, layerPlugin("outer", log, { order: "pre" }), layerPlugin("middle", log), layerPlugin("inner", log, { order: "post" })];
     const s = loadScenario(scenario("  main: [{ layer: outer, cores: 8, memory: 4GiB }, { layer: middle, cores: 4, memory: 3GiB }, { layer: inner, cores: 2, memory: 2GiB }]", 1), { plugins });
     const m = buildModel(new Simulation(), s, plugins);
     const [p] = m.processes.get("t/s")!;
     const [inner, middle, outer] = m.nodes.ancestry(p).slice(1, 4);
-    m.runHooks("io", p);
+    passIo(m, p);
     expect(log).toEqual([`inner:io@${inner}`, `middle:io@${middle}`, `outer:io@${outer}`]);
   });
 
@@ -80,7 +89,7 @@ describe("Model: plugins, hooks and paths", () => {
     const m = buildModel(new Simulation(), s, plugins);
     const [p] = m.processes.get("t/s")!;
     const [inner, outer] = m.nodes.ancestry(p).slice(1, 3);
-    m.runHooks("io", p);
+    passIo(m, p);
     expect(log).toEqual([`vmx:io@${inner}`, `vmx:io@${outer}`]);
   });
 
@@ -103,8 +112,8 @@ describe("Model: plugins, hooks and paths", () => {
     const m = buildModel(sim, s, plugins);
     const [p] = m.processes.get("t/s")!;
     const layerNode = m.nodes.parent[p];
-    expect(() => m.runHooks("io", p)).toThrow(new HookError("broken", "io", layerNode, 0, new Error("no disk")));
-    expect(() => m.runHooks("io", p)).toThrow(`plugin broken, hook "io", node ${layerNode}, at simulated time 0s: no disk`);
+    expect(() => passIo(m, p)).toThrow(new HookError("broken", "io", layerNode, 0, new Error("no disk")));
+    expect(() => passIo(m, p)).toThrow(`plugin broken, hook "io", node ${layerNode}, at simulated time 0s: no disk`);
   });
 
   it("lets a plugin add auxiliary nodes that take memory and compete for CPU", () => {
@@ -119,7 +128,7 @@ describe("Model: plugins, hooks and paths", () => {
     expect(m.auxNames.get(aux)).toBe("vmx-helper");
     expect(m.nodes.usedMemory[vm]).toBe(2 ** 30 + 500); // the process and its helper
     const done = sim.on("done", () => {});
-    const guest = m.startCpu(p, 10, done, 0);
+    const guest = m.cpu.start(p, 10, m.pipeline.cpuFactor[p], done, 0);
     const helper = m.cpu.start(aux, 10, 1, done, 1);
     expect(m.cpu.rate(guest)).toBe(1);
     expect(m.cpu.rate(helper)).toBe(1);
@@ -158,9 +167,11 @@ describe("CPU charged elsewhere", () => {
     const m = buildModel(sim, loadScenario(scenario("  main: [{ layer: virt }]", 1), { plugins }), plugins);
     const [p] = m.processes.get("t/s")!;
     const aux = m.nodes.children(m.nodes.parent[p]).find((c) => m.auxNames.get(c) === "iothread")!;
-    m.chargeOperation(p, "io");
-    m.chargeOperation(p, "io");
-    m.chargeOperation(p, "net"); // nothing charged for net
+    passIo(m, p).startCharges(NONE, 0);
+    passIo(m, p).startCharges(NONE, 0);
+    m.pipeline.begin();
+    m.pipeline.pass(NET_OP, p, -1, 100, false, false, NO_DIRECTION); // nothing charged for net
+    m.pipeline.startCharges(NONE, 0);
     expect(m.cpu.allocation(aux)).toBe(2); // two half-core-second jobs, one core each
     sim.run();
     expect(sim.now).toBe(0.5);
@@ -197,10 +208,10 @@ describe("a third-party plugin package", () => {
     const s = loadScenario(scenario("  main: [{ layer: sandbox, syscall: 40us }]", 1), { plugins });
     const m = buildModel(new Simulation(), s, plugins);
     const [p] = m.processes.get("t/s")!;
-    expect(m.latency(p, "io")).toBeCloseTo(40e-6, 15);
-    expect(m.overheadMemory[m.nodes.parent[p]]).toBe(19.6e6);
-    m.runHooks("io", p);
-    m.runHooks("io", p);
+    expect(m.pipeline.latencyOf(p, "io")).toBeCloseTo(40e-6, 15);
+    expect(m.memory.overhead[m.nodes.parent[p]]).toBe(19.6e6);
+    passIo(m, p);
+    passIo(m, p);
     const snap = m.nodes.exportState() as { extensions: Record<string, Float64Array> };
     expect(snap.extensions["sandbox.syscalls"][m.nodes.parent[p]]).toBe(2);
   });

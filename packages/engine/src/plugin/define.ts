@@ -1,20 +1,38 @@
 /**
- * Plugin definitions. A plugin provides one layer kind (`host`, `vm`,
- * `container`, ...): the schema of that layer's scenario entries, and in
- * `setup` the layer's rules (placement sizes, CPU weight and cap, its static
- * contribution to each path) and its synchronous hooks. The engine ships no
- * layer; plugins are chosen by name, and a third-party plugin is an npm
- * package exporting the same shape.
+ * Plugin definitions (plugin API v2). A plugin provides one layer kind
+ * (`host`, `vm`, `container`, ...): the schema of that layer's scenario
+ * entries, and in `setup` the layer's rules (placement sizes, CPU weight and
+ * cap, its static contribution to each path), its hooks, events, metrics and
+ * per-node columns. The engine ships no layer; plugins are chosen by name, and
+ * a third-party plugin is an npm package exporting the same shape.
+ *
+ * Two halves (DESIGN.md, Plugins that act): declarative rules, resolved once
+ * per path into a compact record (the fast path), and a dynamic half: hooks
+ * that see each operation and return a verdict, events a plugin schedules,
+ * and runtime control of nodes (CPU, memory limit, slowdown, failure,
+ * restart, readiness). docs/plugins.md has the whole API in one table.
  */
 import type { z } from "zod";
+import type { Random } from "../random/random.js";
 import type { ExtensionColumn } from "../tree/nodes.js";
 
-/** Operation kinds that travel a process's path (DESIGN.md, The layered path). */
-export const OP_KINDS = ["cpu", "mem", "io", "net"] as const;
+/**
+ * Operation kinds that travel a process's path (DESIGN.md, The layered path).
+ * `syscall` is a request's `syscall: n` step; each I/O and each message end
+ * also counts as one system call for layers that hook `syscall`.
+ */
+export const OP_KINDS = ["cpu", "mem", "io", "net", "syscall"] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 
-/** Lifecycle events of a node; `pressure` fires with payload 1 when its memory use exceeds its limit, 0 when back under. */
-export const LIFECYCLE_EVENTS = ["create", "ready", "fail", "pressure"] as const;
+/**
+ * Lifecycle events of a node. `create`: a new node of the layer is placed
+ * (add its auxiliary nodes here). `provision`: its parent is ready; a layer
+ * that hooks it provisions its nodes itself (consuming CPU, disk, network)
+ * and calls `ctx.setReady(node)` when done. `ready`: it runs. `fail`: it
+ * fails (with its host, or by `failNode`). `pressure`: payload 1 when its
+ * memory use exceeds its limit, 0 when back under.
+ */
+export const LIFECYCLE_EVENTS = ["create", "provision", "ready", "fail", "pressure"] as const;
 export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
 
 export type HookName = OpKind | LifecycleEvent;
@@ -31,14 +49,14 @@ export interface HostRules {
   /** Relative speed: a core does `speed` nominal core-seconds of work per second. */
   speed: number;
   memory: number;
-  /** Power draw, linear in CPU utilisation from `idle` to `max` watts. */
-  power?: { idle: number; max: number };
+  /** Joules a host draws over `seconds` in which its cores were busy `busyCoreSeconds` (its power curve). */
+  energy?(busyCoreSeconds: number, seconds: number): number;
   /** Price of running the host, per hour. */
   costPerHour?: number;
   /** Seconds to start a process on the host (the last step before a replica is ready). Default 0. */
   processStart?: number;
-  /** CPU work runs this many times slower while the host's memory is overcommitted (swapping). Default 1. */
-  swapSlowdown?: number;
+  /** Core-seconds one system call costs on the host (a `syscall` step). Default 0. */
+  syscallCost?: number;
   /** The host's NIC: bandwidth each way (bytes/s) and latency (s). */
   nic?: { bandwidth: number; latency: number };
   /** The host's disk: random IOPS, bandwidth (bytes/s), latency (s), queue depth. */
@@ -58,22 +76,28 @@ export interface CpuRules {
   bandwidth?: { quota: number; period: number };
 }
 
+/** CPU work charged to an auxiliary node per operation (see `PathContribution.charge`). */
+export interface StaticCharge {
+  /** The name the layer's `create` hook gave the auxiliary node. */
+  aux: string;
+  /** Nominal core-seconds per operation (per system call for `syscall`). */
+  work: number;
+  /** The operation goes on only once this work is served (a saturated back-end then lowers throughput). Default false. */
+  wait?: boolean;
+}
+
 /** A layer's contribution to the static record of every path through it. */
 export interface PathContribution {
   /** Work charged to the host per unit of work done (0.98 means work / 0.98 is charged). Factors multiply. */
   cpuFactor?: number;
-  /** One-way latency added to each operation of a kind, seconds. Adders add. */
+  /** One-way latency added to each operation of a kind (`syscall`: per system call), seconds. Adders add. */
   latency?: Partial<Record<OpKind, number>>;
   /** Fixed memory of one instance of the layer (VMM, guest kernel, runtime), bytes. */
   memoryOverhead?: number;
-  /** Time to provision and start one instance of the layer, seconds. */
+  /** Time to provision and start one instance of the layer, seconds (unless the layer hooks `provision`). */
   provisioning?: number;
-  /**
-   * CPU work charged elsewhere per operation of a kind: to the auxiliary node
-   * named `aux` that this layer's node created in its `create` hook (a virtio
-   * I/O thread, a network back-end), `work` nominal core-seconds each.
-   */
-  charge?: Partial<Record<OpKind, { aux: string; work: number }>>;
+  /** CPU work charged per operation of a kind to an auxiliary node this layer's node created in its `create` hook. */
+  charge?: Partial<Record<OpKind, StaticCharge>>;
 }
 
 /** The rules of a non-host layer, given one of its normalised scenario entries. */
@@ -83,30 +107,189 @@ export interface LayerRules<Entry> {
   cpu(entry: Entry): CpuRules;
   path?(entry: Entry): PathContribution;
   /**
-   * True when a node of this layer runs its own OS kernel (a VM; or per entry,
-   * such as a Kata container's sandbox VM): counted in results' `kernels`, and
-   * when its CPU rules give a cap (its vCPUs), their steal is kept (`hosts.steal`).
+   * What a node of the layer holds of its parent's memory: `"used"` (the
+   * default: its overhead and what its children really use, as a container
+   * or a sandbox) or `"reserved"` (its whole request whatever its children
+   * use, as a VM whose guest RAM is backed).
    */
+  holds?: "used" | "reserved";
+  /** True when a node of this layer runs its own OS kernel (a VM; or per entry, a Kata sandbox): counted in `kernels`. */
   kernel?: boolean | ((entry: Entry) => boolean);
 }
 
-/** What a hook sees: the simulated time and the node of the hook's layer on the path. */
-export interface HookContext {
-  readonly now: number;
-  /**
-   * Adds an auxiliary node (a VMM, a virtio I/O thread) under `parent`; it
-   * consumes CPU (at most `cores` at once) and `memory` bytes of its parent.
-   */
-  addAuxiliary(parent: number, name: string, memory?: number, cores?: number): number;
-  /** The parent of a node (-1 for a host). */
-  parentOf(node: number): number;
+/**
+ * An operation as a hook sees it. One object is reused for every operation:
+ * read it during the hook, never keep it.
+ */
+export interface Operation {
+  readonly kind: OpKind;
+  /** The process node that performs it. */
+  readonly process: number;
+  /** The request it belongs to (an id that is stable while the request is in flight), or -1. */
+  readonly request: number;
+  /** cpu: nominal core-seconds; mem, io, net: bytes; syscall: the number of system calls. */
+  readonly amount: number;
+  /** System calls it counts as: a syscall step's count, 1 for each I/O and each message end, else 0. */
+  readonly syscalls: number;
+  /** io: a write (else a read); mem: an allocation. */
+  readonly write: boolean;
+  /** io: random (else sequential). */
+  readonly random: boolean;
+  /** net: the end of the message this path is at; "none" for other kinds. */
+  readonly direction: "send" | "receive" | "none";
 }
 
-/** A synchronous hook: runs in simulated time, allocates nothing on hot paths. */
-export type HookFn = (ctx: HookContext, node: number, payload: number) => void;
+declare const VERDICT: unique symbol;
+/** What an operation hook returns: made by `ctx.delay`, `ctx.charge` or `ctx.reject`; returning nothing passes. */
+export type Verdict = { readonly [VERDICT]: true };
+
+declare const EVENT: unique symbol;
+/** A plugin event type (from `api.event`), scheduled with `ctx.schedule`. */
+export type PluginEvent = number & { readonly [EVENT]: true };
+
+/** CPU settings a plugin changes at run time (`ctx.setCpu`); absent fields stay as they are. */
+export interface CpuSettings {
+  weight?: number | "runnable";
+  /** Cores; Infinity removes the cap. */
+  cap?: number;
+  /** CFS budget, or null to remove it. */
+  bandwidth?: { quota: number; period: number } | null;
+}
+
+/** Where a resource request's completion goes: a plugin event fired with a node and an integer payload. */
+export interface Then {
+  then: PluginEvent;
+  /** The node the event is for (default: the node the request is made for). */
+  node?: number;
+  /** int32 payload (default 0). */
+  payload?: number;
+}
+
+/**
+ * What a hook or an event handler receives. Every call validates its
+ * arguments and fails the run naming the plugin, the hook, the node and the
+ * simulated time.
+ */
+export interface PluginContext<Entry = Record<string, unknown>> {
+  /** Simulated time, seconds. */
+  readonly now: number;
+  /** The parent of a node (-1 for a host). */
+  parentOf(node: number): number;
+  /** The host a node is on. */
+  hostOf(node: number): number;
+  /** The layer kind of a node (`host`, `vm`, ..., `process`, `aux`). */
+  layerOf(node: number): string;
+  /** The validated stack entry a node of this plugin's layer was built from (for the host plugin: the host type). */
+  entry(node: number): Entry;
+  /** Bytes a node holds now (its overhead, its children's and processes' memory), and its limit (placement capacity). */
+  memoryUsed(node: number): number;
+  memoryLimit(node: number): number;
+  /**
+   * Adds an auxiliary node (a VMM, a virtio I/O thread, a gVisor Sentry) under
+   * `parent`; it consumes CPU (at most `cores` at once) and `memory` bytes of
+   * its parent. In `create` hooks (and later, from events).
+   */
+  addAuxiliary(parent: number, name: string, memory?: number, cores?: number): number;
+
+  // Verdicts: in operation hooks only.
+  /** The operation takes `seconds` more (added to its path's latency). */
+  delay(seconds: number): Verdict;
+  /** `work` nominal core-seconds on leaf `node` (an auxiliary node); with `wait`, the operation goes on once it is served. */
+  charge(node: number, work: number, options?: { wait?: boolean }): Verdict;
+  /** The operation fails, and its request with `reason` (counted per reason in results). */
+  reject(reason: string): Verdict;
+
+  // Runtime control of nodes.
+  /** Changes a node's CPU weight, cap or CFS budget; the host's shares are recomputed now. */
+  setCpu(node: number, settings: CpuSettings): void;
+  /** Sets a node's memory limit (its capacity for its children); crossing it fires `pressure`. */
+  setMemoryLimit(node: number, bytes: number): void;
+  /** Makes CPU work below `node` run `factor` times slower (1 = normal); factors of nested nodes multiply. */
+  setSlowdown(node: number, factor: number): void;
+  /**
+   * Fails a layer node and its subtree: requests inside fail with `reason`, its
+   * layer's `fail` hooks run (which may `restartNode` it); a node not restarted
+   * then is removed and its replicas are placed again after the scenario's
+   * failure detection delay.
+   */
+  failNode(node: number, reason: string): void;
+  /**
+   * Stops a layer node and its subtree now (requests inside fail with reason
+   * "restart" unless it has failed already) and starts it again in place after
+   * `after` seconds and its provisioning; its replicas are ready again then.
+   */
+  restartNode(node: number, options: { after: number }): void;
+  /** A node whose layer hooks `provision` is provisioned: it (and what waits for it) gets ready. */
+  setReady(node: number): void;
+  /** Keeps the steal of a node with a CPU cap (a VM's vCPUs): core-seconds runnable but not running, in `hosts.steal`. */
+  trackSteal(node: number): void;
+
+  // Resources consumed outside operations (provisioning, background work), each firing a plugin event when done.
+  /** CPU work on leaf `node` (an auxiliary node). */
+  work(node: number, work: number, then?: Then): void;
+  /** A disk I/O of `bytes` on `host`'s disk. */
+  io(host: number, bytes: number, options: Then & { write?: boolean; random?: boolean }): void;
+  /** `bytes` from host `from` (or `EXTERNAL`, outside the fabric) to host `to` over their NICs. */
+  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number }): void;
+
+  // Plugin events.
+  /** Schedules `event` for `node` after `delay` seconds with an int32 payload; returns a handle for `cancel`. */
+  schedule(event: PluginEvent, delay: number, node: number, payload?: number): number;
+  /** Cancels a scheduled plugin event; false if it already ran or was cancelled. */
+  cancel(handle: number): boolean;
+}
+
+/** An operation hook: runs synchronously as the operation starts, for each node of the hook's layer on the path. */
+export type OperationHook<Entry = Record<string, unknown>> = (ctx: PluginContext<Entry>, node: number, op: Operation) => Verdict | void;
+/** A lifecycle hook: runs for a node of the hook's layer; `payload` is `pressure`'s 1 or 0. */
+export type LifecycleHook<Entry = Record<string, unknown>> = (ctx: PluginContext<Entry>, node: number, payload: number) => void;
+/** The hook type for a hook name. */
+export type HookOf<K extends HookName, Entry = Record<string, unknown>> = K extends OpKind ? OperationHook<Entry> : LifecycleHook<Entry>;
+/** Any hook. */
+export type HookFn<Entry = Record<string, unknown>> = OperationHook<Entry> | LifecycleHook<Entry>;
+/** A plugin event's handler. */
+export type EventHandlerFn<Entry = Record<string, unknown>> = (ctx: PluginContext<Entry>, node: number, payload: number) => void;
 
 export interface HookOptions {
+  /** Among the hooks of one layer: `pre` ones first, `post` ones last; ties in registration order. */
   order?: "pre" | "post";
+}
+
+/** The kinds of plugin metrics (DESIGN.md, Plugins that act). */
+export const METRIC_KINDS = ["counter", "gauge", "timeWeighted", "histogram"] as const;
+export type MetricKind = (typeof METRIC_KINDS)[number];
+
+export interface MetricSpec {
+  /**
+   * counter: a total over the measured time (`add`); gauge: a level, summed
+   * over nodes at the end (`set`); timeWeighted: a level, summed over nodes and
+   * averaged over the measured time (`set`); histogram: a distribution of
+   * samples (`record`), reported as its count, mean, p50 and p99.
+   */
+  kind: MetricKind;
+  /** The unit of its values, for tables (`s`, `B`, `core-s`, `calls`, ...). */
+  unit?: string;
+  /** What its values are kept for: nodes of the plugin's layer (default), or hosts. */
+  per?: "node" | "host";
+  /** Shown in `turtles run` and `turtles compare` tables. */
+  show?: boolean;
+  description?: string;
+}
+
+/** A metric's handle. Calls cost O(1) and allocate nothing. */
+export interface Metric {
+  readonly name: string;
+  /** A counter: adds `x` (a histogram: records it). */
+  add(node: number, x?: number): void;
+  /** A gauge or time-weighted level: sets the node's value. */
+  set(node: number, x: number): void;
+  /** A histogram: records a sample. */
+  record(node: number, x: number): void;
+}
+
+/** Random streams of a plugin for one purpose, one per node, keyed by (replication seed, plugin, purpose, node). */
+export interface RandomStreams {
+  of(node: number): Random;
 }
 
 /** What `setup` receives. */
@@ -118,9 +301,15 @@ export interface PluginSetup<Entry> {
   /** Rules of a stacked layer. */
   layerRules(rules: LayerRules<Entry>): void;
   /** Registers a hook for an operation kind or a lifecycle event of this layer's nodes. */
-  hook(name: HookName, fn: HookFn, options?: HookOptions): void;
+  hook<K extends HookName>(name: K, fn: HookOf<K, Entry>, options?: HookOptions): void;
   /** Declares a per-node column (snapshotted with the tree). */
   extension(name: string, type: "f64" | "i32", initial?: number): ExtensionColumn;
+  /** Registers a plugin event type; its payloads are integers, so a saved run continues it. */
+  event(name: string, handler: EventHandlerFn<Entry>): PluginEvent;
+  /** Declares a metric, reported per stack under `layers.<layer>.<name>`. */
+  metric(name: string, spec: MetricSpec): Metric;
+  /** Random streams for one purpose. */
+  random(purpose: string): RandomStreams;
 }
 
 export interface PluginDefinition<S extends z.ZodObject = z.ZodObject> {
@@ -136,7 +325,7 @@ export interface PluginDefinition<S extends z.ZodObject = z.ZodObject> {
    * The engine adds `layer` and `per` to stack entries itself.
    */
   readonly schema: S;
-  /** Registers the layer's rules, hooks and extension columns. Runs once per model. */
+  /** Registers the layer's rules, hooks, events, metrics and extension columns. Runs once per model. */
   setup?(api: PluginSetup<z.output<S>>): void;
 }
 

@@ -149,7 +149,7 @@ const DIST_KINDS = ["exp", "lognormal", "uniform", "empirical"] as const;
  * a constant (`2ms`), `{ exp: mean }`, `{ lognormal: { mean, cv } }`,
  * `{ uniform: [a, b] }` or `{ empirical: [...] }`. Means must be positive and cv > 0; values at most `max`.
  */
-export function distribution(kind: "duration" | "size", max = Infinity) {
+export function distribution(kind: "duration" | "size" | "count", max = Infinity) {
   const v = unitValue(kind, { min: 0, max });
   const positive = unitValue(kind, { above: 0, max });
   const obj = fields({
@@ -168,7 +168,7 @@ export function distribution(kind: "duration" | "size", max = Infinity) {
     .superRefine(exactlyOne(DIST_KINDS, "a distribution"))
     .superRefine((d, ctx) => {
       if (d.uniform && d.uniform[0] > d.uniform[1]) {
-        ctx.addIssue({ code: "custom", path: ["uniform"], message: `uniform bounds must satisfy a <= b, found [${d.uniform.join(", ")}] (in ${kind === "duration" ? "seconds" : "bytes"}); swap them` });
+        ctx.addIssue({ code: "custom", path: ["uniform"], message: `uniform bounds must satisfy a <= b, found [${d.uniform.join(", ")}] (in ${kind === "duration" ? "seconds" : kind === "size" ? "bytes" : "calls"}); swap them` });
       }
     })
     .transform((d): DistributionSpec => {

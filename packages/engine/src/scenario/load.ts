@@ -7,6 +7,7 @@
  */
 import { LineCounter, parseDocument } from "yaml";
 import type { PluginDefinition } from "../plugin/define.js";
+import { hostRulesOf } from "../plugin/driver.js";
 import { didYouMean } from "./fields.js";
 import { estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
@@ -72,6 +73,7 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   const scenario = { version, name: name ?? (file.replace(/^.*[\\/]/, "").replace(/\.(ya?ml|json)$/i, "") || "scenario"), ...rest } as Scenario;
   fillLayerDefaults(scenario);
   const problems = crossCheck(scenario, map);
+  if (problems.length === 0) problems.push(...hardwareCheck(scenario, map, options.plugins));
   if (problems.length === 0 && (options.memoryLimit !== undefined || options.heapLimit !== undefined)) {
     const estimate = estimateScenario(scenario);
     const fix = "reduce replicas, hosts or clients, or split it into a sweep";
@@ -190,6 +192,37 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
   const replicas = s.tenants.reduce((a, t) => a + t.services.reduce((b, x) => b + x.replicas, 0), 0);
   if (replicas > LIMITS.replicas) problems.push(map.problem(["tenants"], `${replicas} replicas in all; at most ${LIMITS.replicas} are supported`));
   if (s.warmup > 100 * s.duration) problems.push(map.problem(["warmup"], `warm-up (${s.warmup} s) is more than 100 times the measured duration (${s.duration} s); is a unit missing?`));
+  return problems;
+}
+
+/**
+ * What the programs need of the hosts, by the host plugin's rules: calls
+ * between hosts need a NIC on every host type (a call can cross hosts), and
+ * a service with io steps a host type with a disk (placement puts its
+ * replicas only on hosts with one).
+ */
+function hardwareCheck(s: Scenario, map: SourceMap, plugins: readonly PluginDefinition[]): Problem[] {
+  const rulesOf = hostRulesOf(plugins);
+  if (!rulesOf) return [];
+  const problems: Problem[] = [];
+  const types = [...new Set(s.hosts.map((h) => h.type))];
+  const rules = new Map(types.map((t) => [t, rulesOf(s.hostTypes[t])]));
+  const totalHosts = s.hosts.reduce((a, h) => a + h.count, 0);
+  const calls = s.tenants.some((t) => t.services.some((svc) => svc.request.some((step) => "call" in step)));
+  if (calls && totalHosts > 1) {
+    for (const t of types) {
+      if (rules.get(t)?.nic) continue;
+      problems.push(map.problem(["hostTypes", t], `services make calls and there are ${totalHosts} hosts, so a call can cross hosts (a NIC carries it): give this host type nic: { bandwidth, latency }`));
+    }
+  }
+  if (!types.some((t) => rules.get(t)?.disk)) {
+    s.tenants.forEach((t, ti) =>
+      t.services.forEach((svc, si) => {
+        const k = svc.request.findIndex((step) => "io" in step);
+        if (k >= 0) problems.push(map.problem(["tenants", ti, "services", si, "request", k, "io"], "io steps need a disk, and no host type has one: give a host type disk: { iops, bandwidth }"));
+      }),
+    );
+  }
   return problems;
 }
 

@@ -29,6 +29,8 @@ export const LIMITS = {
   duration: 1e8,
   /** Open-loop arrivals per simulated second of one service: each is an event, and the kernel runs a few million a wall second. */
   rate: 1e9,
+  /** System calls of one `syscall` step. */
+  syscalls: 1e9,
 } as const;
 
 export type Step =
@@ -36,7 +38,8 @@ export type Step =
   | { sleep: DistributionSpec }
   | { mem: { alloc?: number; free?: number; touch?: number } }
   | { io: { read?: DistributionSpec; write?: DistributionSpec; count: number; random: boolean } }
-  | { call: { service: string; request?: number; response?: number } };
+  | { call: { service: string; request?: number; response?: number } }
+  | { syscall: DistributionSpec };
 
 export type Load = { open: { rate: number } } | { closed: { clients: number; think: DistributionSpec } };
 
@@ -126,8 +129,11 @@ const step = fields({
     ])
     .optional()
     .meta({ description: "a service name (or tenant/service), or { service, request, response }" }),
+  syscall: distribution("count", LIMITS.syscalls)
+    .optional()
+    .meta({ description: "system calls on the request's thread, each costing the host type's syscallCost (a count or a distribution of counts)" }),
 })
-  .superRefine(exactlyOne(["cpu", "mem", "io", "call", "sleep"], "a step"))
+  .superRefine(exactlyOne(["cpu", "mem", "io", "call", "sleep", "syscall"], "a step"))
   .transform((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as Step);
 
 const load = fields({

@@ -25,7 +25,10 @@ export const testHost = definePlugin({
     swapSlowdown: z.number().min(1).default(1),
     processStart: unitValue("duration").default(0),
   }),
-  setup: (api) => api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, nic: t.nic, swapSlowdown: t.swapSlowdown, processStart: t.processStart })),
+  setup(api) {
+    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, nic: t.nic, processStart: t.processStart }));
+    api.hook("pressure", (ctx, host, over) => ctx.setSlowdown(host, over === 1 ? ctx.entry(host).swapSlowdown : 1));
+  },
 });
 
 /**

@@ -77,11 +77,27 @@ describe("disks (validation against closed forms)", () => {
     expect(r.stacks.baremetal.services["t/one"].ioWait).toBeCloseTo(0.102, 12);
   });
 
-  it("refuses io steps on a host without a disk, naming the fix", async () => {
-    const s = loadScenario(scenario("{ cores: 1, memory: 1GiB }", "{ name: x, load: { open: { rate: 1/s } }, request: [{ io: { read: 4KiB } }] }", "10s"), { plugins });
-    await expect(runScenario(s, plugins, { file: "nodisk.yaml" })).rejects.toThrow(
-      "nodisk.yaml: tenants.t.services.x: has io steps, but host 0 it runs on has no disk: give its host type a disk ({ iops, bandwidth })",
-    );
+  it("refuses io steps when no host has a disk, at load time and naming the fix", () => {
+    expect(() =>
+      loadScenario(scenario("{ cores: 1, memory: 1GiB }", "{ name: x, load: { open: { rate: 1/s } }, request: [{ io: { read: 4KiB } }] }", "10s"), { plugins, file: "nodisk.yaml" }),
+    ).toThrow(/^nodisk\.yaml:\d+:\d+: tenants\.t\.services\.x\.request\[0\]\.io: io steps need a disk, and no host type has one: give a host type disk: \{ iops, bandwidth \}$/);
+  });
+
+  it("places the replicas of a service with io steps only on hosts with a disk", async () => {
+    const text = `duration: 5s
+hostTypes: { plain: { cores: 4, memory: 8GiB }, storage: { cores: 4, memory: 8GiB, disk: { iops: 10k, bandwidth: 1GB/s } } }
+hosts: [{ type: plain, count: 2 }, { type: storage }]
+tenants:
+  - name: t
+    services:
+      - { name: db, replicas: 3, load: { open: { rate: 100/s } }, request: [{ io: { read: 4KiB } }] }
+      - { name: web, replicas: 2, load: { open: { rate: 100/s } }, request: [{ cpu: 1ms }] }`;
+    const s = loadScenario(text, { plugins });
+    const m = buildModel(new Simulation(), s, plugins);
+    expect(m.processes.get("t/db")!.map((p) => m.hostIndex(m.nodes.host[p]))).toEqual([2, 2, 2]);
+    expect(m.processes.get("t/web")!.map((p) => m.hostIndex(m.nodes.host[p]))).toEqual([0, 0]);
+    const r = await runScenario(s, plugins);
+    expect(r.stacks.baremetal.services["t/db"].completed).toBeGreaterThan(400);
   });
 });
 
@@ -178,12 +194,12 @@ tenants: [{ name: t, services: [{ name: a, stack: boxed, memory: 1GiB, request: 
     const [p] = m.processes.get("t/a")!;
     const host = m.hosts[0];
     expect(m.nodes.usedMemory[host]).toBe(2 ** 30);
-    m.changeMemory(p, 4 * 2 ** 30);
+    m.memory.add(m.nodes.parent[p], 4 * 2 ** 30);
     expect(m.nodes.usedMemory[host]).toBe(5 * 2 ** 30);
-    expect(m.pressureSeconds(host)).toBe(0); // under pressure from now on
-    m.changeMemory(p, -4 * 2 ** 30);
+    expect(m.memory.pressureSeconds(host)).toBe(0); // under pressure from now on
+    m.memory.add(m.nodes.parent[p], -4 * 2 ** 30);
     expect(m.nodes.usedMemory[host]).toBe(2 ** 30);
-    expect(m.memoryPeak[0]).toBe(5 * 2 ** 30);
+    expect(m.memory.peak[0]).toBe(5 * 2 ** 30);
   });
 
   it("holds a layer's memory overhead beside what its children use, whatever the layer reserves", () => {

@@ -1,0 +1,279 @@
+/**
+ * The operation pipeline (DESIGN.md, The layered path): every operation a
+ * request performs (a cpu, mem or syscall step, each I/O, each message end)
+ * passes through `pass`, which applies the path from the process outwards:
+ * the static record first (the latency adders, the CPU charged to auxiliary
+ * nodes), then the operation hooks of the layers on the path, innermost
+ * first, each returning a verdict: pass, delay, charge or reject.
+ *
+ * The static record is resolved once per process (`resolve`, when it is
+ * placed): its CPU factor, one-way latency per kind, and for each kind a run
+ * of (auxiliary node, work) charges and a run of (hook, node) pairs in flat
+ * tables. So an operation on a path without hooks costs a few array reads,
+ * and one with hooks a call per hook by index: no names, maps or closures per
+ * operation. `syscall` latency and charges are per system call; each I/O and
+ * each message end counts as one, so a layer's `syscall` hooks, latency and
+ * charges also apply to `io` and `net`.
+ *
+ * Use: `begin()`, then `pass(...)` once per path the operation crosses (a
+ * message: the sender's, then the receiver's), then read `rejected` and
+ * `delay`, and `startCharges(type, payload)`: the charges start, and those
+ * that wait fire `type` with `payload` when served (`waiting` of them).
+ */
+import type { EventType } from "../kernel/simulation.js";
+import { OP_KINDS, type Operation, type OpKind, type PathContribution } from "../plugin/define.js";
+import type { NodeStore } from "../tree/nodes.js";
+import { NONE } from "../tree/nodes.js";
+import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
+
+export const OPS = OP_KINDS.length;
+export const CPU_OP = 0;
+export const MEM_OP = 1;
+export const IO_OP = 2;
+export const NET_OP = 3;
+export const SYSCALL_OP = 4;
+/** Message ends, for `Operation.direction`. */
+export const NO_DIRECTION = 0;
+export const SEND = 1;
+export const RECEIVE = 2;
+const DIRECTIONS = ["none", "send", "receive"] as const;
+
+/** What the pipeline needs of the model. */
+export interface PipelineOwner {
+  readonly nodes: NodeStore;
+  /** The static contribution of a layer node (undefined for other nodes). */
+  contributionOf(node: number): PathContribution | undefined;
+  /** The auxiliary node named `name` that `owner` created, or undefined. */
+  auxiliaryOf(owner: number, name: string): number | undefined;
+  /** Plugin name of a layer node (for messages). */
+  pluginOf(node: number): string;
+  /** Seconds to start a process on the host of `process`. */
+  processStart(process: number): number;
+  /** Indices of the operation hooks of layer `kind` for op kind `k` (in their order), and of its `syscall` hooks. */
+  operationHooks(k: number, kind: number): readonly number[];
+  /** Calls operation hook `hook` for `node` with the operation. */
+  callOperationHook(hook: number, node: number, op: Operation): void;
+  /** Starts CPU work on a leaf: an activity firing `doneType(donePayload)` when done (none if negative). */
+  startCpu(node: number, work: number, doneType: EventType, donePayload: number): void;
+}
+
+/** The operation a hook sees: one object, refilled for each operation that has hooks. */
+class OperationState implements Operation {
+  kind: OpKind = "cpu";
+  process = NONE;
+  request = NONE;
+  amount = 0;
+  syscalls = 0;
+  write = false;
+  random = false;
+  direction: Operation["direction"] = "none";
+}
+
+/** Per-process path record columns (indexed by node id; grown with the node store). */
+const PATH_COLUMNS: readonly ColumnSpec[] = [
+  ["cpuFactor", Float64Array, 1],
+  ["latency", Float64Array, 0, OPS],
+  ["provisioning", Float64Array],
+  ["chargeStart", Int32Array, 0, OPS],
+  ["chargeCount", Int32Array, 0, OPS],
+  ["hookStart", Int32Array, 0, OPS],
+  ["hookCount", Int32Array, 0, OPS],
+];
+
+/** Charges collected by the operation in progress. */
+const SCRATCH_COLUMNS: readonly ColumnSpec[] = [
+  ["pendingNode", Int32Array],
+  ["pendingWork", Float64Array],
+  ["pendingWait", Int8Array],
+];
+
+export class Pipeline {
+  /** Throughput factor of each process's path (work / factor is charged to the host). */
+  cpuFactor!: Float64Array;
+  /** One-way latency each process's path adds to an operation, `OPS` per process in `OP_KINDS` order. */
+  latency!: Float64Array;
+  /** Cold-start time of each process's path: its layers' provisioning and the process start. */
+  provisioning!: Float64Array;
+  private chargeStart!: Int32Array;
+  private chargeCount!: Int32Array;
+  private hookStart!: Int32Array;
+  private hookCount!: Int32Array;
+  /** Static charges of every resolved path, in runs: the auxiliary node, the work, whether the operation waits. */
+  private readonly chargeNode: number[] = [];
+  private readonly chargeWork: number[] = [];
+  private readonly chargeWait: number[] = [];
+  /** Hooks of every resolved path, in runs: the hook's index and the node it runs for. */
+  private readonly hookIndex: number[] = [];
+  private readonly hookNode: number[] = [];
+
+  // The operation in progress (between begin and startCharges).
+  /** Seconds the operation takes beyond its own work: the paths' latency and the hooks' delays. */
+  delay = 0;
+  /** The reject reason's index (`reasons`), or -1. */
+  rejected = -1;
+  /** Charges collected that the operation waits for. */
+  waiting = 0;
+  /** True while operation hooks run (verdicts are valid only then). */
+  active = false;
+  private pending = 0;
+  private pendingNode!: Int32Array;
+  private pendingWork!: Float64Array;
+  private pendingWait!: Int8Array;
+  private readonly op = new OperationState();
+  /** Reasons given to `reject`, by index. */
+  readonly reasons: string[] = [];
+  private readonly reasonIndex = new Map<string, number>();
+
+  constructor(private readonly owner: PipelineOwner) {
+    allocColumns(this, PATH_COLUMNS, 64);
+    allocColumns(this, SCRATCH_COLUMNS, 8);
+  }
+
+  /** Grows the per-process columns to `capacity` nodes. */
+  grow(capacity: number): void {
+    growColumns(this, PATH_COLUMNS, capacity);
+  }
+
+  /** Clears a new node's record. */
+  reset(node: number): void {
+    this.cpuFactor[node] = 1;
+    this.provisioning[node] = 0;
+    for (let k = 0; k < OPS; k++) {
+      this.latency[node * OPS + k] = 0;
+      this.chargeCount[node * OPS + k] = 0;
+      this.hookCount[node * OPS + k] = 0;
+    }
+  }
+
+  /** One-way latency the path of `process` adds to an operation of kind `op`. */
+  latencyOf(process: number, op: OpKind): number {
+    return this.latency[process * OPS + OP_KINDS.indexOf(op)];
+  }
+
+  /** Resolves a process's record from the contributions and hooks of the layers above it (innermost first). */
+  resolve(p: number): void {
+    const o = this.owner;
+    const nodes = o.nodes;
+    let factor = 1;
+    let provisioning = 0;
+    const base = p * OPS;
+    for (let n = nodes.parent[p]; n !== NONE; n = nodes.parent[n]) {
+      const c = o.contributionOf(n);
+      if (!c) continue;
+      factor *= c.cpuFactor ?? 1;
+      provisioning += c.provisioning ?? 0;
+      OP_KINDS.forEach((op, k) => {
+        this.latency[base + k] += c.latency?.[op] ?? 0;
+        // Each I/O and each message end is one system call.
+        if (k === IO_OP || k === NET_OP) this.latency[base + k] += c.latency?.syscall ?? 0;
+      });
+    }
+    for (let k = 0; k < OPS; k++) {
+      const perCall = k === IO_OP || k === NET_OP;
+      this.chargeStart[base + k] = this.chargeNode.length;
+      this.hookStart[base + k] = this.hookIndex.length;
+      for (let n = nodes.parent[p]; n !== NONE; n = nodes.parent[n]) {
+        const c = o.contributionOf(n);
+        if (c?.charge) {
+          this.addCharge(n, OP_KINDS[k], c.charge[OP_KINDS[k]]);
+          if (perCall) this.addCharge(n, "syscall", c.charge.syscall);
+        }
+        for (const h of o.operationHooks(k, nodes.kind[n])) {
+          this.hookIndex.push(h);
+          this.hookNode.push(n);
+        }
+        if (perCall) {
+          for (const h of o.operationHooks(SYSCALL_OP, nodes.kind[n])) {
+            this.hookIndex.push(h);
+            this.hookNode.push(n);
+          }
+        }
+      }
+      this.chargeCount[base + k] = this.chargeNode.length - this.chargeStart[base + k];
+      this.hookCount[base + k] = this.hookIndex.length - this.hookStart[base + k];
+    }
+    this.cpuFactor[p] = factor;
+    this.provisioning[p] = provisioning + o.processStart(p);
+  }
+
+  private addCharge(n: number, op: OpKind, charge: { aux: string; work: number; wait?: boolean } | undefined): void {
+    if (!charge) return;
+    const aux = this.owner.auxiliaryOf(n, charge.aux);
+    if (aux === undefined) {
+      throw new Error(`plugin ${this.owner.pluginOf(n)} charges ${op} CPU to auxiliary node "${charge.aux}" of node ${n}, but its create hook added none of that name`);
+    }
+    this.chargeNode.push(aux);
+    this.chargeWork.push(charge.work);
+    this.chargeWait.push(charge.wait ? 1 : 0);
+  }
+
+  /** Starts an operation: no delay, no charges, not rejected. */
+  begin(): void {
+    this.delay = 0;
+    this.rejected = -1;
+    this.waiting = 0;
+    this.pending = 0;
+  }
+
+  /**
+   * Passes an operation of kind `k` through the path of `process`: its static
+   * latency and charges, then its hooks (until one rejects). `amount` is the
+   * work, the bytes or the system calls; `direction` a message's end.
+   */
+  pass(k: number, process: number, request: number, amount: number, write: boolean, random: boolean, direction: number): void {
+    const i = process * OPS + k;
+    const calls = k === SYSCALL_OP ? amount : 1;
+    this.delay += k === SYSCALL_OP ? this.latency[i] * amount : this.latency[i];
+    const charges = this.chargeCount[i];
+    for (let c = this.chargeStart[i], end = c + charges; c < end; c++) this.collect(this.chargeNode[c], k === SYSCALL_OP ? this.chargeWork[c] * calls : this.chargeWork[c], this.chargeWait[c] === 1);
+    const hooks = this.hookCount[i];
+    if (hooks === 0) return;
+    const op = this.op;
+    op.kind = OP_KINDS[k];
+    op.process = process;
+    op.request = request;
+    op.amount = amount;
+    op.syscalls = k === SYSCALL_OP ? amount : k === IO_OP || k === NET_OP ? 1 : 0;
+    op.write = write;
+    op.random = random;
+    op.direction = DIRECTIONS[direction];
+    this.active = true;
+    try {
+      for (let h = this.hookStart[i], end = h + hooks; h < end && this.rejected < 0; h++) this.owner.callOperationHook(this.hookIndex[h], this.hookNode[h], op);
+    } finally {
+      this.active = false;
+    }
+  }
+
+  /** A verdict: `seconds` more. */
+  addDelay(seconds: number): void {
+    this.delay += seconds;
+  }
+
+  /** A verdict: `work` core-seconds on leaf `node`, waited for or not. */
+  collect(node: number, work: number, wait: boolean): void {
+    if (this.pending === this.pendingNode.length) growColumns(this, SCRATCH_COLUMNS, this.pending * 2);
+    this.pendingNode[this.pending] = node;
+    this.pendingWork[this.pending] = work;
+    this.pendingWait[this.pending++] = wait ? 1 : 0;
+    if (wait) this.waiting++;
+  }
+
+  /** A verdict: the operation fails with `reason`. */
+  reject(reason: string): void {
+    let r = this.reasonIndex.get(reason);
+    if (r === undefined) {
+      r = this.reasons.push(reason) - 1;
+      this.reasonIndex.set(reason, r);
+    }
+    if (this.rejected < 0) this.rejected = r;
+  }
+
+  /** Starts the charges collected (none if the operation was rejected); those waited for fire `doneType(donePayload)`. */
+  startCharges(doneType: EventType, donePayload: number): void {
+    if (this.rejected >= 0) return;
+    const o = this.owner;
+    for (let c = 0; c < this.pending; c++) o.startCpu(this.pendingNode[c], this.pendingWork[c], this.pendingWait[c] === 1 ? doneType : NONE, donePayload);
+    this.pending = 0;
+  }
+}

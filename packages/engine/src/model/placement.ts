@@ -1,0 +1,222 @@
+/**
+ * Placement (DESIGN.md, Placement and lifecycle): puts each replica, and the
+ * shared layer nodes it needs, on the first up host in the scenario's policy
+ * order (first-fit, best-fit, spread, with anti-affinity as a preference)
+ * where its whole chain fits on cores and memory. Hosts are ranked in a
+ * tournament tree, so a placement costs O(log hosts).
+ */
+import type { Model } from "./model.js";
+import type { LayerEntry, Scenario } from "../scenario/schema.js";
+import { stackOf } from "../scenario/load.js";
+import type { Resources } from "../plugin/define.js";
+import { NONE } from "../tree/nodes.js";
+import { formatBytes } from "../scenario/estimate.js";
+import { Tournament } from "./tournament.js";
+
+/**
+ * Places replicas: for each, walks its stack from the outermost layer in,
+ * reusing a shared node (per service, tenant or host) that still has room,
+ * else creating one, on the first host in the placement policy's order where
+ * the whole chain fits.
+ */
+export class Placement {
+  lastFailure = "";
+  /** Sharing key of each shared layer node. */
+  private readonly keys = new Map<number, string>();
+
+  constructor(
+    private readonly model: Model,
+    private readonly s: Scenario,
+  ) {}
+
+  /** Layer nodes created for the replica being placed. */
+  private readonly created: number[] = [];
+
+  /**
+   * Places one replica; returns its process node or NONE. New layer nodes get
+   * their `create` hooks once the whole chain is placed, so auxiliary nodes
+   * (which plugins add there) never strand a half-built chain; their memory
+   * may exceed the node's placement capacity.
+   */
+  placeReplica(ti: number, si: number): number {
+    this.created.length = 0;
+    const s = this.s;
+    const tenant = s.tenants[ti];
+    const svc = tenant.services[si];
+    const stackName = stackOf(s, svc);
+    const layers = s.stacks[stackName] ?? [];
+    const ranking = this.ranking(ti, si);
+    for (let i = ranking.best(); i >= 0; i = ranking.best()) {
+      const p = this.placeChain(this.model.hosts[i], 0, layers, stackName, ti, si);
+      if (p === NONE) {
+        ranking.remove(i); // nothing on host i changes while this service is placed elsewhere
+        continue;
+      }
+      this.replicasOn(ti, si)[i]++;
+      ranking.update(i);
+      this.model.chainPlaced(this.created, p);
+      return p;
+    }
+    // Nothing fits: say so precisely when the stack cannot hold a replica even on an empty host of any type.
+    const m = this.model;
+    const takes = (cores: number, memory: number): string => `${cores} core${cores === 1 ? "" : "s"} and ${formatBytes(memory)}`;
+    const replica = `a replica reserves ${takes(svc.cores, svc.memory)}`;
+    const disk = svc.request.some((step) => "io" in step) ? " with a disk (the service has io steps)" : "";
+    if (layers.length === 0) this.lastFailure = `no host${disk} has room (stack ${stackName}: ${replica})`;
+    else {
+      // What a replica takes from a host is its outermost layer's node (a new one, or room in a shared one).
+      const outer = layers[0];
+      const h = m.hosts[0];
+      const kind = m.kindOf(outer.layer);
+      const size = m.rulesOf(kind).size(outer, { cores: m.nodes.capacityCores[h], memory: m.nodes.capacityMemory[h] });
+      const shared = outer.per === "replica" ? "" : ` (shared per ${outer.per}: a replica goes in one with room first)`;
+      const memory = size.request.memory + m.memoryOverheadOf(kind, outer);
+      this.lastFailure = `no host${disk} has room (stack ${stackName}: a new ${outer.layer} takes ${takes(size.request.cores, memory)} of a host${shared}; in it, ${replica})`;
+    }
+    const byType = new Map<string, string | undefined>();
+    let first = 0;
+    for (const group of s.hosts) {
+      const h = m.hosts[first];
+      first += group.count;
+      if (!byType.has(group.type)) byType.set(group.type, this.freshChainShortfall(0, layers, { cores: m.nodes.capacityCores[h], memory: m.nodes.capacityMemory[h] }, svc.cores, svc.memory));
+    }
+    const reasons = [...byType];
+    if (reasons.length > 0 && reasons.every(([, why]) => why !== undefined)) {
+      const why = new Set(reasons.map(([, r]) => r)).size === 1 ? reasons[0][1] : reasons.map(([type, r]) => `on ${type}, ${r}`).join("; ");
+      this.lastFailure = `even an empty host cannot hold one (stack ${stackName}): ${why}`;
+    }
+    return NONE;
+  }
+
+  /** Replicas of each service per host index. */
+  private readonly perHost = new Map<string, Int32Array>();
+
+  /** A replica of service (ti, si) is gone from host `hostIndex` (it failed). */
+  released(ti: number, si: number, hostIndex: number): void {
+    const c = this.perHost.get(`${ti}/${si}`);
+    if (c && c[hostIndex] > 0) c[hostIndex]--;
+  }
+
+  /** A shared layer node is gone: replicas no longer go into it. */
+  forget(node: number): void {
+    this.keys.delete(node);
+  }
+
+  private replicasOn(ti: number, si: number): Int32Array {
+    const key = `${ti}/${si}`;
+    let c = this.perHost.get(key);
+    if (!c) this.perHost.set(key, (c = new Int32Array(this.model.hosts.length)));
+    return c;
+  }
+
+  /** The hosts of the service being placed, in policy order, and which service that is. */
+  private rankingOf: { ti: number; si: number; ranking: Tournament } | undefined;
+
+  /**
+   * The up hosts in the order the placement policy tries them for service
+   * (ti, si): first-fit in scenario order; best-fit fewest free cores first
+   * (the tightest host that fits); spread fewest replicas of this service,
+   * then most free cores. With anti-affinity, hosts without a replica of the
+   * service come first (a preference: a replica still lands beside another
+   * when nothing else fits). Ties go to scenario order.
+   *
+   * During the build, services are placed one after another and only
+   * placement changes a host, so one ranking serves all replicas of a service:
+   * a host that does not fit stays out, and the host that takes a replica is
+   * ranked again. Later (replacing replicas lost to failures) memory use,
+   * failures and repairs change hosts too, so each placement ranks afresh.
+   */
+  private ranking(ti: number, si: number): Tournament {
+    const m = this.model;
+    const cached = this.rankingOf;
+    if (cached && cached.ti === ti && cached.si === si && !m.built) return cached.ranking;
+    const count = this.replicasOn(ti, si);
+    const { policy, antiAffinity } = this.s.placement;
+    const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] - m.nodes.usedCores[m.hosts[i]];
+    const byPolicy =
+      policy === "best-fit"
+        ? (a: number, b: number) => free(a) - free(b) || a - b
+        : policy === "spread"
+          ? (a: number, b: number) => count[a] - count[b] || free(b) - free(a) || a - b
+          : (a: number, b: number) => a - b;
+    const compare = antiAffinity ? (a: number, b: number) => Number(count[a] > 0) - Number(count[b] > 0) || byPolicy(a, b) : byPolicy;
+    const ranking = new Tournament(m.hosts.length, compare);
+    // A service with io steps goes only on hosts with a disk.
+    const needsDisk = this.s.tenants[ti].services[si].request.some((step) => "io" in step);
+    ranking.reset((i) => !m.hostDown.has(i) && (!needsDisk || m.disk.has(m.hosts[i])));
+    this.rankingOf = m.built ? undefined : { ti, si, ranking };
+    return ranking;
+  }
+
+  private placeChain(parent: number, i: number, layers: LayerEntry[], stack: string, ti: number, si: number): number {
+    const m = this.model;
+    const svc = this.s.tenants[ti].services[si];
+    const overcommit = this.s.placement.memoryOvercommit;
+    if (i === layers.length) {
+      return m.memory.fits(parent, svc.cores, svc.memory, overcommit) ? m.addProcess(parent, ti, si, svc.cores, svc.memory) : NONE;
+    }
+    const entry = layers[i];
+    const kind = m.kindOf(entry.layer);
+    const key =
+      entry.per === "replica" ? undefined : entry.per === "service" ? `${stack}#${i}/${ti}/${si}` : entry.per === "tenant" ? `${stack}#${i}/${ti}` : `${stack}#${i}`;
+    if (key !== undefined) {
+      for (let c = m.nodes.firstChild[parent]; c !== NONE; c = m.nodes.nextSibling[c]) {
+        if (this.keys.get(c) !== key) continue;
+        const r = this.placeChain(c, i + 1, layers, stack, ti, si);
+        if (r !== NONE) return r;
+        if (entry.per === "host") return NONE; // one per host: it is full here
+      }
+    }
+    const parentCapacity = { cores: m.nodes.capacityCores[parent], memory: m.nodes.capacityMemory[parent] };
+    const size = m.rulesOf(kind).size(entry, parentCapacity);
+    // The new node takes its overhead (a VMM, a runtime) and the larger of its request and what its fresh chain
+    // holds from its parent (a container without a memory request holds its process's memory in its host).
+    if (!m.memory.fits(parent, size.request.cores, this.freshFootprint(i, layers, parentCapacity, svc.memory), overcommit) || !this.freshChainFits(i + 1, layers, size.capacity, svc.cores, svc.memory)) {
+      return NONE;
+    }
+    const n = m.addLayerNode(kind, parent, entry.per === "host" ? NONE : ti, entry, size);
+    this.created.push(n);
+    if (key !== undefined) this.keys.set(n, key);
+    return this.placeChain(n, i + 1, layers, stack, ti, si);
+  }
+
+  /** The memory new nodes for layers i.. and the process hold in the node of `capacity` they go in. */
+  private freshFootprint(i: number, layers: LayerEntry[], capacity: Resources, memory: number): number {
+    if (i === layers.length) return memory;
+    const kind = this.model.kindOf(layers[i].layer);
+    const size = this.model.rulesOf(kind).size(layers[i], capacity);
+    return this.model.memoryOverheadOf(kind, layers[i]) + Math.max(size.request.memory, this.freshFootprint(i + 1, layers, size.capacity, memory));
+  }
+
+  /** Whether new nodes for layers i.. and the process fit inside a new node of `capacity`. */
+  private freshChainFits(i: number, layers: LayerEntry[], capacity: Resources, cores: number, memory: number): boolean {
+    return this.freshChainShortfall(i, layers, capacity, cores, memory) === undefined;
+  }
+
+  /** Why new nodes for layers i.. and the process do not fit inside a new node of `capacity` (undefined: they fit). */
+  private freshChainShortfall(i: number, layers: LayerEntry[], capacity: Resources, cores: number, memory: number, holder = "host"): string | undefined {
+    const overcommit = this.s.placement.memoryOvercommit;
+    const eps = 1e-9;
+    // Only a chain that does not fit pays for its message (placement asks for every new layer node).
+    const offer = (): string => `the ${holder} offers ${capacity.cores} core${capacity.cores === 1 ? "" : "s"} and ${formatBytes(capacity.memory)}`;
+    if (i === layers.length) {
+      if (cores <= capacity.cores + eps && (overcommit || memory <= capacity.memory + eps)) return undefined;
+      return (
+        `a replica reserves ${cores} core${cores === 1 ? "" : "s"} (the service's \`cores\`, default 1) and ${formatBytes(memory)} (its \`memory\`), but ${offer()}: ` +
+        `lower the service's cores or memory${holder === "host" ? ", or use larger hosts" : ` or give the ${holder} more`}`
+      );
+    }
+    const layer = layers[i].layer;
+    const kind = this.model.kindOf(layer);
+    const size = this.model.rulesOf(kind).size(layers[i], capacity);
+    // What the new node holds in its holder: its overhead and the larger of its request and what its own chain holds
+    // (the same footprint placement checks, so a chain that passes here is never refused halfway).
+    const inner = this.freshFootprint(i + 1, layers, size.capacity, memory);
+    const taken = this.model.memoryOverheadOf(kind, layers[i]) + Math.max(size.request.memory, inner);
+    if (size.request.cores <= capacity.cores + eps && (overcommit || taken <= capacity.memory + eps)) {
+      return this.freshChainShortfall(i + 1, layers, size.capacity, cores, memory, layer);
+    }
+    const what = inner > size.request.memory ? `a ${layer} with what it holds` : `a ${layer}`;
+    return `${what} takes ${size.request.cores} core${size.request.cores === 1 ? "" : "s"} and ${formatBytes(taken)}, but ${offer()}: make the ${layer} smaller${holder === "host" ? " or use larger hosts" : ` or the ${holder} larger`}`;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Metrics that plugins declare (`api.metric`), kept per node and in total, and
+ * reported per stack under `layers.<layer>.<metric>` for the measured time.
+ *
+ * Statistics update on state change, never on a timer: a counter adds to its
+ * total; a gauge or time-weighted level keeps each node's value in a column
+ * and the sum over nodes, a time-weighted one also the integral of that sum
+ * since its last change; a histogram records samples once the warm-up is
+ * over. All of it is numbers and typed arrays, so a saved run continues it.
+ */
+import type { MetricKind, MetricSpec } from "./define.js";
+import { LogHistogram } from "../stats/histogram.js";
+import { grown } from "../util/typed.js";
+
+/** One declared metric. */
+export interface MetricInfo {
+  plugin: string;
+  layer: string;
+  name: string;
+  kind: MetricKind;
+  unit: string;
+  per: "node" | "host";
+  show: boolean;
+  description: string;
+}
+
+/** A metric's figure for one replication: a number, or a histogram's summary. */
+export type MetricFigure = number | null | { count: number; mean: number | null; p50: number | null; p99: number | null };
+
+const KIND: Record<MetricKind, number> = { counter: 0, gauge: 1, timeWeighted: 2, histogram: 3 };
+
+export class MetricStore {
+  readonly info: MetricInfo[] = [];
+  private kind: number[] = [];
+  /** Per metric: its total (counter) or its sum over nodes (levels); the integral of that sum to `last`. */
+  private total: number[] = [];
+  private integral: number[] = [];
+  private last: number[] = [];
+  /** At the start of the measurement: each total, and each integral. */
+  private totalAtStart: number[] = [];
+  private integralAtStart: number[] = [];
+  private readonly histograms: (LogHistogram | null)[] = [];
+  /** Per metric, each node's level (levels only; columns grown with the nodes). */
+  private readonly levels: Float64Array[] = [];
+  private capacity = 64;
+  /** True once the warm-up is over (histograms record from then). */
+  measuring = false;
+
+  /** Declares a metric; returns its index. */
+  declare(plugin: string, layer: string, name: string, spec: MetricSpec): number {
+    if (!/^[a-z][A-Za-z0-9-]*$/.test(name)) throw new Error(`metric name "${name}" must start with a lower-case letter and hold only letters, digits and '-'`);
+    if (this.info.some((m) => m.layer === layer && m.name === name)) throw new Error(`metric "${name}" of layer ${layer} is already declared`);
+    if (!(spec.kind in KIND)) throw new Error(`metric ${name}: kind must be one of ${Object.keys(KIND).join(", ")}, got ${JSON.stringify(spec.kind)}`);
+    const m = this.info.length;
+    this.info.push({ plugin, layer, name, kind: spec.kind, unit: spec.unit ?? "", per: spec.per ?? "node", show: spec.show ?? false, description: spec.description ?? "" });
+    this.kind.push(KIND[spec.kind]);
+    this.total.push(0);
+    this.integral.push(0);
+    this.last.push(0);
+    this.totalAtStart.push(0);
+    this.integralAtStart.push(0);
+    this.histograms.push(spec.kind === "histogram" ? new LogHistogram() : null);
+    this.levels.push(new Float64Array(spec.kind === "gauge" || spec.kind === "timeWeighted" ? this.capacity : 0));
+    return m;
+  }
+
+  /** Grows the level columns to `capacity` nodes. */
+  grow(capacity: number): void {
+    this.capacity = capacity;
+    this.levels.forEach((col, m) => {
+      if (col.length > 0) this.levels[m] = grown(col, capacity);
+    });
+  }
+
+  /** A counter: adds `x`. */
+  add(m: number, x: number): void {
+    this.total[m] += x;
+  }
+
+  /** A level: node's value is `x` from `now`. */
+  set(m: number, node: number, x: number, now: number): void {
+    if (this.kind[m] === KIND.timeWeighted) this.advance(m, now);
+    const col = this.levels[m];
+    this.total[m] += x - col[node];
+    col[node] = x;
+  }
+
+  /** A histogram: records `x` (once measuring). */
+  record(m: number, x: number): void {
+    if (this.measuring) this.histograms[m]!.record(x);
+  }
+
+  /** A node is gone: its levels drop to zero. */
+  removed(node: number, now: number): void {
+    for (let m = 0; m < this.info.length; m++) if (this.levels[m].length > node && this.levels[m][node] !== 0) this.set(m, node, 0, now);
+  }
+
+  /** The measurement starts now. */
+  start(now: number): void {
+    this.measuring = true;
+    for (let m = 0; m < this.info.length; m++) {
+      this.advance(m, now);
+      this.totalAtStart[m] = this.total[m];
+      this.integralAtStart[m] = this.integral[m];
+    }
+  }
+
+  /** Each metric's figure over the measured `duration` ending now, by `layer` then name. */
+  figures(now: number, duration: number, layers: ReadonlySet<string>): Record<string, Record<string, MetricFigure>> {
+    const out: Record<string, Record<string, MetricFigure>> = {};
+    this.info.forEach((info, m) => {
+      if (!layers.has(info.layer)) return;
+      let figure: MetricFigure;
+      if (this.kind[m] === KIND.counter) figure = this.total[m] - this.totalAtStart[m];
+      else if (this.kind[m] === KIND.gauge) figure = this.total[m];
+      else if (this.kind[m] === KIND.timeWeighted) {
+        this.advance(m, now);
+        figure = duration > 0 ? (this.integral[m] - this.integralAtStart[m]) / duration : null;
+      } else {
+        const h = this.histograms[m]!;
+        const q = (p: number): number | null => (h.count > 0 ? h.quantile(p) : null);
+        figure = { count: h.count, mean: h.count > 0 ? h.mean : null, p50: q(0.5), p99: q(0.99) };
+      }
+      (out[info.layer] ??= {})[info.name] = figure;
+    });
+    return out;
+  }
+
+  private advance(m: number, now: number): void {
+    this.integral[m] += this.total[m] * (now - this.last[m]);
+    this.last[m] = now;
+  }
+}

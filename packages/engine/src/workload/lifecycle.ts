@@ -1,0 +1,223 @@
+/**
+ * The lifecycle of replicas (DESIGN.md, Placement and lifecycle): a replica
+ * takes requests once its process is ready; hosts fail (at random, or as
+ * scripted) and are repaired; a failure is found after `detection`, and the
+ * replicas lost are placed again on hosts that are up, or wait for a repair.
+ * Layer nodes fail or restart through their plugins (`failNode`,
+ * `restartNode`): the model tells this module (`ModelListener`), and a
+ * replica restarted in place is ready again after its restart and
+ * provisioning, one lost with its node is placed again after `detection`.
+ *
+ * Recorded: each replica's time from the start to ready, each recovery (from
+ * a failure to the replica ready again), the failure timeline, the cores of
+ * failed hosts during the measurement, and restarts per service.
+ */
+import type { Simulation } from "../kernel/simulation.js";
+import type { Model, ModelListener } from "../model/model.js";
+import type { Distribution } from "../random/distributions.js";
+import { Random } from "../random/random.js";
+import { toDistribution } from "../scenario/distribution.js";
+import { HOST_FAILED, type Replication } from "./replication.js";
+
+/** One failure: of a host (from the scenario), or of a layer node (its plugin's `failNode`). */
+export interface Failure {
+  /** The host's index (the failed node's host for a layer node). */
+  host: number;
+  at: number;
+  detected: number | null;
+  repaired: number | null;
+  replicas: number;
+  recovered: number;
+  /** For a layer node: its layer and the reason its plugin gave. */
+  layer?: string;
+  reason?: string;
+  /** The replicas placed again for it (internal: dropped from results). */
+  lost: number[];
+}
+
+export class Lifecycle implements ModelListener {
+  /** Seconds from the start to ready, of each replica placed at the start. */
+  readonly readyTimes: number[] = [];
+  /** Seconds from a failure (or a restart) to a replica ready again. */
+  readonly recoveries: number[] = [];
+  readonly failures: Failure[] = [];
+  /** Core-seconds of failed hosts within the measurement. */
+  capacityLost = 0;
+  /** Replica restarts in place, per service, during the measurement. */
+  readonly restarts: number[];
+  /** A replica placed again or restarting -> when it went down. */
+  private readonly recoveringSince = new Map<number, number>();
+  private readonly waiting: { service: number; slot: number; since: number }[] = [];
+  private readonly downSince = new Map<number, number>();
+  private readonly failureRngs: Random[] = [];
+  /** Each host's pending random failure event (one sequence per host). */
+  private readonly nextFailure = new Map<number, number>();
+  private readonly lostByFailure = new Map<number, number[]>();
+  private readonly readyType: number;
+  private readonly failType: number;
+  private readonly detectType: number;
+  private readonly repairType: number;
+  private readonly scriptedType: number;
+  private readonly repairDist: Distribution | undefined;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly model: Model,
+    private readonly rep: Replication,
+  ) {
+    const s = rep.scenario;
+    const options = rep.options;
+    this.restarts = rep.services.map(() => 0);
+    // Replicas take requests once ready (their stack's provisioning and a process start from t = 0).
+    this.readyType = sim.on("lifecycle.ready", (r) => this.onReplicaReady(r));
+    for (let r = 0; r < rep.replicaCount; r++) this.scheduleReady(r);
+    this.failType = sim.on("lifecycle.hostFail", (h) => this.onHostFail(h));
+    this.detectType = sim.on("lifecycle.detect", (f) => this.onDetect(f));
+    this.repairType = sim.on("lifecycle.repair", (f) => this.onRepair(f));
+    const fl = s.failures;
+    model.hosts.forEach((_, i) => {
+      this.failureRngs.push(Random.fromKey(options.seed, "failures", i));
+      if (fl.hosts) this.nextFailure.set(i, sim.schedule(this.failType, this.failureRngs[i].exp(fl.hosts.mtbf), i));
+    });
+    // Scripted failures carry their own index (their repair is theirs, not the host's).
+    this.scriptedType = sim.on("lifecycle.scriptedFail", (k) => this.onHostFail(fl.scripted[k].host, fl.scripted[k].repair));
+    fl.scripted.forEach((f, k) => sim.scheduleAt(this.scriptedType, f.at, k));
+    this.repairDist = fl.hosts ? toDistribution(fl.hosts.repair) : undefined;
+    model.listener = this;
+  }
+
+  /** Schedules replica r's ready event, once its process's ready time is known. */
+  private scheduleReady(r: number): void {
+    const at = this.model.readyAt[this.rep.replicaNode[r]];
+    if (at !== Infinity) this.sim.scheduleAt(this.readyType, Math.max(this.sim.now, at), r, -1);
+  }
+
+  private onReplicaReady(r: number): void {
+    const rep = this.rep;
+    const node = rep.replicaNode[r];
+    // A stale event: the replica was lost, or restarted again before this ready time.
+    if (this.model.nodes.removed[node] || this.model.readyAt[node] > this.sim.now) return;
+    if (rep.replicaDown[r]) {
+      if (!this.recoveringSince.has(r)) return;
+      rep.replicaDown[r] = 0; // back from a restart
+    }
+    if (rep.replicaReady[r]) return;
+    this.model.nodeReady(node);
+    rep.setReady(r);
+    const since = this.recoveringSince.get(r);
+    if (since === undefined) this.readyTimes.push(this.sim.now);
+    else {
+      this.recoveries.push(this.sim.now - since);
+      this.recoveringSince.delete(r);
+      const f = this.failures.find((x) => x.lost.includes(r));
+      if (f) f.recovered++;
+    }
+  }
+
+  // --- the model's lifecycle (ModelListener) ---
+
+  processesStopped(node: number, processes: readonly number[], reason: string, lost: boolean): void {
+    const rep = this.rep;
+    const replicas = processes.map((p) => rep.replicaOfNode.get(p)).filter((r): r is number => r !== undefined);
+    rep.stopReplicas(replicas, rep.reason(reason), true);
+    const now = this.sim.now;
+    if (!lost) {
+      for (const r of replicas) {
+        if (!this.recoveringSince.has(r)) this.recoveringSince.set(r, now);
+        if (now >= rep.options.warmup) this.restarts[rep.replicaService[r]]++;
+      }
+      return;
+    }
+    // Lost with their node: found after the detection delay and placed again, like a failed host's.
+    const host = this.model.hostIndex(this.model.nodes.host[node]);
+    const layer = this.model.nodes.kindNames[this.model.nodes.kind[node]];
+    this.failures.push({ host, at: now, detected: null, repaired: null, replicas: replicas.length, recovered: 0, layer, reason, lost: [] });
+    const index = this.failures.length - 1;
+    for (const r of replicas) this.recoveringSince.delete(r);
+    this.lostByFailure.set(index, replicas);
+    this.sim.schedule(this.detectType, rep.scenario.failures.detection, index);
+  }
+
+  processReadyAt(process: number, time: number): void {
+    const r = this.rep.replicaOfNode.get(process);
+    // A process just placed has no replica yet: `replace` schedules its ready event itself.
+    if (r !== undefined) this.sim.scheduleAt(this.readyType, Math.max(this.sim.now, time), r, -1);
+  }
+
+  // --- host failures, detection, re-placement, repair ---
+
+  /** A host fails: its replicas stop taking requests, the requests on them fail, and it is found after `detection`. */
+  private onHostFail(h: number, scriptedRepair?: number): void {
+    const rep = this.rep;
+    if (this.model.hostDown.has(h)) return;
+    // Down hosts do not fail again; the random sequence resumes after the repair.
+    const pending = this.nextFailure.get(h);
+    if (pending !== undefined) this.sim.cancel(pending);
+    this.nextFailure.delete(h);
+    const now = this.sim.now;
+    const lostNodes = this.model.failHost(h);
+    const lost = lostNodes.map((n) => rep.replicaOfNode.get(n)!).filter((r) => r !== undefined);
+    for (const r of lost) this.recoveringSince.delete(r);
+    rep.stopReplicas(lost, HOST_FAILED, false);
+    this.downSince.set(h, now);
+    this.failures.push({ host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, lost: [] });
+    const index = this.failures.length - 1;
+    this.sim.schedule(this.detectType, rep.scenario.failures.detection, index);
+    const repair = scriptedRepair ?? (this.repairDist ? this.repairDist.sample(this.failureRngs[h]) : undefined);
+    if (repair !== undefined) this.sim.schedule(this.repairType, repair, index);
+    this.lostByFailure.set(index, lost);
+  }
+
+  /** The failure is found: the lost replicas are placed again on hosts that are up, or wait for a repair. */
+  private onDetect(index: number): void {
+    const f = this.failures[index];
+    f.detected = this.sim.now;
+    for (const r of this.lostByFailure.get(index) ?? []) {
+      const service = this.rep.replicaService[r];
+      const slot = this.rep.services[service].replicas.indexOf(r);
+      this.replace(service, slot, f.at, f);
+    }
+  }
+
+  /** Places a lost replica's successor in its slot; false when nothing fits (it waits for a repair). */
+  private replace(service: number, slot: number, since: number, f?: Failure): boolean {
+    const rep = this.rep;
+    const run = rep.services[service];
+    const node = this.model.placeReplica(run.tenantIndex, run.serviceIndex);
+    if (node === -1) {
+      this.waiting.push({ service, slot, since });
+      return false;
+    }
+    const r = rep.addReplica(service, node);
+    run.replicas[slot] = r;
+    this.recoveringSince.set(r, since);
+    const failure = f ?? this.failures.find((x) => x.at === since);
+    failure?.lost.push(r);
+    this.scheduleReady(r);
+    return true;
+  }
+
+  private onRepair(index: number): void {
+    const f = this.failures[index];
+    f.repaired = this.sim.now;
+    this.model.repairHost(f.host);
+    const since = this.downSince.get(f.host)!;
+    this.downSince.delete(f.host);
+    this.addCapacityLost(f.host, since, this.sim.now);
+    const waiting = this.waiting.splice(0);
+    for (const w of waiting) this.replace(w.service, w.slot, w.since);
+    const hosts = this.rep.scenario.failures.hosts;
+    if (hosts) this.nextFailure.set(f.host, this.sim.schedule(this.failType, this.failureRngs[f.host].exp(hosts.mtbf), f.host));
+  }
+
+  private addCapacityLost(host: number, from: number, to: number): void {
+    const a = Math.max(from, this.rep.options.warmup);
+    const b = Math.min(to, this.rep.end);
+    if (b > a) this.capacityLost += this.model.hostRules[host].cores * (b - a);
+  }
+
+  /** Closes the down time of hosts still failed at the end. */
+  close(): void {
+    for (const [host, since] of this.downSince) this.addCapacityLost(host, since, this.rep.end);
+  }
+}

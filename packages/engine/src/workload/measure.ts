@@ -1,0 +1,546 @@
+/**
+ * Measurement and results (DESIGN.md, Contracts: Results,
+ * `turtles-results/1`), in one place: what a replication counts as it runs
+ * (per service completions, latencies, failures; per window throughput and
+ * CPU), what it reads from the model once the warm-up is over and at its end
+ * (busy core-seconds, memory, disks, NICs, steal, throttling, plugin
+ * metrics), the figures of one replication (`measure`), and the results of a
+ * run: each figure the mean of its per-replication values, with 95%
+ * half-widths over replications (`assembleResults`).
+ */
+import type { Simulation } from "../kernel/simulation.js";
+import type { Model } from "../model/model.js";
+import type { PluginDefinition } from "../plugin/define.js";
+import type { MetricFigure, MetricInfo } from "../plugin/metrics.js";
+import { Random } from "../random/random.js";
+import type { Scenario, Service } from "../scenario/schema.js";
+import { LogHistogram } from "../stats/histogram.js";
+import { studentTQuantile } from "../stats/special.js";
+import { sha256Hex } from "../util/sha256.js";
+import type { Lifecycle } from "./lifecycle.js";
+
+/** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
+export const ENGINE_VERSION = "0.1.0";
+
+/** Windows of the time series over the measured duration. */
+export const SERIES_WINDOWS = 60;
+
+/** What one service measured in one replication. */
+export interface ServiceMeasure {
+  key: string;
+  stack: string;
+  arrived: number;
+  completed: number;
+  dropped: number;
+  failed: number;
+  /** Failed requests per reason index (the replication's `reasons`). */
+  failedBy: number[];
+  latencySum: number;
+  histogram: LogHistogram;
+  sloThreshold: number;
+  sloViolations: number;
+  /** Completions and latency sums per series window. */
+  windowCompleted: Float64Array;
+  windowLatency: Float64Array;
+  ingressBytes: number;
+  egressBytes: number;
+  /** Seconds measured requests spent in io steps, and waiting for calls. */
+  ioWait: number;
+  callTime: number;
+}
+
+/** A service's measure, empty. */
+export function newServiceMeasure(key: string, stack: string, slo: Service["slo"]): ServiceMeasure {
+  return {
+    key,
+    stack,
+    arrived: 0,
+    completed: 0,
+    dropped: 0,
+    failed: 0,
+    failedBy: [],
+    latencySum: 0,
+    histogram: new LogHistogram(),
+    sloThreshold: slo ? Math.min(...Object.values(slo).filter((v): v is number => v !== undefined)) : Infinity,
+    sloViolations: 0,
+    windowCompleted: new Float64Array(SERIES_WINDOWS),
+    windowLatency: new Float64Array(SERIES_WINDOWS),
+    ingressBytes: 0,
+    egressBytes: 0,
+    ioWait: 0,
+    callTime: 0,
+  };
+}
+
+/** What `measure` reads of a replication. */
+export interface MeasuredReplication {
+  readonly services: readonly { measure: ServiceMeasure }[];
+  readonly hostsUsed: ReadonlySet<number>;
+  readonly lifecycle: Lifecycle;
+  readonly measurement: Measurement;
+  readonly edges: ReadonlyMap<number, { count: number; latency: number }>;
+  readonly reasons: readonly string[];
+  inFlightMeasured(): number[];
+}
+
+/** Per replication: the window boundaries and what the model showed when the measurement started. */
+export class Measurement {
+  /** Busy core-seconds of each host at the start of the measurement. */
+  readonly busyAtStart: Float64Array;
+  /** Seconds CFS groups had spent throttled at the start of the measurement. */
+  throttledAtStart = 0;
+  /** Steal core-seconds of guest kernels at the start of the measurement. */
+  stealAtStart = 0;
+  /** Per host at the start of the measurement: seconds under memory pressure, and disk and NIC counters. */
+  readonly pressureAtStart: Float64Array;
+  readonly diskAtStart: { busyTime: number; completed: number; bytesRead: number; bytesWritten: number }[] = [];
+  readonly nicAtStart: { txBusy: number; rxBusy: number; bytesSent: number; bytesReceived: number }[] = [];
+  /** Busy core-seconds of all used hosts at each window boundary. */
+  readonly windowBusy = new Float64Array(SERIES_WINDOWS + 1);
+  readonly windowLength: number;
+  private readonly windowType: number;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly model: Model,
+    private readonly options: { warmup: number; duration: number },
+    private readonly rep: { readonly hostsUsed: ReadonlySet<number> },
+  ) {
+    this.windowLength = options.duration / SERIES_WINDOWS;
+    this.windowType = sim.on("workload.window", (w) => this.onWindow(w));
+    this.busyAtStart = new Float64Array(model.hosts.length);
+    this.pressureAtStart = new Float64Array(model.hosts.length);
+  }
+
+  /** Schedules the window boundaries (the first is the end of the warm-up). */
+  scheduleWindows(): void {
+    for (let w = 0; w <= SERIES_WINDOWS; w++) this.sim.scheduleAt(this.windowType, this.options.warmup + w * this.windowLength, w, -1);
+  }
+
+  /** A measured completion with `latency`: counted in its service and its window. Returns the latency. */
+  record(m: ServiceMeasure, latency: number): number {
+    const now = this.sim.now;
+    m.completed++;
+    m.latencySum += latency;
+    m.histogram.record(latency);
+    if (latency > m.sloThreshold) m.sloViolations++;
+    const w = Math.min(SERIES_WINDOWS - 1, Math.floor((now - this.options.warmup) / this.windowLength));
+    m.windowCompleted[w]++;
+    m.windowLatency[w] += latency;
+    return latency;
+  }
+
+  /** Window boundary `w`: busy time so far; at the first (the end of the warm-up), every counter's start. */
+  onWindow(w: number): void {
+    const m = this.model;
+    if (w === 0) {
+      m.hosts.forEach((h, i) => {
+        this.busyAtStart[i] = m.cpu.busyCoreSeconds(h);
+        this.pressureAtStart[i] = m.memory.pressureSeconds(h);
+        m.memory.peak[i] = m.nodes.usedMemory[h];
+        this.diskAtStart[i] = m.disk.has(h) ? m.disk.stats(h) : { busyTime: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
+        this.nicAtStart[i] = m.net.hasNic(h) ? m.net.stats(h) : { txBusy: 0, rxBusy: 0, bytesSent: 0, bytesReceived: 0 };
+      });
+      this.throttledAtStart = this.throttledTime();
+      this.stealAtStart = m.cpu.totalSteal();
+      m.driver.metrics.start(this.sim.now);
+    }
+    let busy = 0;
+    for (const h of this.rep.hostsUsed) busy += m.cpu.busyCoreSeconds(h);
+    this.windowBusy[w] = busy;
+  }
+
+  /** Seconds all CFS groups have spent throttled so far. */
+  throttledTime(): number {
+    let t = 0;
+    for (let n = 0; n < this.model.nodes.count; n++) if (this.model.cpu.hasBandwidth(n)) t += this.model.cpu.bandwidthStats(n).throttledTime;
+    return t;
+  }
+}
+
+export type Metric = number | null;
+
+export interface ServiceResults {
+  stack: string;
+  /** Requests that arrived after the warm-up (root requests, or calls for a called service). */
+  arrived: Metric;
+  completed: Metric;
+  failed: Metric;
+  /** Failed requests by reason: a layer's reject reason, or the engine's (host-failure, no-ready-replica, call-failed, call-dropped, restart, ...). */
+  failedBy: Record<string, Metric>;
+  dropped: Metric;
+  throughput: Metric;
+  latency: { mean: Metric; p50: Metric; p90: Metric; p99: Metric; p999: Metric };
+  sloViolations: Metric;
+  ingressBytes: Metric;
+  egressBytes: Metric;
+  /** Mean seconds a completed request spent in io steps. */
+  ioWait: Metric;
+  /** Mean seconds a completed request spent waiting for its calls. */
+  callTime: Metric;
+  /** Requests that arrived after the warm-up and were still in flight at the end. */
+  inFlight: Metric;
+  /** Replicas restarted in place during the measurement (a layer's restartNode, an OOM kill with a restart policy). */
+  restarts: Metric;
+}
+
+/** Host figures of a set of hosts (a host type, or all of a stack's). */
+export interface HostFigures {
+  hosts: Metric;
+  used: Metric;
+  /** Busy core-seconds over the cores of the used hosts times the measured duration. */
+  cpuUtilization: Metric;
+  memoryUsed: Metric;
+  memoryPeak: Metric;
+  /** Host-seconds spent with memory overcommitted (swapping). */
+  pressureTime: Metric;
+  /** Mean busy fraction of the disks of used hosts, their I/Os per second and bytes. */
+  diskUtilization: Metric;
+  diskIops: Metric;
+  diskBytesRead: Metric;
+  diskBytesWritten: Metric;
+  /** Mean busy fraction of the NICs of used hosts (transmit and receive), and their bytes. */
+  nicTxUtilization: Metric;
+  nicRxUtilization: Metric;
+  nicBytesSent: Metric;
+  nicBytesReceived: Metric;
+}
+
+export interface StackResults {
+  services: Record<string, ServiceResults>;
+  /** The contract's host figures (`total` is every host) and the extensions of `HostFigures`. */
+  hosts: Omit<HostFigures, "hosts"> & { total: Metric; steal: Metric; throttledTime: Metric; memoryOverhead: Metric };
+  /** Who calls whom: calls per second and mean call latency per edge (an extension). */
+  calls: { from: string; to: string; rate: Metric; latencyMean: Metric }[];
+  /** The same host figures per host type (an extension of the contract). */
+  hostTypes: Record<string, HostFigures>;
+  /** Each host that was under memory pressure during the measurement, with its seconds (an extension). */
+  pressure: { host: number; type: string; seconds: Metric }[];
+  lifecycle: { ready: { p50: Metric; p99: Metric } | null; recovery: { p50: Metric; p99: Metric } | null };
+  /** Core-seconds of failed hosts during the measurement (an extension). */
+  capacityLost: Metric;
+  /** Each failure (of a host, or of a layer node): when it failed, was found and repaired, replicas lost and ready again (an extension). */
+  failures: { host: number; at: number; detected: number | null; repaired: number | null; replicas: number; recovered: number; layer?: string; reason?: string }[];
+  energy: { joules: Metric };
+  cost: { total: Metric };
+  kernels: Metric;
+  /** The metrics plugins declare, per layer of the stack (and the host's): `layers.<layer>.<metric>`. */
+  layers: Record<string, Record<string, MetricFigure>>;
+  series: { window: number; t: number[]; throughput: Metric[]; latencyMean: Metric[]; cpuUtilization: Metric[] };
+  ci95: unknown;
+}
+
+export interface Results {
+  format: "turtles-results/1";
+  manifest: {
+    engine: string;
+    plugins: Record<string, string>;
+    scenario: string;
+    scenarioHash: string;
+    seed: number;
+    replications: number;
+    replicationSeeds: number[];
+    duration: number;
+    warmup: number;
+    /** The plugin metrics under `layers`, by `<layer>.<metric>`: kind, unit, whether tables show it. */
+    metrics: Record<string, Pick<MetricInfo, "kind" | "unit" | "show" | "description">>;
+  };
+  stacks: Record<string, StackResults>;
+  /** Replicas that could not be placed (in the first replication; placement does not depend on the seed). */
+  unplaced: { tenant: string; service: string; replicas: number; reason: string; /** In a comparison of stacks. */ stack?: string }[];
+}
+
+/** What one replication produces: its metrics, and the replicas placement could not fit. */
+export interface ReplicationResult {
+  replication: number;
+  stack: StackResults;
+  unplaced: Results["unplaced"];
+  /** The plugin metrics of its `layers` (the same in every replication). */
+  metrics?: Results["manifest"]["metrics"];
+}
+
+/** `sha256:<hex>` of the scenario's JSON (loaded scenarios are normalised, so the same file gives the same hash). */
+export function scenarioHash(s: Scenario): string {
+  return `sha256:${sha256Hex(JSON.stringify(s))}`;
+}
+
+/** Replication seeds depend only on the scenario seed and the replication index, never on the stack. */
+export function replicationSeeds(seed: number, replications: number): number[] {
+  return Array.from({ length: replications }, (_, r) => Random.fromKey(seed, "replication", r).nextU32());
+}
+
+const finite = (x: number): Metric => (Number.isFinite(x) ? x : null);
+
+/** The layers whose metrics a scenario's results report: the host's and those of the stacks its services use. */
+function layersOf(s: Scenario): Set<string> {
+  const layers = new Set(["host"]);
+  for (const t of s.tenants) for (const svc of t.services) for (const e of s.stacks[svc.stack ?? s.defaults.stack ?? ""] ?? []) layers.add(e.layer);
+  return layers;
+}
+
+/** The metrics a replication's `layers` hold, for the manifest. */
+export function metricsOf(s: Scenario, model: Model): Results["manifest"]["metrics"] {
+  const layers = layersOf(s);
+  return Object.fromEntries(
+    model.driver.metrics.info.filter((m) => layers.has(m.layer)).map((m) => [`${m.layer}.${m.name}`, { kind: m.kind, unit: m.unit, show: m.show, description: m.description }]),
+  );
+}
+
+/** One replication's figures, in the shape of the results. */
+export function measure(s: Scenario, model: Model, rep: MeasuredReplication): StackResults {
+  const d = s.duration;
+  const at = rep.measurement;
+  const life = rep.lifecycle;
+  const services: Record<string, ServiceResults> = {};
+  const inFlight = rep.inFlightMeasured();
+  for (const [k, { measure: m }] of rep.services.entries()) {
+    const h = m.histogram;
+    const failedBy: Record<string, Metric> = {};
+    m.failedBy.forEach((n, r) => {
+      if (n > 0) failedBy[rep.reasons[r]] = n;
+    });
+    services[m.key] = {
+      stack: m.stack,
+      arrived: m.arrived,
+      completed: m.completed,
+      failed: m.failed,
+      failedBy,
+      dropped: m.dropped,
+      throughput: m.completed / d,
+      latency: {
+        mean: m.completed > 0 ? m.latencySum / m.completed : null,
+        p50: finite(h.quantile(0.5)),
+        p90: finite(h.quantile(0.9)),
+        p99: finite(h.quantile(0.99)),
+        p999: finite(h.quantile(0.999)),
+      },
+      sloViolations: m.sloThreshold === Infinity ? null : m.completed > 0 ? m.sloViolations / m.completed : 0,
+      ingressBytes: m.ingressBytes,
+      egressBytes: m.egressBytes,
+      ioWait: m.completed > 0 ? m.ioWait / m.completed : null,
+      callTime: m.completed > 0 ? m.callTime / m.completed : null,
+      inFlight: inFlight[k],
+      restarts: life.restarts[k],
+    };
+  }
+  const used = new Set<number>();
+  for (const h of rep.hostsUsed) used.add(h);
+  // Host figures, per host type and in all; disks and memory over the used hosts.
+  const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
+  const zero = (): typeof all => ({ hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 });
+  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 };
+  const sums = new Map<string, typeof all>();
+  let joules: number | null = null;
+  let cost: number | null = null;
+  const pressure: StackResults["pressure"] = [];
+  model.hosts.forEach((h, i) => {
+    const rules = model.hostRules[i];
+    const b = model.cpu.busyCoreSeconds(h) - at.busyAtStart[i];
+    let t = sums.get(typeOf[i]);
+    if (!t) sums.set(typeOf[i], (t = zero()));
+    for (const x of [t, all]) {
+      x.hosts++;
+      if (!used.has(h)) continue;
+      x.used++;
+      x.cores += rules.cores;
+      x.busy += b;
+      x.mem += model.nodes.usedMemory[h];
+      x.peak += model.memory.peak[i];
+      const p = model.memory.pressureSeconds(h) - at.pressureAtStart[i];
+      x.pressure += p;
+      if (p > 0 && x === all) pressure.push({ host: i, type: typeOf[i], seconds: p });
+      if (model.disk.has(h)) {
+        const d0 = at.diskAtStart[i];
+        const d1 = model.disk.stats(h);
+        x.disks++;
+        x.diskBusy += d1.busyTime - d0.busyTime;
+        x.ios += d1.completed - d0.completed;
+        x.read += d1.bytesRead - d0.bytesRead;
+        x.written += d1.bytesWritten - d0.bytesWritten;
+      }
+      if (model.net.hasNic(h)) {
+        const n0 = at.nicAtStart[i];
+        const n1 = model.net.stats(h);
+        x.nics++;
+        x.tx += n1.txBusy - n0.txBusy;
+        x.rx += n1.rxBusy - n0.rxBusy;
+        x.sent += n1.bytesSent - n0.bytesSent;
+        x.received += n1.bytesReceived - n0.bytesReceived;
+      }
+    }
+    // Energy by the host plugin's power curve (a powered-on host draws its idle power when unused). Hosts without a
+    // power or cost figure add nothing; with none at all the metric is null, not zero.
+    if (rules.energy) joules = (joules ?? 0) + rules.energy(b, d);
+    if (rules.costPerHour !== undefined) cost = (cost ?? 0) + (rules.costPerHour * d) / 3600;
+  });
+  const figures = (x: typeof all): HostFigures => ({
+    hosts: x.hosts,
+    used: x.used,
+    cpuUtilization: x.cores > 0 ? x.busy / (x.cores * d) : null,
+    memoryUsed: x.mem,
+    memoryPeak: x.peak,
+    pressureTime: x.pressure,
+    diskUtilization: x.disks > 0 ? x.diskBusy / (x.disks * d) : null,
+    diskIops: x.disks > 0 ? x.ios / d : null,
+    diskBytesRead: x.disks > 0 ? x.read : null,
+    diskBytesWritten: x.disks > 0 ? x.written : null,
+    nicTxUtilization: x.nics > 0 ? x.tx / (x.nics * d) : null,
+    nicRxUtilization: x.nics > 0 ? x.rx / (x.nics * d) : null,
+    nicBytesSent: x.nics > 0 ? x.sent : null,
+    nicBytesReceived: x.nics > 0 ? x.received : null,
+  });
+  const hostTypes: StackResults["hostTypes"] = Object.fromEntries([...sums].map(([name, x]) => [name, figures(x)]));
+  const usedCores = all.cores;
+  let overhead = 0;
+  for (let n = 0; n < model.nodes.count; n++) if (!model.nodes.removed[n]) overhead += model.memory.overhead[n];
+  const percentiles = (xs: number[]): { p50: Metric; p99: Metric } | null => {
+    if (xs.length === 0) return null;
+    const sorted = [...xs].sort((a, b) => a - b);
+    return { p50: sorted[Math.floor(0.5 * (sorted.length - 1))], p99: sorted[Math.floor(0.99 * (sorted.length - 1))] };
+  };
+  const w = at.windowLength;
+  const series: StackResults["series"] = { window: w, t: [], throughput: [], latencyMean: [], cpuUtilization: [] };
+  for (let k = 0; k < SERIES_WINDOWS; k++) {
+    let done = 0;
+    let lat = 0;
+    for (const { measure: m } of rep.services) {
+      done += m.windowCompleted[k];
+      lat += m.windowLatency[k];
+    }
+    series.t.push(k * w);
+    series.throughput.push(done / w);
+    series.latencyMean.push(done > 0 ? lat / done : null);
+    series.cpuUtilization.push(usedCores > 0 ? (at.windowBusy[k + 1] - at.windowBusy[k]) / (usedCores * w) : null);
+  }
+  const f = figures(all);
+  const keys = rep.services.map((r) => r.measure.key);
+  const calls: StackResults["calls"] = [...rep.edges]
+    .sort((a, b) => a[0] - b[0])
+    .map(([k, e]) => ({ from: keys[Math.floor(k / keys.length)], to: keys[k % keys.length], rate: e.count / d, latencyMean: e.latency / e.count }));
+  return {
+    services,
+    hosts: {
+      total: model.hosts.length,
+      used: used.size,
+      cpuUtilization: f.cpuUtilization,
+      steal: model.cpu.totalSteal() - at.stealAtStart,
+      throttledTime: at.throttledTime() - at.throttledAtStart,
+      memoryUsed: f.memoryUsed,
+      memoryOverhead: overhead,
+      memoryPeak: f.memoryPeak,
+      pressureTime: f.pressureTime,
+      diskUtilization: f.diskUtilization,
+      diskIops: f.diskIops,
+      diskBytesRead: f.diskBytesRead,
+      diskBytesWritten: f.diskBytesWritten,
+      nicTxUtilization: f.nicTxUtilization,
+      nicRxUtilization: f.nicRxUtilization,
+      nicBytesSent: f.nicBytesSent,
+      nicBytesReceived: f.nicBytesReceived,
+    },
+    calls,
+    hostTypes,
+    pressure,
+    lifecycle: { ready: percentiles(life.readyTimes), recovery: percentiles(life.recoveries) },
+    capacityLost: life.capacityLost,
+    failures: life.failures.map(({ lost: _lost, ...x }) => x),
+    energy: { joules },
+    cost: { total: cost },
+    kernels: model.kernels(),
+    layers: model.driver.metrics.figures(model.sim.now, d, layersOf(s)),
+    series,
+    ci95: null,
+  };
+}
+
+/**
+ * The results of a scenario from its replications' results, in replication
+ * order: each metric the mean over replications, with 95% half-widths.
+ */
+export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[], results: readonly ReplicationResult[]): Results {
+  const ordered = [...results].sort((a, b) => a.replication - b.replication);
+  const perReplication = ordered.map((x) => x.stack);
+  // Failure reasons differ between replications: each replication reports every reason any of them saw (0 if none).
+  for (const key of Object.keys(perReplication[0]?.services ?? {})) {
+    const reasons = [...new Set(perReplication.flatMap((rep) => Object.keys(rep.services[key]?.failedBy ?? {})))].sort();
+    for (const rep of perReplication) {
+      const svc = rep.services[key];
+      if (svc) svc.failedBy = Object.fromEntries(reasons.map((r) => [r, svc.failedBy?.[r] ?? 0]));
+    }
+  }
+  const stackNames = [...new Set(perReplication[0] ? Object.values(perReplication[0].services).map((x) => x.stack) : [])];
+  const key = stackNames.length === 1 ? stackNames[0] : "scenario";
+  const mean = meanOf(perReplication) as StackResults;
+  // Hosts under pressure: the union over replications, seconds averaged (0 where a replication had none).
+  const seconds = new Map<number, { host: number; type: string; seconds: number }>();
+  for (const rep of perReplication) {
+    for (const p of rep.pressure) {
+      const e = seconds.get(p.host) ?? { host: p.host, type: p.type, seconds: 0 };
+      e.seconds += (p.seconds as number) / perReplication.length;
+      seconds.set(p.host, e);
+    }
+  }
+  mean.pressure = [...seconds.values()].sort((a, b) => a.host - b.host);
+  // Failures differ between replications: the timeline is the first replication's.
+  mean.failures = perReplication[0]?.failures ?? [];
+  mean.ci95 = s.replications < 2 ? null : halfWidthOf(perReplication);
+  return {
+    format: "turtles-results/1",
+    manifest: {
+      engine: ENGINE_VERSION,
+      plugins: Object.fromEntries(plugins.map((p) => [p.name, p.version])),
+      scenario: s.name,
+      scenarioHash: scenarioHash(s),
+      seed: s.seed,
+      replications: s.replications,
+      replicationSeeds: replicationSeeds(s.seed, s.replications),
+      duration: s.duration,
+      warmup: s.warmup,
+      metrics: ordered[0]?.metrics ?? {},
+    },
+    stacks: { [key]: mean },
+    // Placement does not depend on the seed: the first replication's.
+    unplaced: ordered[0]?.unplaced ?? [],
+  };
+}
+
+/** Element-wise mean of same-shaped values: numbers average (null if any is null), strings and nulls pass. */
+function meanOf(values: unknown[]): unknown {
+  const first = values[0];
+  if (typeof first === "number") return values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+  if (Array.isArray(first)) {
+    // Lists whose length differs between replications (hosts under pressure) are merged by their caller.
+    if (values.some((v) => (v as unknown[]).length !== first.length)) return null;
+    return first.map((_, i) => meanOf(values.map((v) => (v as unknown[])[i])));
+  }
+  if (first !== null && typeof first === "object") {
+    return Object.fromEntries(Object.keys(first).map((k) => [k, meanOf(values.map((v) => (v as Record<string, unknown>)[k]))]));
+  }
+  return first;
+}
+
+/** Student-t 95% half-widths of same-shaped values (strings dropped, nulls kept). */
+function halfWidthOf(values: unknown[]): unknown {
+  const first = values[0];
+  if (typeof first === "number" || (first === null && values.some((v) => typeof v === "number"))) {
+    if (values.some((v) => v === null)) return null;
+    const xs = values as number[];
+    const n = xs.length;
+    const mean = xs.reduce((a, b) => a + b, 0) / n;
+    const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+    return studentTQuantile(0.975, n - 1) * Math.sqrt(variance / n);
+  }
+  if (Array.isArray(first)) {
+    if (values.some((v) => (v as unknown[]).length !== first.length)) return null;
+    return first.map((_, i) => halfWidthOf(values.map((v) => (v as unknown[])[i])));
+  }
+  if (first !== null && typeof first === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(first)) {
+      if (k === "ci95" || k === "pressure" || k === "failures" || typeof (first as Record<string, unknown>)[k] === "string") continue;
+      out[k] = halfWidthOf(values.map((v) => (v as Record<string, unknown>)[k]));
+    }
+    return out;
+  }
+  return null;
+}
