@@ -8,7 +8,7 @@ let passed = 0;
 let failed = 0;
 let suitesFailed = 0;
 const reports = [];
-for (const group of ["packages", "apps"]) {
+for (const group of ["packages", "apps", "examples"]) {
   for (const pkg of readdirSync(group)) {
     const dir = join(group, pkg, "test-results");
     if (!existsSync(dir)) continue;

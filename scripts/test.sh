@@ -8,7 +8,7 @@ if ! command -v pnpm >/dev/null 2>&1 || [ ! -d node_modules ]; then
   echo "npm test: dependencies are not installed; run 'npm run setup' first" >&2
   exit 1
 fi
-rm -rf packages/*/test-results apps/*/test-results
+rm -rf packages/*/test-results apps/*/test-results examples/*/test-results
 rc=0
 pnpm turbo run test e2e --continue --force || rc=$?
 node scripts/test-summary.mjs || rc=1

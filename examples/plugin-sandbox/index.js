@@ -1,30 +1,45 @@
-// @acme/turtles-sandbox: a gVisor-style sandbox as a Turtles layer. A complete third-party plugin:
-// a schema for its stack entries, its rules, one hook and one per-node column.
-import { definePlugin, fields, unitValue } from "@turtles/engine/plugin";
+// @acme/turtles-sandbox: a gVisor-style sandbox as a Turtles layer, written against the published plugin API only
+// (@turtles/engine/plugin). Every system call of the application inside, and each of its I/Os and message ends (one
+// system call each), is intercepted and served by the sandbox's user-space kernel, the Sentry: an auxiliary node on
+// the host whose CPU the call waits for. So the cost of a call is not a constant typed in: under load the Sentry's
+// CPU competes with the application's on the host, and latency and throughput follow from that.
+import { definePlugin, fields, unitValue, z } from "@turtles/engine/plugin";
 
 export const sandbox = definePlugin({
   name: "sandbox",
   layer: "sandbox",
-  version: "1.0.0",
+  version: "2.0.0",
   schema: fields({
-    // ptrace platform: a syscall costs 38.2 us against 1.94 us natively (calibration.md, gVisor) [P]
+    // ptrace platform: a raw syscall costs 38.2 us against 1.94 us natively (calibration.md, 2.10): 36.3 us more [P/derived]
     syscall: unitValue("duration", { min: 0 }).default(36.3e-6),
     // an empty runsc sandbox maps 23.7 MB against 4.1 MB for runc: +19.6 MB [P/derived]
     memory: unitValue("size", { min: 0 }).default(19.6e6),
+    // The Sentry serves each call on the calling thread's own goroutine, so by default it has no core limit of its
+    // own [assumed]; give it a number to model a Sentry pinned to that many cores.
+    sentryCores: z.number().gt(0).optional(),
   }),
   setup(api) {
-    const syscalls = api.extension("syscalls", "f64");
+    const sentry = api.extension("sentry", "i32", -1);
+    const cost = api.extension("syscallCost", "f64");
+    const syscalls = api.metric("syscalls", { kind: "counter", unit: "calls", show: true, description: "system calls the Sentry served" });
+    const waited = { wait: true };
     api.layerRules({
-      // It reserves its own memory and lets its children use everything the parent has.
-      size: (s, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+      // It reserves nothing of its own and lets its children use everything its parent has; its memory is beside it.
+      size: (_s, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
       // A sandbox is one cgroup of default weight; it caps nothing.
       cpu: () => ({ weight: 1 }),
-      // Every I/O and network operation crosses the user-space kernel once each way.
-      path: (s) => ({ latency: { io: s.syscall, net: s.syscall }, memoryOverhead: s.memory }),
+      path: (s) => ({ memoryOverhead: s.memory }),
     });
-    // Count the I/O operations each sandbox intercepts.
-    api.hook("io", (ctx, node) => {
-      syscalls.data[node] += 1;
+    api.hook("create", (ctx, node) => {
+      const s = ctx.entry(node);
+      // The Sentry runs beside the application, in the sandbox.
+      sentry.data[node] = ctx.addAuxiliary(node, "sentry", 0, s.sentryCores ?? Infinity);
+      cost.data[node] = s.syscall;
+    });
+    // Each intercepted call: counted, and its CPU served by the Sentry before the operation goes on.
+    api.hook("syscall", (ctx, node, op) => {
+      syscalls.add(node, op.syscalls);
+      return ctx.charge(sentry.data[node], op.syscalls * cost.data[node], waited);
     });
   },
 });

@@ -34,6 +34,26 @@ const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
 const coreSeconds = (x: Metric): string => (x === null ? "-" : x === 0 ? "0" : `${sig(x)} core-s`);
 const kwh = (joules: Metric): string => (joules === null ? "-" : `${sig(joules / 3.6e6)} kWh`);
 
+type Figure = Results["stacks"][string]["layers"][string][string];
+
+/** A plugin metric's figure in its unit: seconds and bytes as the other figures are, a histogram as its mean and p99. */
+function metricFigure(x: Figure | undefined, unitName: string, half?: unknown): string {
+  if (x === undefined || x === null) return "-";
+  const render = (v: number): string => (unitName === "s" ? formatSeconds(v) : unitName === "B" ? formatBytes(v) : `${sig(v)}${unitName ? ` ${unitName}` : ""}`);
+  if (typeof x === "number") return withCi(x, half, render);
+  return x.count === 0 ? "-" : `mean ${render(x.mean ?? 0)}, p99 ${render(x.p99 ?? 0)} (${sig(x.count)})`;
+}
+
+/** The metrics plugins mark `show`, as [label, layer, name, unit]. */
+function shownMetrics(r: Results): [string, string, string, string][] {
+  return Object.entries(r.manifest.metrics ?? {})
+    .filter(([, m]) => m.show)
+    .map(([key, m]) => {
+      const [layer, name] = [key.slice(0, key.indexOf(".")), key.slice(key.indexOf(".") + 1)];
+      return [`${layer} ${name}`, layer, name, m.unit];
+    });
+}
+
 /** "web-tier: 3 replications of 60.0s measured after 10.0s warm-up (seed 1)". */
 function runLine(m: Results["manifest"]): string {
   return `${m.scenario}: ${m.replications} replication${m.replications === 1 ? "" : "s"} of ${formatSeconds(m.duration)} measured after ${formatSeconds(m.warmup)} warm-up (seed ${m.seed})`;
@@ -105,22 +125,29 @@ export function formatResults(r: Results): string {
     );
     for (const p of st.pressure) out.push(`host ${p.host} (${p.type}) swapped for ${formatSeconds(p.seconds)}: its CPU work ran slower`);
     const lc = st.lifecycle;
+    const restarts = Object.values(st.services).reduce((n, s) => n + (s.restarts ?? 0), 0);
     out.push(
       "",
       `replicas ready after ${formatSeconds(lc.ready?.p50 ?? null)} (p50), ${formatSeconds(lc.ready?.p99 ?? null)} (p99)` +
-        (st.failures.length > 0
-          ? `; ${st.failures.length} host failure${st.failures.length === 1 ? "" : "s"}, recovery ${formatSeconds(lc.recovery?.p50 ?? null)} (p50), ` +
-            `${formatSeconds(lc.recovery?.p99 ?? null)} (p99), ${num(st.capacityLost, 0)} core-seconds lost`
+        (st.failures.length > 0 || restarts > 0
+          ? `; ${st.failures.length} failure${st.failures.length === 1 ? "" : "s"}${restarts > 0 ? `, ${sig(restarts)} restart${restarts === 1 ? "" : "s"} in place` : ""}, ` +
+            `recovery ${formatSeconds(lc.recovery?.p50 ?? null)} (p50), ${formatSeconds(lc.recovery?.p99 ?? null)} (p99), ${num(st.capacityLost, 0)} core-seconds lost`
           : ""),
     );
     const shown = st.failures.slice(0, 5);
     for (const f of shown) {
+      const what = f.layer ? `a ${f.layer} on host ${f.host} failed (${f.reason})` : `host ${f.host} failed`;
       out.push(
-        `  host ${f.host} failed at ${formatSeconds(f.at)}, found at ${formatSeconds(f.detected)}, ` +
-          `${f.repaired === null ? "not repaired" : `repaired at ${formatSeconds(f.repaired)}`}: ${f.replicas} replica${f.replicas === 1 ? "" : "s"} lost, ${f.recovered} ready again`,
+        `  ${what} at ${formatSeconds(f.at)}, found at ${formatSeconds(f.detected)}, ` +
+          `${f.layer ? "" : f.repaired === null ? "not repaired, " : `repaired at ${formatSeconds(f.repaired)}, `}${f.replicas} replica${f.replicas === 1 ? "" : "s"} lost, ${f.recovered} ready again`,
       );
     }
     if (st.failures.length > shown.length) out.push(`  ... and ${st.failures.length - shown.length} more (in the results JSON)`);
+    // Why requests failed, where any did.
+    for (const [key, svc] of Object.entries(st.services)) {
+      const reasons = Object.entries(svc.failedBy ?? {}).filter(([, n]) => (n ?? 0) > 0);
+      if (reasons.length > 0) out.push(`${key} failed: ${reasons.map(([reason, n]) => `${sig(n as number)} ${reason}`).join(", ")}`);
+    }
     const h = st.hosts;
     out.push(
       "",
@@ -129,6 +156,11 @@ export function formatResults(r: Results): string {
       `energy ${st.energy.joules === null ? "- (no host type has a power figure)" : kwh(st.energy.joules)}, ` +
         `cost ${st.cost.total === null ? "- (no host type has a cost)" : sig(st.cost.total)}`,
     );
+    const metrics = shownMetrics(r).filter(([, layer, name]) => st.layers?.[layer]?.[name] !== undefined);
+    if (metrics.length > 0) {
+      const half = (st.ci95 ?? null) as { layers?: Record<string, Record<string, unknown>> } | null;
+      out.push(metrics.map(([label, layer, name, u]) => `${label} ${metricFigure(st.layers[layer][name], u, half?.layers?.[layer]?.[name])}`).join(", "));
+    }
   }
   return out.join("\n");
 }
@@ -161,6 +193,9 @@ export function formatComparison(r: Results): string {
   row("kernels", (st) => num(st.kernels, 0));
   row("ready p50", (st) => formatSeconds(st.lifecycle.ready?.p50 ?? null));
   row("ready p99", (st) => formatSeconds(st.lifecycle.ready?.p99 ?? null));
+  for (const [label, layer, name, u] of shownMetrics(r)) {
+    row(label, (st) => metricFigure(st.layers?.[layer]?.[name], u, (st.ci95 as { layers?: Record<string, Record<string, unknown>> } | null)?.layers?.[layer]?.[name]));
+  }
   row("energy", (st) => kwh(st.energy.joules));
   row("cost", (st) => (st.cost.total === null ? "-" : sig(st.cost.total)));
   const unplaced = (stack: string): number => r.unplaced.filter((u) => u.stack === stack).reduce((n, u) => n + u.replicas, 0);

@@ -104,6 +104,18 @@ export class Model {
   listener: ModelListener | undefined;
   /** True while a host or a node fails: fail hooks may not add nodes to what is being removed. */
   private failing = false;
+  /**
+   * Failures and restarts plugins ask for, waiting for their event: the node,
+   * the restart delay (-1: a failure), the reason's index in `reasons`.
+   * They act in an event of their own at the same time, never inside the
+   * operation or event that asked (whose request they may fail).
+   */
+  private readonly actionNode: number[] = [];
+  private readonly actionAfter: number[] = [];
+  private readonly actionReason: number[] = [];
+  private readonly actionFree: number[] = [];
+  private readonly reasons: string[] = [];
+  private readonly actionType: EventType;
   /** During `failNode`'s fail hooks: the node failing, and the restart delay a hook asked for (-1: none). */
   private failingNode = NONE;
   private restartAfter = -1;
@@ -135,6 +147,7 @@ export class Model {
       startCpu: (n, work, type, payload) => void this.cpu.start(n, work, 1, type, payload),
     });
     this.provisionType = sim.on("model.provision", (n) => this.provision(n));
+    this.actionType = sim.on("model.nodeAction", (slot) => this.act(slot));
     this.driver = new PluginDriver(this, plugins);
     this.processKind = this.nodes.kindId("process");
     this.auxKind = this.nodes.kindId("aux");
@@ -407,14 +420,43 @@ export class Model {
     this.driver.lifecycle("fail", n);
   }
 
+  /** Asks for node `n` to fail (`after` < 0) or restart after `after` seconds, now, in an event of its own. */
+  requestAction(n: number, after: number, reason: string): void {
+    if (this.failingNode !== NONE) {
+      // A fail hook of the failing node restarts it: part of that failure.
+      if (after >= 0 && n === this.failingNode) {
+        this.restartAfter = after;
+        return;
+      }
+      throw new Error(`in the fail hooks of node ${this.failingNode}, only that node can be restarted (restartNode), nothing else failed or restarted`);
+    }
+    const slot = this.actionFree.length > 0 ? this.actionFree.pop()! : this.actionNode.length;
+    let r = this.reasons.indexOf(reason);
+    if (r < 0) r = this.reasons.push(reason) - 1;
+    this.actionNode[slot] = n;
+    this.actionAfter[slot] = after;
+    this.actionReason[slot] = r;
+    this.sim.schedule(this.actionType, 0, slot);
+  }
+
+  private act(slot: number): void {
+    const n = this.actionNode[slot];
+    const after = this.actionAfter[slot];
+    const reason = this.reasons[this.actionReason[slot]];
+    this.actionFree.push(slot);
+    // The node may be gone since (its host failed, or an earlier failure removed it).
+    if (this.nodes.removed[n]) return;
+    if (after < 0) this.failNode(n, reason);
+    else if (this.nodes.state[n] !== NodeState.failed) this.restartNode(n, after);
+  }
+
   /**
    * A layer node fails: its CPU work stops, its and its subtree's `fail` hooks
    * run (innermost first), and unless one of them restarts it, it is removed
    * with its subtree and the auxiliary nodes it owns; the workload fails the
    * requests on its processes with `reason` and places them again.
    */
-  failNode(n: number, reason: string): void {
-    if (this.failingNode !== NONE) throw new Error(`failNode cannot run in the fail hooks of node ${this.failingNode}`);
+  private failNode(n: number, reason: string): void {
     if (this.nodes.state[n] === NodeState.failed) return;
     const processes = this.processesBelow(n);
     this.cpu.abortSubtree(n);
@@ -439,13 +481,7 @@ export class Model {
   }
 
   /** Stops a layer node and its subtree and starts it again in place after `after` seconds and its provisioning. */
-  restartNode(n: number, after: number): void {
-    if (this.failingNode !== NONE) {
-      if (n !== this.failingNode) throw new Error(`in the fail hooks of node ${this.failingNode}, only that node can be restarted (not node ${n})`);
-      this.restartAfter = after;
-      return;
-    }
-    if (this.nodes.state[n] === NodeState.failed) throw new Error(`node ${n} has failed; restart it from its fail hook`);
+  private restartNode(n: number, after: number): void {
     const processes = this.processesBelow(n);
     this.cpu.abortSubtree(n);
     this.listener?.processesStopped(n, processes, "restart", false);

@@ -209,6 +209,8 @@ export class Pipeline {
 
   /** Starts an operation: no delay, no charges, not rejected. */
   begin(): void {
+    // An operation hook cannot start an operation: what could (failing a node) acts in an event of its own.
+    if (this.active) throw new Error("an operation started inside an operation hook");
     this.delay = 0;
     this.rejected = -1;
     this.waiting = 0;

@@ -159,7 +159,7 @@ export interface CpuSettings {
 /** Where a resource request's completion goes: a plugin event fired with a node and an integer payload. */
 export interface Then {
   then: PluginEvent;
-  /** The node the event is for (default: the node the request is made for). */
+  /** The node the event is for (default: the node whose hook or event asks; else the node the work is on). */
   node?: number;
   /** int32 payload (default 0). */
   payload?: number;
@@ -207,16 +207,19 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   /** Makes CPU work below `node` run `factor` times slower (1 = normal); factors of nested nodes multiply. */
   setSlowdown(node: number, factor: number): void;
   /**
-   * Fails a layer node and its subtree: requests inside fail with `reason`, its
-   * layer's `fail` hooks run (which may `restartNode` it); a node not restarted
-   * then is removed and its replicas are placed again after the scenario's
-   * failure detection delay.
+   * Fails a layer node and its subtree, at the current time in an event of its
+   * own (never inside the operation or event that asks): requests inside fail
+   * with `reason`, the subtree's `fail` hooks run (a hook may `restartNode` the
+   * failing node); a node not restarted then is removed and its replicas are
+   * placed again after the scenario's failure detection delay.
    */
   failNode(node: number, reason: string): void;
   /**
-   * Stops a layer node and its subtree now (requests inside fail with reason
-   * "restart" unless it has failed already) and starts it again in place after
-   * `after` seconds and its provisioning; its replicas are ready again then.
+   * Stops a layer node and its subtree (as `failNode`, at the current time;
+   * requests inside fail with reason "restart") and starts it again in place
+   * after `after` seconds and its provisioning; its replicas are ready again
+   * then. In a `fail` hook of the failing node: restarts it instead of
+   * removing it.
    */
   restartNode(node: number, options: { after: number }): void;
   /** A node whose layer hooks `provision` is provisioned: it (and what waits for it) gets ready. */

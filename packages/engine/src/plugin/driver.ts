@@ -522,7 +522,7 @@ class Context implements PluginContext {
     this.layerNode(node, "failNode");
     if (this.model.nodes.parent[node] === NONE) throw new Error(`failNode: node ${node} is a host; hosts fail through the scenario's failures`);
     if (typeof reason !== "string" || reason === "") throw new Error("failNode needs a reason (a non-empty string)");
-    this.model.failNode(node, reason);
+    this.model.requestAction(node, -1, reason);
   }
 
   restartNode(node: number, options: { after: number }): void {
@@ -530,7 +530,7 @@ class Context implements PluginContext {
     if (this.model.nodes.parent[node] === NONE) throw new Error(`restartNode: node ${node} is a host; hosts fail through the scenario's failures`);
     const after = options?.after;
     if (!(after >= 0) || !Number.isFinite(after)) throw new Error(`restartNode: after must be a finite number of seconds >= 0, got ${after}`);
-    this.model.restartNode(node, after);
+    this.model.requestAction(node, after, "restart");
   }
 
   setReady(node: number): void {
@@ -577,7 +577,7 @@ class Context implements PluginContext {
   private completion(then: Then | undefined, node: number, what: string): { type: EventType; slot: number } {
     if (then === undefined) return { type: NONE, slot: 0 };
     this.event(then.then, what);
-    const target = then.node ?? node;
+    const target = then.node ?? (this.driver.current !== NONE ? this.driver.current : node);
     this.node(target, what);
     const payload = then.payload ?? 0;
     if (payload !== (payload | 0)) throw new Error(`${what}: payload must be an int32, got ${payload}`);
