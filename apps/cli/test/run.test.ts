@@ -51,7 +51,7 @@ describe("turtles run", () => {
     expect(r.stdout).toMatch(/^small: 2 replications of 20\.0s measured after 2\.00s warm-up \(seed 1\)/);
     expect(r.stdout).toMatch(/service\s+stack\s+completed\s+dropped\s+failed\s+req\/s\s+mean\s+p50\s+p90\s+p99\s+p99\.9\s+SLO miss/);
     expect(r.stdout).toMatch(/t\/api\s+baremetal\s+\d+\s+0\s+0\s+\d+/);
-    expect(r.stdout).toMatch(/host type\s+hosts\s+used\s+cpu\s+memory used\s+peak\s+swapping\nh\s+2\s+1\s/); // first-fit: both 1-core replicas on the first host
+    expect(r.stdout).toMatch(/host type\s+hosts\s+used\s+cpu\s+memory used\s+reserved\s+peak\s+swapping\nh\s+2\s+1\s/); // first-fit: both 1-core replicas on the first host
     expect(r.stdout).toMatch(/energy [\d.]+ kWh, cost 0\.0400/);
   });
 

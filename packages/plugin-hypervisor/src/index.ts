@@ -51,6 +51,8 @@ export const hypervisor = definePlugin({
   setup(api) {
     api.layerRules({
       kernel: true, // a guest OS kernel someone must keep patched
+      // Its guest RAM is backed: the VM holds all of it in its parent, whatever its guests use (ballooning: #16).
+      holds: "reserved",
       // A VM takes its vCPUs and memory from its parent and offers them to its guests.
       size: (vm) => ({ request: { cores: vm.vcpus, memory: vm.memory }, capacity: { cores: vm.vcpus, memory: vm.memory } }),
       // DESIGN.md: a VM weighs its runnable vCPUs (each vCPU is a host thread) and is capped at its vCPUs.

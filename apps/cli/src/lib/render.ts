@@ -102,6 +102,7 @@ export function formatResults(r: Results): string {
       num(t.used, 0),
       pct(t.cpuUtilization),
       bytes(t.memoryUsed),
+      bytes(t.memoryReserved ?? null),
       bytes(t.memoryPeak),
       formatSeconds(t.pressureTime),
       ...(disks ? [pct(t.diskUtilization), t.diskIops === null ? "-" : sig(t.diskIops), bytes(t.diskBytesRead), bytes(t.diskBytesWritten)] : []),
@@ -115,6 +116,7 @@ export function formatResults(r: Results): string {
           "used",
           "cpu",
           "memory used",
+          "reserved",
           "peak",
           "swapping",
           ...(disks ? ["disk", "IOPS", "read", "written"] : []),
@@ -151,8 +153,8 @@ export function formatResults(r: Results): string {
     const h = st.hosts;
     out.push(
       "",
-      `hosts ${num(h.total, 0)} (${num(h.used, 0)} used), cpu ${pct(h.cpuUtilization)} of used cores, memory ${bytes(h.memoryUsed)} ` +
-        `(overhead ${bytes(h.memoryOverhead)}), throttled ${formatSeconds(h.throttledTime)}, steal ${coreSeconds(h.steal)}, kernels ${num(st.kernels, 0)}`,
+      `hosts ${num(h.total, 0)} (${num(h.used, 0)} used), cpu ${pct(h.cpuUtilization)} of used cores, memory ${bytes(h.memoryUsed)} used, ` +
+        `${bytes(h.memoryReserved ?? null)} reserved (overhead ${bytes(h.memoryOverhead)}), throttled ${formatSeconds(h.throttledTime)}, steal ${coreSeconds(h.steal)}, kernels ${num(st.kernels, 0)}`,
       `energy ${st.energy.joules === null ? "- (no host type has a power figure)" : kwh(st.energy.joules)}, ` +
         `cost ${st.cost.total === null ? "- (no host type has a cost)" : sig(st.cost.total)}`,
     );
@@ -189,6 +191,7 @@ export function formatComparison(r: Results): string {
   row("steal", (st) => coreSeconds(st.hosts.steal));
   row("throttled", (st) => formatSeconds(st.hosts.throttledTime));
   row("memory used", (st) => bytes(st.hosts.memoryUsed));
+  row("memory reserved", (st) => bytes(st.hosts.memoryReserved ?? null));
   row("memory overhead", (st) => bytes(st.hosts.memoryOverhead));
   row("kernels", (st) => num(st.kernels, 0));
   row("ready p50", (st) => formatSeconds(st.lifecycle.ready?.p50 ?? null));

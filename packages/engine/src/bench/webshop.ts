@@ -14,6 +14,7 @@ const vm = definePlugin({
   setup(api) {
     api.layerRules({
       kernel: true,
+      holds: "reserved",
       size: (e) => ({ request: { cores: e.vcpus, memory: e.memory }, capacity: { cores: e.vcpus, memory: e.memory } }),
       cpu: (e) => ({ weight: "runnable", cap: e.vcpus }),
       // KVM tuned, Linpack 284.2 / 290.8 (calibration.md, table 1.1)

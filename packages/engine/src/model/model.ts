@@ -256,6 +256,7 @@ export class Model {
     this.readyAt[id] = 0;
     this.pipeline.reset(id);
     this.memory.overhead[id] = 0;
+    this.memory.held[id] = 0;
     return id;
   }
 
@@ -271,13 +272,11 @@ export class Model {
     if (typeof rules.kernel === "function" ? rules.kernel(entry) : rules.kernel === true) this.kernelNodes.add(n);
     const contribution = rules.path?.(entry) ?? {};
     this.contributions.set(n, contribution);
-    this.memory.overhead[n] = contribution.memoryOverhead ?? 0;
     this.nodes.capacityCores[n] = size.capacity.cores;
     this.nodes.capacityMemory[n] = size.capacity.memory;
     // The overhead (a VMM, a guest kernel, a runtime) is held beside what the node reserves for its children, never
-    // out of it: a node's footprint in its parent is its overhead plus the larger of its request and its children's use.
-    this.memory.take(parent, n, size.request.cores, size.request.memory);
-    this.memory.add(parent, this.memory.overhead[n]);
+    // out of it: a node's footprint in its parent is its overhead plus the larger of its request and its children's.
+    this.memory.take(parent, n, size.request.cores, size.request.memory, contribution.memoryOverhead ?? 0, rules.holds === "reserved");
     return n;
   }
 
@@ -285,7 +284,7 @@ export class Model {
   addProcess(parent: number, tenant: number, serviceIndex: number, cores: number, memory: number): number {
     const p = this.addNode(this.processKind, parent, tenant, serviceIndex);
     this.cpu.setRules(p, "runnable");
-    this.memory.take(parent, p, cores, memory);
+    this.memory.take(parent, p, cores, memory, 0, true);
     return p;
   }
 
@@ -294,7 +293,7 @@ export class Model {
     if (this.failing) throw new Error("addAuxiliary cannot run in a fail hook: the node and what is below it are going");
     const a = this.addNode(this.auxKind, parent, this.nodes.tenant[parent], NONE);
     this.cpu.setRules(a, "runnable", cores);
-    this.memory.take(parent, a, 0, memory);
+    this.memory.take(parent, a, 0, memory, 0, true);
     this.auxNames.set(a, name);
     this.auxByOwner.set(`${owner}/${name}`, a);
     const owned = this.auxOf.get(owner);
@@ -532,8 +531,7 @@ export class Model {
     this.kernelNodes.delete(n);
     this.placement?.forget(n);
     this.driver.metrics.removed(n, this.sim.now);
-    nodes.usedCores[parent] -= nodes.requestCores[n];
-    this.memory.add(parent, -this.memory.overhead[n] - nodes.requestMemory[n]);
+    this.memory.giveBack(parent, n);
     nodes.state[n] = NodeState.failed;
     nodes.remove(n);
   }
@@ -567,6 +565,7 @@ export class Model {
       for (const p of lost) this.placement?.released(nodes.tenant[p], nodes.entry[p], hostIndex);
       nodes.usedCores[host] = 0;
       nodes.usedMemory[host] = 0;
+      nodes.reservedMemory[host] = 0;
       this.memory.checkPressure(host); // an empty host swaps no more
       nodes.state[host] = NodeState.failed;
       this.hostDown.add(hostIndex);

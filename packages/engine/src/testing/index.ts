@@ -37,12 +37,13 @@ export const testHost = definePlugin({
  * the smallest layer a test of the tree or the lifecycle needs. `extra` adds
  * to every path through it, gives each of its nodes an auxiliary node named
  * `aux` (for `charge`), registers hooks, and may give the node a `request`
- * from its parent and a fixed `capacity` for its children.
+ * from its parent (held there with `holds: "reserved"`) and a fixed
+ * `capacity` for its children.
  */
 export function passLayer(
   name: string,
   provisioning = 0,
-  extra: { path?: PathContribution; aux?: string; hooks?: Partial<Record<HookName, HookFn>>; request?: Resources; capacity?: Resources } = {},
+  extra: { path?: PathContribution; aux?: string; hooks?: Partial<Record<HookName, HookFn>>; request?: Resources; capacity?: Resources; holds?: "used" | "reserved" } = {},
 ) {
   return definePlugin({
     name,
@@ -54,6 +55,7 @@ export function passLayer(
         size: (_e, parent) => ({ request: extra.request ?? { cores: 0, memory: 0 }, capacity: extra.capacity ?? parent }),
         cpu: () => ({ weight: 1 }),
         path: () => ({ provisioning, ...extra.path }),
+        holds: extra.holds,
       });
       const aux = extra.aux;
       if (aux !== undefined) api.hook("create", (ctx, node) => void ctx.addAuxiliary(node, aux));

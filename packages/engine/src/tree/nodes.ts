@@ -45,6 +45,7 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
   ["requestMemory", Float64Array],
   ["usedCores", Float64Array],
   ["usedMemory", Float64Array],
+  ["reservedMemory", Float64Array],
   ["removed", Int8Array],
 ];
 
@@ -69,9 +70,10 @@ export class NodeStore {
   /** Cores and bytes the node takes from its parent (placement request). */
   requestCores!: Float64Array;
   requestMemory!: Float64Array;
-  /** Cores and bytes its children have taken. */
+  /** Cores its children have taken; bytes held in its subtree (DESIGN.md: `used`), and bytes reserved there (placement). */
   usedCores!: Float64Array;
   usedMemory!: Float64Array;
+  reservedMemory!: Float64Array;
   /** 1 once removed (ids are never reused, so stale ids cannot alias). */
   removed!: Int8Array;
 
@@ -119,6 +121,7 @@ export class NodeStore {
     this.requestMemory[id] = 0;
     this.usedCores[id] = 0;
     this.usedMemory[id] = 0;
+    this.reservedMemory[id] = 0;
     this.removed[id] = 0;
     if (parent === NONE) {
       this.host[id] = id;

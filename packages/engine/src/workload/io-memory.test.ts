@@ -194,18 +194,23 @@ tenants: [{ name: t, services: [{ name: a, stack: boxed, memory: 1GiB, request: 
     const [p] = m.processes.get("t/a")!;
     const host = m.hosts[0];
     expect(m.nodes.usedMemory[host]).toBe(2 ** 30);
-    m.memory.add(m.nodes.parent[p], 4 * 2 ** 30);
+    m.memory.allocate(m.nodes.parent[p], 4 * 2 ** 30);
     expect(m.nodes.usedMemory[host]).toBe(5 * 2 ** 30);
     expect(m.memory.pressureSeconds(host)).toBe(0); // under pressure from now on
-    m.memory.add(m.nodes.parent[p], -4 * 2 ** 30);
+    m.memory.allocate(m.nodes.parent[p], -4 * 2 ** 30);
     expect(m.nodes.usedMemory[host]).toBe(2 ** 30);
     expect(m.memory.peak[0]).toBe(5 * 2 ** 30);
   });
 
-  it("holds a layer's memory overhead beside what its children use, whatever the layer reserves", () => {
-    // A sandbox reserving nothing (its children spill into the host) and one reserving 1 GiB: 256 MiB processes.
-    for (const [reserve, perReplica] of [[0, 2 ** 28 + 20e6], [2 ** 30, 2 ** 30 + 20e6]]) {
-      const thin = passLayer("thin", 0, { path: { memoryOverhead: 20e6 }, request: { cores: 0, memory: reserve } });
+  it("holds a layer's overhead beside what its children use; reserves its request, and holds it only when its rules say so", () => {
+    // 3 replicas of 256 MiB in a layer with 20 MB of overhead, reserving nothing or 1 GiB each, holding it or not.
+    const cases = [
+      { reserve: 0, holds: "used", used: 2 ** 28 + 20e6, reserved: 2 ** 28 + 20e6 },
+      { reserve: 2 ** 30, holds: "used", used: 2 ** 28 + 20e6, reserved: 2 ** 30 + 20e6 }, // a container's request: reserved, not used
+      { reserve: 2 ** 30, holds: "reserved", used: 2 ** 30 + 20e6, reserved: 2 ** 30 + 20e6 }, // a VM's backed guest RAM
+    ] as const;
+    for (const c of cases) {
+      const thin = passLayer("thin", 0, { path: { memoryOverhead: 20e6 }, request: { cores: 0, memory: c.reserve }, holds: c.holds });
       const all = [testHost, thin];
       const s = loadScenario(
         `duration: 1m
@@ -217,7 +222,8 @@ tenants: [{ name: t, services: [{ name: a, stack: thin, replicas: 3, cores: 0, m
         { plugins: all },
       );
       const m = buildModel(new Simulation(), s, all);
-      expect(m.nodes.usedMemory[m.hosts[0]]).toBe(3 * perReplica);
+      expect(m.nodes.usedMemory[m.hosts[0]], JSON.stringify(c)).toBe(3 * c.used);
+      expect(m.nodes.reservedMemory[m.hosts[0]], JSON.stringify(c)).toBe(3 * c.reserved);
     }
   });
 

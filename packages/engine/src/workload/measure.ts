@@ -190,7 +190,10 @@ export interface HostFigures {
   used: Metric;
   /** Busy core-seconds over the cores of the used hosts times the measured duration. */
   cpuUtilization: Metric;
+  /** Bytes held at the end of the measurement (processes, allocations, overheads, backed guest RAM). */
   memoryUsed: Metric;
+  /** Bytes reserved at the end (requests and limits placement counted, overheads, allocations). */
+  memoryReserved: Metric;
   memoryPeak: Metric;
   /** Host-seconds spent with memory overcommitted (swapping). */
   pressureTime: Metric;
@@ -327,8 +330,8 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
   for (const h of rep.hostsUsed) used.add(h);
   // Host figures, per host type and in all; disks and memory over the used hosts.
   const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
-  const zero = (): typeof all => ({ hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 });
-  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 };
+  const zero = (): typeof all => ({ hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 });
+  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 };
   const sums = new Map<string, typeof all>();
   let joules: number | null = null;
   let cost: number | null = null;
@@ -345,6 +348,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
       x.cores += rules.cores;
       x.busy += b;
       x.mem += model.nodes.usedMemory[h];
+      x.reserved += model.nodes.reservedMemory[h];
       x.peak += model.memory.peak[i];
       const p = model.memory.pressureSeconds(h) - at.pressureAtStart[i];
       x.pressure += p;
@@ -378,6 +382,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
     used: x.used,
     cpuUtilization: x.cores > 0 ? x.busy / (x.cores * d) : null,
     memoryUsed: x.mem,
+    memoryReserved: x.reserved,
     memoryPeak: x.peak,
     pressureTime: x.pressure,
     diskUtilization: x.disks > 0 ? x.diskBusy / (x.disks * d) : null,
@@ -426,6 +431,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
       steal: model.cpu.totalSteal() - at.stealAtStart,
       throttledTime: at.throttledTime() - at.throttledAtStart,
       memoryUsed: f.memoryUsed,
+      memoryReserved: f.memoryReserved,
       memoryOverhead: overhead,
       memoryPeak: f.memoryPeak,
       pressureTime: f.pressureTime,

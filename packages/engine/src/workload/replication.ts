@@ -463,7 +463,7 @@ export class Replication {
     const parentAlive = parent >= 0 && rq.gen[parent] === rq.parentGen[req];
     const client = rq.client[req];
     if (rq.alloc[req] > 0) {
-      if (freeMemory) this.model.memory.add(this.model.nodes.parent[this.replicaNode[rq.replica[req]]], -rq.alloc[req]);
+      if (freeMemory) this.model.memory.allocate(this.model.nodes.parent[this.replicaNode[rq.replica[req]]], -rq.alloc[req]);
       rq.alloc[req] = 0; // else the host's memory is gone with it
     }
     rq.release(req);
@@ -839,11 +839,11 @@ export class Replication {
     const op = run.memOp[step];
     const parent = this.model.nodes.parent[node];
     if (op === ALLOC) {
-      this.model.memory.add(parent, bytes);
+      this.model.memory.allocate(parent, bytes);
       rq.alloc[req] += bytes;
     } else if (op === FREE) {
       const freed = Math.min(bytes, rq.alloc[req]);
-      this.model.memory.add(parent, -freed);
+      this.model.memory.allocate(parent, -freed);
       rq.alloc[req] -= freed;
     }
     // touch: resident memory is used, not changed; under pressure its cost shows as the host's CPU slowdown.
@@ -904,7 +904,7 @@ export class Replication {
     const replica = rq.replica[req];
     rq.at[req] = 0;
     if (this.replicaDown[replica]) return; // its replica stopped: nothing left to give back
-    if (rq.alloc[req] > 0) this.model.memory.add(this.model.nodes.parent[this.replicaNode[replica]], -rq.alloc[req]);
+    if (rq.alloc[req] > 0) this.model.memory.allocate(this.model.nodes.parent[this.replicaNode[replica]], -rq.alloc[req]);
     rq.alloc[req] = 0;
     if (this.queueLen[replica] > 0) this.runStep(this.dequeue(replica));
     else this.inService[replica]--;
