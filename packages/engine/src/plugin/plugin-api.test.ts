@@ -281,3 +281,42 @@ tenants:
     }
   });
 });
+
+describe("every call validates its arguments", () => {
+  /** Runs a scenario whose layer does `act` in an event at 1 s (or in its cpu hook from 1 s); the error the run stops with. */
+  async function failure(act: (ctx: import("./define.js").PluginContext, node: number) => void, hookName: "event" | "cpu" = "event"): Promise<string> {
+    const bad = layer("bad", (api) => {
+      const go = api.event("go", (ctx, node) => act(ctx, node));
+      if (hookName === "event") api.hook("create", (ctx, node) => void ctx.schedule(go, 1, node));
+      else api.hook("cpu", (ctx, node) => (ctx.now >= 1 ? act(ctx, node) : undefined));
+    });
+    const plugins = [testHost, bad];
+    const s = loadScenario(
+      `duration: 3s
+hostTypes: { h: { cores: 4, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { b: [{ layer: bad }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: b, load: { open: { rate: 100/s } }, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    return runScenario(s, plugins).then(
+      () => "no error",
+      (err: Error) => err.message,
+    );
+  }
+
+  it("names the plugin, the hook or event, the node and the simulated time", async () => {
+    expect(await failure((ctx) => ctx.delay(1))).toMatch(/plugin bad, hook "event go", node \d+, at simulated time 1s: delay is a verdict: return it from an operation hook/);
+    expect(await failure((ctx, node) => ctx.setCpu(node, { weight: -1 }))).toMatch(/plugin bad, hook "event go", node \d+, at simulated time 1s: setCpu: weight must be > 0/);
+    expect(await failure((ctx) => ctx.setMemoryLimit(12345, 1))).toMatch(/setMemoryLimit: no node 12345/);
+    expect(await failure((ctx, node) => ctx.failNode(ctx.parentOf(node), "x"))).toMatch(/failNode: node 0 is a host; hosts fail through the scenario's failures/);
+    expect(await failure((ctx, node) => ctx.setReady(node))).toMatch(/setReady: layer bad does not hook provision/);
+    expect(await failure((ctx, node) => ctx.schedule(99 as never, 1, node))).toMatch(/schedule: 99 is not a plugin event/);
+    expect(await failure((ctx, node) => ctx.charge(node, 1e-3), "cpu")).toMatch(/plugin bad, hook "cpu", node \d+, at simulated time 1(\.\d+)?s: charge: node \d+ has child nodes/);
+    expect(await failure((ctx) => ctx.reject(""), "cpu")).toMatch(/plugin bad, hook "cpu", .*reject needs a reason/);
+  });
+});
