@@ -2,5 +2,5 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   // CLI runs and simulations take seconds; on a loaded 2-core machine several times that (no timing is asserted).
-  test: { testTimeout: 60_000, include: ["src/**/*.test.ts"] },
+  test: { testTimeout: 60_000, include: ["src/**/*.test.ts", "bench/src/**/*.test.ts"] },
 });

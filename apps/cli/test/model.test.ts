@@ -1,4 +1,5 @@
-import { buildModel, loadScenario, Simulation, type Model } from "@turtles/engine";
+import { loadScenario, Simulation } from "@turtles/engine";
+import { buildModel, type Model } from "@turtles/engine/testing";
 import { describe, expect, it } from "vitest";
 import { builtinPlugins } from "../src/lib/scenario-file.js";
 

@@ -1,9 +1,20 @@
+/**
+ * `@turtles/engine`: the public API. The kernel (clock, queue, processes),
+ * random streams and distributions, statistics; scenarios (load, validate,
+ * schema, problems, units, estimates); running them (replications, results,
+ * saved runs, comparisons, sweeps). Plugins import `@turtles/engine/plugin`;
+ * worker apps `@turtles/engine/worker` and `@turtles/engine/pool`; tests of
+ * plugins `@turtles/engine/testing`. Model internals (the tree, the solvers,
+ * the pipeline) are not exported.
+ */
+
+// The kernel.
 export { Simulation, HandlerError } from "./kernel/simulation.js";
 export type { EventHandle, EventHandler, EventType, RunOptions, RunResult, SimulationOptions } from "./kernel/simulation.js";
-export { EventQueue } from "./kernel/queue.js";
-export type { QueueState } from "./kernel/queue.js";
 export { Processes, Resource, Signal, Timeout, timeout } from "./kernel/process.js";
 export type { ProcessBody, Yieldable } from "./kernel/process.js";
+
+// Random streams, distributions and statistics.
 export { Random, hashKey } from "./random/random.js";
 export type { KeyPart } from "./random/random.js";
 export { constant, empirical, exponential, lognormal, normal, pareto, uniform, weibull } from "./random/distributions.js";
@@ -13,7 +24,9 @@ export { LogHistogram } from "./stats/histogram.js";
 export type { HistogramOptions } from "./stats/histogram.js";
 export { BatchMeans, confidenceInterval } from "./stats/confidence.js";
 export type { Interval } from "./stats/confidence.js";
-export { gamma, incompleteBeta, logGamma, studentTCdf, studentTQuantile } from "./stats/special.js";
+export { gamma, incompleteBeta, logGamma, studentTQuantile, studentTCdf } from "./stats/special.js";
+
+// Scenarios.
 export { loadScenario, stackOf, BAREMETAL_STACK } from "./scenario/load.js";
 export type { LoadOptions } from "./scenario/load.js";
 export { scenarioSchema, PER_VALUES, BALANCE_VALUES, PLACEMENT_POLICIES, LIMITS } from "./scenario/schema.js";
@@ -28,25 +41,20 @@ export { scenarioJsonSchema } from "./scenario/json-schema.js";
 export { toDistribution } from "./scenario/distribution.js";
 export { didYouMean } from "./scenario/fields.js";
 export type { DistributionSpec } from "./scenario/fields.js";
-export { NodeStore, NodeState, NODE_STATE_NAMES, NONE } from "./tree/nodes.js";
-export type { ExtensionColumn, NodeStateName } from "./tree/nodes.js";
-export { CpuSolver } from "./cpu/solver.js";
-export type { BandwidthStats } from "./cpu/solver.js";
-export { Model, HookError, buildModel } from "./model/model.js";
-export type { Unplaced } from "./model/model.js";
-export { definePlugin, pluginsOf } from "./plugin/define.js";
-export type { PluginDefinition } from "./plugin/define.js";
-export { runScenario, replicationSeeds, RunCancelled, ENGINE_VERSION } from "./workload/run.js";
-export type { Results, RunProgress, RunScenarioOptions, ServiceResults, StackResults } from "./workload/run.js";
-export { formatTable } from "./util/table.js";
-export { sha256Hex } from "./util/sha256.js";
-export { applyOverrides, assembleResults, preflight, runReplication, scenarioHash } from "./workload/run.js";
+
+// Running scenarios, and their results.
+export { runScenario, runReplication, applyOverrides, preflight, ReplicationRun, RunCancelled } from "./workload/run.js";
+export type { RunProgress, RunScenarioOptions, ReplicationRunOptions } from "./workload/run.js";
+export { assembleResults, scenarioHash, replicationSeeds, ENGINE_VERSION } from "./workload/measure.js";
+export type { HostFigures, ReplicationResult, Results, ServiceResults, StackResults } from "./workload/measure.js";
+export type { MetricFigure } from "./plugin/metrics.js";
+export { HookError } from "./plugin/driver.js";
+export { StateError } from "./kernel/state.js";
 export { comparisonResults, onStack, stacksOf } from "./workload/compare.js";
-export type { ReplicationResult } from "./workload/run.js";
 export { applyPoint, fromCsv, grid, parseParam, pointKey, rowOf, toCsv } from "./workload/sweep.js";
 export type { SweepParam } from "./workload/sweep.js";
-export { ReplicationRun } from "./workload/run.js";
-export type { ReplicationRunOptions } from "./workload/run.js";
 export { decodeRunSnapshot, decodeSweepSnapshot, encodeRunSnapshot, encodeSweepSnapshot, runSnapshot, RUN_SNAPSHOT_FORMAT, SWEEP_SNAPSHOT_FORMAT } from "./workload/checkpoint.js";
 export type { CheckpointOptions, RunningState, RunSnapshot, SweepSnapshot } from "./workload/checkpoint.js";
-export { captureState, restoreState, StateError } from "./kernel/state.js";
+
+// Tables for terminals.
+export { formatTable } from "./util/table.js";

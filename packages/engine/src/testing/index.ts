@@ -1,11 +1,16 @@
 /**
- * `@turtles/engine/testing`: a minimal host plugin (cores, memory, speed, an
- * optional disk and NIC, a swap slowdown) for tests and benchmarks that need hosts but
- * not the bare-metal plugin.
+ * `@turtles/engine/testing`: what tests of plugins need. A minimal host plugin
+ * (cores, memory, speed, an optional disk and NIC, a swap slowdown) for tests
+ * and benchmarks that need hosts but not the bare-metal plugin, the smallest
+ * layer (`passLayer`), and `buildModel`: a scenario's tree built without
+ * running it, to check what a layer does to placement, paths and memory
+ * (the `Model`'s fields are for inspection, not a stable API).
  */
 import { definePlugin, type HookFn, type HookName, type PathContribution, type Resources } from "../plugin/define.js";
 import { count, fields, unitValue } from "../scenario/fields.js";
 import { z } from "zod";
+
+export { buildModel, type Model } from "../model/model.js";
 
 export const testHost = definePlugin({
   name: "test-host",

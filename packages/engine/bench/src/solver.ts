@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/solver.js [--changes N] [--seed S]`: the CPU solver's cost
+ * `node bench/dist/solver.js [--changes N] [--seed S]`: the CPU solver's cost
  * per demand change as the number of hosts grows. Each host (16 cores) holds a
  * random nested tree: VMs (2-8 vCPUs) holding containers (weights 0.5-4, some
  * under CFS budgets) holding processes, plus bare processes. A change starts
@@ -8,10 +8,10 @@
  * JSON line per size and the ratio of the largest to the smallest.
  */
 import { parseArgs } from "node:util";
-import { CpuSolver } from "../cpu/solver.js";
-import { Simulation } from "../kernel/simulation.js";
-import { Random } from "../random/random.js";
-import { NodeStore, NONE } from "../tree/nodes.js";
+import { CpuSolver } from "../../dist/cpu/solver.js";
+import { Simulation } from "../../dist/kernel/simulation.js";
+import { Random } from "../../dist/random/random.js";
+import { NodeStore, NONE } from "../../dist/tree/nodes.js";
 
 export interface SolverBenchResult {
   hosts: number;

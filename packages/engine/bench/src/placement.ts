@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/placement.js [--quick]`: wall time per placed replica of a
+ * `node bench/dist/placement.js [--quick]`: wall time per placed replica of a
  * model build as the number of hosts grows, for each placement policy. Hosts
  * have 4 cores; two services of one-core replicas fill every host, so each
  * replica is placed among many full and part-full hosts. A build that scans
@@ -8,10 +8,10 @@
  * Prints one JSON line per (policy, size), then the growth of each policy
  * (cost per replica at the largest size over the smallest).
  */
-import { Simulation } from "../kernel/simulation.js";
-import { buildModel } from "../model/model.js";
-import { loadScenario } from "../scenario/load.js";
-import { testHost } from "../testing/index.js";
+import { Simulation } from "../../dist/kernel/simulation.js";
+import { buildModel } from "../../dist/model/model.js";
+import { loadScenario } from "../../dist/scenario/load.js";
+import { testHost } from "../../dist/testing/index.js";
 
 export interface PlacementBenchResult {
   policy: string;

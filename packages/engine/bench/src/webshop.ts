@@ -1,9 +1,9 @@
 /** The three-tier web shop at 1,000 hosts and 10,000 replicas, for the network benchmark (built-in-free plugins). */
-import { definePlugin } from "../plugin/define.js";
-import { count, fields, unitValue } from "../scenario/fields.js";
-import { loadScenario } from "../scenario/load.js";
-import type { Scenario } from "../scenario/schema.js";
-import { testHost } from "../testing/index.js";
+import { definePlugin } from "../../dist/plugin/define.js";
+import { count, fields, unitValue } from "../../dist/scenario/fields.js";
+import { loadScenario } from "../../dist/scenario/load.js";
+import type { Scenario } from "../../dist/scenario/schema.js";
+import { testHost } from "../../dist/testing/index.js";
 
 /** A minimal VM layer with the hypervisor plugin's rules that matter here (weight, cap, CPU factor 0.98). */
 const vm = definePlugin({

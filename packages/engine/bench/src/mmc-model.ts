@@ -4,10 +4,10 @@
  * mean wait in queue, the quantity Erlang C predicts. Used by the M/M/c
  * benchmark and by the kernel's validation tests.
  */
-import { Simulation } from "../kernel/simulation.js";
-import { BatchMeans, type Interval } from "../stats/confidence.js";
-import { mmcMeanWait } from "../stats/queueing.js";
-import { RunningStats } from "../stats/summary.js";
+import { Simulation } from "../../dist/kernel/simulation.js";
+import { BatchMeans, type Interval } from "../../dist/stats/confidence.js";
+import { mmcMeanWait } from "../../dist/stats/queueing.js";
+import { RunningStats } from "../../dist/stats/summary.js";
 
 export interface MmcOptions {
   servers: number;

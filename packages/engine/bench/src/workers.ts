@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/workers.js [--seconds S]`: replications on worker threads.
+ * `node bench/dist/workers.js [--seconds S]`: replications on worker threads.
  * Runs 8 replications of a CPU-bound scenario (1,000 one-core hosts, one
  * closed-loop worker each; each replication about S seconds of wall time,
  * default 10) on 1 worker and on 2 workers and prints the speed-up, then one
@@ -10,16 +10,16 @@ import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadScenario } from "../scenario/load.js";
-import { testHost } from "../testing/index.js";
-import { runScenarioOnWorkers } from "../worker/pool.js";
-import { runScenario } from "../workload/run.js";
+import { loadScenario } from "../../dist/scenario/load.js";
+import { testHost } from "../../dist/testing/index.js";
+import { runScenarioOnWorkers } from "../../dist/worker/pool.js";
+import { runScenario } from "../../dist/workload/run.js";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" } } });
 const target = Number(values.seconds);
 // About 1,200 simulated seconds of this model take 10 s of wall time on this machine kind (measured: 600 s in 5.1 s).
 const duration = Math.round(120 * target);
-const hostModule = pathToFileURL(join(fileURLToPath(new URL(".", import.meta.url)), "..", "testing", "index.js")).href;
+const hostModule = pathToFileURL(join(fileURLToPath(new URL(".", import.meta.url)), "..", "..", "dist", "testing", "index.js")).href;
 const scenario = (replications: number, seconds: number) =>
   loadScenario(
     `duration: ${seconds}s

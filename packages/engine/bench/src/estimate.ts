@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/estimate.js`: the memory estimate (`estimateScenario`)
+ * `node bench/dist/estimate.js`: the memory estimate (`estimateScenario`)
  * beside what building one replication really takes, the figures behind its
  * constants (scenario/estimate.ts). Each model is built in a child process;
  * it prints the peak RSS the build added (`maxRSS` after the build, less
@@ -9,10 +9,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { estimateScenario } from "../scenario/estimate.js";
-import { loadScenario } from "../scenario/load.js";
-import { passLayer, testHost } from "../testing/index.js";
-import { ReplicationRun } from "../workload/run.js";
+import { estimateScenario } from "../../dist/scenario/estimate.js";
+import { loadScenario } from "../../dist/scenario/load.js";
+import { passLayer, testHost } from "../../dist/testing/index.js";
+import { ReplicationRun } from "../../dist/workload/run.js";
 
 const SIZES = [
   { hosts: 100_000, replicas: 100_000, layer: false },

@@ -1,4 +1,4 @@
-/** `node dist/bench/phold.js --lps N --per M --events E --seed S [--baseline]`: one JSON line. */
+/** `node bench/dist/phold.js --lps N --per M --events E --seed S [--baseline]`: one JSON line. */
 import { pholdBaseline, pholdEngine, pholdMain } from "./phold-model.js";
 
 const baseline = process.argv.includes("--baseline");

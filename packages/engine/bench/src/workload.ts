@@ -1,9 +1,9 @@
 /**
- * `node dist/bench/workload.js [--quick]`: wall time per completed request of
+ * `node bench/dist/workload.js [--quick]`: wall time per completed request of
  * the whole model (workload, tree, solver, kernel), on the two scenarios of
  * the workloads issue, beside SimGrid 3.32 running the same model when
  * Debian's libsimgrid-dev is installed (the peer is compiled from
- * src/bench/peers/simgrid_workers.cpp in a temporary folder).
+ * bench/peers/simgrid_workers.cpp in a temporary folder).
  *
  * - one-host: 200 workers looping `cpu: { exp: 100ms }` (closed loop, no
  *   think) on one 32-core host; the fluid model predicts 320 requests/s.
@@ -17,9 +17,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadScenario } from "../scenario/load.js";
-import { testHost } from "../testing/index.js";
-import { runScenario } from "../workload/run.js";
+import { loadScenario } from "../../dist/scenario/load.js";
+import { testHost } from "../../dist/testing/index.js";
+import { runScenario } from "../../dist/workload/run.js";
 
 export interface WorkloadBenchResult {
   model: string;
@@ -107,7 +107,7 @@ tenants:
 
 /** Builds the SimGrid peer; null when libsimgrid-dev (or g++) is missing. */
 export function buildSimgridPeer(dir: string): string | null {
-  const src = fileURLToPath(new URL("../../src/bench/peers/simgrid_workers.cpp", import.meta.url));
+  const src = fileURLToPath(new URL("../peers/simgrid_workers.cpp", import.meta.url));
   const out = join(dir, "simgrid_workers");
   const flags = spawnSync("pkg-config", ["--cflags", "--libs", "simgrid"], { encoding: "utf8" });
   if (flags.status !== 0) return null;

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { formatTable } from "../util/table.js";
+import { formatTable } from "../../dist/util/table.js";
 
 export interface SuiteOptions {
   /** Fewer events and one repetition: a smoke run of about ten seconds. */
@@ -110,7 +110,7 @@ function jsonLines<T>(script: string, args: string[]): T[] {
 function buildCppPeer(dir: string): string | null {
   const out = join(dir, "phold");
   try {
-    execFileSync("g++", ["-O2", "-o", out, here("../../src/bench/peers/phold.cpp")], { stdio: "ignore" });
+    execFileSync("g++", ["-O2", "-o", out, here("../peers/phold.cpp")], { stdio: "ignore" });
     return out;
   } catch {
     return null;
@@ -158,7 +158,7 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
       }
       if (python) {
         const simpyArgs = ["--lps", String(lps), "--per", String(per), "--events", String(simpyEvents), "--seed", seed];
-        m.simpy.push(runJson(python, [here("../../src/bench/peers/phold_simpy.py"), ...simpyArgs]).nsPerEvent);
+        m.simpy.push(runJson(python, [here("../peers/phold_simpy.py"), ...simpyArgs]).nsPerEvent);
         progress(`pending ${lps * per}: simpy ${m.simpy[0].toFixed(0)} ns/event`);
       }
       rows.push({

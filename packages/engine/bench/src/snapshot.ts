@@ -4,9 +4,9 @@
  * the time to save it and to continue from it, beside the time to build the
  * same model afresh and to simulate the next simulated second (the peers).
  *
- *   node dist/bench/snapshot.js
+ *   node bench/dist/snapshot.js
  */
-import { ReplicationRun } from "../workload/run.js";
+import { ReplicationRun } from "../../dist/workload/run.js";
 import { buildWebShop } from "./webshop.js";
 
 const time = <T>(f: () => T): [T, number] => {

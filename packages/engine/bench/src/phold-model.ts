@@ -7,8 +7,8 @@
  * rates change.
  */
 import { parseArgs } from "node:util";
-import { Simulation } from "../kernel/simulation.js";
-import { Random } from "../random/random.js";
+import { Simulation } from "../../dist/kernel/simulation.js";
+import { Random } from "../../dist/random/random.js";
 import { BaselineHeap } from "./baseline-heap.js";
 
 export interface PholdOptions {

@@ -1,4 +1,4 @@
-/** `node dist/bench/mmc.js [--customers N] [--servers c] [--load rho] [--seed S]`: M/M/c against Erlang C, one JSON line. */
+/** `node bench/dist/mmc.js [--customers N] [--servers c] [--load rho] [--seed S]`: M/M/c against Erlang C, one JSON line. */
 import { parseArgs } from "node:util";
 import { runMmc } from "./mmc-model.js";
 
