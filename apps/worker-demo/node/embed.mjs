@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { proxy, wrap } from "comlink";
-import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import { nodeEndpoint } from "@turtles/engine/pool";
 import { assembleResults, loadScenario } from "@turtles/engine";
 import { decodePack } from "@turtles/engine/worker";
 import { baremetal } from "@turtles/plugin-baremetal";

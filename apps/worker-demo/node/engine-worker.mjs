@@ -2,7 +2,7 @@
 // over comlink's Node adapter, with the built-in plugins.
 import { parentPort } from "node:worker_threads";
 import { expose } from "comlink";
-import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import { nodeEndpoint } from "@turtles/engine/pool";
 import { createEngineApi } from "@turtles/engine/worker";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { container } from "@turtles/plugin-container";

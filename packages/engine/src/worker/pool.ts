@@ -9,7 +9,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { proxy, wrap, type Remote } from "comlink";
-import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import { nodeEndpoint } from "./node-endpoint.js";
 import { decodeSnapshot } from "../kernel/codec.js";
 import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
@@ -26,6 +26,8 @@ interface Job {
   replication: number;
   resume?: Uint8Array;
 }
+
+export { nodeEndpoint, type NodePort } from "./node-endpoint.js";
 
 export interface PoolOptions extends Pick<RunScenarioOptions, "seed" | "duration" | "replications" | "file" | "resume" | "checkpoint" | "onProgress"> {
   /** Worker threads; default: as many as replications, at most the machine's cores. */
