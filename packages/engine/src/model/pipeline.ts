@@ -223,13 +223,21 @@ export class Pipeline {
    * work, the bytes or the system calls; `direction` a message's end.
    */
   pass(k: number, process: number, request: number, amount: number, write: boolean, random: boolean, direction: number): void {
+    // perf: the common path (no charges, no hooks) is a few array reads, small enough to inline into every caller;
+    // the rest is in functions of its own.
     const i = process * OPS + k;
-    const calls = k === SYSCALL_OP ? amount : 1;
     this.delay += k === SYSCALL_OP ? this.latency[i] * amount : this.latency[i];
-    const charges = this.chargeCount[i];
-    for (let c = this.chargeStart[i], end = c + charges; c < end; c++) this.collect(this.chargeNode[c], k === SYSCALL_OP ? this.chargeWork[c] * calls : this.chargeWork[c], this.chargeWait[c] === 1);
-    const hooks = this.hookCount[i];
-    if (hooks === 0) return;
+    if (this.chargeCount[i] !== 0) this.staticCharges(i, k === SYSCALL_OP ? amount : 1);
+    if (this.hookCount[i] !== 0) this.hooks(i, k, process, request, amount, write, random, direction);
+  }
+
+  /** The static charges of record `i`, `calls` times each (system calls). */
+  private staticCharges(i: number, calls: number): void {
+    for (let c = this.chargeStart[i], end = c + this.chargeCount[i]; c < end; c++) this.collect(this.chargeNode[c], calls === 1 ? this.chargeWork[c] : this.chargeWork[c] * calls, this.chargeWait[c] === 1);
+  }
+
+  /** The hooks of record `i`, innermost layer first, until one rejects. */
+  private hooks(i: number, k: number, process: number, request: number, amount: number, write: boolean, random: boolean, direction: number): void {
     const op = this.op;
     op.kind = OP_KINDS[k];
     op.process = process;
@@ -241,7 +249,7 @@ export class Pipeline {
     op.direction = DIRECTIONS[direction];
     this.active = true;
     try {
-      for (let h = this.hookStart[i], end = h + hooks; h < end && this.rejected < 0; h++) this.owner.callOperationHook(this.hookIndex[h], this.hookNode[h], op);
+      for (let h = this.hookStart[i], end = h + this.hookCount[i]; h < end && this.rejected < 0; h++) this.owner.callOperationHook(this.hookIndex[h], this.hookNode[h], op);
     } finally {
       this.active = false;
     }
@@ -273,7 +281,7 @@ export class Pipeline {
 
   /** Starts the charges collected (none if the operation was rejected); those waited for fire `doneType(donePayload)`. */
   startCharges(doneType: EventType, donePayload: number): void {
-    if (this.rejected >= 0) return;
+    if (this.pending === 0 || this.rejected >= 0) return;
     const o = this.owner;
     for (let c = 0; c < this.pending; c++) o.startCpu(this.pendingNode[c], this.pendingWork[c], this.pendingWait[c] === 1 ? doneType : NONE, donePayload);
     this.pending = 0;

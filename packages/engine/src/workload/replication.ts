@@ -25,7 +25,7 @@
  */
 import type { Simulation } from "../kernel/simulation.js";
 import type { Model } from "../model/model.js";
-import { CPU_OP, IO_OP, MEM_OP, NET_OP, NO_DIRECTION, RECEIVE, SEND, SYSCALL_OP } from "../model/pipeline.js";
+import { CPU_OP, IO_OP, MEM_OP, NET_OP, NO_DIRECTION, RECEIVE, SEND, SYSCALL_OP, type Pipeline } from "../model/pipeline.js";
 import type { Distribution } from "../random/distributions.js";
 import { Random } from "../random/random.js";
 import type { Scenario } from "../scenario/schema.js";
@@ -125,6 +125,8 @@ export class Replication {
   readonly measurement: Measurement;
   readonly lifecycle: Lifecycle;
   readonly requests = new RequestStore();
+  /** The model's operation pipeline (perf: one field read per operation). */
+  private readonly pipeline: Pipeline;
   /** Reasons requests failed for, by index (the engine's, then layers' rejects as they occur). */
   readonly reasons: string[] = [...FAILED];
   private readonly reasonIndex = new Map<string, number>(this.reasons.map((r, i) => [r, i]));
@@ -203,6 +205,7 @@ export class Replication {
     const s = scenario;
     this.end = options.warmup + options.duration;
     const rq = this.requests;
+    this.pipeline = model.pipeline;
     this.arrivalType = sim.on("workload.arrival", (svc) => this.onArrival(svc));
     this.clientType = sim.on("workload.client", (client) => this.onClient(client));
     this.stepType = sim.on("workload.step", (tag) => {
@@ -348,7 +351,7 @@ export class Replication {
       return;
     }
     const bytes = this.services[rq.service[req]].ingressRequest;
-    const pl = this.model.pipeline;
+    const pl = this.pipeline;
     pl.begin();
     pl.pass(NET_OP, node, req, bytes, false, false, RECEIVE);
     this.afterPipeline(req, GO_MESSAGE, EXTERNAL, host, bytes, this.ingressArriveType, rq.tag(req));
@@ -651,18 +654,18 @@ export class Replication {
       this.startCall(req, run, step);
       return;
     }
-    const rng = this.rng.load(rq.rng, req * 4);
     if (kind === MEM) {
       this.memStep(req);
       return;
     }
+    const rng = this.rng.load(rq.rng, req * 4);
     const x = run.dists[step].sample(rng);
     rng.store(rq.rng, req * 4);
     if (kind === CPU) {
       // The work is known as the step starts (the request's stream is its own, so the number is the same whenever it
       // is drawn); the path's latency (a wake-up) passes before the work starts.
       rq.amount[req] = x;
-      const pl = this.model.pipeline;
+      const pl = this.pipeline;
       pl.begin();
       pl.pass(CPU_OP, this.replicaNode[rq.replica[req]], req, x, false, false, NO_DIRECTION);
       this.afterPipeline(req, GO_CPU, 0, 0, 0, 0, 0);
@@ -673,7 +676,7 @@ export class Replication {
       const calls = Math.round(x);
       const node = this.replicaNode[rq.replica[req]];
       rq.amount[req] = calls * this.syscallCost[this.model.nodes.host[node]];
-      const pl = this.model.pipeline;
+      const pl = this.pipeline;
       pl.begin();
       pl.pass(SYSCALL_OP, node, req, calls, false, false, NO_DIRECTION);
       this.afterPipeline(req, GO_CPU, 0, 0, 0, 0, 0);
@@ -689,14 +692,14 @@ export class Replication {
    * `from`/`to` are hosts, `type`/`payload` its delivery event.
    */
   private afterPipeline(req: number, go: number, from: number, to: number, bytes: number, type: number, payload: number): void {
-    const pl = this.model.pipeline;
-    if (pl.rejected >= 0) {
-      this.rejected(req, go, pl.reasons[pl.rejected]);
-      return;
-    }
-    if (pl.waiting === 0) {
+    const pl = this.pipeline;
+    if (pl.waiting === 0 && pl.rejected < 0) {
       pl.startCharges(NONE, 0);
       this.proceed(req, go, from, to, bytes, type, payload, pl.delay);
+      return;
+    }
+    if (pl.rejected >= 0) {
+      this.rejected(req, go, pl.reasons[pl.rejected]);
       return;
     }
     const op = this.newOp(req, go, bytes);
@@ -761,7 +764,7 @@ export class Replication {
     const x = rq.amount[req];
     rq.work[req] += x;
     const node = this.replicaNode[rq.replica[req]];
-    rq.activity[req] = this.model.cpu.start(node, x, this.model.pipeline.cpuFactor[node], this.stepType, rq.tag(req));
+    rq.activity[req] = this.model.cpu.start(node, x, this.pipeline.cpuFactor[node], this.stepType, rq.tag(req));
   }
 
   /** Issues the step's I/Os at once; each passes the path, then goes to the host's disk. */
@@ -774,7 +777,7 @@ export class Replication {
     rq.pending[req] = n;
     rq.stepStart[req] = this.sim.now;
     const gen = rq.gen[req];
-    const pl = this.model.pipeline;
+    const pl = this.pipeline;
     for (let i = 0; i < n && rq.gen[req] === gen; i++) {
       const rng = this.rng.load(rq.rng, req * 4);
       const bytes = run.dists[step].sample(rng);
@@ -823,7 +826,7 @@ export class Replication {
     const run = this.services[rq.service[req]];
     const step = rq.step[req];
     const op = run.memOp[step];
-    const pl = this.model.pipeline;
+    const pl = this.pipeline;
     pl.begin();
     pl.pass(MEM_OP, this.replicaNode[rq.replica[req]], req, run.memBytes[step], op === ALLOC, false, NO_DIRECTION);
     this.afterPipeline(req, GO_MEM, 0, 0, 0, 0, 0);
@@ -889,7 +892,7 @@ export class Replication {
     const host = this.model.nodes.host[node];
     if (this.model.net.hasNic(host)) {
       const bytes = this.services[rq.service[req]].ingressResponse;
-      const pl = this.model.pipeline;
+      const pl = this.pipeline;
       pl.begin();
       pl.pass(NET_OP, node, req, bytes, false, false, SEND);
       this.afterPipeline(req, GO_MESSAGE, host, EXTERNAL, bytes, this.ingressDoneType, rq.tag(req));
