@@ -86,6 +86,7 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
   ["stealSeconds", Float64Array],
   ["hostStealHead", Int32Array, NONE],
   ["stealNext", Int32Array, NONE],
+  ["stealTracked", Int8Array],
   ["clock", Float64Array],
   ["factor", Float64Array],
   ["leafCpuFactor", Float64Array],
@@ -154,6 +155,7 @@ export class CpuSolver {
   private stealSeconds!: Float64Array;
   private hostStealHead!: Int32Array;
   private stealNext!: Int32Array;
+  private stealTracked!: Int8Array;
   /** Every node steal is kept for, in the order tracked (until its host fails). */
   private stealNodes: number[] = [];
   /** Steal of the guests of failed hosts. */
@@ -328,12 +330,19 @@ export class CpuSolver {
     this.recompute(host);
   }
 
-  /** Stops every activity below `node` (a failed host), without completion events. */
-  abortSubtree(node: number): void {
+  /**
+   * Stops every activity below `node` (a failed host or layer node), without
+   * completion events; `lost` hears of each completion that will not come.
+   */
+  abortSubtree(node: number, lost?: (doneType: EventType, donePayload: number) => void): void {
     const host = this.nodes.host[node];
     this.advance(host);
     const stop = (n: number): void => {
-      while (this.threads[n] > 0) this.finish(this.heapPool[this.heapStart[n] + this.threads[n] - 1]);
+      while (this.threads[n] > 0) {
+        const a = this.heapPool[this.heapStart[n] + this.threads[n] - 1];
+        if (lost && this.actDoneType[a] >= 0) lost(this.actDoneType[a], this.actDonePayload[a]);
+        this.finish(a);
+      }
       for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) stop(c);
     };
     stop(node);
@@ -410,6 +419,8 @@ export class CpuSolver {
    */
   trackSteal(node: number): void {
     this.ensure();
+    if (this.stealTracked[node]) return;
+    this.stealTracked[node] = 1;
     const host = this.nodes.host[node];
     this.advance(host);
     this.stealNext[node] = this.hostStealHead[host];
@@ -431,8 +442,9 @@ export class CpuSolver {
 
   /** A guest is gone (its node removed): its steal stays in the total, and it is tracked no more. */
   untrackSteal(node: number): void {
+    if (!this.stealTracked[node]) return;
+    this.stealTracked[node] = 0;
     const i = this.stealNodes.indexOf(node);
-    if (i < 0) return;
     const host = this.nodes.host[node];
     this.advance(host);
     this.retiredSteal += this.stealSeconds[node];

@@ -51,12 +51,19 @@ export interface ModelListener {
   processesStopped(node: number, processes: readonly number[], reason: string, lost: boolean): void;
   /** A process's ready time became known (its provisioning finished, or it restarts). */
   processReadyAt(process: number, time: number): void;
+  /** Completions (kernel type, payload pairs) of the workload's CPU work that a stop aborted: they will not come. */
+  completionsLost(completions: readonly number[], reason: string): void;
 }
 
 type Entry = Record<string, unknown>;
 
 /** Per-node columns of the model (grown with the node store). */
-const MODEL_COLUMNS: readonly ColumnSpec[] = [["readyAt", Float64Array]];
+const MODEL_COLUMNS: readonly ColumnSpec[] = [
+  ["readyAt", Float64Array],
+  // The pending `model.provision` event of a node (-1: none), and 1 while its provision hook's work is under way.
+  ["provisionEvent", Float64Array, -1],
+  ["provisioning", Int8Array],
+];
 
 export class Model {
   readonly nodes = new NodeStore();
@@ -84,6 +91,10 @@ export class Model {
   readonly entries: LayerEntry[] = [];
   /** When each node is (or was) ready; Infinity while it waits for a provisioning. */
   readyAt!: Float64Array;
+  private provisionEvent!: Float64Array;
+  private provisioning!: Int8Array;
+  /** Completions (kernel type, payload pairs) of the CPU work a stop in progress aborted. */
+  private readonly lostCompletions: number[] = [];
   /** Auxiliary nodes by `${owner node}/${name}`, and by owner: an auxiliary node goes when its owner goes. */
   private readonly auxByOwner = new Map<string, number>();
   private readonly auxOf = new Map<number, number[]>();
@@ -235,9 +246,12 @@ export class Model {
     this.memory.checking = true;
     for (let n = 0; n < this.nodes.count; n++) {
       if (this.nodes.removed[n]) continue;
-      // Hosts run at once; stack nodes and processes boot until their ready time (the workload marks them running).
-      this.nodes.state[n] = this.readyAt[n] > this.sim.now ? NodeState.booting : NodeState.running;
-      if (this.nodes.state[n] === NodeState.running) this.driver.lifecycle("ready", n);
+      // Hosts run at once; stack nodes and processes boot until their ready time (the workload marks them running);
+      // a node its plugin made ready during the build runs already.
+      if (this.nodes.state[n] !== NodeState.running) {
+        this.nodes.state[n] = this.readyAt[n] > this.sim.now ? (this.readyAt[n] === Infinity ? NodeState.provisioning : NodeState.booting) : NodeState.running;
+        if (this.nodes.state[n] === NodeState.running) this.driver.lifecycle("ready", n);
+      }
       // Placement with memoryOvercommit can start a node over its limit.
       this.memory.checkPressure(n);
     }
@@ -254,6 +268,8 @@ export class Model {
       this.driver.metrics.grow(c);
     }
     this.readyAt[id] = 0;
+    this.provisionEvent[id] = -1;
+    this.provisioning[id] = 0;
     this.pipeline.reset(id);
     this.memory.overhead[id] = 0;
     this.memory.held[id] = 0;
@@ -328,41 +344,44 @@ export class Model {
   }
 
   /**
-   * Sets when node `n` gets ready from its parent's ready time: a process its
-   * host's process start later, a layer node its provisioning later; a node
-   * whose layer hooks `provision` is provisioned then (and waits for
-   * `setReady`). Unknown while the parent waits.
+   * Sets when node `n` gets ready from its parent's ready time (or from
+   * `start`, when later: a restart): a process its host's process start later,
+   * a layer node its provisioning later; a node whose layer hooks `provision`
+   * is provisioned then (and waits for `setReady`). Unknown while the parent
+   * waits.
    */
-  private schedule(n: number): void {
+  private schedule(n: number, start = this.sim.now): void {
     const nodes = this.nodes;
     const parent = nodes.parent[n];
-    const from = parent === NONE ? this.sim.now : Math.max(this.sim.now, this.readyAt[parent]);
+    const from = parent === NONE ? start : Math.max(start, this.readyAt[parent]);
     const isProcess = nodes.kind[n] === this.processKind;
     const record = isProcess ? undefined : this.driver.layer(nodes.kind[n]);
     if (record?.provisions) {
       this.readyAt[n] = Infinity;
       if (this.built) nodes.state[n] = NodeState.provisioning;
-      if (from === this.sim.now) this.driver.lifecycle("provision", n);
-      else if (from !== Infinity) this.sim.scheduleAt(this.provisionType, from, n);
+      if (from === this.sim.now) this.provision(n);
+      else if (from !== Infinity) this.provisionEvent[n] = this.sim.scheduleAt(this.provisionType, from, n);
       return;
     }
     const own = isProcess ? (this.hostRules[this.hostIndex(nodes.host[n])].processStart ?? 0) : this.provisioningOf(n);
     this.readyAt[n] = from + own;
-    if (this.built) nodes.state[n] = NodeState.booting;
+    if (this.built) nodes.state[n] = this.readyAt[n] === Infinity ? NodeState.provisioning : NodeState.booting;
     if (isProcess && this.built && this.readyAt[n] !== Infinity) this.listener?.processReadyAt(n, this.readyAt[n]);
   }
 
   /** A provisioning node's parent is ready: its layer's `provision` hooks run. */
   private provision(n: number): void {
+    this.provisionEvent[n] = -1;
     if (this.nodes.removed[n] || this.readyAt[n] !== Infinity) return;
+    this.provisioning[n] = 1;
     this.driver.lifecycle("provision", n);
   }
 
   /** A provisioning node is ready now; the nodes below it that waited for it get their ready times. */
   setReady(n: number): void {
     if (this.readyAt[n] !== Infinity) throw new Error(`node ${n} is not provisioning (it is ready, or was made ready already)`);
-    const parent = this.nodes.parent[n];
-    if (parent !== NONE && this.readyAt[parent] > this.sim.now) throw new Error(`node ${n} cannot be ready before its parent (node ${parent})`);
+    if (!this.provisioning[n]) throw new Error(`node ${n}'s provisioning has not started: its provision hook has not run since it last (re)started`);
+    this.provisioning[n] = 0;
     this.readyAt[n] = this.sim.now;
     this.nodes.state[n] = NodeState.running;
     this.driver.lifecycle("ready", n);
@@ -372,7 +391,7 @@ export class Model {
   /** Sets the ready times of the nodes below `n` that waited for it (its ready time is known now). */
   private scheduleBelow(n: number): void {
     for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) {
-      if (this.nodes.kind[c] === this.auxKind || this.readyAt[c] !== Infinity) continue;
+      if (this.nodes.kind[c] === this.auxKind || this.readyAt[c] !== Infinity || this.provisionEvent[c] >= 0 || this.provisioning[c]) continue;
       this.schedule(c);
       if (this.readyAt[c] !== Infinity) this.scheduleBelow(c);
     }
@@ -422,12 +441,12 @@ export class Model {
   /** Asks for node `n` to fail (`after` < 0) or restart after `after` seconds, now, in an event of its own. */
   requestAction(n: number, after: number, reason: string): void {
     if (this.failingNode !== NONE) {
-      // A fail hook of the failing node restarts it: part of that failure.
+      // A fail hook of the failing node restarts it: part of that failure. A node below it goes (or restarts) with it.
       if (after >= 0 && n === this.failingNode) {
         this.restartAfter = after;
         return;
       }
-      throw new Error(`in the fail hooks of node ${this.failingNode}, only that node can be restarted (restartNode), nothing else failed or restarted`);
+      if (this.isBelow(n, this.failingNode)) return;
     }
     const slot = this.actionFree.length > 0 ? this.actionFree.pop()! : this.actionNode.length;
     let r = this.reasons.indexOf(reason);
@@ -449,16 +468,61 @@ export class Model {
     else if (this.nodes.state[n] !== NodeState.failed) this.restartNode(n, after);
   }
 
+  /** Whether `n` is `ancestor` or below it. */
+  private isBelow(n: number, ancestor: number): boolean {
+    for (let a = n; a !== NONE; a = this.nodes.parent[a]) if (a === ancestor) return true;
+    return false;
+  }
+
+  /** `n` and every node below it. */
+  private subtree(n: number, out = new Set<number>()): Set<number> {
+    out.add(n);
+    for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) this.subtree(c, out);
+    return out;
+  }
+
+  /**
+   * Stops the subtree of `n`: its CPU work is aborted (the completions that
+   * will not come are kept for `settleLost`), and the plugin events pending
+   * for its nodes and their pending provisionings are cancelled.
+   */
+  private stop(n: number): Set<number> {
+    const stopped = this.subtree(n);
+    this.cpu.abortSubtree(n, (type, payload) => this.lostCompletions.push(type, payload));
+    this.driver.forget(stopped);
+    for (const x of stopped) {
+      if (this.provisionEvent[x] >= 0) this.sim.cancel(this.provisionEvent[x]);
+      this.provisionEvent[x] = -1;
+      this.provisioning[x] = 0;
+    }
+    return stopped;
+  }
+
+  /**
+   * @internal The completions that stopped work will never give: a plugin's
+   * are dropped; the workload hears of its own (operations waiting for a charge
+   * fail their requests with `reason`).
+   */
+  settleLost(reason: string): void {
+    const lost = this.lostCompletions.splice(0);
+    const workload: number[] = [];
+    for (let i = 0; i < lost.length; i += 2) {
+      if (this.driver.ownsEvent(lost[i])) this.driver.drop(lost[i + 1]);
+      else workload.push(lost[i], lost[i + 1]);
+    }
+    if (workload.length > 0) this.listener?.completionsLost(workload, reason);
+  }
+
   /**
    * A layer node fails: its CPU work stops, its and its subtree's `fail` hooks
-   * run (innermost first), and unless one of them restarts it, it is removed
+   * run (innermost first), and unless its own hook restarts it, it is removed
    * with its subtree and the auxiliary nodes it owns; the workload fails the
    * requests on its processes with `reason` and places them again.
    */
   private failNode(n: number, reason: string): void {
     if (this.nodes.state[n] === NodeState.failed) return;
     const processes = this.processesBelow(n);
-    this.cpu.abortSubtree(n);
+    this.stop(n);
     this.failingNode = n;
     this.restartAfter = -1;
     this.failing = true;
@@ -470,6 +534,7 @@ export class Model {
     }
     if (this.restartAfter >= 0) {
       this.listener?.processesStopped(n, processes, reason, false);
+      this.settleLost(reason);
       this.restartAt(n, this.restartAfter);
       return;
     }
@@ -477,17 +542,19 @@ export class Model {
     this.listener?.processesStopped(n, processes, reason, true);
     for (const p of processes) this.placement?.released(this.nodes.tenant[p], this.nodes.entry[p], this.hostIndex(this.nodes.host[p]));
     this.removeSubtree(n);
+    this.settleLost(reason);
   }
 
   /** Stops a layer node and its subtree and starts it again in place after `after` seconds and its provisioning. */
   private restartNode(n: number, after: number): void {
     const processes = this.processesBelow(n);
-    this.cpu.abortSubtree(n);
+    this.stop(n);
     this.listener?.processesStopped(n, processes, "restart", false);
+    this.settleLost("restart");
     this.restartAt(n, after);
   }
 
-  /** The subtree of `n` starts again `after` seconds from now: readiness as for a new node. */
+  /** The subtree of `n` starts again `after` seconds from now (once its parent is ready): readiness as for a new node. */
   private restartAt(n: number, after: number): void {
     const nodes = this.nodes;
     const mark = (x: number): void => {
@@ -498,14 +565,8 @@ export class Model {
       for (let c = nodes.firstChild[x]; c !== NONE; c = nodes.nextSibling[c]) mark(c);
     };
     mark(n);
-    const record = this.driver.layer(nodes.kind[n]);
-    const at = this.sim.now + after;
-    if (record?.provisions) this.sim.scheduleAt(this.provisionType, at, n);
-    else {
-      this.readyAt[n] = at + this.provisioningOf(n);
-      nodes.state[n] = NodeState.booting;
-      this.scheduleBelow(n);
-    }
+    this.schedule(n, this.sim.now + after);
+    if (this.readyAt[n] !== Infinity) this.scheduleBelow(n);
   }
 
   /** The auxiliary nodes `owner` added, no longer found by name or owner. */
@@ -523,7 +584,7 @@ export class Model {
     while (nodes.firstChild[n] !== NONE) this.removeSubtree(nodes.firstChild[n]);
     for (const aux of this.forgetAuxiliaries(n)) {
       if (nodes.removed[aux]) continue;
-      this.cpu.abortSubtree(aux);
+      this.stop(aux);
       this.removeSubtree(aux);
     }
     const parent = nodes.parent[n];
@@ -539,26 +600,29 @@ export class Model {
   /**
    * A host fails: its CPU work stops and every node on it fails (its layer's
    * `fail` hooks run) and is removed, then the host's own `fail` hooks run; the
-   * host takes no placements until `repairHost`. Returns the process nodes lost.
+   * host takes no placements until `repairHost`. Returns the process nodes
+   * lost; the workload calls `settleLost` once it has failed their requests.
    */
   failHost(hostIndex: number): number[] {
     const host = this.hosts[hostIndex];
     const nodes = this.nodes;
     const lost = this.processesBelow(host);
+    const elsewhere: number[] = [];
     this.failing = true;
     try {
-      this.cpu.abortSubtree(host);
+      this.stop(host);
       this.cpu.retireSteal(host); // its guests are gone; their steal stays counted
       const remove = (n: number): void => {
         while (nodes.firstChild[n] !== NONE) remove(nodes.firstChild[n]);
         this.kernelNodes.delete(n);
+        // Auxiliary nodes it added on other hosts go with it.
+        for (const aux of this.forgetAuxiliaries(n)) if (!nodes.removed[aux] && nodes.host[aux] !== host) elsewhere.push(aux);
         if (n === host) return;
         // Each node on the host fails with it, innermost first: its layer's `fail` hooks see it before it goes.
         nodes.state[n] = NodeState.failed;
         this.driver.lifecycle("fail", n);
         this.driver.metrics.removed(n, this.sim.now);
         this.placement?.forget(n);
-        this.forgetAuxiliaries(n);
         nodes.remove(n);
       };
       remove(host);
@@ -572,6 +636,11 @@ export class Model {
       this.driver.lifecycle("fail", host);
     } finally {
       this.failing = false;
+    }
+    for (const aux of elsewhere) {
+      if (nodes.removed[aux]) continue;
+      this.stop(aux);
+      this.removeSubtree(aux);
     }
     return lost;
   }

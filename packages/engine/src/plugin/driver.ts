@@ -93,8 +93,14 @@ interface EventInfo {
 
 const ORDER_RANK = { pre: 0, none: 1, post: 2 } as const;
 const VERDICT = Object.freeze({}) as Verdict;
-/** Bits of a plugin event handle that hold its slot (the rest: the slot's generation). */
+/**
+ * Slots: at most 2^24 at once. A plugin's handle is generation * 2^24 + slot;
+ * a kernel payload is the slot with the low 7 bits of its generation above it,
+ * so an event of a slot released since (its node stopped) is known stale.
+ */
 const SLOT_SPAN = 2 ** 24;
+const SLOT_MASK = SLOT_SPAN - 1;
+const GEN_BITS = 0x7f;
 
 /** Slots of plugin events in flight: the node, the payload, the kernel handle, a generation. */
 const SLOT_COLUMNS: readonly ColumnSpec[] = [
@@ -102,6 +108,7 @@ const SLOT_COLUMNS: readonly ColumnSpec[] = [
   ["slotPayload", Int32Array],
   ["slotHandle", Float64Array, -1],
   ["slotGen", Int32Array],
+  ["slotLive", Int8Array],
 ];
 
 export class PluginDriver {
@@ -122,6 +129,7 @@ export class PluginDriver {
   private slotPayload!: Int32Array;
   private slotHandle!: Float64Array;
   private slotGen!: Int32Array;
+  private slotLive!: Int8Array;
   private slotCount = 0;
   private readonly slotFree: number[] = [];
   /** The node whose hook is running (the owner of auxiliary nodes it adds). */
@@ -195,13 +203,41 @@ export class PluginDriver {
   /** Schedules plugin event `event` for `node`; returns its handle. */
   schedule(event: number, delay: number, node: number, payload: number): number {
     const slot = this.slot(node, payload);
-    this.slotHandle[slot] = this.model.sim.schedule(this.eventTypes[event], delay, slot);
+    this.slotHandle[slot] = this.model.sim.schedule(this.eventTypes[event], delay, this.payloadOf(slot));
     return this.handleOf(slot);
   }
 
   /** A slot for a resource request whose completion fires `event` (its kernel type, and the payload to give). */
   completion(event: number, node: number, payload: number): { type: EventType; slot: number } {
-    return { type: this.eventTypes[event], slot: this.slot(node, payload) };
+    return { type: this.eventTypes[event], slot: this.payloadOf(this.slot(node, payload)) };
+  }
+
+  /** Whether kernel event type `type` is a plugin event's. */
+  ownsEvent(type: EventType): boolean {
+    return this.eventTypes.includes(type);
+  }
+
+  /**
+   * Nodes stop (they fail, restart or go): the plugin events pending for
+   * them are cancelled, and the completions of their resource requests will
+   * not fire. O(pending plugin events).
+   */
+  forget(stopped: ReadonlySet<number>): void {
+    for (let slot = 0; slot < this.slotCount; slot++) {
+      if (!this.slotLive[slot] || !stopped.has(this.slotNode[slot])) continue;
+      if (this.slotHandle[slot] >= 0) this.model.sim.cancel(this.slotHandle[slot]);
+      this.release(slot);
+    }
+  }
+
+  /** A completion (its kernel payload) that will not come: its slot is freed. */
+  drop(tag: number): void {
+    const slot = tag & SLOT_MASK;
+    if (this.slotLive[slot] && (this.slotGen[slot] & GEN_BITS) === tag >>> 24) this.release(slot);
+  }
+
+  private payloadOf(slot: number): number {
+    return ((this.slotGen[slot] & GEN_BITS) << 24) | slot;
   }
 
   cancel(handle: number): boolean {
@@ -224,6 +260,7 @@ export class PluginDriver {
     this.slotNode[slot] = node;
     this.slotPayload[slot] = payload;
     this.slotHandle[slot] = -1;
+    this.slotLive[slot] = 1;
     return slot;
   }
 
@@ -232,12 +269,15 @@ export class PluginDriver {
   }
 
   private release(slot: number): void {
+    this.slotLive[slot] = 0;
     this.slotGen[slot] = (this.slotGen[slot] + 1) % SLOT_SPAN;
     this.slotHandle[slot] = -1;
     this.slotFree.push(slot);
   }
 
-  private fire(event: number, slot: number): void {
+  private fire(event: number, tag: number): void {
+    const slot = tag & SLOT_MASK;
+    if ((this.slotGen[slot] & GEN_BITS) !== tag >>> 24) return; // its node stopped since
     const node = this.slotNode[slot];
     const payload = this.slotPayload[slot];
     this.release(slot);
@@ -304,7 +344,7 @@ export class PluginDriver {
         if (this.events.some((e) => e.plugin === index && e.name === name)) throw new Error(`plugin ${plugin.name}: event "${name}" is already registered`);
         const e = this.events.length;
         this.events.push({ plugin: index, name, handler: handler as EventHandlerFn });
-        this.eventTypes.push(model.sim.on(`${plugin.name}.${name}`, (slot) => this.fire(e, slot)));
+        this.eventTypes.push(model.sim.on(`${plugin.name}.${name}`, (tag) => this.fire(e, tag)));
         return e as PluginEvent;
       },
       metric: (name, spec) => {
@@ -457,6 +497,9 @@ class Context implements PluginContext {
 
   addAuxiliary(parent: number, name: string, memory = 0, cores = Infinity): number {
     this.node(parent, "addAuxiliary");
+    if (this.model.nodes.parent[parent] !== NONE && this.model.driver.layer(this.model.nodes.kind[parent]) === undefined) {
+      throw new Error(`addAuxiliary: node ${parent} is a ${this.layerOf(parent)}; an auxiliary node goes under a host or a layer node`);
+    }
     if (typeof name !== "string" || name === "") throw new Error("addAuxiliary needs a name");
     if (!(memory >= 0) || !Number.isFinite(memory)) throw new Error(`addAuxiliary: memory must be a finite number of bytes >= 0, got ${memory}`);
     if (!(cores > 0)) throw new Error(`addAuxiliary: cores must be > 0, got ${cores}`);
@@ -489,9 +532,10 @@ class Context implements PluginContext {
     return VERDICT;
   }
 
+  /** Checks that `node` is an auxiliary node: where a plugin's CPU work runs. */
   private leaf(node: number, what: string): void {
     this.node(node, what);
-    if (this.model.nodes.firstChild[node] !== NONE) throw new Error(`${what}: node ${node} has child nodes; CPU work runs on leaves (an auxiliary node)`);
+    if (this.layerOf(node) !== "aux") throw new Error(`${what}: node ${node} is a ${this.layerOf(node)}; a plugin's CPU work runs on an auxiliary node (addAuxiliary)`);
   }
 
   setCpu(node: number, settings: CpuSettings): void {

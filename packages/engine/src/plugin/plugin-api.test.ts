@@ -284,11 +284,11 @@ tenants:
 
 describe("every call validates its arguments", () => {
   /** Runs a scenario whose layer does `act` in an event at 1 s (or in its cpu hook from 1 s); the error the run stops with. */
-  async function failure(act: (ctx: import("./define.js").PluginContext, node: number) => void, hookName: "event" | "cpu" = "event"): Promise<string> {
+  async function failure(act: (ctx: import("./define.js").PluginContext, node: number, op?: import("./define.js").Operation) => void, hookName: "event" | "cpu" = "event"): Promise<string> {
     const bad = layer("bad", (api) => {
       const go = api.event("go", (ctx, node) => act(ctx, node));
       if (hookName === "event") api.hook("create", (ctx, node) => void ctx.schedule(go, 1, node));
-      else api.hook("cpu", (ctx, node) => (ctx.now >= 1 ? act(ctx, node) : undefined));
+      else api.hook("cpu", (ctx, node, op) => (ctx.now >= 1 ? act(ctx, node, op) : undefined));
     });
     const plugins = [testHost, bad];
     const s = loadScenario(
@@ -316,7 +316,107 @@ tenants:
     expect(await failure((ctx, node) => ctx.failNode(ctx.parentOf(node), "x"))).toMatch(/failNode: node 0 is a host; hosts fail through the scenario's failures/);
     expect(await failure((ctx, node) => ctx.setReady(node))).toMatch(/setReady: layer bad does not hook provision/);
     expect(await failure((ctx, node) => ctx.schedule(99 as never, 1, node))).toMatch(/schedule: 99 is not a plugin event/);
-    expect(await failure((ctx, node) => ctx.charge(node, 1e-3), "cpu")).toMatch(/plugin bad, hook "cpu", node \d+, at simulated time 1(\.\d+)?s: charge: node \d+ has child nodes/);
+    expect(await failure((ctx, node) => ctx.charge(node, 1e-3), "cpu")).toMatch(/plugin bad, hook "cpu", node \d+, at simulated time 1(\.\d+)?s: charge: node \d+ is a bad; a plugin's CPU work runs on an auxiliary node/);
+    expect(await failure((ctx, _node, op) => ctx.charge(op!.process, 1e-3), "cpu")).toMatch(/charge: node \d+ is a process; a plugin's CPU work runs on an auxiliary node/);
+    expect(await failure((ctx, _node, op) => void ctx.addAuxiliary(op!.process, "x"), "cpu")).toMatch(/addAuxiliary: node \d+ is a process; an auxiliary node goes under a host or a layer node/);
     expect(await failure((ctx) => ctx.reject(""), "cpu")).toMatch(/plugin bad, hook "cpu", .*reject needs a reason/);
+  });
+});
+
+describe("nodes that stop while work is pending on them", () => {
+  function scenario(stack: string, extra = "", hosts = 1): string {
+    return `duration: 4s
+hostTypes: { h: { cores: 8, memory: 8GiB, nic: { bandwidth: 10Gb/s } } }
+hosts: [{ type: h, count: ${hosts} }]
+failures: { detection: 0.5s${extra} }
+stacks: { s: ${stack} }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: s, replicas: 2, load: { closed: { clients: 10, think: 0s } }, request: [{ cpu: 1ms }] }
+`;
+  }
+
+  it("fail the operations that waited for CPU on them, so no request waits forever", async () => {
+    for (const how of ["fail", "restart", "host"] as const) {
+      // A Sentry inside each node serves every message end, 1 ms each, and the messages wait for it.
+      const sbx = layer("sbx", (api) => {
+        const sentry = api.extension("sentry", "i32", -1);
+        const go = api.event("go", (ctx, node) => (how === "restart" ? ctx.restartNode(node, { after: 0.1 }) : ctx.failNode(node, "boom")));
+        let first = -1;
+        api.hook("create", (ctx, node) => {
+          sentry.data[node] = ctx.addAuxiliary(node, "sentry", 0, 1);
+          if (first < 0 && how !== "host") ctx.schedule(go, 1.0005, (first = node));
+        });
+        api.hook("net", (ctx, node) => ctx.charge(sentry.data[node], 1e-3, { wait: true }));
+      });
+      const plugins = [testHost, sbx];
+      const s = loadScenario(scenario("[{ layer: sbx }]", how === "host" ? ", scripted: [{ at: 1.0005s, host: 0, repair: 1s }]" : "", 2), { plugins });
+      const svc = (await runScenario(s, plugins)).stacks.s.services["t/a"];
+      // Every client of the stopped replica went on: at most its 10 requests of the last moment are in flight.
+      expect(svc.failed, how).toBeGreaterThanOrEqual(5);
+      expect(svc.inFlight, how).toBeLessThanOrEqual(20);
+      expect((svc.completed as number) + (svc.failed as number) + (svc.dropped as number) + (svc.inFlight as number)).toBe(svc.arrived);
+    }
+  });
+
+  it("cancel the plugin's pending events and completions: a restart provisions afresh, a failed host's boot never lands", async () => {
+    const log: string[] = [];
+    // Each node boots for 1 s after its provision hook; the first one restarts at 0.5 s (after 0.2 s).
+    const slow = layer("slow", (api) => {
+      const booted = api.event("booted", (ctx, node) => {
+        log.push(`${ctx.now.toFixed(1)} ready ${node}`);
+        ctx.setReady(node);
+      });
+      const kick = api.event("kick", (ctx, node) => ctx.restartNode(node, { after: 0.2 }));
+      let first = -1;
+      api.hook("create", (ctx, node) => {
+        if (first < 0) ctx.schedule(kick, 0.5, (first = node));
+      });
+      api.hook("provision", (ctx, node) => void ctx.schedule(booted, 1, node));
+    });
+    const plugins = [testHost, slow];
+    const s = loadScenario(scenario("[{ layer: slow }]", ", scripted: [{ at: 0.5s, host: 1 }]", 2).replace("replicas: 2", "replicas: 1"), { plugins });
+    await runScenario({ ...s, placement: { ...s.placement, policy: "spread" } }, plugins);
+    // Node 2 (host 0) restarted at 0.5 s and is ready 0.2 s + 1 s later, not at 1.0 s; node 3 went with host 1.
+    expect(log).toEqual(["1.7 ready 2"]);
+  });
+
+  it("let a node's fail hook restart it even when a layer above it is the one failing, and restart below a parent that waits", async () => {
+    const readies: string[] = [];
+    const inner = layer("inner", (api) => {
+      api.hook("fail", (ctx, node) => ctx.restartNode(node, { after: 0.5 }));
+      api.hook("create", (ctx, node) => ctx.trackSteal(node));
+      api.hook("ready", (ctx, node) => {
+        readies.push(`${ctx.now}: ${node}`);
+        ctx.trackSteal(node); // twice is once
+      });
+    });
+    const outer = layer("outer", (api) => {
+      const go = api.event("go", (ctx, node) => ctx.failNode(node, "outer-down"));
+      const kick = api.event("kick", (ctx, node) => ctx.restartNode(node, { after: 2 }));
+      let n = 0;
+      let innerOfSecond = -1;
+      // Scheduled for the host, which does not stop when the outer node restarts.
+      const kickInner = api.event("kickInner", (ctx) => ctx.restartNode(innerOfSecond, { after: 0 }));
+      api.hook("create", (ctx, node) => {
+        n++;
+        if (n === 1) ctx.schedule(go, 1, node);
+        if (n === 2) {
+          innerOfSecond = node + 1;
+          ctx.schedule(kick, 1, node);
+          ctx.schedule(kickInner, 1.5, ctx.parentOf(node));
+        }
+      });
+    });
+    const plugins = [testHost, outer, inner];
+    const s = loadScenario(scenario("[{ layer: outer, per: replica }, { layer: inner }]").replace("duration: 4s", "duration: 5s"), { plugins });
+    const r = await runScenario(s, plugins);
+    const st = r.stacks.s;
+    // The first outer node (1, inner 2) failed for good: its replica was placed again 0.5 s later (inner 8). The second
+    // (4, inner 5) restarted at 1 s for 2 s, and its inner node's own restart at 1.5 s waited for it: ready at 3 s.
+    expect(st.services["t/a"].failedBy).toEqual({ "outer-down": 5, restart: 5 });
+    expect(st.services["t/a"].restarts).toBe(2);
+    expect(readies).toEqual(["0: 2", "0: 5", "1.5: 8", "3: 5"]);
   });
 });

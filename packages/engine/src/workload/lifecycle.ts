@@ -17,7 +17,7 @@ import type { Model, ModelListener } from "../model/model.js";
 import type { Distribution } from "../random/distributions.js";
 import { Random } from "../random/random.js";
 import { toDistribution } from "../scenario/distribution.js";
-import { HOST_FAILED, type Replication } from "./replication.js";
+import { FAILED, HOST_FAILED, type Replication } from "./replication.js";
 
 /** One failure: of a host (from the scenario), or of a layer node (its plugin's `failNode`). */
 export interface Failure {
@@ -138,6 +138,10 @@ export class Lifecycle implements ModelListener {
     this.sim.schedule(this.detectType, rep.scenario.failures.detection, index);
   }
 
+  completionsLost(completions: readonly number[], reason: string): void {
+    this.rep.chargesLost(completions, this.rep.reason(reason));
+  }
+
   processReadyAt(process: number, time: number): void {
     const r = this.rep.replicaOfNode.get(process);
     // A process just placed has no replica yet: `replace` schedules its ready event itself.
@@ -159,6 +163,7 @@ export class Lifecycle implements ModelListener {
     const lost = lostNodes.map((n) => rep.replicaOfNode.get(n)!).filter((r) => r !== undefined);
     for (const r of lost) this.recoveringSince.delete(r);
     rep.stopReplicas(lost, HOST_FAILED, false);
+    this.model.settleLost(FAILED[HOST_FAILED]);
     this.downSince.set(h, now);
     this.failures.push({ host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, lost: [] });
     const index = this.failures.length - 1;

@@ -728,7 +728,11 @@ export class Replication {
 
   /** A layer rejected an operation of `req`: the request (for a response, its caller) fails with the reason. */
   private rejected(req: number, go: number, reason: string): void {
-    const r = this.reason(reason);
+    this.failOperation(req, go, this.reason(reason));
+  }
+
+  /** An operation of `req` cannot go on: the request (for a response, its caller) fails with reason `r`. */
+  private failOperation(req: number, go: number, r: number): void {
     const rq = this.requests;
     if (go === GO_MESSAGE && rq.recorded[req] && rq.parent[req] >= 0) {
       // A response that cannot leave: the callee is done, its caller fails.
@@ -739,6 +743,22 @@ export class Replication {
       return;
     }
     this.fail(req, r);
+  }
+
+  /**
+   * CPU work operations waited for was aborted (the node serving it stopped):
+   * those operations cannot go on, and their requests fail with reason `r`
+   * (a request at a stopped replica has failed already).
+   */
+  chargesLost(completions: readonly number[], r: number): void {
+    for (let i = 0; i < completions.length; i += 2) {
+      if (completions[i] !== this.chargedType) continue;
+      const op = completions[i + 1];
+      const req = this.opReq[op];
+      if (this.opGen[op] === this.requests.gen[req]) this.failOperation(req, this.opGo[op], r);
+      // Its other charges, if any, find the request gone and free the slot when the last is done.
+      if (--this.opCharges[op] === 0) this.opFree.push(op);
+    }
   }
 
   /** Charges an operation waited for are served: it goes on. */
@@ -778,14 +798,15 @@ export class Replication {
     rq.stepStart[req] = this.sim.now;
     const gen = rq.gen[req];
     const pl = this.pipeline;
+    // The sizes come from the request's stream in order (no hook draws from it).
+    const rng = this.rng.load(rq.rng, req * 4);
     for (let i = 0; i < n && rq.gen[req] === gen; i++) {
-      const rng = this.rng.load(rq.rng, req * 4);
       const bytes = run.dists[step].sample(rng);
-      rng.store(rq.rng, req * 4);
       const op = this.newOp(req, GO_IO, bytes);
       pl.begin();
       pl.pass(IO_OP, node, req, bytes, write, random, NO_DIRECTION);
       if (pl.rejected >= 0) {
+        rng.store(rq.rng, req * 4);
         this.opFree.push(op);
         this.rejected(req, GO_IO, pl.reasons[pl.rejected]);
         return;
@@ -799,6 +820,7 @@ export class Replication {
         pl.startCharges(this.chargedType, op);
       }
     }
+    rng.store(rq.rng, req * 4);
   }
 
   private submitIo(op: number): void {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Args, Flags } from "@oclif/core";
 import { ENGINE_VERSION } from "@turtles/engine";
 import { ScenarioCommand } from "../../lib/base.js";
@@ -52,7 +53,7 @@ export default class PluginInit extends ScenarioCommand {
       __ENGINE_RANGE__: `>=${ENGINE_VERSION}`,
     };
     // The whole package or nothing: written beside the target, then renamed into place.
-    const template = new URL(TEMPLATE).pathname;
+    const template = fileURLToPath(TEMPLATE);
     const staging = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
     try {
       for (const file of templateFiles(template)) {
