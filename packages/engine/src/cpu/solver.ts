@@ -118,53 +118,53 @@ const ACTIVITY_COLUMNS: readonly ColumnSpec[] = [
 
 export class CpuSolver {
   // Per node: see NODE_COLUMNS.
-  private weight!: Float64Array; // fixed weight, or -1 for "runnable"
-  private cap!: Float64Array;
-  private bound!: Float64Array;
-  private alloc!: Float64Array;
-  private runnable!: Int32Array; // runnable threads in the subtree
-  private threads!: Int32Array; // runnable threads of this node itself (a process)
+  private weight = new Float64Array(0); // fixed weight, or -1 for "runnable"
+  private cap = new Float64Array(0);
+  private bound = new Float64Array(0);
+  private alloc = new Float64Array(0);
+  private runnable = new Int32Array(0); // runnable threads in the subtree
+  private threads = new Int32Array(0); // runnable threads of this node itself (a process)
   /** Runnable children of each node, a doubly linked list in sibling order (decreasing node id). */
-  private firstRun!: Int32Array;
-  private nextRun!: Int32Array;
-  private prevRun!: Int32Array;
+  private firstRun = new Int32Array(0);
+  private nextRun = new Int32Array(0);
+  private prevRun = new Int32Array(0);
   // Per host node.
-  private hostCores!: Float64Array;
-  private hostSpeed!: Float64Array; // nominal, before any slowdown
+  private hostCores = new Float64Array(0);
+  private hostSpeed = new Float64Array(0); // nominal, before any slowdown
   /** Per node: its slowdown (1 = normal; > 1 while a host swaps, say), and the host's speed divided by the slowdowns on its path. */
-  private slow!: Float64Array;
-  private speed!: Float64Array;
-  private hostEventTime!: Float64Array;
-  private hostLast!: Float64Array;
-  private hostEvent!: Float64Array; // kernel handle of the next completion, or -1
-  private hostNextLeaf!: Int32Array; // the leaf whose activity completes next
-  private hostBusy!: Float64Array; // core-seconds allocated up to hostLast
+  private slow = new Float64Array(0);
+  private speed = new Float64Array(0);
+  private hostEventTime = new Float64Array(0);
+  private hostLast = new Float64Array(0);
+  private hostEvent = new Float64Array(0); // kernel handle of the next completion, or -1
+  private hostNextLeaf = new Int32Array(0); // the leaf whose activity completes next
+  private hostBusy = new Float64Array(0); // core-seconds allocated up to hostLast
   // CFS groups (per node; quota 0 = none).
-  private quota!: Float64Array;
-  private period!: Float64Array;
-  private phase!: Float64Array;
-  private budget!: Float64Array;
-  private throttled!: Int8Array;
-  private throttledSince!: Float64Array;
-  private bwEvent!: Float64Array;
-  private bwEventTime!: Float64Array;
-  private bwStats!: Float64Array; // 3 per node: nrPeriods, nrThrottled, throttledTime
-  private hostCfsHead!: Int32Array;
-  private cfsNext!: Int32Array;
+  private quota = new Float64Array(0);
+  private period = new Float64Array(0);
+  private phase = new Float64Array(0);
+  private budget = new Float64Array(0);
+  private throttled = new Int8Array(0);
+  private throttledSince = new Float64Array(0);
+  private bwEvent = new Float64Array(0);
+  private bwEventTime = new Float64Array(0);
+  private bwStats = new Float64Array(0); // 3 per node: nrPeriods, nrThrottled, throttledTime
+  private hostCfsHead = new Int32Array(0);
+  private cfsNext = new Int32Array(0);
   // Steal of guest kernels (per node; a list per host of the nodes it is kept for).
-  private stealSeconds!: Float64Array;
-  private hostStealHead!: Int32Array;
-  private stealNext!: Int32Array;
-  private stealTracked!: Int8Array;
+  private stealSeconds = new Float64Array(0);
+  private hostStealHead = new Int32Array(0);
+  private stealNext = new Int32Array(0);
+  private stealTracked = new Int8Array(0);
   /** Every node steal is kept for, in the order tracked (until its host fails). */
   private stealNodes: number[] = [];
   /** Steal of the guests of failed hosts. */
   private retiredSteal = 0;
   // Per leaf (a node with threads): virtual clock, work per core-second, smallest target, its activities.
-  private clock!: Float64Array;
-  private factor!: Float64Array;
+  private clock = new Float64Array(0);
+  private factor = new Float64Array(0);
   /** The path's CPU factor of each leaf's threads (its work per core-second is the host's speed times this). */
-  private leafCpuFactor!: Float64Array;
+  private leafCpuFactor = new Float64Array(0);
   /**
    * Each leaf's activities (one per runnable thread), a binary min-heap by
    * target (so a completion costs O(log threads)) in a block of one shared
@@ -174,20 +174,20 @@ export class CpuSolver {
    */
   private heapPool = new Int32Array(256);
   private poolUsed = 0;
-  private heapStart!: Int32Array;
-  private heapCap!: Int32Array;
+  private heapStart = new Int32Array(0);
+  private heapCap = new Int32Array(0);
   /** The smallest target of each leaf (its heap's top), in a column so a recomputation need not open the heaps. */
-  private leafMin!: Float64Array;
+  private leafMin = new Float64Array(0);
   // Activities: see ACTIVITY_COLUMNS.
   private actCount = 0;
   private actFree: number[] = [];
-  private actNode!: Int32Array;
-  private actTarget!: Float64Array; // the leaf clock at which it is done
-  private actSize!: Float64Array;
-  private actDoneType!: Int32Array;
-  private actDonePayload!: Int32Array;
-  private actPos!: Int32Array; // index in its leaf's heap
-  private actLive!: Int8Array;
+  private actNode = new Int32Array(0);
+  private actTarget = new Float64Array(0); // the leaf clock at which it is done
+  private actSize = new Float64Array(0);
+  private actDoneType = new Int32Array(0);
+  private actDonePayload = new Int32Array(0);
+  private actPos = new Int32Array(0); // index in its leaf's heap
+  private actLive = new Int8Array(0);
   // Scratch for water-filling.
   private scratch = new Int32Array(64);
   private scratchKey = new Float64Array(64);

@@ -85,44 +85,44 @@ const IO_COLUMNS: readonly ColumnSpec[] = [
 
 export class DiskSolver {
   // Per disk (indexed by host node id).
-  private iops!: Float64Array;
-  private bandwidth!: Float64Array;
-  private latency!: Float64Array;
-  private depth!: Int32Array;
-  private clock!: Float64Array;
-  private last!: Float64Array;
-  private active!: Int32Array;
-  private minTarget!: Float64Array;
-  private head!: Int32Array; // active I/Os
-  private waitHead!: Int32Array; // FIFO of waiting I/Os
-  private waitTail!: Int32Array;
+  private iops = new Float64Array(0);
+  private bandwidth = new Float64Array(0);
+  private latency = new Float64Array(0);
+  private depth = new Int32Array(0);
+  private clock = new Float64Array(0);
+  private last = new Float64Array(0);
+  private active = new Int32Array(0);
+  private minTarget = new Float64Array(0);
+  private head = new Int32Array(0); // active I/Os
+  private waitHead = new Int32Array(0); // FIFO of waiting I/Os
+  private waitTail = new Int32Array(0);
   /** When the device's next step is due (its next I/O done), Infinity when idle. */
-  private due!: Float64Array;
+  private due = new Float64Array(0);
   /** I/Os the device is done with, waiting for their latency: a FIFO in the order they were done. */
-  private doneHead!: Int32Array;
-  private doneTail!: Int32Array;
-  private event!: Float64Array;
-  private eventTime!: Float64Array;
-  private busy!: Float64Array;
-  private completed!: Float64Array;
-  private bytesRead!: Float64Array;
-  private bytesWritten!: Float64Array;
-  private hasDisk!: Int8Array;
+  private doneHead = new Int32Array(0);
+  private doneTail = new Int32Array(0);
+  private event = new Float64Array(0);
+  private eventTime = new Float64Array(0);
+  private busy = new Float64Array(0);
+  private completed = new Float64Array(0);
+  private bytesRead = new Float64Array(0);
+  private bytesWritten = new Float64Array(0);
+  private hasDisk = new Int8Array(0);
   // I/Os.
   private ioCount = 0;
   private ioFree: number[] = [];
-  private ioDisk!: Int32Array;
-  private ioTarget!: Float64Array;
-  private ioCost!: Float64Array;
-  private ioBytes!: Float64Array;
-  private ioWrite!: Int8Array;
-  private ioDelay!: Float64Array;
+  private ioDisk = new Int32Array(0);
+  private ioTarget = new Float64Array(0);
+  private ioCost = new Float64Array(0);
+  private ioBytes = new Float64Array(0);
+  private ioWrite = new Int8Array(0);
+  private ioDelay = new Float64Array(0);
   /** When a done I/O is delivered to its owner. */
-  private ioDeliver!: Float64Array;
-  private ioDoneType!: Int32Array;
-  private ioDonePayload!: Int32Array;
-  private ioNext!: Int32Array;
-  private ioPrev!: Int32Array;
+  private ioDeliver = new Float64Array(0);
+  private ioDoneType = new Int32Array(0);
+  private ioDonePayload = new Int32Array(0);
+  private ioNext = new Int32Array(0);
+  private ioPrev = new Int32Array(0);
 
   private readonly eventType: EventType;
 

@@ -90,9 +90,9 @@ export class Model {
   /** Stack entries that layer nodes were built from (a layer node's `entry` column indexes this). */
   readonly entries: LayerEntry[] = [];
   /** When each node is (or was) ready; Infinity while it waits for a provisioning. */
-  readyAt!: Float64Array;
-  private provisionEvent!: Float64Array;
-  private provisioning!: Int8Array;
+  readyAt = new Float64Array(0);
+  private provisionEvent = new Float64Array(0);
+  private provisioning = new Int8Array(0);
   /** Completions (kernel type, payload pairs) of the CPU work a stop in progress aborted. */
   private readonly lostCompletions: number[] = [];
   /** Auxiliary nodes by `${owner node}/${name}`, and by owner: an auxiliary node goes when its owner goes. */

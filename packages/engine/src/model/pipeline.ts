@@ -89,15 +89,15 @@ const SCRATCH_COLUMNS: readonly ColumnSpec[] = [
 
 export class Pipeline {
   /** Throughput factor of each process's path (work / factor is charged to the host). */
-  cpuFactor!: Float64Array;
+  cpuFactor = new Float64Array(0);
   /** One-way latency each process's path adds to an operation, `OPS` per process in `OP_KINDS` order. */
-  latency!: Float64Array;
+  latency = new Float64Array(0);
   /** Cold-start time of each process's path: its layers' provisioning and the process start. */
-  provisioning!: Float64Array;
-  private chargeStart!: Int32Array;
-  private chargeCount!: Int32Array;
-  private hookStart!: Int32Array;
-  private hookCount!: Int32Array;
+  provisioning = new Float64Array(0);
+  private chargeStart = new Int32Array(0);
+  private chargeCount = new Int32Array(0);
+  private hookStart = new Int32Array(0);
+  private hookCount = new Int32Array(0);
   /** Static charges of every resolved path, in runs: the auxiliary node, the work, whether the operation waits. */
   private readonly chargeNode: number[] = [];
   private readonly chargeWork: number[] = [];
@@ -116,9 +116,9 @@ export class Pipeline {
   /** True while operation hooks run (verdicts are valid only then). */
   active = false;
   private pending = 0;
-  private pendingNode!: Int32Array;
-  private pendingWork!: Float64Array;
-  private pendingWait!: Int8Array;
+  private pendingNode = new Int32Array(0);
+  private pendingWork = new Float64Array(0);
+  private pendingWait = new Int8Array(0);
   private readonly op = new OperationState();
   /** Reasons given to `reject`, by index. */
   readonly reasons: string[] = [];

@@ -87,43 +87,43 @@ const FLOW_COLUMNS: readonly ColumnSpec[] = [
 
 export class Network {
   // Per NIC (indexed by host node id).
-  private bandwidth!: Float64Array;
-  private latency!: Float64Array;
-  private has!: Int8Array;
-  private txFlows!: Int32Array;
-  private rxFlows!: Int32Array;
-  private txHead!: Int32Array;
-  private rxHead!: Int32Array;
-  private txBusy!: Float64Array;
-  private rxBusy!: Float64Array;
-  private txSince!: Float64Array;
-  private rxSince!: Float64Array;
-  private sent!: Float64Array;
-  private received!: Float64Array;
+  private bandwidth = new Float64Array(0);
+  private latency = new Float64Array(0);
+  private has = new Int8Array(0);
+  private txFlows = new Int32Array(0);
+  private rxFlows = new Int32Array(0);
+  private txHead = new Int32Array(0);
+  private rxHead = new Int32Array(0);
+  private txBusy = new Float64Array(0);
+  private rxBusy = new Float64Array(0);
+  private txSince = new Float64Array(0);
+  private rxSince = new Float64Array(0);
+  private sent = new Float64Array(0);
+  private received = new Float64Array(0);
   // Flows.
   private count = 0;
   private free: number[] = [];
-  private fSrc!: Int32Array;
-  private fDst!: Int32Array;
-  private fRemaining!: Float64Array;
-  private fBytes!: Float64Array;
-  private fRate!: Float64Array;
-  private fLast!: Float64Array;
-  private fEvent!: Float64Array;
+  private fSrc = new Int32Array(0);
+  private fDst = new Int32Array(0);
+  private fRemaining = new Float64Array(0);
+  private fBytes = new Float64Array(0);
+  private fRate = new Float64Array(0);
+  private fLast = new Float64Array(0);
+  private fEvent = new Float64Array(0);
   /** When the flow's transfer ends, as last computed (its event's time, or that time minus its delay). */
-  private fEnd!: Float64Array;
+  private fEnd = new Float64Array(0);
   /**
    * SHARED: its event is the end of its transfer; ALONE: alone on its NICs, its
    * event is its delivery; LEFT: alone, taken off its NICs, its delivery pending.
    */
-  private fAlone!: Int8Array;
-  private fDelay!: Float64Array;
-  private fDoneType!: Int32Array;
-  private fDonePayload!: Int32Array;
-  private fTxNext!: Int32Array;
-  private fTxPrev!: Int32Array;
-  private fRxNext!: Int32Array;
-  private fRxPrev!: Int32Array;
+  private fAlone = new Int8Array(0);
+  private fDelay = new Float64Array(0);
+  private fDoneType = new Int32Array(0);
+  private fDonePayload = new Int32Array(0);
+  private fTxNext = new Int32Array(0);
+  private fTxPrev = new Int32Array(0);
+  private fRxNext = new Int32Array(0);
+  private fRxPrev = new Int32Array(0);
 
   private readonly doneType: EventType;
 

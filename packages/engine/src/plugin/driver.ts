@@ -125,11 +125,11 @@ export class PluginDriver {
   /** Per-plugin random streams: the cache of each (plugin, purpose), by node. */
   private readonly streams: (Random | undefined)[][] = [];
   private readonly streamKeys: [plugin: string, purpose: string][] = [];
-  private slotNode!: Int32Array;
-  private slotPayload!: Int32Array;
-  private slotHandle!: Float64Array;
-  private slotGen!: Int32Array;
-  private slotLive!: Int8Array;
+  private slotNode = new Int32Array(0);
+  private slotPayload = new Int32Array(0);
+  private slotHandle = new Float64Array(0);
+  private slotGen = new Int32Array(0);
+  private slotLive = new Int8Array(0);
   private slotCount = 0;
   private readonly slotFree: number[] = [];
   /** The node whose hook is running (the owner of auxiliary nodes it adds). */

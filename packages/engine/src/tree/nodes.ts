@@ -53,29 +53,29 @@ export class NodeStore {
   /** Number of node ids handed out (ids are 0 .. count-1; removed ones are marked, not reused). */
   count = 0;
   /** Index into the store's kind names: a layer, `process` or `aux`. */
-  kind!: Int32Array;
-  parent!: Int32Array;
-  firstChild!: Int32Array;
-  nextSibling!: Int32Array;
+  kind = new Int32Array(0);
+  parent = new Int32Array(0);
+  firstChild = new Int32Array(0);
+  nextSibling = new Int32Array(0);
   /** The host at the root of the node's tree. */
-  host!: Int32Array;
+  host = new Int32Array(0);
   /** Tenant index, or NONE for nodes shared by all tenants (hosts, `per: host` layers). */
-  tenant!: Int32Array;
-  state!: Int8Array;
+  tenant = new Int32Array(0);
+  state = new Int8Array(0);
   /** Index of the stack entry (or host type, or service) the node was built from; meaning depends on the kind. */
-  entry!: Int32Array;
+  entry = new Int32Array(0);
   /** Cores and bytes the node offers its children (placement capacity). */
-  capacityCores!: Float64Array;
-  capacityMemory!: Float64Array;
+  capacityCores = new Float64Array(0);
+  capacityMemory = new Float64Array(0);
   /** Cores and bytes the node takes from its parent (placement request). */
-  requestCores!: Float64Array;
-  requestMemory!: Float64Array;
+  requestCores = new Float64Array(0);
+  requestMemory = new Float64Array(0);
   /** Cores its children have taken; bytes held in its subtree (DESIGN.md: `used`), and bytes reserved there (placement). */
-  usedCores!: Float64Array;
-  usedMemory!: Float64Array;
-  reservedMemory!: Float64Array;
+  usedCores = new Float64Array(0);
+  usedMemory = new Float64Array(0);
+  reservedMemory = new Float64Array(0);
   /** 1 once removed (ids are never reused, so stale ids cannot alias). */
-  removed!: Int8Array;
+  removed = new Int8Array(0);
 
   readonly kindNames: string[] = [];
   private readonly extensions: ExtensionColumn[] = [];

@@ -133,11 +133,11 @@ export class Replication {
 
   // Replicas: see REPLICA_COLUMNS.
   /** The process node of each replica. */
-  replicaNode!: Int32Array;
-  replicaService!: Int32Array;
-  inService!: Int32Array;
-  queueHead!: Int32Array;
-  queueLen!: Int32Array;
+  replicaNode = new Int32Array(0);
+  replicaService = new Int32Array(0);
+  inService = new Int32Array(0);
+  queueHead = new Int32Array(0);
+  queueLen = new Int32Array(0);
   readonly queues: Int32Array[] = [];
   /**
    * Closed-loop clients whose request was dropped, per replica, waiting for it
@@ -145,13 +145,13 @@ export class Replication {
    * replica instead of an array each, whose check on every finished request
    * reached a scattered object).
    */
-  parkedHead!: Int32Array;
-  parkedTail!: Int32Array;
-  replicaReady!: Int8Array;
+  parkedHead = new Int32Array(0);
+  parkedTail = new Int32Array(0);
+  replicaReady = new Int8Array(0);
   /** 1 while a replica is stopped: lost with its host or node (for good), or restarting. */
-  replicaDown!: Int8Array;
+  replicaDown = new Int8Array(0);
   /** Position in its service's ready list, or -1. */
-  readyIndex!: Int32Array;
+  readyIndex = new Int32Array(0);
   replicaCount = 0;
   readonly replicaOfNode = new Map<number, number>();
   /** Hosts that held a replica at some time of the run. */
@@ -160,16 +160,16 @@ export class Replication {
   private readonly syscallCost: Float64Array;
 
   // Operations: see OP_COLUMNS.
-  private opReq!: Int32Array;
-  private opGen!: Int32Array;
-  private opGo!: Int8Array;
-  private opFrom!: Int32Array;
-  private opTo!: Int32Array;
-  private opType!: Int32Array;
-  private opPayload!: Int32Array;
-  private opBytes!: Float64Array;
-  private opDelay!: Float64Array;
-  private opCharges!: Int32Array;
+  private opReq = new Int32Array(0);
+  private opGen = new Int32Array(0);
+  private opGo = new Int8Array(0);
+  private opFrom = new Int32Array(0);
+  private opTo = new Int32Array(0);
+  private opType = new Int32Array(0);
+  private opPayload = new Int32Array(0);
+  private opBytes = new Float64Array(0);
+  private opDelay = new Float64Array(0);
+  private opCharges = new Int32Array(0);
   private readonly opFree: number[] = [];
   private opCount = 0;
 

@@ -40,42 +40,42 @@ const REQUEST_COLUMNS: readonly ColumnSpec[] = [
 
 export class RequestStore {
   /** Service index. */
-  service!: Int32Array;
+  service = new Int32Array(0);
   /** The replica it is at (or travels to). */
-  replica!: Int32Array;
+  replica = new Int32Array(0);
   /** Index of its current step. */
-  step!: Int32Array;
+  step = new Int32Array(0);
   /** Its closed-loop client, -1 for an open-loop arrival, CALLED for a call. */
-  client!: Int32Array;
-  arrival!: Float64Array;
+  client = new Int32Array(0);
+  arrival = new Float64Array(0);
   /** CPU work done so far (for validation and traces). */
-  work!: Float64Array;
+  work = new Float64Array(0);
   /** The current step's sampled amount (cpu work, or system calls' work), kept until its operation starts. */
-  amount!: Float64Array;
+  amount = new Float64Array(0);
   /** I/Os of the current io step not yet done. */
-  pending!: Int32Array;
-  stepStart!: Float64Array;
-  ioTime!: Float64Array;
+  pending = new Int32Array(0);
+  stepStart = new Float64Array(0);
+  ioTime = new Float64Array(0);
   /** Bytes the request holds (freed when it ends). */
-  alloc!: Float64Array;
+  alloc = new Float64Array(0);
   /** The calling request, or -1 for a root request; the caller's generation when it called. */
-  parent!: Int32Array;
-  parentGen!: Int32Array;
+  parent = new Int32Array(0);
+  parentGen = new Int32Array(0);
   /** The request's stream key (its first state, 4 per request), for its calls' keys; and its stream's state. */
-  key!: Int32Array;
-  rng!: Int32Array;
-  callTime!: Float64Array;
+  key = new Int32Array(0);
+  rng = new Int32Array(0);
+  callTime = new Float64Array(0);
   /** 1 when it arrived after the warm-up. */
-  measured!: Int8Array;
+  measured = new Int8Array(0);
   /** Bumped on release. */
-  gen!: Int32Array;
+  gen = new Int32Array(0);
   /** 1 while at its replica (in service or queued). */
-  at!: Int8Array;
+  at = new Int8Array(0);
   /** 1 once counted as completed (a call whose response is still travelling). */
-  recorded!: Int8Array;
+  recorded = new Int8Array(0);
   /** Its running CPU activity, and its pending timer event. */
-  activity!: Int32Array;
-  timer!: Float64Array;
+  activity = new Int32Array(0);
+  timer = new Float64Array(0);
   /** Ids handed out (live or free). */
   count = 0;
   private readonly free: number[] = [];
