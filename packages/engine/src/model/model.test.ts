@@ -63,11 +63,11 @@ describe("Model: plugins, hooks and paths", () => {
     const s = loadScenario(scenario("  main: [{ layer: outer, cores: 8, memory: 4GiB }, { layer: inner, cores: 2, memory: 2GiB }]"), { plugins });
     const m = buildModel(new Simulation(), s, plugins);
     const [p] = m.processes.get("t/s")!;
-    expect(m.pipeline.cpuFactor[p]).toBeCloseTo(0.45, 15);
+    expect(m.pipeline.cpuFactor(p)).toBeCloseTo(0.45, 15);
     expect(m.pipeline.latencyOf(p, "io")).toBeCloseTo(2e-3, 15);
     expect(m.pipeline.latencyOf(p, "net")).toBeCloseTo(4e-3, 15);
     expect(m.pipeline.latencyOf(p, "cpu")).toBe(0);
-    expect(m.pipeline.provisioning[p]).toBe(1);
+    expect(m.pipeline.provisioning(p)).toBe(1);
   });
 
   it("runs the operation hooks of the layers on the path innermost first", () => {
@@ -128,7 +128,7 @@ describe("Model: plugins, hooks and paths", () => {
     expect(m.auxNames.get(aux)).toBe("vmx-helper");
     expect(m.nodes.usedMemory[vm]).toBe(2 ** 30 + 500); // the process and its helper
     const done = sim.on("done", () => {});
-    const guest = m.cpu.start(p, 10, m.pipeline.cpuFactor[p], done, 0);
+    const guest = m.cpu.start(p, 10, m.pipeline.cpuFactor(p), done, 0);
     const helper = m.cpu.start(aux, 10, 1, done, 1);
     expect(m.cpu.rate(guest)).toBe(1);
     expect(m.cpu.rate(helper)).toBe(1);

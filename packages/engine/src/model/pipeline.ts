@@ -11,7 +11,11 @@
  * of (auxiliary node, work) charges and a run of (hook, node) pairs in flat
  * tables. So an operation on a path without hooks costs a few array reads,
  * and one with hooks a call per hook by index: no names, maps or closures per
- * operation. `syscall` latency and charges are per system call; each I/O and
+ * operation. perf: the CPU factor, the latencies, the cold-start time and a
+ * mask of the kinds with charges or hooks are one record of 8 float64 per
+ * process (one cache line), so an operation on a plain path reads one line,
+ * not one in each of four columns: the many-hosts benchmark's requests touch
+ * 10,000 processes, more than the caches hold. `syscall` latency and charges are per system call; each I/O and
  * each message end counts as one, so a layer's `syscall` hooks, latency and
  * charges also apply to `io` and `net`.
  *
@@ -69,11 +73,16 @@ class OperationState implements Operation {
   direction: Operation["direction"] = "none";
 }
 
-/** Per-process path record columns (indexed by node id; grown with the node store). */
+/** A process's record: its CPU factor, its latency per kind, its cold-start time, the kinds with charges or hooks. */
+const RECORD = 8;
+const FACTOR = 0;
+const LATENCY = 1;
+const PROVISIONING = 1 + OPS;
+const DYNAMIC = 2 + OPS;
+
+/** Per-process path columns (indexed by node id; grown with the node store). */
 const PATH_COLUMNS: readonly ColumnSpec[] = [
-  ["cpuFactor", Float64Array, 1],
-  ["latency", Float64Array, 0, OPS],
-  ["provisioning", Float64Array],
+  ["record", Float64Array, 0, RECORD],
   ["chargeStart", Int32Array, 0, OPS],
   ["chargeCount", Int32Array, 0, OPS],
   ["hookStart", Int32Array, 0, OPS],
@@ -88,12 +97,8 @@ const SCRATCH_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 export class Pipeline {
-  /** Throughput factor of each process's path (work / factor is charged to the host). */
-  cpuFactor = new Float64Array(0);
-  /** One-way latency each process's path adds to an operation, `OPS` per process in `OP_KINDS` order. */
-  latency = new Float64Array(0);
-  /** Cold-start time of each process's path: its layers' provisioning and the process start. */
-  provisioning = new Float64Array(0);
+  /** Each process's record (`RECORD` float64 per node). */
+  private record = new Float64Array(0);
   private chargeStart = new Int32Array(0);
   private chargeCount = new Int32Array(0);
   private hookStart = new Int32Array(0);
@@ -136,18 +141,27 @@ export class Pipeline {
 
   /** Clears a new node's record. */
   reset(node: number): void {
-    this.cpuFactor[node] = 1;
-    this.provisioning[node] = 0;
+    this.record.fill(0, node * RECORD, (node + 1) * RECORD);
+    this.record[node * RECORD + FACTOR] = 1;
     for (let k = 0; k < OPS; k++) {
-      this.latency[node * OPS + k] = 0;
       this.chargeCount[node * OPS + k] = 0;
       this.hookCount[node * OPS + k] = 0;
     }
   }
 
+  /** Throughput factor of a process's path (work / factor is charged to the host). */
+  cpuFactor(process: number): number {
+    return this.record[process * RECORD + FACTOR];
+  }
+
   /** One-way latency the path of `process` adds to an operation of kind `op`. */
   latencyOf(process: number, op: OpKind): number {
-    return this.latency[process * OPS + OP_KINDS.indexOf(op)];
+    return this.record[process * RECORD + LATENCY + OP_KINDS.indexOf(op)];
+  }
+
+  /** Cold-start time of a process's path: its layers' provisioning and its process start. */
+  provisioning(process: number): number {
+    return this.record[process * RECORD + PROVISIONING];
   }
 
   /** Resolves a process's record from the contributions and hooks of the layers above it (innermost first). */
@@ -157,15 +171,16 @@ export class Pipeline {
     let factor = 1;
     let provisioning = 0;
     const base = p * OPS;
+    const r = p * RECORD;
     for (let n = nodes.parent[p]; n !== NONE; n = nodes.parent[n]) {
       const c = o.contributionOf(n);
       if (!c) continue;
       factor *= c.cpuFactor ?? 1;
       provisioning += c.provisioning ?? 0;
       OP_KINDS.forEach((op, k) => {
-        this.latency[base + k] += c.latency?.[op] ?? 0;
+        this.record[r + LATENCY + k] += c.latency?.[op] ?? 0;
         // Each I/O and each message end is one system call.
-        if (k === IO_OP || k === NET_OP) this.latency[base + k] += c.latency?.syscall ?? 0;
+        if (k === IO_OP || k === NET_OP) this.record[r + LATENCY + k] += c.latency?.syscall ?? 0;
       });
     }
     for (let k = 0; k < OPS; k++) {
@@ -191,9 +206,10 @@ export class Pipeline {
       }
       this.chargeCount[base + k] = this.chargeNode.length - this.chargeStart[base + k];
       this.hookCount[base + k] = this.hookIndex.length - this.hookStart[base + k];
+      if (this.chargeCount[base + k] + this.hookCount[base + k] > 0) this.record[r + DYNAMIC] += 1 << k;
     }
-    this.cpuFactor[p] = factor;
-    this.provisioning[p] = provisioning + o.processStart(p);
+    this.record[r + FACTOR] = factor;
+    this.record[r + PROVISIONING] = provisioning + o.processStart(p);
   }
 
   private addCharge(n: number, op: OpKind, charge: { aux: string; work: number; wait?: boolean } | undefined): void {
@@ -225,8 +241,11 @@ export class Pipeline {
   pass(k: number, process: number, request: number, amount: number, write: boolean, random: boolean, direction: number): void {
     // perf: the common path (no charges, no hooks) is a few array reads, small enough to inline into every caller;
     // the rest is in functions of its own.
+    const r = process * RECORD;
+    const latency = this.record[r + LATENCY + k];
+    this.delay += k === SYSCALL_OP ? latency * amount : latency;
+    if ((this.record[r + DYNAMIC] & (1 << k)) === 0) return;
     const i = process * OPS + k;
-    this.delay += k === SYSCALL_OP ? this.latency[i] * amount : this.latency[i];
     if (this.chargeCount[i] !== 0) this.staticCharges(i, k === SYSCALL_OP ? amount : 1);
     if (this.hookCount[i] !== 0) this.hooks(i, k, process, request, amount, write, random, direction);
   }

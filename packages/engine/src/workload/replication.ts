@@ -212,14 +212,13 @@ export class Replication {
       const req = rq.live(tag);
       if (req < 0) return;
       rq.timer[req] = -1;
-      rq.activity[req] = -1;
       this.onStepDone(req);
     });
     this.cpuStartType = sim.on("workload.cpuStart", (tag) => {
       const req = rq.live(tag);
       if (req < 0) return;
       rq.timer[req] = -1;
-      this.startCpu(req);
+      this.startCpu(req, rq.amount[req]);
     });
     this.chargedType = sim.on("workload.charged", (op) => this.onCharged(op));
     this.ioDoneType = sim.on("workload.ioDone", (op) => this.onIoDone(op));
@@ -497,8 +496,6 @@ export class Replication {
     rq.parent[req] = -1;
     rq.callTime[req] = 0;
     rq.recorded[req] = 0;
-    rq.activity[req] = -1;
-    rq.timer[req] = -1;
     for (let i = 0; i < 4; i++) {
       rq.rng[req * 4 + i] = state[offset + i];
       rq.key[req * 4 + i] = state[offset + i];
@@ -664,22 +661,20 @@ export class Replication {
     if (kind === CPU) {
       // The work is known as the step starts (the request's stream is its own, so the number is the same whenever it
       // is drawn); the path's latency (a wake-up) passes before the work starts.
-      rq.amount[req] = x;
       const pl = this.pipeline;
       pl.begin();
       pl.pass(CPU_OP, this.replicaNode[rq.replica[req]], req, x, false, false, NO_DIRECTION);
-      this.afterPipeline(req, GO_CPU, 0, 0, 0, 0, 0);
+      this.afterPipeline(req, GO_CPU, 0, 0, x, 0, 0);
       return;
     }
     if (kind === SYSCALL) {
       // n system calls on the request's thread: CPU work of n times the host's syscall cost.
       const calls = Math.round(x);
       const node = this.replicaNode[rq.replica[req]];
-      rq.amount[req] = calls * this.syscallCost[this.model.nodes.host[node]];
       const pl = this.pipeline;
       pl.begin();
       pl.pass(SYSCALL_OP, node, req, calls, false, false, NO_DIRECTION);
-      this.afterPipeline(req, GO_CPU, 0, 0, 0, 0, 0);
+      this.afterPipeline(req, GO_CPU, 0, 0, calls * this.syscallCost[this.model.nodes.host[node]], 0, 0);
       return;
     }
     rq.timer[req] = this.sim.schedule(this.stepType, x, rq.tag(req));
@@ -688,8 +683,9 @@ export class Replication {
   /**
    * The one place an operation meets the result of its path: rejected, its
    * request fails with the reason; with charges to wait for, it waits in an
-   * operation slot; else it goes on now (after its delay). For a message,
-   * `from`/`to` are hosts, `type`/`payload` its delivery event.
+   * operation slot; else it goes on now (after its delay). `bytes` is a
+   * message's or an I/O's size, or a cpu or syscall step's work; for a
+   * message, `from`/`to` are hosts, `type`/`payload` its delivery event.
    */
   private afterPipeline(req: number, go: number, from: number, to: number, bytes: number, type: number, payload: number): void {
     const pl = this.pipeline;
@@ -715,8 +711,11 @@ export class Replication {
   /** An operation goes on, `delay` after now. */
   private proceed(req: number, go: number, from: number, to: number, bytes: number, type: number, payload: number, delay: number): void {
     if (go === GO_CPU) {
-      if (delay > 0) this.requests.timer[req] = this.sim.schedule(this.cpuStartType, delay, this.requests.tag(req));
-      else this.startCpu(req);
+      // (bytes: the step's work)
+      if (delay > 0) {
+        this.requests.amount[req] = bytes;
+        this.requests.timer[req] = this.sim.schedule(this.cpuStartType, delay, this.requests.tag(req));
+      } else this.startCpu(req, bytes);
     } else if (go === GO_MEM) {
       this.applyMem(req);
       // The step takes the path's mem latency (a page fault's exit to the hypervisor, say).
@@ -778,13 +777,12 @@ export class Replication {
     this.proceed(req, go, this.opFrom[op], this.opTo[op], this.opBytes[op], this.opType[op], this.opPayload[op], this.opDelay[op]);
   }
 
-  /** A cpu (or syscall) step's work starts on a thread of its replica's process. */
-  private startCpu(req: number): void {
+  /** A cpu (or syscall) step's work `x` starts on a thread of its replica's process. */
+  private startCpu(req: number, x: number): void {
     const rq = this.requests;
-    const x = rq.amount[req];
     rq.work[req] += x;
     const node = this.replicaNode[rq.replica[req]];
-    rq.activity[req] = this.model.cpu.start(node, x, this.pipeline.cpuFactor[node], this.stepType, rq.tag(req));
+    this.model.cpu.start(node, x, this.pipeline.cpuFactor(node), this.stepType, rq.tag(req));
   }
 
   /** Issues the step's I/Os at once; each passes the path, then goes to the host's disk. */

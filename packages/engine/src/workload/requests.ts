@@ -34,7 +34,6 @@ const REQUEST_COLUMNS: readonly ColumnSpec[] = [
   ["gen", Int32Array],
   ["at", Int8Array],
   ["recorded", Int8Array],
-  ["activity", Int32Array, -1],
   ["timer", Float64Array, -1],
 ];
 
@@ -50,7 +49,7 @@ export class RequestStore {
   arrival = new Float64Array(0);
   /** CPU work done so far (for validation and traces). */
   work = new Float64Array(0);
-  /** The current step's sampled amount (cpu work, or system calls' work), kept until its operation starts. */
+  /** A cpu or syscall step's work, kept while a path's latency passes before it starts. */
   amount = new Float64Array(0);
   /** I/Os of the current io step not yet done. */
   pending = new Int32Array(0);
@@ -73,8 +72,7 @@ export class RequestStore {
   at = new Int8Array(0);
   /** 1 once counted as completed (a call whose response is still travelling). */
   recorded = new Int8Array(0);
-  /** Its running CPU activity, and its pending timer event. */
-  activity = new Int32Array(0);
+  /** Its pending timer event (a sleep, a mem step, a delayed cpu start). */
   timer = new Float64Array(0);
   /** Ids handed out (live or free). */
   count = 0;
