@@ -13,7 +13,7 @@ import { count, didYouMean, distribution, exactlyOne, fields, identifier, oneOf,
 export const PER_VALUES = ["replica", "service", "tenant", "host"] as const;
 export type Per = (typeof PER_VALUES)[number];
 
-export const BALANCE_VALUES = ["round-robin", "random", "least-outstanding"] as const;
+export const BALANCE_VALUES = ["round-robin", "random", "least-outstanding", "p2c"] as const;
 export const PLACEMENT_POLICIES = ["first-fit", "best-fit", "spread"] as const;
 
 /** Bounds that keep a scenario within what one machine can simulate. */

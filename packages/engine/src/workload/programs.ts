@@ -25,7 +25,8 @@ const MEM_OPS = { alloc: ALLOC, free: FREE, touch: TOUCH } as const;
 export const ROUND_ROBIN = 0;
 export const RANDOM = 1;
 export const LEAST_OUTSTANDING = 2;
-const BALANCE = { "round-robin": ROUND_ROBIN, random: RANDOM, "least-outstanding": LEAST_OUTSTANDING } as const;
+export const P2C = 3;
+const BALANCE = { "round-robin": ROUND_ROBIN, random: RANDOM, "least-outstanding": LEAST_OUTSTANDING, p2c: P2C } as const;
 
 /** One service's compiled program and load. */
 export interface Program {

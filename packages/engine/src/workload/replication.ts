@@ -35,7 +35,8 @@ import { NONE } from "../tree/nodes.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Measurement, newServiceMeasure, SERIES_WINDOWS, type ServiceMeasure } from "./measure.js";
-import { ALLOC, CALL, compilePrograms, CPU, FREE, IO, LEAST_OUTSTANDING, MEM, ROUND_ROBIN, SYSCALL, type Program } from "./programs.js";
+import { ALLOC, CALL, compilePrograms, CPU, FREE, IO, LEAST_OUTSTANDING, MEM, SYSCALL, type Program } from "./programs.js";
+import { Balancer } from "./balance.js";
 import { RequestStore } from "./requests.js";
 
 export { SERIES_WINDOWS };
@@ -67,17 +68,15 @@ export interface ServiceRun extends Program {
   measure: ServiceMeasure;
   /** Global replica indices, one slot per scenario replica (a re-placed replica takes its slot). */
   replicas: Int32Array;
-  /** Replicas that take requests now. */
-  ready: number[];
+  /** Its endpoints (the replicas it routes to) and its balancing policy. */
+  balancer: Balancer;
   /** Closed-loop clients waiting for a replica to be ready. */
   parkedClients: number[];
-  rr: number;
   /** Stream key base of its requests. */
   base: Int32Array;
   /** Open-loop: index of the next request, and its stream, already started (its gap drawn). */
   next: number;
   nextState: Int32Array;
-  balanceRng: Random;
 }
 
 /** Options of a replication (all in seconds). */
@@ -102,7 +101,10 @@ const REPLICA_COLUMNS: readonly ColumnSpec[] = [
   ["parkedTail", Int32Array, NONE],
   ["replicaReady", Int8Array],
   ["replicaDown", Int8Array],
-  ["readyIndex", Int32Array, -1],
+  ["endpoint", Int8Array],
+  ["memberPos", Int32Array],
+  ["bucketPos", Int32Array],
+  ["filed", Int32Array],
 ];
 
 /** Operations in flight that need a slot: each I/O, and any operation waiting for its charges. */
@@ -150,8 +152,11 @@ export class Replication {
   replicaReady = new Int8Array(0);
   /** 1 while a replica is stopped: lost with its host or node (for good), or restarting. */
   replicaDown = new Int8Array(0);
-  /** Position in its service's ready list, or -1. */
-  readyIndex = new Int32Array(0);
+  /** Balancing (balance.ts): 1 while an endpoint; its positions in its service's lists; the load it is filed under. */
+  endpoint = new Int8Array(0);
+  memberPos = new Int32Array(0);
+  bucketPos = new Int32Array(0);
+  filed = new Int32Array(0);
   replicaCount = 0;
   readonly replicaOfNode = new Map<number, number>();
   /** Hosts that held a replica at some time of the run. */
@@ -255,15 +260,28 @@ export class Replication {
         ...program,
         measure: newServiceMeasure(program.key, stackOf(s, svc), svc.slo),
         replicas,
-        ready: [],
+        balancer: new Balancer(
+          program.balance,
+          Random.fromKey(options.seed, "balance", program.key),
+          () => this,
+          (r) => this.inService[r] + this.queueLen[r],
+        ),
         parkedClients: [],
-        rr: 0,
         base: Random.fromKey(options.seed, "requests", program.key).state,
         next: 0,
         nextState: new Int32Array(4),
-        balanceRng: Random.fromKey(options.seed, "balance", program.key),
       });
     });
+    // Round-robin's endpoint order: hosts in turn, and on a host the layer nodes below it (a VM's replicas) in turn.
+    const nodes = model.nodes;
+    const below = (process: number): number => {
+      let n = process;
+      while (nodes.parent[n] !== nodes.host[n]) n = nodes.parent[n];
+      return n;
+    };
+    for (const run of this.services) {
+      run.balancer.setOrder(run.replicas.length, (slot) => nodes.host[this.replicaNode[run.replicas[slot]]], (slot) => below(this.replicaNode[run.replicas[slot]]));
+    }
     this.syscallCost = Float64Array.from(model.hosts, (_, i) => model.hostRules[i].syscallCost ?? 0);
     // Replicas take requests once ready; hosts fail and are repaired.
     this.lifecycle = new Lifecycle(sim, model, this);
@@ -377,24 +395,9 @@ export class Replication {
     this.enter(req, replica);
   }
 
-  /** A ready replica of the service by its balancing policy, or -1 when none is ready. */
+  /** An endpoint of the service by its balancing policy, or -1 when it has none. */
   private pickReplica(run: ServiceRun): number {
-    const ready = run.ready;
-    const n = ready.length;
-    if (n === 0) return -1;
-    if (run.balance === ROUND_ROBIN) return ready[run.rr++ % n];
-    if (run.balance !== LEAST_OUTSTANDING) return ready[run.balanceRng.below(n)];
-    let best = ready[0];
-    let bestLoad = Infinity;
-    for (let i = 0; i < n; i++) {
-      const r = ready[i];
-      const load = this.inService[r] + this.queueLen[r];
-      if (load < bestLoad) {
-        best = r;
-        bestLoad = load;
-      }
-    }
-    return best;
+    return run.balancer.pick(run.replicas);
   }
 
   // --- replicas ---
@@ -415,22 +418,14 @@ export class Replication {
   setReady(r: number): void {
     const run = this.services[this.replicaService[r]];
     this.replicaReady[r] = 1;
-    this.readyIndex[r] = run.ready.length;
-    run.ready.push(r);
+    run.balancer.add(r);
     while (run.parkedClients.length > 0) this.scheduleClient(run.parkedClients.shift()!);
   }
 
   /** A replica takes no more requests. */
   notReady(r: number): void {
     if (!this.replicaReady[r]) return;
-    const run = this.services[this.replicaService[r]];
-    const i = this.readyIndex[r];
-    const last = run.ready.pop()!;
-    if (last !== r) {
-      run.ready[i] = last;
-      this.readyIndex[last] = i;
-    }
-    this.readyIndex[r] = -1;
+    this.services[this.replicaService[r]].balancer.remove(r);
     this.replicaReady[r] = 0;
   }
 
@@ -522,9 +517,11 @@ export class Replication {
     rq.at[req] = 1;
     if (this.inService[replica] < run.threads) {
       this.inService[replica]++;
+      if (run.balance === LEAST_OUTSTANDING) run.balancer.loadChanged(replica);
       this.runStep(req);
     } else if (this.queueLen[replica] < run.queueCap) {
       this.enqueue(replica, req);
+      if (run.balance === LEAST_OUTSTANDING) run.balancer.loadChanged(replica);
     } else {
       if (rq.measured[req]) run.measure.dropped++;
       const client = rq.client[req];
@@ -929,8 +926,15 @@ export class Replication {
     if (this.replicaDown[replica]) return; // its replica stopped: nothing left to give back
     if (rq.alloc[req] > 0) this.model.memory.allocate(this.model.nodes.parent[this.replicaNode[replica]], -rq.alloc[req]);
     rq.alloc[req] = 0;
-    if (this.queueLen[replica] > 0) this.runStep(this.dequeue(replica));
-    else this.inService[replica]--;
+    const run = this.services[this.replicaService[replica]];
+    if (this.queueLen[replica] > 0) {
+      const next = this.dequeue(replica);
+      if (run.balance === LEAST_OUTSTANDING) run.balancer.loadChanged(replica);
+      this.runStep(next);
+    } else {
+      this.inService[replica]--;
+      if (run.balance === LEAST_OUTSTANDING) run.balancer.loadChanged(replica);
+    }
     if (this.parkedHead[replica] !== NONE) this.scheduleClient(this.unpark(replica));
   }
 
