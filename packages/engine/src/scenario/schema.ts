@@ -58,6 +58,10 @@ export interface Service {
   ingress?: { request?: number; response?: number };
   request: Step[];
   slo?: { mean?: number; p50?: number; p90?: number; p99?: number; p999?: number };
+  /** How callers and clients retry this service's requests: extra attempts, each attempt's timeout, the wait before a retry. */
+  retry?: { attempts: number; timeout?: number; backoff: number };
+  /** A readiness probe of its replicas: a dead replica leaves the balancer after `failureThreshold` failed probes. */
+  readiness?: { period: number; failureThreshold: number };
 }
 
 export interface Tenant {
@@ -160,6 +164,16 @@ const service = fields({
   load: load.optional(),
   ingress: fields({ request: size.optional(), response: size.optional() }).optional(),
   request: z.array(step).min(1, { message: "a request program needs at least one step" }),
+  retry: fields({
+    attempts: count(0, 100).default(1).meta({ description: "attempts after the first (default 1)" }),
+    timeout: duration({ above: 0, max: LIMITS.duration }).optional().meta({ description: "how long a caller or client waits for one attempt (default: no timeout)" }),
+    backoff: duration({ min: 0, max: LIMITS.duration }).default(0).meta({ description: "the wait before a retry" }),
+  }).optional(),
+  // Kubernetes' readiness probe: periodSeconds 10, failureThreshold 3 by default (core/v1 Probe).
+  readiness: fields({
+    period: duration({ above: 0, max: LIMITS.duration }).default(10),
+    failureThreshold: count(1, 1000).default(3),
+  }).optional(),
   slo: fields({
     mean: duration().optional(),
     p50: duration().optional(),

@@ -15,6 +15,10 @@
  *   filing is O(1), and so is a pick.
  * - p2c: the less loaded of two random endpoints (the first on a tie).
  *
+ * A retry avoids the host of the attempt that failed (as Envoy's
+ * previous_hosts retry predicate does), when the service has an endpoint
+ * elsewhere: among those, the same policy.
+ *
  * Random draws come from the service's balance stream of the replication.
  */
 import type { Random } from "../random/random.js";
@@ -47,6 +51,8 @@ export class Balancer {
     private readonly cols: () => BalanceColumns,
     /** The load of a replica: requests in service and queued at it. */
     private readonly load: (r: number) => number,
+    /** The host of a replica. */
+    private readonly hostOf: (r: number) => number,
   ) {}
 
   get size(): number {
@@ -110,10 +116,18 @@ export class Balancer {
     this.file(r, this.load(r));
   }
 
-  /** An endpoint by the policy, or -1 when there is none. `slots` maps the service's slots to replicas (round-robin). */
-  pick(slots: Int32Array): number {
+  /**
+   * An endpoint by the policy, or -1 when there is none; one not on host
+   * `avoid` if there is such an endpoint (a retry). `slots` maps the
+   * service's slots to replicas (round-robin).
+   */
+  pick(slots: Int32Array, avoid = -1): number {
     const n = this.members.length;
     if (n === 0) return -1;
+    if (avoid >= 0) {
+      const elsewhere = this.pickAvoiding(slots, avoid);
+      if (elsewhere >= 0) return elsewhere;
+    }
     if (this.policy === ROUND_ROBIN) {
       const c = this.cols();
       const order = this.order;
@@ -133,6 +147,31 @@ export class Balancer {
     let j = this.rng.below(n - 1);
     if (j >= this.cols().memberPos[a]) j++;
     const b = this.members[j];
+    return this.load(b) < this.load(a) ? b : a;
+  }
+
+  /** A pick among the endpoints not on host `avoid`, by the policy; -1 when there is none. O(endpoints). */
+  private pickAvoiding(slots: Int32Array, avoid: number): number {
+    if (this.policy === ROUND_ROBIN) {
+      const c = this.cols();
+      for (let k = 0; k < this.order.length; k++) {
+        const r = slots[this.order[this.next++ % this.order.length]];
+        if (c.endpoint[r] && this.hostOf(r) !== avoid) return r;
+      }
+      return -1;
+    }
+    const others = this.members.filter((r) => this.hostOf(r) !== avoid);
+    if (others.length === 0) return -1;
+    if (this.policy === LEAST_OUTSTANDING) {
+      const least = Math.min(...others.map(this.load));
+      const best = others.filter((r) => this.load(r) === least);
+      return best[this.rng.below(best.length)];
+    }
+    const a = others[this.rng.below(others.length)];
+    if (this.policy !== P2C || others.length === 1) return a;
+    let j = this.rng.below(others.length - 1);
+    if (j >= others.indexOf(a)) j++;
+    const b = others[j];
     return this.load(b) < this.load(a) ? b : a;
   }
 

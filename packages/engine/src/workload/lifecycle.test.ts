@@ -28,11 +28,18 @@ tenants:
     // ready: 0.5 s (the layer) + 5 ms (process start) after t = 0; recovery: 3 s to detect, then the same
     expect(st.lifecycle.ready).toEqual({ p50: 0.505, p99: 0.505 });
     expect(st.lifecycle.recovery!.p50).toBeCloseTo(3.505, 12);
-    expect(st.failures).toEqual([{ host: 0, at: 10, detected: 13, repaired: null, replicas: 1, recovered: 1 }]);
-    // Requests arriving while no replica is ready fail: about 100/s for 0.505 s at the start and 3.505 s after the failure.
+    expect(st.failures).toMatchObject([{ host: 0, at: 10, detected: 13, repaired: null, replicas: 1, recovered: 1 }]);
+    // Requests arriving while no replica is ready fail: about 100/s for 0.505 s at the start and 3.505 s after the failure;
+    // until the failure is detected (3 s) they are routed to the dead replica: unreachable.
     const svc = st.services["t/a"];
     expect(svc.failed as number).toBeGreaterThan(300);
     expect(svc.failed as number).toBeLessThan(500);
+    const window = st.failures[0].services["t/a"];
+    expect(window.timeouts).toBe(0);
+    expect(window.failed).toBeGreaterThan(270);
+    expect(window.failed).toBeLessThan(330);
+    expect(svc.failedBy.unreachable).toBe(window.failed);
+    expect(svc.failedBy["host-failure"]).toBe(1); // the one on the replica when its host failed
     expect(st.capacityLost).toBeCloseTo(4 * 20, 9); // host 0's 4 cores from 10 s to the end
     const series = st.series.throughput as number[];
     expect(Math.min(...series.slice(20, 27))).toBe(0); // the dip: windows of 0.5 s right after the failure

@@ -31,6 +31,8 @@ export interface Failure {
   /** For a layer node: its layer and the reason its plugin gave. */
   layer?: string;
   reason?: string;
+  /** Per service: requests that failed, and attempts that timed out, between the failure and its detection. */
+  services: Record<string, { failed: number; timeouts: number }>;
   /** The replicas placed again for it (internal: dropped from results). */
   lost: number[];
 }
@@ -58,6 +60,9 @@ export class Lifecycle implements ModelListener {
   private readonly detectType: number;
   private readonly repairType: number;
   private readonly scriptedType: number;
+  private readonly unrouteType: number;
+  /** Failures not yet detected (their windows are open). */
+  private readonly open: number[] = [];
   private readonly repairDist: Distribution | undefined;
 
   constructor(
@@ -81,6 +86,7 @@ export class Lifecycle implements ModelListener {
     });
     // Scripted failures carry their own index (their repair is theirs, not the host's).
     this.scriptedType = sim.on("lifecycle.scriptedFail", (k) => this.onHostFail(fl.scripted[k].host, fl.scripted[k].repair));
+    this.unrouteType = sim.on("lifecycle.unroute", (r) => this.rep.unroute(r));
     fl.scripted.forEach((f, k) => sim.scheduleAt(this.scriptedType, f.at, k));
     this.repairDist = fl.hosts ? toDistribution(fl.hosts.repair) : undefined;
     model.listener = this;
@@ -103,6 +109,7 @@ export class Lifecycle implements ModelListener {
     }
     if (rep.replicaReady[r]) return;
     this.model.nodeReady(node);
+    rep.readySince[r] = this.sim.now;
     rep.setReady(r);
     const since = this.recoveringSince.get(r);
     if (since === undefined) this.readyTimes.push(this.sim.now);
@@ -119,7 +126,8 @@ export class Lifecycle implements ModelListener {
   processesStopped(node: number, processes: readonly number[], reason: string, lost: boolean): void {
     const rep = this.rep;
     const replicas = processes.map((p) => rep.replicaOfNode.get(p)).filter((r): r is number => r !== undefined);
-    rep.stopReplicas(replicas, rep.reason(reason), true);
+    // Lost, they stay in their balancers until their failure is detected (or a readiness probe notices).
+    rep.stopReplicas(replicas, rep.reason(reason), true, lost);
     const now = this.sim.now;
     if (!lost) {
       for (const r of replicas) {
@@ -131,11 +139,11 @@ export class Lifecycle implements ModelListener {
     // Lost with their node: found after the detection delay and placed again, like a failed host's.
     const host = this.model.hostIndex(this.model.nodes.host[node]);
     const layer = this.model.nodes.kindNames[this.model.nodes.kind[node]];
-    this.failures.push({ host, at: now, detected: null, repaired: null, replicas: replicas.length, recovered: 0, layer, reason, lost: [] });
+    this.failures.push({ host, at: now, detected: null, repaired: null, replicas: replicas.length, recovered: 0, layer, reason, services: {}, lost: [] });
     const index = this.failures.length - 1;
     for (const r of replicas) this.recoveringSince.delete(r);
     this.lostByFailure.set(index, replicas);
-    this.sim.schedule(this.detectType, rep.scenario.failures.detection, index);
+    this.detectLater(index, replicas);
   }
 
   completionsLost(completions: readonly number[], reason: string): void {
@@ -162,22 +170,59 @@ export class Lifecycle implements ModelListener {
     const lostNodes = this.model.failHost(h);
     const lost = lostNodes.map((n) => rep.replicaOfNode.get(n)!).filter((r) => r !== undefined);
     for (const r of lost) this.recoveringSince.delete(r);
-    rep.stopReplicas(lost, HOST_FAILED, false);
+    // The requests on the host fail; its replicas stay in their balancers until the failure is detected.
+    rep.stopReplicas(lost, HOST_FAILED, false, true);
     this.model.settleLost(FAILED[HOST_FAILED]);
     this.downSince.set(h, now);
-    this.failures.push({ host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, lost: [] });
+    this.failures.push({ host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, services: {}, lost: [] });
     const index = this.failures.length - 1;
-    this.sim.schedule(this.detectType, rep.scenario.failures.detection, index);
+    this.detectLater(index, lost);
     const repair = scriptedRepair ?? (this.repairDist ? this.repairDist.sample(this.failureRngs[h]) : undefined);
     if (repair !== undefined) this.sim.schedule(this.repairType, repair, index);
     this.lostByFailure.set(index, lost);
   }
 
-  /** The failure is found: the lost replicas are placed again on hosts that are up, or wait for a repair. */
+  /**
+   * Failure `index` is found after the scenario's detection delay; a lost
+   * replica whose service probes readiness leaves its balancer when its
+   * `failureThreshold`-th probe in a row fails, if that comes sooner (its
+   * probes run every `period` from the time it was ready).
+   */
+  private detectLater(index: number, lost: readonly number[]): void {
+    const rep = this.rep;
+    const now = this.sim.now;
+    const detection = rep.scenario.failures.detection;
+    this.open.push(index);
+    this.sim.schedule(this.detectType, detection, index);
+    for (const r of lost) {
+      const run = rep.services[rep.replicaService[r]];
+      if (run.probePeriod === Infinity) continue;
+      const P = run.probePeriod;
+      const since = rep.readySince[r];
+      const firstFailed = since + Math.ceil((now - since) / P) * P;
+      const noticed = firstFailed + (run.probeThreshold - 1) * P;
+      if (noticed < now + detection) this.sim.scheduleAt(this.unrouteType, noticed, r);
+    }
+  }
+
+  /** Counts a failed request (kind 0) or a timed-out attempt (1) of `service` in every failure not yet detected. */
+  countInWindows(service: number, kind: number): void {
+    if (this.open.length === 0) return;
+    const key = this.rep.services[service].measure.key;
+    for (const i of this.open) {
+      const c = (this.failures[i].services[key] ??= { failed: 0, timeouts: 0 });
+      if (kind === 0) c.failed++;
+      else c.timeouts++;
+    }
+  }
+
+  /** The failure is found: the lost replicas leave their balancers and are placed again on hosts that are up, or wait for a repair. */
   private onDetect(index: number): void {
     const f = this.failures[index];
     f.detected = this.sim.now;
+    this.open.splice(this.open.indexOf(index), 1);
     for (const r of this.lostByFailure.get(index) ?? []) {
+      this.rep.unroute(r);
       const service = this.rep.replicaService[r];
       const slot = this.rep.services[service].replicas.indexOf(r);
       this.replace(service, slot, f.at, f);

@@ -47,6 +47,10 @@ export interface ServiceMeasure {
   /** Seconds measured requests spent in io steps, and waiting for calls. */
   ioWait: number;
   callTime: number;
+  /** Attempts retried, attempts their caller or client stopped waiting for, and of those the ones that completed anyway. */
+  retries: number;
+  timeouts: number;
+  wasted: number;
 }
 
 /** A service's measure, empty. */
@@ -69,6 +73,9 @@ export function newServiceMeasure(key: string, stack: string, slo: Service["slo"
     egressBytes: 0,
     ioWait: 0,
     callTime: 0,
+    retries: 0,
+    timeouts: 0,
+    wasted: 0,
   };
 }
 
@@ -182,6 +189,10 @@ export interface ServiceResults {
   inFlight: Metric;
   /** Replicas restarted in place during the measurement (a layer's restartNode, an OOM kill with a restart policy). */
   restarts: Metric;
+  /** Attempts retried (the service's `retry`), attempts timed out, and timed-out attempts that completed anyway (their work wasted). */
+  retries: Metric;
+  timeouts: Metric;
+  wasted: Metric;
 }
 
 /** Host figures of a set of hosts (a host type, or all of a stack's). */
@@ -223,7 +234,18 @@ export interface StackResults {
   /** Core-seconds of failed hosts during the measurement (an extension). */
   capacityLost: Metric;
   /** Each failure (of a host, or of a layer node): when it failed, was found and repaired, replicas lost and ready again (an extension). */
-  failures: { host: number; at: number; detected: number | null; repaired: number | null; replicas: number; recovered: number; layer?: string; reason?: string }[];
+  failures: {
+    host: number;
+    at: number;
+    detected: number | null;
+    repaired: number | null;
+    replicas: number;
+    recovered: number;
+    layer?: string;
+    reason?: string;
+    /** Per service: requests that failed, and attempts that timed out, between the failure and its detection. */
+    services: Record<string, { failed: number; timeouts: number }>;
+  }[];
   energy: { joules: Metric };
   cost: { total: Metric };
   kernels: Metric;
@@ -324,6 +346,9 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
       callTime: m.completed > 0 ? m.callTime / m.completed : null,
       inFlight: inFlight[k],
       restarts: life.restarts[k],
+      retries: m.retries,
+      timeouts: m.timeouts,
+      wasted: m.wasted,
     };
   }
   const used = new Set<number>();

@@ -56,6 +56,13 @@ export interface Program {
   think: Distribution;
   ingressRequest: number;
   ingressResponse: number;
+  /** Retries of its requests (0: none), each attempt's timeout (Infinity: none), the wait before a retry. */
+  retries: number;
+  timeout: number;
+  backoff: number;
+  /** Its readiness probe's period (Infinity: none) and failure threshold. */
+  probePeriod: number;
+  probeThreshold: number;
 }
 
 function kindOf(step: Service["request"][number]): number {
@@ -97,6 +104,11 @@ export function compilePrograms(s: Scenario): Program[] {
         think: toDistribution(svc.load && "closed" in svc.load ? svc.load.closed.think : 0),
         ingressRequest: svc.ingress?.request ?? 0,
         ingressResponse: svc.ingress?.response ?? 0,
+        retries: svc.retry?.attempts ?? 0,
+        timeout: svc.retry?.timeout ?? Infinity,
+        backoff: svc.retry?.backoff ?? 0,
+        probePeriod: svc.readiness?.period ?? Infinity,
+        probeThreshold: svc.readiness?.failureThreshold ?? 1,
       });
     }),
   );

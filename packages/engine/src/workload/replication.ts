@@ -57,11 +57,14 @@ const GO_MEM = 1;
 const GO_IO = 2;
 const GO_MESSAGE = 3;
 /** Why requests fail besides a layer's reject (results: `failedBy`), by index. */
-export const FAILED = ["host-failure", "no-ready-replica", "call-failed", "call-dropped"] as const;
+export const FAILED = ["host-failure", "no-ready-replica", "call-failed", "call-dropped", "unreachable", "timeout"] as const;
 export const HOST_FAILED = 0;
 const NO_REPLICA = 1;
 const CALL_FAILED = 2;
 const CALL_DROPPED = 3;
+/** Routed to a dead replica that no probe or detection has taken out of its balancer yet. */
+const UNREACHABLE = 4;
+const TIMED_OUT = 5;
 
 /** A service's program and its state in this replication. */
 export interface ServiceRun extends Program {
@@ -105,6 +108,7 @@ const REPLICA_COLUMNS: readonly ColumnSpec[] = [
   ["memberPos", Int32Array],
   ["bucketPos", Int32Array],
   ["filed", Int32Array],
+  ["readySince", Float64Array],
 ];
 
 /** Operations in flight that need a slot: each I/O, and any operation waiting for its charges. */
@@ -157,6 +161,8 @@ export class Replication {
   memberPos = new Int32Array(0);
   bucketPos = new Int32Array(0);
   filed = new Int32Array(0);
+  /** When each replica was last ready (its readiness probes run every period from then). */
+  readySince = new Float64Array(0);
   replicaCount = 0;
   readonly replicaOfNode = new Map<number, number>();
   /** Hosts that held a replica at some time of the run. */
@@ -196,6 +202,8 @@ export class Replication {
   private readonly callReturnType: number;
   private readonly ingressArriveType: number;
   private readonly ingressDoneType: number;
+  private readonly retryType: number;
+  private readonly timeoutType: number;
   private readonly keyScratch = new Int32Array(4);
   private readonly callState = new Int32Array(4);
   /** Calls per edge (caller service * services + callee service): count and summed latency. */
@@ -244,6 +252,14 @@ export class Replication {
       const req = rq.live(tag);
       if (req >= 0) this.finish(req);
     });
+    this.retryType = sim.on("workload.retry", (tag) => {
+      const req = rq.live(tag);
+      if (req >= 0) this.onRetry(req);
+    });
+    this.timeoutType = sim.on("workload.timeout", (tag) => {
+      const req = rq.live(tag);
+      if (req >= 0) this.onTimeout(req);
+    });
     this.measurement = new Measurement(sim, model, options, this);
     allocColumns(this, OP_COLUMNS, 256);
 
@@ -265,6 +281,7 @@ export class Replication {
           Random.fromKey(options.seed, "balance", program.key),
           () => this,
           (r) => this.inService[r] + this.queueLen[r],
+          (r) => this.model.nodes.host[this.replicaNode[r]],
         ),
         parkedClients: [],
         base: Random.fromKey(options.seed, "requests", program.key).state,
@@ -344,14 +361,68 @@ export class Replication {
     const req = this.newRequest(service, -1, run.nextState, 0);
     run.next++;
     this.scheduleArrival(service);
-    const replica = this.pickReplica(run);
+    this.route(req, this.pickReplica(run));
+  }
+
+  /**
+   * Sends an attempt of request `req` to `replica` (-1: the service has no
+   * endpoint, and the attempt fails at once): a root request through the
+   * ingress, a call from its caller's replica. With a timeout, the caller or
+   * client stops waiting after it. A dead replica nobody has taken out of the
+   * balancer yet answers nothing: the attempt fails at once as unreachable,
+   * or at its timeout.
+   */
+  private route(req: number, replica: number): void {
+    const rq = this.requests;
+    const run = this.services[rq.service[req]];
+    rq.replica[req] = replica;
     if (replica < 0) {
-      // No replica is ready (all starting or lost): the request fails.
-      this.countFailure(req, NO_REPLICA);
-      this.requests.release(req);
+      this.ended(req, NO_REPLICA, false, -1);
       return;
     }
-    this.enter(req, replica);
+    if (run.timeout !== Infinity) this.sim.schedule(this.timeoutType, run.timeout, rq.tag(req));
+    if (this.replicaDown[replica]) {
+      if (run.timeout === Infinity) this.ended(req, UNREACHABLE, false, replica);
+      return;
+    }
+    const parent = rq.parent[req];
+    if (parent < 0) this.enter(req, replica);
+    else this.message(req, rq.replica[parent], replica, this.services[rq.service[parent]].callRequest[rq.step[parent]], this.callArriveType);
+  }
+
+  /**
+   * A retry's backoff is over: the attempt is routed by the balancer, to
+   * another host than the attempt before it if it can be (its caller must
+   * still be waiting).
+   */
+  private onRetry(req: number): void {
+    const rq = this.requests;
+    const parent = rq.parent[req];
+    if (parent >= 0 && rq.gen[parent] !== rq.parentGen[req]) {
+      rq.release(req);
+      return;
+    }
+    const run = this.services[rq.service[req]];
+    const failed = rq.replica[req];
+    this.route(req, run.balancer.pick(run.replicas, failed >= 0 ? this.model.nodes.host[this.replicaNode[failed]] : -1));
+  }
+
+  /**
+   * An attempt's timeout: its caller or client gives up on it (and retries, or
+   * the request fails), while the attempt goes on, abandoned: its work is
+   * wasted. One that reached no one (a dead replica) is over.
+   */
+  private onTimeout(req: number): void {
+    const rq = this.requests;
+    if (rq.abandoned[req]) return;
+    const run = this.services[rq.service[req]];
+    if (rq.measured[req]) {
+      run.measure.timeouts++;
+      this.lifecycle.countInWindows(rq.service[req], 1);
+    }
+    rq.abandoned[req] = 1;
+    this.giveUp(req, TIMED_OUT, false, rq.replica[req]);
+    if (!rq.at[req] && this.replicaDown[rq.replica[req]]) rq.release(req);
   }
 
   /**
@@ -392,7 +463,7 @@ export class Replication {
     }
     const req = this.newRequest(service, client, this.clientState, client * 4);
     this.clientK[client]++;
-    this.enter(req, replica);
+    this.route(req, replica);
   }
 
   /** An endpoint of the service by its balancing policy, or -1 when it has none. */
@@ -431,15 +502,18 @@ export class Replication {
 
   /**
    * Replicas stop (their host or a layer above them failed, or restarts): they
-   * take no requests, and the requests on them fail with `reason` (their
-   * callers too; clients go on). With `freeMemory`, what those requests
-   * allocated is given back to the model (the tree is still there).
+   * serve no more requests, and the requests on them fail with `reason` (their
+   * callers and clients retry, or fail). `routable`: they died without anyone
+   * noticing, and stay in their balancers until `unroute`. With `freeMemory`,
+   * what those requests allocated is given back to the model (the tree is
+   * still there).
    */
-  stopReplicas(replicas: readonly number[], reason: number, freeMemory: boolean): void {
+  stopReplicas(replicas: readonly number[], reason: number, freeMemory: boolean, routable = false): void {
     const parkedClients: number[] = [];
     const down = new Set(replicas);
     for (const r of replicas) {
-      this.notReady(r);
+      if (routable) this.replicaReady[r] = 0;
+      else this.notReady(r);
       this.replicaDown[r] = 1;
       this.inService[r] = 0;
       this.queueLen[r] = 0;
@@ -450,22 +524,101 @@ export class Replication {
     for (const c of parkedClients) this.scheduleClient(c);
   }
 
-  /** A request on a stopped replica fails at once; its caller fails too, a client goes on. */
+  /** A dead replica leaves its service's balancer (its failure was detected, or its readiness probe failed). */
+  unroute(r: number): void {
+    this.services[this.replicaService[r]].balancer.remove(r);
+  }
+
+  /** A request on a stopped replica fails at once (its caller or client retries, or fails too). */
   private failLost(req: number, reason: number, freeMemory: boolean): void {
     const rq = this.requests;
-    this.countFailure(req, reason);
     // Its CPU work stopped with its node (the model aborted it); a pending timer is cancelled.
     if (rq.timer[req] >= 0) this.sim.cancel(rq.timer[req]);
-    const parent = rq.parent[req];
-    const parentAlive = parent >= 0 && rq.gen[parent] === rq.parentGen[req];
-    const client = rq.client[req];
     if (rq.alloc[req] > 0) {
       if (freeMemory) this.model.memory.allocate(this.model.nodes.parent[this.replicaNode[rq.replica[req]]], -rq.alloc[req]);
       rq.alloc[req] = 0; // else the host's memory is gone with it
     }
+    rq.at[req] = 0;
+    this.ended(req, reason, false, rq.replica[req]);
+  }
+
+  /**
+   * An attempt of request `req` ended without completing: it failed with
+   * `reason` or was dropped. Its caller or client retries the request, or the
+   * request has failed (`giveUp`); the attempt is released. An abandoned
+   * attempt (timed out) concerns nobody any more.
+   */
+  private ended(req: number, reason: number, dropped: boolean, replica: number): void {
+    const rq = this.requests;
+    if (!rq.abandoned[req]) this.giveUp(req, reason, dropped, replica);
     rq.release(req);
-    if (parentAlive) this.fail(parent, CALL_FAILED);
-    else if (parent < 0 && client >= 0) this.scheduleClient(client, RETRY_AFTER_FAILURE);
+  }
+
+  /**
+   * The caller or client of attempt `req` gives up on it. While the service's
+   * retries last, a new attempt goes out after its backoff (to another pick
+   * of the balancer); else the request has failed (or was dropped): counted,
+   * its caller fails, and a closed-loop client goes on (a dropped one waits
+   * for its replica to finish a request). `req` itself is left as it is.
+   */
+  private giveUp(req: number, reason: number, dropped: boolean, replica: number): void {
+    const rq = this.requests;
+    const run = this.services[rq.service[req]];
+    const parent = rq.parent[req];
+    const parentAlive = parent >= 0 && rq.gen[parent] === rq.parentGen[req];
+    // No retry for a call whose caller failed meanwhile: no one waits for it.
+    if (rq.attempt[req] < run.retries && (parent < 0 || parentAlive)) {
+      const next = this.nextAttempt(req);
+      if (rq.measured[req]) run.measure.retries++;
+      this.sim.schedule(this.retryType, run.backoff, rq.tag(next));
+      return;
+    }
+    if (dropped) {
+      if (rq.measured[req]) run.measure.dropped++;
+    } else if (!rq.recorded[req]) this.countFailure(req, reason);
+    const client = rq.client[req];
+    if (parentAlive) this.fail(parent, dropped ? CALL_DROPPED : CALL_FAILED);
+    else if (parent < 0 && client >= 0) {
+      // A closed-loop client whose request was dropped waits until its replica finishes a request, then thinks and
+      // tries again (retrying at once could repeat forever within one instant when think is 0).
+      if (dropped && replica >= 0 && !this.replicaDown[replica]) this.park(replica, client);
+      else this.scheduleClient(client, RETRY_AFTER_FAILURE);
+    }
+  }
+
+  /** A new attempt of request `req`: the same request (its service, caller or client, arrival, numbers), one more try. */
+  private nextAttempt(req: number): number {
+    const rq = this.requests;
+    const n = rq.take();
+    rq.service[n] = rq.service[req];
+    rq.client[n] = rq.client[req];
+    rq.arrival[n] = rq.arrival[req];
+    rq.parent[n] = rq.parent[req];
+    rq.parentGen[n] = rq.parentGen[req];
+    rq.measured[n] = rq.measured[req];
+    rq.attempt[n] = rq.attempt[req] + 1;
+    rq.replica[n] = rq.replica[req]; // the replica it failed on, which the retry avoids
+    for (let i = 0; i < 4; i++) {
+      rq.key[n * 4 + i] = rq.key[req * 4 + i];
+      rq.rng[n * 4 + i] = rq.key[req * 4 + i]; // the same work as the first attempt's
+    }
+    this.resetAttempt(n);
+    const run = this.services[rq.service[n]];
+    if (rq.measured[n] && rq.client[n] !== CALLED) run.measure.ingressBytes += run.ingressRequest;
+    return n;
+  }
+
+  /** An attempt's progress, from the start. */
+  private resetAttempt(req: number): void {
+    const rq = this.requests;
+    rq.step[req] = 0;
+    rq.work[req] = 0;
+    rq.ioTime[req] = 0;
+    rq.alloc[req] = 0;
+    rq.callTime[req] = 0;
+    rq.recorded[req] = 0;
+    rq.abandoned[req] = 0;
+    rq.at[req] = 0;
   }
 
   /** Requests arrived after the warm-up and not yet completed, failed or dropped, per service. */
@@ -473,7 +626,7 @@ export class Replication {
     const rq = this.requests;
     const counts = this.services.map(() => 0);
     const free = rq.freeIds();
-    for (let q = 0; q < rq.count; q++) if (!free.has(q) && rq.measured[q] && !rq.recorded[q]) counts[rq.service[q]]++;
+    for (let q = 0; q < rq.count; q++) if (!free.has(q) && rq.measured[q] && !rq.recorded[q] && !rq.abandoned[q]) counts[rq.service[q]]++;
     return counts;
   }
 
@@ -484,13 +637,9 @@ export class Replication {
     rq.service[req] = service;
     rq.client[req] = client;
     rq.arrival[req] = this.sim.now;
-    rq.step[req] = 0;
-    rq.work[req] = 0;
-    rq.ioTime[req] = 0;
-    rq.alloc[req] = 0;
     rq.parent[req] = -1;
-    rq.callTime[req] = 0;
-    rq.recorded[req] = 0;
+    rq.attempt[req] = 0;
+    this.resetAttempt(req);
     for (let i = 0; i < 4; i++) {
       rq.rng[req * 4 + i] = state[offset + i];
       rq.key[req * 4 + i] = state[offset + i];
@@ -508,9 +657,8 @@ export class Replication {
     const rq = this.requests;
     const run = this.services[rq.service[req]];
     if (!this.replicaReady[replica]) {
-      // Its replica was lost while the request travelled to it.
-      rq.at[req] = 0;
-      this.fail(req, NO_REPLICA);
+      // Its replica died (or stopped) while the request travelled to it.
+      this.ended(req, this.endpoint[replica] ? UNREACHABLE : NO_REPLICA, false, replica);
       return;
     }
     rq.replica[req] = replica;
@@ -523,17 +671,8 @@ export class Replication {
       this.enqueue(replica, req);
       if (run.balance === LEAST_OUTSTANDING) run.balancer.loadChanged(replica);
     } else {
-      if (rq.measured[req]) run.measure.dropped++;
-      const client = rq.client[req];
-      const parent = rq.parent[req];
-      const parentAlive = parent >= 0 && rq.gen[parent] === rq.parentGen[req];
-      rq.release(req);
-      // A dropped call fails its caller.
-      if (parentAlive) this.fail(parent, CALL_DROPPED);
-      else if (parent >= 0) return;
-      // A closed-loop client whose request was dropped waits until its replica finishes a request, then thinks and
-      // tries again (retrying at once could repeat forever within one instant when think is 0).
-      else if (client >= 0) this.park(replica, client);
+      rq.at[req] = 0;
+      this.ended(req, CALL_DROPPED, true, replica);
     }
   }
 
@@ -544,36 +683,24 @@ export class Replication {
     const m = this.services[rq.service[req]].measure;
     m.failed++;
     m.failedBy[reason] = (m.failedBy[reason] ?? 0) + 1;
+    this.lifecycle.countInWindows(rq.service[req], 0);
   }
 
   /**
-   * A request fails with `reason`: it gives back its thread and its memory,
-   * and fails its own caller in turn (a call failed); a closed-loop client
-   * goes on.
+   * A request's attempt fails with `reason`: it gives back its thread and its
+   * memory, and its caller or client retries or fails in turn (`ended`).
    */
   private fail(req: number, reason: number): void {
     const rq = this.requests;
-    this.countFailure(req, reason);
-    const parent = rq.parent[req];
-    const parentAlive = parent >= 0 && rq.gen[parent] === rq.parentGen[req];
-    const client = rq.client[req];
     if (rq.at[req]) this.leaveReplica(req);
-    rq.release(req);
-    if (parentAlive) this.fail(parent, CALL_FAILED);
-    else if (parent < 0 && client >= 0) this.scheduleClient(client, RETRY_AFTER_FAILURE);
+    this.ended(req, reason, false, rq.replica[req]);
   }
 
   /** A call step: a request for the callee goes over the network to one of its replicas; the caller's thread waits. */
   private startCall(req: number, run: ServiceRun, step: number): void {
     const rq = this.requests;
     const calleeIndex = run.callTarget[step];
-    const callee = this.services[calleeIndex];
     rq.stepStart[req] = this.sim.now;
-    const replica = this.pickReplica(callee);
-    if (replica < 0) {
-      this.fail(req, NO_REPLICA);
-      return;
-    }
     // The callee request's numbers come from a stream keyed by its caller's key and the call's position.
     for (let i = 0; i < 4; i++) this.keyScratch[i] = rq.key[req * 4 + i];
     const state = this.callState;
@@ -581,8 +708,7 @@ export class Replication {
     const c = this.newRequest(calleeIndex, CALLED, state, 0, rq.measured[req] === 1);
     rq.parent[c] = req;
     rq.parentGen[c] = rq.gen[req];
-    rq.replica[c] = replica;
-    this.message(c, rq.replica[req], replica, run.callRequest[step], this.callArriveType);
+    this.route(c, this.pickReplica(this.services[calleeIndex]));
   }
 
   /**
@@ -610,8 +736,8 @@ export class Replication {
   private onCallReturn(c: number): void {
     const rq = this.requests;
     const parent = rq.parent[c];
-    if (rq.gen[parent] !== rq.parentGen[c]) {
-      rq.release(c); // the caller failed meanwhile
+    if (rq.abandoned[c] || rq.gen[parent] !== rq.parentGen[c]) {
+      rq.release(c); // the caller gave up on it, or failed, meanwhile
       return;
     }
     const caller = rq.service[parent];
@@ -731,11 +857,8 @@ export class Replication {
   private failOperation(req: number, go: number, r: number): void {
     const rq = this.requests;
     if (go === GO_MESSAGE && rq.recorded[req] && rq.parent[req] >= 0) {
-      // A response that cannot leave: the callee is done, its caller fails.
-      const parent = rq.parent[req];
-      const alive = rq.gen[parent] === rq.parentGen[req];
-      rq.release(req);
-      if (alive) this.fail(parent, r);
+      // A response that cannot leave: the callee is done (and counted so), its caller retries or fails.
+      this.ended(req, r, false, rq.replica[req]);
       return;
     }
     this.fail(req, r);
@@ -894,6 +1017,12 @@ export class Replication {
     const parent = rq.parent[req];
     const replica = rq.replica[req];
     this.leaveReplica(req);
+    if (rq.abandoned[req]) {
+      // Done, but its caller or client gave up on it: the work was wasted.
+      if (rq.measured[req]) this.services[rq.service[req]].measure.wasted++;
+      rq.release(req);
+      return;
+    }
     if (parent >= 0) {
       // A called request is measured at its callee: from its arrival there to its end there.
       this.record(req);
@@ -955,6 +1084,10 @@ export class Replication {
 
   /** A root request's response reached its client: measure it, and the client goes on. */
   private finish(req: number): void {
+    if (this.requests.abandoned[req]) {
+      this.requests.release(req); // its client gave up on it on its way back
+      return;
+    }
     const client = this.requests.client[req];
     this.record(req);
     this.requests.release(req);

@@ -35,6 +35,8 @@ const REQUEST_COLUMNS: readonly ColumnSpec[] = [
   ["at", Int8Array],
   ["recorded", Int8Array],
   ["timer", Float64Array, -1],
+  ["attempt", Int32Array],
+  ["abandoned", Int8Array],
 ];
 
 export class RequestStore {
@@ -72,6 +74,9 @@ export class RequestStore {
   at = new Int8Array(0);
   /** 1 once counted as completed (a call whose response is still travelling). */
   recorded = new Int8Array(0);
+  /** Which attempt of its request it is (0: the first; retries follow), and 1 once its caller or client gave up on it. */
+  attempt = new Int32Array(0);
+  abandoned = new Int8Array(0);
   /** Its pending timer event (a sleep, a mem step, a delayed cpu start). */
   timer = new Float64Array(0);
   /** Ids handed out (live or free). */
