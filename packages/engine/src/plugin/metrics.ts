@@ -9,7 +9,7 @@
  * over. All of it is numbers and typed arrays, so a saved run continues it.
  */
 import type { MetricKind, MetricSpec } from "./define.js";
-import { LogHistogram } from "../stats/histogram.js";
+import { Quantiles } from "../stats/quantiles.js";
 import { grown } from "../util/typed.js";
 
 /** One declared metric. */
@@ -39,7 +39,7 @@ export class MetricStore {
   /** At the start of the measurement: each total, and each integral. */
   private totalAtStart: number[] = [];
   private integralAtStart: number[] = [];
-  private readonly histograms: (LogHistogram | null)[] = [];
+  private readonly histograms: (Quantiles | null)[] = [];
   /** Per metric, each node's level (levels only; columns grown with the nodes). */
   private readonly levels: Float64Array[] = [];
   private capacity = 64;
@@ -59,7 +59,7 @@ export class MetricStore {
     this.last.push(0);
     this.totalAtStart.push(0);
     this.integralAtStart.push(0);
-    this.histograms.push(spec.kind === "histogram" ? new LogHistogram() : null);
+    this.histograms.push(spec.kind === "histogram" ? new Quantiles() : null);
     this.levels.push(new Float64Array(spec.kind === "gauge" || spec.kind === "timeWeighted" ? this.capacity : 0));
     return m;
   }

@@ -135,3 +135,19 @@ describe("queueing closed forms", () => {
     expect(() => erlangC(2, 2)).toThrow(/offered load/);
   });
 });
+
+describe("quantiles of few samples", () => {
+  it("are exact order statistics by nearest rank below the threshold, and the histogram's beyond", async () => {
+    const { Quantiles, nearestRank } = await import("./quantiles.js");
+    expect(nearestRank([1, 245], 0.99)).toBe(245);
+    expect(nearestRank([1, 245], 0.5)).toBe(1);
+    expect(nearestRank([3, 5, 7], 0.5)).toBe(5);
+    const q = new Quantiles(10);
+    for (const x of [0.004, 0.001, 0.009]) q.record(x);
+    expect([q.quantile(0.5), q.quantile(0.99), q.quantile(0)]).toEqual([0.004, 0.009, 0.001]);
+    for (let i = 0; i < 100; i++) q.record(0.002);
+    // Beyond 10 samples: the histogram's bucket for 2 ms, within 1%.
+    expect(q.quantile(0.5)).not.toBe(0.002);
+    expect(q.quantile(0.5)).toBeCloseTo(0.002, 4);
+  });
+});

@@ -197,3 +197,28 @@ tenants:
     }
   });
 });
+
+describe("lifecycle statistics of few samples", () => {
+  it("give the exact order statistics: the ready p99 of two replicas is the later one", async () => {
+    const s = loadScenario(
+      `duration: 10s
+hostTypes: { fast: { cores: 4, memory: 8GiB, processStart: 1ms }, slow: { cores: 4, memory: 8GiB, processStart: 245ms } }
+hosts: [{ type: fast }, { type: slow }]
+placement: { policy: spread }
+tenants:
+  - name: t
+    services:
+      - { name: a, replicas: 2, load: { closed: { clients: 1, think: 3s } }, request: [{ cpu: 1ms }, { sleep: { uniform: [1ms, 9ms] } }] }
+`,
+      { plugins },
+    );
+    const st = (await runScenario(s, plugins)).stacks.baremetal;
+    expect(st.lifecycle.ready).toEqual({ p50: 0.001, p99: 0.245 });
+    // Three requests (at 3, 6 and 9 s): their latencies exactly, not 1% buckets.
+    const latency = st.services["t/a"].latency;
+    expect(st.services["t/a"].completed).toBe(3);
+    expect([latency.p50, latency.p99].every((x) => x !== null && Number.isFinite(x))).toBe(true);
+    expect(latency.p99).toBeGreaterThan(latency.p50 as number);
+    expect(Math.abs((latency.mean as number) * 3 - (latency.p50 as number) - (latency.p99 as number))).toBeLessThan(0.01);
+  });
+});

@@ -14,7 +14,7 @@ import type { PluginDefinition } from "../plugin/define.js";
 import type { MetricFigure, MetricInfo } from "../plugin/metrics.js";
 import { Random } from "../random/random.js";
 import type { Scenario, Service } from "../scenario/schema.js";
-import { LogHistogram } from "../stats/histogram.js";
+import { nearestRank, Quantiles } from "../stats/quantiles.js";
 import { studentTQuantile } from "../stats/special.js";
 import { sha256Hex } from "../util/sha256.js";
 import type { Lifecycle } from "./lifecycle.js";
@@ -36,7 +36,7 @@ export interface ServiceMeasure {
   /** Failed requests per reason index (the replication's `reasons`). */
   failedBy: number[];
   latencySum: number;
-  histogram: LogHistogram;
+  histogram: Quantiles;
   sloThreshold: number;
   sloViolations: number;
   /** Completions and latency sums per series window. */
@@ -64,7 +64,7 @@ export function newServiceMeasure(key: string, stack: string, slo: Service["slo"
     failed: 0,
     failedBy: [],
     latencySum: 0,
-    histogram: new LogHistogram(),
+    histogram: new Quantiles(),
     sloThreshold: slo ? Math.min(...Object.values(slo).filter((v): v is number => v !== undefined)) : Infinity,
     sloViolations: 0,
     windowCompleted: new Float64Array(SERIES_WINDOWS),
@@ -423,10 +423,11 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
   const usedCores = all.cores;
   let overhead = 0;
   for (let n = 0; n < model.nodes.count; n++) if (!model.nodes.removed[n]) overhead += model.memory.overhead[n];
+  // Lifecycle times are few: exact order statistics (the p99 of two is the larger).
   const percentiles = (xs: number[]): { p50: Metric; p99: Metric } | null => {
     if (xs.length === 0) return null;
     const sorted = [...xs].sort((a, b) => a - b);
-    return { p50: sorted[Math.floor(0.5 * (sorted.length - 1))], p99: sorted[Math.floor(0.99 * (sorted.length - 1))] };
+    return { p50: nearestRank(sorted, 0.5), p99: nearestRank(sorted, 0.99) };
   };
   const w = at.windowLength;
   const series: StackResults["series"] = { window: w, t: [], throughput: [], latencyMean: [], cpuUtilization: [] };
