@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatSeconds } from "../src/lib/render.js";
+import { formatSeconds, sparkline } from "../src/lib/render.js";
 
 describe("formatSeconds", () => {
   it("picks the unit after rounding to three digits, and never prints an exponent", () => {
@@ -11,5 +11,12 @@ describe("formatSeconds", () => {
     expect(formatSeconds(599.9)).toBe("10.0m");
     expect(formatSeconds(6e6)).toBe("100000m");
     expect(formatSeconds(null)).toBe("-");
+  });
+});
+
+describe("sparkline", () => {
+  it("scales values from the smallest to the largest bar, blank where a window has none", () => {
+    expect(sparkline([100, 100, 500, 500, 300, null])).toBe("▁▁██▅ ");
+    expect(sparkline([2, 2, 2])).toBe("▁▁▁");
   });
 });

@@ -55,6 +55,25 @@ describe("turtles run", () => {
     expect(r.stdout).toMatch(/energy [\d.]+ kWh, cost 0\.0400/);
   });
 
+  it("runs a rate profile read from a CSV beside the scenario, and prints throughput and p99 per window as sparklines", () => {
+    const file = tmp("ramp.yaml", SMALL.replace("rate: 100/s", "rate: { csv: rates.csv, shape: ramp }"));
+    writeFileSync(join(file, "..", "rates.csv"), "t,rate\n0,20\n22,200\n");
+    const r = turtles("run", file);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    // A ramp from 20/s to 200/s: the windows' throughput rises from the first to the last bar.
+    const line = r.stdout.split("\n").find((l) => l.startsWith("  req/s "))!;
+    expect(line).toMatch(/^  req\/s ▁[▁▂].*[▇█]  \d+\.?\d* to \d+/);
+    expect(r.stdout).toMatch(/per 333ms window:\n  req\/s .*\n  p99   [▁▂▃▄▅▆▇█]+  [\d.]+ms to [\d.]+ms/);
+    // Without the file: the field, the file and what to do.
+    const lost = tmp("lost.yaml", SMALL.replace("rate: 100/s", "rate: { csv: gone.csv }"));
+    const bad = turtles("validate", lost);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/lost\.yaml:9:\d+: tenants\.t\.services\.api\.load\.open\.rate\.csv: cannot read gone\.csv: no such file/);
+    // A constant rate prints no series.
+    expect(turtles("run", tmp("flat.yaml", SMALL)).stdout).not.toMatch(/window:/);
+  });
+
   it("prints results JSON alone on stdout with --json, and the same results with --out, written whole", () => {
     const file = tmp("small.yaml", SMALL);
     const out = join(file, "..", "results.json");

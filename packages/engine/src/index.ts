@@ -30,7 +30,7 @@ export { gamma, incompleteBeta, logGamma, studentTQuantile, studentTCdf } from "
 export { loadScenario, stackOf, BAREMETAL_STACK } from "./scenario/load.js";
 export type { LoadOptions } from "./scenario/load.js";
 export { scenarioSchema, PER_VALUES, BALANCE_VALUES, PLACEMENT_POLICIES, LIMITS } from "./scenario/schema.js";
-export type { HostGroup, LayerEntry, Load, Per, Scenario, Service, Step, Tenant } from "./scenario/schema.js";
+export type { HostGroup, LayerEntry, Load, Per, RateProfileSpec, Scenario, Service, Step, Tenant } from "./scenario/schema.js";
 export { ScenarioError, formatProblems, locateProblems } from "./scenario/problems.js";
 export type { Problem } from "./scenario/problems.js";
 export { estimateScenario, formatBytes, summarizeScenario } from "./scenario/estimate.js";
@@ -51,6 +51,7 @@ export type { MetricFigure } from "./plugin/metrics.js";
 export { HookError } from "./plugin/driver.js";
 export { StateError } from "./kernel/state.js";
 export { comparisonResults, onStack, stacksOf } from "./workload/compare.js";
+export { hasRateProfile, meanRate, RateProfile } from "./workload/profile.js";
 export { applyPoint, fromCsv, grid, parseParam, pointKey, rowOf, toCsv } from "./workload/sweep.js";
 export type { SweepParam } from "./workload/sweep.js";
 export { decodeRunSnapshot, decodeSweepSnapshot, encodeRunSnapshot, encodeSweepSnapshot, runSnapshot, RUN_SNAPSHOT_FORMAT, SWEEP_SNAPSHOT_FORMAT } from "./workload/checkpoint.js";

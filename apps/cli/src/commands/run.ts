@@ -5,6 +5,7 @@ import { Args, Flags } from "@oclif/core";
 import {
   decodeRunSnapshot,
   encodeRunSnapshot,
+  hasRateProfile,
   loadScenario,
   runScenario,
   type CheckpointOptions,
@@ -142,7 +143,7 @@ export default class Run extends ScenarioCommand {
     if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
     // The run is complete: its saved state is of no more use.
     if (checkpointFile !== undefined) rmSync(checkpointFile, { force: true });
-    if (!this.jsonEnabled()) this.log(formatResults(results));
+    if (!this.jsonEnabled()) this.log(formatResults(results, { series: hasRateProfile(scenario) }));
     return results;
   }
 }

@@ -59,7 +59,28 @@ function runLine(m: Results["manifest"]): string {
   return `${m.scenario}: ${m.replications} replication${m.replications === 1 ? "" : "s"} of ${formatSeconds(m.duration)} measured after ${formatSeconds(m.warmup)} warm-up (seed ${m.seed})`;
 }
 
-export function formatResults(r: Results): string {
+const BARS = "▁▂▃▄▅▆▇█";
+
+/** Values as a line of bars from the smallest to the largest (a blank where there is none). */
+export function sparkline(values: readonly Metric[]): string {
+  const xs = values.filter((x): x is number => x !== null);
+  const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
+  return values.map((x) => (x === null ? " " : BARS[hi > lo ? Math.round(((x - lo) / (hi - lo)) * (BARS.length - 1)) : 0])).join("");
+}
+
+/** A series' sparkline with its range: "▁▁▃█  91.8 to 514". */
+function seriesLine(label: string, values: readonly Metric[], render: (x: number) => string): string {
+  const xs = values.filter((x): x is number => x !== null);
+  if (xs.length === 0) return `${label} -`;
+  return `${label} ${sparkline(values)}  ${render(Math.min(...xs))} to ${render(Math.max(...xs))}`;
+}
+
+export interface FormatOptions {
+  /** Print each stack's throughput and p99 per window as sparklines (a load that changes over time). */
+  series?: boolean;
+}
+
+export function formatResults(r: Results, options: FormatOptions = {}): string {
   const out: string[] = [];
   out.push(runLine(r.manifest));
   for (const [stackName, st] of Object.entries(r.stacks)) {
@@ -67,6 +88,7 @@ export function formatResults(r: Results): string {
     out.push("", `stack ${stackName}`);
     const io = Object.values(st.services).some((s) => s.ioWait !== null && s.ioWait > 0);
     const calls = Object.values(st.services).some((s) => s.callTime !== null && s.callTime > 0);
+    const retried = Object.values(st.services).some((s) => (s.retries ?? 0) > 0 || (s.timeouts ?? 0) > 0);
     const rows = Object.entries(st.services).map(([key, s]) => [
       key,
       s.stack,
@@ -82,13 +104,39 @@ export function formatResults(r: Results): string {
       pct(s.sloViolations),
       ...(io ? [formatSeconds(s.ioWait)] : []),
       ...(calls ? [formatSeconds(s.callTime)] : []),
+      ...(retried ? [num(s.retries, 0), num(s.timeouts, 0), num(s.wasted, 0)] : []),
     ]);
     out.push(
       formatTable(
-        ["service", "stack", "completed", "dropped", "failed", "req/s", "mean", "p50", "p90", "p99", "p99.9", "SLO miss", ...(io ? ["io wait"] : []), ...(calls ? ["in calls"] : [])],
+        [
+          "service",
+          "stack",
+          "completed",
+          "dropped",
+          "failed",
+          "req/s",
+          "mean",
+          "p50",
+          "p90",
+          "p99",
+          "p99.9",
+          "SLO miss",
+          ...(io ? ["io wait"] : []),
+          ...(calls ? ["in calls"] : []),
+          ...(retried ? ["retries", "timeouts", "wasted"] : []),
+        ],
         rows,
       ),
     );
+    if (options.series) {
+      const s = st.series;
+      out.push(
+        "",
+        `per ${formatSeconds(s.window)} window:`,
+        seriesLine("  req/s", s.throughput, sig),
+        seriesLine("  p99  ", s.latencyP99 ?? [], formatSeconds),
+      );
+    }
     if (st.calls.length > 0) {
       out.push("");
       out.push(formatTable(["caller", "callee", "calls/s", "call latency"], st.calls.map((c) => [c.from, c.to, c.rate === null ? "-" : sig(c.rate), formatSeconds(c.latencyMean)])));
@@ -141,7 +189,11 @@ export function formatResults(r: Results): string {
       const what = f.layer ? `a ${f.layer} on host ${f.host} failed (${f.reason})` : `host ${f.host} failed`;
       out.push(
         `  ${what} at ${formatSeconds(f.at)}, found at ${formatSeconds(f.detected)}, ` +
-          `${f.layer ? "" : f.repaired === null ? "not repaired, " : `repaired at ${formatSeconds(f.repaired)}, `}${f.replicas} replica${f.replicas === 1 ? "" : "s"} lost, ${f.recovered} ready again`,
+          `${f.layer ? "" : f.repaired === null ? "not repaired, " : `repaired at ${formatSeconds(f.repaired)}, `}${f.replicas} replica${f.replicas === 1 ? "" : "s"} lost, ${f.recovered} ready again` +
+          Object.entries(f.services ?? {})
+            .filter(([, n]) => n.failed > 0 || n.timeouts > 0)
+            .map(([key, n]) => `; ${key} ${n.failed} failed, ${n.timeouts} timed out`)
+            .join(""),
       );
     }
     if (st.failures.length > shown.length) out.push(`  ... and ${st.failures.length - shown.length} more (in the results JSON)`);
@@ -185,6 +237,11 @@ export function formatComparison(r: Results): string {
     row(`${key} mean`, (st, ci) => withCi(svc(st)?.latency.mean, ci?.services?.[key]?.latency?.mean, formatSeconds));
     row(`${key} p99`, (st, ci) => withCi(svc(st)?.latency.p99, ci?.services?.[key]?.latency?.p99, formatSeconds));
     row(`${key} dropped+failed`, (st) => (svc(st) ? num((svc(st).dropped ?? 0) + (svc(st).failed ?? 0), 0) : "-"));
+    if (stacks.some(([, st]) => (svc(st)?.retries ?? 0) > 0 || (svc(st)?.timeouts ?? 0) > 0)) {
+      row(`${key} retries`, (st) => num(svc(st)?.retries ?? null, 0));
+      row(`${key} timeouts`, (st) => num(svc(st)?.timeouts ?? null, 0));
+      row(`${key} wasted`, (st) => num(svc(st)?.wasted ?? null, 0));
+    }
   }
   row("hosts used", (st) => `${num(st.hosts.used, 0)} of ${num(st.hosts.total, 0)}`);
   row("cpu of used cores", (st) => pct(st.hosts.cpuUtilization));

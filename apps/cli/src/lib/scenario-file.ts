@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { totalmem } from "node:os";
 import { getHeapStatistics } from "node:v8";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
 import { pluginsOf, type PluginDefinition } from "@turtles/engine/plugin";
@@ -88,6 +88,11 @@ export function memoryLimits(): { memoryLimit: number; heapLimit: number } {
   return { memoryLimit: totalmem() * MEMORY_SHARE, heapLimit: (heap.heap_size_limit - heap.used_heap_size) * MEMORY_SHARE };
 }
 
+/** Reads the files a scenario names (a csv rate profile) relative to the scenario's own folder. */
+export function besideFile(file: string): (path: string) => string {
+  return (path) => readFileSync(resolve(dirname(file), path), "utf8");
+}
+
 /** Loads and validates `file`; throws `ScenarioError` (with file, line and field) on any problem. */
 export function readScenario(file: string, plugins: readonly PluginDefinition[] = builtinPlugins): Scenario {
   let bytes: Uint8Array;
@@ -98,7 +103,7 @@ export function readScenario(file: string, plugins: readonly PluginDefinition[] 
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (err as Error).message;
     throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: `cannot read the scenario: ${why}` }]);
   }
-  return loadScenario(bytes, { file, plugins, ...memoryLimits() });
+  return loadScenario(bytes, { file, plugins, ...memoryLimits(), readFile: besideFile(file) });
 }
 
 /** Why a run saved in `file` with these plugin versions cannot continue with `plugins`; undefined when it can. */

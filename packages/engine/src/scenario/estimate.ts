@@ -14,6 +14,7 @@
  * the model, not with simulated time (DESIGN.md, Kernel guarantees).
  */
 import type { Scenario } from "./schema.js";
+import { meanRate } from "../workload/profile.js";
 
 const BYTES_PER_HOST = 700;
 const BYTES_PER_REPLICA = 800;
@@ -96,7 +97,7 @@ export function summarizeScenario(s: Scenario): ScenarioSummary {
   for (const tenant of s.tenants) {
     for (const svc of tenant.services) {
       stacks.add(svc.stack ?? s.defaults.stack ?? "baremetal");
-      if (svc.load && "open" in svc.load) openRate += svc.load.open.rate;
+      if (svc.load && "open" in svc.load) openRate += meanRate(svc.load.open.rate, s.warmup + s.duration);
     }
   }
   return {

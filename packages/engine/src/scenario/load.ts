@@ -11,7 +11,7 @@ import { hostRulesOf } from "../plugin/driver.js";
 import { didYouMean } from "./fields.js";
 import { estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
-import { LIMITS, scenarioSchema, type LayerEntry, type Scenario } from "./schema.js";
+import { LIMITS, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
 
 export interface LoadOptions {
   /** File name used in messages (and as the default scenario name). */
@@ -22,6 +22,12 @@ export interface LoadOptions {
   memoryLimit?: number;
   /** Refuse scenarios whose model's estimated JavaScript heap exceeds this many bytes. Default: no limit. */
   heapLimit?: number;
+  /**
+   * Reads a file a scenario names (a `csv` rate profile), by its path as
+   * written (relative to the scenario's folder, say). Without it, such a
+   * scenario is refused: inline the profile as `steps`.
+   */
+  readFile?: (path: string) => string;
 }
 
 /** The stack every service can use without declaring it: straight on the host. */
@@ -73,6 +79,7 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   const scenario = { version, name: name ?? (file.replace(/^.*[\\/]/, "").replace(/\.(ya?ml|json)$/i, "") || "scenario"), ...rest } as Scenario;
   fillLayerDefaults(scenario);
   const problems = crossCheck(scenario, map);
+  problems.push(...inlineCsvProfiles(scenario, map, options.readFile));
   if (problems.length === 0) problems.push(...hardwareCheck(scenario, map, options.plugins));
   if (problems.length === 0 && (options.memoryLimit !== undefined || options.heapLimit !== undefined)) {
     const estimate = estimateScenario(scenario);
@@ -192,6 +199,59 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
   const replicas = s.tenants.reduce((a, t) => a + t.services.reduce((b, x) => b + x.replicas, 0), 0);
   if (replicas > LIMITS.replicas) problems.push(map.problem(["tenants"], `${replicas} replicas in all; at most ${LIMITS.replicas} are supported`));
   if (s.warmup > 100 * s.duration) problems.push(map.problem(["warmup"], `warm-up (${s.warmup} s) is more than 100 times the measured duration (${s.duration} s); is a unit missing?`));
+  return problems;
+}
+
+/**
+ * Turns each `csv` rate profile into the steps (or ramp) it holds, so the
+ * scenario carries its data (for workers, saved runs and its hash): a header
+ * row naming the columns, then a row per point, times in seconds increasing
+ * from 0, rates per second.
+ */
+function inlineCsvProfiles(s: Scenario, map: SourceMap, readFile: LoadOptions["readFile"]): Problem[] {
+  const problems: Problem[] = [];
+  s.tenants.forEach((t, ti) =>
+    t.services.forEach((svc, si) => {
+      const rate = svc.load && "open" in svc.load ? (svc.load.open.rate as unknown as CsvRateSpec | number) : undefined;
+      if (rate === undefined || typeof rate === "number" || !("csv" in rate)) return;
+      const path: PathSegment[] = ["tenants", ti, "services", si, "load", "open", "rate", "csv"];
+      if (!readFile) {
+        problems.push(map.problem(path, `cannot read ${rate.csv} here: give the profile inline as steps: [[time, rate], ...]`));
+        return;
+      }
+      let text: string;
+      try {
+        text = readFile(rate.csv);
+      } catch (err) {
+        problems.push(map.problem(path, `cannot read ${rate.csv}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`));
+        return;
+      }
+      const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+      const header = (rows[0] ?? "").split(",").map((h) => h.trim());
+      const [ti0, ri0] = [header.indexOf(rate.time), header.indexOf(rate.column)];
+      if (ti0 < 0 || ri0 < 0) {
+        const missing = ti0 < 0 ? `time column "${rate.time}"` : `rate column "${rate.column}"`;
+        problems.push(map.problem(path, `${rate.csv} has no ${missing} in its header (${header.join(", ") || "empty"}); name it with ${ti0 < 0 ? "time" : "column"}:`));
+        return;
+      }
+      const points: [number, number][] = [];
+      for (let i = 1; i < rows.length; i++) {
+        const cells = rows[i].split(",").map((c) => c.trim());
+        const [tv, rv] = [Number(cells[ti0]), Number(cells[ri0])];
+        const bad = !Number.isFinite(tv) || tv < 0 ? `time "${cells[ti0]}"` : !Number.isFinite(rv) || rv < 0 || rv > LIMITS.rate ? `rate "${cells[ri0]}"` : points.length > 0 && tv <= points[points.length - 1][0] ? `time ${tv} (times must increase)` : undefined;
+        if (bad) {
+          problems.push(map.problem(path, `${rate.csv}, line ${i + 1}: bad ${bad}; expected seconds from 0, increasing, and rates per second`));
+          return;
+        }
+        points.push([tv, rv]);
+      }
+      if (points.length === 0 || points.every(([, r]) => r === 0)) {
+        problems.push(map.problem(path, `${rate.csv} holds no rate above 0`));
+        return;
+      }
+      (svc.load as { open: { rate: unknown } }).open.rate = rate.shape === "ramp" ? { ramp: points } : { steps: points };
+    }),
+  );
   return problems;
 }
 

@@ -41,7 +41,21 @@ export type Step =
   | { call: { service: string; request?: number; response?: number } }
   | { syscall: DistributionSpec };
 
-export type Load = { open: { rate: number } } | { closed: { clients: number; think: DistributionSpec } };
+/** An open load's rate over simulated time, from 0 (the warm-up included, as a scripted failure's `at`). */
+export type RateProfileSpec =
+  | { steps: [number, number][] }
+  | { ramp: [number, number][] }
+  | { diurnal: { mean: number; amplitude: number; period: number; phase: number } };
+
+/** A rate profile read from a CSV file (a time column in seconds, a rate column): `loadScenario` turns it into steps or a ramp. */
+export interface CsvRateSpec {
+  csv: string;
+  column: string;
+  time: string;
+  shape: "steps" | "ramp";
+}
+
+export type Load = { open: { rate: number | RateProfileSpec } } | { closed: { clients: number; think: DistributionSpec } };
 
 export interface Service {
   name: string;
@@ -140,8 +154,47 @@ const step = fields({
   .superRefine(exactlyOne(["cpu", "mem", "io", "call", "sleep", "syscall"], "a step"))
   .transform((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as Step);
 
+const rateValue = unitValue("rate", { min: 0, max: LIMITS.rate });
+/** Points of a profile: [time, rate] pairs, times from 0 and increasing. */
+const profilePoints = z
+  .array(z.tuple([duration({ min: 0, max: LIMITS.duration }), rateValue]), { error: "expected a list of [time, rate] pairs, e.g. [[0s, 100/s], [10m, 500/s]]" })
+  .min(1, { message: "a profile needs at least one [time, rate] point" })
+  .superRefine((pts, ctx) => {
+    pts.forEach(([t], i) => {
+      if (i > 0 && !(t > pts[i - 1][0])) ctx.addIssue({ code: "custom", path: [i, 0], message: `times must increase: ${t} s follows ${pts[i - 1][0]} s` });
+    });
+    if (pts.every(([, r]) => r === 0)) ctx.addIssue({ code: "custom", message: "every rate of the profile is 0: no request would arrive" });
+  });
+const rateProfile = fields({
+  steps: profilePoints.optional().meta({ description: "piecewise constant: each rate from its time to the next point's" }),
+  ramp: profilePoints.optional().meta({ description: "piecewise linear between the points" }),
+  diurnal: fields({
+    mean: unitValue("rate", { above: 0, max: LIMITS.rate }),
+    amplitude: z.number().min(0).max(1).meta({ description: "relative: the rate swings between mean (1 - a) and mean (1 + a)" }),
+    period: duration({ above: 0, max: LIMITS.duration }).default(86400).meta({ description: "the cycle's length (default 24h)" }),
+    phase: duration({ min: 0, max: LIMITS.duration }).default(0).meta({ description: "when the rate crosses its mean rising; it peaks a quarter period later" }),
+  }).optional(),
+  csv: z.string().min(1).optional().meta({ description: "a CSV file (relative to the scenario) with a time column in seconds and a rate column" }),
+  column: z.string().min(1).default("rate").meta({ description: "csv: the rate column" }),
+  time: z.string().min(1).default("t").meta({ description: "csv: the time column" }),
+  shape: oneOf(["steps", "ramp"] as const, "a profile shape").default("steps").meta({ description: "csv: steps or ramp" }),
+})
+  .superRefine(exactlyOne(["steps", "ramp", "diurnal", "csv"], "a rate profile"))
+  .transform((p): RateProfileSpec | CsvRateSpec => {
+    if (p.steps) return { steps: p.steps as [number, number][] };
+    if (p.ramp) return { ramp: p.ramp as [number, number][] };
+    if (p.diurnal) return { diurnal: p.diurnal };
+    return { csv: p.csv!, column: p.column, time: p.time, shape: p.shape };
+  });
+
 const load = fields({
-  open: fields({ rate: unitValue("rate", { above: 0, max: LIMITS.rate }) }).optional(),
+  open: fields({
+    rate: z
+      .union([unitValue("rate", { above: 0, max: LIMITS.rate }), rateProfile], {
+        error: "expected a rate such as 2000/s, or a profile: { steps: [[0s, 100/s], ...] }, { ramp: [...] }, { diurnal: { mean, amplitude, period } } or { csv: file }",
+      })
+      .meta({ description: "a rate (2000/s), or a profile over time: steps, ramp, diurnal or csv" }),
+  }).optional(),
   closed: fields({
     clients: count(1, LIMITS.clients),
     think: distribution("duration", LIMITS.duration).default(0),

@@ -5,7 +5,7 @@
  * off (the p99 of two values is the larger one), and the first samples cost
  * little to keep.
  */
-import { LogHistogram } from "./histogram.js";
+import { LogHistogram, type HistogramOptions } from "./histogram.js";
 
 /** The q-quantile of sorted values by nearest rank: the value of rank ceil(q n) (1-based). NaN when empty. */
 export function nearestRank(sorted: ArrayLike<number>, q: number): number {
@@ -15,11 +15,15 @@ export function nearestRank(sorted: ArrayLike<number>, q: number): number {
 }
 
 export class Quantiles {
-  readonly histogram = new LogHistogram();
+  readonly histogram: LogHistogram;
   private readonly first: Float64Array;
 
-  constructor(readonly exact = 1000) {
+  constructor(
+    readonly exact = 1000,
+    histogram: HistogramOptions = {},
+  ) {
     this.first = new Float64Array(exact);
+    this.histogram = new LogHistogram(histogram);
   }
 
   /** Records `x`. O(1). */

@@ -8,6 +8,7 @@
 import type { Distribution } from "../random/distributions.js";
 import { toDistribution } from "../scenario/distribution.js";
 import type { Scenario, Service } from "../scenario/schema.js";
+import { RateProfile } from "./profile.js";
 
 /** Step kinds. */
 export const CPU = 0;
@@ -50,8 +51,9 @@ export interface Program {
   threads: number;
   queueCap: number;
   balance: number;
-  /** Open-loop rate (0 if none); closed-loop clients and think time. */
+  /** Open-loop rate (0 if none or a profile), or its profile; closed-loop clients and think time. */
   rate: number;
+  profile: RateProfile | undefined;
   clients: number;
   think: Distribution;
   ingressRequest: number;
@@ -99,7 +101,8 @@ export function compilePrograms(s: Scenario): Program[] {
         threads: svc.threads ?? Infinity,
         queueCap: svc.queue,
         balance: BALANCE[svc.balance],
-        rate: svc.load && "open" in svc.load ? svc.load.open.rate : 0,
+        rate: svc.load && "open" in svc.load && typeof svc.load.open.rate === "number" ? svc.load.open.rate : 0,
+        profile: svc.load && "open" in svc.load && typeof svc.load.open.rate !== "number" ? new RateProfile(svc.load.open.rate) : undefined,
         clients: svc.load && "closed" in svc.load ? svc.load.closed.clients : 0,
         think: toDistribution(svc.load && "closed" in svc.load ? svc.load.closed.think : 0),
         ingressRequest: svc.ingress?.request ?? 0,

@@ -79,6 +79,8 @@ export interface ServiceRun extends Program {
   base: Int32Array;
   /** Open-loop: index of the next request, and its stream, already started (its gap drawn). */
   next: number;
+  /** Open-loop with a profile: the expected arrivals (Λ) at the next arrival. */
+  expected: number;
   nextState: Int32Array;
 }
 
@@ -286,6 +288,7 @@ export class Replication {
         parkedClients: [],
         base: Random.fromKey(options.seed, "requests", program.key).state,
         next: 0,
+        expected: 0,
         nextState: new Int32Array(4),
       });
     });
@@ -313,7 +316,7 @@ export class Replication {
     let c = 0;
     this.services.forEach((run, index) => {
       if (run.replicas.length === 0) return;
-      if (run.rate > 0) this.scheduleArrival(index);
+      if (run.rate > 0 || run.profile) this.scheduleArrival(index);
       for (let i = 0; i < run.clients; i++, c++) {
         this.clientService[c] = index;
         this.clientIndex[c] = i;
@@ -338,12 +341,25 @@ export class Replication {
     return r;
   }
 
+  /**
+   * The next arrival of an open load: an exponential gap at its rate, or with
+   * a profile the next point of its non-homogeneous Poisson process (one unit
+   * exponential from the request's stream, inverted through the profile).
+   */
   private scheduleArrival(service: number): void {
     const run = this.services[service];
     Random.deriveInto(run.base, run.next, 0, run.nextState, 0);
-    const gap = this.rng.load(run.nextState, 0).exp(1 / run.rate);
+    const rng = this.rng.load(run.nextState, 0);
+    if (!run.profile) {
+      const gap = rng.exp(1 / run.rate);
+      this.rng.store(run.nextState, 0);
+      this.sim.schedule(this.arrivalType, gap, service);
+      return;
+    }
+    run.expected += rng.exp(1);
     this.rng.store(run.nextState, 0);
-    this.sim.schedule(this.arrivalType, gap, service);
+    const at = run.profile.inverse(run.expected, this.sim.now);
+    if (at !== Infinity) this.sim.scheduleAt(this.arrivalType, Math.max(this.sim.now, at), service);
   }
 
   /** A closed-loop client thinks (and waits `extra` more), then issues its next request. */
