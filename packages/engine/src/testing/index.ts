@@ -68,3 +68,34 @@ export function passLayer(
     },
   });
 }
+
+/** A VM-like layer: takes `vcpus` cores of its host, weighs its runnable threads on the CPU, capped at its vCPUs. */
+export const vcpuLayer = definePlugin({
+  name: "vcpu-layer",
+  layer: "vm",
+  version: "1.0.0",
+  schema: fields({ vcpus: count(1) }),
+  setup(api) {
+    api.layerRules({ size: (e, p) => ({ request: { cores: e.vcpus, memory: 0 }, capacity: { cores: e.vcpus, memory: p.memory } }), cpu: (e) => ({ weight: "runnable", cap: e.vcpus }) });
+  },
+});
+
+/**
+ * One service at a fixed load per host, for balancing at any scale (with
+ * `testHost` and `vcpuLayer`): 8 replicas per 2-vCPU VM, 4 VMs per 8-core
+ * host, 20 requests/s of 20 ms per host (5% of its cores). Its mean latency
+ * should not depend on `hosts`: the balance test checks 10 and 100 hosts,
+ * bench/balance.js 10, 100 and 1,000.
+ */
+export function fixedLoadPerHost(balance: string, hosts: number): string {
+  return `duration: 20s
+warmup: 2s
+hostTypes: { h: { cores: 8, memory: 64GiB } }
+hosts: [{ type: h, count: ${hosts} }]
+stacks: { vms: [{ layer: vm, per: tenant, vcpus: 2 }] }
+tenants:
+  - name: t
+    services:
+      - { name: s, stack: vms, cores: 0.25, replicas: ${32 * hosts}, balance: ${balance}, load: { open: { rate: ${20 * hosts}/s } }, request: [{ cpu: 20ms }] }
+`;
+}

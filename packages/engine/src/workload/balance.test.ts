@@ -1,40 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { Random } from "../random/random.js";
-import { definePlugin } from "../plugin/define.js";
-import { count, fields } from "../scenario/fields.js";
 import { loadScenario } from "../scenario/load.js";
-import { testHost } from "../testing/index.js";
+import { fixedLoadPerHost, testHost, vcpuLayer } from "../testing/index.js";
 import { Balancer, type BalanceColumns } from "./balance.js";
 import { LEAST_OUTSTANDING, P2C, ROUND_ROBIN } from "./programs.js";
 import { runScenario } from "./run.js";
 
-/** A VM layer: weighs its runnable vCPUs, capped at them. */
-const vm = definePlugin({
-  name: "vm",
-  layer: "vm",
-  version: "1",
-  schema: fields({ vcpus: count(1) }),
-  setup(api) {
-    api.layerRules({ size: (e, p) => ({ request: { cores: e.vcpus, memory: 0 }, capacity: { cores: e.vcpus, memory: p.memory } }), cpu: (e) => ({ weight: "runnable", cap: e.vcpus }) });
-  },
-});
-const plugins = [testHost, vm];
+const plugins = [testHost, vcpuLayer];
 
-/** 8 replicas per 2-vCPU VM, 4 VMs per 8-core host, 20 requests/s of 20 ms per host (5% of its cores). */
 async function meanLatency(balance: string, hosts: number): Promise<number> {
-  const s = loadScenario(
-    `duration: 20s
-warmup: 2s
-hostTypes: { h: { cores: 8, memory: 64GiB } }
-hosts: [{ type: h, count: ${hosts} }]
-stacks: { vms: [{ layer: vm, per: tenant, vcpus: 2 }] }
-tenants:
-  - name: t
-    services:
-      - { name: s, stack: vms, cores: 0.25, replicas: ${32 * hosts}, balance: ${balance}, load: { open: { rate: ${20 * hosts}/s } }, request: [{ cpu: 20ms }] }
-`,
-    { plugins },
-  );
+  const s = loadScenario(fixedLoadPerHost(balance, hosts), { plugins });
   return (await runScenario(s, plugins)).stacks.vms.services["t/s"].latency.mean as number;
 }
 

@@ -19,7 +19,7 @@ import { Random } from "../random/random.js";
 import { toDistribution } from "../scenario/distribution.js";
 import { FAILED, HOST_FAILED, type Replication } from "./replication.js";
 
-/** One failure: of a host (from the scenario), or of a layer node (its plugin's `failNode`). */
+/** One failure: of a host (from the scenario), or of a layer node (its plugin's `failNode`); in results without `lost` (an extension). */
 export interface Failure {
   /** The host's index (the failed node's host for a layer node). */
   host: number;

@@ -17,7 +17,7 @@ import type { Scenario, Service } from "../scenario/schema.js";
 import { nearestRank, Quantiles } from "../stats/quantiles.js";
 import { studentTQuantile } from "../stats/special.js";
 import { sha256Hex } from "../util/sha256.js";
-import type { Lifecycle } from "./lifecycle.js";
+import type { Failure, Lifecycle } from "./lifecycle.js";
 
 /** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
 export const ENGINE_VERSION = "0.1.0";
@@ -237,18 +237,7 @@ export interface StackResults {
   /** Core-seconds of failed hosts during the measurement (an extension). */
   capacityLost: Metric;
   /** Each failure (of a host, or of a layer node): when it failed, was found and repaired, replicas lost and ready again (an extension). */
-  failures: {
-    host: number;
-    at: number;
-    detected: number | null;
-    repaired: number | null;
-    replicas: number;
-    recovered: number;
-    layer?: string;
-    reason?: string;
-    /** Per service: requests that failed, and attempts that timed out, between the failure and its detection. */
-    services: Record<string, { failed: number; timeouts: number }>;
-  }[];
+  failures: Omit<Failure, "lost">[];
   energy: { joules: Metric };
   cost: { total: Metric };
   kernels: Metric;
