@@ -168,7 +168,8 @@ export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "re
  * replication order: byte-identical for any number of workers. A replication
  * whose worker throws or dies runs again (up to `retries` times) on a fresh
  * worker; if it still fails, its job fails with the error, the replication,
- * its seed and the job's parameters, and the other jobs go on. A job whose
+ * its seed and the job's parameters, and the other jobs go on; so does a job
+ * whose results cannot be assembled. A job whose
  * scenario a worker found bad when it built it (a `ScenarioError`: the same
  * in every replication) fails at once, with the located problems, which its
  * model built here once more gives. A job with
@@ -195,11 +196,7 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
     // In replication order, so the message is the same for any number of workers.
     const failed = failures[k].sort((a, b) => a.replication - b.replication).map((f) => f.message);
     const problems = badInput[k] ?? undefined;
-    outcomes[k] = problems
-      ? { error: formatProblems(problems), problems }
-      : failed.length > 0
-        ? { error: failed.join("; ") }
-        : { results: assembleResults(j.scenario, plugins, done[k]) };
+    outcomes[k] = problems ? { error: formatProblems(problems), problems } : failed.length > 0 ? { error: failed.join("; ") } : assembled(j, plugins, done[k]);
     latest[k].clear();
     options.onJob?.(k, outcomes[k]);
   };
@@ -315,6 +312,16 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
   if (failure) throw failure.error;
   await saving?.catch(() => {}); // the run is complete: its checkpoint no longer matters
   return outcomes;
+}
+
+/** A job's results from its replications', or, if assembling them throws, its failure: the other jobs go on. */
+function assembled(job: PoolJob, plugins: readonly PluginDefinition[], done: readonly ReplicationResult[]): JobOutcome {
+  try {
+    return { results: assembleResults(job.scenario, plugins, done) };
+  } catch (err) {
+    const label = job.label ? ` of ${job.label}` : "";
+    return { error: `assembling the results${label} failed after its ${done.length} replications ran: ${(err as Error).message}` };
+  }
 }
 
 /**

@@ -487,28 +487,36 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
   const ordered = [...results].sort((a, b) => a.replication - b.replication);
   const perReplication = ordered.map((x) => x.stack);
   // Failure reasons differ between replications: each replication reports every reason any of them saw (0 if none).
-  for (const key of Object.keys(perReplication[0]?.services ?? {})) {
-    const reasons = [...new Set(perReplication.flatMap((rep) => Object.keys(rep.services[key]?.failedBy ?? {})))].sort();
-    for (const rep of perReplication) {
-      const svc = rep.services[key];
-      if (svc) svc.failedBy = Object.fromEntries(reasons.map((r) => [r, svc.failedBy?.[r] ?? 0]));
+  // A replication without a failedBy at all (or with a reason's count missing) keeps that gap: the merged figure is null.
+  const services = perReplication.map((rep) => (isRecord(rep.services) ? rep.services : {}));
+  const failedBy = (x: Dict, key: string): Dict | undefined => {
+    const svc = x[key];
+    return isRecord(svc) && isRecord(svc.failedBy) ? svc.failedBy : undefined;
+  };
+  for (const key of new Set(services.flatMap((x) => Object.keys(x)))) {
+    const reasons = [...new Set(services.flatMap((x) => Object.keys(failedBy(x, key) ?? {})))].sort();
+    for (const x of services) {
+      const by = failedBy(x, key);
+      if (by) (x[key] as unknown as Dict).failedBy = Object.fromEntries(reasons.map((r) => [r, Object.hasOwn(by, r) ? by[r] : 0]));
     }
   }
-  const stackNames = [...new Set(perReplication[0] ? Object.values(perReplication[0].services).map((x) => x.stack) : [])];
+  const stackNames = [...new Set(Object.values(services[0] ?? {}).flatMap((x) => (isRecord(x) && typeof x.stack === "string" ? [x.stack] : [])))];
   const key = stackNames.length === 1 ? stackNames[0] : "scenario";
   const mean = meanOf(perReplication) as StackResults;
-  // Hosts under pressure: the union over replications, seconds averaged (0 where a replication had none).
-  const seconds = new Map<number, { host: number; type: string; seconds: number }>();
+  // Hosts under pressure: the union over replications, seconds averaged (0 where a replication had none; null
+  // where one that had it lacks the figure).
+  const seconds = new Map<number, { host: number; type: string; seconds: Metric }>();
   for (const rep of perReplication) {
-    for (const p of rep.pressure) {
+    for (const p of Array.isArray(rep.pressure) ? rep.pressure : []) {
+      if (!isRecord(p) || typeof p.host !== "number") continue;
       const e = seconds.get(p.host) ?? { host: p.host, type: p.type, seconds: 0 };
-      e.seconds += (p.seconds as number) / perReplication.length;
+      e.seconds = e.seconds === null || missing(p.seconds) ? null : e.seconds + (p.seconds as number) / perReplication.length;
       seconds.set(p.host, e);
     }
   }
-  mean.pressure = [...seconds.values()].sort((a, b) => a.host - b.host);
+  mean.pressure = [...seconds.values()].sort((a, b) => a.host - b.host).map((e) => finiteOrNull(e) as (typeof mean.pressure)[number]);
   // Failures differ between replications: the timeline is the first replication's.
-  mean.failures = perReplication[0]?.failures ?? [];
+  mean.failures = Array.isArray(perReplication[0]?.failures) ? (finiteOrNull(perReplication[0].failures) as typeof mean.failures) : [];
   mean.ci95 = s.replications < 2 ? null : halfWidthOf(perReplication);
   return {
     format: "turtles-results/1",
@@ -530,43 +538,93 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
   };
 }
 
-/** Element-wise mean of same-shaped values: numbers average (null if any is null), strings and nulls pass. */
-function meanOf(values: unknown[]): unknown {
+/** Results as the merge sees them: of any shape, since any figure may be missing. */
+type Dict = Record<string, unknown>;
+
+function isRecord(v: unknown): v is Dict {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A figure that a replication does not have: null, absent, or not a finite number. */
+function missing(v: unknown): boolean {
+  return v === null || v === undefined || (typeof v === "number" && !Number.isFinite(v));
+}
+
+/** A copy of `v` with every figure that is missing (not a finite number, or absent from a list) as null. */
+function finiteOrNull(v: unknown): unknown {
+  if (missing(v)) return null;
+  if (Array.isArray(v)) return Array.from(v, finiteOrNull);
+  if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, finiteOrNull(x)]));
+  return v;
+}
+
+/** Every key any of the objects has: the first's in its order, then the others' as they appear. */
+function keysOf(values: readonly Dict[]): string[] {
+  return [...new Set(values.flatMap((v) => Object.keys(v)))];
+}
+
+/**
+ * Element-wise mean of same-shaped values, for any mix of present and absent figures: a figure (a number, or an
+ * object or list of them) that is null, absent or not finite in some replication is null, as the mean of the others
+ * would be another quantity; lists of different lengths are null; strings pass (the first's).
+ */
+function meanOf(values: readonly unknown[]): unknown {
+  if (values.length === 0 || values.some(missing)) return null;
   const first = values[0];
-  if (typeof first === "number") return values.some((v) => v === null) ? null : (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+  if (typeof first === "number") return values.every((v) => typeof v === "number") ? meanOfNumbers(values as number[]) : null;
   if (Array.isArray(first)) {
     // Lists whose length differs between replications (hosts under pressure) are merged by their caller.
-    if (values.some((v) => (v as unknown[]).length !== first.length)) return null;
+    if (!values.every((v) => Array.isArray(v) && v.length === first.length)) return null;
     return first.map((_, i) => meanOf(values.map((v) => (v as unknown[])[i])));
   }
-  if (first !== null && typeof first === "object") {
-    return Object.fromEntries(Object.keys(first).map((k) => [k, meanOf(values.map((v) => (v as Record<string, unknown>)[k]))]));
+  if (isRecord(first)) {
+    if (!values.every(isRecord)) return null;
+    return Object.fromEntries(keysOf(values as Dict[]).map((k) => [k, meanOf(values.map((v) => (v as Dict)[k]))]));
   }
   return first;
 }
 
-/** Student-t 95% half-widths of same-shaped values (strings dropped, nulls kept). */
-function halfWidthOf(values: unknown[]): unknown {
+/** The mean of finite numbers, finite even where their sum is not (null only if no double holds it). */
+function meanOfNumbers(xs: readonly number[]): Metric {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (Number.isFinite(mean)) return mean;
+  // perf: the sum overflowed (figures near 1e308): the slower sum of shares, only then, so other results keep their bits.
+  const shares = xs.reduce((a, b) => a + b / xs.length, 0);
+  return Number.isFinite(shares) ? shares : null;
+}
+
+/** Student-t 95% half-widths of same-shaped values (strings dropped), null where a figure is missing in any replication. */
+function halfWidthOf(values: readonly unknown[]): unknown {
+  if (values.length === 0 || values.some(missing)) return null;
   const first = values[0];
-  if (typeof first === "number" || (first === null && values.some((v) => typeof v === "number"))) {
-    if (values.some((v) => v === null)) return null;
-    const xs = values as number[];
-    const n = xs.length;
-    const mean = xs.reduce((a, b) => a + b, 0) / n;
-    const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
-    return studentTQuantile(0.975, n - 1) * Math.sqrt(variance / n);
-  }
+  if (typeof first === "number") return values.every((v) => typeof v === "number") ? halfWidthOfNumbers(values as number[]) : null;
   if (Array.isArray(first)) {
-    if (values.some((v) => (v as unknown[]).length !== first.length)) return null;
+    if (!values.every((v) => Array.isArray(v) && v.length === first.length)) return null;
     return first.map((_, i) => halfWidthOf(values.map((v) => (v as unknown[])[i])));
   }
-  if (first !== null && typeof first === "object") {
+  if (isRecord(first)) {
+    if (!values.every(isRecord)) return null;
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(first)) {
-      if (k === "ci95" || k === "pressure" || k === "failures" || typeof (first as Record<string, unknown>)[k] === "string") continue;
-      out[k] = halfWidthOf(values.map((v) => (v as Record<string, unknown>)[k]));
+    for (const k of keysOf(values as Dict[])) {
+      if (k === "ci95" || k === "pressure" || k === "failures" || values.some((v) => typeof (v as Dict)[k] === "string")) continue;
+      out[k] = halfWidthOf(values.map((v) => (v as Dict)[k]));
     }
     return out;
   }
   return null;
+}
+
+/** The half-width of finite numbers (at least two), or null when it is not a finite double. */
+function halfWidthOfNumbers(xs: readonly number[]): Metric {
+  const half = (ys: readonly number[]): number => {
+    const n = ys.length;
+    const mean = ys.reduce((a, b) => a + b, 0) / n;
+    const variance = ys.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+    return studentTQuantile(0.975, n - 1) * Math.sqrt(variance / n);
+  };
+  const h = half(xs);
+  if (Number.isFinite(h) || xs.length < 2) return finite(h);
+  // The squares overflowed (figures near 1e308): the same on values scaled to at most 1, then scaled back.
+  const scale = xs.reduce((a, b) => Math.max(a, Math.abs(b)), 0);
+  return finite(half(xs.map((x) => x / scale)) * scale);
 }
