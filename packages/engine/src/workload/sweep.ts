@@ -165,14 +165,26 @@ export function rowOf(point: Record<string, string>, results: Results): Record<s
   return row;
 }
 
-/** A CSV of rows (columns in the order first seen; numbers as JavaScript prints them, so output is exact). */
+/**
+ * Text a spreadsheet would run as a formula (OWASP, CSV injection): it begins with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return. A leading `'` is escaped too, so that reading the file back (`fromCsv`) can tell the two apart.
+ */
+const FORMULA = /^[=+\-@\t\r']/;
+
+/**
+ * A CSV of rows (columns in the order first seen; numbers as JavaScript prints them, so output is exact). Text cells
+ * (headers, `--param` values, errors) that a spreadsheet would take for a formula are written as text: a `'` before
+ * them, and quoted. Finite numbers are written as they are, -1 included: a cell that is a number is never a formula.
+ */
 export function toCsv(rows: readonly Record<string, string | number | null>[]): string {
   const columns: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
   const cell = (v: unknown): string => {
     if (v === null || v === undefined) return "";
+    if (typeof v === "number" && Number.isFinite(v)) return String(v);
     const s = String(v);
-    return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+    if (FORMULA.test(s)) return `"'${s.replaceAll('"', '""')}"`;
+    return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   return [columns.map(cell).join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\n") + "\n";
 }
@@ -183,12 +195,18 @@ export function pointKey(point: Record<string, unknown>, paths: readonly string[
   return JSON.stringify(paths.map((p) => String(point[p] ?? "")));
 }
 
-/** Reads back what `toCsv` wrote. */
+/** Reads back what `toCsv` wrote (a quoted cell that begins with `'` was text escaped against formulas: the `'` goes). */
 export function fromCsv(text: string): Record<string, string>[] {
   const records: string[][] = [];
   let field = "";
   let record: string[] = [];
   let quoted = false;
+  let escaped = false; // the field opened with a quote, then `'`
+  const end = (): void => {
+    record.push(escaped ? field.slice(1) : field);
+    field = "";
+    escaped = false;
+  };
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
@@ -197,18 +215,20 @@ export function fromCsv(text: string): Record<string, string>[] {
         i++;
       } else if (ch === '"') quoted = false;
       else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      record.push(field);
-      field = "";
-    } else if (ch === "\n") {
-      record.push(field);
+    } else if (ch === '"') {
+      quoted = true;
+      escaped ||= field === "" && text[i + 1] === "'";
+    } else if (ch === ",") end();
+    else if (ch === "\n") {
+      end();
       records.push(record);
       record = [];
-      field = "";
     } else field += ch;
   }
-  if (field !== "" || record.length > 0) records.push([...record, field]);
+  if (field !== "" || record.length > 0) {
+    end();
+    records.push(record);
+  }
   const [head, ...rows] = records;
   return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? ""])));
 }
