@@ -66,24 +66,25 @@ describe("sweeps", () => {
     expect(pointKey({ p: 1, q: "x" }, ["p", "q"])).toBe(pointKey({ q: "x", p: "1" }, ["p", "q"]));
   });
 
-  it("writes text a spreadsheet would run as a formula as text (a quote before it), numbers as numbers, and reads both back", () => {
+  it("writes text a spreadsheet would run as a formula as text (a quote before it), numbers (and text that is one) as they are, and reads both back", () => {
     const rows = [
-      { "=HYPERLINK(1)": "=1+2", p: "+cmd|' /C calc'!A0", q: "-1", r: "@SUM(A1)", s: "\tx", t: "'quoted", x: -1, y: -2.5e-7 },
-      { "=HYPERLINK(1)": "safe", p: "a-b", q: "1", r: "x@y", s: "", t: "it's", x: 0, y: Infinity },
+      { "=HYPERLINK(1)": "=1+2", p: "+cmd|' /C calc'!A0", q: "-1+cmd", r: "@SUM(A1)", s: "\tx", t: "'quoted", x: -1, y: -2.5e-7 },
+      { "=HYPERLINK(1)": "safe", p: "a-b", q: "-1", r: "x@y", s: "", t: "it's", x: 0, y: -Infinity },
     ];
     const csv = toCsv(rows);
     expect(csv.split("\n")).toEqual([
       `"'=HYPERLINK(1)",p,q,r,s,t,x,y`,
-      `"'=1+2","'+cmd|' /C calc'!A0","'-1","'@SUM(A1)","'\tx","''quoted",-1,-2.5e-7`,
-      "safe,a-b,1,x@y,,it's,0,Infinity",
+      `"'=1+2","'+cmd|' /C calc'!A0","'-1+cmd","'@SUM(A1)","'\tx","''quoted",-1,-2.5e-7`,
+      `safe,a-b,-1,x@y,,it's,0,"'-Infinity"`,
       "",
     ]);
-    // Every cell that a spreadsheet reads as text-or-formula begins with a quote or a harmless character.
-    for (const line of csv.split("\n")) for (const c of line.split(",")) expect(c).not.toMatch(/^[=+@\t\r]/);
+    // Every cell is empty, a number, or begins with a quote or a character no spreadsheet starts a formula with.
+    for (const line of csv.split("\n")) for (const c of line.split(",")) expect(c).toMatch(/^$|^[^=+\-@\t\r]|^-[\d.]+(e-?\d+)?$/);
     const back = fromCsv(csv);
-    expect(back[0]).toEqual({ "=HYPERLINK(1)": "=1+2", p: "+cmd|' /C calc'!A0", q: "-1", r: "@SUM(A1)", s: "\tx", t: "'quoted", x: "-1", y: "-2.5e-7" });
-    expect(back[1]).toEqual({ "=HYPERLINK(1)": "safe", p: "a-b", q: "1", r: "x@y", s: "", t: "it's", x: "0", y: "Infinity" });
+    expect(back[0]).toEqual({ "=HYPERLINK(1)": "=1+2", p: "+cmd|' /C calc'!A0", q: "-1+cmd", r: "@SUM(A1)", s: "\tx", t: "'quoted", x: "-1", y: "-2.5e-7" });
+    expect(back[1]).toEqual({ "=HYPERLINK(1)": "safe", p: "a-b", q: "-1", r: "x@y", s: "", t: "it's", x: "0", y: "-Infinity" });
     // The escaped cells read back to the point's own values: a resumed sweep finds its points.
     expect(pointKey(back[0], ["q", "r"])).toBe(pointKey(rows[0], ["q", "r"]));
+    expect(pointKey(back[1], ["q", "r"])).toBe(pointKey(rows[1], ["q", "r"]));
   });
 });

@@ -171,19 +171,22 @@ export function rowOf(point: Record<string, string>, results: Results): Record<s
  */
 const FORMULA = /^[=+\-@\t\r']/;
 
+/** A number as JSON writes it (`-1`, `-2.5e-7`): a spreadsheet reads it as that number, never as a formula. */
+const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/;
+
 /**
  * A CSV of rows (columns in the order first seen; numbers as JavaScript prints them, so output is exact). Text cells
  * (headers, `--param` values, errors) that a spreadsheet would take for a formula are written as text: a `'` before
- * them, and quoted. Finite numbers are written as they are, -1 included: a cell that is a number is never a formula.
+ * them, and quoted. Numbers are written as they are, -1 included, and so is text that is exactly a number (a
+ * `--param` value of -1): a cell that is a number is never a formula, and a numeric column stays numeric.
  */
 export function toCsv(rows: readonly Record<string, string | number | null>[]): string {
   const columns: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!columns.includes(k)) columns.push(k);
   const cell = (v: unknown): string => {
     if (v === null || v === undefined) return "";
-    if (typeof v === "number" && Number.isFinite(v)) return String(v);
     const s = String(v);
-    if (FORMULA.test(s)) return `"'${s.replaceAll('"', '""')}"`;
+    if (FORMULA.test(s) && !NUMBER.test(s)) return `"'${s.replaceAll('"', '""')}"`;
     return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
   return [columns.map(cell).join(","), ...rows.map((r) => columns.map((c) => cell(r[c])).join(","))].join("\n") + "\n";
