@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { writeFileAtomic } from "../src/lib/atomic.js";
+import { NotAFileError, writeFileAtomic, writeTarget } from "../src/lib/atomic.js";
 
 describe("writeFileAtomic", () => {
   it("writes text and bytes whole, replacing the old file, and leaves nothing beside it", () => {
@@ -24,5 +24,31 @@ describe("writeFileAtomic", () => {
     expect(() => writeFileAtomic(target, "data")).toThrow();
     expect(readdirSync(dir)).toEqual(["taken"]);
     expect(readdirSync(target)).toEqual(["inside"]);
+  });
+
+  it("writes through links to the file they lead to (even one not there yet), and the links stay", () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-atomic-"));
+    mkdirSync(join(dir, "sub"));
+    symlinkSync("sub/b.json", join(dir, "a.json")); // a.json -> sub/b.json -> ../c.json (relative to sub), not there yet
+    symlinkSync("../c.json", join(dir, "sub", "b.json"));
+    expect(writeTarget(join(dir, "a.json"))).toBe(join(dir, "c.json"));
+    writeFileAtomic(join(dir, "a.json"), "data");
+    expect(readFileSync(join(dir, "c.json"), "utf8")).toBe("data");
+    expect(readlinkSync(join(dir, "a.json"))).toBe("sub/b.json");
+    expect(lstatSync(join(dir, "sub", "b.json")).isSymbolicLink()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(["a.json", "c.json", "sub"]);
+  });
+
+  it("never replaces a device, a folder or a loop of links, whatever links lead there", () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-atomic-"));
+    symlinkSync("/dev/null", join(dir, "null"));
+    symlinkSync("loop2", join(dir, "loop1"));
+    symlinkSync("loop1", join(dir, "loop2"));
+    expect(() => writeFileAtomic("/dev/null", "x")).toThrow(new NotAFileError("/dev/null", "a character device"));
+    expect(() => writeFileAtomic(join(dir, "null"), "x")).toThrow(`${join(dir, "null")} is a character device, not a regular file`);
+    expect(() => writeFileAtomic(dir, "x")).toThrow(`${dir} is a folder, not a regular file`);
+    expect(() => writeFileAtomic(join(dir, "loop1"), "x")).toThrow("is a symbolic link in a loop of links, not a regular file");
+    expect(statSync("/dev/null").isCharacterDevice()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(["loop1", "loop2", "null"]);
   });
 });

@@ -2,7 +2,6 @@ import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
 import { applyOverrides, comparisonResults, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
 import { runMany } from "@turtles/engine/pool";
-import { writeFileAtomic } from "../lib/atomic.js";
 import { jobsProgress } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatComparison } from "../lib/render.js";
@@ -98,8 +97,12 @@ export default class Compare extends ScenarioCommand {
       outcomes.map((o, k) => ({ stack: stacks[k], results: o.results! })),
     );
     this.warnUnplaced(results);
-    if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
-    if (!this.jsonEnabled()) this.log(formatComparison(results));
+    const body = `${JSON.stringify(results, null, 2)}\n`;
+    const written = flags.out === undefined || this.writeResults(flags.out, body, "the results");
+    if (!this.jsonEnabled()) {
+      this.log(formatComparison(results));
+      if (!written) this.print(body);
+    }
     return results;
   }
 }

@@ -101,10 +101,10 @@ export default class Run extends ScenarioCommand {
     let checkpoint: CheckpointOptions | undefined;
     if (checkpointFile !== undefined) {
       const every = this.durationFlag("checkpoint-every", flags["checkpoint-every"])!;
+      this.writableFile("checkpoint", checkpointFile);
       if (flags.checkpoint !== undefined && flags.checkpoint !== flags.resume && existsSync(flags.checkpoint)) {
         this.fail(`--checkpoint: ${flags.checkpoint} already exists; continue that run with --resume ${flags.checkpoint}, or remove it`);
       }
-      this.writableFile("checkpoint", checkpointFile);
       checkpoint = {
         every,
         pluginModules: [...loadedPluginModules],
@@ -140,10 +140,19 @@ export default class Run extends ScenarioCommand {
             : [`stopped by Ctrl-C, but the run could not be saved to ${checkpointFile}: ${(err as Error).message}`, 1],
     );
     this.warnUnplaced(results);
-    if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(results, null, 2)}\n`);
-    // The run is complete: its saved state is of no more use.
-    if (checkpointFile !== undefined) rmSync(checkpointFile, { force: true });
-    if (!this.jsonEnabled()) this.log(formatResults(results, { series: hasRateProfile(scenario) }));
+    const body = `${JSON.stringify(results, null, 2)}\n`;
+    const written = flags.out === undefined || this.writeResults(flags.out, body, "the results");
+    if (checkpointFile !== undefined) {
+      // The run is complete: its saved state is of no more use, unless the results could not be written.
+      if (written) rmSync(checkpointFile, { force: true });
+      else if (existsSync(checkpointFile)) {
+        process.stderr.write(`the run is still saved in ${checkpointFile}: once ${flags.out} can be written, turtles run --resume ${checkpointFile} --out ${flags.out} gives these results again\n`);
+      }
+    }
+    if (!this.jsonEnabled()) {
+      this.log(formatResults(results, { series: hasRateProfile(scenario) }));
+      if (!written) this.print(body);
+    }
     return results;
   }
 }

@@ -163,6 +163,7 @@ export default class Sweep extends ScenarioCommand {
     const savedRuns = new Map<string, RunSnapshot>();
     if (checkpointFile !== undefined) {
       if (!flags.out) this.fail("--checkpoint needs --out: the rows of the points done are kept there, the points in progress in the checkpoint");
+      this.writableFile("checkpoint", checkpointFile, args.file);
       if (existsSync(checkpointFile)) {
         if (!flags.resume) this.fail(`--checkpoint: ${checkpointFile} already exists; continue that sweep with --resume, or remove it`);
         try {
@@ -171,7 +172,6 @@ export default class Sweep extends ScenarioCommand {
           this.fail((err as Error).message);
         }
       }
-      this.writableFile("checkpoint", checkpointFile, args.file);
     }
     const json = flags.out?.endsWith(".json") ?? false;
     const what = (point: Record<string, string>): string => Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
@@ -205,9 +205,18 @@ export default class Sweep extends ScenarioCommand {
     if (flags.resume && flags.out && existsSync(flags.out)) this.keepDone(flags.out, json, points, paths, hashes, rows, what);
     let failed = 0;
     let badInput = 0;
+    const body = (list: readonly (Record<string, unknown> | undefined)[]): string =>
+      json ? `${JSON.stringify(list, null, 2)}\n` : toCsv(list as Record<string, string | number | null>[]);
+    // Why the last write of --out failed (undefined: it holds every row done). The sweep goes on: its rows are kept
+    // here and written after the next point, or printed at the end.
+    let unwritten: string | undefined;
     const write = (): void => {
-      const body = json ? `${JSON.stringify(rows.filter(Boolean), null, 2)}\n` : toCsv(rows.filter(Boolean) as Record<string, string | number | null>[]);
-      if (flags.out) writeFileAtomic(flags.out, body);
+      if (!flags.out) return;
+      const why = this.tryWrite(flags.out, body(rows.filter(Boolean)));
+      if (why !== undefined && unwritten === undefined) {
+        process.stderr.write(`warning: could not write the rows to ${flags.out}: ${why}; the sweep goes on, keeps its rows and writes them after the next point\n`);
+      }
+      unwritten = why;
     };
     const todo: { index: number; point: Record<string, string>; scenario: Scenario; resume?: RunSnapshot }[] = [];
     for (const [index, point] of points.entries()) {
@@ -258,7 +267,12 @@ export default class Sweep extends ScenarioCommand {
     const kept = (): string => {
       const written = rows.filter(Boolean).length;
       if (!flags.out) return "nothing was written";
-      return written > 0 ? `the ${written} point${written === 1 ? "" : "s"} done ${written === 1 ? "is" : "are"} in ${flags.out}` : "no point was done yet";
+      if (written === 0) return "no point was done yet";
+      const points = `the ${written} point${written === 1 ? "" : "s"} done`;
+      if (unwritten === undefined) return `${points} ${written === 1 ? "is" : "are"} in ${flags.out}`;
+      // Not in the file: on stdout, so they are not lost.
+      this.print(body(rows.filter(Boolean)));
+      return `${points} could not be written to ${flags.out} (${unwritten}) and ${written === 1 ? "is" : "are"} printed on stdout`;
     };
     await this.interruptible(
       (signal) =>
@@ -294,10 +308,10 @@ export default class Sweep extends ScenarioCommand {
       },
     );
     progress.done();
-    write();
     // The sweep is complete: its saved points are of no more use.
     if (checkpointFile !== undefined) rmSync(checkpointFile, { force: true });
-    if (!flags.out) process.stdout.write(json ? JSON.stringify(rows, null, 2) : toCsv(rows as Record<string, string | number | null>[]));
+    if (!flags.out) this.print(json ? JSON.stringify(rows, null, 2) : toCsv(rows as Record<string, string | number | null>[]));
+    else if (!this.writeResults(flags.out, body(rows.filter(Boolean)), "the rows")) this.print(body(rows.filter(Boolean)));
     if (failed > 0) {
       process.stderr.write(`${failed} of ${points.length} points failed\n`);
       // Every point run was bad input (a host type without the NIC or disk the scenario needs): as validate says, 2.

@@ -3,6 +3,8 @@ import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, r
 import { dirname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { formatProblems, LIMITS, locateProblems, RunCancelled, ScenarioError, unit, type Problem, type Results } from "@turtles/engine";
+import { NotAFileError, temporaryFile, writeFileAtomic, writeTarget } from "./atomic.js";
+import { describeError } from "./files.js";
 import { PluginLoadError } from "./scenario-file.js";
 
 export abstract class ScenarioCommand extends Command {
@@ -21,6 +23,80 @@ export abstract class ScenarioCommand extends Command {
 
   /** `--checkpoint-every`, shared by the commands that save as they go. */
   static checkpointEveryFlag = Flags.string({ description: "wall time between saves with --checkpoint, e.g. 30s or 5m", default: "1m" });
+
+  /** Set once stdout failed: later output to it is dropped (why was said once). */
+  private stdoutFailed = false;
+
+  /** The file the command wrote its results to, to say where they are if stdout fails. */
+  private resultsIn: string | undefined;
+
+  override log(message?: string, ...args: unknown[]): void {
+    this.toStdout(() => super.log(message, ...args));
+  }
+
+  protected override logJson(json: unknown): void {
+    this.toStdout(() => super.logJson(json));
+  }
+
+  /** Text on stdout (rows, results), as `log` writes it. */
+  protected print(text: string): void {
+    this.toStdout(() => process.stdout.write(text));
+  }
+
+  override async init(): Promise<void> {
+    await super.init();
+    // oclif's own handler rethrows every stdout error but EPIPE, as an uncaught exception with a stack trace.
+    process.stdout.removeAllListeners("error");
+    process.stdout.on("error", (err) => this.stdoutError(err));
+  }
+
+  /** Writes to stdout; a failure is reported by `stdoutError`, whether the stream throws it or emits it. */
+  private toStdout(write: () => void): void {
+    if (this.stdoutFailed) return;
+    try {
+      write();
+    } catch (err) {
+      this.stdoutError(err);
+    }
+  }
+
+  /**
+   * Stdout failed (`--json > /dev/full`, a full disk): said once on stderr, with where the results are if they were
+   * written, and the command ends with exit code 1. A reader that went away (`| head`) is not an error.
+   */
+  private stdoutError(err: unknown): void {
+    if (this.stdoutFailed) return;
+    this.stdoutFailed = true;
+    if ((err as NodeJS.ErrnoException).code === "EPIPE") return;
+    const hasOut = "out" in ((this.constructor as typeof Command).flags ?? {});
+    const kept = this.resultsIn !== undefined ? `; the results are in ${this.resultsIn}` : hasOut ? "; give --out FILE to keep them in a file" : "";
+    process.stderr.write(`error: cannot write to stdout: ${describeError(err)}${kept}\n`);
+    process.exitCode = 1;
+  }
+
+  /** Writes `body` to `file` atomically; undefined when written, else why not (in words). */
+  protected tryWrite(file: string, body: string | Uint8Array): string | undefined {
+    try {
+      writeFileAtomic(file, body);
+      this.resultsIn = file;
+      return undefined;
+    } catch (err) {
+      return describeError(err);
+    }
+  }
+
+  /**
+   * Writes `what` (the results, the rows) to `file` atomically. If that fails (a full disk, its folder gone), says
+   * which file and why on stderr, sets exit code 1 and returns false: the caller then shows `body` on stdout (unless
+   * --json already prints it there), so that the work is not lost.
+   */
+  protected writeResults(file: string, body: string, what: string): boolean {
+    const why = this.tryWrite(file, body);
+    if (why === undefined) return true;
+    process.stderr.write(`error: could not write ${what} to ${file}: ${why}; ${what} ${this.jsonEnabled() ? "are on stdout (--json)" : "are printed on stdout instead"}\n`);
+    process.exitCode = 1;
+    return false;
+  }
 
   /** Bad input: the message on stderr (also under --json, where oclif mutes its loggers) and exit code 2. */
   protected fail(message: string): never {
@@ -47,8 +123,9 @@ export abstract class ScenarioCommand extends Command {
 
   /**
    * Checks, before any work, that a file flag names a file this command can write atomically (its temporary file
-   * beside it is created and removed), that is not a folder and not one of `inputs` (the other files it reads or writes):
-   * or bad input, exit 2.
+   * beside it is created and removed), that is not a folder, device, FIFO or socket (through symbolic links: a link
+   * to a regular file is written through) and not one of `inputs` (the other files it reads or writes): or bad input,
+   * exit 2.
    */
   protected writableFile(name: string, file: string | undefined, ...inputs: string[]): void {
     if (file === undefined) return;
@@ -59,15 +136,22 @@ export abstract class ScenarioCommand extends Command {
     // The real file a path names (through links), or the path itself when nothing is there yet.
     const real = (path: string): string => (existsSync(path) ? realpathSync(path) : resolve(path));
     if (inputs.some((input) => real(input) === real(target))) this.fail(`--${name}: ${file} is another file of this command (its scenario, points or checkpoint); give another file`);
-    const probe = `${target}.tmp-${process.pid}`; // the temporary file writeFileAtomic writes
+    let written = target;
+    let probe: string | undefined;
     try {
+      written = writeTarget(file);
+      probe = temporaryFile(written);
       closeSync(openSync(probe, "wx"));
       rmSync(probe);
-      if (existsSync(target)) accessSync(target, constants.W_OK);
+      if (existsSync(written)) accessSync(written, constants.W_OK);
     } catch (err) {
-      rmSync(probe, { force: true });
+      if (probe !== undefined) rmSync(probe, { force: true });
+      if (err instanceof NotAFileError) {
+        const stdout = name !== "out" ? "" : (this.constructor as typeof Command).enableJsonFlag ? "; to write the results to stdout, use --json" : "; without --out the rows go to stdout";
+        this.fail(`--${name}: ${err.message}: writing would replace it; give the name of a file${stdout}`);
+      }
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? (existsSync(dirname(target)) ? "no file can be created there" : "its folder does not exist") : code === "EACCES" || code === "EPERM" || code === "EROFS" ? "permission denied" : (err as Error).message;
+      const why = code === "ENOENT" ? (existsSync(dirname(written)) ? "no file can be created there" : "its folder does not exist") : describeError(err);
       this.fail(`--${name}: cannot write ${file}: ${why}`);
     }
   }
