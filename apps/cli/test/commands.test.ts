@@ -161,4 +161,10 @@ describe("turtles init", () => {
     expect(turtles("init", file, "--force").code).toBe(0);
     expect(existsSync(`${file}.tmp-${process.pid}`)).toBe(false);
   });
+
+  it("never replaces a device, even with --force", () => {
+    const r = turtles("init", "/dev/null", "--force");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("/dev/null is a character device, not a regular file: writing would replace it; give the name of a file\n");
+  });
 });

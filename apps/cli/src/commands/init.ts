@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { writeFileAtomic } from "../lib/atomic.js";
+import { NotAFileError, writeFileAtomic } from "../lib/atomic.js";
 import { Args, Command, Flags } from "@oclif/core";
 
 const STARTER = new URL("../../templates/starter.yaml", import.meta.url);
@@ -19,7 +19,13 @@ export default class Init extends Command {
       this.logToStderr(`${args.file} already exists; pass --force to overwrite it`);
       this.exit(2);
     }
-    writeFileAtomic(args.file, readFileSync(STARTER));
+    try {
+      writeFileAtomic(args.file, readFileSync(STARTER));
+    } catch (err) {
+      if (!(err instanceof NotAFileError)) throw err;
+      this.logToStderr(`${err.message}: writing would replace it; give the name of a file`);
+      this.exit(2);
+    }
     this.log(`wrote ${args.file}; check it with: turtles validate ${args.file}`);
   }
 }
