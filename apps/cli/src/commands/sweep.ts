@@ -6,9 +6,11 @@ import {
   applyPoint,
   decodeSweepSnapshot,
   encodeSweepSnapshot,
+  formatBytes,
   formatProblems,
   fromCsv,
   grid,
+  LIMITS,
   loadScenario,
   locateProblems,
   parseParam,
@@ -22,9 +24,10 @@ import {
 } from "@turtles/engine";
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
-import { jobsProgress } from "../lib/progress.js";
+import { countProgress, jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
-import { besideFile, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, pluginMismatch, readScenario } from "../lib/scenario-file.js";
+import { InputFileError, readInputFile } from "../lib/files.js";
+import { besideFile, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, pluginMismatch, readScenario, readScenarioSource } from "../lib/scenario-file.js";
 
 export default class Sweep extends ScenarioCommand {
   static override summary = "Run a scenario at every point of a parameter grid: one row of means and 95% half-widths per point.";
@@ -108,11 +111,14 @@ export default class Sweep extends ScenarioCommand {
 
   /** The points of a --points file: a JSON list of objects, each a point's values by parameter path. */
   private readPoints(file: string): Record<string, string>[] {
-    let text: string;
+    let text = "";
     try {
-      text = readFileSync(file, "utf8");
+      const bytes = readInputFile(file, LIMITS.scenarioBytes);
+      if (bytes.length > LIMITS.scenarioBytes) this.fail(`--points ${file}: it is larger than ${formatBytes(LIMITS.scenarioBytes)}, the most a file of points may be; give fewer points`);
+      text = bytes.toString("utf8");
     } catch (err) {
-      this.fail(`--points ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      if (!(err instanceof InputFileError)) throw err;
+      this.fail(`--points ${file}: cannot read it: ${err.message}`);
     }
     let list: unknown;
     try {
@@ -122,6 +128,12 @@ export default class Sweep extends ScenarioCommand {
     }
     const example = '[{ "services.api.replicas": 2, "placement.policy": "spread" }, ...]';
     if (!Array.isArray(list) || list.length === 0) this.fail(`--points ${file}: give a list of points, such as ${example}`);
+    if (list.length > LIMITS.sweepPoints) {
+      this.fail(
+        `--points ${file}: it has ${list.length.toLocaleString("en-US")} points, more than the ${LIMITS.sweepPoints.toLocaleString("en-US")} a sweep may run; ` +
+          "split them into several files, each swept with its own --out",
+      );
+    }
     return list.map((p, i) => {
       if (typeof p !== "object" || p === null || Array.isArray(p) || Object.keys(p).length === 0) {
         this.fail(`--points ${file}: point ${i + 1} is not an object of values by path, such as ${example}`);
@@ -136,7 +148,7 @@ export default class Sweep extends ScenarioCommand {
     if (flags.resume && !flags.out) this.fail("--resume needs --out: the rows a sweep already wrote are read from it");
     const plugins = await loadPlugins(flags.plugin);
     const base = readScenario(args.file, plugins); // the base scenario must be valid on its own
-    const text = readFileSync(args.file, "utf8");
+    const text = Buffer.from(readScenarioSource(args.file)).toString("utf8");
     let points: Record<string, string>[];
     let paths: string[];
     if (flags.points) {
@@ -154,7 +166,12 @@ export default class Sweep extends ScenarioCommand {
       paths = params.map((p) => p.path);
       const twice = paths.find((p, i) => paths.indexOf(p) !== i);
       if (twice !== undefined) this.fail(`--param ${twice} is given twice; give it once with all its values: ${twice}=a,b,c`);
-      points = grid(params);
+      try {
+        points = grid(params);
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        this.fail(err.message);
+      }
     }
     const duration = this.durationFlag("duration", flags.duration, base.warmup);
     const checkpointFile = flags.checkpoint;
@@ -178,7 +195,9 @@ export default class Sweep extends ScenarioCommand {
     // Each point's scenario: its values applied to the file, then the flags. Its hash goes into its row, so that
     // --resume keeps only rows computed from the same scenario.
     const limits = memoryLimits();
-    const scenarios = points.map((point) => {
+    const preparing = countProgress("preparing points:", points.length);
+    const prepare = (point: Record<string, string>, i: number): Scenario => {
+      preparing.update(i);
       let pointText = "";
       try {
         pointText = applyPoint(text, args.file, point);
@@ -198,7 +217,13 @@ export default class Sweep extends ScenarioCommand {
         );
         throw new ScenarioError(inFile);
       }
-    });
+    };
+    let scenarios: Scenario[];
+    try {
+      scenarios = points.map(prepare);
+    } finally {
+      preparing.done();
+    }
     const hashes = scenarios.map(scenarioHash);
     // One row per point, in point order; the file lists the points done so far.
     const rows: (Record<string, unknown> | undefined)[] = points.map(() => undefined);

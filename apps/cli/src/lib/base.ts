@@ -1,10 +1,10 @@
 /** The base of commands that read scenarios: scenario problems print as located lines and exit with code 2. */
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { formatProblems, LIMITS, locateProblems, RunCancelled, ScenarioError, unit, type Problem, type Results } from "@turtles/engine";
 import { NotAFileError, temporaryFile, writeFileAtomic, writeTarget } from "./atomic.js";
-import { describeError } from "./files.js";
+import { describeError, readInputFile } from "./files.js";
 import { PluginLoadError } from "./scenario-file.js";
 
 export abstract class ScenarioCommand extends Command {
@@ -214,9 +214,9 @@ export function located(problems: readonly Problem[]): Problem[] {
   for (const p of problems) files.set(p.file, [...(files.get(p.file) ?? []), p]);
   return [...files].flatMap(([file, list]) => {
     try {
-      return locateProblems(list, readFileSync(file, "utf8"));
+      return locateProblems(list, readInputFile(file, LIMITS.scenarioBytes).toString("utf8"));
     } catch {
-      return list; // not a file (a saved run's scenario): as they are
+      return list; // not a file (a saved run's scenario, a device): as they are
     }
   });
 }

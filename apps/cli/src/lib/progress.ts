@@ -1,56 +1,24 @@
 import type { RunProgress } from "@turtles/engine";
 
+/** Where progress goes: stderr, or a test's writer and clock. */
+export type ProgressOut = { write: (text: string) => void; isTTY?: boolean; now?: () => number };
+
 /**
- * Progress on stderr, from the progress of every replication (in this process
- * or on workers): one rewritten line on a terminal, a plain line every 5 s
- * otherwise. Of a resumed run, replications already done count as done, and
- * the events those in progress had restored do not count in the rate.
- * `out` is stderr; tests give their own writer and clock.
+ * A status line on `out`: `due()` gives the time when a new one may show (every 200 ms on a terminal, where `show`
+ * rewrites it in place; every 5 s elsewhere, as a plain line), else undefined; `done()` clears it from a terminal.
  */
-export function progressPrinter(
-  replications: number,
-  saved: { done?: readonly number[]; running?: readonly number[] } = {},
-  out: { write: (text: string) => void; isTTY?: boolean; now?: () => number } = process.stderr,
-): { update: (p: RunProgress) => void; done: () => void } {
+function statusLine(out: ProgressOut): { due: () => number | undefined; show: (line: string) => void; done: () => void } {
   const tty = out.isTTY === true;
   const clock = out.now ?? Date.now;
-  const fraction = new Float64Array(replications);
-  const events = new Float64Array(replications);
-  // Events each replication counts from: 0, or for a resumed one those it had at its first report (restored).
-  const startEvents = new Float64Array(replications);
-  for (const r of saved.running ?? []) startEvents[r] = NaN;
-  for (const r of saved.done ?? []) fraction[r] = 1;
   let lastPrint = -Infinity;
-  let lastEvents = 0;
-  let rate = NaN; // unknown until a second report
   let shown = false;
-  // The ETA extrapolates progress since the first report, so the build (before any progress) does not count.
-  let first: { at: number; share: number } | undefined;
   return {
-    update(p) {
-      fraction[p.replication] = p.simTime / p.end;
-      const r = p.replication;
-      if (Number.isNaN(startEvents[r])) startEvents[r] = p.events;
-      // A replication run again (its worker died) starts from zero.
-      if (p.events < startEvents[r] + events[r]) startEvents[r] = 0;
-      events[r] = p.events - startEvents[r];
+    due() {
       const now = clock();
-      const share = fraction.reduce((a, b) => a + b, 0) / replications;
-      first ??= { at: now, share };
-      if (now - lastPrint < (tty ? 200 : 5000)) return;
-      // Wall clock of this process: replications on different workers report their own wall times.
-      const all = events.reduce((a, b) => a + b, 0);
-      // (A replication run again makes the sum drop: the rate waits for the next line.)
-      if (lastPrint > -Infinity && now > lastPrint && all >= lastEvents) rate = (all - lastEvents) / ((now - lastPrint) / 1000);
-      lastPrint = now;
-      lastEvents = all;
-      const finished = fraction.filter((f) => f >= 1).length;
-      const running = [...fraction.keys()].filter((r) => fraction[r] > 0 && fraction[r] < 1).map((r) => r + 1);
-      const elapsed = (now - first.at) / 1000;
-      const eta = elapsed >= 1 && share > first.share ? (elapsed / (share - first.share)) * (1 - share) : NaN;
-      const line =
-        `replications ${finished}/${replications} done${running.length > 0 ? `, running ${running.join(", ")}` : ""}  ` +
-        `${Number.isFinite(rate) ? `${(rate / 1e6).toFixed(2)}M` : "-"} events/s  ${(100 * share).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
+      return now - lastPrint < (tty ? 200 : 5000) ? undefined : now;
+    },
+    show(line) {
+      lastPrint = clock();
       if (tty) {
         out.write(`\r${line}\u001b[K`);
         shown = true;
@@ -66,12 +34,84 @@ export function progressPrinter(
 }
 
 /**
+ * Progress of `total` steps of some work (`label 12/100`), on stderr at the cadence of the other progress lines,
+ * once the work has taken a second (quick work shows nothing).
+ */
+export function countProgress(label: string, total: number, out: ProgressOut = process.stderr): { update: (done: number) => void; done: () => void } {
+  const status = statusLine(out);
+  const clock = out.now ?? Date.now;
+  const started = clock();
+  return {
+    update(done) {
+      if (clock() - started >= 1000 && status.due() !== undefined) status.show(`${label} ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}`);
+    },
+    done: status.done,
+  };
+}
+
+/**
+ * Progress on stderr, from the progress of every replication (in this process
+ * or on workers): one rewritten line on a terminal, a plain line every 5 s
+ * otherwise. Of a resumed run, replications already done count as done, and
+ * the events those in progress had restored do not count in the rate.
+ * `out` is stderr; tests give their own writer and clock.
+ */
+export function progressPrinter(
+  replications: number,
+  saved: { done?: readonly number[]; running?: readonly number[] } = {},
+  out: ProgressOut = process.stderr,
+): { update: (p: RunProgress) => void; done: () => void } {
+  const status = statusLine(out);
+  const fraction = new Float64Array(replications);
+  const events = new Float64Array(replications);
+  // Events each replication counts from: 0, or for a resumed one those it had at its first report (restored).
+  const startEvents = new Float64Array(replications);
+  for (const r of saved.running ?? []) startEvents[r] = NaN;
+  for (const r of saved.done ?? []) fraction[r] = 1;
+  let lastPrint = -Infinity;
+  let lastEvents = 0;
+  let rate = NaN; // unknown until a second report
+  // The ETA extrapolates progress since the first report, so the build (before any progress) does not count.
+  let first: { at: number; share: number } | undefined;
+  return {
+    update(p) {
+      fraction[p.replication] = p.simTime / p.end;
+      const r = p.replication;
+      if (Number.isNaN(startEvents[r])) startEvents[r] = p.events;
+      // A replication run again (its worker died) starts from zero.
+      if (p.events < startEvents[r] + events[r]) startEvents[r] = 0;
+      events[r] = p.events - startEvents[r];
+      const due = status.due();
+      const share = fraction.reduce((a, b) => a + b, 0) / replications;
+      const now = due ?? (out.now ?? Date.now)();
+      first ??= { at: now, share };
+      if (due === undefined) return;
+      // Wall clock of this process: replications on different workers report their own wall times.
+      const all = events.reduce((a, b) => a + b, 0);
+      // (A replication run again makes the sum drop: the rate waits for the next line.)
+      if (lastPrint > -Infinity && now > lastPrint && all >= lastEvents) rate = (all - lastEvents) / ((now - lastPrint) / 1000);
+      lastPrint = now;
+      lastEvents = all;
+      const finished = fraction.filter((f) => f >= 1).length;
+      const running = [...fraction.keys()].filter((r) => fraction[r] > 0 && fraction[r] < 1).map((r) => r + 1);
+      const elapsed = (now - first.at) / 1000;
+      const eta = elapsed >= 1 && share > first.share ? (elapsed / (share - first.share)) * (1 - share) : NaN;
+      const line =
+        `replications ${finished}/${replications} done${running.length > 0 ? `, running ${running.join(", ")}` : ""}  ` +
+        `${Number.isFinite(rate) ? `${(rate / 1e6).toFixed(2)}M` : "-"} events/s  ${(100 * share).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
+      status.show(line);
+    },
+    done: status.done,
+  };
+}
+
+/**
  * Progress of many jobs on one pool (a sweep's points, a comparison's stacks) as one line: their replications
  * numbered in job order. `jobs` gives each job's replications and, for a resumed one, those done and in progress.
  */
 export function jobsProgress(
   jobs: readonly { replications: number; done?: readonly number[]; running?: readonly number[] }[],
-  out?: Parameters<typeof progressPrinter>[2],
+  out?: ProgressOut,
 ): { update: (p: RunProgress) => void; done: () => void } {
   const offsets: number[] = [];
   let total = 0;

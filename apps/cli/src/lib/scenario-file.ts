@@ -5,11 +5,12 @@ import { totalmem } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
+import { LIMITS, loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
 import { pluginsOf, type PluginDefinition } from "@turtles/engine/plugin";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { container } from "@turtles/plugin-container";
 import { hypervisor } from "@turtles/plugin-hypervisor";
+import { readInputFile } from "./files.js";
 
 /** The layer plugins every command knows. */
 export const builtinPlugins: readonly PluginDefinition[] = [baremetal, hypervisor, container];
@@ -88,22 +89,29 @@ export function memoryLimits(): { memoryLimit: number; heapLimit: number } {
   return { memoryLimit: totalmem() * MEMORY_SHARE, heapLimit: (heap.heap_size_limit - heap.used_heap_size) * MEMORY_SHARE };
 }
 
-/** Reads the files a scenario names (a csv rate profile) relative to the scenario's own folder. */
+/**
+ * Reads the files a scenario names (a csv rate profile) relative to the scenario's own folder: regular files only,
+ * and no more than one byte past the limit of a rate profile (which the loader then refuses).
+ */
 export function besideFile(file: string): (path: string) => string {
-  return (path) => readFileSync(resolve(dirname(file), path), "utf8");
+  return (path) => readInputFile(resolve(dirname(file), path), LIMITS.csvBytes).toString("utf8");
+}
+
+/**
+ * The bytes of a scenario file: a regular file (not a device, FIFO or folder), read no further than one byte past
+ * the limit of a scenario's size (which `loadScenario` then refuses); `ScenarioError` if it cannot be read.
+ */
+export function readScenarioSource(file: string): Uint8Array {
+  try {
+    return readInputFile(file, LIMITS.scenarioBytes);
+  } catch (err) {
+    throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: `cannot read the scenario: ${(err as Error).message}; give a scenario file (YAML or JSON)` }]);
+  }
 }
 
 /** Loads and validates `file`; throws `ScenarioError` (with file, line and field) on any problem. */
 export function readScenario(file: string, plugins: readonly PluginDefinition[] = builtinPlugins): Scenario {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : (err as Error).message;
-    throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: `cannot read the scenario: ${why}` }]);
-  }
-  return loadScenario(bytes, { file, plugins, ...memoryLimits(), readFile: besideFile(file) });
+  return loadScenario(readScenarioSource(file), { file, plugins, ...memoryLimits(), readFile: besideFile(file) });
 }
 
 /** Why a run saved in `file` with these plugin versions cannot continue with `plugins`; undefined when it can. */

@@ -4,6 +4,7 @@ import { count, fields, oneOf, unitValue } from "./fields.js";
 import { toDistribution } from "./distribution.js";
 import { scenarioJsonSchema } from "./json-schema.js";
 import { loadScenario } from "./load.js";
+import { LIMITS } from "./schema.js";
 import { ScenarioError } from "./problems.js";
 import { estimateScenario, summarizeScenario } from "./estimate.js";
 
@@ -234,5 +235,61 @@ describe("scenario helpers", () => {
     expect(schema).toContain('"const":"vm"');
     expect(schema).toContain('"const":"box"');
     expect(schema).toContain('"vcpus"');
+  });
+});
+
+describe("bounded input", () => {
+  const MINIMAL = "duration: 1m\nhostTypes: { h: { cores: 1, memory: 1GiB } }\nhosts: [{ type: h }]\ntenants: [{ name: t, services: [{ name: a, request: [{ cpu: 1ms }] }] }]\n";
+  const problems = (source: string | Uint8Array, readFile?: (p: string) => string): string => {
+    try {
+      loadScenario(source, { file: "s.yaml", plugins, readFile });
+    } catch (err) {
+      if (err instanceof ScenarioError) return err.message;
+      throw err;
+    }
+    return "";
+  };
+
+  it("refuses a scenario larger than LIMITS.scenarioBytes, as text or bytes, counting UTF-8 bytes, before parsing it", () => {
+    const fill = (n: number, ch = "#"): string => `${MINIMAL}${ch.repeat(n - MINIMAL.length - 1)}\n`;
+    const tooBig = "s.yaml: is larger than 4.0 MiB, the most a scenario may be (reading YAML takes about 200 times its size in memory); put long data, such as a rate profile, in a CSV file beside it (rate: { csv: rates.csv })";
+    expect(problems(fill(LIMITS.scenarioBytes))).toBe("");
+    expect(problems(fill(LIMITS.scenarioBytes + 1))).toBe(tooBig);
+    expect(problems(new TextEncoder().encode(fill(LIMITS.scenarioBytes + 1)))).toBe(tooBig);
+    // "é" is 2 bytes: a text of fewer characters than the limit may still pass it.
+    expect(problems(`${MINIMAL}#${"é".repeat(LIMITS.scenarioBytes / 2)}\n`)).toBe(tooBig);
+  });
+
+  it("refuses aliases that expand past LIMITS.scenarioValues, at the alias that passes it, in time linear in the file", () => {
+    const list = Array.from({ length: 20_000 }, (_, i) => `${1 + (i % 7)}ms`).join(", ");
+    const aliased = (n: number): string =>
+      `duration: 1m\nhostTypes: { h: { cores: 1, memory: 1GiB } }\nhosts: [{ type: h }]\ntenants:\n  - name: t\n    services:\n` +
+      `      - { name: a, request: [{ cpu: { empirical: &v [${list}] } }] }\n` +
+      Array.from({ length: n }, (_, i) => `      - { name: b${i}, request: [{ cpu: { empirical: *v } }] }\n`).join("");
+    // Lists of 20,001 values (the list and its items): the 50th passes 1,000,000, at its alias (b48, line 56).
+    expect(problems(aliased(2))).toBe("");
+    expect(problems(aliased(1000))).toBe(
+      "s.yaml:56:52: the alias *v makes the scenario hold more than 1,000,000 values (each alias repeats all it names); write the values once, or put long data, such as a rate profile, in a CSV file beside it",
+    );
+    // Aliases of aliases multiply: 10 levels of 10 would hold 10^10 values in a few lines; level 6 passes a million.
+    const levels = Array.from({ length: 10 }, (_, k) => `  l${k + 1}: &l${k + 1} [${Array.from({ length: 10 }, () => (k === 0 ? "1" : `*l${k}`)).join(", ")}]`);
+    expect(problems(`${MINIMAL}x-levels:\n${levels.join("\n")}\n`)).toMatch(/^s\.yaml:11:47: the alias \*l5 makes the scenario hold more than 1,000,000 values/);
+  });
+
+  it("resolves each alias to the nearest anchor of its name before it, as YAML does", () => {
+    // The first &v holds 500,000 values (through *k); the second, 2. Its two aliases add 4, not 1,000,000.
+    const k = `[${Array.from({ length: 1000 }, () => "1").join(",")}]`;
+    const text = `${MINIMAL}x-k: &k ${k}\nx-a: &v [${Array.from({ length: 499 }, () => "*k").join(",")}]\nx-b: &v [1, 2]\nx-c: *v\nx-d: *v\n`;
+    expect(problems(text)).toMatch(/^s\.yaml:5:1: x-k: unknown key "x-k"/); // counted within the limit: the schema speaks
+    expect(problems(text.replace("x-b: &v [1, 2]", "x-b: &w [1, 2]"))).toMatch(/^s\.yaml:8:6: the alias \*v makes the scenario hold more than 1,000,000 values/);
+  });
+
+  it("refuses a CSV rate profile larger than LIMITS.csvBytes at its field", () => {
+    const scenario = MINIMAL.replace("request:", "load: { open: { rate: { csv: r.csv } } }, request:");
+    const csv = (n: number): string => `t,rate\n0,100\n${"#".repeat(n - 14)}\n`;
+    expect(problems(scenario, () => csv(LIMITS.csvBytes))).toBe("");
+    expect(problems(scenario, () => csv(LIMITS.csvBytes + 1))).toMatch(
+      /^s\.yaml:4:\d+: tenants\.t\.services\.a\.load\.open\.rate\.csv: r\.csv is larger than 16 MiB, the most a rate profile may be \(a year of rates per minute is about 10 MB\); give fewer, longer steps$/,
+    );
   });
 });

@@ -5,7 +5,7 @@
  * unique, the call graph has no cycle, and the model fits in memory. Every
  * problem found is reported at once; nothing half-valid is returned.
  */
-import { LineCounter, parseDocument } from "yaml";
+import { isAlias, isMap, isNode, isSeq, LineCounter, parseDocument, type Alias, type Document, type Node } from "yaml";
 import type { PluginDefinition } from "../plugin/define.js";
 import { hostRulesOf } from "../plugin/driver.js";
 import { didYouMean } from "./fields.js";
@@ -42,12 +42,26 @@ function keyAt(text: string, offset: number): string {
 /** Parses, validates and normalises a scenario. Throws `ScenarioError` listing every problem. */
 export function loadScenario(source: string | Uint8Array, options: LoadOptions): Scenario {
   const file = options.file ?? "scenario";
+  if (byteLength(source, LIMITS.scenarioBytes) > LIMITS.scenarioBytes) {
+    const message = `is larger than ${formatBytes(LIMITS.scenarioBytes)}, the most a scenario may be (reading YAML takes about 200 times its size in memory); put long data, such as a rate profile, in a CSV file beside it (rate: { csv: rates.csv })`;
+    throw new ScenarioError([{ file, line: 0, column: 0, path: "", message }]);
+  }
   const text = typeof source === "string" ? source : decodeText(source, file);
   if (text.includes("\u0000")) {
     throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: "is not a text file (it contains NUL bytes); a scenario is YAML or JSON text" }]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length === 0) {
+    const tooMany = expandedBeyond(doc, LIMITS.scenarioValues);
+    if (tooMany) {
+      const where = tooMany.alias ? lines.linePos(tooMany.alias.range?.[0] ?? 0) : { line: 0, col: 0 };
+      const message = tooMany.alias
+        ? `the alias *${tooMany.alias.source} makes the scenario hold more than ${LIMITS.scenarioValues.toLocaleString("en-US")} values (each alias repeats all it names); write the values once, or put long data, such as a rate profile, in a CSV file beside it`
+        : `holds more than ${LIMITS.scenarioValues.toLocaleString("en-US")} values, the most a scenario may hold; put long data, such as a rate profile, in a CSV file beside it`;
+      throw new ScenarioError([{ file, line: where.line, column: where.col, path: "", message }]);
+    }
+  }
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       doc.errors.map((e) => ({
@@ -100,6 +114,59 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   }
   if (problems.length > 0) throw new ScenarioError(problems);
   return scenario;
+}
+
+/** The UTF-8 size of a text, exact where it may pass `limit` (below, a character counts 1). */
+function byteLength(source: string | Uint8Array, limit: number): number {
+  if (typeof source !== "string") return source.length;
+  // A character takes 1 to 3 bytes (4 for a pair of 2 characters): encode only when that may pass the limit.
+  return source.length * 3 <= limit ? source.length : new TextEncoder().encode(source).length;
+}
+
+/**
+ * Whether the document holds more than `max` values (keys, values and list items, each alias counted as all it
+ * names, as `toJS` would build them), and if so the alias of the file whose expansion passed it. Counting stops
+ * at `max`, so it takes O(document + max) whatever the aliases; no recursion, so any nesting depth is fine.
+ */
+function expandedBeyond(doc: Document, max: number): { alias?: Alias } | undefined {
+  // What each alias names: the nearest anchor of that name before it, in document order.
+  const targets = new Map<Alias, Node>();
+  const anchors = new Map<string, Node>();
+  const order: unknown[] = [doc.contents];
+  while (order.length > 0) {
+    const node = order.pop();
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target) targets.set(node, target);
+    } else if (isNode(node)) {
+      if (node.anchor) anchors.set(node.anchor, node);
+      const children = childrenOf(node);
+      for (let i = children.length - 1; i >= 0; i--) order.push(children[i]);
+    }
+  }
+  let count = 0;
+  // Nodes to count, each with the alias of the file it was reached through (undefined: written out).
+  const stack: [unknown, Alias | undefined][] = [[doc.contents, undefined]];
+  while (stack.length > 0) {
+    const [node, via] = stack.pop()!;
+    if (isAlias(node)) {
+      const target = targets.get(node);
+      if (target) stack.push([target, via ?? node]);
+      continue;
+    }
+    if (!isNode(node)) continue;
+    if (++count > max) return { alias: via };
+    const children = childrenOf(node);
+    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i], via]);
+  }
+  return undefined;
+}
+
+/** The keys and values of a mapping, or the items of a list, in document order. */
+function childrenOf(node: Node): unknown[] {
+  if (isMap(node)) return node.items.flatMap((pair) => [pair.key, pair.value]);
+  if (isSeq(node)) return node.items;
+  return [];
 }
 
 function decodeText(bytes: Uint8Array, file: string): string {
@@ -224,6 +291,10 @@ function inlineCsvProfiles(s: Scenario, map: SourceMap, readFile: LoadOptions["r
         text = readFile(rate.csv);
       } catch (err) {
         problems.push(map.problem(path, `cannot read ${rate.csv}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`));
+        return;
+      }
+      if (byteLength(text, LIMITS.csvBytes) > LIMITS.csvBytes) {
+        problems.push(map.problem(path, `${rate.csv} is larger than ${formatBytes(LIMITS.csvBytes)}, the most a rate profile may be (a year of rates per minute is about 10 MB); give fewer, longer steps`));
         return;
       }
       const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));

@@ -18,6 +18,22 @@ export const PLACEMENT_POLICIES = ["first-fit", "best-fit", "spread"] as const;
 
 /** Bounds that keep a scenario within what one machine can simulate. */
 export const LIMITS = {
+  /**
+   * Bytes of a scenario's text. The YAML parser keeps about 200 bytes of memory per byte of a long flow list and
+   * parses 1 to 2 MB a second (measured on 4 MB: 0.8 GB, 6 s), so 4 MiB keeps reading a scenario under about a
+   * gigabyte and ten seconds; long data (a rate profile) belongs in a CSV file beside it.
+   */
+  scenarioBytes: 4 * 2 ** 20,
+  /**
+   * Values in a scenario with its YAML aliases expanded (every key, value and list item): loading costs about 2 us
+   * and 100 bytes each (4 million: 8.6 s, 0.5 GB), and an alias repeats a whole list, so a small file can expand
+   * past any memory; a scenario written out holds a few hundred (web-shop.yaml: about 100).
+   */
+  scenarioValues: 1_000_000,
+  /** Bytes of a CSV rate profile: a year of rates per minute (525,600 rows) is about 10 MB. */
+  csvBytes: 16 * 2 ** 20,
+  /** Points of one sweep: each is loaded and validated before the first one runs, and a row is kept for each. */
+  sweepPoints: 10_000,
   hostsPerEntry: 1_000_000,
   replicas: 10_000_000,
   threads: 1_000_000,

@@ -52,6 +52,17 @@ describe("sweeps", () => {
     expect(applyPoint(digits, "s.yaml", { "tenants.0.services.log.replicas": "7" })).toContain("{ name: log, replicas: 7");
   });
 
+  it("refuses a grid of more than LIMITS.sweepPoints points with its size, before building any point", () => {
+    const values = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i));
+    expect(grid([{ path: "a", values: values(100) }, { path: "b", values: values(100) }])).toHaveLength(10_000);
+    const huge = [{ path: "a", values: values(1000) }, { path: "b", values: values(1000) }, { path: "c", values: values(1000) }];
+    expect(() => grid(huge)).toThrow(
+      new RangeError(
+        "--param: the grid has 1,000,000,000 points (1,000 x 1,000 x 1,000 values), more than the 10,000 a sweep may run (each is loaded and validated before the first runs); give fewer values, or split the grid into several sweeps, each with its own --out",
+      ),
+    );
+  });
+
   it("writes CSV that reads back, quoting what needs it", () => {
     const rows = [
       { p: "a,b", x: 1.5, y: null },

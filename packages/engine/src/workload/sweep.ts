@@ -6,6 +6,7 @@
 import { isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
 import { pathTokens, resolveTokens, type PathToken } from "../scenario/paths.js";
 import { ScenarioError } from "../scenario/problems.js";
+import { LIMITS } from "../scenario/schema.js";
 import type { Results, StackResults } from "./run.js";
 
 export interface SweepParam {
@@ -34,8 +35,19 @@ export function parseParam(spec: string): SweepParam {
   return { path: spec.slice(0, eq), values };
 }
 
-/** Every combination of the parameters' values, the first parameter varying slowest. */
+/**
+ * Every combination of the parameters' values, the first parameter varying slowest. A grid of more than
+ * `LIMITS.sweepPoints` points is refused (a RangeError with its size) before any is built.
+ */
 export function grid(params: readonly SweepParam[]): Record<string, string>[] {
+  const size = params.reduce((n, p) => n * p.values.length, 1);
+  if (size > LIMITS.sweepPoints) {
+    const counts = params.map((p) => p.values.length.toLocaleString("en-US")).join(" x ");
+    throw new RangeError(
+      `--param: the grid has ${size.toLocaleString("en-US")} points (${counts} values), more than the ${LIMITS.sweepPoints.toLocaleString("en-US")} ` +
+        "a sweep may run (each is loaded and validated before the first runs); give fewer values, or split the grid into several sweeps, each with its own --out",
+    );
+  }
   let points: Record<string, string>[] = [{}];
   for (const p of params) points = points.flatMap((pt) => p.values.map((v) => ({ ...pt, [p.path]: v })));
   return points;
