@@ -1,6 +1,6 @@
 import type { RunProgress } from "@turtles/engine";
 import { describe, expect, it } from "vitest";
-import { jobsProgress, progressPrinter } from "../src/lib/progress.js";
+import { countProgress, jobsProgress, progressPrinter } from "../src/lib/progress.js";
 
 /** A printer on a fake terminal and clock; `at(ms, simTime, events)` reports replication 0 of a 10 s run. */
 function printer(replications = 1, resumed: number[] = []): { lines: string[]; at: (ms: number, simTime: number, events: number, replication?: number) => void } {
@@ -60,5 +60,21 @@ describe("progress line", () => {
     report(0, 1, 2, 5); // job 1's third replication: replication 5 of 5
     report(6_000, 0, 1, 10); // job 0's second, done
     expect(lines.at(-1)).toMatch(/^replications 2\/5 done, running 5 /);
+  });
+
+  it("counts steps of quick work silently, and of slow work (preparing a big sweep) every 5 s, or every 200 ms in place on a terminal", () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const p = countProgress("preparing points:", 10_000, { write: (t) => lines.push(t), now: () => clock });
+    for (let i = 0; i < 900; i++, clock++) p.update(i); // the first 0.9 s: nothing
+    expect(lines).toEqual([]);
+    for (let i = 900; i < 7_000; i++, clock++) p.update(i);
+    expect(lines).toEqual(["preparing points: 1,000/10,000\n", "preparing points: 6,000/10,000\n"]);
+    const tty: string[] = [];
+    clock = 0;
+    const t = countProgress("preparing points:", 10, { write: (x) => tty.push(x), now: () => clock, isTTY: true });
+    for (let i = 0; i < 10; i++, clock += 150) t.update(i);
+    t.done();
+    expect(tty).toEqual(["\rpreparing points: 7/10\u001b[K", "\rpreparing points: 9/10\u001b[K", "\r\u001b[K"]);
   });
 });
