@@ -105,7 +105,7 @@ export function readScenarioSource(file: string): Uint8Array {
   try {
     return readInputFile(file, LIMITS.scenarioBytes);
   } catch (err) {
-    throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: `cannot read the scenario: ${(err as Error).message}; give a scenario file (YAML or JSON)` }]);
+    throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: `cannot read the scenario: ${(err as Error).message}` }]);
   }
 }
 
