@@ -86,7 +86,10 @@ describe("replications on worker threads", () => {
     expect(saved).toHaveLength(1);
     const [snaps] = saved;
     expect(snaps).toHaveLength(3);
-    expect(snaps[0]!.running.map((r) => r.replication)).toEqual([0, 1]);
+    // Replication 1 is in progress; replication 0 too, unless a loaded machine started the second worker late enough
+    // for it to finish first: either way both are in the snapshot, done or running.
+    expect(snaps[0]!.running.map((r) => r.replication)).toContain(1);
+    expect([...snaps[0]!.done.map((d) => d.replication), ...snaps[0]!.running.map((r) => r.replication)].sort()).toEqual([0, 1]);
     expect(snaps[1]!.running).toEqual([]);
     expect(JSON.parse(snaps[2]!.scenario).seed).toBe(3);
     // Continued on one worker: every job's results equal those of an uninterrupted run of it.
