@@ -176,11 +176,13 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     for (const p of st.pressure) out.push(`host ${p.host} (${p.type}) swapped for ${formatSeconds(p.seconds)}: its CPU work ran slower`);
     const lc = st.lifecycle;
     const restarts = Object.values(st.services).reduce((n, s) => n + (s.restarts ?? 0), 0);
+    const omitted = st.failuresOmitted ?? 0;
+    const failures = st.failures.length + omitted;
     out.push(
       "",
       `replicas ready after ${formatSeconds(lc.ready?.p50 ?? null)} (p50), ${formatSeconds(lc.ready?.p99 ?? null)} (p99)` +
-        (st.failures.length > 0 || restarts > 0
-          ? `; ${st.failures.length} failure${st.failures.length === 1 ? "" : "s"}${restarts > 0 ? `, ${sig(restarts)} restart${restarts === 1 ? "" : "s"} in place` : ""}, ` +
+        (failures > 0 || restarts > 0
+          ? `; ${failures} failure${failures === 1 ? "" : "s"}${restarts > 0 ? `, ${sig(restarts)} restart${restarts === 1 ? "" : "s"} in place` : ""}, ` +
             `recovery ${formatSeconds(lc.recovery?.p50 ?? null)} (p50), ${formatSeconds(lc.recovery?.p99 ?? null)} (p99), ${num(st.capacityLost, 0)} core-seconds lost`
           : ""),
     );
@@ -196,7 +198,9 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
             .join(""),
       );
     }
-    if (st.failures.length > shown.length) out.push(`  ... and ${st.failures.length - shown.length} more (in the results JSON)`);
+    if (failures > shown.length) {
+      out.push(`  ... and ${failures - shown.length} more (${omitted > 0 ? `the first ${st.failures.length} in the results JSON` : "in the results JSON"})`);
+    }
     // Why requests failed, where any did.
     for (const [key, svc] of Object.entries(st.services)) {
       const reasons = Object.entries(svc.failedBy ?? {}).filter(([, n]) => (n ?? 0) > 0);

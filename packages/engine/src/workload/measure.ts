@@ -237,7 +237,9 @@ export interface StackResults {
   /** Core-seconds of failed hosts during the measurement (an extension). */
   capacityLost: Metric;
   /** Each failure (of a host, or of a layer node): when it failed, was found and repaired, replicas lost and ready again (an extension). */
-  failures: Omit<Failure, "lost">[];
+  failures: Failure[];
+  /** Failures after the first 1,000 of the replication, left out of `failures` (an extension). */
+  failuresOmitted: number;
   energy: { joules: Metric };
   cost: { total: Metric };
   kernels: Metric;
@@ -467,9 +469,13 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
     calls,
     hostTypes,
     pressure,
-    lifecycle: { ready: percentiles(life.readyTimes), recovery: percentiles(life.recoveries) },
+    lifecycle: {
+      ready: percentiles(life.readyTimes),
+      recovery: life.recoveries.count === 0 ? null : { p50: life.recoveries.quantile(0.5), p99: life.recoveries.quantile(0.99) },
+    },
     capacityLost: life.capacityLost,
-    failures: life.failures.map(({ lost: _lost, ...x }) => x),
+    failures: life.failures,
+    failuresOmitted: life.failuresOmitted,
     energy: { joules },
     cost: { total: cost },
     kernels: model.kernels(),
@@ -509,6 +515,7 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
   mean.pressure = [...seconds.values()].sort((a, b) => a.host - b.host);
   // Failures differ between replications: the timeline is the first replication's.
   mean.failures = perReplication[0]?.failures ?? [];
+  mean.failuresOmitted = perReplication[0]?.failuresOmitted ?? 0;
   mean.ci95 = s.replications < 2 ? null : halfWidthOf(perReplication);
   return {
     format: "turtles-results/1",
@@ -563,7 +570,7 @@ function halfWidthOf(values: unknown[]): unknown {
   if (first !== null && typeof first === "object") {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(first)) {
-      if (k === "ci95" || k === "pressure" || k === "failures" || typeof (first as Record<string, unknown>)[k] === "string") continue;
+      if (k === "ci95" || k === "pressure" || k === "failures" || k === "failuresOmitted" || typeof (first as Record<string, unknown>)[k] === "string") continue;
       out[k] = halfWidthOf(values.map((v) => (v as Record<string, unknown>)[k]));
     }
     return out;

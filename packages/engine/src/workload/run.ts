@@ -49,7 +49,7 @@ export interface RunScenarioOptions {
   signal?: AbortSignal;
   /** Called for each measured completion: service key, latency, CPU work of the request. */
   onRequest?: (service: string, latency: number, work: number) => void;
-  /** Events per chunk between progress reports and yields. Default 200,000. */
+  /** Events per chunk between progress reports and yields (a chunk also ends after 200 ms of wall time). Default 200,000. */
   chunk?: number;
   /** Wall-clock start of the whole run (for progress across replications). Default: when the replication starts. */
   startedAt?: number;
@@ -152,10 +152,23 @@ export class ReplicationRun {
     return Object.fromEntries(this.rep.services.map((x) => [x.measure.key, x.measure.completed]));
   }
 
-  /** Processes at most `events` more events; true once the replication has reached its end. */
-  advance(events: number): boolean {
+  /**
+   * Processes at most `events` more events, and stops sooner once `wallMs`
+   * milliseconds of wall time have passed (checked every 4,096 events, so a
+   * chunk of slow events still returns soon to whoever must see a Ctrl-C or a
+   * pause); true once the replication has reached its end. Where a chunk ends
+   * changes nothing in the results.
+   */
+  advance(events: number, wallMs = Infinity): boolean {
     if (this.finished) return true;
-    return this.sim.run({ until: this.rep.end, maxEvents: events }).reason !== "maxEvents";
+    const deadline = performance.now() + wallMs;
+    for (let left = events; left > 0; ) {
+      const slice = Math.min(left, wallMs === Infinity ? left : SLICE_EVENTS);
+      if (this.sim.run({ until: this.rep.end, maxEvents: slice }).reason !== "maxEvents") return true;
+      left -= slice;
+      if (performance.now() >= deadline) break;
+    }
+    return false;
   }
 
   /** The whole state of the running replication (between chunks), as msgpack. */
@@ -193,6 +206,11 @@ export class ReplicationRun {
 
 const REPLICATION_FORMAT = "turtles-replication/1";
 
+/** Events between two looks at the clock in a time-bounded `advance` (a look costs about what 10 events do). */
+const SLICE_EVENTS = 4096;
+/** Wall time a chunk of a run takes at most, so that progress, pauses, snapshots and Ctrl-C are seen within it. */
+export const CHUNK_WALL_MS = 200;
+
 /** A saved replication: what it belongs to, and its model's state (`captureState`). */
 interface SavedReplication {
   format: typeof REPLICATION_FORMAT;
@@ -217,7 +235,7 @@ export async function runReplication(s: Scenario, plugins: readonly PluginDefini
   let lastYield = Date.now();
   const run = options.resumeFrom ? ReplicationRun.resume(s, plugins, r, options.resumeFrom, options) : new ReplicationRun(s, plugins, r, options);
   for (;;) {
-    const done = run.advance(chunk);
+    const done = run.advance(chunk, CHUNK_WALL_MS);
     options.onProgress?.({ replication: r, replications: s.replications, simTime: run.simTime, end: run.end, events: run.events, wallSeconds: (Date.now() - started) / 1000, completed: run.completed() });
     if (done) break;
     if (Date.now() - lastYield > 50) {
