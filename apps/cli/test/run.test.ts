@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const bin = join(import.meta.dirname, "..", "bin", "run.js");
@@ -181,5 +182,44 @@ describe("turtles run", () => {
     const nowhere = turtles("run", tmp("small.yaml", SMALL), "--checkpoint", "/nonexistent/dir/run.snap");
     expect(nowhere.code).toBe(2);
     expect(nowhere.stderr).toMatch(/--checkpoint: cannot write \/nonexistent\/dir\/run.snap: its folder does not exist/);
+  });
+
+  describe("plugin code that misbehaves runs where it can always be stopped, with --workers 1 too", () => {
+    const engine = pathToFileURL(join(import.meta.dirname, "..", "node_modules", "@turtles", "engine", "dist", "plugin", "index.js")).href;
+    /** A plugin module of a layer whose cpu hook runs `body` once it has run for a second (progress has shown), and an hour-long scenario on it. */
+    function misbehaving(body: string): { plugin: string; file: string } {
+      const dir = mkdtempSync(join(tmpdir(), "turtles-misbehaving-"));
+      const plugin = join(dir, "plugin.mjs");
+      writeFileSync(
+        plugin,
+        `import { definePlugin, fields } from ${JSON.stringify(engine)};
+const started = Date.now();
+export const bad = definePlugin({ name: "bad", layer: "bad", version: "1.0.0", schema: fields({}), setup(api) {
+  api.layerRules({ size: (_e, p) => ({ request: { cores: 0, memory: 0 }, capacity: p }), cpu: () => ({ weight: 1 }), path: () => ({}) });
+  api.hook("cpu", () => { if (Date.now() - started > 1000) { ${body} } });
+} });
+`,
+      );
+      const file = join(dir, "s.yaml");
+      writeFileSync(file, SMALL.replace("duration: 20s", "duration: 1h").replace("replications: 2", "replications: 1\nstacks: { b: [{ layer: bad }] }\ndefaults: { stack: b }"));
+      return { plugin, file };
+    }
+
+    it("a hook that calls process.exit fails its replication, named with its seed and the plugin: exit 1, no output file", () => {
+      const { plugin, file } = misbehaving("process.exit(7);");
+      const out = join(file, "..", "out.json");
+      const r = turtles("run", file, "--plugin", plugin, "--workers", "1", "--out", out);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/replication 0 \(seed \d+, from root seed 1\) failed in its worker: .*plugin bad, hook "cpu"/);
+      expect(r.stderr).toMatch(/process\.exit\(7\) was called/);
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it("a hook that never returns still stops on Ctrl-C", { timeout: 60_000 }, async () => {
+      const { plugin, file } = misbehaving("for (;;);");
+      const { code, stderr } = await interrupted("run", file, "--plugin", plugin, "--workers", "1");
+      expect(code).toBe(130);
+      expect(stderr).toMatch(/stopped by Ctrl-C: nothing was written/);
+    });
   });
 });

@@ -7,7 +7,6 @@ import {
   encodeRunSnapshot,
   hasRateProfile,
   loadScenario,
-  runScenario,
   type CheckpointOptions,
   type Results,
   type RunSnapshot,
@@ -45,7 +44,7 @@ export default class Run extends ScenarioCommand {
     replications: Flags.integer({ description: "independent replications (overrides the scenario)", min: 1, max: 10000 }),
     out: Flags.string({ description: "also write the results as JSON to this file" }),
     workers: Flags.integer({
-      description: "worker threads for the replications (default: the machine's cores; 1 runs in this process). Results are identical for any number",
+      description: "worker threads for the replications (default: the machine's cores). Results are identical for any number",
       min: 1,
       max: 256,
     }),
@@ -119,15 +118,15 @@ export default class Run extends ScenarioCommand {
       async (signal) => {
         try {
           const common = { file, seed: flags.seed, duration, replications: flags.replications, signal, resume: saved, checkpoint };
-          return workers > 1
-            ? await runScenarioOnWorkers(scenario, plugins, {
-                ...common,
-                workers,
-                retries: flags.retries,
-                pluginModules: [...builtinPluginModules, ...loadedPluginModules],
-                onProgress: progress.update,
-              })
-            : await runScenario(scenario, plugins, { ...common, onProgress: progress.update });
+          // On worker threads also with --workers 1: plugin code that loops, exits or exhausts memory there stops only
+          // its worker, so Ctrl-C always works and the failure is reported with its replication and seed.
+          return await runScenarioOnWorkers(scenario, plugins, {
+            ...common,
+            workers: Math.max(1, workers),
+            retries: flags.retries,
+            pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+            onProgress: progress.update,
+          });
         } finally {
           progress.done();
         }

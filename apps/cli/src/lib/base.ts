@@ -120,7 +120,12 @@ export abstract class ScenarioCommand extends Command {
       process.exitCode = ScenarioCommand.BAD_INPUT;
       return undefined;
     }
-    return super.catch(err);
+    if (err.oclif !== undefined) return super.catch(err); // oclif's own (a bad flag): its message and exit code
+    // A failure of the work (a replication that failed in its worker, a file that cannot be written): its message as
+    // it is, unwrapped and without a stack, and exit code 1.
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = 1;
+    return undefined;
   }
 }
 
