@@ -6,7 +6,7 @@ import { writeFileAtomic } from "../lib/atomic.js";
 import { jobsProgress } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatComparison } from "../lib/render.js";
-import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario, workersThatFit } from "../lib/scenario-file.js";
 
 export default class Compare extends ScenarioCommand {
   static override summary = "Run a scenario with all its services on each stack in turn, and compare the stacks side by side.";
@@ -65,7 +65,10 @@ export default class Compare extends ScenarioCommand {
     const outcomes = await this.interruptible(
       (signal) =>
         runMany(jobs, plugins, {
-          workers: Math.min(flags.workers ?? availableParallelism(), stacks.length * base.replications),
+          workers: workersThatFit(
+            jobs.map((j) => j.scenario),
+            Math.min(flags.workers ?? availableParallelism(), stacks.length * base.replications),
+          ),
           file: args.file,
           retries: flags.retries,
           pluginModules: [...builtinPluginModules, ...loadedPluginModules],

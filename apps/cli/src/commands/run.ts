@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../lib/atomic.js";
 import { progressPrinter } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatResults } from "../lib/render.js";
-import { builtinPluginModules, loadedPluginModules, loadPlugins, pluginMismatch, readScenario } from "../lib/scenario-file.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, pluginMismatch, readScenario, workersThatFit } from "../lib/scenario-file.js";
 
 export default class Run extends ScenarioCommand {
   static override summary = "Simulate a scenario and report latency, throughput and utilisation.";
@@ -112,7 +112,7 @@ export default class Run extends ScenarioCommand {
       };
     }
     const replications = flags.replications ?? scenario.replications;
-    const workers = Math.min(flags.workers ?? availableParallelism(), replications - (saved?.done.length ?? 0));
+    const workers = workersThatFit([scenario], Math.max(1, Math.min(flags.workers ?? availableParallelism(), replications - (saved?.done.length ?? 0))));
     const progress = progressPrinter(replications, { done: saved?.done.map((d) => d.replication), running: saved?.running.map((r) => r.replication) });
     const results = await this.interruptible(
       async (signal) => {
@@ -122,7 +122,7 @@ export default class Run extends ScenarioCommand {
           // its worker, so Ctrl-C always works and the failure is reported with its replication and seed.
           return await runScenarioOnWorkers(scenario, plugins, {
             ...common,
-            workers: Math.max(1, workers),
+            workers,
             retries: flags.retries,
             pluginModules: [...builtinPluginModules, ...loadedPluginModules],
             onProgress: progress.update,

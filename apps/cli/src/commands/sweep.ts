@@ -24,7 +24,7 @@ import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
-import { besideFile, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, pluginMismatch, readScenario } from "../lib/scenario-file.js";
+import { besideFile, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, pluginMismatch, readScenario, workersThatFit } from "../lib/scenario-file.js";
 
 export default class Sweep extends ScenarioCommand {
   static override summary = "Run a scenario at every point of a parameter grid: one row of means and 95% half-widths per point.";
@@ -251,7 +251,10 @@ export default class Sweep extends ScenarioCommand {
       write();
     };
     const replications = todo.reduce((n, t) => n + t.scenario.replications, 0);
-    const workers = Math.min(flags.workers ?? availableParallelism(), Math.max(1, replications));
+    const workers = workersThatFit(
+      todo.map((t) => t.scenario),
+      Math.min(flags.workers ?? availableParallelism(), Math.max(1, replications)),
+    );
     // Every replication of every point on one pool (also with --workers 1, so a failed point reads the same for any
     // number): a sweep of one-replication points uses all the workers too.
     const jobs = todo.map((t) => ({ scenario: t.scenario, label: what(t.point), resume: t.resume }));

@@ -5,7 +5,7 @@ import { totalmem } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
+import { estimateScenario, formatBytes, loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
 import { pluginsOf, type PluginDefinition } from "@turtles/engine/plugin";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { container } from "@turtles/plugin-container";
@@ -86,6 +86,20 @@ function modulePath(path: string): string {
 export function memoryLimits(): { memoryLimit: number; heapLimit: number } {
   const heap = getHeapStatistics();
   return { memoryLimit: totalmem() * MEMORY_SHARE, heapLimit: (heap.heap_size_limit - heap.used_heap_size) * MEMORY_SHARE };
+}
+
+/**
+ * How many of `wanted` workers can build their models at once on this machine: each builds a whole model of the
+ * largest of `scenarios` (the memory estimate), so the memory guard, which admits one model, admits that many. Says
+ * on stderr when it runs fewer than asked.
+ */
+export function workersThatFit(scenarios: readonly Scenario[], wanted: number): number {
+  if (scenarios.length === 0) return wanted;
+  const bytes = Math.max(...scenarios.map((s) => estimateScenario(s).bytes));
+  const fit = Math.max(1, Math.floor((totalmem() * MEMORY_SHARE) / bytes));
+  if (fit >= wanted) return wanted;
+  process.stderr.write(`note: running ${fit} worker${fit === 1 ? "" : "s"}, not ${wanted}: each builds a model of about ${formatBytes(bytes)}, and ${wanted} at once would not fit in memory\n`);
+  return fit;
 }
 
 /** Reads the files a scenario names (a csv rate profile) relative to the scenario's own folder. */

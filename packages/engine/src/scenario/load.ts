@@ -9,7 +9,7 @@ import { LineCounter, parseDocument } from "yaml";
 import type { PluginDefinition } from "../plugin/define.js";
 import { hostRulesOf } from "../plugin/driver.js";
 import { didYouMean } from "./fields.js";
-import { estimateScenario, formatBytes } from "./estimate.js";
+import { clientsInFlightProblem, estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
 import { LIMITS, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
 
@@ -79,6 +79,8 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   const scenario = { version, name: name ?? (file.replace(/^.*[\\/]/, "").replace(/\.(ya?ml|json)$/i, "") || "scenario"), ...rest } as Scenario;
   fillLayerDefaults(scenario);
   const problems = crossCheck(scenario, map);
+  const inFlight = problems.length === 0 ? clientsInFlightProblem(scenario) : undefined;
+  if (inFlight) problems.push(map.problem(["tenants"], inFlight));
   problems.push(...inlineCsvProfiles(scenario, map, options.readFile));
   if (problems.length === 0) problems.push(...hardwareCheck(scenario, map, options.plugins));
   if (problems.length === 0 && (options.memoryLimit !== undefined || options.heapLimit !== undefined)) {
