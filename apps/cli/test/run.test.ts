@@ -91,7 +91,7 @@ describe("turtles run", () => {
     expect(results.stacks.baremetal.ci95.services["t/api"].throughput).toBeGreaterThan(0);
     expect(results.stacks.baremetal.series.t).toHaveLength(60);
     expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(results);
-    expect(readdirSync(join(file, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect(readdirSync(join(file, "..")).filter((f) => f.endsWith(".turtles-tmp"))).toEqual([]);
   });
 
   it("gives byte-identical results for the same scenario and seed, and different ones for another seed", () => {
@@ -162,7 +162,7 @@ describe("turtles run", () => {
     expect(code).toBe(130);
     expect(stderr).toContain(`the run is saved in ${snap}; continue it with: turtles run --resume ${snap}`);
     expect(existsSync(snap)).toBe(true);
-    expect(readdirSync(join(file, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect(readdirSync(join(file, "..")).filter((f) => f.endsWith(".turtles-tmp"))).toEqual([]);
     // A started run's file is not overwritten by a new run; changing the saved run's settings is refused.
     expect(turtles("run", file, "--checkpoint", snap).stderr).toMatch(/already exists; continue that run with --resume/);
     expect(turtles("run", "--resume", snap, "--seed", "3").stderr).toMatch(/--seed cannot change a saved run/);

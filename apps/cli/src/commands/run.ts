@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { Args, Flags } from "@oclif/core";
 import {
   decodeRunSnapshot,
@@ -17,7 +16,7 @@ import { writeFileAtomic } from "../lib/atomic.js";
 import { progressPrinter } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatResults } from "../lib/render.js";
-import { builtinPluginModules, loadedPluginModules, loadPlugins, pluginMismatch, readScenario, workersThatFit } from "../lib/scenario-file.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario, savedPluginsProblem, workersThatFit } from "../lib/scenario-file.js";
 
 export default class Run extends ScenarioCommand {
   static override summary = "Simulate a scenario and report latency, throughput and utilisation.";
@@ -79,11 +78,10 @@ export default class Run extends ScenarioCommand {
     } else if (args.file === undefined) {
       this.fail("give a scenario file (turtles run scenario.yaml), or a saved run to continue (turtles run --resume run.snap)");
     }
-    // A saved run loads the third-party plugin modules it ran with (the built-in ones are always there), unless --plugin names them.
-    const specs = saved && flags.plugin.length === 0 ? saved.pluginModules.map((m) => (m.startsWith("file:") ? fileURLToPath(m) : m)) : flags.plugin;
-    const plugins = await loadPlugins(specs);
-    const mismatch = saved && pluginMismatch(flags.resume!, saved.plugins, plugins, "run the scenario again");
-    if (mismatch) this.fail(mismatch);
+    // Only the built-in plugins and those of --plugin: a saved run is untrusted, and the modules it names are never imported.
+    const plugins = await loadPlugins(flags.plugin);
+    const refused = saved && savedPluginsProblem(flags.resume!, saved, plugins, "run the scenario again");
+    if (refused) this.fail(refused);
     let scenario: Scenario;
     const file = args.file ?? saved!.file ?? flags.resume!;
     if (saved) {

@@ -24,7 +24,7 @@ import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
-import { besideFile, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, pluginMismatch, readScenario, workersThatFit } from "../lib/scenario-file.js";
+import { besideFile, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, readScenario, savedPluginsProblem, workersThatFit } from "../lib/scenario-file.js";
 
 export default class Sweep extends ScenarioCommand {
   static override summary = "Run a scenario at every point of a parameter grid: one row of means and 95% half-widths per point.";
@@ -222,8 +222,8 @@ export default class Sweep extends ScenarioCommand {
               `run with the same file and flags, or remove ${checkpointFile} to compute its points afresh`,
           );
         }
-        const mismatch = pluginMismatch(checkpointFile!, resume.plugins, plugins, `remove ${checkpointFile} to compute its points afresh`);
-        if (mismatch) this.fail(mismatch);
+        const refused = savedPluginsProblem(checkpointFile!, resume, plugins, `remove ${checkpointFile} to compute its points afresh`);
+        if (refused) this.fail(refused);
       }
       todo.push({ index, point, scenario, resume });
     }

@@ -3,6 +3,7 @@ import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, r
 import { dirname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { formatProblems, LIMITS, locateProblems, RunCancelled, ScenarioError, unit, type Problem, type Results } from "@turtles/engine";
+import { removeStaleTemporaries, temporaryOf } from "./atomic.js";
 import { PluginLoadError } from "./scenario-file.js";
 
 export abstract class ScenarioCommand extends Command {
@@ -48,7 +49,7 @@ export abstract class ScenarioCommand extends Command {
   /**
    * Checks, before any work, that a file flag names a file this command can write atomically (its temporary file
    * beside it is created and removed), that is not a folder and not one of `inputs` (the other files it reads or writes):
-   * or bad input, exit 2.
+   * or bad input, exit 2. Temporaries of that file left by killed runs are removed.
    */
   protected writableFile(name: string, file: string | undefined, ...inputs: string[]): void {
     if (file === undefined) return;
@@ -59,7 +60,8 @@ export abstract class ScenarioCommand extends Command {
     // The real file a path names (through links), or the path itself when nothing is there yet.
     const real = (path: string): string => (existsSync(path) ? realpathSync(path) : resolve(path));
     if (inputs.some((input) => real(input) === real(target))) this.fail(`--${name}: ${file} is another file of this command (its scenario, points or checkpoint); give another file`);
-    const probe = `${target}.tmp-${process.pid}`; // the temporary file writeFileAtomic writes
+    removeStaleTemporaries(target); // left by a run killed while it saved
+    const probe = temporaryOf(target);
     try {
       closeSync(openSync(probe, "wx"));
       rmSync(probe);

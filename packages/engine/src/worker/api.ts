@@ -16,8 +16,35 @@ const PROGRESS_EVERY_MS = 100;
 
 const imported = new Map<string, PluginDefinition[]>();
 
-/** @internal The plugins of these module URLs, each module imported once per thread; a failed import names its URL (the cause kept). */
+/** Schemes of module URLs a worker imports: files, and servers (a browser worker's modules); a package name has none. */
+const MODULE_SCHEMES = new Set(["file", "http", "https"]);
+
+/**
+ * Why a worker must not import `spec`, or undefined: a module name must point at code installed or served, never
+ * carry it (a data: or blob: URL is the code itself, so a message or a saved run could run anything).
+ */
+function refusedModule(spec: unknown): string | undefined {
+  if (typeof spec !== "string" || spec === "") return `pluginModules: ${JSON.stringify(spec) ?? String(spec)} is not a module name; give file: URLs or package names`;
+  // Two letters at least: "C:" begins a Windows path, not a URL.
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(spec)?.[1].toLowerCase();
+  if (scheme === undefined || MODULE_SCHEMES.has(scheme)) return undefined;
+  const shown = JSON.stringify(spec.length > 40 ? `${spec.slice(0, 40)}...` : spec);
+  return (
+    `pluginModules: ${shown} is refused: a ${scheme}: URL ${scheme === "data" || scheme === "blob" ? "carries the module's code itself" : "is not a module file"}; ` +
+    `give the file: URL of an installed module (import.meta.resolve("@turtles/plugin-baremetal"), pathToFileURL(path).href) or a package name`
+  );
+}
+
+/**
+ * @internal The plugins of these module URLs (file:, http(s): or package names; data:, blob: and other schemes are
+ * refused before anything is imported), each module imported once per thread; a failed import names its URL (the cause kept).
+ */
 export async function pluginsFrom(modules: readonly string[]): Promise<PluginDefinition[]> {
+  if (!Array.isArray(modules)) throw new Error("pluginModules: give a list of module names (file: URLs or package names)");
+  for (const url of modules) {
+    const refused = refusedModule(url);
+    if (refused !== undefined) throw new Error(refused);
+  }
   const out: PluginDefinition[] = [];
   for (const url of modules) {
     let plugins = imported.get(url);

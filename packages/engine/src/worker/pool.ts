@@ -13,7 +13,7 @@ import { nodeEndpoint } from "./node-endpoint.js";
 import { decodeSnapshot } from "../kernel/codec.js";
 import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
-import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
+import { checkResume, runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
 import { formatProblems, ScenarioError, type Problem } from "../scenario/problems.js";
 import { applyOverrides, assembleResults, preflight, replicationSeeds, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
 import { pluginsFrom } from "./api.js";
@@ -186,6 +186,7 @@ export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "re
  * carried from its `resume`). The pool always exits.
  */
 export async function runMany(jobs: readonly PoolJob[], plugins: readonly PluginDefinition[], options: ManyOptions): Promise<JobOutcome[]> {
+  for (const j of jobs) checkResume(j.resume, j.scenario);
   await checkPluginModules(plugins, options.pluginModules ?? []);
   const done: ReplicationResult[][] = jobs.map((j) => [...(j.resume?.done ?? [])]);
   const failures: { replication: number; message: string }[][] = jobs.map(() => []);
@@ -337,6 +338,8 @@ async function checkPluginModules(plugins: readonly PluginDefinition[], modules:
       for (const p of await pluginsFrom([url])) provided.add(p.name);
     } catch (err) {
       const cause = (err as Error).cause;
+      // A module refused before any import says why itself.
+      if (cause === undefined) throw err;
       throw new Error(`pluginModules: cannot import ${url}: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
   }

@@ -273,6 +273,8 @@ export interface Results {
 /** What one replication produces: its metrics, and the replicas placement could not fit. */
 export interface ReplicationResult {
   replication: number;
+  /** Its seed (from the scenario's seed and `replication`): a saved run's results are checked against it. */
+  seed: number;
   stack: StackResults;
   unplaced: Results["unplaced"];
   /** The plugin metrics of its `layers` (the same in every replication). */

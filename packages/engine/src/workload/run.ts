@@ -14,7 +14,7 @@ import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
 import { decodeSnapshot, encodeSnapshot } from "../kernel/codec.js";
 import { captureState, restoreState, StateError } from "../kernel/state.js";
-import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
+import { checkResume, runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
 import { assembleResults, measure, metricsOf, replicationSeeds, scenarioHash, type ReplicationResult, type Results } from "./measure.js";
 import { Replication, type ReplicationOptions } from "./replication.js";
 
@@ -193,7 +193,7 @@ export class ReplicationRun {
       if (this.sim.now < this.rep.end && this.sim.pending > 0) throw new Error(`replication ${this.replication} has not reached its end`);
       this.rep.closeWindows();
       this.rep.lifecycle.close();
-      this.finished = { replication: this.replication, stack: measure(this.scenario, this.model, this.rep), unplaced: summariseUnplaced(this.model), metrics: metricsOf(this.scenario, this.model) };
+      this.finished = { replication: this.replication, seed: this.options.seed, stack: measure(this.scenario, this.model, this.rep), unplaced: summariseUnplaced(this.model), metrics: metricsOf(this.scenario, this.model) };
     }
     return this.finished;
   }
@@ -257,6 +257,7 @@ export async function runReplication(s: Scenario, plugins: readonly PluginDefini
  */
 export async function runScenario(scenario: Scenario, plugins: readonly PluginDefinition[], options: RunScenarioOptions = {}): Promise<Results> {
   const s = applyOverrides(scenario, options);
+  checkResume(options.resume, s);
   const results: ReplicationResult[] = [...(options.resume?.done ?? [])];
   const states = statesOf(options.resume);
   const startedAt = Date.now();
