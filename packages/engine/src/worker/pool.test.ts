@@ -150,6 +150,10 @@ describe("replications on worker threads", () => {
       /^pluginModules: no module provides plugin test-host; workers import plugins from module URLs/,
     );
     await expect(runScenarioOnWorkers(s, [testHost], { pluginModules: ["file:///no/such/module.js"] })).rejects.toThrow(/^pluginModules: cannot import file:\/\/\/no\/such\/module.js/);
+    // A module that carries its code is refused as the worker API refuses it, before anything is imported.
+    await expect(runScenarioOnWorkers(s, [testHost], { pluginModules: [hostModule, "data:text/javascript,export const x = 1"] })).rejects.toThrow(
+      /^pluginModules: "data:text\/javascript,export const x = 1" is refused: a data: URL carries the module's code itself/,
+    );
   });
 
   it("continues a run cancelled on 2 workers, from its snapshot on 1 worker, to byte-identical results", { timeout: 60_000 }, async () => {

@@ -111,13 +111,14 @@ export function runSnapshotProblem(snap: unknown, scenario?: Pick<Scenario, "see
   if (!(Number.isSafeInteger(replications) && (replications as number) >= 1 && (replications as number) <= LIMITS.replications)) return "its scenario has no replication count";
   const n = replications as number;
   if (!Array.isArray(snap.done) || !Array.isArray(snap.running)) return "it has no lists of replications done and in progress";
-  const seen = new Set<number>();
-  const index = (x: unknown, where: string): string | undefined => {
+  const seen = new Map<number, string>();
+  const index = (x: unknown, where: "done" | "running"): string | undefined => {
     if (!isRecord(x)) return `an entry of ${where} is not a record`;
     const r = x.replication;
     if (!Number.isInteger(r) || (r as number) < 0 || (r as number) >= n) return `${where} lists replication ${shown(r)}, but its scenario has replications 0 to ${n - 1}`;
-    if (seen.has(r as number)) return `replication ${r} is listed twice (in done or in progress)`;
-    seen.add(r as number);
+    const before = seen.get(r as number);
+    if (before !== undefined) return before === where ? `${where} lists replication ${r} twice` : `replication ${r} is both done and running`;
+    seen.set(r as number, where);
     return undefined;
   };
   const seeds = snap.done.length > 0 ? replicationSeeds(seed as number, n) : [];
@@ -126,7 +127,7 @@ export function runSnapshotProblem(snap: unknown, scenario?: Pick<Scenario, "see
     if (problem !== undefined) return problem;
     const x = d as Record<string, unknown>;
     if (x.seed !== seeds[x.replication as number]) {
-      return `done replication ${x.replication} was computed with seed ${shown(x.seed)}, but seed ${seed} gives it seed ${seeds[x.replication as number]}`;
+      return `done replication ${x.replication} was computed with seed ${shown(x.seed)}, but the scenario's root seed ${seed} gives it seed ${seeds[x.replication as number]}`;
     }
     if (!isRecord(x.stack) || !isRecord(x.stack.services) || !Array.isArray(x.unplaced) || !(x.metrics === undefined || x.metrics === null || isRecord(x.metrics))) {
       return `done replication ${x.replication} does not hold results`;
