@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -57,11 +57,20 @@ function craftedRun(file: string, fields: Partial<RunSnapshot>): RunSnapshot {
   };
 }
 
-/** Runs `turtles args` and kills it with SIGKILL after `ms` (unless it has ended). */
-async function killedAfter(args: string[], ms: number): Promise<void> {
+/**
+ * Runs `turtles args` and kills it with SIGKILL `ms` after it first wrote one of `files` (a save it made, not one of
+ * an earlier run), unless it has ended by then.
+ */
+async function killedAfterSave(args: string[], files: string[], ms: number): Promise<void> {
+  const started = Date.now();
   const child = spawn(process.execPath, [bin, ...args], { stdio: "ignore" });
-  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  let timer: NodeJS.Timeout | undefined;
+  const poll = setInterval(() => {
+    if (timer || !files.some((f) => (statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= started)) return;
+    timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  }, 20);
   await new Promise((resolve) => child.on("exit", resolve));
+  clearInterval(poll);
   clearTimeout(timer);
 }
 
@@ -169,10 +178,15 @@ describe("saved runs are untrusted input", () => {
     const snap = join(dir, "run.snap");
     const args = (): string[] => [...(existsSync(snap) ? ["run", "--resume", snap] : ["run", file, "--checkpoint", snap]), "--out", out, "--workers", "2", "--checkpoint-every", "100ms"];
     const random = Random.fromKey(11, "kill-run");
+    let resumed = 0;
     for (let k = 0; k < 3; k++) {
-      await killedAfter(args(), 400 + random.below(2500));
+      if (existsSync(snap)) resumed++;
+      await killedAfterSave(args(), [snap, out], random.below(1000));
       if (existsSync(out)) expect(readFileSync(out, "utf8"), `after kill ${k + 1}`).toBe(expected);
     }
+    // Killed after a save, each run left one for the next to continue (unless it completed first).
+    if (existsSync(snap)) resumed++;
+    expect(resumed).toBeGreaterThan(0);
     const last = turtles(args());
     expect(last.code, last.stderr).toBe(0);
     expect(readFileSync(out, "utf8")).toBe(expected);
@@ -193,14 +207,18 @@ describe("saved runs are untrusted input", () => {
     const snap = join(dir, "sweep.snap");
     const args = ["sweep", file, ...grid, "--out", out, "--checkpoint", snap, "--checkpoint-every", "100ms", "--resume"];
     const random = Random.fromKey(11, "kill-sweep");
+    let resumed = 0;
     for (let k = 0; k < 3; k++) {
-      await killedAfter(args, 400 + random.below(3000));
+      if (existsSync(snap)) resumed++;
+      await killedAfterSave(args, [snap, out], random.below(1000));
       if (!existsSync(out)) continue;
       // Whole: the rows of the points done so far, each as the uninterrupted sweep has it.
       const text = readFileSync(out, "utf8");
       expect(text.endsWith("\n"), `after kill ${k + 1}`).toBe(true);
       for (const row of fromCsv(text)) expect(row, `after kill ${k + 1}`).toEqual(rows.find((r) => r["services.api.replicas"] === row["services.api.replicas"]));
     }
+    if (existsSync(snap)) resumed++;
+    expect(resumed).toBeGreaterThan(0);
     const last = turtles(args);
     expect(last.code, last.stderr).toBe(0);
     expect(readFileSync(out, "utf8")).toBe(expected);
