@@ -177,7 +177,7 @@ describe("turtles run", () => {
   it("says what is wrong with a file that is not a saved run", () => {
     const r = turtles("run", "--resume", tmp("x.snap", "not msgpack at all"));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/x\.snap: not a Turtles run snapshot/);
+    expect(r.stderr).toMatch(/x\.snap: damaged or not a Turtles saved run \(it is not a turtles-snapshot\/2 file\)/);
     expect(turtles("run").stderr).toMatch(/give a scenario file .* or a saved run to continue/);
     const nowhere = turtles("run", tmp("small.yaml", SMALL), "--checkpoint", "/nonexistent/dir/run.snap");
     expect(nowhere.code).toBe(2);

@@ -198,6 +198,6 @@ tenants:
     writeFileSync(join(dir, "bad.snap"), "not msgpack");
     const bad = turtles(...args, "--out", join(dir, "o.csv"), "--checkpoint", join(dir, "bad.snap"), "--resume");
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/bad\.snap: not a Turtles sweep snapshot/);
+    expect(bad.stderr).toMatch(/bad\.snap: damaged or not a Turtles saved run \(it is not a turtles-sweep\/2 file\)/);
   });
 });
