@@ -4,10 +4,14 @@
  * and benchmarks that need hosts but not the bare-metal plugin, the smallest
  * layer (`passLayer`), and `buildModel`: a scenario's tree built without
  * running it, to check what a layer does to placement, paths and memory
- * (the `Model`'s fields are for inspection, not a stable API).
+ * (the `Model`'s fields are for inspection, not a stable API); `savedRunOf`,
+ * a real saved run to test resuming with.
  */
-import { definePlugin, type HookFn, type HookName, type PathContribution, type Resources } from "../plugin/define.js";
+import { definePlugin, type HookFn, type PluginDefinition, type HookName, type PathContribution, type Resources } from "../plugin/define.js";
 import { count, fields, unitValue } from "../scenario/fields.js";
+import type { Scenario } from "../scenario/schema.js";
+import type { RunSnapshot } from "../workload/checkpoint.js";
+import { RunCancelled, runScenario } from "../workload/run.js";
 import { z } from "zod";
 
 export { buildModel, type Model } from "../model/model.js";
@@ -98,4 +102,31 @@ tenants:
     services:
       - { name: s, stack: vms, cores: 0.25, replicas: ${32 * hosts}, balance: ${balance}, load: { open: { rate: ${20 * hosts}/s } }, request: [{ cpu: 20ms }] }
 `;
+}
+
+/**
+ * A real saved run of `s`: the run saved between chunks and cancelled once `done` replications are done, with the next
+ * one in progress (so `s` needs more than `done` replications). Runs in this thread; for tests of resuming.
+ */
+export async function savedRunOf(s: Scenario, plugins: readonly PluginDefinition[], done: number, options: { file?: string } = {}): Promise<RunSnapshot> {
+  let saved: RunSnapshot | undefined;
+  const controller = new AbortController();
+  try {
+    await runScenario(s, plugins, {
+      ...options,
+      chunk: 2000,
+      signal: controller.signal,
+      checkpoint: {
+        every: 0,
+        save: (snap) => {
+          saved = snap;
+          if (snap.done.length >= done && snap.running.length > 0) controller.abort();
+        },
+      },
+    });
+  } catch (err) {
+    if (err instanceof RunCancelled && saved) return saved;
+    throw err;
+  }
+  throw new Error(`the run ended before ${done} replications were done with another in progress`);
 }
