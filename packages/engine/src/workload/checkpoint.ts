@@ -91,7 +91,7 @@ export function decodeRunSnapshot(bytes: Uint8Array, file: string): RunSnapshot 
  * indices in range and each once, done and in progress apart, and each done
  * replication computed with the seed its index derives from the scenario's.
  */
-export function runSnapshotProblem(snap: unknown, scenario?: Pick<Scenario, "seed" | "replications">): string | undefined {
+function runSnapshotProblem(snap: unknown, scenario?: Pick<Scenario, "seed" | "replications">): string | undefined {
   if (!isRecord(snap)) return "it is not a record of a run";
   if (snap.format !== RUN_SNAPSHOT_FORMAT) return `its format is ${shown(snap.format)}, not ${RUN_SNAPSHOT_FORMAT}`;
   if (typeof snap.engine !== "string") return "it names no engine version";
@@ -212,6 +212,7 @@ const SWEEP_KIND: SavedKind = {
 
 const DIGEST_BYTES = 32;
 
+/** The msgpack of `content`, then the 32-byte SHA-256 of that msgpack: any change to the file shows. */
 function sealed(content: object): Uint8Array {
   const body = encodeSnapshot(content);
   const out = new Uint8Array(body.length + DIGEST_BYTES);
@@ -223,25 +224,22 @@ function sealed(content: object): Uint8Array {
 /** The content of a sealed file of `kind` written by this engine version, or throws a message that names `file`. */
 function unsealed(bytes: Uint8Array, file: string, kind: SavedKind): Record<string, unknown> {
   const body = bytes.subarray(0, Math.max(0, bytes.length - DIGEST_BYTES));
-  const digest = sha256(body);
-  const intact = bytes.length >= DIGEST_BYTES && digest.every((x, i) => x === bytes[body.length + i]);
-  let content: unknown;
-  try {
-    content = decodeSnapshot(intact ? body : bytes);
-  } catch {
-    content = undefined;
-  }
+  const intact = bytes.length >= DIGEST_BYTES && sha256(body).every((x, i) => x === bytes[body.length + i]);
   if (!intact) {
     // Say what it most likely is: a file of the format before checksums, one of this format damaged, or another file.
-    if (isRecord(content) && content.format === kind.older) {
+    // (The format name is the first field, so it is in the first bytes.)
+    const head = new TextDecoder().decode(bytes.subarray(0, 64));
+    const older = head.includes(kind.older) ? decodedOrUndefined(bytes) : undefined;
+    if (isRecord(older) && older.format === kind.older) {
       throw new Error(
         `${file}: a ${kind.what} of an older Turtles (format ${kind.older}, without a checksum); this one reads ${kind.format}: ` +
           `continue it with the Turtles that saved it, or ${kind.otherwise}`,
       );
     }
-    const named = new TextDecoder().decode(bytes.subarray(0, 64)).includes(kind.format.split("/")[0]);
+    const named = head.includes(kind.format.split("/")[0]);
     throw damaged(file, kind, named ? "its checksum does not match its content: it was cut short or altered" : `it is not a ${kind.format} file`);
   }
+  const content = decodedOrUndefined(body);
   if (!isRecord(content)) throw damaged(file, kind, "its content is not a record");
   if (content.format !== kind.format) throw damaged(file, kind, `its format is ${shown(content.format)}, not ${kind.format}`);
   if (content.engine !== ENGINE_VERSION) {
@@ -249,6 +247,14 @@ function unsealed(bytes: Uint8Array, file: string, kind: SavedKind): Record<stri
     throw new Error(`${file}: saved by engine ${engine}, but this is engine ${ENGINE_VERSION}; continue it with engine ${engine}, or ${kind.otherwise}`);
   }
   return content;
+}
+
+function decodedOrUndefined(bytes: Uint8Array): unknown {
+  try {
+    return decodeSnapshot(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 function damaged(file: string, kind: SavedKind, why: string): Error {
