@@ -14,6 +14,8 @@ import {
 import { applyOverrides, ReplicationRun, runScenario, type ReplicationResult } from "./run.js";
 
 const plugins = [testHost];
+/** Damaged copies the fuzz test tries (as the scenario fuzz suite, TURTLES_FUZZ_RUNS asks for more). */
+const CASES = Number(process.env.TURTLES_FUZZ_RUNS ?? 60);
 const s = loadScenario(
   `duration: 10s
 warmup: 1s
@@ -55,14 +57,16 @@ function resultOf(seed: number, r: number): ReplicationResult {
 }
 
 describe("saved runs are checked before they are used", () => {
-  it("random truncations and single-bit flips of a real saved run give the 'damaged' error or the uninterrupted results, never a silent difference", async () => {
+  it("random truncations and single-bit flips of a real saved run give the 'damaged' error or the uninterrupted results, never a silent difference", { timeout: 60_000 + CASES * 100 }, async () => {
     const { bytes, straight } = await savedRun();
     expect(JSON.stringify(await runScenario(s, plugins, { resume: decodeRunSnapshot(bytes, "fuzz.snap") }))).toBe(straight);
     const random = Random.fromKey(2024, "saved-run-fuzz");
     let refused = 0;
-    for (let i = 0; i < 60; i++) {
-      const bad = bytes.slice(0, i < 20 ? random.below(bytes.length) : bytes.length);
-      if (i >= 20) bad[random.below(bad.length)] ^= 1 << random.below(8);
+    for (let i = 0; i < CASES; i++) {
+      // A third cut short (a full disk, a copy stopped), the rest with one bit flipped anywhere.
+      const cut = i % 3 === 0;
+      const bad = bytes.slice(0, cut ? random.below(bytes.length) : bytes.length);
+      if (!cut) bad[random.below(bad.length)] ^= 1 << random.below(8);
       let snap: RunSnapshot;
       try {
         snap = decodeRunSnapshot(bad, "fuzz.snap");
@@ -74,7 +78,7 @@ describe("saved runs are checked before they are used", () => {
       expect(JSON.stringify(await runScenario(s, plugins, { resume: snap })), `case ${i}`).toBe(straight);
     }
     // A SHA-256 over the whole content sees every one of them.
-    expect(refused).toBe(60);
+    expect(refused).toBe(CASES);
   });
 
   it("refuses hand-edited replications: listed twice, beyond the scenario's, negative, both done and running, or of another seed", async () => {
