@@ -168,11 +168,11 @@ tenants:
     const snap = join(dir, "sweep.snap");
     const args = ["sweep", file, "--param", "services.api.replicas=1,2,3", "--workers", "2"];
     const out = join(dir, "s.csv");
-    // Ctrl-C once the first periodic save is written.
     const child = spawn(process.execPath, [bin, ...args, "--out", out, "--checkpoint", snap, "--checkpoint-every", "1s"], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    while (!existsSync(snap)) await new Promise((r) => setTimeout(r, 100));
+    // Once a save holds both points under way (a loaded machine may start the second worker after the first save).
+    while (!(existsSync(snap) && decodeSweepSnapshot(readFileSync(snap), snap).points.length === 2)) await new Promise((r) => setTimeout(r, 100));
     child.kill("SIGINT");
     expect(await new Promise((resolve) => child.on("exit", resolve))).toBe(130);
     expect(stderr).toContain(`the points in progress are saved in ${snap}; continue with the same command and --resume`);

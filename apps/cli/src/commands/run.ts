@@ -51,7 +51,9 @@ export default class Run extends ScenarioCommand {
     plugin: ScenarioCommand.pluginFlag,
     checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (msgpack; removed once the run completes)" }),
     "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
-    resume: Flags.string({ description: "continue the run saved in this file (by --checkpoint); it keeps saving there" }),
+    resume: Flags.string({
+      description: "continue the run saved in this file (by --checkpoint); it keeps saving there. Its plugins load only from --plugin (and the built-in ones)",
+    }),
   };
 
   static override enableJsonFlag = true;
