@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { z } from "zod";
+import { own } from "../util/own.js";
 import { pathTokens, resolveTokens } from "./paths.js";
 
 export interface Problem {
@@ -55,7 +56,7 @@ export function displayPath(root: unknown, path: readonly PathSegment[]): string
       node = item;
     } else {
       out += out === "" ? seg : `.${seg}`;
-      node = node && typeof node === "object" ? (node as Record<string, unknown>)[seg] : undefined;
+      node = node && typeof node === "object" ? own(node as Record<string, unknown>, seg) : undefined;
     }
   }
   return out;
@@ -66,7 +67,7 @@ export function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   let node = root;
   for (const seg of path) {
     if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[seg];
+    node = Array.isArray(node) ? node[seg as number] : own(node as Record<string, unknown>, String(seg));
   }
   return node;
 }
