@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { PluginDefinition } from "../plugin/define.js";
+import { issuesToProblems, scenarioIssueMessage, SourceMap } from "./problems.js";
 import { count, didYouMean, distribution, exactlyOne, fields, identifier, oneOf, unitValue, type DistributionSpec, type UnitBounds } from "./fields.js";
 
 /** How the nodes of a stack layer are shared (DESIGN.md, Stacks and the tree of nodes). */
@@ -268,6 +269,38 @@ function layerEntry(plugins: readonly PluginDefinition[]) {
   });
 }
 
+/** The root seed: a whole number; -0 is read as 0 (it prints and hashes as 0, so it must draw as 0). */
+const seedField = z
+  .number()
+  .int()
+  .min(0)
+  .max(Number.MAX_SAFE_INTEGER)
+  .transform((x) => (x === 0 ? 0 : x));
+const durationField = duration({ above: 0, max: LIMITS.duration }).meta({ description: "simulated time that is measured" });
+const replicationsField = count(1, LIMITS.replications);
+
+/** What a run may override of its scenario, checked as the scenario's own fields are. */
+const overridesSchema = fields({ seed: seedField.optional(), duration: durationField.optional(), replications: replicationsField.optional() });
+
+export interface RunOverrides {
+  seed?: number;
+  duration?: number;
+  replications?: number;
+}
+
+/**
+ * The overrides of a run (seed, duration in seconds, replications), checked
+ * and normalised by the scenario's own rules; absent ones stay absent.
+ * Throws a RangeError naming each bad one (`seed: expected a whole number, found "abc"`).
+ */
+export function checkOverrides(options: RunOverrides): RunOverrides {
+  const given = { seed: options.seed, duration: options.duration, replications: options.replications };
+  const parsed = overridesSchema.safeParse(given, { error: scenarioIssueMessage });
+  if (parsed.success) return parsed.data;
+  const map = new SourceMap("", undefined, undefined, given);
+  throw new RangeError(issuesToProblems(parsed.error.issues, map).map((p) => `${p.path}: ${p.message}`).join("; "));
+}
+
 /** The whole v1 schema for the given plugins (one of which provides the `host` layer). */
 export function scenarioSchema(plugins: readonly PluginDefinition[]) {
   const hosts = plugins.filter((p) => p.layer === "host");
@@ -282,10 +315,10 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
       })
       .default(1),
     name: z.string().min(1).max(200).optional(),
-    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
-    duration: duration({ above: 0, max: LIMITS.duration }).meta({ description: "simulated time that is measured" }),
+    seed: seedField.default(1),
+    duration: durationField,
     warmup: duration({ min: 0, max: LIMITS.duration }).default(0),
-    replications: count(1, LIMITS.replications).default(1),
+    replications: replicationsField.default(1),
     hostTypes: z.record(identifier, hostType),
     hosts: z
       .array(fields({ type: identifier, count: count(1, LIMITS.hostsPerEntry).default(1), zone: identifier.default("a") }))

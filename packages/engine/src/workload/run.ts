@@ -11,7 +11,7 @@
 import { Simulation } from "../kernel/simulation.js";
 import { buildModel, type Model } from "../model/model.js";
 import type { PluginDefinition } from "../plugin/define.js";
-import type { Scenario } from "../scenario/schema.js";
+import { checkOverrides, type Scenario } from "../scenario/schema.js";
 import { decodeSnapshot, encodeSnapshot } from "../kernel/codec.js";
 import { captureState, restoreState, StateError } from "../kernel/state.js";
 import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
@@ -67,13 +67,14 @@ export class RunCancelled extends Error {
   }
 }
 
-/** The scenario with the run's overrides applied (seed, duration, replications). */
+/** The scenario with the run's overrides applied (seed, duration, replications), each checked as the scenario's own field: a bad one is a RangeError naming it. */
 export function applyOverrides(scenario: Scenario, options: Pick<RunScenarioOptions, "seed" | "duration" | "replications">): Scenario {
+  const o = checkOverrides(options);
   return {
     ...scenario,
-    seed: options.seed ?? scenario.seed,
-    duration: options.duration ?? scenario.duration,
-    replications: options.replications ?? scenario.replications,
+    seed: o.seed ?? scenario.seed,
+    duration: o.duration ?? scenario.duration,
+    replications: o.replications ?? scenario.replications,
   };
 }
 
