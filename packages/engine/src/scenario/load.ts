@@ -9,7 +9,7 @@ import { isScalar, LineCounter, parseDocument, type ParsedNode } from "yaml";
 import type { PluginDefinition } from "../plugin/define.js";
 import { hostRulesOf } from "../plugin/driver.js";
 import { own } from "../util/own.js";
-import { didYouMean } from "./fields.js";
+import { didYouMean, unitRangeProblem } from "./fields.js";
 import { estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
 import { LIMITS, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
@@ -279,9 +279,14 @@ function inlineCsvProfiles(s: Scenario, map: SourceMap, readFile: LoadOptions["r
       for (let i = 1; i < rows.length; i++) {
         const cells = rows[i].split(",").map((c) => c.trim());
         const [tv, rv] = [Number(cells[ti0]), Number(cells[ri0])];
-        const bad = !Number.isFinite(tv) || tv < 0 ? `time "${cells[ti0]}"` : !Number.isFinite(rv) || rv < 0 || rv > LIMITS.rate ? `rate "${cells[ri0]}"` : points.length > 0 && tv <= points[points.length - 1][0] ? `time ${tv} (times must increase)` : undefined;
+        // A cell keeps the bounds of a profile written inline (steps: [[time, rate], ...]).
+        const cell = (k: number, kind: "duration" | "rate", x: number): string | undefined =>
+          Number.isFinite(x) ? unitRangeProblem(kind, x, {}, `"${cells[k]}"`) : `must be a number, found "${cells[k] ?? ""}"`;
+        const time = cell(ti0, "duration", tv);
+        const rateCell = cell(ri0, "rate", rv);
+        const bad = time ? `the time ${time}` : rateCell ? `the rate ${rateCell}` : points.length > 0 && tv <= points[points.length - 1][0] ? `time ${tv} does not follow ${points[points.length - 1][0]} (times must increase)` : undefined;
         if (bad) {
-          problems.push(map.problem(path, `${rate.csv}, line ${i + 1}: bad ${bad}; expected seconds from 0, increasing, and rates per second`));
+          problems.push(map.problem(path, `${rate.csv}, line ${i + 1}: ${bad}; expected seconds from 0, increasing, and rates per second`));
           return;
         }
         points.push([tv, rv]);

@@ -7,7 +7,7 @@
  * (the `Model`'s fields are for inspection, not a stable API).
  */
 import { definePlugin, type HookFn, type HookName, type PathContribution, type Resources } from "../plugin/define.js";
-import { count, fields, unitValue } from "../scenario/fields.js";
+import { count, fields, quantity, unitValue } from "../scenario/fields.js";
 import { z } from "zod";
 
 export { buildModel, type Model } from "../model/model.js";
@@ -18,16 +18,16 @@ export const testHost = definePlugin({
   version: "1.0.0",
   schema: fields({
     cores: count(1),
-    memory: unitValue("size"),
-    speed: z.number().gt(0).default(1),
+    memory: unitValue("size", { above: 0 }),
+    speed: quantity({ above: 0, max: 1000, smallest: 0.001 }).default(1),
     disk: fields({
-      iops: unitValue("rate"),
-      bandwidth: unitValue("byteRate"),
+      iops: unitValue("rate", { above: 0 }),
+      bandwidth: unitValue("byteRate", { above: 0 }),
       latency: unitValue("duration").default(0),
       queueDepth: count(1).default(32),
     }).optional(),
-    nic: fields({ bandwidth: unitValue("byteRate"), latency: unitValue("duration").default(0) }).optional(),
-    swapSlowdown: z.number().min(1).default(1),
+    nic: fields({ bandwidth: unitValue("byteRate", { above: 0 }), latency: unitValue("duration").default(0) }).optional(),
+    swapSlowdown: z.number().min(1).max(10000).default(1),
     processStart: unitValue("duration").default(0),
   }),
   setup(api) {
