@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { passLayer, testHost, vcpuLayer } from "../testing/index.js";
+import { passLayer, testHost, unboundedNumbers, vcpuLayer } from "../testing/index.js";
 import { runScenario } from "../workload/run.js";
 import { quantity, UNIT_RANGE, unitRangeProblem } from "./fields.js";
 import { scenarioJsonSchema } from "./json-schema.js";
@@ -52,18 +52,8 @@ tenants:
   });
 
   it("gives every number of the JSON Schema a lower and an upper bound, so editors show them", () => {
-    const unbounded: string[] = [];
-    const walk = (node: unknown, path: string): void => {
-      if (node === null || typeof node !== "object") return;
-      const n = node as Record<string, unknown>;
-      const types = [n.type].flat();
-      if ((types.includes("number") || types.includes("integer")) && typeof n.const !== "number") {
-        if (typeof n.maximum !== "number" || (typeof n.minimum !== "number" && typeof n.exclusiveMinimum !== "number")) unbounded.push(path);
-      }
-      for (const [k, v] of Object.entries(n)) walk(v, `${path}/${k}`);
-    };
-    walk(scenarioJsonSchema(plugins), "#");
-    expect(unbounded).toEqual([]);
+    expect(unboundedNumbers(scenarioJsonSchema(plugins))).toEqual([]);
+    expect(unboundedNumbers({ properties: { a: { type: "number", minimum: 0 }, b: { type: ["number", "string"], exclusiveMinimum: 0, maximum: 1 } } })).toEqual(["#/properties/a"]);
     const duration = (scenarioJsonSchema(plugins).properties as Record<string, Record<string, unknown>>).duration;
     expect(duration).toMatchObject({ minimum: 1e-9, maximum: 1e8 });
   });

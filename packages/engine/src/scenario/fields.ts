@@ -47,7 +47,8 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 
 function unknownKeys(keys: readonly string[], valid: readonly string[]): string {
   return keys
-    .map((k) => `unknown key "${k}"${didYouMean(k, valid) || `; valid keys: ${valid.join(", ")}`}`)
+    // JSON quoting escapes a key's newlines: each message stays one line (they are split back per key).
+    .map((k) => `unknown key ${JSON.stringify(k)}${didYouMean(k, valid) || `; valid keys: ${valid.join(", ")}`}`)
     .join("\n");
 }
 

@@ -6,6 +6,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { own } from "../util/own.js";
+import { printable } from "../util/printable.js";
 import { pathTokens, resolveTokens } from "./paths.js";
 
 export interface Problem {
@@ -32,9 +33,10 @@ export function formatProblems(problems: readonly Problem[], maxLines = 20): str
   const ordered = [...problems].sort(
     (a, b) => files.indexOf(a.file) - files.indexOf(b.file) || Number(a.line === 0) - Number(b.line === 0) || a.line - b.line || a.column - b.column,
   );
+  // One problem, one line: names, keys and values the file holds are printed with their control characters escaped.
   const lines = ordered.map((p) => {
     const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
-    return `${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
+    return printable(`${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`);
   });
   if (lines.length <= maxLines) return lines.join("\n");
   const shown = lines.slice(0, maxLines - 1);

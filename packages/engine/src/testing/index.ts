@@ -99,3 +99,21 @@ tenants:
       - { name: s, stack: vms, cores: 0.25, replicas: ${32 * hosts}, balance: ${balance}, load: { open: { rate: ${20 * hosts}/s } }, request: [{ cpu: 20ms }] }
 `;
 }
+
+/**
+ * The paths (`#/properties/...`) of the numbers in a JSON Schema (such as `scenarioJsonSchema(plugins)`) that lack a
+ * lower or an upper bound: a plugin's test can check that every field it adds is bounded, as the engine's are.
+ */
+export function unboundedNumbers(schema: unknown): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (node === null || typeof node !== "object") return;
+    const n = node as Record<string, unknown>;
+    const types = [n.type].flat();
+    const numeric = (types.includes("number") || types.includes("integer")) && typeof n.const !== "number";
+    if (numeric && (typeof n.maximum !== "number" || (typeof n.minimum !== "number" && typeof n.exclusiveMinimum !== "number"))) out.push(path);
+    for (const [k, v] of Object.entries(n)) walk(v, `${path}/${k}`);
+  };
+  walk(schema, "#");
+  return out;
+}
