@@ -79,6 +79,8 @@ export function describeValue(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "an empty value";
   if (Array.isArray(v)) return "a list";
+  if (ArrayBuffer.isView(v)) return "bytes";
+  if (typeof v === "function") return "a function";
   if (typeof v === "object") return "a mapping";
   if (typeof v === "string") return `"${v.length > 60 ? `${v.slice(0, 57)}...` : v}"`;
   return String(v);
