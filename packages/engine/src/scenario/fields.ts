@@ -125,8 +125,8 @@ interface Range {
 const UNIT_NAMES: Record<UnitKind, string> = { duration: " s", size: " B", byteRate: " B/s", power: " W", count: "", rate: "" };
 
 function unitRange(kind: UnitKind, bounds: UnitBounds): Range {
-  const own = UNIT_RANGE[kind];
-  return { min: bounds.min ?? 0, above: bounds.above, max: Math.min(bounds.max ?? Infinity, own.max), smallest: own.smallest, unit: UNIT_NAMES[kind] };
+  const kindRange = UNIT_RANGE[kind];
+  return { min: bounds.min ?? 0, above: bounds.above, max: Math.min(bounds.max ?? Infinity, kindRange.max), smallest: kindRange.smallest, unit: UNIT_NAMES[kind] };
 }
 
 /** Why `x` is out of `r` ("must be at most 1000000000, found \"1e12/s\""), or undefined when it is in. `shown` is the value as written. */
@@ -228,7 +228,7 @@ export function distribution(kind: "duration" | "size" | "count", max = UNIT_RAN
   const positive = unitValue(kind, { above: 0, max });
   const obj = fields({
     exp: positive.optional(),
-    // Beyond cv 1000 a lognormal's mass sits far below its mean (and cv² overflows near 1e154).
+    // Beyond cv 1000 a lognormal's mass sits far below its mean (and cv² overflows near 1e154); below 1e-6 it is a constant.
     lognormal: fields({
       mean: positive,
       cv: quantity({ above: 0, max: 1000, smallest: 1e-6 }),
