@@ -29,6 +29,11 @@ const MALFORMED: [string, (e: EngineApi) => unknown, RegExp | string][] = [
   ["run({ resume: [{ replication: 9 }] })", (e) => e.run({ resume: [{ replication: 9 }] } as never), "run: resume[0].replication must be a whole number from 0 to 1 (the scenario has 2 replications), found 9"],
   ["run({ resume: [{ replication: 0, state: 'x' }] })", (e) => e.run({ resume: [{ replication: 0, state: "x" }] } as never), 'run: resume[0].state must be the bytes snapshot() gave, found "x"'],
   ["run({ resume: garbage bytes })", (e) => e.run({ resume: [{ replication: 0, state: new Uint8Array([1, 2, 3]) }] }), /./],
+  [
+    "run({ replications: [1], resume: [{ replication: 0, ... }] })",
+    (e) => e.run({ replications: [1], resume: [{ replication: 0, state: new Uint8Array(1) }] }),
+    "run: resume[0] continues replication 0, which is not among the replications to run",
+  ],
   ["run({ replications: [0, 0] })", (e) => e.run({ replications: [0, 0] }), "run: replication 0 is listed twice in replications"],
   ["run({ replications: [5] })", (e) => e.run({ replications: [5] }), "run: replications[0] must be a whole number from 0 to 1 (the scenario has 2 replications), found 5"],
   ["run({ replications: 'all' })", (e) => e.run({ replications: "all" } as never), 'run: replications must be a list of replication indices, found "all"'],
