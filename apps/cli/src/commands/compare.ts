@@ -77,9 +77,7 @@ export default class Compare extends ScenarioCommand {
           onJob: (k, outcome) => {
             progress.done();
             if (outcome.problems) return; // bad input: reported once, below
-            process.stderr.write(
-              outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s\n` : `stack ${stacks[k]} failed: ${outcome.error}\n`,
-            );
+            this.note(outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s` : `stack ${stacks[k]} failed: ${outcome.error}`);
           },
         }),
       () => {
@@ -93,7 +91,7 @@ export default class Compare extends ScenarioCommand {
     if (bad?.problems) throw new ScenarioError(bad.problems);
     const failed = outcomes.flatMap((o, k) => (o.error === undefined ? [] : [stacks[k]]));
     if (failed.length > 0) {
-      process.stderr.write(`the comparison is incomplete (${failed.join(", ")} failed): nothing was written\n`);
+      this.note(`the comparison is incomplete (${failed.join(", ")} failed): nothing was written`);
       this.exit(1);
     }
     const results = comparisonResults(

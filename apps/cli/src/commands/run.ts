@@ -108,7 +108,7 @@ export default class Run extends ScenarioCommand {
         every,
         pluginModules: [...loadedPluginModules],
         save: (snap) => writeFileAtomic(checkpointFile, encodeRunSnapshot(snap)),
-        onSaveError: (err) => process.stderr.write(`warning: could not save the run to ${checkpointFile}: ${err.message}; trying again later\n`),
+        onSaveError: (err) => this.note(`warning: could not save the run to ${checkpointFile}: ${err.message}; trying again later`),
       };
     }
     const replications = flags.replications ?? scenario.replications;

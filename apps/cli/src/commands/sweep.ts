@@ -13,6 +13,7 @@ import {
   locateProblems,
   parseParam,
   pointKey,
+  printable,
   rowOf,
   scenarioHash,
   ScenarioError,
@@ -103,7 +104,7 @@ export default class Sweep extends ScenarioCommand {
       rows[i] = r;
       kept++;
     }
-    process.stderr.write(`resuming: ${kept} point${kept === 1 ? "" : "s"} already in ${out}\n`);
+    this.note(`resuming: ${kept} point${kept === 1 ? "" : "s"} already in ${out}`);
   }
 
   /** The points of a --points file: a JSON list of objects, each a point's values by parameter path. */
@@ -174,7 +175,8 @@ export default class Sweep extends ScenarioCommand {
       this.writableFile("checkpoint", checkpointFile, args.file);
     }
     const json = flags.out?.endsWith(".json") ?? false;
-    const what = (point: Record<string, string>): string => Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
+    // A point as its parameters, printed escaped (a --param or --points value may hold any text).
+    const what = (point: Record<string, string>): string => printable(Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" "));
     // Each point's scenario: its values applied to the file, then the flags. Its hash goes into its row, so that
     // --resume keeps only rows computed from the same scenario.
     const limits = memoryLimits();
@@ -237,7 +239,7 @@ export default class Sweep extends ScenarioCommand {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       if (outcome.error === undefined) {
         rows[index] = rowOf(point, outcome.results);
-        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) done at ${seconds} s\n`);
+        this.note(`point ${index + 1}/${points.length} (${what(point)}) done at ${seconds} s`);
         this.warnUnplaced(outcome.results, `point ${index + 1}/${points.length} (${what(point)}): `);
       } else {
         // A failed point is reported in its row and on stderr; the other points go on.
@@ -246,7 +248,8 @@ export default class Sweep extends ScenarioCommand {
         // Bad input found by the build (a point without NICs or disks it needs) is placed in the file, as validate does.
         const error = outcome.problems ? formatProblems(located(outcome.problems)) : outcome.error;
         rows[index] = { ...point, scenarioHash: hashes[index], error };
-        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) failed: ${error}\n`);
+        // Problems come formatted a line each (escaped); another error is one message.
+        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) failed: ${outcome.problems ? error : printable(error)}\n`);
       }
       write();
     };
@@ -283,7 +286,7 @@ export default class Sweep extends ScenarioCommand {
                     checkpointFile,
                     encodeSweepSnapshot(runs.flatMap((run, k) => (run && (run.done.length > 0 || run.running.length > 0) ? [{ point: todo[k].point, run }] : []))),
                   ),
-                onSaveError: (err) => process.stderr.write(`warning: could not save the sweep to ${checkpointFile}: ${err.message}; trying again later\n`),
+                onSaveError: (err) => this.note(`warning: could not save the sweep to ${checkpointFile}: ${err.message}; trying again later`),
               }
             : undefined,
         }),

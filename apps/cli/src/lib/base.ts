@@ -2,7 +2,7 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
-import { formatProblems, LIMITS, locateProblems, RunCancelled, ScenarioError, unit, type Problem, type Results } from "@turtles/engine";
+import { formatProblems, LIMITS, locateProblems, printable, RunCancelled, ScenarioError, unit, unitRangeProblem, type Problem, type Results } from "@turtles/engine";
 import { removeStaleTemporaries, temporaryOf } from "./atomic.js";
 import { PluginLoadError } from "./scenario-file.js";
 
@@ -25,8 +25,13 @@ export abstract class ScenarioCommand extends Command {
 
   /** Bad input: the message on stderr (also under --json, where oclif mutes its loggers) and exit code 2. */
   protected fail(message: string): never {
-    process.stderr.write(`${message}\n`);
+    process.stderr.write(`${printable(message)}\n`); // it may quote a flag's or a file's text
     return this.exit(ScenarioCommand.BAD_INPUT);
+  }
+
+  /** A line of news on stderr (progress of points and stacks, warnings), with the names in it printed escaped. */
+  protected note(line: string): void {
+    process.stderr.write(`${printable(line)}\n`);
   }
 
   /**
@@ -37,8 +42,9 @@ export abstract class ScenarioCommand extends Command {
     if (value === undefined) return undefined;
     try {
       const d = unit("duration", value);
-      if (!(d > 0)) throw new RangeError(`must be more than 0 s, found "${value}"`);
-      if (d > LIMITS.duration) throw new RangeError(`must be at most ${LIMITS.duration} s, found "${value}"`);
+      // The bounds of the scenario's own duration field.
+      const outside = unitRangeProblem("duration", d, { above: 0, max: LIMITS.duration }, `"${value}"`);
+      if (outside) throw new RangeError(outside);
       if (warmup !== undefined && warmup > 100 * d) throw new RangeError(`the scenario's warm-up (${warmup} s) is more than 100 times "${value}"; is a unit missing?`);
       return d;
     } catch (err) {
@@ -89,7 +95,7 @@ export abstract class ScenarioCommand extends Command {
     } catch (err) {
       if (!controller.signal.aborted && !(err instanceof RunCancelled)) throw err;
       const [message, code] = stopped(err, err instanceof RunCancelled);
-      process.stderr.write(`${message}\n`);
+      this.note(message);
       return this.exit(code);
     } finally {
       process.off("SIGINT", onSigint);
@@ -100,7 +106,7 @@ export abstract class ScenarioCommand extends Command {
   protected warnUnplaced(results: Pick<Results, "unplaced">, prefix = ""): void {
     for (const u of results.unplaced) {
       const where = u.stack === undefined ? "" : `on ${u.stack}, `;
-      process.stderr.write(`${prefix}warning: ${where}${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
+      this.note(`${prefix}warning: ${where}${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}`);
     }
   }
 
@@ -111,7 +117,7 @@ export abstract class ScenarioCommand extends Command {
       return undefined;
     }
     if (err instanceof PluginLoadError) {
-      process.stderr.write(`${err.message}\n`);
+      this.note(err.message);
       process.exitCode = ScenarioCommand.BAD_INPUT;
       return undefined;
     }
@@ -122,6 +128,8 @@ export abstract class ScenarioCommand extends Command {
       process.exitCode = ScenarioCommand.BAD_INPUT;
       return undefined;
     }
+    // Messages may quote a name or a file's text: printed escaped.
+    err.message = printable(err.message);
     if (err.oclif !== undefined) return super.catch(err); // oclif's own (a bad flag): its message and exit code
     // A failure of the work (a replication that failed in its worker, a file that cannot be written): its message as
     // it is, unwrapped and without a stack, and exit code 1.

@@ -13,6 +13,8 @@
  * pending event (52 B, the kernel queue's measured cost). Memory grows with
  * the model, not with simulated time (DESIGN.md, Kernel guarantees).
  */
+import { own } from "../util/own.js";
+import { stackLayers } from "./load.js";
 import type { Scenario } from "./schema.js";
 import { meanRate } from "../workload/profile.js";
 import { MAX_REQUESTS_IN_FLIGHT } from "../workload/requests.js";
@@ -64,7 +66,7 @@ function totals(s: Scenario): { hosts: number; replicas: number; clients: number
       services++;
       replicas += svc.replicas;
       if (svc.load && "closed" in svc.load) clients += svc.load.closed.clients;
-      const layers = s.stacks[svc.stack ?? s.defaults.stack ?? ""] ?? [];
+      const layers = stackLayers(s, svc);
       // Per-replica layers add a node per replica; shared layers at most as many (packing makes fewer).
       layerNodes += layers.length * svc.replicas;
     }
@@ -89,7 +91,7 @@ export function summarizeScenario(s: Scenario): ScenarioSummary {
   let cores = 0;
   let memory = 0;
   for (const h of s.hosts) {
-    const type = s.hostTypes[h.type] as { cores?: number; memory?: number };
+    const type = own(s.hostTypes, h.type) as { cores?: number; memory?: number };
     cores += (type.cores ?? 0) * h.count;
     memory += (type.memory ?? 0) * h.count;
   }

@@ -16,6 +16,8 @@ import { Random } from "../random/random.js";
 import type { Scenario, Service } from "../scenario/schema.js";
 import { nearestRank, Quantiles } from "../stats/quantiles.js";
 import { studentTQuantile } from "../stats/special.js";
+import { stackLayers } from "../scenario/load.js";
+import { own } from "../util/own.js";
 import { sha256Hex } from "../util/sha256.js";
 import type { Failure, Lifecycle } from "./lifecycle.js";
 
@@ -296,7 +298,7 @@ const finite = (x: number): Metric => (Number.isFinite(x) ? x : null);
 /** The layers whose metrics a scenario's results report: the host's and those of the stacks its services use. */
 function layersOf(s: Scenario): Set<string> {
   const layers = new Set(["host"]);
-  for (const t of s.tenants) for (const svc of t.services) for (const e of s.stacks[svc.stack ?? s.defaults.stack ?? ""] ?? []) layers.add(e.layer);
+  for (const t of s.tenants) for (const svc of t.services) for (const e of stackLayers(s, svc)) layers.add(e.layer);
   return layers;
 }
 
@@ -496,10 +498,10 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
   const perReplication = ordered.map((x) => x.stack);
   // Failure reasons differ between replications: each replication reports every reason any of them saw (0 if none).
   for (const key of Object.keys(perReplication[0]?.services ?? {})) {
-    const reasons = [...new Set(perReplication.flatMap((rep) => Object.keys(rep.services[key]?.failedBy ?? {})))].sort();
+    const reasons = [...new Set(perReplication.flatMap((rep) => Object.keys(own(rep.services, key)?.failedBy ?? {})))].sort();
     for (const rep of perReplication) {
-      const svc = rep.services[key];
-      if (svc) svc.failedBy = Object.fromEntries(reasons.map((r) => [r, svc.failedBy?.[r] ?? 0]));
+      const svc = own(rep.services, key);
+      if (svc) svc.failedBy = Object.fromEntries(reasons.map((r) => [r, own(svc.failedBy, r) ?? 0]));
     }
   }
   const stackNames = [...new Set(perReplication[0] ? Object.values(perReplication[0].services).map((x) => x.stack) : [])];

@@ -11,7 +11,7 @@
 import { Simulation } from "../kernel/simulation.js";
 import { buildModel, type Model } from "../model/model.js";
 import type { PluginDefinition } from "../plugin/define.js";
-import type { Scenario } from "../scenario/schema.js";
+import { checkOverrides, type Scenario } from "../scenario/schema.js";
 import { decodeSnapshot, encodeSnapshot } from "../kernel/codec.js";
 import { captureState, restoreState, StateError } from "../kernel/state.js";
 import { checkResume, runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
@@ -67,13 +67,14 @@ export class RunCancelled extends Error {
   }
 }
 
-/** The scenario with the run's overrides applied (seed, duration, replications). */
+/** The scenario with the run's overrides applied (seed, duration, replications), each checked as the scenario's own field: a bad one is a RangeError naming it. */
 export function applyOverrides(scenario: Scenario, options: Pick<RunScenarioOptions, "seed" | "duration" | "replications">): Scenario {
+  const o = checkOverrides(options);
   return {
     ...scenario,
-    seed: options.seed ?? scenario.seed,
-    duration: options.duration ?? scenario.duration,
-    replications: options.replications ?? scenario.replications,
+    seed: o.seed ?? scenario.seed,
+    duration: o.duration ?? scenario.duration,
+    replications: o.replications ?? scenario.replications,
   };
 }
 
@@ -231,6 +232,7 @@ export interface ReplicationRunOptions extends RunScenarioOptions {
 /** Runs replication `r` of a scenario (overrides already applied) in this thread, in chunks. */
 export async function runReplication(s: Scenario, plugins: readonly PluginDefinition[], r: number, options: ReplicationRunOptions = {}): Promise<ReplicationResult> {
   const chunk = options.chunk ?? 200_000;
+  if (!(Number.isInteger(chunk) && chunk >= 1)) throw new RangeError(`chunk must be a whole number of events, at least 1, found ${chunk}`);
   const started = options.startedAt ?? Date.now();
   let lastYield = Date.now();
   const run = options.resumeFrom ? ReplicationRun.resume(s, plugins, r, options.resumeFrom, options) : new ReplicationRun(s, plugins, r, options);
