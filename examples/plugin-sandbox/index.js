@@ -3,7 +3,7 @@
 // system call each), is intercepted and served by the sandbox's user-space kernel, the Sentry: an auxiliary node on
 // the host whose CPU the call waits for. So the cost of a call is not a constant typed in: under load the Sentry's
 // CPU competes with the application's on the host, and latency and throughput follow from that.
-import { definePlugin, fields, unitValue, z } from "@turtles/engine/plugin";
+import { definePlugin, fields, quantity, unitValue } from "@turtles/engine/plugin";
 
 export const sandbox = definePlugin({
   name: "sandbox",
@@ -16,7 +16,7 @@ export const sandbox = definePlugin({
     memory: unitValue("size", { min: 0 }).default(19.6e6),
     // The Sentry serves each call on the calling thread's own goroutine, so by default it has no core limit of its
     // own [assumed]; give it a number to model a Sentry pinned to that many cores.
-    sentryCores: z.number().gt(0).optional(),
+    sentryCores: quantity({ above: 0, max: 4096, smallest: 0.001 }).optional(),
   }),
   setup(api) {
     const sentry = api.extension("sentry", "i32", -1);

@@ -2,7 +2,8 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { NotAFileError, writeFileAtomic, writeTarget } from "../src/lib/atomic.js";
+import { spawnSync } from "node:child_process";
+import { NotAFileError, temporaryOf, writeFileAtomic, writeTarget } from "../src/lib/atomic.js";
 
 describe("writeFileAtomic", () => {
   it("writes text and bytes whole, replacing the old file, and leaves nothing beside it", () => {
@@ -50,5 +51,23 @@ describe("writeFileAtomic", () => {
     expect(() => writeFileAtomic(join(dir, "loop1"), "x")).toThrow("is a symbolic link in a loop of links, not a regular file");
     expect(statSync("/dev/null").isCharacterDevice()).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(["loop1", "loop2", "null"]);
+  });
+
+  it("names its temporary file .NAME.PID.turtles-tmp, and removes those of the target that dead processes left, not those of live ones or of other files", () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-atomic-"));
+    const file = join(dir, "out.json");
+    expect(temporaryOf(file, 42)).toBe(join(dir, ".out.json.42.turtles-tmp"));
+    // A process that has exited: its pid is free (and not reused this soon).
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+    const stale = [temporaryOf(file, Number(dead)), join(dir, `out.json.tmp-${dead}`)]; // the name before, too
+    const kept = [temporaryOf(file, process.ppid), temporaryOf(join(dir, "other.json"), Number(dead)), join(dir, "out.json.tmp-notapid")];
+    for (const f of [...stale, ...kept]) writeFileSync(f, "half");
+    // A folder staged by plugin init goes the same way.
+    const staged = temporaryOf(file, Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout));
+    mkdirSync(join(staged, "src"), { recursive: true });
+    writeFileSync(join(staged, "src", "index.ts"), "half");
+    writeFileAtomic(file, "whole");
+    expect(readFileSync(file, "utf8")).toBe("whole");
+    expect(readdirSync(dir).sort()).toEqual(["out.json", ...kept.map((f) => f.slice(dir.length + 1))].sort());
   });
 });

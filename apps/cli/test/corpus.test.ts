@@ -21,7 +21,7 @@ const expected: Record<string, string> = {
   "duplicate-key.yaml": 'duplicate-key.yaml:15:9: duplicate key "replicas": this mapping already has it; keep one',
   "negative-count.yaml": "negative-count.yaml:14:19: tenants.shop.services.web.replicas: must be at least 1, found -3",
   "negative-mean.yaml": 'negative-mean.yaml:21:25: tenants.shop.services.db.request[0].cpu.exp: must be more than 0 s, found "-1ms"',
-  "bad-cv.yaml": "bad-cv.yaml:17:48: tenants.shop.services.web.request[0].cpu.lognormal.cv: cv must be > 0, found 0",
+  "bad-cv.yaml": "bad-cv.yaml:17:48: tenants.shop.services.web.request[0].cpu.lognormal.cv: must be more than 0, found 0",
   "two-steps.yaml":
     "two-steps.yaml:21:13: tenants.shop.services.db.request[0]: expected a step: only one of cpu, mem, io, call, sleep, syscall, found cpu and sleep",
   "two-loads.yaml": "two-loads.yaml:15:15: tenants.shop.services.web.load: expected a load: only one of open, closed, found open and closed",
@@ -45,6 +45,13 @@ const expected: Record<string, string> = {
   ].join("\n"),
   "empty.yaml": "empty.yaml: is empty; a scenario needs duration, hostTypes, hosts and tenants (`turtles init` writes a starter)",
   "comment-only.yaml": "comment-only.yaml: is empty; a scenario needs duration, hostTypes, hosts and tenants (`turtles init` writes a starter)",
+  "internal-name.yaml": 'internal-name.yaml:7:13: hosts[0].type: unknown host type "constructor"; defined: r6i',
+  "extreme-numbers.yaml": [
+    "extreme-numbers.yaml:5:29: hostTypes.r6i.memory: must be at most 1000000000000000 B, found 1e+308",
+    "extreme-numbers.yaml:5:54: hostTypes.r6i.nic.bandwidth: must be at least 0.125 B/s, found 1e-320",
+    "extreme-numbers.yaml:15:31: tenants.shop.services.web.load.open.rate: must be at least 1e-8, found 1e-320",
+  ].join("\n"),
+  "number-and-text-key.yaml": 'number-and-text-key.yaml:6:3: duplicate key "1": this mapping already has it (keys are text: 1 and "1" are the same key); keep one',
   "binary.yaml": "binary.yaml: is not a text file (it is not valid UTF-8); a scenario is YAML or JSON text",
 };
 

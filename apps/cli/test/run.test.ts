@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const bin = join(import.meta.dirname, "..", "bin", "run.js");
@@ -90,7 +91,7 @@ describe("turtles run", () => {
     expect(results.stacks.baremetal.ci95.services["t/api"].throughput).toBeGreaterThan(0);
     expect(results.stacks.baremetal.series.t).toHaveLength(60);
     expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(results);
-    expect(readdirSync(join(file, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect(readdirSync(join(file, "..")).filter((f) => f.endsWith(".turtles-tmp"))).toEqual([]);
   });
 
   it("gives byte-identical results for the same scenario and seed, and different ones for another seed", () => {
@@ -161,7 +162,7 @@ describe("turtles run", () => {
     expect(code).toBe(130);
     expect(stderr).toContain(`the run is saved in ${snap}; continue it with: turtles run --resume ${snap}`);
     expect(existsSync(snap)).toBe(true);
-    expect(readdirSync(join(file, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect(readdirSync(join(file, "..")).filter((f) => f.endsWith(".turtles-tmp"))).toEqual([]);
     // A started run's file is not overwritten by a new run; changing the saved run's settings is refused.
     expect(turtles("run", file, "--checkpoint", snap).stderr).toMatch(/already exists; continue that run with --resume/);
     expect(turtles("run", "--resume", snap, "--seed", "3").stderr).toMatch(/--seed cannot change a saved run/);
@@ -176,10 +177,49 @@ describe("turtles run", () => {
   it("says what is wrong with a file that is not a saved run", () => {
     const r = turtles("run", "--resume", tmp("x.snap", "not msgpack at all"));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/x\.snap: not a Turtles run snapshot/);
+    expect(r.stderr).toMatch(/x\.snap: damaged or not a Turtles saved run \(it is not a turtles-snapshot\/2 file\)/);
     expect(turtles("run").stderr).toMatch(/give a scenario file .* or a saved run to continue/);
     const nowhere = turtles("run", tmp("small.yaml", SMALL), "--checkpoint", "/nonexistent/dir/run.snap");
     expect(nowhere.code).toBe(2);
     expect(nowhere.stderr).toMatch(/--checkpoint: cannot write \/nonexistent\/dir\/run.snap: its folder does not exist/);
+  });
+
+  describe("plugin code that misbehaves runs where it can always be stopped, with --workers 1 too", () => {
+    const engine = pathToFileURL(join(import.meta.dirname, "..", "node_modules", "@turtles", "engine", "dist", "plugin", "index.js")).href;
+    /** A plugin module of a layer whose cpu hook runs `body` once it has run for a second (progress has shown), and an hour-long scenario on it. */
+    function misbehaving(body: string): { plugin: string; file: string } {
+      const dir = mkdtempSync(join(tmpdir(), "turtles-misbehaving-"));
+      const plugin = join(dir, "plugin.mjs");
+      writeFileSync(
+        plugin,
+        `import { definePlugin, fields } from ${JSON.stringify(engine)};
+const started = Date.now();
+export const bad = definePlugin({ name: "bad", layer: "bad", version: "1.0.0", schema: fields({}), setup(api) {
+  api.layerRules({ size: (_e, p) => ({ request: { cores: 0, memory: 0 }, capacity: p }), cpu: () => ({ weight: 1 }), path: () => ({}) });
+  api.hook("cpu", () => { if (Date.now() - started > 1000) { ${body} } });
+} });
+`,
+      );
+      const file = join(dir, "s.yaml");
+      writeFileSync(file, SMALL.replace("duration: 20s", "duration: 1h").replace("replications: 2", "replications: 1\nstacks: { b: [{ layer: bad }] }\ndefaults: { stack: b }"));
+      return { plugin, file };
+    }
+
+    it("a hook that calls process.exit fails its replication, named with its seed and the plugin: exit 1, no output file", () => {
+      const { plugin, file } = misbehaving("process.exit(7);");
+      const out = join(file, "..", "out.json");
+      const r = turtles("run", file, "--plugin", plugin, "--workers", "1", "--out", out);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/replication 0 \(seed \d+, from root seed 1\) failed in its worker: .*plugin bad, hook "cpu"/);
+      expect(r.stderr).toMatch(/process\.exit\(7\) was called/);
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it("a hook that never returns still stops on Ctrl-C", { timeout: 60_000 }, async () => {
+      const { plugin, file } = misbehaving("for (;;);");
+      const { code, stderr } = await interrupted("run", file, "--plugin", plugin, "--workers", "1");
+      expect(code).toBe(130);
+      expect(stderr).toMatch(/stopped by Ctrl-C: nothing was written/);
+    });
   });
 });

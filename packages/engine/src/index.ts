@@ -39,7 +39,7 @@ export { parseUnit, unit } from "./scenario/units.js";
 export type { UnitKind } from "./scenario/units.js";
 export { scenarioJsonSchema } from "./scenario/json-schema.js";
 export { toDistribution } from "./scenario/distribution.js";
-export { didYouMean } from "./scenario/fields.js";
+export { didYouMean, UNIT_RANGE, unitRangeProblem } from "./scenario/fields.js";
 export type { DistributionSpec } from "./scenario/fields.js";
 
 // Running scenarios, and their results.
@@ -57,5 +57,6 @@ export type { SweepParam } from "./workload/sweep.js";
 export { decodeRunSnapshot, decodeSweepSnapshot, encodeRunSnapshot, encodeSweepSnapshot, runSnapshot, RUN_SNAPSHOT_FORMAT, SWEEP_SNAPSHOT_FORMAT } from "./workload/checkpoint.js";
 export type { CheckpointOptions, RunningState, RunSnapshot, SweepSnapshot } from "./workload/checkpoint.js";
 
-// Tables for terminals.
+// Tables and text for terminals.
 export { formatTable } from "./util/table.js";
+export { printable } from "./util/printable.js";

@@ -47,4 +47,24 @@ describe("the bare-metal host", () => {
       expect(r.stacks.baremetal.services["t/a"].latency.mean).toBeCloseTo(1000 * perCall, 12);
     }
   });
+
+  it("bounds power, price, speed and hardware so energy and cost stay finite: 1e308 and denormals are refused, the bounds run", async () => {
+    const bad = "{ cores: 4, memory: 8GiB, power: { idle: 1e-320, max: 1e308 }, cost: { perHour: 1e308 }, speed: 1e-320, nic: { bandwidth: 1e-320 }, disk: { iops: 1e-320, bandwidth: 1e308 } }";
+    expect(() => scenario(bad, "{ name: a, request: [{ cpu: 1ms }] }")).toThrow(
+      [
+        "scenario:2:58: hostTypes.h.power.idle: must be 0 or at least 0.001 W, found 1e-320",
+        "scenario:2:71: hostTypes.h.power.max: must be at most 1000000 W, found 1e+308",
+        "scenario:2:97: hostTypes.h.cost.perHour: must be at most 1000000, found 1e+308",
+        "scenario:2:113: hostTypes.h.speed: must be at least 0.001, found 1e-320",
+        "scenario:2:139: hostTypes.h.nic.bandwidth: must be at least 0.125 B/s, found 1e-320",
+        "scenario:2:163: hostTypes.h.disk.iops: must be at least 1e-8, found 1e-320",
+        "scenario:2:182: hostTypes.h.disk.bandwidth: must be at most 1000000000000000 B/s, found 1e+308",
+      ].join("\n"),
+    );
+    // At the bounds: 1 MW for 10 s is 1e7 J; 1e6 an hour for 10 s is 2,778.
+    const top = "{ cores: 4096, memory: 1PB, power: { idle: 1MW, max: 1MW }, cost: { perHour: 1e6 }, speed: 1000, processStart: 0s }";
+    const r = await runScenario(scenario(top, "{ name: a, load: { closed: { clients: 1, think: 0s } }, request: [{ cpu: 1e8s }] }"), plugins);
+    expect(r.stacks.baremetal.energy.joules).toBeCloseTo(1e7, 3);
+    expect(r.stacks.baremetal.cost.total).toBeCloseTo(1e6 / 360, 6);
+  });
 });

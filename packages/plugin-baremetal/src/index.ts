@@ -7,7 +7,7 @@
  * host slows while its memory is overcommitted). It uses only
  * `@turtles/engine/plugin`.
  */
-import { count, definePlugin, fields, unitValue, z } from "@turtles/engine/plugin";
+import { count, definePlugin, fields, quantity, unitValue, z } from "@turtles/engine/plugin";
 
 const disk = fields({
   iops: unitValue("rate", { above: 0 }).meta({ description: "random I/O operations per second, e.g. 100k" }),
@@ -29,12 +29,14 @@ const power = fields({ idle: unitValue("power", { min: 0 }), max: unitValue("pow
 export const hostTypeSchema = fields({
   cores: count(1, 4096),
   // speed is relative to nominal: cpu work is in nominal core-seconds (DESIGN.md, Scenario file)
-  speed: z.number().gt(0, { message: "speed must be > 0 (1.0 is nominal)" }).max(1000).default(1),
+  // From a thousandth of nominal to a thousand times it: CPU work / speed stays finite.
+  speed: quantity({ above: 0, max: 1000, smallest: 0.001 }).default(1).meta({ description: "relative to nominal (1.0)" }),
   memory: unitValue("size", { above: 0 }),
   disk: disk.optional(),
   nic: nic.optional(),
   power: power.optional(),
-  cost: fields({ perHour: z.number().min(0) }).optional(),
+  // A price per host-hour: above a million it is a unit mistake (and a million hosts over the longest run still sum finitely).
+  cost: fields({ perHour: quantity({ max: 1e6, smallest: 1e-6 }) }).optional(),
   // How much slower CPU work runs while the host swaps. calibration.md has no measurement of swapping: this is an
   // assumption [assumed] (an order of magnitude), to be set per host type from a measurement of the workload.
   swapSlowdown: z.number().min(1).max(10000).default(10),

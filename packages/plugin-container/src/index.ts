@@ -7,14 +7,15 @@
  * modes and image pulls arrive with its own issue. It uses only
  * `@turtles/engine/plugin`.
  */
-import { definePlugin, fields, oneOf, unitValue, z } from "@turtles/engine/plugin";
+import { definePlugin, fields, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
 
 /** Runtimes with published calibration (calibration.md, table 1.1 and section 2). */
 export const RUNTIMES = ["runc", "crun", "gvisor", "kata"] as const;
 
 const cpu = fields({
-  request: z.number().gt(0).max(4096).optional().meta({ description: "cores reserved for placement" }),
-  limit: z.number().gt(0).max(4096).optional().meta({ description: "cores: cpu.max quota = limit x period" }),
+  // Down to a millicore, Kubernetes' smallest CPU quantity (1m).
+  request: quantity({ above: 0, max: 4096, smallest: 0.001 }).optional().meta({ description: "cores reserved for placement" }),
+  limit: quantity({ above: 0, max: 4096, smallest: 0.001 }).optional().meta({ description: "cores: cpu.max quota = limit x period" }),
   // cgroup v2 cpu.weight: range 1-10000, default 100 (Linux Documentation/admin-guide/cgroup-v2.rst)
   weight: z.number().int().min(1).max(10000).default(100),
   // cpu.max period: default 100 ms, bounds 1 ms to 1 s (calibration.md, section 2.8)

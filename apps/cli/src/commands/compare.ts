@@ -5,7 +5,7 @@ import { runMany } from "@turtles/engine/pool";
 import { jobsProgress } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatComparison } from "../lib/render.js";
-import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario } from "../lib/scenario-file.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario, workersThatFit } from "../lib/scenario-file.js";
 
 export default class Compare extends ScenarioCommand {
   static override summary = "Run a scenario with all its services on each stack in turn, and compare the stacks side by side.";
@@ -64,7 +64,10 @@ export default class Compare extends ScenarioCommand {
     const outcomes = await this.interruptible(
       (signal) =>
         runMany(jobs, plugins, {
-          workers: Math.min(flags.workers ?? availableParallelism(), stacks.length * base.replications),
+          workers: workersThatFit(
+            jobs.map((j) => j.scenario),
+            Math.min(flags.workers ?? availableParallelism(), stacks.length * base.replications),
+          ),
           file: args.file,
           retries: flags.retries,
           pluginModules: [...builtinPluginModules, ...loadedPluginModules],
@@ -73,9 +76,7 @@ export default class Compare extends ScenarioCommand {
           onJob: (k, outcome) => {
             progress.done();
             if (outcome.problems) return; // bad input: reported once, below
-            process.stderr.write(
-              outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s\n` : `stack ${stacks[k]} failed: ${outcome.error}\n`,
-            );
+            this.note(outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s` : `stack ${stacks[k]} failed: ${outcome.error}`);
           },
         }),
       () => {
@@ -89,7 +90,7 @@ export default class Compare extends ScenarioCommand {
     if (bad?.problems) throw new ScenarioError(bad.problems);
     const failed = outcomes.flatMap((o, k) => (o.error === undefined ? [] : [stacks[k]]));
     if (failed.length > 0) {
-      process.stderr.write(`the comparison is incomplete (${failed.join(", ")} failed): nothing was written\n`);
+      this.note(`the comparison is incomplete (${failed.join(", ")} failed): nothing was written`);
       this.exit(1);
     }
     const results = comparisonResults(

@@ -1,4 +1,5 @@
 import { Args, Command, loadHelpClass } from "@oclif/core";
+import { printable } from "@turtles/engine";
 import { unknownCommand } from "../hooks/not-found.js";
 
 /** `turtles help [command]`: the same help as `--help`, for users who type it the other way round. */
@@ -15,7 +16,7 @@ export default class Help extends Command {
     const { argv } = await this.parse(Help);
     const id = (argv as string[]).join(":");
     if (id !== "" && !this.config.findCommand(id)) {
-      process.stderr.write(`${unknownCommand(this.config, id)}\n`);
+      process.stderr.write(`${printable(unknownCommand(this.config, id))}\n`); // it quotes what was typed
       this.exit(2);
     }
     const HelpClass = await loadHelpClass(this.config);

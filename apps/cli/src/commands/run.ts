@@ -1,13 +1,11 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { Args, Flags } from "@oclif/core";
 import {
   decodeRunSnapshot,
   encodeRunSnapshot,
   hasRateProfile,
   loadScenario,
-  runScenario,
   type CheckpointOptions,
   type Results,
   type RunSnapshot,
@@ -18,7 +16,7 @@ import { writeFileAtomic } from "../lib/atomic.js";
 import { progressPrinter } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatResults } from "../lib/render.js";
-import { builtinPluginModules, loadedPluginModules, loadPlugins, pluginMismatch, readScenario } from "../lib/scenario-file.js";
+import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario, savedPluginsProblem, workersThatFit } from "../lib/scenario-file.js";
 
 export default class Run extends ScenarioCommand {
   static override summary = "Simulate a scenario and report latency, throughput and utilisation.";
@@ -45,7 +43,7 @@ export default class Run extends ScenarioCommand {
     replications: Flags.integer({ description: "independent replications (overrides the scenario)", min: 1, max: 10000 }),
     out: Flags.string({ description: "also write the results as JSON to this file" }),
     workers: Flags.integer({
-      description: "worker threads for the replications (default: the machine's cores; 1 runs in this process). Results are identical for any number",
+      description: "worker threads for the replications (default: the machine's cores). Results are identical for any number",
       min: 1,
       max: 256,
     }),
@@ -53,7 +51,9 @@ export default class Run extends ScenarioCommand {
     plugin: ScenarioCommand.pluginFlag,
     checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (msgpack; removed once the run completes)" }),
     "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
-    resume: Flags.string({ description: "continue the run saved in this file (by --checkpoint); it keeps saving there" }),
+    resume: Flags.string({
+      description: "continue the run saved in this file (by --checkpoint); it keeps saving there. Its plugins load only from --plugin (and the built-in ones)",
+    }),
   };
 
   static override enableJsonFlag = true;
@@ -80,11 +80,10 @@ export default class Run extends ScenarioCommand {
     } else if (args.file === undefined) {
       this.fail("give a scenario file (turtles run scenario.yaml), or a saved run to continue (turtles run --resume run.snap)");
     }
-    // A saved run loads the third-party plugin modules it ran with (the built-in ones are always there), unless --plugin names them.
-    const specs = saved && flags.plugin.length === 0 ? saved.pluginModules.map((m) => (m.startsWith("file:") ? fileURLToPath(m) : m)) : flags.plugin;
-    const plugins = await loadPlugins(specs);
-    const mismatch = saved && pluginMismatch(flags.resume!, saved.plugins, plugins, "run the scenario again");
-    if (mismatch) this.fail(mismatch);
+    // Only the built-in plugins and those of --plugin: a saved run is untrusted, and the modules it names are never imported.
+    const plugins = await loadPlugins(flags.plugin);
+    const refused = saved && savedPluginsProblem(flags.resume!, saved, plugins, "run the scenario again");
+    if (refused) this.fail(refused);
     let scenario: Scenario;
     const file = args.file ?? saved!.file ?? flags.resume!;
     if (saved) {
@@ -109,25 +108,25 @@ export default class Run extends ScenarioCommand {
         every,
         pluginModules: [...loadedPluginModules],
         save: (snap) => writeFileAtomic(checkpointFile, encodeRunSnapshot(snap)),
-        onSaveError: (err) => process.stderr.write(`warning: could not save the run to ${checkpointFile}: ${err.message}; trying again later\n`),
+        onSaveError: (err) => this.note(`warning: could not save the run to ${checkpointFile}: ${err.message}; trying again later`),
       };
     }
     const replications = flags.replications ?? scenario.replications;
-    const workers = Math.min(flags.workers ?? availableParallelism(), replications - (saved?.done.length ?? 0));
+    const workers = workersThatFit([scenario], Math.max(1, Math.min(flags.workers ?? availableParallelism(), replications - (saved?.done.length ?? 0))));
     const progress = progressPrinter(replications, { done: saved?.done.map((d) => d.replication), running: saved?.running.map((r) => r.replication) });
     const results = await this.interruptible(
       async (signal) => {
         try {
           const common = { file, seed: flags.seed, duration, replications: flags.replications, signal, resume: saved, checkpoint };
-          return workers > 1
-            ? await runScenarioOnWorkers(scenario, plugins, {
-                ...common,
-                workers,
-                retries: flags.retries,
-                pluginModules: [...builtinPluginModules, ...loadedPluginModules],
-                onProgress: progress.update,
-              })
-            : await runScenario(scenario, plugins, { ...common, onProgress: progress.update });
+          // On worker threads also with --workers 1: plugin code that loops, exits or exhausts memory there stops only
+          // its worker, so Ctrl-C always works and the failure is reported with its replication and seed.
+          return await runScenarioOnWorkers(scenario, plugins, {
+            ...common,
+            workers,
+            retries: flags.retries,
+            pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+            onProgress: progress.update,
+          });
         } finally {
           progress.done();
         }
@@ -146,7 +145,7 @@ export default class Run extends ScenarioCommand {
       // The run is complete: its saved state is of no more use, unless the results could not be written.
       if (written) rmSync(checkpointFile, { force: true });
       else if (existsSync(checkpointFile)) {
-        process.stderr.write(`the run is still saved in ${checkpointFile}: once ${flags.out} can be written, turtles run --resume ${checkpointFile} --out ${flags.out} gives these results again\n`);
+        this.note(`the run is still saved in ${checkpointFile}: once ${flags.out} can be written, turtles run --resume ${checkpointFile} --out ${flags.out} gives these results again`);
       }
     }
     if (!this.jsonEnabled()) {

@@ -15,6 +15,7 @@ import {
   locateProblems,
   parseParam,
   pointKey,
+  printable,
   rowOf,
   scenarioHash,
   ScenarioError,
@@ -27,7 +28,7 @@ import { writeFileAtomic } from "../lib/atomic.js";
 import { countProgress, jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
 import { InputFileError, readInputFile } from "../lib/files.js";
-import { besideFile, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, pluginMismatch, readScenario, readScenarioSource } from "../lib/scenario-file.js";
+import { besideFile, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, readScenario, readScenarioSource, savedPluginsProblem, workersThatFit } from "../lib/scenario-file.js";
 
 export default class Sweep extends ScenarioCommand {
   static override summary = "Run a scenario at every point of a parameter grid: one row of means and 95% half-widths per point.";
@@ -106,7 +107,7 @@ export default class Sweep extends ScenarioCommand {
       rows[i] = r;
       kept++;
     }
-    process.stderr.write(`resuming: ${kept} point${kept === 1 ? "" : "s"} already in ${out}\n`);
+    this.note(`resuming: ${kept} point${kept === 1 ? "" : "s"} already in ${out}`);
   }
 
   /** The points of a --points file: a JSON list of objects, each a point's values by parameter path. */
@@ -191,7 +192,8 @@ export default class Sweep extends ScenarioCommand {
       }
     }
     const json = flags.out?.endsWith(".json") ?? false;
-    const what = (point: Record<string, string>): string => Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" ");
+    // A point as its parameters, printed escaped (a --param or --points value may hold any text).
+    const what = (point: Record<string, string>): string => printable(Object.entries(point).map(([k, v]) => `${k}=${v}`).join(" "));
     // Each point's scenario: its values applied to the file, then the flags. Its hash goes into its row, so that
     // --resume keeps only rows computed from the same scenario.
     const limits = memoryLimits();
@@ -239,7 +241,7 @@ export default class Sweep extends ScenarioCommand {
       if (!flags.out) return;
       const why = this.tryWrite(flags.out, body(rows.filter(Boolean)));
       if (why !== undefined && unwritten === undefined) {
-        process.stderr.write(`warning: could not write the rows to ${flags.out}: ${why}; the sweep goes on, keeps its rows and writes them after the next point\n`);
+        this.note(`warning: could not write the rows to ${flags.out}: ${why}; the sweep goes on, keeps its rows and writes them after the next point`);
       }
       unwritten = why;
     };
@@ -256,8 +258,8 @@ export default class Sweep extends ScenarioCommand {
               `run with the same file and flags, or remove ${checkpointFile} to compute its points afresh`,
           );
         }
-        const mismatch = pluginMismatch(checkpointFile!, resume.plugins, plugins, `remove ${checkpointFile} to compute its points afresh`);
-        if (mismatch) this.fail(mismatch);
+        const refused = savedPluginsProblem(checkpointFile!, resume, plugins, `remove ${checkpointFile} to compute its points afresh`);
+        if (refused) this.fail(refused);
       }
       todo.push({ index, point, scenario, resume });
     }
@@ -271,7 +273,7 @@ export default class Sweep extends ScenarioCommand {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       if (outcome.error === undefined) {
         rows[index] = rowOf(point, outcome.results);
-        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) done at ${seconds} s\n`);
+        this.note(`point ${index + 1}/${points.length} (${what(point)}) done at ${seconds} s`);
         this.warnUnplaced(outcome.results, `point ${index + 1}/${points.length} (${what(point)}): `);
       } else {
         // A failed point is reported in its row and on stderr; the other points go on.
@@ -280,12 +282,16 @@ export default class Sweep extends ScenarioCommand {
         // Bad input found by the build (a point without NICs or disks it needs) is placed in the file, as validate does.
         const error = outcome.problems ? formatProblems(located(outcome.problems)) : outcome.error;
         rows[index] = { ...point, scenarioHash: hashes[index], error };
-        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) failed: ${error}\n`);
+        // Problems come formatted a line each (escaped); another error is one message.
+        process.stderr.write(`point ${index + 1}/${points.length} (${what(point)}) failed: ${outcome.problems ? error : printable(error)}\n`);
       }
       write();
     };
     const replications = todo.reduce((n, t) => n + t.scenario.replications, 0);
-    const workers = Math.min(flags.workers ?? availableParallelism(), Math.max(1, replications));
+    const workers = workersThatFit(
+      todo.map((t) => t.scenario),
+      Math.min(flags.workers ?? availableParallelism(), Math.max(1, replications)),
+    );
     // Every replication of every point on one pool (also with --workers 1, so a failed point reads the same for any
     // number): a sweep of one-replication points uses all the workers too.
     const jobs = todo.map((t) => ({ scenario: t.scenario, label: what(t.point), resume: t.resume }));
@@ -319,7 +325,7 @@ export default class Sweep extends ScenarioCommand {
                     checkpointFile,
                     encodeSweepSnapshot(runs.flatMap((run, k) => (run && (run.done.length > 0 || run.running.length > 0) ? [{ point: todo[k].point, run }] : []))),
                   ),
-                onSaveError: (err) => process.stderr.write(`warning: could not save the sweep to ${checkpointFile}: ${err.message}; trying again later\n`),
+                onSaveError: (err) => this.note(`warning: could not save the sweep to ${checkpointFile}: ${err.message}; trying again later`),
               }
             : undefined,
         }),

@@ -1,5 +1,5 @@
 import { Args } from "@oclif/core";
-import { formatBytes, preflight, summarizeScenario, type Results, type ScenarioSummary } from "@turtles/engine";
+import { formatBytes, preflight, printable, summarizeScenario, type Results, type ScenarioSummary } from "@turtles/engine";
 import { ScenarioCommand } from "../lib/base.js";
 import { loadPlugins, readScenario } from "../lib/scenario-file.js";
 
@@ -51,5 +51,5 @@ export function formatSummary(file: string, s: ScenarioSummary): string {
     ["run", `${formatDuration(s.duration)} measured after ${formatDuration(s.warmup)} warm-up, ${s.replications} replication${s.replications === 1 ? "" : "s"}`],
     ["model size", `about ${formatBytes(s.estimatedBytes)}`],
   ];
-  return [`${file}: valid scenario "${s.name}"`, ...rows.map(([k, v]) => `  ${k.padEnd(11)} ${v}`)].join("\n");
+  return [printable(`${file}: valid scenario "${s.name}"`), ...rows.map(([k, v]) => `  ${k.padEnd(11)} ${v}`)].join("\n");
 }

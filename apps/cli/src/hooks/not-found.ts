@@ -1,5 +1,5 @@
 import type { Hook, Interfaces } from "@oclif/core";
-import { didYouMean } from "@turtles/engine";
+import { didYouMean, printable } from "@turtles/engine";
 
 /**
  * What to say of a command id (`rnu`, or `sweep:foo` from `turtles sweep:foo`, or `plugin:foo` from `turtles plugin
@@ -19,7 +19,7 @@ export function unknownCommand(config: Pick<Interfaces.Config, "commandIDs">, id
 
 /** An unknown command: the nearest one, and the list, with exit code 2 (bad input) instead of oclif's bare error. */
 const hook: Hook<"command_not_found"> = async function (opts) {
-  process.stderr.write(`${unknownCommand(opts.config, opts.id)}\n`);
+  process.stderr.write(`${printable(unknownCommand(opts.config, opts.id))}\n`); // it quotes what was typed
   this.exit(2);
 };
 

@@ -2,8 +2,8 @@
 import { accessSync, closeSync, constants, existsSync, openSync, realpathSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
-import { formatProblems, LIMITS, locateProblems, RunCancelled, ScenarioError, unit, type Problem, type Results } from "@turtles/engine";
-import { NotAFileError, temporaryFile, writeFileAtomic, writeTarget } from "./atomic.js";
+import { formatProblems, LIMITS, locateProblems, printable, RunCancelled, ScenarioError, unit, unitRangeProblem, type Problem, type Results } from "@turtles/engine";
+import { NotAFileError, removeStaleTemporaries, temporaryOf, writeFileAtomic, writeTarget } from "./atomic.js";
 import { describeError, readInputFile } from "./files.js";
 import { PluginLoadError } from "./scenario-file.js";
 
@@ -70,7 +70,7 @@ export abstract class ScenarioCommand extends Command {
     if ((err as NodeJS.ErrnoException).code === "EPIPE") return;
     const hasOut = "out" in ((this.constructor as typeof Command).flags ?? {});
     const kept = this.resultsIn !== undefined ? `; the results are in ${this.resultsIn}` : hasOut ? "; give --out FILE to keep them in a file" : "";
-    process.stderr.write(`error: cannot write to stdout: ${describeError(err)}${kept}\n`);
+    process.stderr.write(`${printable(`error: cannot write to stdout: ${describeError(err)}${kept}`)}\n`);
     process.exitCode = 1;
   }
 
@@ -93,15 +93,20 @@ export abstract class ScenarioCommand extends Command {
   protected writeResults(file: string, body: string, what: string): boolean {
     const why = this.tryWrite(file, body);
     if (why === undefined) return true;
-    process.stderr.write(`error: could not write ${what} to ${file}: ${why}; ${what} ${this.jsonEnabled() ? "are on stdout (--json)" : "are printed on stdout instead"}\n`);
+    process.stderr.write(`${printable(`error: could not write ${what} to ${file}: ${why}; ${what} ${this.jsonEnabled() ? "are on stdout (--json)" : "are printed on stdout instead"}`)}\n`);
     process.exitCode = 1;
     return false;
   }
 
   /** Bad input: the message on stderr (also under --json, where oclif mutes its loggers) and exit code 2. */
   protected fail(message: string): never {
-    process.stderr.write(`${message}\n`);
+    process.stderr.write(`${printable(message)}\n`); // it may quote a flag's or a file's text
     return this.exit(ScenarioCommand.BAD_INPUT);
+  }
+
+  /** A line of news on stderr (progress of points and stacks, warnings), with the names in it printed escaped. */
+  protected note(line: string): void {
+    process.stderr.write(`${printable(line)}\n`);
   }
 
   /**
@@ -112,8 +117,9 @@ export abstract class ScenarioCommand extends Command {
     if (value === undefined) return undefined;
     try {
       const d = unit("duration", value);
-      if (!(d > 0)) throw new RangeError(`must be more than 0 s, found "${value}"`);
-      if (d > LIMITS.duration) throw new RangeError(`must be at most ${LIMITS.duration} s, found "${value}"`);
+      // The bounds of the scenario's own duration field.
+      const outside = unitRangeProblem("duration", d, { above: 0, max: LIMITS.duration }, `"${value}"`);
+      if (outside) throw new RangeError(outside);
       if (warmup !== undefined && warmup > 100 * d) throw new RangeError(`the scenario's warm-up (${warmup} s) is more than 100 times "${value}"; is a unit missing?`);
       return d;
     } catch (err) {
@@ -125,7 +131,7 @@ export abstract class ScenarioCommand extends Command {
    * Checks, before any work, that a file flag names a file this command can write atomically (its temporary file
    * beside it is created and removed), that is not a folder, device, FIFO or socket (through symbolic links: a link
    * to a regular file is written through) and not one of `inputs` (the other files it reads or writes): or bad input,
-   * exit 2.
+   * exit 2. Temporaries of that file left by killed runs are removed.
    */
   protected writableFile(name: string, file: string | undefined, ...inputs: string[]): void {
     if (file === undefined) return;
@@ -140,7 +146,8 @@ export abstract class ScenarioCommand extends Command {
     let probe: string | undefined;
     try {
       written = writeTarget(file);
-      probe = temporaryFile(written);
+      removeStaleTemporaries(written); // left by a run killed while it saved
+      probe = temporaryOf(written);
       closeSync(openSync(probe, "wx"));
       rmSync(probe);
       if (existsSync(written)) accessSync(written, constants.W_OK);
@@ -171,7 +178,7 @@ export abstract class ScenarioCommand extends Command {
     } catch (err) {
       if (!controller.signal.aborted && !(err instanceof RunCancelled)) throw err;
       const [message, code] = stopped(err, err instanceof RunCancelled);
-      process.stderr.write(`${message}\n`);
+      this.note(message);
       return this.exit(code);
     } finally {
       process.off("SIGINT", onSigint);
@@ -182,7 +189,7 @@ export abstract class ScenarioCommand extends Command {
   protected warnUnplaced(results: Pick<Results, "unplaced">, prefix = ""): void {
     for (const u of results.unplaced) {
       const where = u.stack === undefined ? "" : `on ${u.stack}, `;
-      process.stderr.write(`${prefix}warning: ${where}${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}\n`);
+      this.note(`${prefix}warning: ${where}${u.replicas} replica${u.replicas === 1 ? "" : "s"} of ${u.tenant}/${u.service} not placed: ${u.reason}`);
     }
   }
 
@@ -193,7 +200,7 @@ export abstract class ScenarioCommand extends Command {
       return undefined;
     }
     if (err instanceof PluginLoadError) {
-      process.stderr.write(`${err.message}\n`);
+      this.note(err.message);
       process.exitCode = ScenarioCommand.BAD_INPUT;
       return undefined;
     }
@@ -204,7 +211,14 @@ export abstract class ScenarioCommand extends Command {
       process.exitCode = ScenarioCommand.BAD_INPUT;
       return undefined;
     }
-    return super.catch(err);
+    // Messages may quote a name or a file's text: printed escaped.
+    err.message = printable(err.message);
+    if (err.oclif !== undefined) return super.catch(err); // oclif's own (a bad flag): its message and exit code
+    // A failure of the work (a replication that failed in its worker, a file that cannot be written): its message as
+    // it is, unwrapped and without a stack, and exit code 1.
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = 1;
+    return undefined;
   }
 }
 

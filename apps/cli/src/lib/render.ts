@@ -1,5 +1,8 @@
-/** Rendering results as tables for the terminal. */
-import { formatBytes, formatTable, type Results } from "@turtles/engine";
+/**
+ * Rendering results as tables for the terminal. Names in them come from files and plugins: table cells are printed
+ * escaped by formatTable, and every name written into a line here goes through `printable` (`p`).
+ */
+import { formatBytes, formatTable, printable as p, type Results } from "@turtles/engine";
 
 type Metric = number | null;
 
@@ -39,7 +42,7 @@ type Figure = Results["stacks"][string]["layers"][string][string];
 /** A plugin metric's figure in its unit: seconds and bytes as the other figures are, a histogram as its mean and p99. */
 function metricFigure(x: Figure | undefined, unitName: string, half?: unknown): string {
   if (x === undefined || x === null) return "-";
-  const render = (v: number): string => (unitName === "s" ? formatSeconds(v) : unitName === "B" ? formatBytes(v) : `${sig(v)}${unitName ? ` ${unitName}` : ""}`);
+  const render = (v: number): string => (unitName === "s" ? formatSeconds(v) : unitName === "B" ? formatBytes(v) : `${sig(v)}${unitName ? ` ${p(unitName)}` : ""}`);
   if (typeof x === "number") return withCi(x, half, render);
   return x.count === 0 ? "-" : `mean ${render(x.mean ?? 0)}, p99 ${render(x.p99 ?? 0)} (${sig(x.count)})`;
 }
@@ -50,13 +53,13 @@ function shownMetrics(r: Results): [string, string, string, string][] {
     .filter(([, m]) => m.show)
     .map(([key, m]) => {
       const [layer, name] = [key.slice(0, key.indexOf(".")), key.slice(key.indexOf(".") + 1)];
-      return [`${layer} ${name}`, layer, name, m.unit];
+      return [p(`${layer} ${name}`), layer, name, m.unit];
     });
 }
 
 /** "web-tier: 3 replications of 60.0s measured after 10.0s warm-up (seed 1)". */
 function runLine(m: Results["manifest"]): string {
-  return `${m.scenario}: ${m.replications} replication${m.replications === 1 ? "" : "s"} of ${formatSeconds(m.duration)} measured after ${formatSeconds(m.warmup)} warm-up (seed ${m.seed})`;
+  return `${p(m.scenario)}: ${m.replications} replication${m.replications === 1 ? "" : "s"} of ${formatSeconds(m.duration)} measured after ${formatSeconds(m.warmup)} warm-up (seed ${m.seed})`;
 }
 
 const BARS = "▁▂▃▄▅▆▇█";
@@ -85,7 +88,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
   out.push(runLine(r.manifest));
   for (const [stackName, st] of Object.entries(r.stacks)) {
     const ci = (st.ci95 ?? null) as { services?: Record<string, { throughput?: number; latency?: { mean?: number } }> } | null;
-    out.push("", `stack ${stackName}`);
+    out.push("", `stack ${p(stackName)}`);
     const io = Object.values(st.services).some((s) => s.ioWait !== null && s.ioWait > 0);
     const calls = Object.values(st.services).some((s) => s.callTime !== null && s.callTime > 0);
     const retried = Object.values(st.services).some((s) => (s.retries ?? 0) > 0 || (s.timeouts ?? 0) > 0);
@@ -173,34 +176,38 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
         typeRows,
       ),
     );
-    for (const p of st.pressure) out.push(`host ${p.host} (${p.type}) swapped for ${formatSeconds(p.seconds)}: its CPU work ran slower`);
+    for (const h of st.pressure) out.push(`host ${h.host} (${p(h.type)}) swapped for ${formatSeconds(h.seconds)}: its CPU work ran slower`);
     const lc = st.lifecycle;
     const restarts = Object.values(st.services).reduce((n, s) => n + (s.restarts ?? 0), 0);
+    const omitted = st.failuresOmitted ?? 0;
+    const failures = st.failures.length + omitted;
     out.push(
       "",
       `replicas ready after ${formatSeconds(lc.ready?.p50 ?? null)} (p50), ${formatSeconds(lc.ready?.p99 ?? null)} (p99)` +
-        (st.failures.length > 0 || restarts > 0
-          ? `; ${st.failures.length} failure${st.failures.length === 1 ? "" : "s"}${restarts > 0 ? `, ${sig(restarts)} restart${restarts === 1 ? "" : "s"} in place` : ""}, ` +
+        (failures > 0 || restarts > 0
+          ? `; ${failures} failure${failures === 1 ? "" : "s"}${restarts > 0 ? `, ${sig(restarts)} restart${restarts === 1 ? "" : "s"} in place` : ""}, ` +
             `recovery ${formatSeconds(lc.recovery?.p50 ?? null)} (p50), ${formatSeconds(lc.recovery?.p99 ?? null)} (p99), ${num(st.capacityLost, 0)} core-seconds lost`
           : ""),
     );
     const shown = st.failures.slice(0, 5);
     for (const f of shown) {
-      const what = f.layer ? `a ${f.layer} on host ${f.host} failed (${f.reason})` : `host ${f.host} failed`;
+      const what = f.layer ? `a ${p(f.layer)} on host ${f.host} failed (${p(String(f.reason))})` : `host ${f.host} failed`;
       out.push(
         `  ${what} at ${formatSeconds(f.at)}, found at ${formatSeconds(f.detected)}, ` +
           `${f.layer ? "" : f.repaired === null ? "not repaired, " : `repaired at ${formatSeconds(f.repaired)}, `}${f.replicas} replica${f.replicas === 1 ? "" : "s"} lost, ${f.recovered} ready again` +
           Object.entries(f.services ?? {})
             .filter(([, n]) => n.failed > 0 || n.timeouts > 0)
-            .map(([key, n]) => `; ${key} ${n.failed} failed, ${n.timeouts} timed out`)
+            .map(([key, n]) => `; ${p(key)} ${n.failed} failed, ${n.timeouts} timed out`)
             .join(""),
       );
     }
-    if (st.failures.length > shown.length) out.push(`  ... and ${st.failures.length - shown.length} more (in the results JSON)`);
+    if (failures > shown.length) {
+      out.push(`  ... and ${failures - shown.length} more (${omitted > 0 ? `the first ${st.failures.length} in the results JSON` : "in the results JSON"})`);
+    }
     // Why requests failed, where any did.
     for (const [key, svc] of Object.entries(st.services)) {
       const reasons = Object.entries(svc.failedBy ?? {}).filter(([, n]) => (n ?? 0) > 0);
-      if (reasons.length > 0) out.push(`${key} failed: ${reasons.map(([reason, n]) => `${sig(n as number)} ${reason}`).join(", ")}`);
+      if (reasons.length > 0) out.push(`${p(key)} failed: ${reasons.map(([reason, n]) => `${sig(n as number)} ${p(reason)}`).join(", ")}`);
     }
     const h = st.hosts;
     out.push(

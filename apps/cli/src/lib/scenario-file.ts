@@ -4,8 +4,8 @@ import { createRequire } from "node:module";
 import { totalmem } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { LIMITS, loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { estimateScenario, formatBytes, LIMITS, loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
 import { pluginsOf, type PluginDefinition } from "@turtles/engine/plugin";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { container } from "@turtles/plugin-container";
@@ -90,6 +90,20 @@ export function memoryLimits(): { memoryLimit: number; heapLimit: number } {
 }
 
 /**
+ * How many of `wanted` workers can build their models at once on this machine: each builds a whole model of the
+ * largest of `scenarios` (the memory estimate), so the memory guard, which admits one model, admits that many. Says
+ * on stderr when it runs fewer than asked.
+ */
+export function workersThatFit(scenarios: readonly Scenario[], wanted: number): number {
+  if (scenarios.length === 0) return wanted;
+  const bytes = Math.max(...scenarios.map((s) => estimateScenario(s).bytes));
+  const fit = Math.max(1, Math.floor((totalmem() * MEMORY_SHARE) / bytes));
+  if (fit >= wanted) return wanted;
+  process.stderr.write(`note: running ${fit} worker${fit === 1 ? "" : "s"}, not ${wanted}: each builds a model of about ${formatBytes(bytes)}, and ${wanted} at once would not fit in memory\n`);
+  return fit;
+}
+
+/**
  * Reads the files a scenario names (a csv rate profile) relative to the scenario's own folder: regular files only,
  * and no more than one byte past the limit of a rate profile (which the loader then refuses).
  */
@@ -114,14 +128,44 @@ export function readScenario(file: string, plugins: readonly PluginDefinition[] 
   return loadScenario(readScenarioSource(file), { file, plugins, ...memoryLimits(), readFile: besideFile(file) });
 }
 
-/** Why a run saved in `file` with these plugin versions cannot continue with `plugins`; undefined when it can. */
-export function pluginMismatch(file: string, saved: Record<string, string>, plugins: readonly PluginDefinition[], otherwise: string): string | undefined {
+/**
+ * Why a run saved in `file` cannot continue with the plugins loaded now (the built-in ones and those of --plugin),
+ * or undefined. A saved run is untrusted: it never loads code itself, its modules are only named for the user to
+ * pass with --plugin. Saved modules that were not loaded are accepted only when --plugin named modules that provide
+ * every saved plugin at its version (the same plugin, moved); without --plugin they are refused.
+ */
+export function savedPluginsProblem(
+  file: string,
+  saved: { plugins: Record<string, string>; pluginModules: readonly string[] },
+  plugins: readonly PluginDefinition[],
+  otherwise: string,
+): string | undefined {
+  const loaded = new Set([...builtinPluginModules, ...loadedPluginModules]);
+  const missing = saved.pluginModules.filter((m) => !loaded.has(m));
+  const pass = missing.map((m) => `--plugin ${shellQuoted(modulePathOf(m))}`).join(" ");
+  const only = "a saved run loads only the plugins named on the command line";
   const have = new Map(plugins.map((p) => [p.name, p.version]));
-  for (const [name, version] of Object.entries(saved)) {
-    if (have.get(name) !== version) {
-      const now = have.has(name) ? `this is ${name} ${have.get(name)}` : "it is not loaded (give it with --plugin)";
-      return `${file} was saved with plugin ${name} ${version}, but ${now}; continue it with the same plugins, or ${otherwise}`;
-    }
+  for (const [name, version] of Object.entries(saved.plugins)) {
+    if (have.get(name) === version) continue;
+    if (have.has(name)) return `${file} was saved with plugin ${name} ${version}, but this is ${name} ${have.get(name)}; continue it with the same plugins, or ${otherwise}`;
+    return `${file} was saved with plugin ${name} ${version}, which is not loaded (${only}); pass ${pass || "--plugin with its module"} to load it, or ${otherwise}`;
+  }
+  if (missing.length > 0 && loadedPluginModules.length === 0) {
+    return `${file}: this run was saved with plugin module${missing.length === 1 ? "" : "s"} ${missing.map(modulePathOf).join(", ")} (${only}); pass ${pass} to load ${missing.length === 1 ? "it" : "them"}, or ${otherwise}`;
   }
   return undefined;
+}
+
+/** The path of a file: URL (what --plugin takes), else the name as it is. */
+function modulePathOf(url: string): string {
+  try {
+    return url.startsWith("file:") ? fileURLToPath(url) : url;
+  } catch {
+    return url; // a file: URL of another host
+  }
+}
+
+/** A word as a POSIX shell reads it back: as it is when plain, else in single quotes. */
+function shellQuoted(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

@@ -26,6 +26,7 @@ import type { CpuSettings, HostRules, LayerRules, PathContribution, PluginDefini
 import { PluginDriver, type PluginRecord } from "../plugin/driver.js";
 import type { LayerEntry, Scenario } from "../scenario/schema.js";
 import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
+import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 import { Memory } from "./memory.js";
 import { Pipeline } from "./pipeline.js";
@@ -211,7 +212,7 @@ export class Model {
     const hostLayer = this.driver.plugins.find((l) => l.host);
     if (!hostLayer?.host) throw new Error("no plugin provides the host layer");
     for (const group of s.hosts) {
-      const type = s.hostTypes[group.type];
+      const type = own(s.hostTypes, group.type)!;
       const rules = hostLayer.host(type);
       for (let i = 0; i < group.count; i++) {
         const h = this.addNode(hostLayer.kind, NONE, NONE, this.hosts.length);

@@ -7,7 +7,7 @@
  */
 import type { Model } from "./model.js";
 import type { LayerEntry, Scenario } from "../scenario/schema.js";
-import { stackOf } from "../scenario/load.js";
+import { stackLayers, stackOf } from "../scenario/load.js";
 import type { Resources } from "../plugin/define.js";
 import { NONE } from "../tree/nodes.js";
 import { formatBytes } from "../scenario/estimate.js";
@@ -44,7 +44,7 @@ export class Placement {
     const tenant = s.tenants[ti];
     const svc = tenant.services[si];
     const stackName = stackOf(s, svc);
-    const layers = s.stacks[stackName] ?? [];
+    const layers = stackLayers(s, svc);
     const ranking = this.ranking(ti, si);
     for (let i = ranking.best(); i >= 0; i = ranking.best()) {
       const p = this.placeChain(this.model.hosts[i], 0, layers, stackName, ti, si);

@@ -21,6 +21,7 @@ import { IO_OP, NET_OP, SYSCALL_OP } from "../model/pipeline.js";
 import { EXTERNAL } from "../net/network.js";
 import { Random } from "../random/random.js";
 import { NONE } from "../tree/nodes.js";
+import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 import {
   LIFECYCLE_EVENTS,
@@ -330,7 +331,7 @@ export class PluginDriver {
         }
         if (typeof fn !== "function") throw new Error(`plugin ${plugin.name}: hook "${name}" needs a function`);
         const order = options?.order ?? "none";
-        if (!(order in ORDER_RANK)) throw new Error(`plugin ${plugin.name}: hook order must be "pre" or "post", got ${JSON.stringify(order)}`);
+        if (own(ORDER_RANK, order) === undefined) throw new Error(`plugin ${plugin.name}: hook order must be "pre" or "post", got ${JSON.stringify(order)}`);
         if (name === "provision") record.provisions = true;
         this.hooks.push({ plugin: index, name, kind, fn: fn as HookFn, rank: ORDER_RANK[order] * 1e9 + this.hooks.length });
       },

@@ -33,7 +33,7 @@ export type {
   Then,
   Verdict,
 } from "./define.js";
-export { count, distribution, exactlyOne, fields, identifier, oneOf, unitValue } from "../scenario/fields.js";
+export { count, distribution, exactlyOne, fields, identifier, oneOf, quantity, unitValue, UNIT_RANGE } from "../scenario/fields.js";
 export type { DistributionSpec, UnitBounds } from "../scenario/fields.js";
 export { parseUnit, unit } from "../scenario/units.js";
 export type { UnitKind } from "../scenario/units.js";

@@ -10,6 +10,7 @@
  */
 import type { MetricKind, MetricSpec } from "./define.js";
 import { Quantiles } from "../stats/quantiles.js";
+import { own } from "../util/own.js";
 import { grown } from "../util/typed.js";
 
 /** One declared metric. */
@@ -50,7 +51,7 @@ export class MetricStore {
   declare(plugin: string, layer: string, name: string, spec: MetricSpec): number {
     if (!/^[a-z][A-Za-z0-9-]*$/.test(name)) throw new Error(`metric name "${name}" must start with a lower-case letter and hold only letters, digits and '-'`);
     if (this.info.some((m) => m.layer === layer && m.name === name)) throw new Error(`metric "${name}" of layer ${layer} is already declared`);
-    if (!(spec.kind in KIND)) throw new Error(`metric ${name}: kind must be one of ${Object.keys(KIND).join(", ")}, got ${JSON.stringify(spec.kind)}`);
+    if (own(KIND, spec.kind) === undefined) throw new Error(`metric ${name}: kind must be one of ${Object.keys(KIND).join(", ")}, got ${JSON.stringify(spec.kind)}`);
     const m = this.info.length;
     this.info.push({ plugin, layer, name, kind: spec.kind, unit: spec.unit ?? "", per: spec.per ?? "node", show: spec.show ?? false, description: spec.description ?? "" });
     this.kind.push(KIND[spec.kind]);
@@ -107,7 +108,8 @@ export class MetricStore {
 
   /** Each metric's figure over the measured `duration` ending now, by `layer` then name. */
   figures(now: number, duration: number, layers: ReadonlySet<string>): Record<string, Record<string, MetricFigure>> {
-    const out: Record<string, Record<string, MetricFigure>> = {};
+    // By layer in a Map: a layer named like an Object member ("constructor") must not find the prototype's.
+    const out = new Map<string, Record<string, MetricFigure>>();
     this.info.forEach((info, m) => {
       if (!layers.has(info.layer)) return;
       let figure: MetricFigure;
@@ -121,9 +123,11 @@ export class MetricStore {
         const q = (p: number): number | null => (h.count > 0 ? h.quantile(p) : null);
         figure = { count: h.count, mean: h.count > 0 ? h.mean : null, p50: q(0.5), p99: q(0.99) };
       }
-      (out[info.layer] ??= {})[info.name] = figure;
+      let layer = out.get(info.layer);
+      if (!layer) out.set(info.layer, (layer = {}));
+      layer[info.name] = figure;
     });
-    return out;
+    return Object.fromEntries(out);
   }
 
   private advance(m: number, now: number): void {

@@ -30,6 +30,8 @@ function fmix32(h: number): number {
 /**
  * Hashes key parts into 128 bits (four int32 lanes). Strings and numbers are
  * tagged, so `"1"` and `1` differ; every part also mixes in its position.
+ * Numbers key by value: -0 is 0 (a seed of -0 prints, hashes into the
+ * scenario hash, and compares as 0, so it must draw as 0 too).
  */
 export function hashKey(parts: readonly KeyPart[]): Int32Array {
   const h = new Int32Array([0x6a09e667, 0xbb67ae85 | 0, 0x3c6ef372, 0xa54ff53a | 0]);
@@ -50,7 +52,7 @@ export function hashKey(parts: readonly KeyPart[]): Int32Array {
       for (let i = 0; i < part.length; i++) mix(part.charCodeAt(i));
     } else {
       if (!Number.isFinite(part)) throw new RangeError(`random stream key part must be finite, got ${part}`);
-      scratchF64[0] = part;
+      scratchF64[0] = part === 0 ? 0 : part;
       mix(0x4e554d00);
       mix(scratchU32[0]);
       mix(scratchU32[1]);

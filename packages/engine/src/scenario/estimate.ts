@@ -13,8 +13,11 @@
  * pending event (52 B, the kernel queue's measured cost). Memory grows with
  * the model, not with simulated time (DESIGN.md, Kernel guarantees).
  */
+import { own } from "../util/own.js";
+import { stackLayers } from "./load.js";
 import type { Scenario } from "./schema.js";
 import { meanRate } from "../workload/profile.js";
+import { MAX_REQUESTS_IN_FLIGHT } from "../workload/requests.js";
 
 const BYTES_PER_HOST = 700;
 const BYTES_PER_REPLICA = 800;
@@ -63,7 +66,7 @@ function totals(s: Scenario): { hosts: number; replicas: number; clients: number
       services++;
       replicas += svc.replicas;
       if (svc.load && "closed" in svc.load) clients += svc.load.closed.clients;
-      const layers = s.stacks[svc.stack ?? s.defaults.stack ?? ""] ?? [];
+      const layers = stackLayers(s, svc);
       // Per-replica layers add a node per replica; shared layers at most as many (packing makes fewer).
       layerNodes += layers.length * svc.replicas;
     }
@@ -88,7 +91,7 @@ export function summarizeScenario(s: Scenario): ScenarioSummary {
   let cores = 0;
   let memory = 0;
   for (const h of s.hosts) {
-    const type = s.hostTypes[h.type] as { cores?: number; memory?: number };
+    const type = own(s.hostTypes, h.type) as { cores?: number; memory?: number };
     cores += (type.cores ?? 0) * h.count;
     memory += (type.memory ?? 0) * h.count;
   }
@@ -128,4 +131,30 @@ export function formatBytes(n: number): string {
     i++;
   }
   return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/**
+ * Why a scenario's closed-loop clients could hold more requests in flight at
+ * once than a replication can (each client's request, and one for each call
+ * down its longest chain of calls); undefined when they cannot. Calls are
+ * resolved and acyclic (the load's cross-checks have run).
+ */
+export function clientsInFlightProblem(s: Scenario): string | undefined {
+  const programs = new Map<string, Scenario["tenants"][number]["services"][number]["request"]>(s.tenants.flatMap((t) => t.services.map((svc) => [`${t.name}/${svc.name}`, svc.request] as const)));
+  const depths = new Map<string, number>();
+  const depth = (key: string): number => {
+    let d = depths.get(key);
+    if (d === undefined) {
+      d = 1;
+      for (const step of programs.get(key) ?? []) if ("call" in step) d = Math.max(d, 1 + depth(step.call.service));
+      depths.set(key, d);
+    }
+    return d;
+  };
+  let most = 0;
+  for (const t of s.tenants) {
+    for (const svc of t.services) if (svc.load && "closed" in svc.load) most += svc.load.closed.clients * depth(`${t.name}/${svc.name}`);
+  }
+  if (most <= MAX_REQUESTS_IN_FLIGHT) return undefined;
+  return `closed-loop clients could hold ${most} requests in flight at once (each client's request and its calls), more than the ${MAX_REQUESTS_IN_FLIGHT} a replication holds; use fewer clients`;
 }

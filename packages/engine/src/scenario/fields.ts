@@ -47,7 +47,8 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 
 function unknownKeys(keys: readonly string[], valid: readonly string[]): string {
   return keys
-    .map((k) => `unknown key "${k}"${didYouMean(k, valid) || `; valid keys: ${valid.join(", ")}`}`)
+    // JSON quoting escapes a key's newlines: each message stays one line (they are split back per key).
+    .map((k) => `unknown key ${JSON.stringify(k)}${didYouMean(k, valid) || `; valid keys: ${valid.join(", ")}`}`)
     .join("\n");
 }
 
@@ -79,16 +80,92 @@ export function exactlyOne<T extends object>(keys: readonly string[], what: stri
   };
 }
 
+/**
+ * What any value of a kind may be, whatever its field says: at most `max`,
+ * and 0 or at least `smallest` (between 0 and it lie typos and denormals such
+ * as 1e-320, whose inverse is Infinity). Chosen so that every quantity derived
+ * from them stays finite over the longest run on the most hosts (LIMITS).
+ */
+export const UNIT_RANGE: Readonly<Record<UnitKind, { smallest: number; max: number }>> = {
+  // About 3 years of simulated time: float64 time still resolves 15 ns there (ulp of 1e8 s). 1 ns is the finest unit.
+  duration: { smallest: 1e-9, max: 1e8 },
+  // One bit to 1 PB: the largest message over the slowest NIC still ends at a finite time (8e15 s), and sums over
+  // a million hosts or ten million replicas stay far inside float64 (1e22 B).
+  size: { smallest: 0.125, max: 1e15 },
+  // 1 b/s to 1 PB/s (ten thousand 800 Gb/s NICs).
+  byteRate: { smallest: 0.125, max: 1e15 },
+  // Events per second: at least one in the longest run (a rarer one never happens, and its mean gap would pass any
+  // time), at most 1e9 (each is an event, and the kernel runs a few million a wall second).
+  rate: { smallest: 1e-8, max: 1e9 },
+  count: { smallest: 1, max: Number.MAX_SAFE_INTEGER },
+  // 1 mW to 1 MW per host: the energy of a million hosts over the longest run stays below 1e21 J.
+  power: { smallest: 1e-3, max: 1e6 },
+};
+
 export interface UnitBounds {
-  /** Smallest allowed value (inclusive), in the normalised unit. */
+  /** Smallest allowed value (inclusive), in the normalised unit. Default 0: no quantity here is negative. */
   min?: number;
   /** Values must be strictly above `above`. */
   above?: number;
+  /** Largest allowed value; never more than the kind's own (`UNIT_RANGE`). */
   max?: number;
 }
 
-function describeBound(kind: UnitKind, x: number): string {
-  return kind === "count" || kind === "rate" ? `${x}` : `${x} ${{ duration: "s", size: "B", byteRate: "B/s", power: "W" }[kind]}`;
+/** A field's bounds resolved against its kind's range: what values are checked against and what JSON Schema shows. */
+interface Range {
+  min: number;
+  above?: number;
+  max: number;
+  /** Non-zero values below this are refused. */
+  smallest: number;
+  /** Appended to bounds in messages (` s`, ` B`, or nothing). */
+  unit: string;
+}
+
+const UNIT_NAMES: Record<UnitKind, string> = { duration: " s", size: " B", byteRate: " B/s", power: " W", count: "", rate: "" };
+
+function unitRange(kind: UnitKind, bounds: UnitBounds): Range {
+  const kindRange = UNIT_RANGE[kind];
+  return { min: bounds.min ?? 0, above: bounds.above, max: Math.min(bounds.max ?? Infinity, kindRange.max), smallest: kindRange.smallest, unit: UNIT_NAMES[kind] };
+}
+
+/** Why `x` is out of `r` ("must be at most 1000000000, found \"1e12/s\""), or undefined when it is in. `shown` is the value as written. */
+function outOfRange(x: number, r: Range, shown: string): string | undefined {
+  const zeroAllowed = r.min <= 0 && r.above === undefined;
+  if (r.above !== undefined && !(x > r.above)) return `must be more than ${r.above}${r.unit}, found ${shown}`;
+  if (x < r.min) return `must be at least ${r.min}${r.unit}, found ${shown}`;
+  if (x !== 0 && Math.abs(x) < r.smallest) return `must be ${zeroAllowed ? "0 or " : ""}at least ${r.smallest}${r.unit}, found ${shown}`;
+  if (x > r.max) return `must be at most ${r.max}${r.unit}, found ${shown}`;
+  return undefined;
+}
+
+/** The range as JSON Schema keywords, which editors show and check on numbers (strings with units are checked on load). */
+function rangeSchema(r: Range): { minimum?: number; exclusiveMinimum?: number; maximum: number } {
+  const low = r.above === undefined ? r.min : Math.max(r.above, r.smallest);
+  return r.above !== undefined && low === r.above ? { exclusiveMinimum: low, maximum: r.max } : { minimum: low, maximum: r.max };
+}
+
+/**
+ * Why a value of `kind` read from elsewhere (a CSV cell, a flag) breaks the bounds of its field, as `unitValue` says
+ * it; undefined when it keeps them.
+ */
+export function unitRangeProblem(kind: UnitKind, x: number, bounds: UnitBounds = {}, shown = `${x}`): string | undefined {
+  return outOfRange(x, unitRange(kind, bounds), shown);
+}
+
+/**
+ * A plain number without units (a speed, a share of cores, a price, a ratio) within `bounds`, where non-zero values
+ * below `smallest` are refused as a unit's are (`UNIT_RANGE`). The bounds show in JSON Schema.
+ */
+export function quantity(bounds: UnitBounds & { max: number; smallest: number }) {
+  const r: Range = { min: bounds.min ?? 0, above: bounds.above, max: bounds.max, smallest: bounds.smallest, unit: "" };
+  return z
+    .number()
+    .superRefine((x, ctx) => {
+      const problem = outOfRange(x, r, `${x}`);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .meta(rangeSchema(r));
 }
 
 /** One of `values`; a near miss is named (`"best-fti"`: did you mean "best-fit"?). */
@@ -99,8 +176,12 @@ export function oneOf<T extends readonly [string, ...string[]]>(values: T, what:
   });
 }
 
-/** A value with units (`250us`, `16GiB`, `25Gb/s`), normalised to a number; a bare number is already normalised. */
+/**
+ * A value with units (`250us`, `16GiB`, `25Gb/s`), normalised to a number; a bare number is already normalised.
+ * Within `bounds` and always within its kind's range (`UNIT_RANGE`).
+ */
 export function unitValue(kind: UnitKind, bounds: UnitBounds = {}) {
+  const range = unitRange(kind, bounds);
   return z
     .union([z.number(), z.string()], { error: `expected ${UNIT_EXAMPLES[kind]}` })
     .transform((v, ctx) => {
@@ -109,18 +190,11 @@ export function unitValue(kind: UnitKind, bounds: UnitBounds = {}) {
         ctx.addIssue({ code: "custom", message: r.message });
         return z.NEVER;
       }
-      const x = r.value;
-      const shown = typeof v === "string" ? `"${v}"` : `${v}`;
-      if (bounds.min !== undefined && x < bounds.min) {
-        ctx.addIssue({ code: "custom", message: `must be at least ${describeBound(kind, bounds.min)}, found ${shown}` });
-      } else if (bounds.above !== undefined && !(x > bounds.above)) {
-        ctx.addIssue({ code: "custom", message: `must be more than ${describeBound(kind, bounds.above)}, found ${shown}` });
-      } else if (bounds.max !== undefined && x > bounds.max) {
-        ctx.addIssue({ code: "custom", message: `must be at most ${describeBound(kind, bounds.max)}, found ${shown}` });
-      }
-      return x;
+      const problem = outOfRange(r.value, range, typeof v === "string" ? `"${v}"` : `${v}`);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+      return r.value;
     })
-    .meta({ description: UNIT_EXAMPLES[kind] });
+    .meta({ description: UNIT_EXAMPLES[kind], ...rangeSchema(range) });
 }
 
 /** A whole number with optional `k`/`M`/`G` suffix, within [min, max]. */
@@ -149,18 +223,15 @@ const DIST_KINDS = ["exp", "lognormal", "uniform", "empirical"] as const;
  * a constant (`2ms`), `{ exp: mean }`, `{ lognormal: { mean, cv } }`,
  * `{ uniform: [a, b] }` or `{ empirical: [...] }`. Means must be positive and cv > 0; values at most `max`.
  */
-export function distribution(kind: "duration" | "size" | "count", max = Infinity) {
+export function distribution(kind: "duration" | "size" | "count", max = UNIT_RANGE[kind].max) {
   const v = unitValue(kind, { min: 0, max });
   const positive = unitValue(kind, { above: 0, max });
   const obj = fields({
     exp: positive.optional(),
-    // Beyond cv 1000 a lognormal's mass sits far below its mean (and cv² overflows near 1e154).
+    // Beyond cv 1000 a lognormal's mass sits far below its mean (and cv² overflows near 1e154); below 1e-6 it is a constant.
     lognormal: fields({
       mean: positive,
-      cv: z
-        .number()
-        .gt(0, { error: (iss) => `cv must be > 0, found ${String(iss.input)}` })
-        .lte(1000, { error: (iss) => `cv must be at most 1000, found ${String(iss.input)}` }),
+      cv: quantity({ above: 0, max: 1000, smallest: 1e-6 }),
     }).optional(),
     uniform: z.tuple([v, v]).optional(),
     empirical: z.array(v).min(1, { message: "empirical needs at least one value" }).optional(),

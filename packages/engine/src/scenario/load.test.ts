@@ -186,7 +186,7 @@ describe("loadScenario", () => {
         'x.yaml:1:11: duration: must be at most 100000000 s, found "1e9s"',
         'x.yaml:4:66: tenants.t.services.a.load.open.rate: must be at most 1000000000, found "1e12/s"',
         'x.yaml:4:95: tenants.t.services.a.request[0].cpu: must be at most 100000000 s, found "1e300s"',
-        "x.yaml:4:142: tenants.t.services.a.request[1].cpu.lognormal.cv: cv must be at most 1000, found 1e+300",
+        "x.yaml:4:142: tenants.t.services.a.request[1].cpu.lognormal.cv: must be at most 1000, found 1e+300",
       ].join("\n"),
     );
   });

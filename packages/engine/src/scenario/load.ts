@@ -5,11 +5,12 @@
  * unique, the call graph has no cycle, and the model fits in memory. Every
  * problem found is reported at once; nothing half-valid is returned.
  */
-import { isAlias, isMap, isNode, isSeq, LineCounter, parseDocument, type Alias, type Document, type Node } from "yaml";
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Document, type Node, type ParsedNode } from "yaml";
 import type { PluginDefinition } from "../plugin/define.js";
 import { hostRulesOf } from "../plugin/driver.js";
-import { didYouMean } from "./fields.js";
-import { estimateScenario, formatBytes } from "./estimate.js";
+import { own } from "../util/own.js";
+import { didYouMean, unitRangeProblem } from "./fields.js";
+import { clientsInFlightProblem, estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
 import { LIMITS, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
 
@@ -51,7 +52,16 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
     throw new ScenarioError([{ file, line: 0, column: 0, path: "", message: "is not a text file (it contains NUL bytes); a scenario is YAML or JSON text" }]);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  // Keys are compared as the JavaScript object keys they become: YAML tells 1 from "1" (and true from "true"), but
+  // both would be the key "1" and the later would silently replace the earlier.
+  const retyped = new Set<number>(); // where a key repeats an earlier one written as another type
+  const sameKey = (a: ParsedNode, b: ParsedNode): boolean => {
+    if (a === b) return true;
+    if (!isScalar(a) || !isScalar(b) || String(a.value ?? "") !== String(b.value ?? "")) return false;
+    if (a.value !== b.value && b.range) retyped.add(b.range[0]);
+    return true;
+  };
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: sameKey });
   if (doc.errors.length === 0) {
     const tooMany = expandedBeyond(doc, LIMITS.scenarioValues);
     if (tooMany) {
@@ -71,7 +81,7 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
         path: "",
         message:
           e.code === "DUPLICATE_KEY"
-            ? `duplicate key${keyAt(text, e.pos[0])}: this mapping already has it; keep one`
+            ? `duplicate key${keyAt(text, e.pos[0])}: this mapping already has it${retyped.has(e.pos[0]) ? " (keys are text: 1 and \"1\" are the same key)" : ""}; keep one`
             : `${/\.json$/i.test(file) ? "JSON" : "YAML"} syntax error: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
       })),
     );
@@ -86,6 +96,10 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new ScenarioError([map.problem([], `expected a mapping of scenario fields at the top level, found ${Array.isArray(raw) ? "a list" : JSON.stringify(raw)}`)]);
   }
+  const proto = protoKeys(raw);
+  if (proto.length > 0) {
+    throw new ScenarioError(proto.map((path) => map.problem(path, `"__proto__" cannot be a key: it is a JavaScript internal, and would be dropped; rename it`, "__proto__")));
+  }
   const parsed = scenarioSchema(options.plugins).safeParse(raw, { error: scenarioIssueMessage });
   if (!parsed.success) throw new ScenarioError(issuesToProblems(parsed.error.issues, map));
   // The name defaults to the file's, in the schema's place, so the scenario's JSON loads back to the same JSON.
@@ -93,6 +107,8 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   const scenario = { version, name: name ?? (file.replace(/^.*[\\/]/, "").replace(/\.(ya?ml|json)$/i, "") || "scenario"), ...rest } as Scenario;
   fillLayerDefaults(scenario);
   const problems = crossCheck(scenario, map);
+  const inFlight = problems.length === 0 ? clientsInFlightProblem(scenario) : undefined;
+  if (inFlight) problems.push(map.problem(["tenants"], inFlight));
   problems.push(...inlineCsvProfiles(scenario, map, options.readFile));
   if (problems.length === 0) problems.push(...hardwareCheck(scenario, map, options.plugins));
   if (problems.length === 0 && (options.memoryLimit !== undefined || options.heapLimit !== undefined)) {
@@ -169,6 +185,27 @@ function childrenOf(node: Node): unknown[] {
   return [];
 }
 
+/**
+ * Paths of the mappings that have a `__proto__` key. The YAML parser keeps it as
+ * an own key, but schema records skip it (assigning it would set a prototype):
+ * a host type or stack of that name would vanish without a word.
+ */
+function protoKeys(raw: unknown): PathSegment[][] {
+  const out: PathSegment[][] = [];
+  const seen = new Set<object>(); // aliases share nodes: each once
+  const walk = (node: unknown, path: PathSegment[]): void => {
+    if (node === null || typeof node !== "object" || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) node.forEach((v, i) => walk(v, [...path, i]));
+    else {
+      if (Object.hasOwn(node, "__proto__")) out.push(path);
+      for (const [k, v] of Object.entries(node)) walk(v, [...path, k]);
+    }
+  };
+  walk(raw, []);
+  return out;
+}
+
 function decodeText(bytes: Uint8Array, file: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -195,18 +232,24 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
   const problems: Problem[] = [];
   const hostTypes = Object.keys(s.hostTypes);
   s.hosts.forEach((h, i) => {
-    if (!(h.type in s.hostTypes)) {
+    if (own(s.hostTypes, h.type) === undefined) {
       problems.push(map.problem(["hosts", i, "type"], `unknown host type "${h.type}"${didYouMean(h.type, hostTypes) || `; defined: ${hostTypes.join(", ") || "none"}`}`));
     }
   });
   const zones = [...new Set(s.hosts.map((h) => h.zone))];
-  s.network.zones.forEach((z, i) =>
+  // A pair given twice would keep only its later latency: each pair (in either order) once.
+  const pairs = new Map<string, number>();
+  s.network.zones.forEach((z, i) => {
     z.between.forEach((zone, k) => {
       if (!zones.includes(zone)) {
         problems.push(map.problem(["network", "zones", i, "between", k], `unknown zone "${zone}"${didYouMean(zone, zones) || `; hosts are in: ${zones.join(", ")}`}`));
       }
-    }),
-  );
+    });
+    const pair = JSON.stringify([...z.between].sort());
+    const first = pairs.get(pair);
+    if (first === undefined) pairs.set(pair, i);
+    else problems.push(map.problem(["network", "zones", i, "between"], `the zones ${z.between.join(" and ")} are paired twice (also network.zones[${first}]); give each pair's latency once`));
+  });
   const totalHosts = s.hosts.reduce((a, h) => a + h.count, 0);
   s.failures.scripted.forEach((f, i) => {
     if (f.host >= totalHosts) problems.push(map.problem(["failures", "scripted", i, "host"], `host ${f.host} does not exist: hosts are numbered 0 to ${totalHosts - 1} in the order of hosts`));
@@ -309,9 +352,14 @@ function inlineCsvProfiles(s: Scenario, map: SourceMap, readFile: LoadOptions["r
       for (let i = 1; i < rows.length; i++) {
         const cells = rows[i].split(",").map((c) => c.trim());
         const [tv, rv] = [Number(cells[ti0]), Number(cells[ri0])];
-        const bad = !Number.isFinite(tv) || tv < 0 ? `time "${cells[ti0]}"` : !Number.isFinite(rv) || rv < 0 || rv > LIMITS.rate ? `rate "${cells[ri0]}"` : points.length > 0 && tv <= points[points.length - 1][0] ? `time ${tv} (times must increase)` : undefined;
+        // A cell keeps the bounds of a profile written inline (steps: [[time, rate], ...]).
+        const cell = (k: number, kind: "duration" | "rate", x: number): string | undefined =>
+          Number.isFinite(x) ? unitRangeProblem(kind, x, {}, `"${cells[k]}"`) : `must be a number, found "${cells[k] ?? ""}"`;
+        const time = cell(ti0, "duration", tv);
+        const rateCell = cell(ri0, "rate", rv);
+        const bad = time ? `the time ${time}` : rateCell ? `the rate ${rateCell}` : points.length > 0 && tv <= points[points.length - 1][0] ? `time ${tv} does not follow ${points[points.length - 1][0]} (times must increase)` : undefined;
         if (bad) {
-          problems.push(map.problem(path, `${rate.csv}, line ${i + 1}: bad ${bad}; expected seconds from 0, increasing, and rates per second`));
+          problems.push(map.problem(path, `${rate.csv}, line ${i + 1}: ${bad}; expected seconds from 0, increasing, and rates per second`));
           return;
         }
         points.push([tv, rv]);
@@ -337,7 +385,7 @@ function hardwareCheck(s: Scenario, map: SourceMap, plugins: readonly PluginDefi
   if (!rulesOf) return [];
   const problems: Problem[] = [];
   const types = [...new Set(s.hosts.map((h) => h.type))];
-  const rules = new Map(types.map((t) => [t, rulesOf(s.hostTypes[t])]));
+  const rules = new Map(types.map((t) => [t, rulesOf(own(s.hostTypes, t)!)]));
   const totalHosts = s.hosts.reduce((a, h) => a + h.count, 0);
   const calls = s.tenants.some((t) => t.services.some((svc) => svc.request.some((step) => "call" in step)));
   if (calls && totalHosts > 1) {
@@ -384,6 +432,11 @@ function findCycles(edges: Map<string, { to: string; path: PathSegment[] }[]>, m
 /** Resolves the stack of a service: its own, the scenario default, or bare metal. */
 export function stackOf(s: Scenario, service: { stack?: string }): string {
   return service.stack ?? s.defaults.stack ?? BAREMETAL_STACK;
+}
+
+/** The layers of a service's stack (`stackOf`), outermost first; none for bare metal. */
+export function stackLayers(s: Scenario, service: { stack?: string }): LayerEntry[] {
+  return own(s.stacks, stackOf(s, service)) ?? [];
 }
 
 export type { Problem };

@@ -5,6 +5,8 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { z } from "zod";
+import { own } from "../util/own.js";
+import { printable } from "../util/printable.js";
 import { pathTokens, resolveTokens } from "./paths.js";
 
 export interface Problem {
@@ -31,9 +33,10 @@ export function formatProblems(problems: readonly Problem[], maxLines = 20): str
   const ordered = [...problems].sort(
     (a, b) => files.indexOf(a.file) - files.indexOf(b.file) || Number(a.line === 0) - Number(b.line === 0) || a.line - b.line || a.column - b.column,
   );
+  // One problem, one line: names, keys and values the file holds are printed with their control characters escaped.
   const lines = ordered.map((p) => {
     const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
-    return `${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
+    return printable(`${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`);
   });
   if (lines.length <= maxLines) return lines.join("\n");
   const shown = lines.slice(0, maxLines - 1);
@@ -55,7 +58,7 @@ export function displayPath(root: unknown, path: readonly PathSegment[]): string
       node = item;
     } else {
       out += out === "" ? seg : `.${seg}`;
-      node = node && typeof node === "object" ? (node as Record<string, unknown>)[seg] : undefined;
+      node = node && typeof node === "object" ? own(node as Record<string, unknown>, seg) : undefined;
     }
   }
   return out;
@@ -66,7 +69,7 @@ export function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   let node = root;
   for (const seg of path) {
     if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[seg];
+    node = Array.isArray(node) ? node[seg as number] : own(node as Record<string, unknown>, String(seg));
   }
   return node;
 }
@@ -76,6 +79,8 @@ export function describeValue(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "an empty value";
   if (Array.isArray(v)) return "a list";
+  if (ArrayBuffer.isView(v)) return "bytes";
+  if (typeof v === "function") return "a function";
   if (typeof v === "object") return "a mapping";
   if (typeof v === "string") return `"${v.length > 60 ? `${v.slice(0, 57)}...` : v}"`;
   return String(v);

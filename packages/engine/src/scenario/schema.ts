@@ -7,7 +7,8 @@
  */
 import { z } from "zod";
 import type { PluginDefinition } from "../plugin/define.js";
-import { count, didYouMean, distribution, exactlyOne, fields, identifier, oneOf, unitValue, type DistributionSpec, type UnitBounds } from "./fields.js";
+import { issuesToProblems, scenarioIssueMessage, SourceMap } from "./problems.js";
+import { count, didYouMean, distribution, exactlyOne, fields, identifier, oneOf, quantity, UNIT_RANGE, unitValue, type DistributionSpec, type UnitBounds } from "./fields.js";
 
 /** How the nodes of a stack layer are shared (DESIGN.md, Stacks and the tree of nodes). */
 export const PER_VALUES = ["replica", "service", "tenant", "host"] as const;
@@ -41,10 +42,10 @@ export const LIMITS = {
   clients: 10_000_000,
   replications: 10_000,
   cores: 4096,
-  /** Simulated seconds (about 3 years): float64 time still resolves 15 ns there (ulp of 1e8 s). */
-  duration: 1e8,
+  /** Simulated seconds (about 3 years): float64 time still resolves 15 ns there (ulp of 1e8 s). Every duration's bound. */
+  duration: UNIT_RANGE.duration.max,
   /** Open-loop arrivals per simulated second of one service: each is an event, and the kernel runs a few million a wall second. */
-  rate: 1e9,
+  rate: UNIT_RANGE.rate.max,
   /** System calls of one `syscall` step. */
   syscalls: 1e9,
 } as const;
@@ -186,7 +187,7 @@ const rateProfile = fields({
   ramp: profilePoints.optional().meta({ description: "piecewise linear between the points" }),
   diurnal: fields({
     mean: unitValue("rate", { above: 0, max: LIMITS.rate }),
-    amplitude: z.number().min(0).max(1).meta({ description: "relative: the rate swings between mean (1 - a) and mean (1 + a)" }),
+    amplitude: quantity({ max: 1, smallest: 1e-6 }).meta({ description: "relative: the rate swings between mean (1 - a) and mean (1 + a)" }),
     period: duration({ above: 0, max: LIMITS.duration }).default(86400).meta({ description: "the cycle's length (default 24h)" }),
     phase: duration({ min: 0, max: LIMITS.duration }).default(0).meta({ description: "when the rate crosses its mean rising; it peaks a quarter period later" }),
   }).optional(),
@@ -226,7 +227,8 @@ const service = fields({
   queue: count(0, LIMITS.queue).default(10_000), // DESIGN.md: "a queue of `queue` entries (default 10,000)"
   // A replica reserves one core for placement unless told otherwise: with zero, first-fit would stack every
   // replica on the first host (Kubernetes leaves it to the request; a busy process thread needs one core).
-  cores: z.number().min(0).max(LIMITS.cores).default(1).meta({ description: "cores a replica reserves for placement" }),
+  // Down to a millicore, Kubernetes' smallest CPU request (1m).
+  cores: quantity({ max: LIMITS.cores, smallest: 0.001 }).default(1).meta({ description: "cores a replica reserves for placement" }),
   memory: size.default(0),
   stack: identifier.optional(),
   balance: oneOf(BALANCE_VALUES, "a balancing policy").default("round-robin"), // DESIGN.md: round-robin by default
@@ -284,6 +286,38 @@ function layerEntry(plugins: readonly PluginDefinition[]) {
   });
 }
 
+/** The root seed: a whole number; -0 is read as 0 (it prints and hashes as 0, so it must draw as 0). */
+const seedField = z
+  .number()
+  .int()
+  .min(0)
+  .max(Number.MAX_SAFE_INTEGER)
+  .overwrite((x) => (x === 0 ? 0 : x));
+const durationField = duration({ above: 0, max: LIMITS.duration }).meta({ description: "simulated time that is measured" });
+const replicationsField = count(1, LIMITS.replications);
+
+/** What a run may override of its scenario, checked as the scenario's own fields are. */
+const overridesSchema = fields({ seed: seedField.optional(), duration: durationField.optional(), replications: replicationsField.optional() });
+
+export interface RunOverrides {
+  seed?: number;
+  duration?: number;
+  replications?: number;
+}
+
+/**
+ * The overrides of a run (seed, duration in seconds, replications), checked
+ * and normalised by the scenario's own rules; absent ones stay absent.
+ * Throws a RangeError naming each bad one (`seed: expected a whole number, found "abc"`).
+ */
+export function checkOverrides(options: RunOverrides): RunOverrides {
+  const given = { seed: options.seed, duration: options.duration, replications: options.replications };
+  const parsed = overridesSchema.safeParse(given, { error: scenarioIssueMessage });
+  if (parsed.success) return parsed.data;
+  const map = new SourceMap("", undefined, undefined, given);
+  throw new RangeError(issuesToProblems(parsed.error.issues, map).map((p) => `${p.path}: ${p.message}`).join("; "));
+}
+
 /** The whole v1 schema for the given plugins (one of which provides the `host` layer). */
 export function scenarioSchema(plugins: readonly PluginDefinition[]) {
   const hosts = plugins.filter((p) => p.layer === "host");
@@ -298,10 +332,10 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
       })
       .default(1),
     name: z.string().min(1).max(200).optional(),
-    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1),
-    duration: duration({ above: 0, max: LIMITS.duration }).meta({ description: "simulated time that is measured" }),
+    seed: seedField.default(1),
+    duration: durationField,
     warmup: duration({ min: 0, max: LIMITS.duration }).default(0),
-    replications: count(1, LIMITS.replications).default(1),
+    replications: replicationsField.default(1),
     hostTypes: z.record(identifier, hostType),
     hosts: z
       .array(fields({ type: identifier, count: count(1, LIMITS.hostsPerEntry).default(1), zone: identifier.default("a") }))
@@ -321,7 +355,7 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
       }).optional(),
       // Kubernetes marks a node NotReady after --node-monitor-grace-period, 40 s by default (kube-controller-manager).
       detection: duration().default(40),
-      scripted: z.array(fields({ at: duration(), host: count(0), repair: duration().optional() })).default([]),
+      scripted: z.array(fields({ at: duration(), host: count(0, LIMITS.hostsPerEntry), repair: duration().optional() })).default([]),
     }).default({ detection: 40, scripted: [] }),
     placement: fields({
       policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),

@@ -4,10 +4,14 @@
  * and benchmarks that need hosts but not the bare-metal plugin, the smallest
  * layer (`passLayer`), and `buildModel`: a scenario's tree built without
  * running it, to check what a layer does to placement, paths and memory
- * (the `Model`'s fields are for inspection, not a stable API).
+ * (the `Model`'s fields are for inspection, not a stable API); `savedRunOf`,
+ * a real saved run to test resuming with.
  */
-import { definePlugin, type HookFn, type HookName, type PathContribution, type Resources } from "../plugin/define.js";
-import { count, fields, unitValue } from "../scenario/fields.js";
+import { definePlugin, type HookFn, type PluginDefinition, type HookName, type PathContribution, type Resources } from "../plugin/define.js";
+import { count, fields, quantity, unitValue } from "../scenario/fields.js";
+import type { Scenario } from "../scenario/schema.js";
+import type { RunSnapshot } from "../workload/checkpoint.js";
+import { RunCancelled, runScenario } from "../workload/run.js";
 import { z } from "zod";
 
 export { buildModel, type Model } from "../model/model.js";
@@ -18,16 +22,16 @@ export const testHost = definePlugin({
   version: "1.0.0",
   schema: fields({
     cores: count(1),
-    memory: unitValue("size"),
-    speed: z.number().gt(0).default(1),
+    memory: unitValue("size", { above: 0 }),
+    speed: quantity({ above: 0, max: 1000, smallest: 0.001 }).default(1),
     disk: fields({
-      iops: unitValue("rate"),
-      bandwidth: unitValue("byteRate"),
+      iops: unitValue("rate", { above: 0 }),
+      bandwidth: unitValue("byteRate", { above: 0 }),
       latency: unitValue("duration").default(0),
       queueDepth: count(1).default(32),
     }).optional(),
-    nic: fields({ bandwidth: unitValue("byteRate"), latency: unitValue("duration").default(0) }).optional(),
-    swapSlowdown: z.number().min(1).default(1),
+    nic: fields({ bandwidth: unitValue("byteRate", { above: 0 }), latency: unitValue("duration").default(0) }).optional(),
+    swapSlowdown: z.number().min(1).max(10000).default(1),
     processStart: unitValue("duration").default(0),
   }),
   setup(api) {
@@ -98,4 +102,49 @@ tenants:
     services:
       - { name: s, stack: vms, cores: 0.25, replicas: ${32 * hosts}, balance: ${balance}, load: { open: { rate: ${20 * hosts}/s } }, request: [{ cpu: 20ms }] }
 `;
+}
+
+/**
+ * A real saved run of `s`: the run saved between chunks and cancelled once `done` replications are done, with the next
+ * one in progress (so `s` needs more than `done` replications). Runs in this thread; for tests of resuming.
+ */
+export async function savedRunOf(s: Scenario, plugins: readonly PluginDefinition[], done: number, options: { file?: string } = {}): Promise<RunSnapshot> {
+  let saved: RunSnapshot | undefined;
+  const controller = new AbortController();
+  try {
+    await runScenario(s, plugins, {
+      ...options,
+      chunk: 2000,
+      signal: controller.signal,
+      checkpoint: {
+        every: 0,
+        save: (snap) => {
+          saved = snap;
+          if (snap.done.length >= done && snap.running.length > 0) controller.abort();
+        },
+      },
+    });
+  } catch (err) {
+    if (err instanceof RunCancelled && saved) return saved;
+    throw err;
+  }
+  throw new Error(`the run ended before ${done} replications were done with another in progress`);
+}
+
+/**
+ * The paths (`#/properties/...`) of the numbers in a JSON Schema (such as `scenarioJsonSchema(plugins)`) that lack a
+ * lower or an upper bound: a plugin's test can check that every field it adds is bounded, as the engine's are.
+ */
+export function unboundedNumbers(schema: unknown): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (node === null || typeof node !== "object") return;
+    const n = node as Record<string, unknown>;
+    const types = [n.type].flat();
+    const numeric = (types.includes("number") || types.includes("integer")) && typeof n.const !== "number";
+    if (numeric && (typeof n.maximum !== "number" || (typeof n.minimum !== "number" && typeof n.exclusiveMinimum !== "number"))) out.push(path);
+    for (const [k, v] of Object.entries(n)) walk(v, `${path}/${k}`);
+  };
+  walk(schema, "#");
+  return out;
 }

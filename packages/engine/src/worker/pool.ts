@@ -13,7 +13,7 @@ import { nodeEndpoint } from "./node-endpoint.js";
 import { decodeSnapshot } from "../kernel/codec.js";
 import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
-import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
+import { checkResume, runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
 import { formatProblems, ScenarioError, type Problem } from "../scenario/problems.js";
 import { applyOverrides, assembleResults, preflight, replicationSeeds, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
 import { pluginsFrom } from "./api.js";
@@ -37,6 +37,8 @@ export interface PoolOptions extends Pick<RunScenarioOptions, "seed" | "duration
    * `import.meta.resolve("@turtles/plugin-baremetal")`. Every plugin given must come from one of them.
    */
   pluginModules: string[];
+  /** Each worker's JavaScript heap limit in MiB (default: Node's, as the main thread's); a worker that exceeds it fails its replication. */
+  maxHeapMb?: number;
   /** How many times a replication whose worker failed or died is run again on a fresh worker. Default 0. */
   retries?: number;
   /** Called when a replication is done (replications done so far, out of all). */
@@ -61,17 +63,24 @@ class WorkerSlot {
   constructor(
     private readonly all: Set<Worker>,
     private readonly onProgress?: (p: RunProgress) => void,
+    private readonly maxHeapMb?: number,
   ) {}
 
   async run(job: Job): Promise<ReplicationResult> {
     if (!this.worker) {
-      const worker = new Worker(new URL("./node-worker.js", import.meta.url));
+      const worker = new Worker(new URL("./node-worker.js", import.meta.url), this.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } } : {});
       this.all.add(worker);
       this.worker = worker;
       this.api = wrap<EngineApi>(nodeEndpoint(worker));
       this.died = new Promise<never>((_, reject) => {
         this.kill = reject;
-        worker.once("error", reject);
+        worker.once("error", (err: Error & { code?: string }) =>
+          reject(
+            err.code === "ERR_WORKER_OUT_OF_MEMORY"
+              ? new Error(`it ran out of JavaScript heap (${err.message}): the model, or a plugin holding memory without bound; a smaller scenario or more heap (NODE_OPTIONS=--max-old-space-size=MiB) may help`)
+              : err,
+          ),
+        );
         worker.once("exit", (code) => reject(new Error(`its worker exited with code ${code}`)));
       });
       this.died.catch(() => {}); // observed through run(); never an unhandled rejection
@@ -178,6 +187,7 @@ export interface ManyOptions extends Omit<PoolOptions, "seed" | "duration" | "re
  * carried from its `resume`). The pool always exits.
  */
 export async function runMany(jobs: readonly PoolJob[], plugins: readonly PluginDefinition[], options: ManyOptions): Promise<JobOutcome[]> {
+  for (const j of jobs) checkResume(j.resume, j.scenario);
   await checkPluginModules(plugins, options.pluginModules ?? []);
   const done: ReplicationResult[][] = jobs.map((j) => [...(j.resume?.done ?? [])]);
   const failures: { replication: number; message: string }[][] = jobs.map(() => []);
@@ -202,7 +212,7 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
   };
   const n = Math.max(1, Math.min(options.workers ?? availableParallelism(), tasks.length));
   const workers = new Set<Worker>();
-  const slots = Array.from({ length: n }, () => new WorkerSlot(workers, options.onProgress));
+  const slots = Array.from({ length: n }, () => new WorkerSlot(workers, options.onProgress, options.maxHeapMb));
   // A callback that throws stops every slot (the pool still closes all its workers), and its error is the run's.
   let failure: { error: unknown } | undefined;
 
@@ -335,6 +345,8 @@ async function checkPluginModules(plugins: readonly PluginDefinition[], modules:
       for (const p of await pluginsFrom([url])) provided.add(p.name);
     } catch (err) {
       const cause = (err as Error).cause;
+      // A module refused before any import says why itself.
+      if (cause === undefined) throw err;
       throw new Error(`pluginModules: cannot import ${url}: ${cause instanceof Error ? cause.message : String(cause)}`);
     }
   }

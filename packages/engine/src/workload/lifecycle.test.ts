@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { loadScenario } from "../scenario/load.js";
 import { passLayer, testHost } from "../testing/index.js";
-import { runScenario } from "./run.js";
+import { ReplicationRun, runScenario } from "./run.js";
+import { TIMELINE_MAX } from "./lifecycle.js";
 
 /** A layer that takes half a second to provision, like a small VM boot. */
 const slowLayer = passLayer("slow", 0.5);
@@ -59,7 +60,7 @@ tenants: [{ name: t, services: [{ name: a, cores: 0, replicas: 1, request: [{ cp
       { plugins },
     );
     const r = await runScenario(s, plugins, { seed: 9 });
-    const failures = r.stacks.baremetal.failures.length;
+    const failures = r.stacks.baremetal.failures.length + r.stacks.baremetal.failuresOmitted;
     // A renewal process with cycles exp(100) + 10: mean count T/110 per host, variance T x 100^2 / 110^3.
     const mean = (hosts * T) / 110;
     const sd = Math.sqrt((hosts * T * 100 ** 2) / 110 ** 3);
@@ -220,5 +221,56 @@ tenants:
     expect([latency.p50, latency.p99].every((x) => x !== null && Number.isFinite(x))).toBe(true);
     expect(latency.p99).toBeGreaterThan(latency.p50 as number);
     expect(Math.abs((latency.mean as number) * 3 - (latency.p50 as number) - (latency.p99 as number))).toBeLessThan(0.01);
+  });
+
+  it("holds only the failures something can still change, and the timeline keeps the first 1,000 and counts the rest", async () => {
+    const s = loadScenario(
+      `duration: 20m
+warmup: 0s
+hostTypes: { h: { cores: 4, memory: 8GiB } }
+hosts: [{ type: h, count: 8 }]
+stacks: { slow: [{ layer: slow }] }
+failures: { hosts: { mtbf: 1s, repair: { exp: 2s } }, detection: 1s }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: slow, replicas: 8, load: { open: { rate: 50/s } }, request: [{ cpu: 5ms }] }
+`,
+      { plugins },
+    );
+    const run = new ReplicationRun(s, plugins, 0);
+    // The failures the lifecycle still holds (inspected through its private field): those something can still change.
+    const live = (): number => (run as unknown as { rep: { lifecycle: { live: Map<number, unknown> } } }).rep.lifecycle.live.size;
+    let most = 0;
+    while (!run.advance(2_000)) most = Math.max(most, live());
+    // About 3,200 failures over 8 hosts, each held from its failure to its repair and its replicas' recovery.
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(16);
+    const st = run.result().stack;
+    expect(st.failures).toHaveLength(TIMELINE_MAX);
+    expect(st.failuresOmitted).toBeGreaterThan(2000); // 8 hosts, a cycle of 1 s up and 2 s in repair: about 3,200 in 20 minutes
+    expect(st.failures.every((f, i) => i === 0 || f.at >= st.failures[i - 1].at)).toBe(true);
+    expect(st.failures[0].detected).toBeCloseTo(st.failures[0].at + 1, 9);
+  });
+
+  it("a chunk bounded in wall time stops at its first look at the clock, and where chunks end changes nothing", async () => {
+    const s = loadScenario(
+      `duration: 60s
+hostTypes: { h: { cores: 4, memory: 8GiB } }
+hosts: [{ type: h, count: 2 }]
+tenants:
+  - name: t
+    services:
+      - { name: a, replicas: 2, load: { open: { rate: 500/s } }, request: [{ cpu: 5ms }] }
+`,
+      { plugins },
+    );
+    const sliced = new ReplicationRun(s, plugins, 0);
+    expect(sliced.advance(1e9, 0)).toBe(false);
+    expect(sliced.events).toBe(4096);
+    while (!sliced.advance(1e9, 0));
+    const whole = new ReplicationRun(s, plugins, 0);
+    while (!whole.advance(1e9));
+    expect(JSON.stringify(sliced.result())).toBe(JSON.stringify(whole.result()));
   });
 });

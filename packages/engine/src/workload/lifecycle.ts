@@ -11,15 +11,25 @@
  * Recorded: each replica's time from the start to ready, each recovery (from
  * a failure to the replica ready again), the failure timeline, the cores of
  * failed hosts during the measurement, and restarts per service.
+ *
+ * State does not grow with simulated time: a failure's record is kept while
+ * something can still change it (undetected, a repair pending, replicas not
+ * ready again), found by index, and the timeline in results holds the first
+ * `TIMELINE_MAX` failures with a count of the others; recoveries go to
+ * quantiles (exact for the first 1,000).
  */
 import type { Simulation } from "../kernel/simulation.js";
 import type { Model, ModelListener } from "../model/model.js";
 import type { Distribution } from "../random/distributions.js";
 import { Random } from "../random/random.js";
 import { toDistribution } from "../scenario/distribution.js";
+import { Quantiles } from "../stats/quantiles.js";
 import { FAILED, HOST_FAILED, type Replication } from "./replication.js";
 
-/** One failure: of a host (from the scenario), or of a layer node (its plugin's `failNode`); in results without `lost` (an extension). */
+/** Failures a replication's timeline keeps (in results); later ones are counted in `failuresOmitted`. */
+export const TIMELINE_MAX = 1000;
+
+/** One failure: of a host (from the scenario), or of a layer node (its plugin's `failNode`), as results give it (an extension). */
 export interface Failure {
   /** The host's index (the failed node's host for a layer node). */
   host: number;
@@ -33,23 +43,35 @@ export interface Failure {
   reason?: string;
   /** Per service: requests that failed, and attempts that timed out, between the failure and its detection. */
   services: Record<string, { failed: number; timeouts: number }>;
-  /** The replicas placed again for it (internal: dropped from results). */
-  lost: number[];
+}
+
+/** A failure something can still change: its record, its successors not ready yet (placed or waiting), and whether a repair is due. */
+interface LiveFailure {
+  record: Failure;
+  pending: number;
+  repairing: boolean;
 }
 
 export class Lifecycle implements ModelListener {
   /** Seconds from the start to ready, of each replica placed at the start. */
   readonly readyTimes: number[] = [];
   /** Seconds from a failure (or a restart) to a replica ready again. */
-  readonly recoveries: number[] = [];
+  readonly recoveries = new Quantiles();
+  /** The timeline: the first `TIMELINE_MAX` failures, and how many came after them. */
   readonly failures: Failure[] = [];
+  failuresOmitted = 0;
+  private failureCount = 0;
+  /** Failures by index while something can still change them. */
+  private readonly live = new Map<number, LiveFailure>();
+  /** A replica placed again -> the failure it replaces a lost one of. */
+  private readonly failureOf = new Map<number, number>();
   /** Core-seconds of failed hosts within the measurement. */
   capacityLost = 0;
   /** Replica restarts in place, per service, during the measurement. */
   readonly restarts: number[];
   /** A replica placed again or restarting -> when it went down. */
   private readonly recoveringSince = new Map<number, number>();
-  private readonly waiting: { service: number; slot: number; since: number }[] = [];
+  private readonly waiting: { service: number; slot: number; since: number; failure: number }[] = [];
   private readonly downSince = new Map<number, number>();
   private readonly failureRngs: Random[] = [];
   /** Each host's pending random failure event (one sequence per host). */
@@ -114,10 +136,16 @@ export class Lifecycle implements ModelListener {
     const since = this.recoveringSince.get(r);
     if (since === undefined) this.readyTimes.push(this.sim.now);
     else {
-      this.recoveries.push(this.sim.now - since);
+      this.recoveries.record(this.sim.now - since);
       this.recoveringSince.delete(r);
-      const f = this.failures.find((x) => x.lost.includes(r));
-      if (f) f.recovered++;
+      const index = this.failureOf.get(r);
+      if (index !== undefined) {
+        this.failureOf.delete(r);
+        const f = this.live.get(index)!;
+        f.record.recovered++;
+        f.pending--;
+        this.settle(index);
+      }
     }
   }
 
@@ -139,9 +167,8 @@ export class Lifecycle implements ModelListener {
     // Lost with their node: found after the detection delay and placed again, like a failed host's.
     const host = this.model.hostIndex(this.model.nodes.host[node]);
     const layer = this.model.nodes.kindNames[this.model.nodes.kind[node]];
-    this.failures.push({ host, at: now, detected: null, repaired: null, replicas: replicas.length, recovered: 0, layer, reason, services: {}, lost: [] });
-    const index = this.failures.length - 1;
-    for (const r of replicas) this.recoveringSince.delete(r);
+    const index = this.addFailure({ host, at: now, detected: null, repaired: null, replicas: replicas.length, recovered: 0, layer, reason, services: {} }, false);
+    for (const r of replicas) this.lostBeforeReady(r);
     this.lostByFailure.set(index, replicas);
     this.detectLater(index, replicas);
   }
@@ -169,17 +196,41 @@ export class Lifecycle implements ModelListener {
     const now = this.sim.now;
     const lostNodes = this.model.failHost(h);
     const lost = lostNodes.map((n) => rep.replicaOfNode.get(n)!).filter((r) => r !== undefined);
-    for (const r of lost) this.recoveringSince.delete(r);
+    for (const r of lost) this.lostBeforeReady(r);
     // The requests on the host fail; its replicas stay in their balancers until the failure is detected.
     rep.stopReplicas(lost, HOST_FAILED, false, true);
     this.model.settleLost(FAILED[HOST_FAILED]);
     this.downSince.set(h, now);
-    this.failures.push({ host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, services: {}, lost: [] });
-    const index = this.failures.length - 1;
-    this.detectLater(index, lost);
     const repair = scriptedRepair ?? (this.repairDist ? this.repairDist.sample(this.failureRngs[h]) : undefined);
+    const index = this.addFailure({ host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, services: {} }, repair !== undefined);
+    this.detectLater(index, lost);
     if (repair !== undefined) this.sim.schedule(this.repairType, repair, index);
     this.lostByFailure.set(index, lost);
+  }
+
+  /** Replica r is lost: if it was a successor not ready yet, it will not be (a later failure replaces it). */
+  private lostBeforeReady(r: number): void {
+    this.recoveringSince.delete(r);
+    const index = this.failureOf.get(r);
+    if (index === undefined) return;
+    this.failureOf.delete(r);
+    this.live.get(index)!.pending--;
+    this.settle(index);
+  }
+
+  /** A new failure's index: its record joins the timeline while that has room, and stays live until settled. */
+  private addFailure(record: Failure, repairing: boolean): number {
+    const index = this.failureCount++;
+    if (this.failures.length < TIMELINE_MAX) this.failures.push(record);
+    else this.failuresOmitted++;
+    this.live.set(index, { record, pending: 0, repairing });
+    return index;
+  }
+
+  /** Forgets a failure nothing can change any more: detected, repaired if a repair was due, every successor ready. */
+  private settle(index: number): void {
+    const f = this.live.get(index)!;
+    if (f.record.detected !== null && !f.repairing && f.pending === 0) this.live.delete(index);
   }
 
   /**
@@ -210,7 +261,7 @@ export class Lifecycle implements ModelListener {
     if (this.open.length === 0) return;
     const key = this.rep.services[service].measure.key;
     for (const i of this.open) {
-      const c = (this.failures[i].services[key] ??= { failed: 0, timeouts: 0 });
+      const c = (this.live.get(i)!.record.services[key] ??= { failed: 0, timeouts: 0 });
       if (kind === 0) c.failed++;
       else c.timeouts++;
     }
@@ -218,44 +269,48 @@ export class Lifecycle implements ModelListener {
 
   /** The failure is found: the lost replicas leave their balancers and are placed again on hosts that are up, or wait for a repair. */
   private onDetect(index: number): void {
-    const f = this.failures[index];
+    const f = this.live.get(index)!.record;
     f.detected = this.sim.now;
     this.open.splice(this.open.indexOf(index), 1);
     for (const r of this.lostByFailure.get(index) ?? []) {
       this.rep.unroute(r);
       const service = this.rep.replicaService[r];
       const slot = this.rep.services[service].replicas.indexOf(r);
-      this.replace(service, slot, f.at, f);
+      this.replace(service, slot, f.at, index);
     }
+    this.lostByFailure.delete(index);
+    this.settle(index);
   }
 
-  /** Places a lost replica's successor in its slot; false when nothing fits (it waits for a repair). */
-  private replace(service: number, slot: number, since: number, f?: Failure): boolean {
+  /** Places the successor of a replica lost in failure `failure` in its slot, or it waits for a repair (the failure stays live). */
+  private replace(service: number, slot: number, since: number, failure: number, waited = false): void {
     const rep = this.rep;
     const run = rep.services[service];
     const node = this.model.placeReplica(run.tenantIndex, run.serviceIndex);
+    if (!waited) this.live.get(failure)!.pending++;
     if (node === -1) {
-      this.waiting.push({ service, slot, since });
-      return false;
+      this.waiting.push({ service, slot, since, failure });
+      return;
     }
     const r = rep.addReplica(service, node);
     run.replicas[slot] = r;
     this.recoveringSince.set(r, since);
-    const failure = f ?? this.failures.find((x) => x.at === since);
-    failure?.lost.push(r);
+    this.failureOf.set(r, failure);
     this.scheduleReady(r);
-    return true;
   }
 
   private onRepair(index: number): void {
-    const f = this.failures[index];
+    const live = this.live.get(index)!;
+    const f = live.record;
     f.repaired = this.sim.now;
+    live.repairing = false;
     this.model.repairHost(f.host);
     const since = this.downSince.get(f.host)!;
     this.downSince.delete(f.host);
     this.addCapacityLost(f.host, since, this.sim.now);
     const waiting = this.waiting.splice(0);
-    for (const w of waiting) this.replace(w.service, w.slot, w.since);
+    for (const w of waiting) this.replace(w.service, w.slot, w.since, w.failure, true);
+    this.settle(index);
     const hosts = this.rep.scenario.failures.hosts;
     if (hosts) this.nextFailure.set(f.host, this.sim.schedule(this.failType, this.failureRngs[f.host].exp(hosts.mtbf), f.host));
   }

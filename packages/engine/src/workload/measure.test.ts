@@ -72,7 +72,7 @@ function everywhere(values: readonly unknown[], path: string[] = [], out: string
 }
 
 /** Paths merged by rules of their own (union, first replication's, a missing reason counts 0) or holding half-widths. */
-const ownRules = (path: readonly string[]): boolean => ["ci95", "pressure", "failures"].includes(path[0]) || path.includes("failedBy");
+const ownRules = (path: readonly string[]): boolean => ["ci95", "pressure", "failures", "failuresOmitted"].includes(path[0]) || path.includes("failedBy");
 
 describe("assembling replications' results", () => {
   it("keeps every figure finite or null, the mean where every replication has it, over random scenarios, replication counts and missing figures", async () => {

@@ -16,6 +16,8 @@ import { Random } from "../random/random.js";
 import type { Scenario, Service } from "../scenario/schema.js";
 import { nearestRank, Quantiles } from "../stats/quantiles.js";
 import { studentTQuantile } from "../stats/special.js";
+import { stackLayers } from "../scenario/load.js";
+import { own } from "../util/own.js";
 import { sha256Hex } from "../util/sha256.js";
 import type { Failure, Lifecycle } from "./lifecycle.js";
 
@@ -237,7 +239,9 @@ export interface StackResults {
   /** Core-seconds of failed hosts during the measurement (an extension). */
   capacityLost: Metric;
   /** Each failure (of a host, or of a layer node): when it failed, was found and repaired, replicas lost and ready again (an extension). */
-  failures: Omit<Failure, "lost">[];
+  failures: Failure[];
+  /** Failures after the first 1,000 of the replication, left out of `failures` (an extension). */
+  failuresOmitted: number;
   energy: { joules: Metric };
   cost: { total: Metric };
   kernels: Metric;
@@ -271,6 +275,8 @@ export interface Results {
 /** What one replication produces: its metrics, and the replicas placement could not fit. */
 export interface ReplicationResult {
   replication: number;
+  /** Its seed (from the scenario's seed and `replication`): a saved run's results are checked against it. */
+  seed: number;
   stack: StackResults;
   unplaced: Results["unplaced"];
   /** The plugin metrics of its `layers` (the same in every replication). */
@@ -292,7 +298,7 @@ const finite = (x: number): Metric => (Number.isFinite(x) ? x : null);
 /** The layers whose metrics a scenario's results report: the host's and those of the stacks its services use. */
 function layersOf(s: Scenario): Set<string> {
   const layers = new Set(["host"]);
-  for (const t of s.tenants) for (const svc of t.services) for (const e of s.stacks[svc.stack ?? s.defaults.stack ?? ""] ?? []) layers.add(e.layer);
+  for (const t of s.tenants) for (const svc of t.services) for (const e of stackLayers(s, svc)) layers.add(e.layer);
   return layers;
 }
 
@@ -467,9 +473,13 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
     calls,
     hostTypes,
     pressure,
-    lifecycle: { ready: percentiles(life.readyTimes), recovery: percentiles(life.recoveries) },
+    lifecycle: {
+      ready: percentiles(life.readyTimes),
+      recovery: life.recoveries.count === 0 ? null : { p50: life.recoveries.quantile(0.5), p99: life.recoveries.quantile(0.99) },
+    },
     capacityLost: life.capacityLost,
-    failures: life.failures.map(({ lost: _lost, ...x }) => x),
+    failures: life.failures,
+    failuresOmitted: life.failuresOmitted,
     energy: { joules },
     cost: { total: cost },
     kernels: model.kernels(),
@@ -490,7 +500,7 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
   // A replication without a failedBy at all (or with a reason's count missing) keeps that gap: the merged figure is null.
   const services = perReplication.map((rep) => (isRecord(rep.services) ? rep.services : {}));
   const failedBy = (x: Dict, key: string): Dict | undefined => {
-    const svc = x[key];
+    const svc = own(x, key);
     return isRecord(svc) && isRecord(svc.failedBy) ? svc.failedBy : undefined;
   };
   for (const key of new Set(services.flatMap((x) => Object.keys(x)))) {
@@ -517,6 +527,8 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
   mean.pressure = [...seconds.values()].sort((a, b) => a.host - b.host).map((e) => finiteOrNull(e) as (typeof mean.pressure)[number]);
   // Failures differ between replications: the timeline is the first replication's.
   mean.failures = Array.isArray(perReplication[0]?.failures) ? (finiteOrNull(perReplication[0].failures) as typeof mean.failures) : [];
+  const omitted = perReplication[0]?.failuresOmitted;
+  mean.failuresOmitted = typeof omitted === "number" && Number.isFinite(omitted) ? omitted : 0;
   mean.ci95 = s.replications < 2 ? null : halfWidthOf(perReplication);
   return {
     format: "turtles-results/1",
@@ -579,7 +591,7 @@ function meanOf(values: readonly unknown[]): unknown {
   }
   if (isRecord(first)) {
     if (!values.every(isRecord)) return null;
-    return Object.fromEntries(keysOf(values as Dict[]).map((k) => [k, meanOf(values.map((v) => (v as Dict)[k]))]));
+    return Object.fromEntries(keysOf(values as Dict[]).map((k) => [k, meanOf(values.map((v) => own(v as Dict, k)))]));
   }
   return first;
 }
@@ -606,8 +618,8 @@ function halfWidthOf(values: readonly unknown[]): unknown {
     if (!values.every(isRecord)) return null;
     const out: Record<string, unknown> = {};
     for (const k of keysOf(values as Dict[])) {
-      if (k === "ci95" || k === "pressure" || k === "failures" || values.some((v) => typeof (v as Dict)[k] === "string")) continue;
-      out[k] = halfWidthOf(values.map((v) => (v as Dict)[k]));
+      if (k === "ci95" || k === "pressure" || k === "failures" || k === "failuresOmitted" || values.some((v) => typeof own(v as Dict, k) === "string")) continue;
+      out[k] = halfWidthOf(values.map((v) => own(v as Dict, k)));
     }
     return out;
   }

@@ -134,8 +134,11 @@ describe("arrivals under a profile", () => {
     };
     expect(problems("{ csv: other.csv }", file(""))).toContain("rate.csv: cannot read other.csv: no such file");
     expect(problems("{ csv: load.csv, column: rps }", file("t,rate\n0,100\n"))).toContain('load.csv has no rate column "rps" in its header (t, rate)');
-    expect(problems("{ csv: load.csv }", file("t,rate\n0,100\n10,abc\n"))).toContain('load.csv, line 3: bad rate "abc"');
-    expect(problems("{ csv: load.csv }", file("t,rate\n0,100\n10,5\n10,6\n"))).toContain("load.csv, line 4: bad time 10 (times must increase)");
+    expect(problems("{ csv: load.csv }", file("t,rate\n0,100\n10,abc\n"))).toContain('load.csv, line 3: the rate must be a number, found "abc"');
+    expect(problems("{ csv: load.csv }", file("t,rate\n0,100\n10,5\n10,6\n"))).toContain("load.csv, line 4: time 10 does not follow 10 (times must increase)");
+    // Cells keep the bounds of an inline profile: no denormal rate (its gap would be Infinity), no time past 1e8 s.
+    expect(problems("{ csv: load.csv }", file("t,rate\n0,100\n10,1e-320\n"))).toContain('load.csv, line 3: the rate must be 0 or at least 1e-8, found "1e-320"');
+    expect(problems("{ csv: load.csv }", file("t,rate\n0,100\n1e9,5\n"))).toContain('load.csv, line 3: the time must be at most 100000000 s, found "1e9"');
     expect(problems("{ csv: load.csv }", file("t,rate\n0,100\n30,500\n"))).toBe("");
   });
 

@@ -10,6 +10,8 @@ import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 
 const REQ_BITS = 21;
 const REQ_MASK = (1 << REQ_BITS) - 1;
+/** Requests a replication can have in flight at once (ids fit REQ_BITS bits of an event payload). */
+export const MAX_REQUESTS_IN_FLIGHT = REQ_MASK + 1;
 const GEN_MASK = 1023;
 
 /** Request columns: the store's one layout list. */
@@ -96,7 +98,12 @@ export class RequestStore {
   take(): number {
     if (this.free.length > 0) return this.free.pop()!;
     if (this.count === this.service.length) growColumns(this, REQUEST_COLUMNS, this.count * 2);
-    if (this.count > REQ_MASK) throw new Error(`more than ${REQ_MASK + 1} requests in flight at once`);
+    if (this.count > REQ_MASK) {
+      throw new Error(
+        `more than ${MAX_REQUESTS_IN_FLIGHT} requests in flight at once: the load outruns the services and their queues grow ` +
+          "without bound; bound them (a service's queue), add replicas, or lower the rate",
+      );
+    }
     return this.count++;
   }
 

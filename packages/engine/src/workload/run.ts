@@ -11,10 +11,10 @@
 import { Simulation } from "../kernel/simulation.js";
 import { buildModel, type Model } from "../model/model.js";
 import type { PluginDefinition } from "../plugin/define.js";
-import type { Scenario } from "../scenario/schema.js";
+import { checkOverrides, type Scenario } from "../scenario/schema.js";
 import { decodeSnapshot, encodeSnapshot } from "../kernel/codec.js";
 import { captureState, restoreState, StateError } from "../kernel/state.js";
-import { runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
+import { checkResume, runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
 import { assembleResults, measure, metricsOf, replicationSeeds, scenarioHash, type ReplicationResult, type Results } from "./measure.js";
 import { Replication, type ReplicationOptions } from "./replication.js";
 
@@ -49,7 +49,7 @@ export interface RunScenarioOptions {
   signal?: AbortSignal;
   /** Called for each measured completion: service key, latency, CPU work of the request. */
   onRequest?: (service: string, latency: number, work: number) => void;
-  /** Events per chunk between progress reports and yields. Default 200,000. */
+  /** Events per chunk between progress reports and yields (a chunk also ends after 200 ms of wall time). Default 200,000. */
   chunk?: number;
   /** Wall-clock start of the whole run (for progress across replications). Default: when the replication starts. */
   startedAt?: number;
@@ -67,13 +67,14 @@ export class RunCancelled extends Error {
   }
 }
 
-/** The scenario with the run's overrides applied (seed, duration, replications). */
+/** The scenario with the run's overrides applied (seed, duration, replications), each checked as the scenario's own field: a bad one is a RangeError naming it. */
 export function applyOverrides(scenario: Scenario, options: Pick<RunScenarioOptions, "seed" | "duration" | "replications">): Scenario {
+  const o = checkOverrides(options);
   return {
     ...scenario,
-    seed: options.seed ?? scenario.seed,
-    duration: options.duration ?? scenario.duration,
-    replications: options.replications ?? scenario.replications,
+    seed: o.seed ?? scenario.seed,
+    duration: o.duration ?? scenario.duration,
+    replications: o.replications ?? scenario.replications,
   };
 }
 
@@ -152,10 +153,23 @@ export class ReplicationRun {
     return Object.fromEntries(this.rep.services.map((x) => [x.measure.key, x.measure.completed]));
   }
 
-  /** Processes at most `events` more events; true once the replication has reached its end. */
-  advance(events: number): boolean {
+  /**
+   * Processes at most `events` more events, and stops sooner once `wallMs`
+   * milliseconds of wall time have passed (checked every 4,096 events, so a
+   * chunk of slow events still returns soon to whoever must see a Ctrl-C or a
+   * pause); true once the replication has reached its end. Where a chunk ends
+   * changes nothing in the results.
+   */
+  advance(events: number, wallMs = Infinity): boolean {
     if (this.finished) return true;
-    return this.sim.run({ until: this.rep.end, maxEvents: events }).reason !== "maxEvents";
+    const deadline = performance.now() + wallMs;
+    for (let left = events; left > 0; ) {
+      const slice = Math.min(left, wallMs === Infinity ? left : SLICE_EVENTS);
+      if (this.sim.run({ until: this.rep.end, maxEvents: slice }).reason !== "maxEvents") return true;
+      left -= slice;
+      if (performance.now() >= deadline) break;
+    }
+    return false;
   }
 
   /** The whole state of the running replication (between chunks), as msgpack. */
@@ -180,7 +194,7 @@ export class ReplicationRun {
       if (this.sim.now < this.rep.end && this.sim.pending > 0) throw new Error(`replication ${this.replication} has not reached its end`);
       this.rep.closeWindows();
       this.rep.lifecycle.close();
-      this.finished = { replication: this.replication, stack: measure(this.scenario, this.model, this.rep), unplaced: summariseUnplaced(this.model), metrics: metricsOf(this.scenario, this.model) };
+      this.finished = { replication: this.replication, seed: this.options.seed, stack: measure(this.scenario, this.model, this.rep), unplaced: summariseUnplaced(this.model), metrics: metricsOf(this.scenario, this.model) };
     }
     return this.finished;
   }
@@ -192,6 +206,11 @@ export class ReplicationRun {
 }
 
 const REPLICATION_FORMAT = "turtles-replication/1";
+
+/** Events between two looks at the clock in a time-bounded `advance` (a look costs about what 10 events do). */
+const SLICE_EVENTS = 4096;
+/** Wall time a chunk of a run takes at most, so that progress, pauses, snapshots and Ctrl-C are seen within it. */
+export const CHUNK_WALL_MS = 200;
 
 /** A saved replication: what it belongs to, and its model's state (`captureState`). */
 interface SavedReplication {
@@ -213,11 +232,12 @@ export interface ReplicationRunOptions extends RunScenarioOptions {
 /** Runs replication `r` of a scenario (overrides already applied) in this thread, in chunks. */
 export async function runReplication(s: Scenario, plugins: readonly PluginDefinition[], r: number, options: ReplicationRunOptions = {}): Promise<ReplicationResult> {
   const chunk = options.chunk ?? 200_000;
+  if (!(Number.isInteger(chunk) && chunk >= 1)) throw new RangeError(`chunk must be a whole number of events, at least 1, found ${chunk}`);
   const started = options.startedAt ?? Date.now();
   let lastYield = Date.now();
   const run = options.resumeFrom ? ReplicationRun.resume(s, plugins, r, options.resumeFrom, options) : new ReplicationRun(s, plugins, r, options);
   for (;;) {
-    const done = run.advance(chunk);
+    const done = run.advance(chunk, CHUNK_WALL_MS);
     options.onProgress?.({ replication: r, replications: s.replications, simTime: run.simTime, end: run.end, events: run.events, wallSeconds: (Date.now() - started) / 1000, completed: run.completed() });
     if (done) break;
     if (Date.now() - lastYield > 50) {
@@ -239,6 +259,7 @@ export async function runReplication(s: Scenario, plugins: readonly PluginDefini
  */
 export async function runScenario(scenario: Scenario, plugins: readonly PluginDefinition[], options: RunScenarioOptions = {}): Promise<Results> {
   const s = applyOverrides(scenario, options);
+  checkResume(options.resume, s);
   const results: ReplicationResult[] = [...(options.resume?.done ?? [])];
   const states = statesOf(options.resume);
   const startedAt = Date.now();

@@ -7,6 +7,7 @@ import { isMap, isScalar, isSeq, parseDocument, type Document } from "yaml";
 import { pathTokens, resolveTokens, type PathToken } from "../scenario/paths.js";
 import { ScenarioError } from "../scenario/problems.js";
 import { LIMITS } from "../scenario/schema.js";
+import { own } from "../util/own.js";
 import type { Results, StackResults } from "./run.js";
 
 export interface SweepParam {
@@ -207,7 +208,7 @@ export function toCsv(rows: readonly Record<string, string | number | null>[]): 
 /** The key of a point (its parameter values), to find the points an earlier run already did. */
 export function pointKey(point: Record<string, unknown>, paths: readonly string[]): string {
   // A point without a path (--points entries may set different fields) has "" there, as a CSV cell does.
-  return JSON.stringify(paths.map((p) => String(point[p] ?? "")));
+  return JSON.stringify(paths.map((p) => String(own(point, p) ?? "")));
 }
 
 /** Reads back what `toCsv` wrote (a quoted cell that begins with `'` was text escaped against formulas: the `'` goes). */

@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Args, Flags } from "@oclif/core";
 import { ENGINE_VERSION } from "@turtles/engine";
+import { removeStaleTemporaries, temporaryOf } from "../../lib/atomic.js";
 import { ScenarioCommand } from "../../lib/base.js";
 
 const TEMPLATE = new URL("../../../templates/plugin/", import.meta.url);
@@ -54,7 +55,8 @@ export default class PluginInit extends ScenarioCommand {
     };
     // The whole package or nothing: written beside the target, then renamed into place.
     const template = fileURLToPath(TEMPLATE);
-    const staging = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
+    removeStaleTemporaries(dir);
+    const staging = temporaryOf(dir);
     try {
       for (const file of templateFiles(template)) {
         const text = readFileSync(join(template, file), "utf8").replace(/__[A-Z_]+__/g, (k) => values[k] ?? k);
