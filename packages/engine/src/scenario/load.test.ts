@@ -276,6 +276,13 @@ describe("bounded input", () => {
     expect(problems(`${MINIMAL}x-levels:\n${levels.join("\n")}\n`)).toMatch(/^s\.yaml:11:47: the alias \*l5 makes the scenario hold more than 1,000,000 values/);
   });
 
+  it("takes many aliases of aliases that expand to little (the parser's own alias guard threw at them, unlocated)", () => {
+    // 40 aliases inside an anchor that is itself aliased 30 times: 1,200 alias uses, about 5,000 values.
+    const inner = `x-one: &one [1, 2]\nx-forty: &forty [${Array.from({ length: 40 }, () => "*one").join(", ")}]\n`;
+    const text = `${MINIMAL}${inner}x-many: [${Array.from({ length: 30 }, () => "*forty").join(", ")}]\n`;
+    expect(problems(text)).toMatch(/^s\.yaml:5:1: x-one: unknown key "x-one"/);
+  });
+
   it("resolves each alias to the nearest anchor of its name before it, as YAML does", () => {
     // The first &v holds 500,000 values (through *k); the second, 2. Its two aliases add 4, not 1,000,000.
     const k = `[${Array.from({ length: 1000 }, () => "1").join(",")}]`;

@@ -52,6 +52,11 @@ describe("sweeps", () => {
     expect(applyPoint(digits, "s.yaml", { "tenants.0.services.log.replicas": "7" })).toContain("{ name: log, replicas: 7");
   });
 
+  it("refuses a --param value whose own aliases expand too far as bad input (a RangeError naming it), not a crash", () => {
+    const levels = Array.from({ length: 10 }, (_, k) => `&a${k} [${Array.from({ length: 10 }, () => (k ? `*a${k - 1}` : "1")).join(",")}]`);
+    expect(() => applyPoint("duration: 1s\n", "s.yaml", { duration: `[${levels.join(",")}]` })).toThrow(/^--param duration: \[&a0 .* cannot be read: Excessive alias count/);
+  });
+
   it("refuses a grid of more than LIMITS.sweepPoints points with its size, before building any point", () => {
     const values = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i));
     expect(grid([{ path: "a", values: values(100) }, { path: "b", values: values(100) }])).toHaveLength(10_000);

@@ -61,7 +61,8 @@ export function grid(params: readonly SweepParam[]): Record<string, string>[] {
  * a service whose name is unique. Fields the file does not have yet are set.
  */
 function resolvePath(doc: Document, path: string): (string | number)[] {
-  const root = doc.toJS() as { tenants?: { name: string; services?: { name: string }[] }[] };
+  // The file's aliases were bounded when it was loaded (LIMITS.scenarioValues): the parser's own guess is not needed.
+  const root = doc.toJS({ maxAliasCount: -1 }) as { tenants?: { name: string; services?: { name: string }[] }[] };
   const fail = (why: string): never => {
     throw new RangeError(`--param ${path}: ${why}`);
   };
@@ -145,7 +146,14 @@ export function applyPoint(text: string, file: string, point: Record<string, str
       }
       if (!isMap(node) && !isSeq(node)) throw problem(file, path, `--param: ${where} is a value, not a section with fields`);
     }
-    doc.setIn(target, parseDocument(value).toJS());
+    let parsed: unknown;
+    try {
+      parsed = parseDocument(value).toJS();
+    } catch (err) {
+      // Aliases of aliases in the value itself (yaml refuses them past a count): the point's scenario would be refused anyway.
+      throw new RangeError(`--param ${path}: ${value} cannot be read: ${(err as Error).message}; write the value out`);
+    }
+    doc.setIn(target, parsed);
   }
   return doc.toString();
 }
