@@ -63,6 +63,21 @@ describe("scenario and CSV files that are not regular files", () => {
   });
 });
 
+describe("saved runs that are not regular files", () => {
+  it("refuses --resume of a device or a FIFO at once (it read /dev/zero forever, and a FIFO blocked)", () => {
+    const fifo = join(dir(), "run.snap");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    for (const [file, kind] of [
+      ["/dev/zero", "a character device"],
+      [fifo, "a FIFO (named pipe)"],
+    ]) {
+      const r = turtles("run", "--resume", file);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`--resume: cannot read ${file}: it is ${kind}, not a regular file\n`);
+    }
+  });
+});
+
 describe("sizes", () => {
   it("refuses a scenario file larger than 4 MiB without reading the rest, and a CSV larger than 16 MiB", () => {
     const d = dir();

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
 import {
@@ -13,6 +13,7 @@ import {
 } from "@turtles/engine";
 import { runScenarioOnWorkers } from "@turtles/engine/pool";
 import { writeFileAtomic } from "../lib/atomic.js";
+import { readInputFile } from "../lib/files.js";
 import { progressPrinter } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatResults } from "../lib/render.js";
@@ -68,9 +69,10 @@ export default class Run extends ScenarioCommand {
       }
       let bytes: Uint8Array;
       try {
-        bytes = readFileSync(flags.resume);
+        // A regular file (a FIFO would block, /dev/zero never end), of any size a saved run can have.
+        bytes = readInputFile(flags.resume, 2 ** 31);
       } catch (err) {
-        return this.fail(`--resume: cannot read ${flags.resume}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+        return this.fail(`--resume: cannot read ${flags.resume}: ${(err as Error).message}`);
       }
       try {
         saved = decodeRunSnapshot(bytes, flags.resume);
