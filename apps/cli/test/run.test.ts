@@ -186,17 +186,17 @@ describe("turtles run", () => {
 
   describe("plugin code that misbehaves runs where it can always be stopped, with --workers 1 too", () => {
     const engine = pathToFileURL(join(import.meta.dirname, "..", "node_modules", "@turtles", "engine", "dist", "plugin", "index.js")).href;
-    /** A plugin module of a layer whose cpu hook runs `body` once it has run for a second (progress has shown), and an hour-long scenario on it. */
+    /** A plugin module of a layer whose cpu hook runs `body` from its 100,000th call (progress has shown by then), and an hour-long scenario on it. */
     function misbehaving(body: string): { plugin: string; file: string } {
       const dir = mkdtempSync(join(tmpdir(), "turtles-misbehaving-"));
       const plugin = join(dir, "plugin.mjs");
       writeFileSync(
         plugin,
         `import { definePlugin, fields } from ${JSON.stringify(engine)};
-const started = Date.now();
+let calls = 0;
 export const bad = definePlugin({ name: "bad", layer: "bad", version: "1.0.0", schema: fields({}), setup(api) {
   api.layerRules({ size: (_e, p) => ({ request: { cores: 0, memory: 0 }, capacity: p }), cpu: () => ({ weight: 1 }), path: () => ({}) });
-  api.hook("cpu", () => { if (Date.now() - started > 1000) { ${body} } });
+  api.hook("cpu", () => { if (++calls > 100000) { ${body} } });
 } });
 `,
       );
