@@ -2,5 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   // CLI runs and simulations take seconds; on a loaded 2-core machine several times that (no timing is asserted).
-  test: { testTimeout: 60_000, include: ["src/**/*.test.ts", "test/**/*.test.ts"] },
+  // Two files at a time: most of a CLI test is a child process starting up or waiting for a signal, so two overlap well
+  // on 2 cores (the suite took about 7 minutes one file at a time).
+  test: { testTimeout: 60_000, include: ["src/**/*.test.ts", "test/**/*.test.ts"], maxWorkers: 2 },
 });

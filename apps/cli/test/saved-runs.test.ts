@@ -180,7 +180,8 @@ describe("saved runs are untrusted input", () => {
   it("a checkpointed sweep killed with SIGKILL at random moments and resumed gives the uninterrupted rows; --out is absent or whole", { timeout: 120_000 }, async () => {
     const dir = folder();
     const file = join(dir, "small.yaml");
-    writeFileSync(file, SMALL.replace("duration: 20s", "duration: 60s"));
+    // Long enough (about 5 s of work) that a kill up to a second after a save lands before the sweep ends.
+    writeFileSync(file, SMALL.replace("duration: 20s", "duration: 300s"));
     const grid = ["--param", "services.api.replicas=1,2,3", "--workers", "2"];
     const straight = join(dir, "straight.csv");
     expect(turtles(["sweep", file, ...grid, "--out", straight]).code).toBe(0);
