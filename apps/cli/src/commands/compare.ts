@@ -28,7 +28,7 @@ export default class Compare extends ScenarioCommand {
     seed: Flags.integer({ description: "root seed (replication seeds derive from it, the same on every stack)", min: 0, max: Number.MAX_SAFE_INTEGER }),
     duration: Flags.string({ description: "measured simulated time, e.g. 10m (overrides the scenario)" }),
     replications: Flags.integer({ description: "replications per stack (overrides the scenario)", min: 1, max: 10000 }),
-    workers: Flags.integer({ description: "worker threads (default: the machine's cores)", min: 1, max: 256 }),
+    workers: Flags.integer({ description: "worker threads (default: the machine's cores, at most one per replication, fewer if the models would not fit in memory together)", min: 1, max: 256 }),
     retries: ScenarioCommand.retriesFlag,
     out: Flags.string({ description: "also write the results as JSON to this file" }),
     plugin: ScenarioCommand.pluginFlag,

@@ -19,6 +19,9 @@ import { ScenarioCommand } from "../lib/base.js";
 import { formatResults } from "../lib/render.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario, savedPluginsProblem, workersThatFit } from "../lib/scenario-file.js";
 
+/** The largest saved run read: the msgpack of states a model of the largest supported size gives, with room. */
+const SAVED_RUN_MAX_BYTES = 2 ** 31;
+
 export default class Run extends ScenarioCommand {
   static override summary = "Simulate a scenario and report latency, throughput and utilisation.";
 
@@ -44,13 +47,13 @@ export default class Run extends ScenarioCommand {
     replications: Flags.integer({ description: "independent replications (overrides the scenario)", min: 1, max: 10000 }),
     out: Flags.string({ description: "also write the results as JSON to this file" }),
     workers: Flags.integer({
-      description: "worker threads for the replications (default: the machine's cores). Results are identical for any number",
+      description: "worker threads for the replications (default: the machine's cores, at most one per replication, fewer if the models would not fit in memory together). Results are identical for any number",
       min: 1,
       max: 256,
     }),
     retries: ScenarioCommand.retriesFlag,
     plugin: ScenarioCommand.pluginFlag,
-    checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (msgpack; removed once the run completes)" }),
+    checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (removed once the run completes and its results are written)" }),
     "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
     resume: Flags.string({
       description: "continue the run saved in this file (by --checkpoint); it keeps saving there. Its plugins load only from --plugin (and the built-in ones)",
@@ -70,10 +73,12 @@ export default class Run extends ScenarioCommand {
       let bytes: Uint8Array;
       try {
         // A regular file (a FIFO would block, /dev/zero never end), of any size a saved run can have.
-        bytes = readInputFile(flags.resume, 2 ** 31);
+        bytes = readInputFile(flags.resume, SAVED_RUN_MAX_BYTES);
       } catch (err) {
         return this.fail(`--resume: cannot read ${flags.resume}: ${(err as Error).message}`);
       }
+      // (readInputFile stops one byte past the bound.)
+      if (bytes.length > SAVED_RUN_MAX_BYTES) this.fail(`--resume: ${flags.resume} is larger than a saved run can be (2 GiB); it is not one`);
       try {
         saved = decodeRunSnapshot(bytes, flags.resume);
       } catch (err) {

@@ -55,7 +55,7 @@ export default class Sweep extends ScenarioCommand {
     seed: Flags.integer({ description: "root seed (replication seeds derive from it, the same at every point)", min: 0, max: Number.MAX_SAFE_INTEGER }),
     duration: Flags.string({ description: "measured simulated time at every point, e.g. 5m" }),
     replications: Flags.integer({ description: "replications per point", min: 1, max: 10000 }),
-    workers: Flags.integer({ description: "worker threads (default: the machine's cores)", min: 1, max: 256 }),
+    workers: Flags.integer({ description: "worker threads (default: the machine's cores, at most one per replication, fewer if the models would not fit in memory together)", min: 1, max: 256 }),
     out: Flags.string({ description: "write the rows to this .csv or .json file (default: CSV on stdout)" }),
     resume: Flags.boolean({ description: "keep the points already in --out and compute only the others (continuing those saved in --checkpoint)" }),
     checkpoint: Flags.string({ description: "save the points in progress to this file as they go and on Ctrl-C (needs --out; removed at the end)" }),
