@@ -30,7 +30,7 @@ export { gamma, incompleteBeta, logGamma, studentTQuantile, studentTCdf } from "
 export { loadScenario, stackOf, BAREMETAL_STACK } from "./scenario/load.js";
 export type { LoadOptions } from "./scenario/load.js";
 export { scenarioSchema, PER_VALUES, BALANCE_VALUES, PLACEMENT_POLICIES, LIMITS } from "./scenario/schema.js";
-export type { HostGroup, LayerEntry, Load, Per, RateProfileSpec, Scenario, Service, Step, Tenant } from "./scenario/schema.js";
+export type { HostGroup, LayerEntry, Load, Per, RateProfileSpec, ClientsProfileSpec, Scenario, Service, Step, Tenant } from "./scenario/schema.js";
 export { ScenarioError, formatProblems, locateProblems } from "./scenario/problems.js";
 export type { Problem } from "./scenario/problems.js";
 export { estimateScenario, formatBytes, summarizeScenario } from "./scenario/estimate.js";

@@ -16,7 +16,7 @@
 import { own } from "../util/own.js";
 import { stackLayers } from "./load.js";
 import type { Scenario } from "./schema.js";
-import { meanRate } from "../workload/profile.js";
+import { meanRate, mostClients } from "../workload/profile.js";
 import { MAX_REQUESTS_IN_FLIGHT } from "../workload/requests.js";
 
 const BYTES_PER_HOST = 700;
@@ -65,7 +65,7 @@ function totals(s: Scenario): { hosts: number; replicas: number; clients: number
     for (const svc of t.services) {
       services++;
       replicas += svc.replicas;
-      if (svc.load && "closed" in svc.load) clients += svc.load.closed.clients;
+      if (svc.load && "closed" in svc.load) clients += mostClients(svc.load.closed.clients);
       const layers = stackLayers(s, svc);
       // Per-replica layers add a node per replica; shared layers at most as many (packing makes fewer).
       layerNodes += layers.length * svc.replicas;
@@ -153,7 +153,7 @@ export function clientsInFlightProblem(s: Scenario): string | undefined {
   };
   let most = 0;
   for (const t of s.tenants) {
-    for (const svc of t.services) if (svc.load && "closed" in svc.load) most += svc.load.closed.clients * depth(`${t.name}/${svc.name}`);
+    for (const svc of t.services) if (svc.load && "closed" in svc.load) most += mostClients(svc.load.closed.clients) * depth(`${t.name}/${svc.name}`);
   }
   if (most <= MAX_REQUESTS_IN_FLIGHT) return undefined;
   return `closed-loop clients could hold ${most} requests in flight at once (each client's request and its calls), more than the ${MAX_REQUESTS_IN_FLIGHT} a replication holds; use fewer clients`;

@@ -72,7 +72,10 @@ export interface CsvRateSpec {
   shape: "steps" | "ramp";
 }
 
-export type Load = { open: { rate: number | RateProfileSpec } } | { closed: { clients: number; think: DistributionSpec } };
+/** Closed-loop clients over simulated time: a count from each point's time to the next (the first from 0). */
+export type ClientsProfileSpec = { steps: [number, number][] };
+
+export type Load = { open: { rate: number | RateProfileSpec } } | { closed: { clients: number | ClientsProfileSpec; think: DistributionSpec } };
 
 export interface Service {
   name: string;
@@ -204,6 +207,17 @@ const rateProfile = fields({
     return { csv: p.csv!, column: p.column, time: p.time, shape: p.shape };
   });
 
+/** Points of a clients profile: [time, clients] pairs, times from 0 and increasing. */
+const clientPoints = z
+  .array(z.tuple([duration({ min: 0, max: LIMITS.duration }), count(0, LIMITS.clients)]), { error: "expected a list of [time, clients] pairs, e.g. [[0s, 10], [5m, 50]]" })
+  .min(1, { message: "a profile needs at least one [time, clients] point" })
+  .superRefine((pts, ctx) => {
+    pts.forEach(([t], i) => {
+      if (i > 0 && !(t > pts[i - 1][0])) ctx.addIssue({ code: "custom", path: [i, 0], message: `times must increase: ${t} s follows ${pts[i - 1][0]} s` });
+    });
+    if (pts.every(([, n]) => n === 0)) ctx.addIssue({ code: "custom", message: "every count of the profile is 0: no client would run" });
+  });
+
 const load = fields({
   open: fields({
     rate: z
@@ -213,7 +227,11 @@ const load = fields({
       .meta({ description: "a rate (2000/s), or a profile over time: steps, ramp, diurnal or csv" }),
   }).optional(),
   closed: fields({
-    clients: count(1, LIMITS.clients),
+    clients: z
+      .union([count(1, LIMITS.clients), fields({ steps: clientPoints })], {
+        error: "expected a number of clients such as 100, or a profile { steps: [[0s, 10], [5m, 50]] }",
+      })
+      .meta({ description: "a number of clients, or { steps: [[time, clients], ...] }: each count from its time to the next" }),
     think: distribution("duration", LIMITS.duration).default(0),
   }).optional(),
 })

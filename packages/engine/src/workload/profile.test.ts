@@ -110,6 +110,45 @@ describe("arrivals under a profile", () => {
     expect(flat.stacks.baremetal.services["t/a"].arrived).toBe(constant.stacks.baremetal.services["t/a"].arrived);
   });
 
+  /** Closed-loop clients (think 90 ms, 10 ms of CPU, cores to spare: each client makes 10 requests a second). */
+  function closed(clients: string) {
+    return loadScenario(
+      `duration: 60s
+warmup: 0s
+replications: 2
+hostTypes: { h: { cores: 16, memory: 8GiB } }
+hosts: [{ type: h, count: 2 }]
+tenants:
+  - name: t
+    services:
+      - { name: a, replicas: 4, threads: 64, cores: 1, load: { closed: { clients: ${clients}, think: 90ms } }, request: [{ cpu: 10ms }] }
+`,
+      { file: "clients.yaml", plugins },
+    );
+  }
+
+  it("closed-loop clients that change in steps: throughput follows the count (5, then 20 from 20 s, then 2 from 40 s)", async () => {
+    const r = await runScenario(closed("{ steps: [[0s, 5], [20s, 20], [40s, 2]] }"), plugins);
+    const { window: w, throughput } = r.stacks.baremetal.series;
+    const tp = throughput as number[];
+    // The mean over the windows of [from, to) but the first (the step's, when requests begun before it complete).
+    const mean = (from: number, to: number): number => tp.slice(from / w + 1, to / w).reduce((a, b) => a + b, 0) / (to / w - from / w - 1);
+    // 10 requests a second per client; the window of each step (and the one after) is left out.
+    expect(mean(0, 20)).toBeCloseTo(50, -1);
+    expect(mean(20, 40)).toBeCloseTo(200, -1);
+    expect(mean(40, 60)).toBeCloseTo(20, -1);
+    expect(Math.abs(mean(20, 40) / 200 - 1)).toBeLessThan(0.05);
+    expect(Math.abs(mean(40, 60) / 20 - 1)).toBeLessThan(0.1);
+  });
+
+  it("a clients profile of one constant count gives the results of that count, byte for byte", async () => {
+    const constant = await runScenario(closed("12"), plugins);
+    const flat = await runScenario(closed("{ steps: [[0s, 12]] }"), plugins);
+    expect(JSON.stringify(flat.stacks)).toBe(JSON.stringify(constant.stacks));
+    expect(() => closed("{ steps: [[0s, 0], [10s, 0]] }")).toThrow(/clients\.yaml:\d+:\d+: .*clients\.steps: every count of the profile is 0/);
+    expect(() => closed("{ steps: [[10s, 3], [5s, 4]] }")).toThrow(/times must increase: 5 s follows 10 s/);
+  });
+
   it("refuses bad profiles with the field and a fix", () => {
     const problems = (rate: string, readFile?: (p: string) => string): string => {
       try {

@@ -8,11 +8,25 @@
  * whatever the profile, so the same arrivals come on every stack (common
  * random numbers).
  */
-import type { RateProfileSpec, Scenario } from "../scenario/schema.js";
+import type { ClientsProfileSpec, RateProfileSpec, Scenario } from "../scenario/schema.js";
 
-/** Whether any open load of `s` has a rate profile (a load that changes over time). */
+/** Whether any load of `s` changes over time: an open load's rate profile, or a closed load's clients profile. */
 export function hasRateProfile(s: Scenario): boolean {
-  return s.tenants.some((t) => t.services.some((svc) => svc.load !== undefined && "open" in svc.load && typeof svc.load.open.rate !== "number"));
+  return s.tenants.some((t) =>
+    t.services.some((svc) => svc.load !== undefined && ("open" in svc.load ? typeof svc.load.open.rate !== "number" : typeof svc.load.closed.clients !== "number")),
+  );
+}
+
+/** The most closed-loop clients a count or a clients profile has at once. */
+export function mostClients(clients: number | ClientsProfileSpec): number {
+  return typeof clients === "number" ? clients : Math.max(...clients.steps.map(([, n]) => n));
+}
+
+/** The clients a profile has at time `t`: the count of the last point at or before `t` (the first one's before it). */
+export function clientsAt(steps: readonly (readonly [number, number])[], t: number): number {
+  let n = steps[0][1];
+  for (const [at, count] of steps) if (at <= t) n = count;
+  return n;
 }
 
 /** The mean rate over the first `seconds` of a rate or a profile. */

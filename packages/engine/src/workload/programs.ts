@@ -8,7 +8,7 @@
 import type { Distribution } from "../random/distributions.js";
 import { toDistribution } from "../scenario/distribution.js";
 import type { Scenario, Service } from "../scenario/schema.js";
-import { RateProfile } from "./profile.js";
+import { clientsAt, mostClients, RateProfile } from "./profile.js";
 
 /** Step kinds. */
 export const CPU = 0;
@@ -54,7 +54,12 @@ export interface Program {
   /** Open-loop rate (0 if none or a profile), or its profile; closed-loop clients and think time. */
   rate: number;
   profile: RateProfile | undefined;
+  /** The most clients at once; with a clients profile, its points ([time, clients]) and the count now. */
   clients: number;
+  clientSteps: [number, number][] | undefined;
+  clientsActive: number;
+  /** Clients above the count now, waiting for it to rise (in the order they stopped). */
+  idleClients: number[];
   think: Distribution;
   ingressRequest: number;
   ingressResponse: number;
@@ -65,6 +70,11 @@ export interface Program {
   /** Its readiness probe's period (Infinity: none) and failure threshold. */
   probePeriod: number;
   probeThreshold: number;
+}
+
+/** A closed load's clients profile points, or undefined for a constant count (and for other loads). */
+function clientSteps(load: Service["load"]): [number, number][] | undefined {
+  return load && "closed" in load && typeof load.closed.clients !== "number" ? load.closed.clients.steps : undefined;
 }
 
 function kindOf(step: Service["request"][number]): number {
@@ -103,7 +113,10 @@ export function compilePrograms(s: Scenario): Program[] {
         balance: BALANCE[svc.balance],
         rate: svc.load && "open" in svc.load && typeof svc.load.open.rate === "number" ? svc.load.open.rate : 0,
         profile: svc.load && "open" in svc.load && typeof svc.load.open.rate !== "number" ? new RateProfile(svc.load.open.rate) : undefined,
-        clients: svc.load && "closed" in svc.load ? svc.load.closed.clients : 0,
+        clients: svc.load && "closed" in svc.load ? mostClients(svc.load.closed.clients) : 0,
+        clientSteps: clientSteps(svc.load),
+        clientsActive: svc.load && "closed" in svc.load ? clientsAt(clientSteps(svc.load) ?? [[0, mostClients(svc.load.closed.clients)]], 0) : 0,
+        idleClients: [],
         think: toDistribution(svc.load && "closed" in svc.load ? svc.load.closed.think : 0),
         ingressRequest: svc.ingress?.request ?? 0,
         ingressResponse: svc.ingress?.response ?? 0,

@@ -36,6 +36,7 @@ import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Measurement, newServiceMeasure, SERIES_WINDOWS, type ServiceMeasure } from "./measure.js";
 import { ALLOC, CALL, compilePrograms, CPU, FREE, IO, LEAST_OUTSTANDING, MEM, SYSCALL, type Program } from "./programs.js";
+import { clientsAt } from "./profile.js";
 import { Balancer } from "./balance.js";
 import { RequestStore } from "./requests.js";
 
@@ -196,6 +197,7 @@ export class Replication {
   private readonly rng = Random.fromKey(0);
   private readonly arrivalType: number;
   private readonly clientType: number;
+  private readonly clientsType: number;
   private readonly stepType: number;
   private readonly cpuStartType: number;
   private readonly chargedType: number;
@@ -223,6 +225,7 @@ export class Replication {
     this.pipeline = model.pipeline;
     this.arrivalType = sim.on("workload.arrival", (svc) => this.onArrival(svc));
     this.clientType = sim.on("workload.client", (client) => this.onClient(client));
+    this.clientsType = sim.on("workload.clients", (service) => this.onClientsChange(service));
     this.stepType = sim.on("workload.step", (tag) => {
       const req = rq.live(tag);
       if (req < 0) return;
@@ -322,6 +325,7 @@ export class Replication {
         this.clientIndex[c] = i;
         this.scheduleClient(c);
       }
+      for (const [at] of run.clientSteps ?? []) if (at > 0) sim.scheduleAt(this.clientsType, at, index);
     });
     this.measurement.scheduleWindows();
   }
@@ -362,10 +366,14 @@ export class Replication {
     if (at !== Infinity) this.sim.scheduleAt(this.arrivalType, Math.max(this.sim.now, at), service);
   }
 
-  /** A closed-loop client thinks (and waits `extra` more), then issues its next request. */
+  /** A closed-loop client thinks (and waits `extra` more), then issues its next request; above the count now, it waits for the count to rise. */
   scheduleClient(client: number, extra = 0): void {
     const service = this.clientService[client];
     const run = this.services[service];
+    if (this.clientIndex[client] >= run.clientsActive) {
+      run.idleClients.push(client);
+      return;
+    }
     Random.deriveInto(run.base, this.clientIndex[client], this.clientK[client] + 2 ** 32, this.clientState, client * 4);
     const t = run.think.sample(this.rng.load(this.clientState, client * 4));
     this.rng.store(this.clientState, client * 4);
@@ -469,6 +477,11 @@ export class Replication {
   private onClient(client: number): void {
     const service = this.clientService[client];
     const run = this.services[service];
+    // The count fell while it thought: it stops before issuing (its next request keeps its numbers).
+    if (this.clientIndex[client] >= run.clientsActive) {
+      run.idleClients.push(client);
+      return;
+    }
     // Sticky: client i goes to replica i mod R while it is ready, else to one the balancing picks.
     const sticky = run.replicas[this.clientIndex[client] % run.replicas.length];
     const replica = this.replicaReady[sticky] ? sticky : this.pickReplica(run);
@@ -480,6 +493,19 @@ export class Replication {
     const req = this.newRequest(service, client, this.clientState, client * 4);
     this.clientK[client]++;
     this.route(req, replica);
+  }
+
+  /**
+   * A clients profile reaches a point: the count is the point's; clients
+   * below it that waited think and issue again, those above it stop after
+   * the request they are on.
+   */
+  private onClientsChange(service: number): void {
+    const run = this.services[service];
+    run.clientsActive = clientsAt(run.clientSteps!, this.sim.now);
+    const idle = run.idleClients;
+    run.idleClients = [];
+    for (const c of idle) this.scheduleClient(c);
   }
 
   /** An endpoint of the service by its balancing policy, or -1 when it has none. */
