@@ -1,5 +1,5 @@
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -53,14 +53,22 @@ describe("writeFileAtomic", () => {
     expect(readdirSync(dir).sort()).toEqual(["loop1", "loop2", "null"]);
   });
 
-  it("names its temporary file .NAME.PID.turtles-tmp, and removes those of the target that dead processes left, not those of live ones or of other files", () => {
+  it("names its temporary file .NAME.HOST.PID.turtles-tmp, and removes those of the target that dead processes of this machine left, not those of live ones, other machines or other files", () => {
     const dir = mkdtempSync(join(tmpdir(), "turtles-atomic-"));
     const file = join(dir, "out.json");
-    expect(temporaryOf(file, 42)).toBe(join(dir, ".out.json.42.turtles-tmp"));
+    const host = hostname().replace(/[^A-Za-z0-9-]/g, "-");
+    expect(temporaryOf(file, 42)).toBe(join(dir, `.out.json.${host}.42.turtles-tmp`));
     // A process that has exited: its pid is free (and not reused this soon).
     const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
-    const stale = [temporaryOf(file, Number(dead)), join(dir, `out.json.tmp-${dead}`)]; // the name before, too
-    const kept = [temporaryOf(file, process.ppid), temporaryOf(join(dir, "other.json"), Number(dead)), join(dir, "out.json.tmp-notapid")];
+    // The names before, too: without a machine, taken as this one's.
+    const stale = [temporaryOf(file, Number(dead)), join(dir, `.out.json.${dead}.turtles-tmp`), join(dir, `out.json.tmp-${dead}`)];
+    const kept = [
+      temporaryOf(file, process.ppid),
+      temporaryOf(join(dir, "other.json"), Number(dead)),
+      join(dir, "out.json.tmp-notapid"),
+      // Another machine's, in a shared folder: its process cannot be checked from here, so it may be saving now.
+      join(dir, `.out.json.other-machine.${dead}.turtles-tmp`),
+    ];
     for (const f of [...stale, ...kept]) writeFileSync(f, "half");
     // A folder staged by plugin init goes the same way.
     const staged = temporaryOf(file, Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout));

@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
+import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { kindOf } from "./files.js";
 
@@ -37,15 +38,30 @@ export function writeTarget(file: string): string {
 /** What every temporary file ends with: a name that says it may be deleted. */
 const TEMPORARY = ".turtles-tmp";
 
-/** The temporary file (or folder) written for `file` in process `pid` before it is renamed into place: hidden, beside it, `.NAME.PID.turtles-tmp`. */
+/** This machine's name as temporary names carry it: letters, digits and '-' (a shared folder may hold other machines'). */
+const HOST = hostname().replace(/[^A-Za-z0-9-]/g, "-") || "host";
+
+/**
+ * The temporary file (or folder) written for `file` by process `pid` of this machine before it is renamed into place:
+ * hidden, beside it, `.NAME.HOST.PID.turtles-tmp`.
+ */
 export function temporaryOf(file: string, pid: number = process.pid): string {
-  return join(dirname(file), `.${basename(file)}.${pid}${TEMPORARY}`);
+  return join(dirname(file), `.${basename(file)}.${HOST}.${pid}${TEMPORARY}`);
 }
 
-/** The process that wrote temporary `name` of a file called `base`, or undefined when it is not one (also the older `NAME.tmp-PID`). */
+/**
+ * The process of this machine that wrote temporary `name` of a file called `base`; undefined when it is not one, or is
+ * another machine's (whose processes cannot be checked from here). The older names without a machine,
+ * `.NAME.PID.turtles-tmp` and `NAME.tmp-PID`, are taken as this machine's.
+ */
 function writerOf(name: string, base: string): number | undefined {
-  const pid = name.startsWith(`.${base}.`) && name.endsWith(TEMPORARY) ? name.slice(base.length + 2, -TEMPORARY.length) : name.startsWith(`${base}.tmp-`) ? name.slice(base.length + 5) : "";
-  return /^[1-9]\d{0,9}$/.test(pid) ? Number(pid) : undefined;
+  let writer = name.startsWith(`.${base}.`) && name.endsWith(TEMPORARY) ? name.slice(base.length + 2, -TEMPORARY.length) : name.startsWith(`${base}.tmp-`) ? name.slice(base.length + 5) : "";
+  const dot = writer.lastIndexOf(".");
+  if (dot >= 0) {
+    if (writer.slice(0, dot) !== HOST) return undefined;
+    writer = writer.slice(dot + 1);
+  }
+  return /^[1-9]\d{0,9}$/.test(writer) ? Number(writer) : undefined;
 }
 
 /** Whether process `pid` is running (one of another user's, which cannot be signalled, is). */
