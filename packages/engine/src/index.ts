@@ -45,12 +45,13 @@ export type { DistributionSpec } from "./scenario/fields.js";
 // Running scenarios, and their results.
 export { runScenario, runReplication, applyOverrides, preflight, ReplicationRun, RunCancelled } from "./workload/run.js";
 export type { RunProgress, RunScenarioOptions, ReplicationRunOptions } from "./workload/run.js";
-export { assembleResults, scenarioHash, replicationSeeds, ENGINE_VERSION } from "./workload/measure.js";
+export { assembleResults, scenarioHash, replicationSeeds, ENGINE_VERSION, LATENCY_CDF } from "./workload/measure.js";
 export type { HostFigures, ReplicationResult, Results, ServiceResults, StackResults } from "./workload/measure.js";
 export type { MetricFigure } from "./plugin/metrics.js";
 export { HookError } from "./plugin/driver.js";
 export { StateError } from "./kernel/state.js";
 export { comparisonResults, onStack, stacksOf } from "./workload/compare.js";
+export type { ComparedFigure, Comparison, Question } from "./workload/compare.js";
 export { hasRateProfile, meanRate, RateProfile } from "./workload/profile.js";
 export { applyPoint, fromCsv, grid, parseParam, pointKey, rowOf, toCsv } from "./workload/sweep.js";
 export type { SweepParam } from "./workload/sweep.js";
