@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
 import { applyOverrides, comparisonResults, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
 import { runMany } from "@turtles/engine/pool";
+import { htmlReport } from "@turtles/engine/report";
 import { jobsProgress } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatComparison } from "../lib/render.js";
@@ -32,6 +33,7 @@ export default class Compare extends ScenarioCommand {
     retries: ScenarioCommand.retriesFlag,
     out: Flags.string({ description: "also write the results as JSON to this file" }),
     plugin: ScenarioCommand.pluginFlag,
+    html: ScenarioCommand.htmlFlag,
   };
 
   static override enableJsonFlag = true;
@@ -39,6 +41,7 @@ export default class Compare extends ScenarioCommand {
   async run(): Promise<Results> {
     const { args, flags } = await this.parse(Compare);
     this.writableFile("out", flags.out, args.file); // before the work, not after it
+    const html = this.htmlReporter(flags.html, args.file, flags.out);
     const plugins = await loadPlugins(flags.plugin);
     const scenario = readScenario(args.file, plugins);
     const duration = this.durationFlag("duration", flags.duration, scenario.warmup);
@@ -100,6 +103,7 @@ export default class Compare extends ScenarioCommand {
     this.warnUnplaced(results);
     const body = `${JSON.stringify(results, null, 2)}\n`;
     const written = flags.out === undefined || this.writeResults(flags.out, body, "the results");
+    html?.((chartLib) => htmlReport(results, { chartLib }));
     if (!this.jsonEnabled()) {
       this.log(formatComparison(results));
       if (!written) this.print(body);

@@ -12,6 +12,7 @@ import {
   type Scenario,
 } from "@turtles/engine";
 import { runScenarioOnWorkers } from "@turtles/engine/pool";
+import { htmlReport } from "@turtles/engine/report";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { readInputFile } from "../lib/files.js";
 import { progressPrinter } from "../lib/progress.js";
@@ -53,6 +54,7 @@ export default class Run extends ScenarioCommand {
     }),
     retries: ScenarioCommand.retriesFlag,
     plugin: ScenarioCommand.pluginFlag,
+    html: ScenarioCommand.htmlFlag,
     checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (removed once the run completes and its results are written)" }),
     "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
     resume: Flags.string({
@@ -65,6 +67,7 @@ export default class Run extends ScenarioCommand {
   async run(): Promise<Results> {
     const { args, flags } = await this.parse(Run);
     this.writableFile("out", flags.out, ...[args.file, flags.resume, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
+    const html = this.htmlReporter(flags.html, args.file, flags.resume, flags.checkpoint, flags.out);
     let saved: RunSnapshot | undefined;
     if (flags.resume !== undefined) {
       for (const f of ["seed", "duration", "replications"] as const) {
@@ -148,6 +151,7 @@ export default class Run extends ScenarioCommand {
     this.warnUnplaced(results);
     const body = `${JSON.stringify(results, null, 2)}\n`;
     const written = flags.out === undefined || this.writeResults(flags.out, body, "the results");
+    html?.((chartLib) => htmlReport(results, { chartLib }));
     if (checkpointFile !== undefined) {
       // The run is complete: its saved state is of no more use, unless the results could not be written.
       if (written) rmSync(checkpointFile, { force: true });

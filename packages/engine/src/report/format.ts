@@ -43,6 +43,7 @@ export function formatFigure(x: number | null, unit: FigureUnit): string {
     case "J":
       return `${sig(x / 3.6e6)} kWh`;
     default:
-      return sig(x);
+      // Counts as they are: 3 hosts, not 3.00.
+      return Number.isInteger(x) ? String(x) : sig(x);
   }
 }

@@ -75,7 +75,7 @@ const SCRIPT = `
       xAxis.rotate = cats.length > 4 ? -30 : 0;
       xAxis.size = cats.length > 4 ? 90 : 40;
     } else {
-      xAxis.values = function (u, splits) { return splits.map(function (v) { return fmt(v, c.x.unit); }); };
+      xAxis.values = function (u, splits) { return splits.map(function (v) { return v == null ? "" : fmt(v, c.x.unit); }); };
     }
     var opts = {
       width: cats && cats.length > 8 ? Math.min(1200, 60 * cats.length + 120) : 560, height: 320,
@@ -83,7 +83,7 @@ const SCRIPT = `
         x: cats ? { time: false, range: [-0.5, cats.length - 0.5] } : { time: false, distr: c.x.log ? 3 : 1 },
         y: { distr: c.y.log ? 3 : 1 }
       },
-      axes: [xAxis, { label: c.y.label, size: 70, values: function (u, splits) { return splits.map(function (v) { return fmt(v, c.y.unit); }); } }],
+      axes: [xAxis, { label: c.y.label, size: 70, values: function (u, splits) { return splits.map(function (v) { return v == null ? "" : fmt(v, c.y.unit); }); } }],
       series: series,
       legend: { live: false },
       cursor: { show: false },
@@ -122,7 +122,7 @@ window.turtlesFormat = function (x, unit) {
   if (unit === "B") { var u = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"], i = 0; while (x >= 1024 && i < 5) { x /= 1024; i++; } return sig(x) + " " + u[i]; }
   if (unit === "1/s") return sig(x) + "/s";
   if (unit === "J") return sig(x / 3.6e6) + " kWh";
-  return sig(x);
+  return Number.isInteger(x) ? String(x) : sig(x);
 };
 `;
 
