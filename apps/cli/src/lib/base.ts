@@ -141,9 +141,11 @@ export abstract class ScenarioCommand extends Command {
   protected writableFile(name: string, file: string | undefined, ...inputs: string[]): void {
     if (file === undefined) return;
     if (file === "") this.fail(`--${name}: give a file name`);
-    if (/[/\\]$/.test(file)) this.fail(`--${name}: ${file} names a folder; give a file in it, such as ${join(file, "results.json")}`);
+    // The file a folder could hold, for the suggestion.
+    const example = name === "html" ? "report.html" : "results.json";
+    if (/[/\\]$/.test(file)) this.fail(`--${name}: ${file} names a folder; give a file in it, such as ${join(file, example)}`);
     const target = resolve(file);
-    if (existsSync(target) && statSync(target).isDirectory()) this.fail(`--${name}: ${file} is a folder; give a file in it, such as ${join(file, "results.json")}`);
+    if (existsSync(target) && statSync(target).isDirectory()) this.fail(`--${name}: ${file} is a folder; give a file in it, such as ${join(file, example)}`);
     // The real file a path names (through links), or the path itself when nothing is there yet.
     const real = (path: string): string => (existsSync(path) ? realpathSync(path) : resolve(path));
     if (inputs.some((input) => real(input) === real(target))) this.fail(`--${name}: ${file} is another file of this command (its scenario, points or checkpoint); give another file`);
