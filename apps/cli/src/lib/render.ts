@@ -3,35 +3,14 @@
  * escaped by formatTable, and every name written into a line here goes through `printable` (`p`).
  */
 import { formatBytes, formatTable, printable as p, type Results } from "@turtles/engine";
+import { formatSeconds, sig, withHalfWidth as withCi } from "@turtles/engine/report";
 
 type Metric = number | null;
 
-/** Three significant digits, no exponent: 0.497, 12.3, 2000. */
-const sig = (x: number): string => (x === 0 ? "0" : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
-
-/** A duration in the unit that reads best (ms for most latencies), three significant digits. */
-export function formatSeconds(x: Metric): string {
-  if (x === null) return "-";
-  if (x === 0) return "0";
-  // The unit follows the rounded value: 999.7 us is 1.00ms, not 1.00e+3us.
-  const r = Number(x.toPrecision(3));
-  if (r < 1e-3) return `${(r * 1e6).toPrecision(3)}us`;
-  if (r < 1) return `${(r * 1e3).toPrecision(3)}ms`;
-  if (r < 600) return `${r.toPrecision(3)}s`;
-  return `${sig(r / 60)}m`;
-}
+export { formatSeconds } from "@turtles/engine/report";
 
 const num = (x: Metric, digits = 1): string => (x === null ? "-" : x.toFixed(digits));
 const pct = (x: Metric): string => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
-
-/**
- * `value ±half-width` when the half-width is known and not rounding noise
- * (replications that agree give a half-width of 1e-12 of the value, not 0).
- */
-function withCi(value: Metric | undefined, half: unknown, render: (x: number) => string): string {
-  if (value === null || value === undefined) return "-";
-  return typeof half === "number" && half > 1e-9 * Math.abs(value) ? `${render(value)} ±${render(half)}` : render(value);
-}
 
 const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
 const coreSeconds = (x: Metric): string => (x === null ? "-" : x === 0 ? "0" : `${sig(x)} core-s`);

@@ -101,9 +101,9 @@ export interface ReportSection {
 }
 
 /** `value ±half-width` when the half-width is known and not rounding noise (replications that agree give 1e-12 of the value, not 0). */
-export function withHalfWidth(value: number | null, half: number | null, render: (x: number | null) => string): string {
-  if (value === null) return "-";
-  return half !== null && half > 1e-9 * Math.abs(value) ? `${render(value)} ±${render(half)}` : render(value);
+export function withHalfWidth(value: number | null | undefined, half: unknown, render: (x: number) => string): string {
+  if (value === null || value === undefined) return "-";
+  return typeof half === "number" && half > 1e-9 * Math.abs(value) ? `${render(value)} ±${render(half)}` : render(value);
 }
 
 /** The tables of a comparison, one per question that has figures, in `QUESTIONS` order. Pure and deterministic. */
@@ -115,7 +115,7 @@ export function reportSections(c: Comparison): ReportSection[] {
     if (figures.length === 0) return [];
     const columns = ["figure", ...c.stacks, ...(hasDifferences ? others.map((s) => `${s} − ${c.baseline}`) : [])];
     const rows = figures.map((f) => {
-      const render = (x: number | null): string => formatFigure(x, f.unit);
+      const render = (x: number): string => formatFigure(x, f.unit);
       const values = c.stacks.map((s): ReportCell => ({ text: withHalfWidth(f.stacks[s]?.value ?? null, f.stacks[s]?.ci95 ?? null, render) }));
       const differences = !hasDifferences
         ? []
