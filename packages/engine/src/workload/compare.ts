@@ -13,31 +13,6 @@ import { BAREMETAL_STACK } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
 import { scenarioHash, type Results } from "./run.js";
 
-/** The five questions a comparison answers; each figure belongs to one. */
-export type Question = "performance" | "resources" | "recreate" | "maintenance" | "portability";
-
-/** One figure of a comparison (a row of its tables, CSV and report) with each stack's value and paired difference. */
-export interface ComparedFigure {
-  question: Question;
-  /** Stable, e.g. "services.t/web.latency.p99", "hosts.memoryOverhead", "density.t/web.small". */
-  id: string;
-  /** For tables: "t/web p99". */
-  label: string;
-  /** The service key when the figure is per service. */
-  service?: string;
-  unit: "s" | "B" | "1/s" | "ratio" | "count" | "core-s" | "J" | "cost" | "";
-  better: "lower" | "higher" | null;
-  /** `difference` is null for the baseline itself. */
-  stacks: Record<string, { value: number | null; ci95: number | null; difference: { mean: number; ci95: number | null; excludesZero: boolean } | null }>;
-}
-
-/** The figures of a comparison, each stack against `baseline`. */
-export interface Comparison {
-  baseline: string;
-  stacks: string[];
-  figures: ComparedFigure[];
-}
-
 /** The stacks a scenario can put its services on: bare metal, then those of its `stacks`, in file order. */
 export function stacksOf(s: Scenario): string[] {
   return [...new Set([BAREMETAL_STACK, ...Object.keys(s.stacks)])];
