@@ -5,7 +5,7 @@
  */
 export { formatFigure, formatSeconds, sig } from "./format.js";
 export type { FigureUnit } from "./format.js";
-export { comparisonOf, QUESTIONS, reportSections, withHalfWidth } from "./rows.js";
+export { comparisonOf, reportSections, withHalfWidth } from "./rows.js";
 export type { ReportCell, ReportSection } from "./rows.js";
 export { pointsOf, resultsCharts, sweepCharts } from "./charts.js";
 export type { ChartData, SweepRow } from "./charts.js";
