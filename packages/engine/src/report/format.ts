@@ -2,6 +2,7 @@
  * Figures as text, in the unit that reads best: the one way the terminal tables and the HTML report write a value.
  */
 import { formatBytes } from "../scenario/estimate.js";
+import { printable } from "../util/printable.js";
 import type { ComparedFigure } from "../workload/compare.js";
 
 /** A figure's unit, as a comparison names it. */
@@ -25,25 +26,41 @@ export function formatSeconds(x: number | null): string {
   return `${sig(r / 60)}m`;
 }
 
-/** A value in its figure's unit ("12.3ms", "1.5 GiB", "61.2%", "2000/s"); "-" for none. Negative values (differences) keep their sign. */
-export function formatFigure(x: number | null, unit: FigureUnit): string {
+/** Energy in the unit that reads best: J, kJ, MJ (a short run's differences are a few kJ, not 0.00000438 kWh). */
+function joules(x: number): string {
+  return Math.abs(x) >= 1e6 ? `${sig(x / 1e6)} MJ` : Math.abs(x) >= 1e3 ? `${sig(x / 1e3)} kJ` : `${sig(x)} J`;
+}
+
+/**
+ * A value in its figure's unit: seconds and bytes scaled ("12.3ms", "1.5 GiB"), ratios as percentages with three
+ * significant digits (a 0.02% miss rate is not "0.0%"), counts whole where they are, a plugin metric with its own
+ * unit name; "-" for none.
+ */
+export function formatFigure(x: number | null, unit: FigureUnit, unitName?: string): string {
   if (x === null) return "-";
-  if (x < 0 && unit !== "ratio" && unit !== "") return `-${formatFigure(-x, unit)}`;
   switch (unit) {
     case "s":
       return formatSeconds(x);
     case "B":
-      return formatBytes(x);
+      return x < 0 ? `-${formatBytes(-x)}` : formatBytes(x);
     case "ratio":
-      return `${(100 * x).toFixed(1)}%`;
+      return `${sig(100 * x)}%`;
+    case "count":
+      return Number.isInteger(x) ? String(x) : sig(x);
     case "1/s":
       return `${sig(x)}/s`;
     case "core-s":
-      return `${sig(x)} core-s`;
+      return x === 0 ? "0" : `${sig(x)} core-s`;
     case "J":
-      return `${sig(x / 3.6e6)} kWh`;
+      return joules(x);
     default:
-      // Counts as they are: 3 hosts, not 3.00.
-      return Number.isInteger(x) ? String(x) : sig(x);
+      return `${sig(x)}${unitName ? ` ${printable(unitName)}` : ""}`;
   }
+}
+
+/** A difference with its sign: "+12.3ms", "-1.0 GiB"; ratios in percentage points ("+4.1pp"), which a "%" would misread as relative. */
+export function formatDifference(x: number, unit: FigureUnit, unitName?: string): string {
+  if (x === 0) return "0";
+  const magnitude = unit === "ratio" ? `${sig(100 * Math.abs(x))}pp` : formatFigure(Math.abs(x), unit, unitName);
+  return `${x < 0 ? "-" : "+"}${magnitude}`;
 }

@@ -111,17 +111,16 @@ const SCRIPT = `
 })();
 `;
 
-/** The same value formatting in the page as in the tables (axis ticks, legend): `formatFigure`, as page script. */
+/** Axis ticks in the page, in the tables' units (`formatFigure`'s rules, shorter: ticks are round numbers). */
 const FORMAT_SCRIPT = `
 window.turtlesFormat = function (x, unit) {
   function sig(v) { return v === 0 ? "0" : Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3))); }
-  if (x == null) return "-";
-  if (unit === "ratio") return (100 * x).toFixed(Math.abs(x) < 0.1 ? 1 : 0) + "%";
+  if (unit === "ratio") return sig(100 * x) + "%";
   if (x < 0) return "-" + window.turtlesFormat(-x, unit);
   if (unit === "s") return x === 0 ? "0" : x < 1e-3 ? sig(x * 1e6) + "us" : x < 1 ? sig(x * 1e3) + "ms" : sig(x) + "s";
   if (unit === "B") { var u = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"], i = 0; while (x >= 1024 && i < 5) { x /= 1024; i++; } return sig(x) + " " + u[i]; }
   if (unit === "1/s") return sig(x) + "/s";
-  if (unit === "J") return sig(x / 3.6e6) + " kWh";
+  if (unit === "J") return x >= 1e6 ? sig(x / 1e6) + " MJ" : x >= 1e3 ? sig(x / 1e3) + " kJ" : sig(x) + " J";
   return Number.isInteger(x) ? String(x) : sig(x);
 };
 `;

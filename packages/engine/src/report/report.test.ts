@@ -58,7 +58,7 @@ describe("report rows", () => {
     const [perf, res] = reportSections(comparison);
     expect(perf.columns).toEqual(["figure", "a", "b", "b − a"]);
     expect(perf.rows[0].cells).toEqual([{ text: "x p99" }, { text: "10.0ms ±1.00ms" }, { text: "20.0ms ±1.00ms" }, { text: "+10.0ms ±2.00ms", excludesZero: true }]);
-    expect(res.rows[0].cells[3]).toEqual({ text: "0 B", excludesZero: false });
+    expect(res.rows[0].cells[3]).toEqual({ text: "0", excludesZero: false });
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import type { Results } from "../workload/measure.js";
 import { compareStacks, QUESTIONS, type Comparison, type Question } from "../workload/compare.js";
-import { formatFigure } from "./format.js";
+import { formatDifference, formatFigure } from "./format.js";
 
 /**
  * The comparison a report renders: the results' own (`turtles compare`), or, for results without one (`turtles run`),
@@ -45,15 +45,17 @@ export function reportSections(c: Comparison): ReportSection[] {
     if (figures.length === 0) return [];
     const columns = ["figure", ...c.stacks, ...(hasDifferences ? others.map((s) => `${s} − ${c.baseline}`) : [])];
     const rows = figures.map((f) => {
-      const render = (x: number): string => `${formatFigure(x, f.unit)}${f.unitName ? ` ${f.unitName}` : ""}`;
+      const render = (x: number): string => formatFigure(x, f.unit, f.unitName);
       const values = c.stacks.map((s): ReportCell => ({ text: withHalfWidth(f.stacks[s]?.value ?? null, f.stacks[s]?.ci95 ?? null, render) }));
       const differences = !hasDifferences
         ? []
         : others.map((s): ReportCell => {
             const d = f.stacks[s]?.difference;
             if (!d) return { text: "-" };
-            const sign = d.mean > 0 ? "+" : "";
-            return { text: `${sign}${withHalfWidth(d.mean, d.ci95, render)}`, excludesZero: d.excludesZero };
+            // The half-width in the difference's unit, unsigned ("+12.3ms ±2.00ms", "+4.1pp ±0.5pp").
+            const half = (x: number): string => formatDifference(x, f.unit, f.unitName).slice(1);
+            const text = d.ci95 !== null && d.ci95 > 1e-9 * Math.abs(d.mean) ? `${formatDifference(d.mean, f.unit, f.unitName)} ±${half(d.ci95)}` : formatDifference(d.mean, f.unit, f.unitName);
+            return { text, excludesZero: d.excludesZero };
           });
       return { id: f.id, cells: [{ text: f.label }, ...values, ...differences] };
     });
