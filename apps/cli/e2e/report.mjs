@@ -81,7 +81,7 @@ const checks = [
     "a sweep's report (web-tier: replicas by stack)",
     "sweep.png",
     () => {
-      const params = ["services.frontend.replicas", "defaults.stack"];
+      const params = ["services.frontend.replicas", "services.frontend.stack"];
       turtles("sweep", example, "--param", `${params[0]}=12,24`, "--param", `${params[1]}=baremetal,containers`, "--duration", "3s", "--replications", "1", "--workers", "2", "--out", join(work, "sweep.json"), "--html", join(work, "sweep.html"));
       return { file: "sweep.html", expected: expectedOfSweep(json("sweep.json"), params) };
     },

@@ -191,8 +191,10 @@ export function sweepCharts(rows: readonly SweepRow[], params: readonly string[]
   // Each row's stack (from its stack columns) and the values of the other parameters name its line.
   const lineOf = done.map((r) => {
     const stack = Object.keys(r).map((k) => STACK_FIGURE.exec(k)?.[1]).find((s) => s !== undefined);
-    const rest = params.filter((p) => p !== x).map((p) => `${p}=${String(r[p] ?? "")}`);
-    return [...(stack === undefined || stack === "scenario" ? [] : [stack]), ...rest].join(" ") || "all";
+    const named = stack !== undefined && stack !== "scenario";
+    // A parameter that sets the stack (defaults.stack, services.<s>.stack) is said by the stack's name already.
+    const rest = params.filter((p) => p !== x && !(named && String(r[p] ?? "") === stack)).map((p) => `${p}=${String(r[p] ?? "")}`);
+    return [...(named ? [stack] : []), ...rest].join(" ") || "all";
   });
   const lineNames = [...new Set(lineOf)];
   // Figures by name, stack columns under their figure's name.

@@ -104,8 +104,8 @@ describe("report charts", () => {
     const used = charts[1];
     expect(used.xs).toEqual([1, 2]);
     expect(used.series).toEqual([
-      { label: "vm defaults.stack=vm", values: [1, 2] },
-      { label: "ct defaults.stack=ct", values: [1, 1] },
+      { label: "vm", values: [1, 2] },
+      { label: "ct", values: [1, 1] },
     ]);
     expect(pointsOf(charts[0])).toBe(4);
   });
