@@ -8,7 +8,7 @@ import { comparisonResults, onStack, type Comparison } from "../workload/compare
 import { LATENCY_CDF, type Results } from "../workload/measure.js";
 import { runScenario } from "../workload/run.js";
 import { rowOf } from "../workload/sweep.js";
-import { comparisonOf, htmlReport, pointsOf, reportSections, resultsCharts, sweepCharts, sweepHtmlReport } from "./index.js";
+import { comparisonOf, formatDifference, formatFigure, htmlReport, pointsOf, reportSections, resultsCharts, sweepCharts, sweepHtmlReport } from "./index.js";
 
 const plugins = [testHost];
 // A stand-in library: the report only inlines it (the browser test uses uPlot itself).
@@ -59,6 +59,14 @@ describe("report rows", () => {
     expect(perf.columns).toEqual(["figure", "a", "b", "b − a"]);
     expect(perf.rows[0].cells).toEqual([{ text: "x p99" }, { text: "10.0ms ±1.00ms" }, { text: "20.0ms ±1.00ms" }, { text: "+10.0ms ±2.00ms", excludesZero: true }]);
     expect(res.rows[0].cells[3]).toEqual({ text: "0", excludesZero: false });
+  });
+});
+
+describe("figures as text", () => {
+  it("writes each unit as the compare table does: percentages to three digits, differences of ratios in points, energy scaled, counts whole", () => {
+    expect([formatFigure(0.0002, "ratio"), formatFigure(0.612, "ratio"), formatFigure(3, "count"), formatFigure(2.5, "count")]).toEqual(["0.0200%", "61.2%", "3", "2.50"]);
+    expect([formatFigure(2500, "J"), formatFigure(3.2e6, "J"), formatFigure(1536, "B"), formatFigure(12, "", "ops")]).toEqual(["2.50 kJ", "3.20 MJ", "1.5 KiB", "12.0 ops"]);
+    expect([formatDifference(0.041, "ratio"), formatDifference(-0.0123, "s"), formatDifference(-1536, "B"), formatDifference(0, "s")]).toEqual(["+4.10pp", "-12.3ms", "-1.5 KiB", "0"]);
   });
 });
 
