@@ -50,7 +50,8 @@ export type { HostFigures, ReplicationResult, Results, ServiceResults, StackResu
 export type { MetricFigure } from "./plugin/metrics.js";
 export { HookError } from "./plugin/driver.js";
 export { StateError } from "./kernel/state.js";
-export { comparisonResults, onStack, stacksOf } from "./workload/compare.js";
+export { comparisonCsv, comparisonResults, compareStacks, COMPARISON_CSV_COLUMNS, onStack, pairedDifference, QUESTIONS, stacksOf } from "./workload/compare.js";
+export type { ComparedFigure, Comparison, PairedDifference, Question } from "./workload/compare.js";
 export { hasRateProfile, meanRate, RateProfile } from "./workload/profile.js";
 export { applyPoint, fromCsv, grid, parseParam, pointKey, rowOf, toCsv } from "./workload/sweep.js";
 export type { SweepParam } from "./workload/sweep.js";

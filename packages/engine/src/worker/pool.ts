@@ -15,7 +15,7 @@ import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
 import { checkResume, runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
 import { formatProblems, ScenarioError, type Problem } from "../scenario/problems.js";
-import { applyOverrides, assembleResults, preflight, replicationSeeds, RunCancelled, type ReplicationResult, type Results, type RunProgress, type RunScenarioOptions } from "../workload/run.js";
+import { applyOverrides, assembleResults, preflight, replicationSeeds, RunCancelled, type ReplicationResult, type Results, type RunProgress, type StackResults, type RunScenarioOptions } from "../workload/run.js";
 import { pluginsFrom } from "./api.js";
 import type { EngineApi, LoadRequest } from "./protocol.js";
 
@@ -150,11 +150,14 @@ export interface PoolJob {
 }
 
 /**
- * What became of a job: its results, or why it failed; `problems` when the
- * job's scenario is bad input that only a built model shows (no NIC for calls
- * across hosts, no disk for io steps).
+ * What became of a job: its results and each replication's stack figures (in
+ * replication order, for paired comparisons: `comparisonResults`), or why it
+ * failed; `problems` when the job's scenario is bad input that only a built
+ * model shows (no NIC for calls across hosts, no disk for io steps).
  */
-export type JobOutcome = { results: Results; error?: undefined; problems?: undefined } | { results?: undefined; error: string; problems?: Problem[] };
+export type JobOutcome =
+  | { results: Results; replications: StackResults[]; error?: undefined; problems?: undefined }
+  | { results?: undefined; replications?: undefined; error: string; problems?: Problem[] };
 
 /** How `runMany` saves itself: like a run's checkpoint, with a snapshot per job not yet settled (undefined for the others). */
 export interface ManyCheckpointOptions extends Omit<CheckpointOptions, "save"> {
@@ -327,7 +330,8 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
 /** A job's results from its replications', or, if assembling them throws, its failure: the other jobs go on. */
 function assembled(job: PoolJob, plugins: readonly PluginDefinition[], done: readonly ReplicationResult[]): JobOutcome {
   try {
-    return { results: assembleResults(job.scenario, plugins, done) };
+    const results = assembleResults(job.scenario, plugins, done);
+    return { results, replications: [...done].sort((a, b) => a.replication - b.replication).map((x) => x.stack) };
   } catch (err) {
     const label = job.label ? ` of ${job.label}` : "";
     return { error: `assembling the results${label} failed after its ${done.length} replications ran: ${(err as Error).message}` };

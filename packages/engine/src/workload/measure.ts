@@ -19,6 +19,7 @@ import { studentTQuantile } from "../stats/special.js";
 import { stackLayers } from "../scenario/load.js";
 import { own } from "../util/own.js";
 import { sha256Hex } from "../util/sha256.js";
+import type { Comparison } from "./compare.js";
 import type { Failure, Lifecycle } from "./lifecycle.js";
 
 /** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
@@ -270,6 +271,8 @@ export interface Results {
   stacks: Record<string, StackResults>;
   /** Replicas that could not be placed (in the first replication; placement does not depend on the seed). */
   unplaced: { tenant: string; service: string; replicas: number; reason: string; /** In a comparison of stacks. */ stack?: string }[];
+  /** The stacks compared figure by figure, with paired differences from a baseline (`turtles compare` only). */
+  comparison?: Comparison;
 }
 
 /** What one replication produces: its metrics, and the replicas placement could not fit. */
