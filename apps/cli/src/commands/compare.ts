@@ -71,12 +71,9 @@ export default class Compare extends ScenarioCommand {
         return this.fail(`--stack: ${(err as Error).message}`);
       }
     });
+    // (Only without --stack: one given is compared with bare metal.) --stack names only the scenario's stacks, so it cannot help here.
     if (stacks.length < 2) {
-      this.fail(
-        flags.stack.length > 0
-          ? "--stack: give at least two different stacks to compare"
-          : `${args.file} defines no stack besides bare metal: add stacks (e.g. vms: [{ layer: vm, vcpus: 4, memory: 8GiB }]) or give two with --stack`,
-      );
+      this.fail(`${args.file} defines no stack besides bare metal: add stacks to compare with it (e.g. vms: [{ layer: vm, vcpus: 4, memory: 8GiB }])`);
     }
     const baseline = flags.baseline ?? stacks[0];
     if (!stacks.includes(baseline)) {
