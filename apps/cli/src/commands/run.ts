@@ -17,7 +17,7 @@ import { writeFileAtomic } from "../lib/atomic.js";
 import { readInputFile } from "../lib/files.js";
 import { progressPrinter } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
-import { formatResults } from "../lib/render.js";
+import { formatResults, resultsText } from "../lib/render.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario, savedPluginsProblem, workersThatFit } from "../lib/scenario-file.js";
 
 /** The largest saved run read: the msgpack of states a model of the largest supported size gives, with room. */
@@ -28,7 +28,8 @@ export default class Run extends ScenarioCommand {
 
   static override description =
     "Runs every replication of the scenario (seeds derived from --seed) and prints a table per service and per host type. " +
-    "--json prints the results (turtles-results/1) on stdout; --out writes them to a file, atomically. Progress goes to stderr. " +
+    "--json prints the results (turtles-results/1) on stdout; --out writes them to a file, atomically (its extension picks the format: " +
+    ".json, or .csv for one row per figure). Progress goes to stderr. " +
     "Ctrl-C stops the run cleanly and writes nothing, unless --checkpoint names a file: then the run is saved there (also every " +
     "--checkpoint-every of wall time) and `turtles run --resume FILE` continues it to the results an uninterrupted run gives.";
 
@@ -46,7 +47,7 @@ export default class Run extends ScenarioCommand {
     seed: Flags.integer({ description: "root seed (replication seeds derive from it)", min: 0, max: Number.MAX_SAFE_INTEGER }),
     duration: Flags.string({ description: "measured simulated time, e.g. 10m (overrides the scenario)" }),
     replications: Flags.integer({ description: "independent replications (overrides the scenario)", min: 1, max: 10000 }),
-    out: Flags.string({ description: "also write the results as JSON to this file" }),
+    out: Flags.string({ description: "also write the results to this file: .json for the results JSON, .csv for one row per figure" }),
     workers: Flags.integer({
       description: "worker threads for the replications (default: the machine's cores, at most one per replication, fewer if the models would not fit in memory together). Results are identical for any number",
       min: 1,
@@ -67,6 +68,7 @@ export default class Run extends ScenarioCommand {
   async run(): Promise<Results> {
     const { args, flags } = await this.parse(Run);
     this.writableFile("out", flags.out, ...[args.file, flags.resume, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
+    const format = this.outFormat("out", flags.out);
     const html = this.htmlReporter(flags.html, args.file, flags.resume, flags.checkpoint, flags.out);
     let saved: RunSnapshot | undefined;
     if (flags.resume !== undefined) {
@@ -149,7 +151,7 @@ export default class Run extends ScenarioCommand {
             : [`stopped by Ctrl-C, but the run could not be saved to ${checkpointFile}: ${(err as Error).message}`, 1],
     );
     this.warnUnplaced(results);
-    const body = `${JSON.stringify(results, null, 2)}\n`;
+    const body = resultsText(results, format ?? "json");
     const written = flags.out === undefined || this.writeResults(flags.out, body, "the results");
     html?.((chartLib) => htmlReport(results, { chartLib }));
     if (checkpointFile !== undefined) {

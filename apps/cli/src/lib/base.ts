@@ -1,12 +1,13 @@
 /** The base of commands that read scenarios: scenario problems print as located lines and exit with code 2. */
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { dirname, extname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { formatProblems, LIMITS, locateProblems, printable, RunCancelled, ScenarioError, unit, unitRangeProblem, type Problem, type Results } from "@turtles/engine";
 import type { ChartLibrary } from "@turtles/engine/report";
 import { NotAFileError, removeStaleTemporaries, temporaryOf, writeFileAtomic, writeTarget } from "./atomic.js";
 import { describeError, readInputFile } from "./files.js";
+import type { OutFormat } from "./render.js";
 import { PluginLoadError } from "./scenario-file.js";
 
 export abstract class ScenarioCommand extends Command {
@@ -185,6 +186,17 @@ export abstract class ScenarioCommand extends Command {
       this.note(`error: could not write the report to ${file}: ${why}`);
       process.exitCode = 1;
     };
+  }
+
+  /**
+   * The format of a results file, by its extension (.json: the results JSON; .csv: one row per stack and figure), or
+   * bad input, exit 2, naming both: an unknown extension would get a format the reader does not expect.
+   */
+  protected outFormat(name: string, file: string | undefined): OutFormat | undefined {
+    if (file === undefined) return undefined;
+    const ext = extname(file).toLowerCase();
+    if (ext === ".json" || ext === ".csv") return ext.slice(1) as OutFormat;
+    return this.fail(`--${name}: ${file} ends in neither .json nor .csv: give a .json file for the results, or .csv for one row per stack and figure`);
   }
 
   /**

@@ -2,8 +2,8 @@
  * Rendering results as tables for the terminal. Names in them come from files and plugins: table cells are printed
  * escaped by formatTable, and every name written into a line here goes through `printable` (`p`).
  */
-import { formatBytes, formatTable, printable as p, type Results } from "@turtles/engine";
-import { formatSeconds, sig, withHalfWidth as withCi } from "@turtles/engine/report";
+import { compareStacks, comparisonCsv, formatBytes, formatTable, printable as p, QUESTIONS, type ComparedFigure, type Results } from "@turtles/engine";
+import { formatFigure, formatPairedDifference, formatSeconds, sig, withHalfWidth as withCi } from "@turtles/engine/report";
 
 type Metric = number | null;
 
@@ -15,6 +15,7 @@ const pct = (x: Metric): string => (x === null ? "-" : `${(100 * x).toFixed(1)}%
 const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
 const coreSeconds = (x: Metric): string => (x === null ? "-" : x === 0 ? "0" : `${sig(x)} core-s`);
 const kwh = (joules: Metric): string => (joules === null ? "-" : `${sig(joules / 3.6e6)} kWh`);
+
 
 type Figure = Results["stacks"][string]["layers"][string][string];
 
@@ -206,49 +207,64 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
 }
 
 /**
- * A comparison of stacks (`turtles compare`): one column per stack, a row per
- * figure; ± the 95% half-width where there are replications enough.
+ * A comparison of stacks (`turtles compare`), from its row model
+ * (`Results.comparison`): a table of each stack's figures (± the 95%
+ * half-width where there are replications enough) under the five questions'
+ * headings, then a table of each stack's paired difference from the baseline,
+ * marked `*` where its interval excludes zero.
  */
 export function formatComparison(r: Results): string {
-  const stacks = Object.entries(r.stacks);
-  type Ci = { services?: Record<string, { throughput?: number; latency?: { mean?: number; p99?: number } }> } | null;
-  const services = [...new Set(stacks.flatMap(([, st]) => Object.keys(st.services)))];
-  const rows: string[][] = [];
-  const row = (label: string, cell: (st: (typeof stacks)[number][1], ci: Ci) => string): void => {
-    rows.push([label, ...stacks.map(([, st]) => cell(st, (st.ci95 ?? null) as Ci))]);
-  };
-  for (const key of services) {
-    const svc = (st: (typeof stacks)[number][1]) => st.services[key];
-    row(`${key} req/s`, (st, ci) => withCi(svc(st)?.throughput, ci?.services?.[key]?.throughput, sig));
-    row(`${key} mean`, (st, ci) => withCi(svc(st)?.latency.mean, ci?.services?.[key]?.latency?.mean, formatSeconds));
-    row(`${key} p99`, (st, ci) => withCi(svc(st)?.latency.p99, ci?.services?.[key]?.latency?.p99, formatSeconds));
-    row(`${key} dropped+failed`, (st) => (svc(st) ? num((svc(st).dropped ?? 0) + (svc(st).failed ?? 0), 0) : "-"));
-    if (stacks.some(([, st]) => (svc(st)?.retries ?? 0) > 0 || (svc(st)?.timeouts ?? 0) > 0)) {
-      row(`${key} retries`, (st) => num(svc(st)?.retries ?? null, 0));
-      row(`${key} timeouts`, (st) => num(svc(st)?.timeouts ?? null, 0));
-      row(`${key} wasted`, (st) => num(svc(st)?.wasted ?? null, 0));
-    }
-  }
-  row("hosts used", (st) => `${num(st.hosts.used, 0)} of ${num(st.hosts.total, 0)}`);
-  row("cpu of used cores", (st) => pct(st.hosts.cpuUtilization));
-  row("steal", (st) => coreSeconds(st.hosts.steal));
-  row("throttled", (st) => formatSeconds(st.hosts.throttledTime));
-  row("memory used", (st) => bytes(st.hosts.memoryUsed));
-  row("memory reserved", (st) => bytes(st.hosts.memoryReserved ?? null));
-  row("memory overhead", (st) => bytes(st.hosts.memoryOverhead));
-  row("kernels", (st) => num(st.kernels, 0));
-  row("ready p50", (st) => formatSeconds(st.lifecycle.ready?.p50 ?? null));
-  row("ready p99", (st) => formatSeconds(st.lifecycle.ready?.p99 ?? null));
-  for (const [label, layer, name, u] of shownMetrics(r)) {
-    row(label, (st) => metricFigure(st.layers?.[layer]?.[name], u, (st.ci95 as { layers?: Record<string, Record<string, unknown>> } | null)?.layers?.[layer]?.[name]));
-  }
-  row("energy", (st) => kwh(st.energy.joules));
-  row("cost", (st) => (st.cost.total === null ? "-" : sig(st.cost.total)));
-  const unplaced = (stack: string): number => r.unplaced.filter((u) => u.stack === stack).reduce((n, u) => n + u.replicas, 0);
-  if (r.unplaced.length > 0) rows.push(["replicas not placed", ...stacks.map(([name]) => String(unplaced(name)))]);
+  const c = r.comparison ?? compareStacks(r);
+  const sections = (cells: (f: ComparedFigure) => string[] | null): string[][] =>
+    QUESTIONS.flatMap(({ question, heading }) => {
+      const rows = c.figures.filter((f) => f.question === question).flatMap((f) => {
+        const row = cells(f);
+        return row ? [[`  ${f.label}`, ...row]] : [];
+      });
+      return rows.length > 0 ? [[heading], ...rows] : [];
+    });
+  const pad = (row: string[], n: number): string[] => [...row, ...Array<string>(n - row.length).fill("")];
+  const values = sections((f) => {
+    const render = (x: number): string => formatFigure(x, f.unit, f.unitName);
+    return c.stacks.map((name) => withCi(f.stacks[name]?.value, f.stacks[name]?.ci95, render));
+  });
+  const others = c.stacks.filter((name) => name !== c.baseline);
+  const differences = sections((f) => {
+    if (others.every((name) => !f.stacks[name]?.difference)) return null;
+    return others.map((name) => {
+      const d = f.stacks[name]?.difference;
+      return d ? `${formatPairedDifference(d, f.unit, f.unitName)}${d.excludesZero ? " *" : ""}` : "-";
+    });
+  });
+  const unplaced = c.stacks.flatMap((name) => {
+    const n = r.unplaced.filter((u) => u.stack === name).reduce((k, u) => k + u.replicas, 0);
+    return n > 0 ? [`${p(name)} ${n}`] : [];
+  });
+  const replications = r.manifest.replications;
   return [
     `${runLine(r.manifest)}, the same seeds on every stack`,
     "",
-    formatTable(["", ...stacks.map(([name]) => name)], rows),
+    formatTable(["", ...c.stacks], values.map((row) => pad(row, c.stacks.length + 1))),
+    ...(unplaced.length > 0 ? ["", `replicas not placed: ${unplaced.join(", ")}`] : []),
+    ...(others.length > 0 && differences.length > 0
+      ? [
+          "",
+          `difference from ${p(c.baseline)}, paired replication by replication` +
+            (replications > 1 ? ` (± the 95% half-width; * where the interval excludes zero)` : " (one replication: no interval)"),
+          "",
+          formatTable(["", ...others], differences.map((row) => pad(row, others.length + 1))),
+        ]
+      : []),
   ].join("\n");
 }
+
+/**
+ * The results as the file `format` names: the results JSON (`turtles-results/1`), or the comparison's CSV, one row
+ * per stack and figure (a run's single stack has no difference columns filled).
+ */
+export function resultsText(r: Results, format: OutFormat): string {
+  return format === "json" ? `${JSON.stringify(r, null, 2)}\n` : comparisonCsv(r.comparison ?? compareStacks(r));
+}
+
+/** The formats results files can have, by their extension. */
+export type OutFormat = "json" | "csv";

@@ -64,3 +64,12 @@ export function formatDifference(x: number, unit: FigureUnit, unitName?: string)
   const magnitude = unit === "ratio" ? `${sig(100 * Math.abs(x))}pp` : formatFigure(Math.abs(x), unit, unitName);
   return `${x < 0 ? "-" : "+"}${magnitude}`;
 }
+
+/**
+ * A paired difference with its 95% half-width, "+12.3ms ±2.00ms" or "+4.10pp ±0.500pp"; the half-width is left out
+ * when unknown or rounding noise (the same figure in every pair gives 1e-12 of the mean, not 0).
+ */
+export function formatPairedDifference(d: { mean: number; ci95: number | null }, unit: FigureUnit, unitName?: string): string {
+  const half = d.ci95 !== null && d.ci95 > 1e-9 * Math.abs(d.mean) ? ` ±${formatDifference(d.ci95, unit, unitName).slice(1)}` : "";
+  return `${formatDifference(d.mean, unit, unitName)}${half}`;
+}

@@ -3,7 +3,7 @@
  * rows, chart data and a self-contained HTML document; no DOM and no charting library at import time (the HTML
  * report takes the library's source as an argument).
  */
-export { formatDifference, formatFigure, formatSeconds, sig } from "./format.js";
+export { formatDifference, formatFigure, formatPairedDifference, formatSeconds, sig } from "./format.js";
 export type { FigureUnit } from "./format.js";
 export { comparisonOf, reportSections, withHalfWidth } from "./rows.js";
 export type { ReportCell, ReportSection } from "./rows.js";

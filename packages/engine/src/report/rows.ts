@@ -5,7 +5,7 @@
  */
 import type { Results } from "../workload/measure.js";
 import { compareStacks, QUESTIONS, type Comparison, type Question } from "../workload/compare.js";
-import { formatDifference, formatFigure } from "./format.js";
+import { formatFigure, formatPairedDifference } from "./format.js";
 
 /**
  * The comparison a report renders: the results' own (`turtles compare`), or, for results without one (`turtles run`),
@@ -52,10 +52,7 @@ export function reportSections(c: Comparison): ReportSection[] {
         : others.map((s): ReportCell => {
             const d = f.stacks[s]?.difference;
             if (!d) return { text: "-" };
-            // The half-width in the difference's unit, unsigned ("+12.3ms ±2.00ms", "+4.1pp ±0.5pp").
-            const half = (x: number): string => formatDifference(x, f.unit, f.unitName).slice(1);
-            const text = d.ci95 !== null && d.ci95 > 1e-9 * Math.abs(d.mean) ? `${formatDifference(d.mean, f.unit, f.unitName)} ±${half(d.ci95)}` : formatDifference(d.mean, f.unit, f.unitName);
-            return { text, excludesZero: d.excludesZero };
+            return { text: formatPairedDifference(d, f.unit, f.unitName), excludesZero: d.excludesZero };
           });
       return { id: f.id, cells: [{ text: f.label }, ...values, ...differences] };
     });

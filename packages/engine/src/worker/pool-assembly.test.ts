@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { loadScenario } from "../scenario/load.js";
 import { testHost } from "../testing/index.js";
 import type { Scenario } from "../scenario/schema.js";
+import { runReplication } from "../workload/run.js";
 // The pool starts dist/worker/node-worker.js, so this test runs against the build (turbo builds before testing).
 import { runMany } from "../../dist/worker/pool.js";
 
@@ -34,7 +35,7 @@ tenants:
 `;
 
 describe("a job whose results cannot be assembled", () => {
-  it("fails alone with an error naming it, after its replications ran, while the other jobs get their results", { timeout: 60_000 }, async () => {
+  it("fails alone with an error naming it, after its replications ran, while the other jobs get their results and their replications' figures in order", { timeout: 60_000 }, async () => {
     const base = loadScenario(SCENARIO, { plugins: [testHost] });
     const jobs = ["first", "breaks", "last"].map((name) => ({ scenario: { ...base, name }, label: `point ${name}` }));
     const settled: number[] = [];
@@ -45,6 +46,10 @@ describe("a job whose results cannot be assembled", () => {
       expect(outcomes[k].error).toBeUndefined();
       expect(outcomes[k].results?.manifest.scenario).toBe(jobs[k].scenario.name);
       expect(outcomes[k].results?.stacks.baremetal.services["t/a"].completed).toBeGreaterThan(100);
+      // Each replication's own figures, in replication order, for paired comparisons.
+      const each = await Promise.all([0, 1].map(async (r) => JSON.stringify((await runReplication(jobs[k].scenario, [testHost], r)).stack)));
+      expect(outcomes[k].replications?.map((x) => JSON.stringify(x))).toEqual(each);
     }
+    expect(outcomes[1].replications).toBeUndefined();
   });
 });

@@ -210,6 +210,31 @@ describe("the comparison's rows", () => {
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
   });
 
+  it("keeps plugin metrics marked show as resource rows: a number as it is, a histogram as its mean and p99", () => {
+    const layers = (ooms: number, wait: number): Record<string, unknown> => ({
+      layers: { container: { ooms, wait: { count: 10, mean: wait, p50: wait, p99: 2 * wait }, hidden: 5 } },
+    });
+    const { results: r, replications } = results({
+      baremetal: base.map((x) => ({ ...x, ...layers(0, 0.001) })),
+      vms: vm.map((x, i) => ({ ...x, ...layers(i, 0.002) })),
+    });
+    r.manifest.metrics = {
+      "container.ooms": { kind: "counter", unit: "kills", show: true, description: "" },
+      "container.wait": { kind: "histogram", unit: "s", show: true, description: "" },
+      "container.hidden": { kind: "counter", unit: "", show: false, description: "" },
+    };
+    const c = compareStacks(r, { replications });
+    const rows = c.figures.filter((f) => f.id.startsWith("layers."));
+    expect(rows.map((f) => [f.question, f.id, f.label, f.unit, f.unitName])).toEqual([
+      ["resources", "layers.container.ooms", "container ooms", "", "kills"],
+      ["resources", "layers.container.wait.mean", "container wait mean", "s", undefined],
+      ["resources", "layers.container.wait.p99", "container wait p99", "s", undefined],
+    ]);
+    // OOM kills 0, 1, 2 against 0: mean 1, standard deviation 1.
+    expect(rows[0].stacks.vms.difference!.mean).toBe(1);
+    expect(rows[0].stacks.vms.difference!.ci95).toBeCloseTo(T2 / Math.sqrt(3), 12);
+  });
+
   it("pairs nothing without replications: the difference of the means, with no interval", () => {
     const { results: r } = results({ baremetal: base, vms: vm });
     const d = compareStacks(r).figures.find((f) => f.id === "hosts.memoryUsed")!.stacks.vms.difference;

@@ -124,10 +124,18 @@ export function pairedDifference(xs: readonly number[], ys: readonly number[]): 
 /** What a row is, before the stacks' values: where it is in a stack's results, and how to show it. */
 type Row = Omit<ComparedFigure, "id" | "stacks"> & { path: string[] };
 
-/** The value at `path` in a results tree (own keys only: a service may be called "constructor"), when it is a finite number. */
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** What is at `path` in a results tree, by own keys only (a service may be called "constructor"). */
+function node(tree: unknown, path: readonly string[]): unknown {
+  let v = tree;
+  for (const k of path) v = isRecord(v) ? own(v, k) : undefined;
+  return v;
+}
+
+/** The value at `path` in a results tree, when it is a finite number. */
 function at(tree: unknown, path: readonly string[]): number | null {
-  let v: unknown = tree;
-  for (const k of path) v = typeof v === "object" && v !== null && !Array.isArray(v) ? own(v as Record<string, unknown>, k) : undefined;
+  const v = node(tree, path);
   return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
@@ -135,9 +143,8 @@ function at(tree: unknown, path: readonly string[]): number | null {
 function keysAt(trees: readonly unknown[], path: readonly string[]): string[] {
   const keys = new Set<string>();
   for (const t of trees) {
-    let v: unknown = t;
-    for (const k of path) v = typeof v === "object" && v !== null && !Array.isArray(v) ? own(v as Record<string, unknown>, k) : undefined;
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) for (const k of Object.keys(v)) keys.add(k);
+    const v = node(t, path);
+    if (isRecord(v)) for (const k of Object.keys(v)) keys.add(k);
   }
   return [...keys];
 }
