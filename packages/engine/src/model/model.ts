@@ -424,8 +424,8 @@ export class Model {
 
   // --- failures ---
 
-  /** The process nodes below `n` (and `n` itself if it is one). */
-  private processesBelow(n: number, out: number[] = []): number[] {
+  /** @internal The process nodes below `n` (and `n` itself if it is one). */
+  processesBelow(n: number, out: number[] = []): number[] {
     if (this.nodes.kind[n] === this.processKind) out.push(n);
     for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) this.processesBelow(c, out);
     return out;
@@ -651,6 +651,19 @@ export class Model {
     this.hostDown.delete(hostIndex);
     this.nodes.state[this.hosts[hostIndex]] = NodeState.running;
     this.readyAt[this.hosts[hostIndex]] = this.sim.now;
+  }
+
+  /**
+   * @internal A planned restart of a layer node that runs its own kernel (a kernel patch rollout): it and its subtree
+   * stop and start again in place, after its provisioning, as a plugin's `restartNode` does.
+   */
+  restartKernel(n: number): void {
+    this.restartNode(n, 0);
+  }
+
+  /** @internal The layer nodes running their own OS kernel now (guests, sandboxes), in node order. */
+  kernelInstances(): number[] {
+    return [...this.kernelNodes].filter((n) => !this.nodes.removed[n]).sort((a, b) => a - b);
   }
 
   /** OS kernels running: every host plus every layer node that runs its own kernel. */
