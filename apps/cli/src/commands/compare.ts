@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { applyOverrides, comparisonResults, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
+import { comparisonResults, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
 import { runMany } from "@turtles/engine/pool";
 import { jobsProgress } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
@@ -19,6 +19,7 @@ export default class Compare extends ScenarioCommand {
   static override examples = [
     "<%= config.bin %> compare examples/web-tier.yaml",
     "<%= config.bin %> compare examples/batch.yaml --replications 5 --out compare.json",
+    "<%= config.bin %> compare examples/web-tier.yaml --rollout --max-unavailable 2",
   ];
 
   static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };
@@ -30,6 +31,8 @@ export default class Compare extends ScenarioCommand {
     replications: Flags.integer({ description: "replications per stack (overrides the scenario)", min: 1, max: 10000 }),
     workers: Flags.integer({ description: "worker threads (default: the machine's cores, at most one per replication, fewer if the models would not fit in memory together)", min: 1, max: 256 }),
     retries: ScenarioCommand.retriesFlag,
+    rollout: ScenarioCommand.rolloutFlag,
+    "max-unavailable": ScenarioCommand.maxUnavailableFlag,
     out: Flags.string({ description: "also write the results as JSON to this file" }),
     plugin: ScenarioCommand.pluginFlag,
   };
@@ -42,7 +45,7 @@ export default class Compare extends ScenarioCommand {
     const plugins = await loadPlugins(flags.plugin);
     const scenario = readScenario(args.file, plugins);
     const duration = this.durationFlag("duration", flags.duration, scenario.warmup);
-    const base = applyOverrides(scenario, { seed: flags.seed, duration, replications: flags.replications });
+    const base = this.overridden(args.file, scenario, { seed: flags.seed, duration, replications: flags.replications, rollout: this.rolloutOf(flags) });
     const stacks = flags.stack.length > 0 ? [...new Set(flags.stack)] : stacksOf(base);
     // Unknown stacks first: a single misspelt --stack is that, not too few stacks.
     const jobs = stacks.map((stack) => {

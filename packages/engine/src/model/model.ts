@@ -110,6 +110,8 @@ export class Model {
   private placement: Placement | undefined;
   /** Hosts that are down (failed, not yet repaired): placement skips them. */
   readonly hostDown = new Set<number>();
+  /** Host and layer nodes that take no new replicas (a rollout drains them before their restart): placement skips them. */
+  readonly cordoned = new Set<number>();
   /** True once the initial placement is done. */
   built = false;
   /** The workload, told of processes that stop and of ready times that become known. */

@@ -150,6 +150,8 @@ export class Rollout {
     }
     const rep = this.rep;
     this.drainStart[i] = this.sim.now;
+    // Cordoned first (as `kubectl drain` does): replicas placed meanwhile, lost elsewhere, go to other instances.
+    this.model.cordoned.add(n);
     for (const r of this.replicasOn(n)) {
       rep.notReady(r);
       rep.draining[r] = 1;
@@ -159,8 +161,8 @@ export class Rollout {
       }
     }
     this.countDown();
-    if (this.busy[i] === 0) this.stop(i);
-    else this.sim.schedule(this.stopType, DRAIN_GRACE, i);
+    // Stopped in an event of its own even when idle: instances launched at the same time are all cordoned first.
+    this.sim.schedule(this.stopType, this.busy[i] === 0 ? 0 : DRAIN_GRACE, i);
   }
 
   /** A draining replica holds no request any more (from `Replication.leaveReplica`). */
@@ -178,6 +180,8 @@ export class Rollout {
     this.stopped[i] = 1;
     this.drained += this.sim.now - this.drainStart[i];
     const n = this.nodeOf(i);
+    // A host down takes no placements anyway, and is back for its waiting replicas; a guest restarts in place.
+    this.model.cordoned.delete(this.kind[i] === HOST ? this.model.hosts[this.id[i]] : this.id[i]);
     const replicas = n < 0 ? [] : this.replicasOn(n);
     for (const r of replicas) {
       this.rep.draining[r] = 0;
