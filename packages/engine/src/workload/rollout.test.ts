@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ScenarioError } from "../scenario/problems.js";
 import { loadScenario } from "../scenario/load.js";
 import { passLayer, testHost } from "../testing/index.js";
-import { applyOverrides, runScenario } from "./run.js";
+import { applyOverrides, ReplicationRun, runScenario } from "./run.js";
 
 const vm = passLayer("vm", 0.5, { kernel: true, request: { cores: 1, memory: 2 ** 30 }, holds: "reserved" });
 const plugins = [testHost, vm];
@@ -115,6 +115,21 @@ tenants:
     const late = (await stackOf(scenario("rollout: { at: 700s }"))).rollout!;
     expect(late.duration).toBeNull();
     expect(late.instances).toBe(10);
+  });
+
+  it("continues a rollout saved mid-way exactly as if it had never stopped", () => {
+    const s = scenario("rollout: { maxUnavailable: 2 }", 4);
+    const straight = new ReplicationRun(s, plugins, 0);
+    while (!straight.advance(100_000));
+    const expected = JSON.stringify(straight.result());
+    expect(straight.result().stack.rollout!.duration).toBeGreaterThan(0);
+    for (const cut of [30_000, 150_000, 400_000]) {
+      const first = new ReplicationRun(s, plugins, 0);
+      first.advance(cut);
+      const resumed = ReplicationRun.resume(s, plugins, 0, first.snapshot());
+      while (!resumed.advance(100_000));
+      expect(JSON.stringify(resumed.result()), `cut at event ${cut}`).toBe(expected);
+    }
   });
 
   it("refuses a rollout due after the measurement, or no instance at a time, naming the field", () => {
