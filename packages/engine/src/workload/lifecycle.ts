@@ -11,7 +11,8 @@
  * A kernel patch rollout (rollout.ts) restarts hosts and guest kernels
  * through the same paths, planned: a host goes down as a failure found at
  * once (its replicas, drained first, are placed again or wait for it) and
- * is back after its reboot; a guest kernel restarts in place.
+ * is back after its reboot; a guest kernel restarts in place (the model's
+ * `restartKernel`, heard here as a restart).
  *
  * Recorded: each replica's time from the start to ready, each recovery (from
  * a failure to the replica ready again), the failure timeline, the cores of
@@ -224,7 +225,7 @@ export class Lifecycle implements ModelListener {
     for (const r of lost) this.lostBeforeReady(r);
     // The requests on the host fail; its replicas stay in their balancers until the failure is detected.
     const reason = planned ? ROLLOUT : FAILED[HOST_FAILED];
-    rep.stopReplicas(lost, planned ? rep.reason(ROLLOUT) : HOST_FAILED, false, !planned);
+    rep.stopReplicas(lost, rep.reason(reason), false, !planned);
     this.model.settleLost(reason);
     this.downSince.set(h, now);
     const repair = scriptedRepair ?? (this.repairDist ? this.repairDist.sample(this.failureRngs[h]) : undefined);
@@ -240,11 +241,6 @@ export class Lifecycle implements ModelListener {
       this.onDetect(index);
     }
     return index;
-  }
-
-  /** A planned restart of guest kernel node `n` (a rollout): it and its replicas (drained already) restart in place. */
-  restartKernel(n: number): void {
-    this.model.restartKernel(n);
   }
 
   /** Replica r is lost: if it was a successor not ready yet, it will not be (a later failure replaces it). */

@@ -196,7 +196,7 @@ export class Rollout {
       this.failureOf.set(index, i);
       return;
     }
-    this.lifecycle.restartKernel(n);
+    this.model.restartKernel(n);
     this.pending[i] = replicas.length;
     for (const r of replicas) this.restartingOf.set(r, i);
     if (replicas.length > 0) return;
