@@ -57,11 +57,15 @@ describe("--rollout", () => {
     expect(plain.stdout).not.toMatch(/rollout:/);
   });
 
-  it("refuses a rollout that would start after the measurement, and no instance at a time, with exit 2", () => {
+  it("refuses a rollout that would start after the measurement, one added to a saved run, and no instance at a time, with exit 2", () => {
     writeFileSync(join(dir, "late.yaml"), "rollout: { at: 100s }\n" + "duration: 120s\nhostTypes: { h: { cores: 4, memory: 8GiB } }\nhosts: [{ type: h }]\ntenants: [{ name: t, services: [{ name: a, request: [{ cpu: 1ms }], load: { open: { rate: 1/s } } }] }]\n");
     const late = turtles("run", "late.yaml", "--duration", "50s");
     expect(late.code).toBe(2);
     expect(late.stderr).toBe("late.yaml: rollout.at: the rollout starts 100 s after the warm-up, at or after the end of the measurement (duration 50 s): give an earlier at, or a longer duration\n");
+    // A saved run keeps its own scenario: a rollout cannot be added to it.
+    const resumed = turtles("run", "--resume", "run.snap", "--rollout");
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toBe("--rollout cannot change a saved run: --resume continues run.snap with its own rollout\n");
     const zero = turtles("compare", "patch.yaml", "--max-unavailable", "0");
     expect(zero.code).toBe(2);
     expect(zero.stderr).toMatch(/max-unavailable/);
