@@ -47,6 +47,8 @@ export { runScenario, runReplication, applyOverrides, preflight, ReplicationRun,
 export type { RunProgress, RunScenarioOptions, ReplicationRunOptions } from "./workload/run.js";
 export { assembleResults, scenarioHash, replicationSeeds, ENGINE_VERSION } from "./workload/measure.js";
 export type { HostFigures, ReplicationResult, Results, ServiceResults, StackResults } from "./workload/measure.js";
+export { DRAIN_GRACE } from "./workload/rollout.js";
+export type { RolloutFigures } from "./workload/rollout.js";
 export type { MetricFigure } from "./plugin/metrics.js";
 export { HookError } from "./plugin/driver.js";
 export { StateError } from "./kernel/state.js";

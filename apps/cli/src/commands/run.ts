@@ -37,6 +37,7 @@ export default class Run extends ScenarioCommand {
     "<%= config.bin %> run examples/web-tier.yaml --duration 2m --replications 3 --out results.json",
     "<%= config.bin %> run examples/web-tier.yaml --seed 7 --json > results.json",
     "<%= config.bin %> run examples/web-tier.yaml --duration 1h --checkpoint run.snap",
+    "<%= config.bin %> run examples/web-tier.yaml --rollout",
     "<%= config.bin %> run --resume run.snap --out results.json",
   ];
 
@@ -53,6 +54,8 @@ export default class Run extends ScenarioCommand {
       max: 256,
     }),
     retries: ScenarioCommand.retriesFlag,
+    rollout: ScenarioCommand.rolloutFlag,
+    "max-unavailable": ScenarioCommand.maxUnavailableFlag,
     plugin: ScenarioCommand.pluginFlag,
     checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (removed once the run completes and its results are written)" }),
     "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
@@ -69,7 +72,7 @@ export default class Run extends ScenarioCommand {
     const format = this.outFormat("out", flags.out);
     let saved: RunSnapshot | undefined;
     if (flags.resume !== undefined) {
-      for (const f of ["seed", "duration", "replications"] as const) {
+      for (const f of ["seed", "duration", "replications", "rollout", "max-unavailable"] as const) {
         if (flags[f] !== undefined) this.fail(`--${f} cannot change a saved run: --resume continues ${flags.resume} with its own ${f}`);
       }
       let bytes: Uint8Array;
@@ -105,6 +108,10 @@ export default class Run extends ScenarioCommand {
       scenario = readScenario(args.file!, plugins);
     }
     const duration = this.durationFlag("duration", flags.duration, scenario.warmup);
+    // The rollout becomes part of the scenario (a saved run keeps it); the other overrides are the run's, checked here.
+    const rollout = this.rolloutOf(flags);
+    if (rollout) scenario = this.overridden(file, scenario, { rollout });
+    this.overridden(file, scenario, { duration });
     const checkpointFile = flags.checkpoint ?? flags.resume;
     let checkpoint: CheckpointOptions | undefined;
     if (checkpointFile !== undefined) {

@@ -55,6 +55,8 @@ export interface HostRules {
   costPerHour?: number;
   /** Seconds to start a process on the host (the last step before a replica is ready). Default 0. */
   processStart?: number;
+  /** Seconds a planned reboot takes, from going down to taking placements again (a kernel patch rollout). Default 0. */
+  reboot?: number;
   /** Core-seconds one system call costs on the host (a `syscall` step). Default 0. */
   syscallCost?: number;
   /** The host's NIC: bandwidth each way (bytes/s) and latency (s). */

@@ -21,6 +21,7 @@ import { own } from "../util/own.js";
 import { sha256Hex } from "../util/sha256.js";
 import type { Comparison } from "./compare.js";
 import type { Failure, Lifecycle } from "./lifecycle.js";
+import type { RolloutFigures } from "./rollout.js";
 
 /** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
 export const ENGINE_VERSION = "0.1.0";
@@ -246,6 +247,11 @@ export interface StackResults {
   energy: { joules: Metric };
   cost: { total: Metric };
   kernels: Metric;
+  /**
+   * The kernel patch rollout's figures when the scenario has one (`rollout:`, CLI `--rollout`), else null: its
+   * duration (null when the run ended first), requests failed and slowed during it, its width (rollout.ts).
+   */
+  rollout: RolloutFigures | null;
   /** The metrics plugins declare, per layer of the stack (and the host's): `layers.<layer>.<metric>`. */
   layers: Record<string, Record<string, MetricFigure>>;
   /** Per window of the measured time: its start, throughput, mean and p99 latency (every service's), CPU utilisation. */
@@ -486,6 +492,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
     energy: { joules },
     cost: { total: cost },
     kernels: model.kernels(),
+    rollout: life.rollout?.figures() ?? null,
     layers: model.driver.metrics.figures(model.sim.now, d, layersOf(s)),
     series,
     ci95: null,
