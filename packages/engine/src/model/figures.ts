@@ -15,11 +15,12 @@ import { Model } from "./model.js";
 
 /**
  * Most replicas one host is filled with when computing density. A replica that reserves next to nothing of its host
- * (no cores, no memory of its own) is bounded by nothing placement checks; past this, its density is reported as
- * null ("not bounded by the placement rules") rather than after minutes of placing. 100,000 replicas of the smallest
- * real request (1 millicore) fill 100 cores, more than the largest host types on sale (Dec 2026) have.
+ * (a container without requests, a service of no memory) is bounded by nothing placement checks; past this, its
+ * density is reported as null ("not bounded by the placement rules") rather than after seconds of placing (each
+ * placement of a layered replica costs about 15 us). 10,000 is above the "thousands of guests" LightVM ran on one
+ * host (calibration.md, 1.1) and far above Kubernetes' default of 110 pods per node.
  */
-export const DENSITY_LIMIT = 100_000;
+export const DENSITY_LIMIT = 10_000;
 
 /** The static figures of a stack's results (`StackResults`), per service key `tenant/service`. */
 export interface StaticFigures {
