@@ -124,6 +124,20 @@ describe("static figures of a stack", () => {
     expect(staticFigures(s, plugins).portability).toEqual({ "t/a": { bytes: 1e9, seconds: null } });
   });
 
+  it("refuses an image rule that gives no finite size, naming the plugin and the layer", () => {
+    const bad = definePlugin({
+      name: "bad-images",
+      layer: "bad",
+      version: "1.0.0",
+      schema: fields({}),
+      setup(api) {
+        api.layerRules({ size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }), cpu: () => ({ weight: 1 }), image: () => ({ bytes: NaN }) });
+      },
+    });
+    const s = loadScenario(`duration: 1s\nhostTypes: { h: { cores: 1, memory: 1GiB } }\nhosts: [{ type: h }]\nstacks: { x: [{ layer: bad }] }\ntenants: [{ name: t, services: [{ name: a, stack: x, request: [{ cpu: 1ms }] }] }]\n`, { plugins: [testHost, bad] });
+    expect(() => staticFigures(s, [testHost, bad])).toThrow('plugin bad-images: the image rule of layer "bad" gave NaN bytes; expected a finite number of bytes >= 0');
+  });
+
   it("density is null, not a guess, when nothing placement checks bounds it (a replica that reserves no core and no memory)", () => {
     const s = scenario("", "      - { name: free, cores: 0, request: [{ cpu: 1ms }] }");
     expect(staticFigures(s, plugins).density).toEqual({ "t/free": { big: null } });

@@ -22,6 +22,9 @@ import { Model } from "./model.js";
  */
 export const DENSITY_LIMIT = 10_000;
 
+/** Events a replica's provisioning may take on an empty host before its cold start is given up (null). */
+const COLD_START_EVENTS = 1_000_000;
+
 /** The static figures of a stack's results (`StackResults`), per service key `tenant/service`. */
 export interface StaticFigures {
   /** Most replicas of the service one host of each type holds, by the placement rules; null: not bounded (`DENSITY_LIMIT`). */
@@ -54,8 +57,13 @@ export function staticFigures(s: Scenario, plugins: readonly PluginDefinition[])
       const key = `${tenant.name}/${svc.name}`;
       let bytes = 0;
       stackLayers(s, svc).forEach((entry, i) => {
-        const image = rules.rulesOf(rules.kindOf(entry.layer)).image?.(entry);
+        const kind = rules.kindOf(entry.layer);
+        const image = rules.rulesOf(kind).image?.(entry);
         if (!image) return;
+        // A plugin's rule is code the engine does not control: a figure must be a finite number (DESIGN.md, Results).
+        if (!(typeof image.bytes === "number" && Number.isFinite(image.bytes) && image.bytes >= 0)) {
+          throw new Error(`plugin ${rules.layer(kind)?.plugin.name}: the image rule of layer "${entry.layer}" gave ${String(image.bytes)} bytes; expected a finite number of bytes >= 0`);
+        }
         bytes += image.bytes;
         images.add(image.name !== undefined ? `${entry.layer}:${image.name}` : `${entry.layer}#${i}:${key}`);
       });
@@ -89,8 +97,9 @@ function onEmptyHost(s: Scenario, plugins: readonly PluginDefinition[], type: st
   const nic = m.hostRules[0].nic?.bandwidth;
   const p = m.placeReplica(ti, si);
   if (p === NONE) return { density: 0, start: null, nic };
-  // Alone on the host: run its provisioning (a layer that hooks `provision` does work for it) until it is ready.
-  while (m.readyAt[p] === Infinity && sim.peek() <= LIMITS.duration && sim.step());
+  // Alone on the host: run its provisioning (a layer that hooks `provision` does work for it) until it is ready, or
+  // until the longest run or COLD_START_EVENTS have passed without it (a plugin's own timers may go on forever).
+  for (let events = 0; m.readyAt[p] === Infinity && events < COLD_START_EVENTS && sim.peek() <= LIMITS.duration && sim.step(); events++);
   const start = m.readyAt[p] === Infinity ? null : m.readyAt[p];
   let placed = 1;
   while (placed <= DENSITY_LIMIT && m.placeReplica(ti, si) !== NONE) placed++;
