@@ -124,6 +124,26 @@ describe("static figures of a stack", () => {
     expect(staticFigures(s, plugins).portability).toEqual({ "t/a": { bytes: 1e9, seconds: null } });
   });
 
+  it("places services alike in stack, reservation and disk need once, and a service that differs on its own hosts", () => {
+    const created: number[] = [];
+    const counted = passLayer("counted", 0, { request: { cores: 4, memory: 0 }, capacity: { cores: 4, memory: 64 * GiB }, hooks: { create: (_ctx, node) => void created.push(node) } });
+    const s = loadScenario(
+      `duration: 1s
+hostTypes: { h: { cores: 16, memory: 64GiB } }
+hosts: [{ type: h }]
+stacks: { c: [{ layer: counted }] }
+tenants:
+  - { name: t, services: [{ name: a, stack: c, request: [{ cpu: 1ms }] }, { name: b, stack: c, request: [{ cpu: 2ms }] }] }
+  - { name: u, services: [{ name: a, stack: c, request: [{ cpu: 1ms }] }, { name: big, stack: c, memory: 32GiB, request: [{ cpu: 1ms }] }] }
+`,
+      { plugins: [testHost, counted] },
+    );
+    const f = staticFigures(s, [testHost, counted]);
+    // 16 / 4 cores: 4 nodes for t/a (and t/b, u/a alike); 64 GiB holds only 2 of big's 32 GiB.
+    expect(f.density).toEqual({ "t/a": { h: 4 }, "t/b": { h: 4 }, "u/a": { h: 4 }, "u/big": { h: 2 } });
+    expect(created).toHaveLength(4 + 2);
+  });
+
   it("refuses an image rule that gives no finite size, naming the plugin and the layer", () => {
     const bad = definePlugin({
       name: "bad-images",

@@ -8,7 +8,7 @@
  */
 import { Simulation } from "../kernel/simulation.js";
 import type { PluginDefinition } from "../plugin/define.js";
-import { stackLayers } from "../scenario/load.js";
+import { stackLayers, stackOf } from "../scenario/load.js";
 import { LIMITS, type Scenario } from "../scenario/schema.js";
 import { NONE } from "../tree/nodes.js";
 import { Model } from "./model.js";
@@ -50,6 +50,7 @@ export function staticFigures(s: Scenario, plugins: readonly PluginDefinition[])
   const portability: StaticFigures["portability"] = {};
   // Host OS images: one per host type. Layer images by name, or per service when unnamed.
   const images = new Set(types.map((t) => `host:${t}`));
+  const placedAlone = new Map<string, ReturnType<typeof onEmptyHost>[]>();
   // A model without hosts gives the layers' rules.
   const rules = new Model(new Simulation({ seed: s.seed }), plugins);
   s.tenants.forEach((tenant, ti) =>
@@ -67,13 +68,13 @@ export function staticFigures(s: Scenario, plugins: readonly PluginDefinition[])
         bytes += image.bytes;
         images.add(image.name !== undefined ? `${entry.layer}:${image.name}` : `${entry.layer}#${i}:${key}`);
       });
-      density[key] = {};
-      let first: { start: number | null; nic: number | undefined } | undefined;
-      for (const type of types) {
-        const r = onEmptyHost(s, plugins, type, ti, si);
-        density[key][type] = r.density;
-        if (!first && r.density !== 0) first = r;
-      }
+      // Alone on an empty host, a replica is placed by its stack, its reservation and whether it needs a disk: services
+      // alike in those (a trace's thousands of pods) share one set of scratch hosts.
+      const shape = JSON.stringify([stackOf(s, svc), svc.cores, svc.memory, svc.request.some((step) => "io" in step)]);
+      let alone = placedAlone.get(shape);
+      if (!alone) placedAlone.set(shape, (alone = types.map((type) => onEmptyHost(s, plugins, type, ti, si))));
+      density[key] = Object.fromEntries(types.map((type, i) => [type, alone[i].density]));
+      const first = alone.find((r) => r.density !== 0);
       const start = first?.start ?? null;
       coldStart[key] = start;
       const copy = bytes === 0 ? 0 : first?.nic ? bytes / first.nic : null;
