@@ -46,7 +46,7 @@ export type { DistributionSpec } from "./scenario/fields.js";
 export { runScenario, runReplication, applyOverrides, preflight, ReplicationRun, RunCancelled } from "./workload/run.js";
 export type { RunProgress, RunScenarioOptions, ReplicationRunOptions } from "./workload/run.js";
 export { assembleResults, scenarioHash, replicationSeeds, ENGINE_VERSION } from "./workload/measure.js";
-export type { HostFigures, ReplicationResult, Results, ServiceResults, StackResults } from "./workload/measure.js";
+export type { HostFigures, ReplicationResult, ReplicationStack, Results, ServiceResults, StackResults } from "./workload/measure.js";
 export { DRAIN_GRACE } from "./workload/rollout.js";
 export type { RolloutFigures } from "./workload/rollout.js";
 export type { MetricFigure } from "./plugin/metrics.js";

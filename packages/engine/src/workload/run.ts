@@ -19,7 +19,7 @@ import { assembleResults, measure, metricsOf, replicationSeeds, scenarioHash, ty
 import { Replication, type ReplicationOptions } from "./replication.js";
 
 export { assembleResults, ENGINE_VERSION, replicationSeeds, scenarioHash } from "./measure.js";
-export type { HostFigures, ReplicationResult, Results, ServiceResults, StackResults } from "./measure.js";
+export type { HostFigures, ReplicationResult, ReplicationStack, Results, ServiceResults, StackResults } from "./measure.js";
 
 export interface RunProgress {
   /** Of `runMany`: the job (its index in the jobs given) the replication belongs to. */
