@@ -42,9 +42,16 @@ export const hostTypeSchema = fields({
   swapSlowdown: z.number().min(1).max(10000).default(10),
   // Starting a replica's process: fork/exec takes 1 ms (LightVM, SOSP 2017; calibration.md, table 1.1) [P].
   processStart: unitValue("duration", { min: 0 }).default(0.001),
+  // A planned reboot (a kernel patch rollout): shutdown, firmware POST and kernel boot. calibration.md has no
+  // measurement of a physical host's reboot: 2 minutes is an assumption [assumed] (server POST alone takes 1 to 3
+  // minutes); optional so that scenarios without it keep their normalised form, and their hash.
+  reboot: unitValue("duration", { min: 0, max: 86400 }).optional().meta({ description: "seconds a planned reboot takes (default 2m)" }),
   // One raw system call: 1.94 us under runc (gVisor performance guide, GCE VM host; calibration.md, 2.10) [P].
   syscallCost: unitValue("duration", { min: 0, max: 1 }).default(1.94e-6),
 });
+
+/** A host's planned reboot when its type gives none, in seconds (an assumption: see `reboot` in the schema). */
+export const DEFAULT_REBOOT = 120;
 
 /**
  * Joules drawn over `seconds` by a host whose cores were busy `busy`
@@ -73,6 +80,7 @@ export const baremetal = definePlugin({
       nic: t.nic,
       processStart: t.processStart,
       syscallCost: t.syscallCost,
+      reboot: t.reboot ?? DEFAULT_REBOOT,
     }));
     // A host swaps while its memory is overcommitted: its CPU work runs swapSlowdown times slower until it is not.
     api.hook("pressure", (ctx, host, over) => ctx.setSlowdown(host, over === 1 ? ctx.entry(host).swapSlowdown : 1));

@@ -36,6 +36,10 @@ export const containerSchema = fields({
   runtime: oneOf(RUNTIMES, "a container runtime").default("runc"),
   cpu: cpu.optional(),
   memory: memory.optional(),
+  // Bytes of the container image: copied to a host to start a replica there (results' `portability`). An
+  // application's own image, so each service on the layer counts one in `images`. Absent: the scenario says
+  // nothing of images and none is counted (issue 15 adds named images with layers and a registry).
+  image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the service's container image" }),
 });
 
 /** Static per-path effects of one container, by runtime (calibration.md, table 1.1). */
@@ -73,6 +77,7 @@ export const container = definePlugin({
       path: (c) => RUNTIME_DEFAULTS[c.runtime],
       // Kata runs each pod in a lightweight VM with its own guest kernel; the other runtimes share the host's.
       kernel: (c) => c.runtime === "kata",
+      image: (c) => (c.image === undefined ? undefined : { bytes: c.image }),
     });
   },
 });

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { applyOverrides, BAREMETAL_STACK, comparisonResults, didYouMean, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
+import { BAREMETAL_STACK, comparisonResults, didYouMean, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
 import { runMany } from "@turtles/engine/pool";
 import { htmlReport } from "@turtles/engine/report";
 import { jobsProgress } from "../lib/progress.js";
@@ -25,6 +25,7 @@ export default class Compare extends ScenarioCommand {
     "<%= config.bin %> compare examples/web-tier.yaml",
     "<%= config.bin %> compare examples/three-tier.yaml --stack vms",
     "<%= config.bin %> compare examples/batch.yaml --replications 5 --baseline vms --out compare.json --csv compare.csv",
+    "<%= config.bin %> compare examples/web-tier.yaml --rollout --max-unavailable 2",
   ];
 
   static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };
@@ -41,6 +42,8 @@ export default class Compare extends ScenarioCommand {
     replications: Flags.integer({ description: "replications per stack (overrides the scenario)", min: 1, max: 10000 }),
     workers: Flags.integer({ description: "worker threads (default: the machine's cores, at most one per replication, fewer if the models would not fit in memory together)", min: 1, max: 256 }),
     retries: ScenarioCommand.retriesFlag,
+    rollout: ScenarioCommand.rolloutFlag,
+    "max-unavailable": ScenarioCommand.maxUnavailableFlag,
     out: Flags.string({ description: "also write the results to this file: .json for the results JSON, .csv for one row per stack and figure" }),
     csv: Flags.string({ description: "also write the comparison to this file as CSV, one row per stack and figure" }),
     plugin: ScenarioCommand.pluginFlag,
@@ -59,7 +62,7 @@ export default class Compare extends ScenarioCommand {
     const plugins = await loadPlugins(flags.plugin);
     const scenario = readScenario(args.file, plugins);
     const duration = this.durationFlag("duration", flags.duration, scenario.warmup);
-    const base = applyOverrides(scenario, { seed: flags.seed, duration, replications: flags.replications });
+    const base = this.overridden(args.file, scenario, { seed: flags.seed, duration, replications: flags.replications, rollout: this.rolloutOf(flags) });
     const given = [...new Set(flags.stack)];
     if (given.length === 1 && given[0] === BAREMETAL_STACK) {
       this.fail(`--stack: a single --stack is compared with ${BAREMETAL_STACK}; give another stack, or two`);

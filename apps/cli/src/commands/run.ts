@@ -38,6 +38,7 @@ export default class Run extends ScenarioCommand {
     "<%= config.bin %> run examples/web-tier.yaml --duration 2m --replications 3 --out results.json",
     "<%= config.bin %> run examples/web-tier.yaml --seed 7 --json > results.json",
     "<%= config.bin %> run examples/web-tier.yaml --duration 1h --checkpoint run.snap",
+    "<%= config.bin %> run examples/web-tier.yaml --rollout",
     "<%= config.bin %> run --resume run.snap --out results.json",
   ];
 
@@ -54,6 +55,8 @@ export default class Run extends ScenarioCommand {
       max: 256,
     }),
     retries: ScenarioCommand.retriesFlag,
+    rollout: ScenarioCommand.rolloutFlag,
+    "max-unavailable": ScenarioCommand.maxUnavailableFlag,
     plugin: ScenarioCommand.pluginFlag,
     html: ScenarioCommand.htmlFlag,
     checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (removed once the run completes and its results are written)" }),
@@ -72,7 +75,7 @@ export default class Run extends ScenarioCommand {
     const html = this.htmlReporter(flags.html, args.file, flags.resume, flags.checkpoint, flags.out);
     let saved: RunSnapshot | undefined;
     if (flags.resume !== undefined) {
-      for (const f of ["seed", "duration", "replications"] as const) {
+      for (const f of ["seed", "duration", "replications", "rollout", "max-unavailable"] as const) {
         if (flags[f] !== undefined) this.fail(`--${f} cannot change a saved run: --resume continues ${flags.resume} with its own ${f}`);
       }
       let bytes: Uint8Array;
@@ -108,6 +111,10 @@ export default class Run extends ScenarioCommand {
       scenario = readScenario(args.file!, plugins);
     }
     const duration = this.durationFlag("duration", flags.duration, scenario.warmup);
+    // The rollout becomes part of the scenario (a saved run keeps it); the other overrides are the run's, checked here.
+    const rollout = this.rolloutOf(flags);
+    if (rollout) scenario = this.overridden(file, scenario, { rollout });
+    this.overridden(file, scenario, { duration });
     const checkpointFile = flags.checkpoint ?? flags.resume;
     let checkpoint: CheckpointOptions | undefined;
     if (checkpointFile !== undefined) {

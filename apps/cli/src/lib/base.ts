@@ -3,7 +3,7 @@ import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, r
 import { createRequire } from "node:module";
 import { dirname, extname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
-import { formatProblems, LIMITS, locateProblems, printable, RunCancelled, ScenarioError, unit, unitRangeProblem, type Problem, type Results } from "@turtles/engine";
+import { applyOverrides, formatProblems, LIMITS, locateProblems, printable, RunCancelled, ScenarioError, unit, unitRangeProblem, type Problem, type Results, type Scenario } from "@turtles/engine";
 import type { ChartLibrary } from "@turtles/engine/report";
 import { NotAFileError, removeStaleTemporaries, temporaryOf, writeFileAtomic, writeTarget } from "./atomic.js";
 import { describeError, readInputFile } from "./files.js";
@@ -23,6 +23,27 @@ export abstract class ScenarioCommand extends Command {
 
   /** `--retries`, shared by the commands that run replications on workers. */
   static retriesFlag = Flags.integer({ description: "run a replication whose worker failed or died again, this many times", min: 0, max: 10, default: 0 });
+
+  /** `--rollout` and `--max-unavailable`, shared by the commands that run a scenario on its stacks (`rolloutOf` reads them). */
+  static rolloutFlag = Flags.boolean({
+    description: "simulate a kernel patch rollout from the start of the measurement: every host and guest kernel restarts in turn, its replicas drained first (the scenario's own rollout: if it has one)",
+  });
+  static maxUnavailableFlag = Flags.integer({ description: "kernel instances the rollout restarts at once (default 1; implies --rollout)", min: 1, max: LIMITS.hostsPerEntry });
+
+  /** The rollout override of `--rollout` and `--max-unavailable`, or undefined when neither is given. */
+  protected rolloutOf(flags: { rollout?: boolean; "max-unavailable"?: number }): { maxUnavailable?: number } | undefined {
+    return flags.rollout || flags["max-unavailable"] !== undefined ? { maxUnavailable: flags["max-unavailable"] } : undefined;
+  }
+
+  /** The scenario with the run's overrides applied; one it cannot take (a rollout after the measurement) is bad input, named with its file. */
+  protected overridden(file: string, scenario: Scenario, options: Parameters<typeof applyOverrides>[1]): Scenario {
+    try {
+      return applyOverrides(scenario, options);
+    } catch (err) {
+      if (err instanceof RangeError) return this.fail(`${file}: ${err.message}`);
+      throw err;
+    }
+  }
 
   /** `--checkpoint-every`, shared by the commands that save as they go. */
   static checkpointEveryFlag = Flags.string({ description: "wall time between saves with --checkpoint, e.g. 30s or 5m", default: "1m" });

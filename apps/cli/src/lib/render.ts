@@ -2,7 +2,7 @@
  * Rendering results as tables for the terminal. Names in them come from files and plugins: table cells are printed
  * escaped by formatTable, and every name written into a line here goes through `printable` (`p`).
  */
-import { compareStacks, comparisonCsv, formatBytes, formatTable, printable as p, QUESTIONS, type ComparedFigure, type Results } from "@turtles/engine";
+import { compareStacks, comparisonCsv, formatBytes, formatTable, printable as p, QUESTIONS, type ComparedFigure, type Results, type StackResults } from "@turtles/engine";
 import { formatFigure, formatPairedDifference, formatSeconds, sig, withHalfWidth as withCi } from "@turtles/engine/report";
 
 type Metric = number | null;
@@ -171,7 +171,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     );
     const shown = st.failures.slice(0, 5);
     for (const f of shown) {
-      const what = f.layer ? `a ${p(f.layer)} on host ${f.host} failed (${p(String(f.reason))})` : `host ${f.host} failed`;
+      const what = f.layer ? `a ${p(f.layer)} on host ${f.host} failed (${p(String(f.reason))})` : f.reason === "rollout" ? `host ${f.host} restarted by the rollout` : `host ${f.host} failed`;
       out.push(
         `  ${what} at ${formatSeconds(f.at)}, found at ${formatSeconds(f.detected)}, ` +
           `${f.layer ? "" : f.repaired === null ? "not repaired, " : `repaired at ${formatSeconds(f.repaired)}, `}${f.replicas} replica${f.replicas === 1 ? "" : "s"} lost, ${f.recovered} ready again` +
@@ -184,6 +184,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     if (failures > shown.length) {
       out.push(`  ... and ${failures - shown.length} more (${omitted > 0 ? `the first ${st.failures.length} in the results JSON` : "in the results JSON"})`);
     }
+    if (st.rollout) out.push(rolloutLine(st.rollout));
     // Why requests failed, where any did.
     for (const [key, svc] of Object.entries(st.services)) {
       const reasons = Object.entries(svc.failedBy ?? {}).filter(([, n]) => (n ?? 0) > 0);
@@ -204,6 +205,17 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     }
   }
   return out.join("\n");
+}
+
+/** The kernel patch rollout of a run, in one line. */
+function rolloutLine(r: NonNullable<StackResults["rollout"]>): string {
+  // Means over replications: whole where every replication agreed.
+  const n = (x: Metric, one: string, many = `${one}s`): string => `${x === null ? "-" : Number.isInteger(x) ? x : sig(x)} ${x === 1 ? one : many}`;
+  const took = r.duration === null ? "not finished by the end of the run" : `in ${formatSeconds(r.duration)} (${formatSeconds(r.draining)} draining)`;
+  return (
+    `rollout: ${n(r.instances, "kernel instance")} restarted, ${n(r.maxUnavailable, "at a time", "at a time")}, ${took}; ` +
+    `${n(r.failed, "request")} failed and ${Number.isInteger(r.slowed) ? r.slowed : sig(r.slowed)} slower than their p99 outside it; at most ${n(r.maxDown, "replica")} of a service down`
+  );
 }
 
 /**

@@ -110,6 +110,8 @@ export class Model {
   private placement: Placement | undefined;
   /** Hosts that are down (failed, not yet repaired): placement skips them. */
   readonly hostDown = new Set<number>();
+  /** Host and layer nodes that take no new replicas (a rollout drains them before their restart): placement skips them. */
+  readonly cordoned = new Set<number>();
   /** True once the initial placement is done. */
   built = false;
   /** The workload, told of processes that stop and of ready times that become known. */
@@ -424,8 +426,8 @@ export class Model {
 
   // --- failures ---
 
-  /** The process nodes below `n` (and `n` itself if it is one). */
-  private processesBelow(n: number, out: number[] = []): number[] {
+  /** @internal The process nodes below `n` (and `n` itself if it is one). */
+  processesBelow(n: number, out: number[] = []): number[] {
     if (this.nodes.kind[n] === this.processKind) out.push(n);
     for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) this.processesBelow(c, out);
     return out;
@@ -651,6 +653,19 @@ export class Model {
     this.hostDown.delete(hostIndex);
     this.nodes.state[this.hosts[hostIndex]] = NodeState.running;
     this.readyAt[this.hosts[hostIndex]] = this.sim.now;
+  }
+
+  /**
+   * @internal A planned restart of a layer node that runs its own kernel (a kernel patch rollout): it and its subtree
+   * stop and start again in place, after its provisioning, as a plugin's `restartNode` does.
+   */
+  restartKernel(n: number): void {
+    this.restartNode(n, 0);
+  }
+
+  /** @internal The layer nodes running their own OS kernel now (guests, sandboxes), in node order. */
+  kernelInstances(): number[] {
+    return [...this.kernelNodes].filter((n) => !this.nodes.removed[n]).sort((a, b) => a - b);
   }
 
   /** OS kernels running: every host plus every layer node that runs its own kernel. */

@@ -143,7 +143,7 @@ export class Placement {
     const ranking = new Tournament(m.hosts.length, compare);
     // A service with io steps goes only on hosts with a disk.
     const needsDisk = this.s.tenants[ti].services[si].request.some((step) => "io" in step);
-    ranking.reset((i) => !m.hostDown.has(i) && (!needsDisk || m.disk.has(m.hosts[i])));
+    ranking.reset((i) => !m.hostDown.has(i) && !m.cordoned.has(m.hosts[i]) && (!needsDisk || m.disk.has(m.hosts[i])));
     this.rankingOf = m.built ? undefined : { ti, si, ranking };
     return ranking;
   }
@@ -162,6 +162,11 @@ export class Placement {
     if (key !== undefined) {
       for (let c = m.nodes.firstChild[parent]; c !== NONE; c = m.nodes.nextSibling[c]) {
         if (this.keys.get(c) !== key) continue;
+        // A cordoned node takes no replica: a shared one of its kind is made beside it, but a host has one of per-host.
+        if (m.cordoned.has(c)) {
+          if (entry.per === "host") return NONE;
+          continue;
+        }
         const r = this.placeChain(c, i + 1, layers, stack, ti, si);
         if (r !== NONE) return r;
         if (entry.per === "host") return NONE; // one per host: it is full here

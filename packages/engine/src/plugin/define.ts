@@ -55,6 +55,8 @@ export interface HostRules {
   costPerHour?: number;
   /** Seconds to start a process on the host (the last step before a replica is ready). Default 0. */
   processStart?: number;
+  /** Seconds a planned reboot takes, from going down to taking placements again (a kernel patch rollout). Default 0. */
+  reboot?: number;
   /** Core-seconds one system call costs on the host (a `syscall` step). Default 0. */
   syscallCost?: number;
   /** The host's NIC: bandwidth each way (bytes/s) and latency (s). */
@@ -115,6 +117,22 @@ export interface LayerRules<Entry> {
   holds?: "used" | "reserved";
   /** True when a node of this layer runs its own OS kernel (a VM; or per entry, a Kata sandbox): counted in `kernels`. */
   kernel?: boolean | ((entry: Entry) => boolean);
+  /**
+   * The image a node of the layer starts from (a VM's disk image, a container image), or undefined when it has none:
+   * counted in `images` (distinct images to maintain) and moved in `portability` (bytes to start one replica on a
+   * new host). Called once per entry when results are assembled, never during a run.
+   */
+  image?(entry: Entry): LayerImage | undefined;
+}
+
+/**
+ * An image a layer's node starts from. Images with the same `name` are one image to maintain; without a name, each
+ * service on the layer has its own (an application image built per service).
+ */
+export interface LayerImage {
+  name?: string;
+  /** Bytes to copy to a host that does not have it. */
+  bytes: number;
 }
 
 /**

@@ -13,6 +13,7 @@ export type {
   HookOf,
   HookOptions,
   HostRules,
+  LayerImage,
   LayerRules,
   LifecycleEvent,
   LifecycleHook,

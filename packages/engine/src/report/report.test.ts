@@ -42,7 +42,7 @@ describe("report rows", () => {
     const st = Object.values(r.stacks)[0];
     expect(p99.stacks[c.baseline]).toEqual({ value: st.services["t/web"].latency.p99, ci95: (st.ci95 as typeof st).services["t/web"].latency.p99, difference: null });
     const sections = reportSections(c);
-    expect(sections.map((s) => s.question)).toEqual(["performance", "resources", "recreate", "maintenance"]);
+    expect(sections.map((s) => s.question)).toEqual(["performance", "resources", "recreate", "maintenance", "portability"]);
     expect(sections[0].columns).toEqual(["figure", c.baseline]);
   });
 

@@ -12,7 +12,7 @@ import { own } from "../util/own.js";
 import { didYouMean, unitRangeProblem } from "./fields.js";
 import { clientsInFlightProblem, estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
-import { LIMITS, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
+import { LIMITS, rolloutTooLate, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
 
 export interface LoadOptions {
   /** File name used in messages (and as the default scenario name). */
@@ -256,6 +256,8 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
   s.failures.scripted.forEach((f, i) => {
     if (f.host >= totalHosts) problems.push(map.problem(["failures", "scripted", i, "host"], `host ${f.host} does not exist: hosts are numbered 0 to ${totalHosts - 1} in the order of hosts`));
   });
+  const late = rolloutTooLate(s);
+  if (late) problems.push(map.problem(["rollout", "at"], late));
   if (totalHosts > LIMITS.hostsPerEntry) problems.push(map.problem(["hosts"], `${totalHosts} hosts in all; at most ${LIMITS.hostsPerEntry} are supported`));
 
   const stacks = [...new Set([...Object.keys(s.stacks), BAREMETAL_STACK])];

@@ -138,6 +138,11 @@ export interface Scenario {
     detection: number;
     scripted: { at: number; host: number; repair?: number }[];
   };
+  /**
+   * A kernel patch rollout (an extension): from `at` seconds after the warm-up, every kernel instance (each host, each
+   * guest kernel) restarts in turn, at most `maxUnavailable` at once. Absent: none.
+   */
+  rollout?: { at: number; maxUnavailable: number };
 }
 
 const duration = (bounds: UnitBounds = { min: 0 }) => unitValue("duration", bounds);
@@ -315,12 +320,21 @@ const durationField = duration({ above: 0, max: LIMITS.duration }).meta({ descri
 const replicationsField = count(1, LIMITS.replications);
 
 /** What a run may override of its scenario, checked as the scenario's own fields are. */
-const overridesSchema = fields({ seed: seedField.optional(), duration: durationField.optional(), replications: replicationsField.optional() });
+/** At most this many kernel instances restart at once in a rollout (as many as hosts may be). */
+const maxUnavailableField = count(1, LIMITS.hostsPerEntry).meta({ description: "kernel instances restarting at once (default 1)" });
+const overridesSchema = fields({
+  seed: seedField.optional(),
+  duration: durationField.optional(),
+  replications: replicationsField.optional(),
+  rollout: fields({ maxUnavailable: maxUnavailableField.optional() }).optional(),
+});
 
 export interface RunOverrides {
   seed?: number;
   duration?: number;
   replications?: number;
+  /** Adds a kernel patch rollout (at the start of the measurement) where the scenario has none; `maxUnavailable` sets its width. */
+  rollout?: { maxUnavailable?: number };
 }
 
 /**
@@ -329,11 +343,17 @@ export interface RunOverrides {
  * Throws a RangeError naming each bad one (`seed: expected a whole number, found "abc"`).
  */
 export function checkOverrides(options: RunOverrides): RunOverrides {
-  const given = { seed: options.seed, duration: options.duration, replications: options.replications };
+  const given = { seed: options.seed, duration: options.duration, replications: options.replications, rollout: options.rollout };
   const parsed = overridesSchema.safeParse(given, { error: scenarioIssueMessage });
   if (parsed.success) return parsed.data;
   const map = new SourceMap("", undefined, undefined, given);
   throw new RangeError(issuesToProblems(parsed.error.issues, map).map((p) => `${p.path}: ${p.message}`).join("; "));
+}
+
+/** Why a scenario's rollout can never start (it is due at or after the end of the measurement), or undefined. */
+export function rolloutTooLate(s: Pick<Scenario, "rollout" | "duration">): string | undefined {
+  if (!s.rollout || s.rollout.at < s.duration) return undefined;
+  return `the rollout starts ${s.rollout.at} s after the warm-up, at or after the end of the measurement (duration ${s.duration} s): give an earlier at, or a longer duration`;
 }
 
 /** The whole v1 schema for the given plugins (one of which provides the `host` layer). */
@@ -375,6 +395,12 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
       detection: duration().default(40),
       scripted: z.array(fields({ at: duration(), host: count(0, LIMITS.hostsPerEntry), repair: duration().optional() })).default([]),
     }).default({ detection: 40, scripted: [] }),
+    rollout: fields({
+      at: duration({ min: 0, max: LIMITS.duration }).default(0).meta({ description: "when the rollout starts, after the warm-up (default 0: as the measurement starts)" }),
+      maxUnavailable: maxUnavailableField.default(1),
+    })
+      .optional()
+      .meta({ description: "a simulated kernel patch rollout: every host and guest kernel restarts in turn, its replicas drained first" }),
     placement: fields({
       policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),
       antiAffinity: z.boolean().default(false),

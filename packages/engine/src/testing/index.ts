@@ -33,9 +33,10 @@ export const testHost = definePlugin({
     nic: fields({ bandwidth: unitValue("byteRate", { above: 0 }), latency: unitValue("duration").default(0) }).optional(),
     swapSlowdown: z.number().min(1).max(10000).default(1),
     processStart: unitValue("duration").default(0),
+    reboot: unitValue("duration").optional(),
   }),
   setup(api) {
-    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, nic: t.nic, processStart: t.processStart }));
+    api.host((t) => ({ cores: t.cores, speed: t.speed, memory: t.memory, disk: t.disk, nic: t.nic, processStart: t.processStart, reboot: t.reboot }));
     api.hook("pressure", (ctx, host, over) => ctx.setSlowdown(host, over === 1 ? ctx.entry(host).swapSlowdown : 1));
   },
 });
@@ -47,12 +48,13 @@ export const testHost = definePlugin({
  * to every path through it, gives each of its nodes an auxiliary node named
  * `aux` (for `charge`), registers hooks, and may give the node a `request`
  * from its parent (held there with `holds: "reserved"`) and a fixed
- * `capacity` for its children.
+ * `capacity` for its children; with `kernel`, each node runs its own OS kernel
+ * (a guest's, restarted in a rollout).
  */
 export function passLayer(
   name: string,
   provisioning = 0,
-  extra: { path?: PathContribution; aux?: string; hooks?: Partial<Record<HookName, HookFn>>; request?: Resources; capacity?: Resources; holds?: "used" | "reserved" } = {},
+  extra: { path?: PathContribution; aux?: string; hooks?: Partial<Record<HookName, HookFn>>; request?: Resources; capacity?: Resources; holds?: "used" | "reserved"; kernel?: boolean } = {},
 ) {
   return definePlugin({
     name,
@@ -65,6 +67,7 @@ export function passLayer(
         cpu: () => ({ weight: 1 }),
         path: () => ({ provisioning, ...extra.path }),
         holds: extra.holds,
+        kernel: extra.kernel,
       });
       const aux = extra.aux;
       if (aux !== undefined) api.hook("create", (ctx, node) => void ctx.addAuxiliary(node, aux));

@@ -15,7 +15,7 @@ import type { PluginDefinition } from "../plugin/define.js";
 import type { Scenario } from "../scenario/schema.js";
 import { checkResume, runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "../workload/checkpoint.js";
 import { formatProblems, ScenarioError, type Problem } from "../scenario/problems.js";
-import { applyOverrides, assembleResults, preflight, replicationSeeds, RunCancelled, type ReplicationResult, type Results, type RunProgress, type StackResults, type RunScenarioOptions } from "../workload/run.js";
+import { applyOverrides, assembleResults, preflight, replicationSeeds, RunCancelled, type ReplicationResult, type Results, type RunProgress, type ReplicationStack, type RunScenarioOptions } from "../workload/run.js";
 import { pluginsFrom } from "./api.js";
 import type { EngineApi, LoadRequest } from "./protocol.js";
 
@@ -156,7 +156,7 @@ export interface PoolJob {
  * model shows (no NIC for calls across hosts, no disk for io steps).
  */
 export type JobOutcome =
-  | { results: Results; replications: StackResults[]; error?: undefined; problems?: undefined }
+  | { results: Results; replications: ReplicationStack[]; error?: undefined; problems?: undefined }
   | { results?: undefined; replications?: undefined; error: string; problems?: Problem[] };
 
 /** How `runMany` saves itself: like a run's checkpoint, with a snapshot per job not yet settled (undefined for the others). */

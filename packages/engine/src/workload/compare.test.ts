@@ -67,7 +67,7 @@ function replication(p99: number, memoryUsed: number, extra: Record<string, unkn
   } as StackResults;
 }
 
-const SCENARIO = { name: "hand", seed: 1, replications: 3, duration: 10, warmup: 1 } as Parameters<typeof assembleResults>[0];
+const SCENARIO = { name: "hand", seed: 1, replications: 3, duration: 10, warmup: 1, hosts: [], hostTypes: {}, tenants: [], stacks: {} } as Parameters<typeof assembleResults>[0];
 
 /** Results of stacks from their replications, as `turtles compare` assembles them. */
 function results(stacks: Record<string, StackResults[]>): { results: Results; replications: Record<string, StackResults[]> } {
@@ -149,6 +149,7 @@ describe("the comparison's rows", () => {
       "lifecycle.ready.p50",
       "lifecycle.ready.p99",
       "kernels",
+      "images", // static: computed by assembleResults from the scenario (none here: 0)
     ]); // no SLO, disks, NICs, energy, cost, recovery: no rows for them
     const p99 = c.figures.find((f) => f.id === "services.t/web.latency.p99")!;
     expect(p99).toMatchObject({ question: "performance", label: "t/web p99", service: "t/web", unit: "s", better: "lower" });

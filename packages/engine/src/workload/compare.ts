@@ -14,7 +14,7 @@ import type { Scenario } from "../scenario/schema.js";
 import { confidenceInterval } from "../stats/confidence.js";
 import { RunningStats } from "../stats/summary.js";
 import { own } from "../util/own.js";
-import type { StackResults } from "./measure.js";
+import { STATIC_FIGURES, type ReplicationStack, type StackResults } from "./measure.js";
 import { scenarioHash, type Results } from "./run.js";
 import { toCsv } from "./sweep.js";
 
@@ -47,7 +47,7 @@ export function onStack(s: Scenario, stack: string): Scenario {
  */
 export function comparisonResults(
   base: Scenario,
-  runs: readonly { stack: string; results: Results; replications?: readonly StackResults[] }[],
+  runs: readonly { stack: string; results: Results; replications?: readonly ReplicationStack[] }[],
   options: { baseline?: string } = {},
 ): Results {
   if (runs.length === 0) throw new RangeError("comparisonResults: no runs to compare");
@@ -237,13 +237,13 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
  */
 export function compareStacks(
   results: Pick<Results, "stacks" | "manifest">,
-  options: { baseline?: string; replications?: Readonly<Record<string, readonly StackResults[]>> } = {},
+  options: { baseline?: string; replications?: Readonly<Record<string, readonly ReplicationStack[]>> } = {},
 ): Comparison {
   const names = Object.keys(results.stacks);
   if (names.length === 0) throw new RangeError("compareStacks: the results have no stack");
   const baseline = options.baseline ?? names[0];
   if (!names.includes(baseline)) throw new RangeError(`unknown baseline "${baseline}"${didYouMean(baseline, names)}; the stacks compared are: ${names.join(", ")}`);
-  const replications = (stack: string): readonly StackResults[] | undefined => own(options.replications, stack);
+  const replications = (stack: string): readonly ReplicationStack[] | undefined => own(options.replications, stack);
   const figures = rowsOf(
     names.map((n) => results.stacks[n]),
     results.manifest.metrics,
@@ -267,10 +267,12 @@ function differenceOf(
   path: readonly string[],
   value: number | null,
   base: number | null,
-  reps: readonly StackResults[] | undefined,
-  baseReps: readonly StackResults[] | undefined,
+  reps: readonly ReplicationStack[] | undefined,
+  baseReps: readonly ReplicationStack[] | undefined,
 ): PairedDifference | null {
   if (value === null || base === null) return null;
+  // A static figure (density, cold start...) is the same in every replication: its difference is exact.
+  if (STATIC_FIGURES.has(path[0])) return { mean: value - base, ci95: 0, excludesZero: value !== base };
   if (reps && baseReps && reps.length === baseReps.length && reps.length > 0) {
     const xs = reps.map((st) => at(st, path));
     const ys = baseReps.map((st) => at(st, path));

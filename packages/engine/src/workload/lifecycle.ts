@@ -8,6 +8,12 @@
  * replica restarted in place is ready again after its restart and
  * provisioning, one lost with its node is placed again after `detection`.
  *
+ * A kernel patch rollout (rollout.ts) restarts hosts and guest kernels
+ * through the same paths, planned: a host goes down as a failure found at
+ * once (its replicas, drained first, are placed again or wait for it) and
+ * is back after its reboot; a guest kernel restarts in place (the model's
+ * `restartKernel`, heard here as a restart).
+ *
  * Recorded: each replica's time from the start to ready, each recovery (from
  * a failure to the replica ready again), the failure timeline, the cores of
  * failed hosts during the measurement, and restarts per service.
@@ -25,6 +31,10 @@ import { Random } from "../random/random.js";
 import { toDistribution } from "../scenario/distribution.js";
 import { Quantiles } from "../stats/quantiles.js";
 import { FAILED, HOST_FAILED, type Replication } from "./replication.js";
+import { Rollout } from "./rollout.js";
+
+/** The reason of a rollout's planned restarts: in the failure timeline, and for requests a drain could not finish. */
+export const ROLLOUT = "rollout";
 
 /** Failures a replication's timeline keeps (in results); later ones are counted in `failuresOmitted`. */
 export const TIMELINE_MAX = 1000;
@@ -86,6 +96,8 @@ export class Lifecycle implements ModelListener {
   /** Failures not yet detected (their windows are open). */
   private readonly open: number[] = [];
   private readonly repairDist: Distribution | undefined;
+  /** The scenario's kernel patch rollout, if it has one. */
+  readonly rollout: Rollout | undefined;
 
   constructor(
     private readonly sim: Simulation,
@@ -112,6 +124,7 @@ export class Lifecycle implements ModelListener {
     fl.scripted.forEach((f, k) => sim.scheduleAt(this.scriptedType, f.at, k));
     this.repairDist = fl.hosts ? toDistribution(fl.hosts.repair) : undefined;
     model.listener = this;
+    this.rollout = s.rollout ? new Rollout(sim, model, rep, this, s.rollout) : undefined;
   }
 
   /** Schedules replica r's ready event, once its process's ready time is known. */
@@ -128,6 +141,7 @@ export class Lifecycle implements ModelListener {
     if (rep.replicaDown[r]) {
       if (!this.recoveringSince.has(r)) return;
       rep.replicaDown[r] = 0; // back from a restart
+      this.rollout?.replicaSettled(r);
     }
     if (rep.replicaReady[r]) return;
     this.model.nodeReady(node);
@@ -185,10 +199,22 @@ export class Lifecycle implements ModelListener {
 
   // --- host failures, detection, re-placement, repair ---
 
-  /** A host fails: its replicas stop taking requests, the requests on them fail, and it is found after `detection`. */
-  private onHostFail(h: number, scriptedRepair?: number): void {
+  /**
+   * A planned restart of host `h` (a rollout): it goes down as a failure found at once, so its replicas (drained
+   * already) are placed again on hosts that are up or wait for it, and it is back after `reboot` seconds. Returns
+   * the failure's index (it settles once the host is back and every successor is ready).
+   */
+  restartHost(h: number, reboot: number): number {
+    return this.onHostFail(h, reboot, true);
+  }
+
+  /**
+   * A host fails: its replicas stop taking requests, the requests on them fail, and it is found after `detection`
+   * (`planned`: a rollout's restart, found at once, its requests failing as `rollout`).
+   */
+  private onHostFail(h: number, scriptedRepair?: number, planned = false): number {
     const rep = this.rep;
-    if (this.model.hostDown.has(h)) return;
+    if (this.model.hostDown.has(h)) return -1;
     // Down hosts do not fail again; the random sequence resumes after the repair.
     const pending = this.nextFailure.get(h);
     if (pending !== undefined) this.sim.cancel(pending);
@@ -198,19 +224,29 @@ export class Lifecycle implements ModelListener {
     const lost = lostNodes.map((n) => rep.replicaOfNode.get(n)!).filter((r) => r !== undefined);
     for (const r of lost) this.lostBeforeReady(r);
     // The requests on the host fail; its replicas stay in their balancers until the failure is detected.
-    rep.stopReplicas(lost, HOST_FAILED, false, true);
-    this.model.settleLost(FAILED[HOST_FAILED]);
+    const reason = planned ? ROLLOUT : FAILED[HOST_FAILED];
+    rep.stopReplicas(lost, rep.reason(reason), false, !planned);
+    this.model.settleLost(reason);
     this.downSince.set(h, now);
     const repair = scriptedRepair ?? (this.repairDist ? this.repairDist.sample(this.failureRngs[h]) : undefined);
-    const index = this.addFailure({ host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, services: {} }, repair !== undefined);
-    this.detectLater(index, lost);
+    const record: Failure = { host: h, at: now, detected: null, repaired: null, replicas: lost.length, recovered: 0, services: {} };
+    if (planned) record.reason = ROLLOUT;
+    const index = this.addFailure(record, repair !== undefined);
+    if (!planned) this.detectLater(index, lost);
     if (repair !== undefined) this.sim.schedule(this.repairType, repair, index);
     this.lostByFailure.set(index, lost);
+    if (planned) {
+      // Planned: nobody has to notice it, its replicas are placed again at once.
+      this.open.push(index);
+      this.onDetect(index);
+    }
+    return index;
   }
 
   /** Replica r is lost: if it was a successor not ready yet, it will not be (a later failure replaces it). */
   private lostBeforeReady(r: number): void {
     this.recoveringSince.delete(r);
+    this.rollout?.replicaSettled(r);
     const index = this.failureOf.get(r);
     if (index === undefined) return;
     this.failureOf.delete(r);
@@ -230,7 +266,10 @@ export class Lifecycle implements ModelListener {
   /** Forgets a failure nothing can change any more: detected, repaired if a repair was due, every successor ready. */
   private settle(index: number): void {
     const f = this.live.get(index)!;
-    if (f.record.detected !== null && !f.repairing && f.pending === 0) this.live.delete(index);
+    if (f.record.detected !== null && !f.repairing && f.pending === 0) {
+      this.live.delete(index);
+      this.rollout?.failureSettled(index);
+    }
   }
 
   /**

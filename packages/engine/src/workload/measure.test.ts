@@ -2,6 +2,7 @@
 // replication and none in another, a figure one of them could not compute), the results hold every figure as a
 // finite number or null, each the mean of its per-replication values where every replication has it.
 import { describe, expect, it } from "vitest";
+import { staticFigures } from "../model/figures.js";
 import { Random } from "../random/random.js";
 import { loadScenario } from "../scenario/load.js";
 import { testHost } from "../testing/index.js";
@@ -72,8 +73,12 @@ function everywhere(values: readonly unknown[], path: string[] = [], out: string
   return out;
 }
 
-/** Paths merged by rules of their own (union, first replication's, a missing reason counts 0) or holding half-widths. */
-const ownRules = (path: readonly string[]): boolean => ["ci95", "pressure", "failures", "failuresOmitted"].includes(path[0]) || path.includes("failedBy");
+/**
+ * Paths merged by rules of their own (union, first replication's, a missing reason counts 0), holding half-widths, or
+ * computed from the scenario alone (the static figures, checked against `staticFigures`).
+ */
+const ownRules = (path: readonly string[]): boolean =>
+  ["ci95", "pressure", "failures", "failuresOmitted", "images", "density", "coldStart", "portability"].includes(path[0]) || path.includes("failedBy");
 
 describe("assembling replications' results", () => {
   it("keeps every figure finite or null, the mean where every replication has it, over random scenarios, replication counts and missing figures", async () => {
@@ -106,6 +111,9 @@ describe("assembling replications' results", () => {
         }
         // A figure every replication has, at the same place in lists of the same length, is in the results.
         for (const path of everywhere(knocked.map((rep) => rep.stack))) if (!ownRules(path)) expect(typeof at(stack, path), path.join(".")).toBe("number");
+        // Whatever the replications lack, the static figures are the scenario's.
+        const { images, density, coldStart, portability } = stack;
+        expect({ images, density, coldStart, portability }).toEqual(staticFigures(s, plugins));
         const ci = stack.ci95;
         if (s.replications < 2) expect(ci).toBeNull();
         for (const [path, v] of leaves(ci)) expect(v === null || (typeof v === "number" && Number.isFinite(v) && v >= 0), `ci95.${path.join(".")} = ${v}`).toBe(true);

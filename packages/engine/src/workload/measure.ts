@@ -9,6 +9,7 @@
  * half-widths over replications (`assembleResults`).
  */
 import type { Simulation } from "../kernel/simulation.js";
+import { staticFigures } from "../model/figures.js";
 import type { Model } from "../model/model.js";
 import type { PluginDefinition } from "../plugin/define.js";
 import type { MetricFigure, MetricInfo } from "../plugin/metrics.js";
@@ -21,6 +22,7 @@ import { own } from "../util/own.js";
 import { sha256Hex } from "../util/sha256.js";
 import type { Comparison } from "./compare.js";
 import type { Failure, Lifecycle } from "./lifecycle.js";
+import type { RolloutFigures } from "./rollout.js";
 
 /** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
 export const ENGINE_VERSION = "0.1.0";
@@ -254,6 +256,23 @@ export interface StackResults {
   energy: { joules: Metric };
   cost: { total: Metric };
   kernels: Metric;
+  /**
+   * The kernel patch rollout's figures when the scenario has one (`rollout:`, CLI `--rollout`), else null: its
+   * duration (null when the run ended first), requests failed and slowed during it, its width (rollout.ts).
+   */
+  rollout: RolloutFigures | null;
+  /**
+   * Static figures, from the model and the placement rules (the same in every replication, so they have no `ci95`),
+   * per service key: distinct images to maintain (a host OS image per host type, and the images of the services'
+   * layers); the most replicas one host of each type holds (null: nothing placement checks bounds it); seconds to a
+   * ready replica on a host that never ran the service; bytes of one replica's images and the seconds to copy them
+   * over the host's NIC and start it there (null when a replica fits no host type, or its images cannot be copied:
+   * the host has no NIC).
+   */
+  images: number;
+  density: Record<string, Record<string, number | null>>;
+  coldStart: Record<string, number | null>;
+  portability: Record<string, { bytes: number; seconds: number | null }>;
   /** The metrics plugins declare, per layer of the stack (and the host's): `layers.<layer>.<metric>`. */
   layers: Record<string, Record<string, MetricFigure>>;
   /** Per window of the measured time: its start, throughput, mean and p99 latency (every service's), CPU utilisation. */
@@ -283,12 +302,21 @@ export interface Results {
   comparison?: Comparison;
 }
 
+/** The figures `assembleResults` adds once, from the scenario and the plugins: a replication does not measure them. */
+const STATIC_FIGURE_NAMES = ["images", "density", "coldStart", "portability"] as const;
+export type StaticStackFigure = (typeof STATIC_FIGURE_NAMES)[number];
+/** The names of the static figures, as a set (a comparison's difference of one is exact). */
+export const STATIC_FIGURES: ReadonlySet<string> = new Set(STATIC_FIGURE_NAMES);
+
+/** What one replication measures of a stack. */
+export type ReplicationStack = Omit<StackResults, StaticStackFigure>;
+
 /** What one replication produces: its metrics, and the replicas placement could not fit. */
 export interface ReplicationResult {
   replication: number;
   /** Its seed (from the scenario's seed and `replication`): a saved run's results are checked against it. */
   seed: number;
-  stack: StackResults;
+  stack: ReplicationStack;
   unplaced: Results["unplaced"];
   /** The plugin metrics of its `layers` (the same in every replication). */
   metrics?: Results["manifest"]["metrics"];
@@ -322,7 +350,7 @@ export function metricsOf(s: Scenario, model: Model): Results["manifest"]["metri
 }
 
 /** One replication's figures, in the shape of the results. */
-export function measure(s: Scenario, model: Model, rep: MeasuredReplication): StackResults {
+export function measure(s: Scenario, model: Model, rep: MeasuredReplication): ReplicationStack {
   const d = s.duration;
   const at = rep.measurement;
   const life = rep.lifecycle;
@@ -495,6 +523,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): St
     energy: { joules },
     cost: { total: cost },
     kernels: model.kernels(),
+    rollout: life.rollout?.figures() ?? null,
     layers: model.driver.metrics.figures(model.sim.now, d, layersOf(s)),
     series,
     ci95: null,
@@ -542,6 +571,10 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
   const omitted = perReplication[0]?.failuresOmitted;
   mean.failuresOmitted = typeof omitted === "number" && Number.isFinite(omitted) ? omitted : 0;
   mean.ci95 = s.replications < 2 ? null : halfWidthOf(perReplication);
+  // The static figures go beside `kernels`, the other maintenance figure (at the end if no replication had it).
+  const figures = Object.entries(staticFigures(s, plugins));
+  const entries = Object.entries(mean).flatMap(([k, v]) => (k === "kernels" ? [[k, v], ...figures] : [[k, v]]));
+  const stack = Object.fromEntries(Object.hasOwn(mean, "kernels") ? entries : [...entries, ...figures]) as StackResults;
   return {
     format: "turtles-results/1",
     manifest: {
@@ -556,7 +589,7 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
       warmup: s.warmup,
       metrics: ordered[0]?.metrics ?? {},
     },
-    stacks: { [key]: mean },
+    stacks: { [key]: stack },
     // Placement does not depend on the seed: the first replication's.
     unplaced: ordered[0]?.unplaced ?? [],
   };

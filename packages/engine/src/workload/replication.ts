@@ -107,6 +107,7 @@ const REPLICA_COLUMNS: readonly ColumnSpec[] = [
   ["parkedTail", Int32Array, NONE],
   ["replicaReady", Int8Array],
   ["replicaDown", Int8Array],
+  ["draining", Int8Array],
   ["endpoint", Int8Array],
   ["memberPos", Int32Array],
   ["bucketPos", Int32Array],
@@ -159,6 +160,8 @@ export class Replication {
   replicaReady = new Int8Array(0);
   /** 1 while a replica is stopped: lost with its host or node (for good), or restarting. */
   replicaDown = new Int8Array(0);
+  /** 1 while a planned restart drains a replica: out of its balancer, it still serves what reaches it (rollout.ts). */
+  draining = new Int8Array(0);
   /** Balancing (balance.ts): 1 while an endpoint; its positions in its service's lists; the load it is filed under. */
   endpoint = new Int8Array(0);
   memberPos = new Int32Array(0);
@@ -698,7 +701,8 @@ export class Replication {
   private dispatch(req: number, replica: number): void {
     const rq = this.requests;
     const run = this.services[rq.service[req]];
-    if (!this.replicaReady[replica]) {
+    // A draining replica is out of its balancer but still serves what was on its way to it (a planned restart).
+    if (!this.replicaReady[replica] && !(this.draining[replica] && !this.replicaDown[replica])) {
       // Its replica died (or stopped) while the request travelled to it.
       this.ended(req, this.endpoint[replica] ? UNREACHABLE : NO_REPLICA, false, replica);
       return;
@@ -726,6 +730,7 @@ export class Replication {
     m.failed++;
     m.failedBy[reason] = (m.failedBy[reason] ?? 0) + 1;
     this.lifecycle.countInWindows(rq.service[req], 0);
+    this.lifecycle.rollout?.failed();
   }
 
   /**
@@ -1105,6 +1110,7 @@ export class Replication {
     } else {
       this.inService[replica]--;
       if (run.balance === LEAST_OUTSTANDING) run.balancer.loadChanged(replica);
+      if (this.draining[replica] && this.inService[replica] === 0) this.lifecycle.rollout!.idle(replica);
     }
     if (this.parkedHead[replica] !== NONE) this.scheduleClient(this.unpark(replica));
   }
@@ -1142,6 +1148,7 @@ export class Replication {
     if (!rq.measured[req]) return;
     const run = this.services[rq.service[req]];
     const latency = this.measurement.record(run.measure, this.sim.now - rq.arrival[req]);
+    this.lifecycle.rollout?.completed(rq.service[req], latency);
     const m = run.measure;
     if (rq.parent[req] < 0) m.egressBytes += run.ingressResponse;
     m.ioWait += rq.ioTime[req];

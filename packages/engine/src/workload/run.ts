@@ -11,7 +11,7 @@
 import { Simulation } from "../kernel/simulation.js";
 import { buildModel, type Model } from "../model/model.js";
 import type { PluginDefinition } from "../plugin/define.js";
-import { checkOverrides, type Scenario } from "../scenario/schema.js";
+import { checkOverrides, rolloutTooLate, type Scenario } from "../scenario/schema.js";
 import { decodeSnapshot, encodeSnapshot } from "../kernel/codec.js";
 import { captureState, restoreState, StateError } from "../kernel/state.js";
 import { checkResume, runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
@@ -19,7 +19,7 @@ import { assembleResults, measure, metricsOf, replicationSeeds, scenarioHash, ty
 import { Replication, type ReplicationOptions } from "./replication.js";
 
 export { assembleResults, ENGINE_VERSION, replicationSeeds, scenarioHash } from "./measure.js";
-export type { HostFigures, ReplicationResult, Results, ServiceResults, StackResults } from "./measure.js";
+export type { HostFigures, ReplicationResult, ReplicationStack, Results, ServiceResults, StackResults } from "./measure.js";
 
 export interface RunProgress {
   /** Of `runMany`: the job (its index in the jobs given) the replication belongs to. */
@@ -42,6 +42,8 @@ export interface RunScenarioOptions {
   seed?: number;
   duration?: number;
   replications?: number;
+  /** Adds a kernel patch rollout where the scenario has none (CLI `--rollout`); `maxUnavailable` overrides its width. */
+  rollout?: { maxUnavailable?: number };
   /** File name for messages. */
   file?: string;
   onProgress?: (p: RunProgress) => void;
@@ -67,15 +69,22 @@ export class RunCancelled extends Error {
   }
 }
 
-/** The scenario with the run's overrides applied (seed, duration, replications), each checked as the scenario's own field: a bad one is a RangeError naming it. */
-export function applyOverrides(scenario: Scenario, options: Pick<RunScenarioOptions, "seed" | "duration" | "replications">): Scenario {
+/**
+ * The scenario with the run's overrides applied (seed, duration, replications, a rollout), each checked as the
+ * scenario's own field: a bad one is a RangeError naming it, as is a rollout that would start after the measurement.
+ */
+export function applyOverrides(scenario: Scenario, options: Pick<RunScenarioOptions, "seed" | "duration" | "replications" | "rollout">): Scenario {
   const o = checkOverrides(options);
-  return {
+  const s: Scenario = {
     ...scenario,
     seed: o.seed ?? scenario.seed,
     duration: o.duration ?? scenario.duration,
     replications: o.replications ?? scenario.replications,
   };
+  if (o.rollout) s.rollout = { at: scenario.rollout?.at ?? 0, maxUnavailable: o.rollout.maxUnavailable ?? scenario.rollout?.maxUnavailable ?? 1 };
+  const late = rolloutTooLate(s);
+  if (late) throw new RangeError(`rollout.at: ${late}`);
+  return s;
 }
 
 /**
