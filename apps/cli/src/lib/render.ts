@@ -16,7 +16,6 @@ const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
 const coreSeconds = (x: Metric): string => (x === null ? "-" : x === 0 ? "0" : `${sig(x)} core-s`);
 const kwh = (joules: Metric): string => (joules === null ? "-" : `${sig(joules / 3.6e6)} kWh`);
 
-
 type Figure = Results["stacks"][string]["layers"][string][string];
 
 /** A plugin metric's figure in its unit: seconds and bytes as the other figures are, a histogram as its mean and p99. */
