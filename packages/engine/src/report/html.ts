@@ -8,7 +8,7 @@ import { printable } from "../util/printable.js";
 import type { Results } from "../workload/measure.js";
 import { pointsOf, resultsCharts, sweepCharts, type ChartData, type SweepRow } from "./charts.js";
 import { formatSeconds } from "./format.js";
-import { comparisonOf, reportSections } from "./rows.js";
+import { comparisonOf, reportSections, type ReportCell } from "./rows.js";
 
 /** The charting library's source, as the page inlines it: uPlot's IIFE build (it defines `uPlot`) and its CSS. */
 export interface ChartLibrary {
@@ -39,7 +39,8 @@ h1 { font-size: 20px; } h2 { font-size: 17px; margin-top: 28px; }
 table { border-collapse: collapse; margin: 8px 0 16px; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
-td.sig { font-weight: 600; color: #0a5; }
+td.sig { font-weight: 600; }
+td.better { color: #0a5; } td.worse { color: #c22; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
 .chart { border: 1px solid #eee; padding: 6px; }
 .chart h3 { font-size: 14px; margin: 0 0 4px; }
@@ -159,9 +160,12 @@ function page(title: string, meta: string, body: string, charts: readonly ChartD
 }
 
 /** A table of rows of cells, the first row its header. */
-function table(columns: readonly string[], rows: readonly { cells: readonly { text: string; excludesZero?: boolean }[] }[]): string {
+function table(columns: readonly string[], rows: readonly { cells: readonly ReportCell[] }[]): string {
   const head = `<tr>${columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>`;
-  const body = rows.map((r) => `<tr>${r.cells.map((c) => `<td${c.excludesZero ? ' class="sig" title="95% interval excludes zero"' : ""}>${esc(c.text)}</td>`).join("")}</tr>`);
+  // Bold where the interval excludes zero; green or red where the figure has a better direction.
+  const cell = (c: ReportCell): string =>
+    c.excludesZero ? `<td class="sig${c.verdict ? ` ${c.verdict}` : ""}" title="95% interval excludes zero${c.verdict ? `: ${c.verdict} than the baseline` : ""}">` : "<td>";
+  const body = rows.map((r) => `<tr>${r.cells.map((c) => `${cell(c)}${esc(c.text)}</td>`).join("")}</tr>`);
   return `<table>\n${head}\n${body.join("\n")}\n</table>`;
 }
 

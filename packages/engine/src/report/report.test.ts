@@ -57,8 +57,12 @@ describe("report rows", () => {
     };
     const [perf, res] = reportSections(comparison);
     expect(perf.columns).toEqual(["figure", "a", "b", "b − a"]);
-    expect(perf.rows[0].cells).toEqual([{ text: "x p99" }, { text: "10.0ms ±1.00ms" }, { text: "20.0ms ±1.00ms" }, { text: "+10.0ms ±2.00ms", excludesZero: true }]);
+    expect(perf.rows[0].cells).toEqual([{ text: "x p99" }, { text: "10.0ms ±1.00ms" }, { text: "20.0ms ±1.00ms" }, { text: "+10.0ms ±2.00ms", excludesZero: true, verdict: "worse" }]);
     expect(res.rows[0].cells[3]).toEqual({ text: "0", excludesZero: false });
+    // Throughput up is better, latency down is better; a figure with no better direction is only marked.
+    const verdict = (better: "lower" | "higher" | null, mean: number): string | undefined =>
+      reportSections({ ...comparison, figures: [{ ...comparison.figures[0], better, stacks: { ...comparison.figures[0].stacks, b: { value: 1, ci95: null, difference: { mean, ci95: 0.001, excludesZero: true } } } }] })[0].rows[0].cells[3].verdict;
+    expect([verdict("higher", 1), verdict("higher", -1), verdict("lower", -1), verdict(null, 1)]).toEqual(["better", "worse", "better", undefined]);
   });
 });
 

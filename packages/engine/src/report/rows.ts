@@ -20,6 +20,8 @@ export interface ReportCell {
   text: string;
   /** Set on a difference whose 95% interval excludes zero (a difference the replications show). */
   excludesZero?: boolean;
+  /** On such a difference of a figure with a better direction: whether the stack is better or worse than the baseline. */
+  verdict?: "better" | "worse";
 }
 
 /** The rows of one question: columns are the figure, then per stack its value, then per other stack its difference. */
@@ -52,7 +54,9 @@ export function reportSections(c: Comparison): ReportSection[] {
         : others.map((s): ReportCell => {
             const d = f.stacks[s]?.difference;
             if (!d) return { text: "-" };
-            return { text: formatPairedDifference(d, f.unit, f.unitName), excludesZero: d.excludesZero };
+            const text = formatPairedDifference(d, f.unit, f.unitName);
+            if (!d.excludesZero || f.better === null) return { text, excludesZero: d.excludesZero };
+            return { text, excludesZero: true, verdict: (d.mean < 0) === (f.better === "lower") ? "better" : "worse" };
           });
       return { id: f.id, cells: [{ text: f.label }, ...values, ...differences] };
     });
