@@ -25,7 +25,8 @@ export const vmSchema = fields({
   // No schema default, so that scenarios written before it keep their normalised form (and scenarioHash).
   image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the guest's disk image (default 2GiB)" }),
   // CPU shares per runnable vCPU against other VMs and processes on the host (libvirt's <shares>, relative). Default 1
-  // (DESIGN.md: a VM weighs its runnable vCPUs) is applied in `cpu`, so older scenarios keep their scenarioHash.
+  // [assumed]: each KVM vCPU is a host thread of CFS's default weight, as a process thread (DESIGN.md: a VM weighs its
+  // runnable vCPUs); calibration.md has no measurement of shares. Applied in `cpu`, so older scenarios keep their hash.
   weight: quantity({ above: 0, max: 10_000, smallest: 1e-3 }).optional().meta({ description: "CPU shares per runnable vCPU relative to other VMs (default 1)" }),
 });
 
@@ -98,6 +99,7 @@ export const hypervisor = definePlugin({
       show: true,
       description: "steal of each VM: core-seconds a second its vCPUs were runnable but not running, over the measured time",
     });
+    // Steal as the guest's `st` counter defines it (calibration.md 2.10, "Steal time" [S]): runnable, not running.
     api.hook("create", (ctx, vm) => {
       // The I/O thread: one host thread (at most one core) beside the VM, competing with it on the host.
       ctx.addAuxiliary(ctx.parentOf(vm), "iothread", 0, 1);

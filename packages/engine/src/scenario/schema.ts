@@ -406,7 +406,9 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
       policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),
       antiAffinity: z.boolean().default(false),
       memoryOvercommit: z.boolean().default(false),
-      // No schema default, so that scenarios written before it keep their normalised form (and scenarioHash).
+      // Default 1 (no overcommit, placement as before) [assumed]: calibration.md 2.10 gives no default ratio (its PLE
+      // figure is measured at 2X overcommit, a condition). No schema default, so that scenarios written before it keep
+      // their normalised form (and scenarioHash).
       cpuOvercommit: quantity({ above: 0, max: 1024, smallest: 1e-3 })
         .optional()
         .meta({ description: "cores placement may reserve per host core: vCPUs (and processes' cores) per host core (default 1: no overcommit)" }),
