@@ -2,7 +2,8 @@
  * `node bench/dist/vms.js [--quick]`: wall time per completed request of the
  * whole model with virtual machines on the CPU (issue "VMs that behave like
  * VMs"), beside SimGrid 3.32's VM model running the same scenarios when
- * Debian's libsimgrid-dev is installed (bench/peers/simgrid_vms.cpp).
+ * Debian's libsimgrid-dev is installed (bench/peers/simgrid_workers.cpp with
+ * its VM arguments).
  *
  * - vms-one-host: 100 VMs of 2 vCPUs with 2 closed-loop workers each on one
  *   32-core host (cpuOvercommit 6.25): 200 threads on 32 cores, 320 req/s.
@@ -18,7 +19,7 @@
  * and recorded per VM as the measurement ends. Each scenario runs in its own
  * process (its own peak RSS); one JSON line per scenario and peer.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +29,7 @@ import { count, fields } from "../../dist/scenario/fields.js";
 import { loadScenario } from "../../dist/scenario/load.js";
 import { testHost } from "../../dist/testing/index.js";
 import { runScenario } from "../../dist/workload/run.js";
-import type { WorkloadBenchResult } from "./workload.js";
+import { buildSimgridPeer, runPeerBinary, type WorkloadBenchResult } from "./workload.js";
 
 /** The hypervisor plugin's CPU rules and steal per VM (packages/plugin-hypervisor), without its I/O path. */
 const vm = definePlugin({
@@ -105,37 +106,6 @@ tenants:
   };
 }
 
-/** Builds the SimGrid VM peer; null when libsimgrid-dev (or g++) is missing. */
-function buildPeer(dir: string): string | null {
-  const flags = spawnSync("pkg-config", ["--cflags", "--libs", "simgrid"], { encoding: "utf8" });
-  if (flags.status !== 0) return null;
-  const out = join(dir, "simgrid_vms");
-  try {
-    execFileSync("g++", ["-O2", "-std=c++17", "-o", out, fileURLToPath(new URL("../peers/simgrid_vms.cpp", import.meta.url)), ...flags.stdout.trim().split(/\s+/)], { stdio: "ignore" });
-    return out;
-  } catch {
-    return null;
-  }
-}
-
-function runPeer(binary: string, name: VmScenario, scale: number): WorkloadBenchResult {
-  const c = VM_SCENARIOS[name];
-  const args = [c.hosts, c.cores, c.vmsPerHost, c.vcpus, c.workers, c.think, c.duration * scale].map(String);
-  const r = spawnSync(binary, [...args, "--log=root.thres:critical"], { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`SimGrid VM peer failed: ${r.stderr}`);
-  const j = JSON.parse(r.stdout.trim().split("\n").pop()!) as { completed: number; seconds: number; maxRssKb: number };
-  return {
-    model: "simgrid",
-    scenario: name,
-    completed: j.completed,
-    seconds: j.seconds,
-    usPerRequest: (j.seconds * 1e6) / j.completed,
-    throughput: j.completed / (c.duration * scale),
-    expectedThroughput: expected(c),
-    maxRss: j.maxRssKb * 1024,
-  };
-}
-
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
   const quick = process.argv.includes("--quick");
@@ -146,12 +116,17 @@ if (isMain) {
   } else {
     const dir = mkdtempSync(join(tmpdir(), "turtles-simgrid-vms-"));
     try {
-      const peer = buildPeer(dir);
+      const peer = buildSimgridPeer(dir);
       for (const name of Object.keys(VM_SCENARIOS) as VmScenario[]) {
         const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), name, ...(quick ? ["--quick"] : [])], { encoding: "utf8", maxBuffer: 1 << 20 });
         if (child.status !== 0) throw new Error(child.stderr);
         process.stdout.write(child.stdout);
-        if (peer) process.stdout.write(`${JSON.stringify(runPeer(peer, name, scale))}\n`);
+        if (peer) {
+          const c = VM_SCENARIOS[name];
+          const seconds = c.duration * scale;
+          const args = [c.hosts, c.cores, c.workers, seconds, c.vmsPerHost, c.vcpus, c.think];
+          process.stdout.write(`${JSON.stringify(runPeerBinary(peer, name, args, seconds, expected(c)))}\n`);
+        }
       }
       if (!peer) process.stdout.write(`${JSON.stringify({ simgrid: "not run: install Debian's libsimgrid-dev to compare" })}\n`);
     } finally {
