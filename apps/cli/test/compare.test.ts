@@ -215,7 +215,8 @@ describe("turtles compare on the five questions", () => {
         id: f.id,
         label: f.label,
         service: f.service ?? "",
-        unit: f.unit,
+        // A plugin metric's own unit where it has one (the VMs' steal: cores).
+        unit: f.unitName ?? f.unit,
         stack,
         value: cell(x.value),
         ci95: cell(x.ci95),
