@@ -6,10 +6,12 @@
  * path through it, and handles each guest I/O on an I/O thread beside it on
  * the host (the reason random IOPS halve under KVM while sequential throughput
  * does not). Its guest kernel counts in `kernels`, and it keeps its vCPUs'
- * steal (`trackSteal`). Overcommit, network paths and migration arrive with
- * its own issue. It uses only `@turtles/engine/plugin`.
+ * steal (`trackSteal`), each VM's in `layers.vm.steal` (its `measure` hook
+ * reads `ctx.steal`). `weight` scales its shares per runnable vCPU; how many
+ * vCPUs a host takes is placement's `cpuOvercommit`. Memory overcommit,
+ * network paths and migration arrive with its own issue. It uses only `@turtles/engine/plugin`.
  */
-import { count, definePlugin, fields, oneOf, unitValue } from "@turtles/engine/plugin";
+import { count, definePlugin, fields, oneOf, quantity, unitValue } from "@turtles/engine/plugin";
 
 /** Hypervisor profiles with published calibration (calibration.md, section 1.1 columns). */
 export const VM_PROFILES = ["kvm", "firecracker", "cloud-hypervisor"] as const;
@@ -22,6 +24,10 @@ export const vmSchema = fields({
   // The guest's disk image (issue 16's `image: 2GiB`): copied to a host to start the VM there (results' `portability`).
   // No schema default, so that scenarios written before it keep their normalised form (and scenarioHash).
   image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the guest's disk image (default 2GiB)" }),
+  // CPU shares per runnable vCPU against other VMs and processes on the host (libvirt's <shares>, relative). Default 1
+  // [assumed]: each KVM vCPU is a host thread of CFS's default weight, as a process thread (DESIGN.md: a VM weighs its
+  // runnable vCPUs); calibration.md has no measurement of shares. Applied in `cpu`, so older scenarios keep their hash.
+  weight: quantity({ above: 0, max: 10_000, smallest: 1e-3 }).optional().meta({ description: "CPU shares per runnable vCPU relative to other VMs (default 1)" }),
 });
 
 /**
@@ -65,8 +71,8 @@ export const hypervisor = definePlugin({
       holds: "reserved",
       // A VM takes its vCPUs and memory from its parent and offers them to its guests.
       size: (vm) => ({ request: { cores: vm.vcpus, memory: vm.memory }, capacity: { cores: vm.vcpus, memory: vm.memory } }),
-      // DESIGN.md: a VM weighs its runnable vCPUs (each vCPU is a host thread) and is capped at its vCPUs.
-      cpu: (vm) => ({ weight: "runnable", cap: vm.vcpus }),
+      // DESIGN.md: a VM weighs its runnable vCPUs (each vCPU is a host thread), `weight` each, capped at its vCPUs.
+      cpu: (vm) => ({ weight: vm.weight === undefined ? "runnable" : { runnable: vm.weight }, cap: vm.vcpus }),
       // Every VM boots a guest OS image of its profile: VMs of one profile and image size share it.
       image: (vm) => {
         const bytes = vm.image ?? DEFAULT_GUEST_IMAGE;
@@ -84,11 +90,33 @@ export const hypervisor = definePlugin({
         };
       },
     });
+    // Per VM over the measured time it lived: its steal then, and when that time began.
+    const stealBase = api.extension("stealBase", "f64");
+    const stealSince = api.extension("stealSince", "f64");
+    const steal = api.metric("steal", {
+      kind: "histogram",
+      unit: "cores",
+      show: true,
+      description: "steal of each VM: core-seconds a second its vCPUs were runnable but not running, over the measured time",
+    });
+    // Steal as the guest's `st` counter defines it (calibration.md 2.10, "Steal time" [S]): runnable, not running.
     api.hook("create", (ctx, vm) => {
       // The I/O thread: one host thread (at most one core) beside the VM, competing with it on the host.
       ctx.addAuxiliary(ctx.parentOf(vm), "iothread", 0, 1);
       // Steal: the VM's vCPUs are host threads; time they are runnable but not running is the guest's steal.
       ctx.trackSteal(vm);
+      stealSince.data[vm] = ctx.now;
+    });
+    api.hook("measure", (ctx, vm, end) => {
+      if (end === 0) {
+        stealBase.data[vm] = ctx.steal(vm);
+        stealSince.data[vm] = ctx.now;
+        return;
+      }
+      // A VM that lived part of the measured time counts at its rate while it lived; one gone before the end is not
+      // in the histogram (its steal stays in hosts.steal).
+      const lived = ctx.now - stealSince.data[vm];
+      if (lived > 0) steal.record(vm, (ctx.steal(vm) - stealBase.data[vm]) / lived);
     });
   },
 });

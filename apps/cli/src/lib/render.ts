@@ -126,6 +126,8 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     out.push("");
     const disks = Object.values(st.hostTypes).some((t) => t.diskIops !== null && t.diskIops > 0);
     const nics = Object.values(st.hostTypes).some((t) => t.nicBytesSent !== null && (t.nicBytesSent > 0 || (t.nicBytesReceived ?? 0) > 0));
+    // Steal per host type only where guests stole (results from before it have none).
+    const steal = Object.values(st.hostTypes).some((t) => (t.steal ?? 0) > 0);
     const typeRows = Object.entries(st.hostTypes).map(([name, t]) => [
       name,
       num(t.hosts, 0),
@@ -135,6 +137,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
       bytes(t.memoryReserved ?? null),
       bytes(t.memoryPeak),
       formatSeconds(t.pressureTime),
+      ...(steal ? [coreSeconds(t.steal ?? null)] : []),
       ...(disks ? [pct(t.diskUtilization), t.diskIops === null ? "-" : sig(t.diskIops), bytes(t.diskBytesRead), bytes(t.diskBytesWritten)] : []),
       ...(nics ? [pct(t.nicTxUtilization), pct(t.nicRxUtilization), bytes(t.nicBytesSent), bytes(t.nicBytesReceived)] : []),
     ]);
@@ -149,6 +152,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
           "reserved",
           "peak",
           "swapping",
+          ...(steal ? ["steal"] : []),
           ...(disks ? ["disk", "IOPS", "read", "written"] : []),
           ...(nics ? ["nic tx", "nic rx", "sent", "received"] : []),
         ],

@@ -124,12 +124,14 @@ export class Memory {
   /**
    * Would `node` fit `cores` and `memory` more? Memory is checked against the
    * reservations where it lands: in `node`, and in each ancestor the part that
-   * spills past a node's own request, as it will be accounted.
+   * spills past a node's own request, as it will be accounted. Cores are
+   * checked against the node's cores times `coresPerCore` (a host's
+   * `placement.cpuOvercommit`).
    */
-  fits(node: number, cores: number, memory: number, overcommitMemory: boolean): boolean {
+  fits(node: number, cores: number, memory: number, overcommitMemory: boolean, coresPerCore = 1): boolean {
     const n = this.owner.nodes;
     const eps = 1e-9;
-    if (n.usedCores[node] + cores > n.capacityCores[node] + eps) return false;
+    if (n.usedCores[node] + cores > n.capacityCores[node] * coresPerCore + eps) return false;
     if (overcommitMemory) return true;
     let delta = memory;
     for (let a = node; a !== NONE && delta > 0; a = n.parent[a]) {
