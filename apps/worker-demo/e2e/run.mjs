@@ -87,6 +87,10 @@ const checks = [
   [
     "compares the stacks of a bundled example in the worker: the report's table and charts as they finish, then the JSON, CSV and HTML",
     async (page) => {
+      // An example that reads a rate profile from a CSV beside it loads too: its stacks are offered.
+      await page.selectOption("#example", { label: "flash-sale.yaml" });
+      const flash = await page.$$eval("#stacks input", (boxes) => boxes.map((b) => b.value));
+      if (JSON.stringify(flash) !== JSON.stringify(["baremetal", "containers"])) throw new Error(`flash-sale.yaml's stacks: ${flash}`);
       await page.selectOption("#example", { label: "compare-stacks.yaml" });
       // Shorter than the example (1 s measured, 2 replications), so the five stacks answer in seconds.
       const text = (await page.inputValue("#scenario")).replace(/^duration: .*$/m, "duration: 1s").replace(/^replications: .*$/m, "replications: 2");
@@ -143,6 +147,17 @@ const checks = [
       await page.waitForFunction((h) => document.getElementById("status").textContent !== h, held);
       await page.click("#cancel");
       await page.waitForSelector("body[data-state=cancelled]", { timeout: 10_000 });
+    },
+  ],
+  [
+    "refuses to compare fewer than two stacks, naming those the scenario has, and runs nothing",
+    async (page) => {
+      await page.selectOption("#example", { label: "overload.yaml" });
+      await page.click("#compare");
+      await page.waitForSelector("body[data-state=error]");
+      const text = await page.textContent("#problems");
+      if (!/pick two stacks or more .* the scenario has: baremetal$/.test(text)) throw new Error(`problems: ${text}`);
+      if ((await page.$("#results-json")) !== null) throw new Error("results shown for a comparison that did not run");
     },
   ],
   [

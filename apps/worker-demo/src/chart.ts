@@ -30,6 +30,9 @@ export class LiveChart {
           width: Math.max(320, this.box.clientWidth - 10),
           height: 240,
           scales: { x: { time: false } },
+          // The legend names the lines; values under a cursor would change under it at every pack.
+          legend: { live: false },
+          cursor: { show: false },
           axes: [{ label: `${chart.x.label} (${chart.x.unit})` }, { label: `${chart.y.label} (${chart.y.unit})`, size: 60 }],
           series: [{ label: chart.x.label }, ...chart.series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: true }))],
         },

@@ -287,6 +287,12 @@ function showResults(r: Results | undefined): void {
   result.append(data);
 }
 
+// The report's page draws its charts as it loads: then the frame is as tall as the report, and the page scrolls, not it.
+report.onload = () => {
+  const body = report.contentDocument?.body;
+  report.style.height = body && report.classList.contains("shown") ? `${body.scrollHeight + 24}px` : "";
+};
+
 editor.value = shortened(examples[picker.value]);
 refreshStacks();
 setState("idle");
