@@ -157,12 +157,40 @@ function setState(state: State): void {
   buttons.snapshot.disabled = !busy;
 }
 
-/** Runs `scenario`'s replications in the worker, its progress labelled as job `job`; resolves to their results. */
-async function replicationsOf(scenario: Scenario, job?: number): Promise<ReplicationResult[]> {
-  // The loaded scenario as JSON (as the pool hands it to its workers): rate profiles read here are inlined in it.
-  await api.load({ scenario: JSON.stringify(scenario), file: FILE });
+/**
+ * The page's own hold between the worker's calls: the worker pauses and cancels only a run in progress, so a Pause
+ * or Cancel that comes between two calls (a comparison makes many) is kept here and honoured before the next.
+ */
+const control = {
+  stopped: false,
+  hold: undefined as { until: Promise<void>; release: () => void } | undefined,
+  /** Before a call to the worker: waits out a pause, and stops a run that was cancelled. */
+  async between(): Promise<void> {
+    await this.hold?.until;
+    if (this.stopped) throw new Error("run cancelled");
+  },
+  pause(): void {
+    let release = (): void => {};
+    const until = new Promise<void>((resolve) => (release = resolve));
+    this.hold = { until, release };
+  },
+  release(): void {
+    this.hold?.release();
+    this.hold = undefined;
+  },
+};
+
+/** Loads `scenario` in the worker and runs `replications` of it (all by default), its progress labelled as job `job`. */
+async function replicationsOf(scenario: Scenario, options: { job?: number; replications?: number[]; load?: boolean } = {}): Promise<ReplicationResult[]> {
+  await control.between();
+  if (options.load !== false) {
+    // The loaded scenario as JSON (as the pool hands it to its workers): rate profiles read here are inlined in it.
+    await api.load({ scenario: JSON.stringify(scenario), file: FILE });
+    await control.between();
+  }
   // Chunks of 20,000 events: a pause or snapshot answers within milliseconds, and the chart has points to draw.
-  return decodePack(await api.run({ chunk: 20_000, ...(job === undefined ? {} : { job }) })) as ReplicationResult[];
+  const { job, replications } = options;
+  return decodePack(await api.run({ chunk: 20_000, ...(job === undefined ? {} : { job }), ...(replications ? { replications } : {}) })) as ReplicationResult[];
 }
 
 /** Starts a run or a comparison: the scenario checked here first (its problems shown, nothing run), then `work`. */
@@ -178,6 +206,8 @@ async function start(work: (scenario: Scenario) => Promise<Results>): Promise<vo
     return;
   }
   showResults(undefined);
+  control.stopped = false;
+  control.release();
   packs = 0;
   live.clear();
   setState("running");
@@ -216,27 +246,44 @@ buttons.compare.onclick = () =>
     jobs = stacks;
     series = new LiveSeries(stacks);
     // As `turtles compare` does: each stack's replications with the same seeds, then one comparison paired over
-    // them, shown after each stack (the stacks still to run are left out of it).
+    // them. It is shown after each replication: a stack part done has the results of its replications so far (its
+    // differences are of means, without an interval, until it has as many as the baseline); the stacks still to run
+    // are left out.
     const runs: { stack: string; results: Results; replications: ReplicationStack[] }[] = [];
     let results: Results | undefined;
     for (const [k, stack] of stacks.entries()) {
       const scenario = onStack(base, stack);
-      const done = await replicationsOf(scenario, k);
-      runs.push({ stack, results: assembleResults(scenario, plugins, done), replications: done.map((r) => r.stack) });
-      results = comparisonResults(base, runs, { baseline: stacks[0] });
-      showResults(results);
+      const done: ReplicationResult[] = [];
+      for (let r = 0; r < scenario.replications; r++) {
+        done.push(...(await replicationsOf(scenario, { job: k, replications: [r], load: r === 0 })));
+        const soFar = done.length === scenario.replications ? scenario : { ...scenario, replications: done.length };
+        const run = { stack, results: assembleResults(soFar, plugins, done), replications: done.map((x) => x.stack) };
+        results = comparisonResults(base, [...runs, run], { baseline: stacks[0] });
+        showResults(results);
+        if (soFar === scenario) runs.push(run);
+      }
     }
     return results!;
   });
 
 buttons.pause.onclick = async () => {
   if (await api.pause()) setState("paused");
+  else if (document.body.dataset.state === "running") {
+    // Between two calls: the next waits.
+    control.pause();
+    setState("paused");
+  }
 };
 buttons.resume.onclick = async () => {
+  control.release();
   await api.resume();
   setState("running");
 };
-buttons.cancel.onclick = () => void api.cancel();
+buttons.cancel.onclick = () => {
+  control.stopped = true;
+  control.release();
+  void api.cancel();
+};
 buttons.snapshot.onclick = async () => {
   const pack = await api.snapshot();
   if (!pack) return;
