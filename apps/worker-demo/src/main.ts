@@ -28,6 +28,7 @@ import { hypervisor } from "@turtles/plugin-hypervisor";
 import uplotCss from "uplot/dist/uPlot.min.css?raw";
 import uplotJs from "uplot/dist/uPlot.iife.min.js?raw";
 import { LiveChart } from "./chart.js";
+import { Hold } from "./hold.js";
 import { LiveSeries } from "./live.js";
 
 const plugins = [baremetal, hypervisor, container];
@@ -128,7 +129,7 @@ editor.oninput = () => {
 const api = wrap<EngineApi>(new Worker(new URL("./engine.worker.ts", import.meta.url), { type: "module" }));
 let series = new LiveSeries();
 let packs = 0;
-/** What the progress says a run is: its label (the stack a comparison is at). */
+/** The labels of the jobs progress entries carry: a comparison's stacks (none for a run). */
 let jobs: string[] = [];
 
 void api.subscribe(
@@ -157,28 +158,8 @@ function setState(state: State): void {
   buttons.snapshot.disabled = !busy;
 }
 
-/**
- * The page's own hold between the worker's calls: the worker pauses and cancels only a run in progress, so a Pause
- * or Cancel that comes between two calls (a comparison makes many) is kept here and honoured before the next.
- */
-const control = {
-  stopped: false,
-  hold: undefined as { until: Promise<void>; release: () => void } | undefined,
-  /** Before a call to the worker: waits out a pause, and stops a run that was cancelled. */
-  async between(): Promise<void> {
-    await this.hold?.until;
-    if (this.stopped) throw new Error("run cancelled");
-  },
-  pause(): void {
-    let release = (): void => {};
-    const until = new Promise<void>((resolve) => (release = resolve));
-    this.hold = { until, release };
-  },
-  release(): void {
-    this.hold?.release();
-    this.hold = undefined;
-  },
-};
+/** Pause and Cancel that come between two calls to the worker (see Hold). */
+const control = new Hold();
 
 /** Loads `scenario` in the worker and runs `replications` of it (all by default), its progress labelled as job `job`. */
 async function replicationsOf(scenario: Scenario, options: { job?: number; replications?: number[]; load?: boolean } = {}): Promise<ReplicationResult[]> {
@@ -206,8 +187,7 @@ async function start(work: (scenario: Scenario) => Promise<Results>): Promise<vo
     return;
   }
   showResults(undefined);
-  control.stopped = false;
-  control.release();
+  control.reset();
   packs = 0;
   live.clear();
   setState("running");
@@ -275,13 +255,12 @@ buttons.pause.onclick = async () => {
   }
 };
 buttons.resume.onclick = async () => {
-  control.release();
+  control.resume();
   await api.resume();
   setState("running");
 };
 buttons.cancel.onclick = () => {
-  control.stopped = true;
-  control.release();
+  control.cancel();
   void api.cancel();
 };
 buttons.snapshot.onclick = async () => {
