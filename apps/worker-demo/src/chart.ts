@@ -1,34 +1,55 @@
-/** A small line chart on a canvas: one line per replication, axes from 0 to the largest values seen. */
-import type { LiveSeries } from "./live.js";
+/**
+ * A live chart in the page: a "lines" chart of the report's model (`ChartData`) drawn with uPlot, the library the
+ * HTML report inlines. Redrawn in place while its lines stay the same, rebuilt when a line appears. Its box carries
+ * `data-points` (the values plotted, `pointsOf`) and `data-series`, which the browser test checks.
+ */
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { pointsOf, type ChartData } from "@turtles/engine/report";
 
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
-export function drawChart(canvas: HTMLCanvasElement, series: LiveSeries, end: number): void {
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return;
-  const { width, height } = canvas;
-  const pad = { left: 60, right: 10, top: 10, bottom: 24 };
-  ctx.clearRect(0, 0, width, height);
-  const { rate } = series.extent();
-  const maxRate = rate > 0 ? rate * 1.1 : 1;
-  const x = (t: number): number => pad.left + (t / end) * (width - pad.left - pad.right);
-  const y = (r: number): number => height - pad.bottom - (r / maxRate) * (height - pad.top - pad.bottom);
-  ctx.strokeStyle = "#999";
-  ctx.fillStyle = "#444";
-  ctx.font = "11px system-ui, sans-serif";
-  ctx.beginPath();
-  ctx.moveTo(pad.left, pad.top);
-  ctx.lineTo(pad.left, height - pad.bottom);
-  ctx.lineTo(width - pad.right, height - pad.bottom);
-  ctx.stroke();
-  ctx.fillText(`${maxRate.toFixed(0)} req/s`, 4, pad.top + 10);
-  ctx.fillText("0", pad.left - 12, height - pad.bottom);
-  ctx.fillText(`${end.toFixed(0)} s simulated`, width - pad.right - 90, height - 6);
-  series.replications.forEach((points, i) => {
-    if (!points || points.length === 0) return;
-    ctx.strokeStyle = COLORS[i % COLORS.length];
-    ctx.beginPath();
-    points.forEach((p, k) => (k === 0 ? ctx.moveTo(x(p.t), y(p.rate)) : ctx.lineTo(x(p.t), y(p.rate))));
-    ctx.stroke();
-  });
+export class LiveChart {
+  private plot: uPlot | undefined;
+  private lines = "";
+
+  constructor(private readonly box: HTMLElement) {}
+
+  /** Draws `chart` (lines over a numeric x) in the box, in place of what it showed. */
+  show(chart: ChartData): void {
+    const data = [chart.xs, ...chart.series.map((s) => s.values)] as uPlot.AlignedData;
+    const lines = chart.series.map((s) => s.label).join("\n");
+    if (this.plot && lines === this.lines) {
+      this.plot.setData(data);
+    } else {
+      this.clear();
+      this.lines = lines;
+      this.plot = new uPlot(
+        {
+          title: chart.title,
+          width: Math.max(320, this.box.clientWidth - 10),
+          height: 240,
+          scales: { x: { time: false } },
+          // The legend names the lines; values under a cursor would change under it at every pack.
+          legend: { live: false },
+          cursor: { show: false },
+          axes: [{ label: `${chart.x.label} (${chart.x.unit})` }, { label: `${chart.y.label} (${chart.y.unit})`, size: 60 }],
+          series: [{ label: chart.x.label }, ...chart.series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: true }))],
+        },
+        data,
+        this.box,
+      );
+    }
+    this.box.dataset.series = String(chart.series.length);
+    this.box.dataset.points = String(pointsOf(chart));
+  }
+
+  /** Removes the chart (a new run starts). */
+  clear(): void {
+    this.plot?.destroy();
+    this.plot = undefined;
+    this.lines = "";
+    this.box.dataset.series = "0";
+    this.box.dataset.points = "0";
+  }
 }

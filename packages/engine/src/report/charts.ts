@@ -41,6 +41,14 @@ function aligned(lines: readonly { label: string; points: readonly [number, numb
   };
 }
 
+/**
+ * A "lines" chart of point lists (`[x, y]` each), placed on the union of their x values as every lines chart of the
+ * report is: for a page that plots figures as they arrive (a demo's live throughput) with the report's chart model.
+ */
+export function linesChart(head: Omit<ChartData, "kind" | "xs" | "series">, lines: readonly { label: string; points: readonly [number, number][] }[]): ChartData {
+  return { ...head, kind: "lines", ...aligned(lines) };
+}
+
 /** The latency distribution of each service, a line per stack that runs it: probability against latency. */
 function latencyCdfs(names: readonly string[], stacks: readonly StackResults[]): ChartData[] {
   const services = [...new Set(stacks.flatMap((st) => Object.keys(st.services ?? {})))];

@@ -7,7 +7,7 @@ export { formatDifference, formatFigure, formatPairedDifference, formatSeconds, 
 export type { FigureUnit } from "./format.js";
 export { comparisonOf, reportSections, withHalfWidth } from "./rows.js";
 export type { ReportCell, ReportSection } from "./rows.js";
-export { pointsOf, resultsCharts, sweepCharts } from "./charts.js";
+export { linesChart, pointsOf, resultsCharts, sweepCharts } from "./charts.js";
 export type { ChartData, SweepRow } from "./charts.js";
 export { htmlReport, sweepHtmlReport } from "./html.js";
 export type { ChartLibrary } from "./html.js";

@@ -8,7 +8,7 @@ import { comparisonResults, onStack, type Comparison } from "../workload/compare
 import { LATENCY_CDF, type Results } from "../workload/measure.js";
 import { runScenario } from "../workload/run.js";
 import { rowOf } from "../workload/sweep.js";
-import { comparisonOf, formatDifference, formatFigure, htmlReport, pointsOf, reportSections, resultsCharts, sweepCharts, sweepHtmlReport } from "./index.js";
+import { comparisonOf, formatDifference, formatFigure, htmlReport, linesChart, pointsOf, reportSections, resultsCharts, sweepCharts, sweepHtmlReport } from "./index.js";
 
 const plugins = [testHost];
 // A stand-in library: the report only inlines it (the browser test uses uPlot itself).
@@ -106,6 +106,20 @@ describe("report charts", () => {
     const diff = resultsCharts(base).find((c) => c.id === "differences")!;
     expect(diff.x.categories).toEqual(["x"]);
     expect(diff.series).toEqual([{ label: "b", values: [0.5], lower: [0.25], upper: [0.75] }]);
+  });
+
+  it("lines of points a page gathers place each point on the union of the lines' x values, null where a line has none", () => {
+    const chart = linesChart({ id: "live", title: "live", x: { label: "t", unit: "s" }, y: { label: "rate", unit: "1/s" } }, [
+      { label: "a", points: [[2, 20], [1, 10]] },
+      { label: "b", points: [[3, 30]] },
+    ]);
+    expect(chart.kind).toBe("lines");
+    expect(chart.xs).toEqual([1, 2, 3]);
+    expect(chart.series).toEqual([
+      { label: "a", values: [10, 20, null] },
+      { label: "b", values: [null, null, 30] },
+    ]);
+    expect(pointsOf(chart)).toBe(3);
   });
 
   it("sweeps: a chart per figure against the parameter, a line per stack, stack columns under one figure, failed points left out", () => {
