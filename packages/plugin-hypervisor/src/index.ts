@@ -41,7 +41,7 @@ export const vmSchema = fields({
         rate: unitValue("byteRate", { above: 0 }).optional().meta({ description: "bytes a second the balloon takes back (default 256MiB/s)" }),
         free: quantity({ min: 0, max: 0.9, smallest: 0.001 }).optional().meta({ description: "share of its parent's memory the balloon manager keeps free (default 0.1)" }),
       }),
-    ])
+    ], { error: "expected true, false or { rate, free } (e.g. { rate: 256MiB/s, free: 0.1 })" })
     .optional()
     .meta({ description: "a balloon: true, or { rate, free }; takes back guest memory the guest touched and no longer uses, before the host swaps" }),
 });

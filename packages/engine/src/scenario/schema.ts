@@ -408,7 +408,7 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
       // false stays the default (not 1) so that scenarios written before the ratio keep their normal form and hash.
       memoryOvercommit: z
         .union([z.boolean(), quantity({ above: 0, max: 1000, smallest: 0.001 })], {
-          error: (iss) => `expected a ratio (bytes of reservations per byte of host memory, e.g. 1.5), true (no bound) or false (1); found ${JSON.stringify(iss.input)}`,
+          error: "expected a ratio (bytes of reservations per byte of host memory, e.g. 1.5), true (no bound) or false (1)",
         })
         .default(false)
         .meta({ description: "memory reservations placement packs per byte of a host's memory: a ratio (1.5), true (no bound) or false (1, the default)" }),
