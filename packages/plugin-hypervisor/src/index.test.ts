@@ -129,15 +129,20 @@ tenants:
   it("balloon: a host of idle guests overcommitted 1.5:1 takes back their free memory before it swaps", async () => {
     const without = await ballooned(idle, "");
     const withBalloon = await ballooned(idle, ", balloon: true");
-    // Without a balloon the idle guests' touched 6 GiB stay backed: the host swaps once the third guest grows.
+    // Without a balloon the idle guests' touched 6 GiB stay backed: the host swaps once the third guest grows, at
+    // worst all it holds past its 8 GiB: guest kernels + VMMs + 6 GiB + 3 GiB - 8 GiB.
+    const kernels = 3 * guestKernelReservation(4000 * MiB) + 3 * 2.5 * MiB;
     expect(without.hosts.pressureTime).toBeGreaterThan(0);
+    expect(without.hostTypes.h.swapPeak).toBeCloseTo(kernels + 9 * GiB - 8 * GiB, 0);
     expect(without.layers.vm.balloonReclaimed).toBe(0);
     // With one, the manager inflates the idle guests' balloons each time the host passes 90 % of its memory (the
     // default mark: more than the third guest's 512 MiB steps), by what it passed: the host never swaps, and what was
     // taken back is the third guest's growth past the mark: guest kernels + VMMs + 6 GiB + 3 GiB - 0.9 x 8 GiB.
     expect(withBalloon.hosts.pressureTime).toBe(0);
-    const kernels = 3 * guestKernelReservation(4000 * MiB) + 3 * 2.5 * MiB;
+    expect(withBalloon.hostTypes.h.swapPeak).toBe(0);
     expect(withBalloon.layers.vm.balloonReclaimed).toBeCloseTo(kernels + 9 * GiB - 0.9 * 8 * GiB, -3);
+    // Per host type too (the metric is kept per host).
+    expect(withBalloon.hostTypes.h.layers?.vm.balloonReclaimed).toBe(withBalloon.layers.vm.balloonReclaimed);
     expect(withBalloon.hosts.memoryPeak).toBeLessThan(8 * GiB);
   });
 

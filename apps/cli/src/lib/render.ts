@@ -150,6 +150,8 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     out.push("");
     const disks = Object.values(st.hostTypes).some((t) => t.diskIops !== null && t.diskIops > 0);
     const nics = Object.values(st.hostTypes).some((t) => t.nicBytesSent !== null && (t.nicBytesSent > 0 || (t.nicBytesReceived ?? 0) > 0));
+    // Bytes swapped out at worst, only where some host swapped (older results have none).
+    const swapped = Object.values(st.hostTypes).some((t) => (t.swapPeak ?? 0) > 0);
     const typeRows = Object.entries(st.hostTypes).map(([name, t]) => [
       name,
       num(t.hosts, 0),
@@ -159,6 +161,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
       bytes(t.memoryReserved ?? null),
       bytes(t.memoryPeak),
       formatSeconds(t.pressureTime),
+      ...(swapped ? [bytes(t.swapPeak ?? null)] : []),
       ...(disks ? [pct(t.diskUtilization), t.diskIops === null ? "-" : sig(t.diskIops), bytes(t.diskBytesRead), bytes(t.diskBytesWritten)] : []),
       ...(nics ? [pct(t.nicTxUtilization), pct(t.nicRxUtilization), bytes(t.nicBytesSent), bytes(t.nicBytesReceived)] : []),
     ]);
@@ -173,6 +176,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
           "reserved",
           "peak",
           "swapping",
+          ...(swapped ? ["swapped"] : []),
           ...(disks ? ["disk", "IOPS", "read", "written"] : []),
           ...(nics ? ["nic tx", "nic rx", "sent", "received"] : []),
         ],

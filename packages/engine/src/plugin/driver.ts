@@ -394,7 +394,7 @@ export class PluginDriver {
       add: (node, x = 1) => {
         if (spec.kind !== "counter") throw wrong("add");
         check(node, x, "add");
-        store.add(m, x);
+        store.add(m, x, node);
       },
       set: (node, x) => {
         if (spec.kind !== "gauge" && spec.kind !== "timeWeighted") throw wrong("set");

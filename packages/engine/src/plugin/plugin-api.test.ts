@@ -343,6 +343,40 @@ tenants:
   });
 });
 
+describe("metrics kept per host", () => {
+  it("are reported per host type as well, counted from the end of the warm-up", async () => {
+    // Each node adds 1 to its host's counter every 100 ms: from 1 s to 3 s, 20 per node.
+    const counting = layer("counting", (api) => {
+      const beats = api.metric("beats", { kind: "counter", per: "host" });
+      const beat = api.event("beat", (ctx, node) => {
+        beats.add(ctx.hostOf(node));
+        ctx.schedule(beat, 0.1, node);
+      });
+      api.hook("create", (ctx, node) => void ctx.schedule(beat, 0.05, node));
+    });
+    const plugins = [testHost, counting];
+    const s = loadScenario(
+      `duration: 2s
+warmup: 1s
+hostTypes: { big: { cores: 8, memory: 4GiB }, small: { cores: 1, memory: 4GiB } }
+hosts: [{ type: big }, { type: small, count: 2 }]
+placement: { policy: spread }
+stacks: { c: [{ layer: counting }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: c, replicas: 10, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    const st = (await runScenario(s, plugins)).stacks.c;
+    // Spread: 4 replicas (4 nodes) on the big host, 3 on each small one.
+    expect(st.hostTypes.big.layers).toEqual({ counting: { beats: 80 } });
+    expect(st.hostTypes.small.layers).toEqual({ counting: { beats: 120 } });
+    expect(st.layers.counting.beats).toBe(200);
+  });
+});
+
 describe("every call validates its arguments", () => {
   /** Runs a scenario whose layer does `act` in an event at 1 s (or in its cpu hook from 1 s); the error the run stops with. */
   async function failure(act: (ctx: import("./define.js").PluginContext, node: number, op?: import("./define.js").Operation) => void, hookName: "event" | "cpu" = "event"): Promise<string> {
