@@ -1,7 +1,7 @@
 // The hypervisor plugin's mechanisms, against the measurements they reproduce and closed forms: the I/O thread
 // that halves random IOPS, steal of vCPUs that want more than the host has, guest RAM backed as it is touched,
 // memory overcommit and ballooning.
-import { loadScenario, runScenario } from "@turtles/engine";
+import { loadScenario, ReplicationRun, runScenario } from "@turtles/engine";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { describe, expect, it } from "vitest";
 import { guestKernelReservation, hypervisor, VIRTIO_BLK_CPU_PER_IO } from "./index.js";
@@ -106,8 +106,8 @@ tenants:
 
   // Two guests touch 3 GiB each in their first second, then (idle) no longer use it, or (busy) keep using it; a third
   // grows by 512 MiB every 2 s to 3 GiB. 3 VMs of ~4 GiB on an 8 GiB host: overcommitted 1.5:1.
-  const ballooned = async (firstTwo: string, balloon: string) => {
-    const s = loadScenario(
+  const balloonScenario = (firstTwo: string, balloon: string) =>
+    loadScenario(
       `duration: 20s
 hostTypes: { h: { cores: 16, memory: 8GiB } }
 hosts: [{ type: h }]
@@ -122,8 +122,7 @@ tenants:
 `,
       { plugins },
     );
-    return (await runScenario(s, plugins)).stacks.vm;
-  };
+  const ballooned = async (firstTwo: string, balloon: string) => (await runScenario(balloonScenario(firstTwo, balloon), plugins)).stacks.vm;
   const idle = "{ steps: [[0s, 1], [1s, 0]] }";
 
   it("balloon: a host of idle guests overcommitted 1.5:1 takes back their free memory before it swaps", async () => {
@@ -153,6 +152,20 @@ tenants:
     // Swapping slows every guest's CPU work by the host's swapSlowdown (10, the bare-metal default): a's 500 ms step
     // takes 5 s once the host swaps.
     expect(busy.services["t/a"].latency.p99).toBeGreaterThan(4.9);
+  });
+
+  it("balloon: a run saved mid-inflation and resumed gives byte-identical results", () => {
+    const s = balloonScenario(idle, ", balloon: true");
+    const straight = new ReplicationRun(s, plugins, 0);
+    while (!straight.advance(10_000));
+    for (const cut of [25, 75, 100, 125, 150, 175]) {
+      const first = new ReplicationRun(s, plugins, 0);
+      first.advance(cut); // the run has about 200 events: these cut it before, during and after the balloons inflate
+      const resumed = ReplicationRun.resume(s, plugins, 0, first.snapshot());
+      while (!resumed.advance(10_000));
+      expect(JSON.stringify(resumed.result()), `cut at event ${cut}`).toBe(JSON.stringify(straight.result()));
+    }
+    expect(straight.result().stack.layers.vm.balloonReclaimed).toBeGreaterThan(0);
   });
 });
 
