@@ -39,7 +39,7 @@ export const vmSchema = fields({
       z.boolean(),
       fields({
         rate: unitValue("byteRate", { above: 0 }).optional().meta({ description: "bytes a second the balloon takes back (default 256MiB/s)" }),
-        free: quantity({ min: 0, max: 0.9, smallest: 0.001 }).optional().meta({ description: "share of its parent's memory the balloon manager keeps free (default 0.1)" }),
+        free: quantity({ min: 0, max: 0.9, smallest: 0.001 }).optional().meta({ description: "share of its parent's memory the balloon manager keeps free (default 0.1; the oldest balloon VM on a host sets it)" }),
       }),
     ], { error: "expected true, false or { rate, free } (e.g. { rate: 256MiB/s, free: 0.1 })" })
     .optional()
