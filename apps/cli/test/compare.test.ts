@@ -34,6 +34,19 @@ describe("turtles compare", () => {
     expect(r.comparison!.baseline).toBe("baremetal");
   });
 
+  it("compares the steal of VMs on overcommitted cores: in all, per host type where guests stole, and per VM", () => {
+    const r = turtles("compare", join(import.meta.dirname, "fixtures", "overcommitted.yaml"), "--json", "--workers", "1");
+    expect(r.code).toBe(0);
+    const figures = (JSON.parse(r.stdout) as Results).comparison!.figures;
+    const row = (label: string) => figures.find((x) => x.label === label);
+    const values = (label: string) => Object.fromEntries(Object.entries(row(label)!.stacks).map(([k, v]) => [k, v.value]));
+    // Both VMs on the dense host, 2 cores of steal each for 4 s; the spare host and bare metal steal nothing.
+    expect(values("steal")).toEqual({ baremetal: 0, vms: expect.closeTo(16, 9) });
+    expect(values("steal on dense")).toEqual({ baremetal: 0, vms: expect.closeTo(16, 9) });
+    expect(row("steal on spare")).toBeUndefined();
+    expect(values("vm steal mean")).toEqual({ baremetal: null, vms: expect.closeTo(2, 9) });
+  });
+
   it("prints one column per stack, in the order given", () => {
     const r = turtles("compare", "three-tier.yaml", "--stack", "vms", "--stack", "baremetal", "--duration", "2s", "--replications", "1");
     expect(r.code).toBe(0);
@@ -202,7 +215,8 @@ describe("turtles compare on the five questions", () => {
         id: f.id,
         label: f.label,
         service: f.service ?? "",
-        unit: f.unit,
+        // A plugin metric's own unit where it has one (the VMs' steal: cores).
+        unit: f.unitName ?? f.unit,
         stack,
         value: cell(x.value),
         ci95: cell(x.ci95),

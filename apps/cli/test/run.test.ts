@@ -24,6 +24,9 @@ tenants:
       - { name: api, replicas: 2, threads: 2, load: { open: { rate: 100/s } }, request: [{ cpu: { exp: 10ms } }, { sleep: 1ms }], slo: { p99: 50ms } }
 `;
 
+/** Two VMs of 4 vCPUs, each with 4 busy threads, placed 2:1 on the first of two 4-core hosts. */
+const OVERCOMMITTED = readFileSync(join(import.meta.dirname, "fixtures", "overcommitted.yaml"), "utf8");
+
 /** Runs `turtles args`, presses Ctrl-C once it has printed its first progress line (so it is simulating, with its handler set). */
 async function interrupted(...args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -54,6 +57,19 @@ describe("turtles run", () => {
     expect(r.stdout).toMatch(/t\/api\s+baremetal\s+\d+\s+0\s+0\s+\d+/);
     expect(r.stdout).toMatch(/host type\s+hosts\s+used\s+cpu\s+memory used\s+reserved\s+peak\s+swapping\nh\s+2\s+1\s/); // first-fit: both 1-core replicas on the first host
     expect(r.stdout).toMatch(/energy [\d.]+ kWh, cost 0\.0400/);
+  });
+
+  it("shows steal per host type and per VM when VMs share overcommitted cores, and refuses a cpuOvercommit of 0 located, with exit code 2", () => {
+    const r = turtles("run", tmp("oc.yaml", OVERCOMMITTED));
+    expect(r.code).toBe(0);
+    // Two 4-vCPU VMs with 4 busy threads each on the 4-core dense host (2:1): 2 cores of steal each over 4 s.
+    expect(r.stdout).toMatch(/host type\s+hosts\s+used\s+cpu\s+memory used\s+reserved\s+peak\s+swapping\s+steal\ndense\s+1\s+1\s+100\.0%.*\s16\.0 core-s\nspare\s+1\s+0\s.*\s0\n/);
+    expect(r.stdout).toMatch(/steal 16\.0 core-s, kernels 4/);
+    expect(r.stdout).toMatch(/vm steal mean 2\.00 cores, p99 2\.00 cores/);
+    const bad = turtles("run", tmp("oc.yaml", OVERCOMMITTED.replace("cpuOvercommit: 2", "cpuOvercommit: 0")));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/oc\.yaml:5:\d+: placement\.cpuOvercommit: must be more than 0, found 0/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("runs a rate profile read from a CSV beside the scenario, and prints throughput and p99 per window as sparklines", () => {

@@ -6,7 +6,9 @@
  * path through it, and handles each guest I/O on an I/O thread beside it on
  * the host (the reason random IOPS halve under KVM while sequential throughput
  * does not). Its guest kernel counts in `kernels`, and it keeps its vCPUs'
- * steal (`trackSteal`).
+ * steal (`trackSteal`), each VM's in `layers.vm.steal` (its `measure` hook
+ * reads `ctx.steal`). `weight` scales its shares per runnable vCPU; how many
+ * vCPUs a host takes is placement's `cpuOvercommit`.
  *
  * Memory: guest RAM is backed as the guest touches it (`holds: "touched"`):
  * its guest kernel's reservation (`useMemory`) and what its processes use,
@@ -33,6 +35,10 @@ export const vmSchema = fields({
   // The guest's disk image (issue 16's `image: 2GiB`): copied to a host to start the VM there (results' `portability`).
   // No schema default, so that scenarios written before it keep their normalised form (and scenarioHash).
   image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the guest's disk image (default 2GiB)" }),
+  // CPU shares per runnable vCPU against other VMs and processes on the host (libvirt's <shares>, relative). Default 1
+  // [assumed]: each KVM vCPU is a host thread of CFS's default weight, as a process thread (DESIGN.md: a VM weighs its
+  // runnable vCPUs); calibration.md has no measurement of shares. Applied in `cpu`, so older scenarios keep their hash.
+  weight: quantity({ above: 0, max: 10_000, smallest: 1e-3 }).optional().meta({ description: "CPU shares per runnable vCPU relative to other VMs (default 1)" }),
   // Optional, so that scenarios written before it keep their normalised form (and scenarioHash).
   balloon: z
     .union([
@@ -119,8 +125,8 @@ export const hypervisor = definePlugin({
       holds: "touched",
       // A VM takes its vCPUs and memory from its parent and offers them to its guests.
       size: (vm) => ({ request: { cores: vm.vcpus, memory: vm.memory }, capacity: { cores: vm.vcpus, memory: vm.memory } }),
-      // DESIGN.md: a VM weighs its runnable vCPUs (each vCPU is a host thread) and is capped at its vCPUs.
-      cpu: (vm) => ({ weight: "runnable", cap: vm.vcpus }),
+      // DESIGN.md: a VM weighs its runnable vCPUs (each vCPU is a host thread), `weight` each, capped at its vCPUs.
+      cpu: (vm) => ({ weight: vm.weight === undefined ? "runnable" : { runnable: vm.weight }, cap: vm.vcpus }),
       // Every VM boots a guest OS image of its profile: VMs of one profile and image size share it.
       image: (vm) => {
         const bytes = vm.image ?? DEFAULT_GUEST_IMAGE;
@@ -211,6 +217,16 @@ export const hypervisor = definePlugin({
       inflate(ctx, parent);
     });
 
+    // Per VM over the measured time it lived: its steal then, and when that time began.
+    const stealBase = api.extension("stealBase", "f64");
+    const stealSince = api.extension("stealSince", "f64");
+    const steal = api.metric("steal", {
+      kind: "histogram",
+      unit: "cores",
+      show: true,
+      description: "steal of each VM: core-seconds a second its vCPUs were runnable but not running, over the measured time",
+    });
+    // Steal as the guest's `st` counter defines it (calibration.md 2.10, "Steal time" [S]): runnable, not running.
     api.hook("create", (ctx, vm) => {
       const e = ctx.entry(vm);
       // The I/O thread: one host thread (at most one core) beside the VM, competing with it on the host.
@@ -229,6 +245,18 @@ export const hypervisor = definePlugin({
         }
         ctx.watchMemory(parent, mark(ctx, parent), short);
       }
+      stealSince.data[vm] = ctx.now;
+    });
+    api.hook("measure", (ctx, vm, end) => {
+      if (end === 0) {
+        stealBase.data[vm] = ctx.steal(vm);
+        stealSince.data[vm] = ctx.now;
+        return;
+      }
+      // A VM that lived part of the measured time counts at its rate while it lived; one gone before the end is not
+      // in the histogram (its steal stays in hosts.steal).
+      const lived = ctx.now - stealSince.data[vm];
+      if (lived > 0) steal.record(vm, (ctx.steal(vm) - stealBase.data[vm]) / lived);
     });
   },
 });

@@ -121,18 +121,22 @@ export function buildSimgridPeer(dir: string): string | null {
 
 export function runSimgridPeer(binary: string, name: keyof typeof WORKLOAD_SCENARIOS, scale = 1): WorkloadBenchResult {
   const c = WORKLOAD_SCENARIOS[name];
-  const args = [String(c.hosts), String(c.cores), String(c.workers), String(c.duration * scale), "--log=root.thres:critical"];
-  const r = spawnSync(binary, args, { encoding: "utf8", maxBuffer: 1 << 24 });
+  return runPeerBinary(binary, name, [c.hosts, c.cores, c.workers, c.duration * scale], c.duration * scale, c.expected);
+}
+
+/** Runs the SimGrid peer with `args` (see peers/simgrid_workers.cpp) for `seconds` simulated seconds: its result line. */
+export function runPeerBinary(binary: string, scenario: string, args: number[], seconds: number, expectedThroughput: number): WorkloadBenchResult {
+  const r = spawnSync(binary, [...args.map(String), "--log=root.thres:critical"], { encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`SimGrid peer failed: ${r.stderr}`);
   const j = JSON.parse(r.stdout.trim().split("\n").pop()!) as { completed: number; seconds: number; maxRssKb: number };
   return {
     model: "simgrid",
-    scenario: name,
+    scenario,
     completed: j.completed,
     seconds: j.seconds,
     usPerRequest: (j.seconds * 1e6) / j.completed,
-    throughput: j.completed / (c.duration * scale),
-    expectedThroughput: c.expected,
+    throughput: j.completed / seconds,
+    expectedThroughput,
     maxRss: j.maxRssKb * 1024,
   };
 }

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Simulation } from "../kernel/simulation.js";
 import { NONE, NodeStore } from "../tree/nodes.js";
-import { CpuSolver } from "./solver.js";
+import { CpuSolver, type CpuWeight } from "./solver.js";
 
 const BIG = 1e9; // work that never finishes within a test
 
@@ -19,7 +19,7 @@ function world() {
     cpu.setHost(h, cores, speed);
     return h;
   };
-  const node = (parent: number, weight: number | "runnable" = "runnable", cap = Infinity): number => {
+  const node = (parent: number, weight: CpuWeight = "runnable", cap = Infinity): number => {
     const n = nodes.add(kind, parent, 0, 0);
     cpu.setRules(n, weight, cap);
     return n;
@@ -74,6 +74,35 @@ describe("CPU solver: hand-computed allocations", () => {
     for (const a of guest) expect(w.cpu.rate(a)).toBeCloseTo(2 / 3, 12);
     for (const a of proc) expect(w.cpu.rate(a)).toBeCloseTo(2 / 3, 12);
     expect(w.cpu.allocation(vm)).toBeCloseTo(4 / 3, 12);
+  });
+
+  it("weighs a VM of weight w by w per runnable vCPU: 2 x 2 runnable against a 4-thread process gets half", () => {
+    const w = world();
+    const h = w.host(4);
+    const vm = w.node(h, { runnable: 2 }, 4);
+    const guest = w.threads(w.node(vm), 2);
+    const proc = w.threads(w.node(h), 4);
+    // Weights 4 and 4: 2 cores each; at weight 1 the VM would get 4/3 (the test above).
+    expect(w.cpu.allocation(vm)).toBeCloseTo(2, 12);
+    for (const a of guest) expect(w.cpu.rate(a)).toBeCloseTo(1, 12);
+    for (const a of proc) expect(w.cpu.rate(a)).toBeCloseTo(0.5, 12);
+    expect(() => w.node(h, { runnable: 0 })).toThrow(/CPU weight must be > 0, got \{ runnable: 0 \}/);
+  });
+
+  it("keeps a node's steal and its host's: runnable vCPUs beyond the cores they get, integrated over time", () => {
+    const w = world();
+    const h = w.host(2);
+    const vm = w.node(h, "runnable", 2);
+    w.cpu.trackSteal(vm);
+    w.threads(w.node(vm), 2);
+    w.threads(w.node(h), 2);
+    // The VM weighs 2 against the process's 2: it gets 1 core of the 2 it could use, for 3 s.
+    w.sim.run({ until: 3 });
+    expect(w.cpu.stealOf(vm)).toBeCloseTo(3, 12);
+    expect(w.cpu.hostSteal(h)).toBeCloseTo(3, 12);
+    w.cpu.untrackSteal(vm);
+    // A guest gone keeps its steal in its host's.
+    expect(w.cpu.hostSteal(h)).toBeCloseTo(3, 12);
   });
 
   it("caps a VM at its vCPUs", () => {

@@ -41,6 +41,19 @@ import { allocColumns, grown, growColumns, type ColumnSpec } from "../util/typed
 
 const DONE_TOLERANCE = 1e-12;
 
+/**
+ * A node's CPU weight: a number, `"runnable"` (its runnable threads, capped at its cap: a VM's runnable vCPUs), or
+ * `{ runnable: w }`, w per runnable thread (a VM's `weight`: its shares per runnable vCPU).
+ */
+export type CpuWeight = number | "runnable" | { runnable: number };
+
+/** The weight column's value: the weight, or minus the weight per runnable thread. Throws on a weight <= 0. */
+function encodeWeight(node: number, weight: CpuWeight): number {
+  const w = weight === "runnable" ? 1 : typeof weight === "number" ? weight : weight.runnable;
+  if (!(w > 0 && Number.isFinite(w))) throw new RangeError(`node ${node}: CPU weight must be > 0, got ${typeof weight === "object" ? `{ runnable: ${w} }` : w}`);
+  return typeof weight === "number" ? w : -w;
+}
+
 /** Counters of a CFS group, as in cgroup v2 `cpu.stat`. */
 export interface BandwidthStats {
   nrPeriods: number;
@@ -87,6 +100,7 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
   ["hostStealHead", Int32Array, NONE],
   ["stealNext", Int32Array, NONE],
   ["stealTracked", Int8Array],
+  ["stealRetired", Float64Array],
   ["clock", Float64Array],
   ["factor", Float64Array],
   ["leafCpuFactor", Float64Array],
@@ -156,6 +170,8 @@ export class CpuSolver {
   private hostStealHead = new Int32Array(0);
   private stealNext = new Int32Array(0);
   private stealTracked = new Int8Array(0);
+  /** Per host: steal of its guests that are gone (removed, or failed with it). */
+  private stealRetired = new Float64Array(0);
   /** Every node steal is kept for, in the order tracked (until its host fails). */
   private stealNodes: number[] = [];
   /** Steal of the guests of failed hosts. */
@@ -223,25 +239,21 @@ export class CpuSolver {
     this.cap[host] = cores;
   }
 
-  /** Sets a node's weight (a number, or "runnable") and cap in cores. Call before the node runs work. */
-  setRules(node: number, weight: number | "runnable", cap = Infinity): void {
+  /** Sets a node's weight (see `CpuWeight`) and cap in cores. Call before the node runs work. */
+  setRules(node: number, weight: CpuWeight, cap = Infinity): void {
     this.ensure();
-    if (weight !== "runnable" && !(weight > 0)) throw new RangeError(`node ${node}: CPU weight must be > 0, got ${weight}`);
     if (!(cap > 0)) throw new RangeError(`node ${node}: CPU cap must be > 0 cores, got ${cap}`);
-    this.weight[node] = weight === "runnable" ? -1 : weight;
+    this.weight[node] = encodeWeight(node, weight);
     this.cap[node] = cap;
     const parent = this.nodes.parent[node];
     if (parent !== NONE) this.speed[node] = this.speed[parent] / this.slow[node];
   }
 
   /** Changes a running node's weight and cap (absent: unchanged); its host is recomputed now. */
-  updateRules(node: number, weight: number | "runnable" | undefined, cap: number | undefined): void {
+  updateRules(node: number, weight: CpuWeight | undefined, cap: number | undefined): void {
     const host = this.nodes.host[node];
     this.advance(host);
-    if (weight !== undefined) {
-      if (weight !== "runnable" && !(weight > 0)) throw new RangeError(`node ${node}: CPU weight must be > 0, got ${weight}`);
-      this.weight[node] = weight === "runnable" ? -1 : weight;
-    }
+    if (weight !== undefined) this.weight[node] = encodeWeight(node, weight);
     if (cap !== undefined) {
       if (!(cap > 0)) throw new RangeError(`node ${node}: CPU cap must be > 0 cores, got ${cap}`);
       this.cap[node] = cap;
@@ -435,7 +447,11 @@ export class CpuSolver {
   retireSteal(host: number): void {
     this.advance(host);
     if (this.hostStealHead[host] === NONE) return;
-    for (let g = this.hostStealHead[host]; g !== NONE; g = this.stealNext[g]) this.retiredSteal += this.stealSeconds[g];
+    for (let g = this.hostStealHead[host]; g !== NONE; g = this.stealNext[g]) {
+      this.retiredSteal += this.stealSeconds[g];
+      this.stealRetired[host] += this.stealSeconds[g];
+      this.stealTracked[g] = 0; // its steal stays what it was (stealOf)
+    }
     this.hostStealHead[host] = NONE;
     this.stealNodes = this.stealNodes.filter((n) => this.nodes.host[n] !== host);
   }
@@ -448,6 +464,7 @@ export class CpuSolver {
     const host = this.nodes.host[node];
     this.advance(host);
     this.retiredSteal += this.stealSeconds[node];
+    this.stealRetired[host] += this.stealSeconds[node];
     this.stealNodes.splice(i, 1);
     if (this.hostStealHead[host] === node) this.hostStealHead[host] = this.stealNext[node];
     else for (let g = this.hostStealHead[host]; g !== NONE; g = this.stealNext[g]) if (this.stealNext[g] === node) this.stealNext[g] = this.stealNext[node];
@@ -461,6 +478,22 @@ export class CpuSolver {
       const host = this.nodes.host[n];
       t += this.stealSeconds[n] + this.stealRate(n) * (this.sim.now - this.hostLast[host]);
     }
+    return t;
+  }
+
+  /** Steal of a node, core-seconds from when it was tracked to now (what it had when it stopped being tracked). O(1). */
+  stealOf(node: number): number {
+    this.ensure();
+    if (!this.stealTracked[node]) return this.stealSeconds[node];
+    return this.stealSeconds[node] + this.stealRate(node) * (this.sim.now - this.hostLast[this.nodes.host[node]]);
+  }
+
+  /** Steal of the guests of one host, those gone included, core-seconds to now. O(guests of the host). */
+  hostSteal(host: number): number {
+    this.ensure();
+    let t = this.stealRetired[host];
+    const dt = this.sim.now - this.hostLast[host];
+    for (let g = this.hostStealHead[host]; g !== NONE; g = this.stealNext[g]) t += this.stealSeconds[g] + this.stealRate(g) * dt;
     return t;
   }
 
@@ -594,7 +627,8 @@ export class CpuSolver {
 
   private weightOf(n: number): number {
     const w = this.weight[n];
-    return w >= 0 ? w : Math.min(this.runnable[n], this.cap[n]);
+    // A negative weight is -(weight per runnable thread); -1 * x is x exactly, so plain "runnable" is unchanged.
+    return w >= 0 ? w : -w * Math.min(this.runnable[n], this.cap[n]);
   }
 
   /**

@@ -195,11 +195,13 @@ export class Memory {
    * `overcommit` times its memory (`memoryOvercommitRatio`: guest memory per
    * host byte); a node inside one takes its own memory, unless `overcommit` is
    * Infinity (no bound anywhere, as `memoryOvercommit: true` always meant).
+   * Cores are checked against the node's cores times `coresPerCore` (a host's
+   * `placement.cpuOvercommit`).
    */
-  fits(node: number, cores: number, memory: number, overcommit: number): boolean {
+  fits(node: number, cores: number, memory: number, overcommit: number, coresPerCore = 1): boolean {
     const n = this.owner.nodes;
     const eps = 1e-9;
-    if (n.usedCores[node] + cores > n.capacityCores[node] + eps) return false;
+    if (n.usedCores[node] + cores > n.capacityCores[node] * coresPerCore + eps) return false;
     if (overcommit === Infinity) return true;
     let delta = memory;
     for (let a = node; a !== NONE && delta > 0; a = n.parent[a]) {

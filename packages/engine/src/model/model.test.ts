@@ -225,18 +225,19 @@ describe("placement policies", () => {
    * The policies by their definition: each replica goes to the best up host,
    * in the policy's order, where its cores and memory fit; null when none does.
    */
-  function reference(hosts: { cores: number; memory: number }[], services: { cores: number; memory: number; replicas: number }[], policy: string, anti: boolean): (number | null)[][] {
+  function reference(hosts: { cores: number; memory: number }[], services: { cores: number; memory: number; replicas: number }[], policy: string, anti: boolean, ratio = 1): (number | null)[][] {
     const usedCores = hosts.map(() => 0);
     const usedMemory = hosts.map(() => 0);
     return services.map((svc) => {
       const count = hosts.map(() => 0);
-      const free = (i: number): number => hosts[i].cores - usedCores[i];
+      // placement.cpuOvercommit: a host's cores count `ratio` times.
+      const free = (i: number): number => hosts[i].cores * ratio - usedCores[i];
       const byPolicy = (a: number, b: number): number =>
         policy === "best-fit" ? free(a) - free(b) || a - b : policy === "spread" ? count[a] - count[b] || free(b) - free(a) || a - b : a - b;
       const compare = (a: number, b: number): number => (anti ? Number(count[a] > 0) - Number(count[b] > 0) : 0) || byPolicy(a, b);
       const placed: (number | null)[] = [];
       for (let r = 0; r < svc.replicas; r++) {
-        const fits = hosts.map((_, i) => i).filter((i) => usedCores[i] + svc.cores <= hosts[i].cores + 1e-9 && usedMemory[i] + svc.memory <= hosts[i].memory);
+        const fits = hosts.map((_, i) => i).filter((i) => usedCores[i] + svc.cores <= hosts[i].cores * ratio + 1e-9 && usedMemory[i] + svc.memory <= hosts[i].memory);
         const best = fits.sort(compare)[0];
         placed.push(best ?? null);
         if (best === undefined) continue;
@@ -248,7 +249,7 @@ describe("placement policies", () => {
     });
   }
 
-  it("places every replica on the policy's best host that fits, as the definition does", () => {
+  it("places every replica on the policy's best host that fits, as the definition does, with cores overcommitted or not", () => {
     fc.assert(
       fc.property(
         fc.array(fc.record({ cores: fc.integer({ min: 1, max: 8 }), memory: fc.integer({ min: 1, max: 16 }) }), { minLength: 1, maxLength: 12 }),
@@ -258,7 +259,8 @@ describe("placement policies", () => {
         }),
         fc.constantFrom("first-fit", "best-fit", "spread"),
         fc.boolean(),
-        (hosts, services, policy, anti) => {
+        fc.constantFrom(undefined, 1, 1.5, 2, 4),
+        (hosts, services, policy, anti, ratio) => {
           const text = `duration: 1s
 hostTypes: { ${hosts.map((h, i) => `h${i}: { cores: ${h.cores}, memory: ${h.memory}GiB }`).join(", ")} }
 hosts: [${hosts.map((_, i) => `{ type: h${i} }`).join(", ")}]
@@ -266,11 +268,11 @@ tenants:
   - name: t
     services:
 ${services.map((s, i) => `      - { name: s${i}, replicas: ${s.replicas}, cores: ${s.cores}, memory: ${s.memory}GiB, request: [{ cpu: 1ms }] }`).join("\n")}
-placement: { policy: ${policy}, antiAffinity: ${anti} }
+placement: { policy: ${policy}, antiAffinity: ${anti}${ratio === undefined ? "" : `, cpuOvercommit: ${ratio}`} }
 `;
           const m = buildModel(new Simulation(), loadScenario(text, { plugins: [host] }), [host]);
           const actual = services.map((_, i) => m.processes.get(`t/s${i}`)!.map((p) => (p === NONE ? null : m.hosts.indexOf(m.nodes.host[p]))));
-          expect(actual).toEqual(reference(hosts, services, policy, anti));
+          expect(actual).toEqual(reference(hosts, services, policy, anti, ratio));
         },
       ),
       { numRuns: 200 },

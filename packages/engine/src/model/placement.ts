@@ -29,6 +29,11 @@ export class Placement {
     private readonly s: Scenario,
   ) {}
 
+  /** Cores placement may reserve per host core (`placement.cpuOvercommit`, default 1). */
+  private get cpuOvercommit(): number {
+    return this.s.placement.cpuOvercommit ?? 1;
+  }
+
   /** Layer nodes created for the replica being placed. */
   private readonly created: number[] = [];
 
@@ -132,7 +137,8 @@ export class Placement {
     if (cached && cached.ti === ti && cached.si === si && !m.built) return cached.ranking;
     const count = this.replicasOn(ti, si);
     const { policy, antiAffinity } = this.s.placement;
-    const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] - m.nodes.usedCores[m.hosts[i]];
+    const ratio = this.cpuOvercommit;
+    const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] * ratio - m.nodes.usedCores[m.hosts[i]];
     const byPolicy =
       policy === "best-fit"
         ? (a: number, b: number) => free(a) - free(b) || a - b
@@ -152,8 +158,10 @@ export class Placement {
     const m = this.model;
     const svc = this.s.tenants[ti].services[si];
     const overcommit = memoryOvercommitRatio(this.s.placement);
+    // Only a host's cores are overcommitted: what a VM or a container reserves of its parent's cores stays bounded.
+    const coresPerCore = m.nodes.parent[parent] === NONE ? this.cpuOvercommit : 1;
     if (i === layers.length) {
-      return m.memory.fits(parent, svc.cores, svc.memory, overcommit) ? m.addProcess(parent, ti, si, svc.cores, svc.memory) : NONE;
+      return m.memory.fits(parent, svc.cores, svc.memory, overcommit, coresPerCore) ? m.addProcess(parent, ti, si, svc.cores, svc.memory) : NONE;
     }
     const entry = layers[i];
     const kind = m.kindOf(entry.layer);
@@ -176,7 +184,7 @@ export class Placement {
     const size = m.rulesOf(kind).size(entry, parentCapacity);
     // The new node takes its overhead (a VMM, a runtime) and the larger of its request and what its fresh chain
     // holds from its parent (a container without a memory request holds its process's memory in its host).
-    if (!m.memory.fits(parent, size.request.cores, this.freshFootprint(i, layers, parentCapacity, svc.memory), overcommit) || !this.freshChainFits(i + 1, layers, size.capacity, svc.cores, svc.memory)) {
+    if (!m.memory.fits(parent, size.request.cores, this.freshFootprint(i, layers, parentCapacity, svc.memory), overcommit, coresPerCore) || !this.freshChainFits(i + 1, layers, size.capacity, svc.cores, svc.memory)) {
       return NONE;
     }
     const n = m.addLayerNode(kind, parent, entry.per === "host" ? NONE : ti, entry, size);
@@ -204,14 +212,18 @@ export class Placement {
     const ratio = memoryOvercommitRatio(this.s.placement);
     const room = holder === "host" ? capacity.memory * ratio : ratio === Infinity ? Infinity : capacity.memory;
     const eps = 1e-9;
+    // A host offers its cores times placement.cpuOvercommit; a layer node its own cores.
+    const cpuRatio = holder === "host" ? this.cpuOvercommit : 1;
+    const coreRoom = capacity.cores * cpuRatio;
+    const raise = holder === "host" ? ` (or raise placement.cpuOvercommit, now ${cpuRatio})` : "";
     // Only a chain that does not fit pays for its message (placement asks for every new layer node).
     const offer = (): string =>
-      `the ${holder} offers ${capacity.cores} core${capacity.cores === 1 ? "" : "s"} and ${formatBytes(Math.min(room, capacity.memory * 1e6))}${room !== capacity.memory && room !== Infinity ? ` (its ${formatBytes(capacity.memory)} times placement.memoryOvercommit ${ratio})` : ""}`;
+      `the ${holder} offers ${capacity.cores} core${capacity.cores === 1 ? "" : "s"}${cpuRatio === 1 ? "" : ` x ${cpuRatio} (placement.cpuOvercommit)`} and ${formatBytes(Math.min(room, capacity.memory * 1e6))}${room !== capacity.memory && room !== Infinity ? ` (its ${formatBytes(capacity.memory)} times placement.memoryOvercommit ${ratio})` : ""}`;
     if (i === layers.length) {
-      if (cores <= capacity.cores + eps && memory <= room + eps) return undefined;
+      if (cores <= coreRoom + eps && memory <= room + eps) return undefined;
       return (
         `a replica reserves ${cores} core${cores === 1 ? "" : "s"} (the service's \`cores\`, default 1) and ${formatBytes(memory)} (its \`memory\`), but ${offer()}: ` +
-        `lower the service's cores or memory${holder === "host" ? ", or use larger hosts" : ` or give the ${holder} more`}`
+        `lower the service's cores or memory${holder === "host" ? `, or use larger hosts${cores > coreRoom + eps ? raise : ""}` : ` or give the ${holder} more`}`
       );
     }
     const layer = layers[i].layer;
@@ -221,10 +233,10 @@ export class Placement {
     // (the same footprint placement checks, so a chain that passes here is never refused halfway).
     const inner = this.freshFootprint(i + 1, layers, size.capacity, memory);
     const taken = this.model.memoryOverheadOf(kind, layers[i]) + Math.max(size.request.memory, inner);
-    if (size.request.cores <= capacity.cores + eps && taken <= room + eps) {
+    if (size.request.cores <= coreRoom + eps && taken <= room + eps) {
       return this.freshChainShortfall(i + 1, layers, size.capacity, cores, memory, layer);
     }
     const what = inner > size.request.memory ? `a ${layer} with what it holds` : `a ${layer}`;
-    return `${what} takes ${size.request.cores} core${size.request.cores === 1 ? "" : "s"} and ${formatBytes(taken)}, but ${offer()}: make the ${layer} smaller${holder === "host" ? " or use larger hosts" : ` or the ${holder} larger`}`;
+    return `${what} takes ${size.request.cores} core${size.request.cores === 1 ? "" : "s"} and ${formatBytes(taken)}, but ${offer()}: make the ${layer} smaller${holder === "host" ? ` or use larger hosts${size.request.cores > coreRoom + eps ? raise : ""}` : ` or the ${holder} larger`}`;
   }
 }

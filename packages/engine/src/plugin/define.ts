@@ -15,6 +15,9 @@
 import type { z } from "zod";
 import type { Random } from "../random/random.js";
 import type { ExtensionColumn } from "../tree/nodes.js";
+import type { CpuWeight } from "../cpu/solver.js";
+
+export type { CpuWeight };
 
 /**
  * Operation kinds that travel a process's path (DESIGN.md, The layered path).
@@ -30,9 +33,11 @@ export type OpKind = (typeof OP_KINDS)[number];
  * that hooks it provisions its nodes itself (consuming CPU, disk, network)
  * and calls `ctx.setReady(node)` when done. `ready`: it runs. `fail`: it
  * fails (with its host, or by `failNode`). `pressure`: payload 1 when its
- * memory use exceeds its limit, 0 when back under.
+ * memory use exceeds its limit, 0 when back under. `measure`: for every live
+ * node of the layer, payload 0 when the measurement starts (the warm-up
+ * ends), 1 when it ends (before results are read: record a per-node figure).
  */
-export const LIFECYCLE_EVENTS = ["create", "provision", "ready", "fail", "pressure"] as const;
+export const LIFECYCLE_EVENTS = ["create", "provision", "ready", "fail", "pressure", "measure"] as const;
 export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
 
 export type HookName = OpKind | LifecycleEvent;
@@ -67,11 +72,12 @@ export interface HostRules {
 
 /**
  * How a node competes for CPU (DESIGN.md, Resource models: CPU). `weight` is
- * a number (a container: cpu.weight / 100) or `"runnable"`: the number of
- * runnable threads below the node, capped at `cap` (a VM: its runnable vCPUs).
+ * a number (a container: cpu.weight / 100), `"runnable"`: the number of
+ * runnable threads below the node, capped at `cap` (a VM: its runnable vCPUs),
+ * or `{ runnable: w }`: w times that (a VM of `weight: w`).
  */
 export interface CpuRules {
-  weight: number | "runnable";
+  weight: CpuWeight;
   /** Most cores the node may use at once (a VM: its vCPUs; a container: its limit). Default: no cap. */
   cap?: number;
   /** CFS bandwidth control (`cpu.max`): `quota` core-seconds per `period` seconds. */
@@ -169,7 +175,7 @@ export type PluginEvent = number & { readonly [EVENT]: true };
 
 /** CPU settings a plugin changes at run time (`ctx.setCpu`); absent fields stay as they are. */
 export interface CpuSettings {
-  weight?: number | "runnable";
+  weight?: CpuWeight;
   /** Cores; Infinity removes the cap. */
   cap?: number;
   /** CFS budget, or null to remove it. */
@@ -258,8 +264,10 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   restartNode(node: number, options: { after: number }): void;
   /** A node whose layer hooks `provision` is provisioned: it (and what waits for it) gets ready. */
   setReady(node: number): void;
-  /** Keeps the steal of a node with a CPU cap (a VM's vCPUs): core-seconds runnable but not running, in `hosts.steal`. */
+  /** Keeps the steal of a node with a CPU cap (a VM's vCPUs): core-seconds runnable but not running, in `hosts.steal` and `hostTypes.<t>.steal`. */
   trackSteal(node: number): void;
+  /** Core-seconds of steal of a node `trackSteal` keeps, from when it was tracked to now (0 for one it does not). O(1). */
+  steal(node: number): number;
 
   // Resources consumed outside operations (provisioning, background work), each firing a plugin event when done.
   /** CPU work on leaf `node` (an auxiliary node). */

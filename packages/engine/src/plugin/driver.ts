@@ -181,6 +181,17 @@ export class PluginDriver {
     for (let i = 0; i < list.length; i++) this.call(list[i], node, payload);
   }
 
+  /**
+   * Runs the `measure` hooks of every live node whose layer has one: payload 0 as the measurement starts, 1 as it
+   * ends. O(nodes) when some layer hooks it, else O(1).
+   */
+  measured(payload: 0 | 1): void {
+    const table = this.lifecycleHooks[LIFECYCLE_EVENTS.indexOf("measure")];
+    if (!table.some((l) => l !== undefined && l.length > 0)) return;
+    const nodes = this.model.nodes;
+    for (let n = 0; n < nodes.count; n++) if (!nodes.removed[n] && table[nodes.kind[n]] !== undefined) this.lifecycle("measure", n, payload);
+  }
+
   /** Calls operation hook `hook` for `node`; its verdict goes to the pipeline. */
   callOperationHook(hook: number, node: number, op: Operation): void {
     this.call(hook, node, op);
@@ -577,7 +588,10 @@ class Context implements PluginContext {
     this.node(node, "setCpu");
     if (this.model.nodes.parent[node] === NONE) throw new Error(`setCpu: node ${node} is a host; a host's cores are its host rules'`);
     const { weight, cap, bandwidth } = settings ?? {};
-    if (weight !== undefined && weight !== "runnable" && !(weight > 0 && Number.isFinite(weight))) throw new Error(`setCpu: weight must be > 0 or "runnable", got ${weight}`);
+    if (weight !== undefined && weight !== "runnable") {
+      const w = typeof weight === "object" && weight !== null ? weight.runnable : weight;
+      if (!(typeof w === "number" && w > 0 && Number.isFinite(w))) throw new Error(`setCpu: weight must be > 0, "runnable" or { runnable: w > 0 }, got ${JSON.stringify(weight)}`);
+    }
     if (cap !== undefined && !(cap > 0)) throw new Error(`setCpu: cap must be > 0 cores (Infinity for none), got ${cap}`);
     if (bandwidth && !(bandwidth.quota > 0 && bandwidth.period > 0 && Number.isFinite(bandwidth.quota) && Number.isFinite(bandwidth.period))) {
       throw new Error(`setCpu: bandwidth needs quota and period > 0, got ${JSON.stringify(bandwidth)}`);
@@ -622,6 +636,11 @@ class Context implements PluginContext {
   trackSteal(node: number): void {
     this.layerNode(node, "trackSteal");
     this.model.cpu.trackSteal(node);
+  }
+
+  steal(node: number): number {
+    this.node(node, "steal");
+    return this.model.cpu.stealOf(node);
   }
 
   work(node: number, work: number, then?: Then): void {

@@ -6,6 +6,7 @@ export { z } from "zod";
 export { definePlugin, pluginsOf, LIFECYCLE_EVENTS, METRIC_KINDS, OP_KINDS } from "./define.js";
 export type {
   CpuRules,
+  CpuWeight,
   CpuSettings,
   EventHandlerFn,
   HookFn,

@@ -377,6 +377,39 @@ tenants:
   });
 });
 
+describe("the measure hook", () => {
+  it("runs for every live node of its layer as the measurement starts (payload 0) and ends (1), so a per-node figure can be recorded", async () => {
+    const log: string[] = [];
+    const aged = layer("aged", (api) => {
+      const born = api.extension("born", "f64");
+      const age = api.metric("age", { kind: "histogram", unit: "s" });
+      api.hook("create", (ctx, node) => void (born.data[node] = ctx.now));
+      api.hook("measure", (ctx, node, end) => {
+        log.push(`${ctx.now} ${ctx.layerOf(node)} ${end}`);
+        if (end === 1) age.record(node, ctx.now - born.data[node]);
+      });
+    });
+    const plugins = [testHost, aged];
+    const s = loadScenario(
+      `duration: 2s
+warmup: 1s
+hostTypes: { h: { cores: 4, memory: 4GiB } }
+hosts: [{ type: h, count: 2 }]
+stacks: { k: [{ layer: aged }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: k, replicas: 3, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    const r = await runReplication(s, plugins, 0);
+    expect(log).toEqual([...Array(3).fill("1 aged 0"), ...Array(3).fill("3 aged 1")]);
+    // Placed at 0 s, read at 3 s: three samples of 3 s.
+    expect(r.stack.layers.aged.age).toEqual({ count: 3, mean: 3, p50: 3, p99: 3 });
+  });
+});
+
 describe("every call validates its arguments", () => {
   /** Runs a scenario whose layer does `act` in an event at 1 s (or in its cpu hook from 1 s); the error the run stops with. */
   async function failure(act: (ctx: import("./define.js").PluginContext, node: number, op?: import("./define.js").Operation) => void, hookName: "event" | "cpu" = "event"): Promise<string> {

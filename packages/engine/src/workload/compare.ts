@@ -38,7 +38,7 @@ export function onStack(s: Scenario, stack: string): Scenario {
 
 /**
  * One results document from the runs of `base` on each stack (each run's
- * results from `onStack(base, stack)`): the base scenario's manifest, each
+ * results from `onStack(base, stack)`): the base scenario's manifest (with the plugin metrics of every run), each
  * stack's figures under its name, the replicas each could not place, marked
  * with their stack, and the `comparison` of the stacks against `baseline`
  * (default: the first), its differences paired over each run's
@@ -54,7 +54,8 @@ export function comparisonResults(
   const first = runs[0].results;
   const results: Results = {
     format: "turtles-results/1",
-    manifest: { ...first.manifest, scenarioHash: scenarioHash(base) },
+    // Every stack's plugin metrics: a layer only some stacks have (a VM's steal) still gets its rows.
+    manifest: { ...first.manifest, scenarioHash: scenarioHash(base), metrics: Object.assign({}, ...runs.map(({ results }) => results.manifest.metrics)) },
     stacks: Object.fromEntries(runs.map(({ stack, results }) => [stack, Object.values(results.stacks)[0]])),
     unplaced: runs.flatMap(({ stack, results }) => results.unplaced.map((u) => ({ stack, ...u }))),
   };
@@ -182,6 +183,11 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
   add("resources", ["hosts", "used"], "hosts used", "count", "lower");
   add("resources", ["hosts", "cpuUtilization"], "cpu of used cores", "ratio", null);
   add("resources", ["hosts", "steal"], "steal", "core-s", "lower");
+  // Steal per host type where guests stole on it (an overcommitted type), when there is more than one type.
+  const types = keysAt(stacks, ["hostTypes"]);
+  if (types.length > 1) {
+    for (const type of types) if (stacks.some((st) => (at(st, ["hostTypes", type, "steal"]) ?? 0) > 0)) add("resources", ["hostTypes", type, "steal"], `steal on ${type}`, "core-s", "lower");
+  }
   add("resources", ["hosts", "throttledTime"], "throttled", "s", "lower");
   add("resources", ["hosts", "memoryUsed"], "memory used", "B", "lower");
   add("resources", ["hosts", "memoryReserved"], "memory reserved", "B", "lower");

@@ -27,6 +27,13 @@ import type { RolloutFigures } from "./rollout.js";
 /** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
 export const ENGINE_VERSION = "0.1.0";
 
+/**
+ * The probabilities at which each service's latency distribution is reported (`latency.cdf`), denser in the tail.
+ * Keys of an object, not numbers in a list, so the mean over replications averages only latencies (the mean of three
+ * 0.1s is not 0.1 in doubles). Neither 0 nor 1: integer keys would come first in a JSON object, out of order.
+ */
+export const LATENCY_CDF: readonly number[] = [0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
+
 /** Windows of the time series over the measured duration. */
 export const SERIES_WINDOWS = 60;
 
@@ -101,8 +108,9 @@ export class Measurement {
   readonly busyAtStart: Float64Array;
   /** Seconds CFS groups had spent throttled at the start of the measurement. */
   throttledAtStart = 0;
-  /** Steal core-seconds of guest kernels at the start of the measurement. */
+  /** Steal core-seconds of guest kernels at the start of the measurement, in all and per host. */
   stealAtStart = 0;
+  readonly hostStealAtStart: Float64Array;
   /** Per host at the start of the measurement: seconds under memory pressure, and disk and NIC counters. */
   readonly pressureAtStart: Float64Array;
   readonly diskAtStart: { busyTime: number; completed: number; bytesRead: number; bytesWritten: number }[] = [];
@@ -124,6 +132,7 @@ export class Measurement {
     this.windowType = sim.on("workload.window", (w) => this.onWindow(w));
     this.busyAtStart = new Float64Array(model.hosts.length);
     this.pressureAtStart = new Float64Array(model.hosts.length);
+    this.hostStealAtStart = new Float64Array(model.hosts.length);
   }
 
   /** Schedules the window boundaries (the first is the end of the warm-up). */
@@ -152,6 +161,7 @@ export class Measurement {
       m.hosts.forEach((h, i) => {
         this.busyAtStart[i] = m.cpu.busyCoreSeconds(h);
         this.pressureAtStart[i] = m.memory.pressureSeconds(h);
+        this.hostStealAtStart[i] = m.cpu.hostSteal(h);
         m.memory.peak[i] = m.nodes.usedMemory[h];
         this.diskAtStart[i] = m.disk.has(h) ? m.disk.stats(h) : { busyTime: 0, completed: 0, bytesRead: 0, bytesWritten: 0 };
         this.nicAtStart[i] = m.net.hasNic(h) ? m.net.stats(h) : { txBusy: 0, rxBusy: 0, bytesSent: 0, bytesReceived: 0 };
@@ -159,6 +169,7 @@ export class Measurement {
       this.throttledAtStart = this.throttledTime();
       this.stealAtStart = m.cpu.totalSteal();
       m.driver.metrics.start(this.sim.now);
+      m.driver.measured(0);
     }
     let busy = 0;
     for (const h of this.rep.hostsUsed) busy += m.cpu.busyCoreSeconds(h);
@@ -185,7 +196,8 @@ export interface ServiceResults {
   failedBy: Record<string, Metric>;
   dropped: Metric;
   throughput: Metric;
-  latency: { mean: Metric; p50: Metric; p90: Metric; p99: Metric; p999: Metric };
+  /** `cdf`: the latency at each probability of `LATENCY_CDF` (keyed by it, as "0.5"), for drawing the distribution. */
+  latency: { mean: Metric; p50: Metric; p90: Metric; p99: Metric; p999: Metric; cdf: Record<string, Metric> };
   sloViolations: Metric;
   ingressBytes: Metric;
   egressBytes: Metric;
@@ -218,6 +230,8 @@ export interface HostFigures {
   pressureTime: Metric;
   /** Bytes of use past each host's memory at its peak in the measurement (what it swapped out at worst), summed. */
   swapPeak: Metric;
+  /** Core-seconds the vCPUs of the hosts' guests were runnable but not running (`trackSteal`), over the measurement. */
+  steal: Metric;
   /** Mean busy fraction of the disks of used hosts, their I/Os per second and bytes. */
   diskUtilization: Metric;
   diskIops: Metric;
@@ -345,6 +359,8 @@ export function metricsOf(s: Scenario, model: Model): Results["manifest"]["metri
 
 /** One replication's figures, in the shape of the results. */
 export function measure(s: Scenario, model: Model, rep: MeasuredReplication): ReplicationStack {
+  // Plugins record their per-node figures as the measurement ends, before any figure is read.
+  model.driver.measured(1);
   const d = s.duration;
   const at = rep.measurement;
   const life = rep.lifecycle;
@@ -370,6 +386,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
         p90: finite(h.quantile(0.9)),
         p99: finite(h.quantile(0.99)),
         p999: finite(h.quantile(0.999)),
+        cdf: Object.fromEntries(LATENCY_CDF.map((q) => [String(q), finite(h.quantile(q))])),
       },
       sloViolations: m.sloThreshold === Infinity ? null : m.completed > 0 ? m.sloViolations / m.completed : 0,
       ingressBytes: m.ingressBytes,
@@ -387,8 +404,8 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
   for (const h of rep.hostsUsed) used.add(h);
   // Host figures, per host type and in all; disks and memory over the used hosts.
   const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
-  const zero = (): typeof all => ({ hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, swap: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 });
-  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, swap: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 };
+  const zero = (): typeof all => ({ hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, steal: 0, swap: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 });
+  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, steal: 0, swap: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 };
   const sums = new Map<string, typeof all>();
   let joules: number | null = null;
   let cost: number | null = null;
@@ -411,6 +428,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
       x.pressure += p;
       x.swap += Math.max(0, model.memory.peak[i] - model.nodes.capacityMemory[h]);
       if (p > 0 && x === all) pressure.push({ host: i, type: typeOf[i], seconds: p });
+      x.steal += model.cpu.hostSteal(h) - at.hostStealAtStart[i];
       if (model.disk.has(h)) {
         const d0 = at.diskAtStart[i];
         const d1 = model.disk.stats(h);
@@ -444,6 +462,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     memoryPeak: x.peak,
     pressureTime: x.pressure,
     swapPeak: x.swap,
+    steal: x.steal,
     diskUtilization: x.disks > 0 ? x.diskBusy / (x.disks * d) : null,
     diskIops: x.disks > 0 ? x.ios / d : null,
     diskBytesRead: x.disks > 0 ? x.read : null,
