@@ -15,6 +15,12 @@ const expected: Record<string, string> = {
     "plugin-typo.yaml:9:9: stacks.vms[0].vcpus: required field is missing (expected a count such as 32 or 100k)",
     'plugin-typo.yaml:9:22: stacks.vms[0].vcpu: unknown key "vcpu"; did you mean "vcpus"?',
   ].join("\n"),
+  "memory-overcommit.yaml": [
+    "memory-overcommit.yaml:9:64: stacks.vms[0].balloon.rate: must be more than 0 B/s, found 0",
+    'memory-overcommit.yaml:9:67: stacks.vms[0].balloon.fre: unknown key "fre"; did you mean "free"?',
+    'memory-overcommit.yaml:10:57: stacks.small[0].balloon: expected true, false or { rate, free } (e.g. { rate: 256MiB/s, free: 0.1 }), found "yes"',
+    'memory-overcommit.yaml:11:32: placement.memoryOvercommit: expected a ratio (bytes of reservations per byte of host memory, e.g. 1.5), true (no bound) or false (1), found "1.5x"',
+  ].join("\n"),
   "bad-unit.yaml": 'bad-unit.yaml:5:29: hostTypes.r6i.memory: expected a size such as 4KiB, 512MB or 16GiB, found "256GB/s"',
   "unit-case.yaml":
     'unit-case.yaml:3:11: duration: expected a duration such as 250us, 10ms, 2s or 5m, found "10MS" (units are case-sensitive: did you mean "10ms"?)',

@@ -8,10 +8,21 @@
  * does not). Its guest kernel counts in `kernels`, and it keeps its vCPUs'
  * steal (`trackSteal`), each VM's in `layers.vm.steal` (its `measure` hook
  * reads `ctx.steal`). `weight` scales its shares per runnable vCPU; how many
- * vCPUs a host takes is placement's `cpuOvercommit`. Memory overcommit,
- * network paths and migration arrive with its own issue. It uses only `@turtles/engine/plugin`.
+ * vCPUs a host takes is placement's `cpuOvercommit`.
+ *
+ * Memory: guest RAM is backed as the guest touches it (`holds: "touched"`):
+ * its guest kernel's reservation (`useMemory`) and what its processes use,
+ * and a page once touched stays backed, since a guest kernel does not give
+ * freed pages back. A VM with `balloon` lets a balloon manager take back what
+ * its guest touched and no longer uses: the manager watches the VM's parent
+ * (`watchMemory`) and, once its use passes the mark below its memory that the
+ * balloon keeps free, inflates the balloons of the VMs below it (`childrenOf`,
+ * `reclaimMemory`) at their rate, so a host of idle guests gets its memory
+ * back before it swaps; guests that use what they touched leave it nothing,
+ * and the host swaps (the bare-metal plugin's `pressure` hook).
+ * It uses only `@turtles/engine/plugin`.
  */
-import { count, definePlugin, fields, oneOf, quantity, unitValue } from "@turtles/engine/plugin";
+import { count, definePlugin, fields, oneOf, quantity, unitValue, z, type PluginContext } from "@turtles/engine/plugin";
 
 /** Hypervisor profiles with published calibration (calibration.md, section 1.1 columns). */
 export const VM_PROFILES = ["kvm", "firecracker", "cloud-hypervisor"] as const;
@@ -28,7 +39,49 @@ export const vmSchema = fields({
   // [assumed]: each KVM vCPU is a host thread of CFS's default weight, as a process thread (DESIGN.md: a VM weighs its
   // runnable vCPUs); calibration.md has no measurement of shares. Applied in `cpu`, so older scenarios keep their hash.
   weight: quantity({ above: 0, max: 10_000, smallest: 1e-3 }).optional().meta({ description: "CPU shares per runnable vCPU relative to other VMs (default 1)" }),
+  // Optional, so that scenarios written before it keep their normalised form (and scenarioHash).
+  balloon: z
+    .union([
+      z.boolean(),
+      fields({
+        rate: unitValue("byteRate", { above: 0 }).optional().meta({ description: "bytes a second the balloon takes back (default 256MiB/s)" }),
+        free: quantity({ min: 0, max: 0.9, smallest: 0.001 }).optional().meta({ description: "share of its parent's memory the balloon manager keeps free (default 0.1; the oldest balloon VM on a host sets it)" }),
+      }),
+    ], { error: "expected true, false or { rate, free } (e.g. { rate: 256MiB/s, free: 0.1 })" })
+    .optional()
+    .meta({ description: "a balloon: true, or { rate, free }; takes back guest memory the guest touched and no longer uses, before the host swaps" }),
 });
+
+/**
+ * Bytes a balloon takes back a second when its entry gives none: 256 MiB/s [assumed]. calibration.md has no
+ * measurement of balloon inflation; a guest driver inflates by allocating pages and reporting them in batches of
+ * 256 (1 MiB with 4 KiB pages), each batch a host exit and an madvise, so a few hundred MB/s is the order expected.
+ */
+export const DEFAULT_BALLOON_RATE = 256 * 2 ** 20;
+
+/**
+ * Share of a host's memory the balloon manager keeps free when the entry gives none: 10 % [assumed]. calibration.md
+ * has no measurement; the manager must start before the host is full, by at least what guests touch while a balloon
+ * inflates (a 64 GiB host: 6.4 GiB, 25 s of inflation at the default rate).
+ */
+export const DEFAULT_BALLOON_FREE = 0.1;
+
+/**
+ * Seconds between the balloon manager's looks at a parent still short with nothing to take back: 1 s [assumed]
+ * (a manager samples guests' free memory on an interval; calibration.md has none). Only while short: no timer
+ * otherwise.
+ */
+export const BALLOON_RECHECK = 1;
+
+/**
+ * Bytes of guest RAM a guest kernel of `memory` bytes reserves for itself (page tables, kernel image, slab, struct
+ * pages): 16 MiB at a 128 MiB guest and 206 MiB at an 8 GiB guest (calibration.md, 1.1 "guest kernel reserves" and
+ * caveat 5(b)) [A], linear between and beyond [derived]: 13.0 MiB + 2.36 % of guest memory, at most all of it.
+ */
+export function guestKernelReservation(memory: number): number {
+  const slope = (206 - 16) / (8192 - 128);
+  return Math.min(memory, Math.max(0, 16 * MiB + (memory - 128 * MiB) * slope));
+}
 
 /**
  * Bytes of a guest disk image when the entry gives none: 2 GiB, the size issue 16's example gives (`image: 2GiB`),
@@ -67,8 +120,9 @@ export const hypervisor = definePlugin({
   setup(api) {
     api.layerRules({
       kernel: true, // a guest OS kernel someone must keep patched
-      // Its guest RAM is backed: the VM holds all of it in its parent, whatever its guests use (ballooning: #16).
-      holds: "reserved",
+      // Guest RAM is backed as the guest touches it, and stays backed (a guest kernel keeps freed pages); placement
+      // still counts the whole guest RAM (`memoryOvercommit` bounds how far it may exceed the host's).
+      holds: "touched",
       // A VM takes its vCPUs and memory from its parent and offers them to its guests.
       size: (vm) => ({ request: { cores: vm.vcpus, memory: vm.memory }, capacity: { cores: vm.vcpus, memory: vm.memory } }),
       // DESIGN.md: a VM weighs its runnable vCPUs (each vCPU is a host thread), `weight` each, capped at its vCPUs.
@@ -90,6 +144,79 @@ export const hypervisor = definePlugin({
         };
       },
     });
+    const reclaimed = api.metric("balloonReclaimed", {
+      kind: "counter",
+      unit: "B",
+      per: "host",
+      show: true,
+      description: "guest memory balloons took back for their hosts",
+    });
+    // The balloon manager's state, on the node whose VMs it inflates (a host, or a VM holding VMs): 1 while a
+    // balloon inflates or the manager waits to look again (so one chain of events at a time), and the bytes that
+    // inflation takes back.
+    const inflating = api.extension("balloonInflating", "i32", 0);
+    const planned = api.extension("balloonPlanned", "f64", 0);
+    const rateOf = (b: VmEntry["balloon"]): number => (typeof b === "object" ? b.rate : undefined) ?? DEFAULT_BALLOON_RATE;
+    const freeOf = (b: VmEntry["balloon"]): number => (typeof b === "object" ? b.free : undefined) ?? DEFAULT_BALLOON_FREE;
+
+    /** The VMs with a balloon below `parent`, oldest first, and what each could give back now. */
+    const balloonsBelow = (ctx: PluginContext<VmEntry>, parent: number): { vm: number; spare: number; rate: number }[] =>
+      ctx
+        .childrenOf(parent)
+        .reverse()
+        .filter((c) => ctx.layerOf(c) === api.layer && ctx.entry(c).balloon)
+        .map((vm) => ({ vm, spare: Math.max(0, ctx.memoryHeld(vm) - ctx.memoryUsed(vm)), rate: rateOf(ctx.entry(vm).balloon) }));
+
+    /** Takes `bytes` from the balloons below `parent`, oldest VM first; calls `take(vm, bytes, rate)` for each share. */
+    const share = (ctx: PluginContext<VmEntry>, parent: number, bytes: number, take: (vm: number, b: number, rate: number) => void): void => {
+      for (const b of balloonsBelow(ctx, parent)) {
+        if (!(bytes > 0)) return;
+        const x = Math.min(bytes, b.spare);
+        if (x > 0) take(b.vm, x, b.rate);
+        bytes -= x;
+      }
+    };
+
+    /** If `parent` uses more than its mark, inflates balloons below it by what it needs (or what they can give). */
+    const inflate = (ctx: PluginContext<VmEntry>, parent: number): void => {
+      const need = ctx.memoryUsed(parent) - mark(ctx, parent);
+      if (!(need > 0)) return;
+      let seconds = 0;
+      let bytes = 0;
+      share(ctx, parent, need, (_vm, x, rate) => {
+        seconds += x / rate;
+        bytes += x;
+      });
+      // Nothing to take back yet (the guests use what they touched): look again later, while the parent stays short.
+      inflating.data[parent] = 1;
+      if (bytes === 0) {
+        ctx.schedule(recheck, BALLOON_RECHECK, parent);
+        return;
+      }
+      planned.data[parent] = bytes;
+      ctx.schedule(inflated, seconds, parent);
+    };
+    /** The use above which the manager inflates: the parent's memory less the share the balloons keep free. */
+    const mark = (ctx: PluginContext<VmEntry>, parent: number): number => {
+      const first = balloonsBelow(ctx, parent)[0];
+      return ctx.memoryLimit(parent) * (1 - (first ? freeOf(ctx.entry(first.vm).balloon) : DEFAULT_BALLOON_FREE));
+    };
+
+    const short = api.event("balloonShort", (ctx, parent, over) => {
+      if (over === 1 && inflating.data[parent] === 0) inflate(ctx, parent);
+    });
+    const recheck = api.event("balloonRecheck", (ctx, parent) => {
+      inflating.data[parent] = 0;
+      inflate(ctx, parent);
+    });
+    const inflated = api.event("balloonInflated", (ctx, parent) => {
+      inflating.data[parent] = 0;
+      const host = ctx.hostOf(parent);
+      share(ctx, parent, planned.data[parent], (vm, x) => reclaimed.add(host, ctx.reclaimMemory(vm, x)));
+      planned.data[parent] = 0;
+      inflate(ctx, parent);
+    });
+
     // Per VM over the measured time it lived: its steal then, and when that time began.
     const stealBase = api.extension("stealBase", "f64");
     const stealSince = api.extension("stealSince", "f64");
@@ -101,10 +228,23 @@ export const hypervisor = definePlugin({
     });
     // Steal as the guest's `st` counter defines it (calibration.md 2.10, "Steal time" [S]): runnable, not running.
     api.hook("create", (ctx, vm) => {
+      const e = ctx.entry(vm);
       // The I/O thread: one host thread (at most one core) beside the VM, competing with it on the host.
       ctx.addAuxiliary(ctx.parentOf(vm), "iothread", 0, 1);
       // Steal: the VM's vCPUs are host threads; time they are runnable but not running is the guest's steal.
       ctx.trackSteal(vm);
+      // The guest kernel's own reservation is the first memory the guest touches.
+      ctx.useMemory(vm, guestKernelReservation(e.memory));
+      // The balloon manager of the VM's parent: it acts once the parent's use passes its mark.
+      if (e.balloon) {
+        const parent = ctx.parentOf(vm);
+        // The first balloon below a parent (again, after its host failed: its pending events went with it) starts afresh.
+        if (balloonsBelow(ctx, parent).length === 1) {
+          inflating.data[parent] = 0;
+          planned.data[parent] = 0;
+        }
+        ctx.watchMemory(parent, mark(ctx, parent), short);
+      }
       stealSince.data[vm] = ctx.now;
     });
     api.hook("measure", (ctx, vm, end) => {
@@ -120,3 +260,6 @@ export const hypervisor = definePlugin({
     });
   },
 });
+
+/** A VM's stack entry, as the schema normalises it. */
+type VmEntry = z.output<typeof vmSchema>;

@@ -126,6 +126,8 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     out.push("");
     const disks = Object.values(st.hostTypes).some((t) => t.diskIops !== null && t.diskIops > 0);
     const nics = Object.values(st.hostTypes).some((t) => t.nicBytesSent !== null && (t.nicBytesSent > 0 || (t.nicBytesReceived ?? 0) > 0));
+    // Bytes swapped out at worst, only where some host swapped (older results have none).
+    const swapped = Object.values(st.hostTypes).some((t) => (t.swapPeak ?? 0) > 0);
     // Steal per host type only where guests stole (results from before it have none).
     const steal = Object.values(st.hostTypes).some((t) => (t.steal ?? 0) > 0);
     const typeRows = Object.entries(st.hostTypes).map(([name, t]) => [
@@ -137,6 +139,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
       bytes(t.memoryReserved ?? null),
       bytes(t.memoryPeak),
       formatSeconds(t.pressureTime),
+      ...(swapped ? [bytes(t.swapPeak ?? null)] : []),
       ...(steal ? [coreSeconds(t.steal ?? null)] : []),
       ...(disks ? [pct(t.diskUtilization), t.diskIops === null ? "-" : sig(t.diskIops), bytes(t.diskBytesRead), bytes(t.diskBytesWritten)] : []),
       ...(nics ? [pct(t.nicTxUtilization), pct(t.nicRxUtilization), bytes(t.nicBytesSent), bytes(t.nicBytesReceived)] : []),
@@ -152,6 +155,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
           "reserved",
           "peak",
           "swapping",
+          ...(swapped ? ["swapped"] : []),
           ...(steal ? ["steal"] : []),
           ...(disks ? ["disk", "IOPS", "read", "written"] : []),
           ...(nics ? ["nic tx", "nic rx", "sent", "received"] : []),

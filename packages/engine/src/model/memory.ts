@@ -10,14 +10,21 @@
  *   its children reserve.
  * - used: what is really held. Processes hold their memory and what their
  *   requests allocate, auxiliary nodes theirs, every layer node its overhead;
- *   a layer whose rules say `holds: "reserved"` (a VM, whose guest RAM is
- *   backed) holds its whole request in its parent, whatever its guests use;
- *   any other layer (a container) holds just what its children use, so a
- *   container's limit or request costs its host nothing until it is used.
+ *   a layer whose rules say `holds: "reserved"` holds its whole request in
+ *   its parent, whatever its children use; `holds: "touched"` (a VM, whose
+ *   guest RAM is backed as the guest touches it) holds the most its subtree
+ *   has used, since a guest kernel does not give freed pages back, until its
+ *   plugin reclaims the part not in use (`reclaim`: a balloon); any other
+ *   layer (a container) holds just what its children use, so a container's
+ *   limit or request costs its host nothing until it is used. A layer node
+ *   may use memory itself inside its capacity (`useOwn`: a guest kernel's
+ *   reservation), counted in its use, never in its reservation.
  *
  * A node whose use exceeds its capacity is under pressure: its layer's
  * `pressure` hooks run on each crossing (a host plugin swaps; a container
- * plugin kills). Placement asks `fits` of the reservations.
+ * plugin kills). A plugin may also watch a node's use against a threshold of
+ * its own (`watch`: a balloon manager acting before its host swaps).
+ * Placement asks `fits` of the reservations.
  */
 import type { NodeStore } from "../tree/nodes.js";
 import { NONE } from "../tree/nodes.js";
@@ -31,18 +38,40 @@ export interface MemoryOwner {
   hostIndex(host: number): number;
   /** A node crossed its limit (over = 1) or came back under (0). */
   pressureChanged(node: number, over: number): void;
+  /** A watched node's use crossed its watch threshold (over = 1) or came back to it or under (0); `event` is the watch's. */
+  watchCrossed(node: number, event: number, over: number): void;
 }
+
+/** How a node holds memory in its parent (the `held` column): what its subtree uses, its whole request, or what it touched. */
+export const HOLDS_USED = 0;
+export const HOLDS_RESERVED = 1;
+export const HOLDS_TOUCHED = 2;
 
 const MEMORY_COLUMNS: readonly ColumnSpec[] = [
   ["overhead", Float64Array],
   ["held", Int8Array],
+  ["touched", Float64Array],
+  ["own", Float64Array],
+  ["watchAt", Float64Array],
+  ["watchEvent", Int32Array],
+  ["watchOver", Int8Array],
 ];
 
 export class Memory {
   /** Fixed memory overhead of each layer node (VMM, guest kernel, runtime), held in its parent beside its request. */
   overhead = new Float64Array(64);
-  /** 1 for a node that holds its whole request in its parent (a process, an auxiliary node, a layer holding its reservation). */
+  /** How each node holds memory in its parent: HOLDS_RESERVED for a process, an auxiliary node or a layer holding its reservation. */
   held = new Int8Array(64);
+  /** Bytes a HOLDS_TOUCHED node holds in its parent: the most its subtree has used, less what was reclaimed. */
+  touched = new Float64Array(64);
+  /** Bytes a layer node uses itself, inside its capacity (a guest kernel's reservation). */
+  own = new Float64Array(64);
+  /** Per node: its watch's threshold, bytes (meaningful while watchEvent > 0). */
+  watchAt = new Float64Array(64);
+  /** Per node: 1 + the plugin event its watch fires, or 0 for no watch. */
+  watchEvent = new Int32Array(64);
+  /** Per node: 1 while its use is above its watch threshold. */
+  watchOver = new Int8Array(64);
   /** Seconds each node has spent over its limit, up to the start of the ongoing episode. */
   readonly pressureTime = new Map<number, number>();
   private readonly pressureSince = new Map<number, number>();
@@ -60,28 +89,58 @@ export class Memory {
 
   /**
    * Records that `child` reserves `cores` and `memory` of `parent`, and holds
-   * `overhead` beside it; `held`: it holds that memory too (a process, an
-   * auxiliary node, a layer holding its reservation).
+   * `overhead` beside it; `holds` says how it holds memory in `parent`
+   * (HOLDS_RESERVED: that memory at once, as a process or an auxiliary node).
    */
-  take(parent: number, child: number, cores: number, memory: number, overhead: number, held: boolean): void {
+  take(parent: number, child: number, cores: number, memory: number, overhead: number, holds: number): void {
     const n = this.owner.nodes;
     n.requestCores[child] = cores;
     n.requestMemory[child] = memory;
     n.usedCores[parent] += cores;
     this.overhead[child] = overhead;
-    this.held[child] = held ? 1 : 0;
+    this.held[child] = holds;
+    this.touched[child] = 0;
+    this.own[child] = 0;
+    this.watchEvent[child] = 0;
+    this.watchOver[child] = 0;
     this.reserve(parent, memory);
     this.reserve(parent, overhead);
-    if (held) this.use(parent, memory);
+    if (holds === HOLDS_RESERVED) this.use(parent, memory);
     this.use(parent, overhead);
   }
 
-  /** Gives back what `child` took of `parent` (its subtree already gone). */
+  /** Gives back what `child` took of `parent` (its subtree already gone: what it holds now is its own use, or what it touched). */
   giveBack(parent: number, child: number): void {
     const n = this.owner.nodes;
     n.usedCores[parent] -= n.requestCores[child];
     this.reserve(parent, -n.requestMemory[child] - this.overhead[child]);
-    this.use(parent, -(this.held[child] ? n.requestMemory[child] : 0) - this.overhead[child]);
+    const holds = this.held[child];
+    const held = holds === HOLDS_RESERVED ? n.requestMemory[child] : holds === HOLDS_TOUCHED ? this.touched[child] : this.own[child];
+    this.use(parent, -held - this.overhead[child]);
+  }
+
+  /** Bytes layer node `node` uses itself (or gives back, negative), inside its capacity: its use, never its reservation. */
+  useOwn(node: number, delta: number): void {
+    this.own[node] += delta;
+    this.use(node, delta);
+  }
+
+  /** Gives back to its parent up to `bytes` that a HOLDS_TOUCHED `node` touched and no longer uses; returns the bytes reclaimed. */
+  reclaim(node: number, bytes: number): number {
+    const nodes = this.owner.nodes;
+    const r = Math.min(bytes, this.touched[node] - Math.max(0, nodes.usedMemory[node]));
+    if (!(r > 0)) return 0;
+    this.touched[node] -= r;
+    this.use(nodes.parent[node], -r);
+    return r;
+  }
+
+  /** Watches `node`'s use against `threshold` bytes: crossings call `watchCrossed` with `event` (a threshold of Infinity ends it). */
+  watch(node: number, threshold: number, event: number): void {
+    this.watchAt[node] = threshold;
+    this.watchEvent[node] = threshold === Infinity ? 0 : event + 1;
+    this.watchOver[node] = 0;
+    if (this.checking) this.checkWatch(node);
   }
 
   /** Bytes a request allocates (or frees, negative) in `node`: reserved and used. */
@@ -117,25 +176,37 @@ export class Memory {
           if (nodes.usedMemory[n] > this.peak[i]) this.peak[i] = nodes.usedMemory[n];
         }
       }
-      if (this.held[n] && nodes.parent[n] !== NONE) delta = Math.max(nodes.usedMemory[n], nodes.requestMemory[n]) - Math.max(before, nodes.requestMemory[n]);
+      if (nodes.parent[n] === NONE) continue;
+      const holds = this.held[n];
+      if (holds === HOLDS_RESERVED) delta = Math.max(nodes.usedMemory[n], nodes.requestMemory[n]) - Math.max(before, nodes.requestMemory[n]);
+      else if (holds === HOLDS_TOUCHED) {
+        // Pages once touched stay backed: only use past the most touched so far reaches the parent.
+        const t = this.touched[n];
+        delta = Math.max(0, nodes.usedMemory[n] - t);
+        this.touched[n] = t + delta;
+      }
     }
   }
 
   /**
    * Would `node` fit `cores` and `memory` more? Memory is checked against the
    * reservations where it lands: in `node`, and in each ancestor the part that
-   * spills past a node's own request, as it will be accounted. Cores are
-   * checked against the node's cores times `coresPerCore` (a host's
+   * spills past a node's own request, as it will be accounted. A host takes
+   * `overcommit` times its memory (`memoryOvercommitRatio`: guest memory per
+   * host byte); a node inside one takes its own memory, unless `overcommit` is
+   * Infinity (no bound anywhere, as `memoryOvercommit: true` always meant).
+   * Cores are checked against the node's cores times `coresPerCore` (a host's
    * `placement.cpuOvercommit`).
    */
-  fits(node: number, cores: number, memory: number, overcommitMemory: boolean, coresPerCore = 1): boolean {
+  fits(node: number, cores: number, memory: number, overcommit: number, coresPerCore = 1): boolean {
     const n = this.owner.nodes;
     const eps = 1e-9;
     if (n.usedCores[node] + cores > n.capacityCores[node] * coresPerCore + eps) return false;
-    if (overcommitMemory) return true;
+    if (overcommit === Infinity) return true;
     let delta = memory;
     for (let a = node; a !== NONE && delta > 0; a = n.parent[a]) {
-      if (n.reservedMemory[a] + delta > n.capacityMemory[a] + eps) return false;
+      const ratio = n.parent[a] === NONE ? overcommit : 1;
+      if (n.reservedMemory[a] + delta > n.capacityMemory[a] * ratio + eps) return false;
       const before = Math.max(n.reservedMemory[a], n.requestMemory[a]);
       delta = Math.max(n.reservedMemory[a] + delta, n.requestMemory[a]) - before;
     }
@@ -148,8 +219,9 @@ export class Memory {
     return (this.pressureTime.get(node) ?? 0) + (since === undefined ? 0 : this.owner.now - since);
   }
 
-  /** Starts or ends a pressure episode when a node's use crossed its capacity. */
+  /** Starts or ends a pressure episode when a node's use crossed its capacity (and reports a crossing of its watch). */
   checkPressure(n: number): void {
+    if (this.watchEvent[n] !== 0) this.checkWatch(n);
     const nodes = this.owner.nodes;
     const over = nodes.usedMemory[n] > nodes.capacityMemory[n] + 1e-9;
     const was = this.pressureSince.has(n);
@@ -161,5 +233,13 @@ export class Memory {
       this.pressureSince.delete(n);
     }
     this.owner.pressureChanged(n, over ? 1 : 0);
+  }
+
+  /** Reports a crossing of `n`'s watch threshold. */
+  private checkWatch(n: number): void {
+    const over = this.owner.nodes.usedMemory[n] > this.watchAt[n] + 1e-9 ? 1 : 0;
+    if (over === this.watchOver[n]) return;
+    this.watchOver[n] = over;
+    this.owner.watchCrossed(n, this.watchEvent[n] - 1, over);
   }
 }

@@ -28,7 +28,7 @@ import type { LayerEntry, Scenario } from "../scenario/schema.js";
 import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
 import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
-import { Memory } from "./memory.js";
+import { HOLDS_RESERVED, HOLDS_TOUCHED, HOLDS_USED, Memory } from "./memory.js";
 import { Pipeline } from "./pipeline.js";
 import { Placement } from "./placement.js";
 
@@ -149,6 +149,8 @@ export class Model {
       },
       hostIndex: (h) => this.hostIndex(h),
       pressureChanged: (n, over) => this.driver.lifecycle("pressure", n, over),
+      // In an event of its own: the watch's handler may change memory, which changed inside an operation.
+      watchCrossed: (n, event, over) => void this.driver.schedule(event, 0, n, over),
     });
     this.pipeline = new Pipeline({
       nodes: this.nodes,
@@ -275,7 +277,8 @@ export class Model {
     this.provisioning[id] = 0;
     this.pipeline.reset(id);
     this.memory.overhead[id] = 0;
-    this.memory.held[id] = 0;
+    this.memory.held[id] = HOLDS_USED;
+    this.memory.watchEvent[id] = 0;
     return id;
   }
 
@@ -295,7 +298,7 @@ export class Model {
     this.nodes.capacityMemory[n] = size.capacity.memory;
     // The overhead (a VMM, a guest kernel, a runtime) is held beside what the node reserves for its children, never
     // out of it: a node's footprint in its parent is its overhead plus the larger of its request and its children's.
-    this.memory.take(parent, n, size.request.cores, size.request.memory, contribution.memoryOverhead ?? 0, rules.holds === "reserved");
+    this.memory.take(parent, n, size.request.cores, size.request.memory, contribution.memoryOverhead ?? 0, rules.holds === "reserved" ? HOLDS_RESERVED : rules.holds === "touched" ? HOLDS_TOUCHED : HOLDS_USED);
     return n;
   }
 
@@ -303,7 +306,7 @@ export class Model {
   addProcess(parent: number, tenant: number, serviceIndex: number, cores: number, memory: number): number {
     const p = this.addNode(this.processKind, parent, tenant, serviceIndex);
     this.cpu.setRules(p, "runnable");
-    this.memory.take(parent, p, cores, memory, 0, true);
+    this.memory.take(parent, p, cores, memory, 0, HOLDS_RESERVED);
     return p;
   }
 
@@ -312,7 +315,7 @@ export class Model {
     if (this.failing) throw new Error("addAuxiliary cannot run in a fail hook: the node and what is below it are going");
     const a = this.addNode(this.auxKind, parent, this.nodes.tenant[parent], NONE);
     this.cpu.setRules(a, "runnable", cores);
-    this.memory.take(parent, a, 0, memory, 0, true);
+    this.memory.take(parent, a, 0, memory, 0, HOLDS_RESERVED);
     this.auxNames.set(a, name);
     this.auxByOwner.set(`${owner}/${name}`, a);
     const owned = this.auxOf.get(owner);

@@ -6,7 +6,7 @@
  * tournament tree, so a placement costs O(log hosts).
  */
 import type { Model } from "./model.js";
-import type { LayerEntry, Scenario } from "../scenario/schema.js";
+import { memoryOvercommitRatio, type LayerEntry, type Scenario } from "../scenario/schema.js";
 import { stackLayers, stackOf } from "../scenario/load.js";
 import type { Resources } from "../plugin/define.js";
 import { NONE } from "../tree/nodes.js";
@@ -157,7 +157,7 @@ export class Placement {
   private placeChain(parent: number, i: number, layers: LayerEntry[], stack: string, ti: number, si: number): number {
     const m = this.model;
     const svc = this.s.tenants[ti].services[si];
-    const overcommit = this.s.placement.memoryOvercommit;
+    const overcommit = memoryOvercommitRatio(this.s.placement);
     // Only a host's cores are overcommitted: what a VM or a container reserves of its parent's cores stays bounded.
     const coresPerCore = m.nodes.parent[parent] === NONE ? this.cpuOvercommit : 1;
     if (i === layers.length) {
@@ -208,17 +208,19 @@ export class Placement {
 
   /** Why new nodes for layers i.. and the process do not fit inside a new node of `capacity` (undefined: they fit). */
   private freshChainShortfall(i: number, layers: LayerEntry[], capacity: Resources, cores: number, memory: number, holder = "host"): string | undefined {
-    const overcommit = this.s.placement.memoryOvercommit;
+    // A host takes its memory times the ratio; a node inside it its own memory, unless nothing is bounded (Memory.fits).
+    const ratio = memoryOvercommitRatio(this.s.placement);
+    const room = holder === "host" ? capacity.memory * ratio : ratio === Infinity ? Infinity : capacity.memory;
     const eps = 1e-9;
     // A host offers its cores times placement.cpuOvercommit; a layer node its own cores.
-    const ratio = holder === "host" ? this.cpuOvercommit : 1;
-    const coreRoom = capacity.cores * ratio;
-    const raise = holder === "host" ? ` (or raise placement.cpuOvercommit, now ${ratio})` : "";
+    const cpuRatio = holder === "host" ? this.cpuOvercommit : 1;
+    const coreRoom = capacity.cores * cpuRatio;
+    const raise = holder === "host" ? ` (or raise placement.cpuOvercommit, now ${cpuRatio})` : "";
     // Only a chain that does not fit pays for its message (placement asks for every new layer node).
     const offer = (): string =>
-      `the ${holder} offers ${capacity.cores} core${capacity.cores === 1 ? "" : "s"}${ratio === 1 ? "" : ` x ${ratio} (placement.cpuOvercommit)`} and ${formatBytes(capacity.memory)}`;
+      `the ${holder} offers ${capacity.cores} core${capacity.cores === 1 ? "" : "s"}${cpuRatio === 1 ? "" : ` x ${cpuRatio} (placement.cpuOvercommit)`} and ${formatBytes(Math.min(room, capacity.memory * 1e6))}${room !== capacity.memory && room !== Infinity ? ` (its ${formatBytes(capacity.memory)} times placement.memoryOvercommit ${ratio})` : ""}`;
     if (i === layers.length) {
-      if (cores <= coreRoom + eps && (overcommit || memory <= capacity.memory + eps)) return undefined;
+      if (cores <= coreRoom + eps && memory <= room + eps) return undefined;
       return (
         `a replica reserves ${cores} core${cores === 1 ? "" : "s"} (the service's \`cores\`, default 1) and ${formatBytes(memory)} (its \`memory\`), but ${offer()}: ` +
         `lower the service's cores or memory${holder === "host" ? `, or use larger hosts${cores > coreRoom + eps ? raise : ""}` : ` or give the ${holder} more`}`
@@ -231,7 +233,7 @@ export class Placement {
     // (the same footprint placement checks, so a chain that passes here is never refused halfway).
     const inner = this.freshFootprint(i + 1, layers, size.capacity, memory);
     const taken = this.model.memoryOverheadOf(kind, layers[i]) + Math.max(size.request.memory, inner);
-    if (size.request.cores <= coreRoom + eps && (overcommit || taken <= capacity.memory + eps)) {
+    if (size.request.cores <= coreRoom + eps && taken <= room + eps) {
       return this.freshChainShortfall(i + 1, layers, size.capacity, cores, memory, layer);
     }
     const what = inner > size.request.memory ? `a ${layer} with what it holds` : `a ${layer}`;

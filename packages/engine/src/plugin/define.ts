@@ -115,12 +115,14 @@ export interface LayerRules<Entry> {
   cpu(entry: Entry): CpuRules;
   path?(entry: Entry): PathContribution;
   /**
-   * What a node of the layer holds of its parent's memory: `"used"` (the
-   * default: its overhead and what its children really use, as a container
-   * or a sandbox) or `"reserved"` (its whole request whatever its children
-   * use, as a VM whose guest RAM is backed).
+   * What a node of the layer holds of its parent's memory, beside its
+   * overhead: `"used"` (the default: what its subtree uses now, as a
+   * container or a sandbox), `"reserved"` (its whole request whatever its
+   * subtree uses) or `"touched"` (the most its subtree has used, as a VM whose
+   * guest keeps the pages it touched, until `ctx.reclaimMemory` gives back
+   * what it no longer uses: a balloon).
    */
-  holds?: "used" | "reserved";
+  holds?: "used" | "reserved" | "touched";
   /** True when a node of this layer runs its own OS kernel (a VM; or per entry, a Kata sandbox): counted in `kernels`. */
   kernel?: boolean | ((entry: Entry) => boolean);
   /**
@@ -208,6 +210,20 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   /** Bytes a node holds now (its overhead, its children's and processes' memory), and its limit (placement capacity). */
   memoryUsed(node: number): number;
   memoryLimit(node: number): number;
+  /** Bytes a layer node holds in its parent beside its overhead: for `holds: "touched"`, the most it used less what was reclaimed. */
+  memoryHeld(node: number): number;
+  /** Adds `bytes` (negative: gives back) that a layer node uses itself inside its capacity (a guest kernel's reservation): its use, not its reservation. */
+  useMemory(node: number, bytes: number): void;
+  /** Gives back to its parent up to `bytes` that a `holds: "touched"` node touched and no longer uses (a balloon); returns the bytes given back. */
+  reclaimMemory(node: number, bytes: number): number;
+  /**
+   * Watches a node's memory use against `bytes`: `event` fires for the node, in an event of its own, with payload 1 when
+   * its use rises above `bytes` (at once if it is above already) and 0 when it is back at or under. One watch per node:
+   * a later call replaces it; `bytes` Infinity ends it.
+   */
+  watchMemory(node: number, bytes: number, event: PluginEvent): void;
+  /** The nodes directly below `node` (layer nodes, processes, auxiliary nodes), most recently added first. A new array. */
+  childrenOf(node: number): number[];
   /**
    * Adds an auxiliary node (a VMM, a virtio I/O thread, a gVisor Sentry) under
    * `parent`; it consumes CPU (at most `cores` at once) and `memory` bytes of

@@ -17,6 +17,7 @@
  */
 import type { EventType } from "../kernel/simulation.js";
 import type { Model } from "../model/model.js";
+import { HOLDS_RESERVED, HOLDS_TOUCHED } from "../model/memory.js";
 import { IO_OP, NET_OP, SYSCALL_OP } from "../model/pipeline.js";
 import { EXTERNAL } from "../net/network.js";
 import { Random } from "../random/random.js";
@@ -404,7 +405,7 @@ export class PluginDriver {
       add: (node, x = 1) => {
         if (spec.kind !== "counter") throw wrong("add");
         check(node, x, "add");
-        store.add(m, x);
+        store.add(m, x, node);
       },
       set: (node, x) => {
         if (spec.kind !== "gauge" && spec.kind !== "timeWeighted") throw wrong("set");
@@ -505,6 +506,39 @@ class Context implements PluginContext {
   memoryLimit(node: number): number {
     this.node(node, "memoryLimit");
     return this.model.nodes.capacityMemory[node];
+  }
+
+  memoryHeld(node: number): number {
+    this.layerNode(node, "memoryHeld");
+    const m = this.model.memory;
+    const holds = m.held[node];
+    return holds === HOLDS_RESERVED ? Math.max(this.model.nodes.requestMemory[node], this.model.nodes.usedMemory[node]) : holds === HOLDS_TOUCHED ? m.touched[node] : this.model.nodes.usedMemory[node];
+  }
+
+  useMemory(node: number, bytes: number): void {
+    this.layerNode(node, "useMemory");
+    if (!Number.isFinite(bytes)) throw new Error(`useMemory: bytes must be a finite number, got ${bytes}`);
+    if (this.model.memory.own[node] + bytes < -1e-9) throw new Error(`useMemory: node ${node} uses ${this.model.memory.own[node]} B itself; it cannot give back ${-bytes} B`);
+    this.model.memory.useOwn(node, bytes);
+  }
+
+  reclaimMemory(node: number, bytes: number): number {
+    this.layerNode(node, "reclaimMemory");
+    if (this.model.memory.held[node] !== HOLDS_TOUCHED) throw new Error(`reclaimMemory: node ${node} is a ${this.layerOf(node)}, whose layer does not hold what it touched (holds: "touched")`);
+    if (!(bytes >= 0)) throw new Error(`reclaimMemory: bytes must be >= 0, got ${bytes}`);
+    return this.model.memory.reclaim(node, bytes);
+  }
+
+  watchMemory(node: number, bytes: number, event: PluginEvent): void {
+    this.event(event, "watchMemory");
+    this.node(node, "watchMemory");
+    if (!(bytes >= 0)) throw new Error(`watchMemory: bytes must be >= 0 (Infinity ends the watch), got ${bytes}`);
+    this.model.memory.watch(node, bytes, event);
+  }
+
+  childrenOf(node: number): number[] {
+    this.node(node, "childrenOf");
+    return this.model.nodes.children(node);
   }
 
   addAuxiliary(parent: number, name: string, memory = 0, cores = Infinity): number {

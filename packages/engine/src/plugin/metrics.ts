@@ -43,6 +43,9 @@ export class MetricStore {
   private readonly histograms: (Quantiles | null)[] = [];
   /** Per metric, each node's level (levels only; columns grown with the nodes). */
   private readonly levels: Float64Array[] = [];
+  /** Per metric, each host's total (counters kept per host only, for figures per host type), and at the measurement's start. */
+  private readonly byHost: Float64Array[] = [];
+  private byHostAtStart: Float64Array[] = [];
   private capacity = 64;
   /** True once the warm-up is over (histograms record from then). */
   measuring = false;
@@ -62,6 +65,8 @@ export class MetricStore {
     this.integralAtStart.push(0);
     this.histograms.push(spec.kind === "histogram" ? new Quantiles() : null);
     this.levels.push(new Float64Array(spec.kind === "gauge" || spec.kind === "timeWeighted" ? this.capacity : 0));
+    this.byHost.push(new Float64Array(spec.kind === "counter" && spec.per === "host" ? this.capacity : 0));
+    this.byHostAtStart.push(new Float64Array(0));
     return m;
   }
 
@@ -71,11 +76,15 @@ export class MetricStore {
     this.levels.forEach((col, m) => {
       if (col.length > 0) this.levels[m] = grown(col, capacity);
     });
+    this.byHost.forEach((col, m) => {
+      if (col.length > 0) this.byHost[m] = grown(col, capacity);
+    });
   }
 
-  /** A counter: adds `x`. */
-  add(m: number, x: number): void {
+  /** A counter: adds `x` (for `node`, kept by node when the counter is kept per host). */
+  add(m: number, x: number, node: number): void {
     this.total[m] += x;
+    if (node < this.byHost[m].length) this.byHost[m][node] += x;
   }
 
   /** A level: node's value is `x` from `now`. */
@@ -104,6 +113,24 @@ export class MetricStore {
       this.totalAtStart[m] = this.total[m];
       this.integralAtStart[m] = this.integral[m];
     }
+    this.byHostAtStart = this.byHost.map((col) => col.slice());
+  }
+
+  /**
+   * The figures of the counters and gauges kept per host (`per: "host"`) over the measured time, summed over `hosts`
+   * (the hosts of one type), by layer then name; the layers with none are left out. O(metrics x hosts).
+   */
+  hostFigures(hosts: readonly number[], layers: ReadonlySet<string>): Record<string, Record<string, number>> {
+    const out = new Map<string, Record<string, number>>();
+    this.info.forEach((info, m) => {
+      if (info.per !== "host" || !layers.has(info.layer) || (this.kind[m] !== KIND.counter && this.kind[m] !== KIND.gauge)) return;
+      let figure = 0;
+      for (const h of hosts) figure += this.kind[m] === KIND.counter ? this.byHost[m][h] - (this.byHostAtStart[m][h] ?? 0) : this.levels[m][h];
+      let layer = out.get(info.layer);
+      if (!layer) out.set(info.layer, (layer = {}));
+      layer[info.name] = figure;
+    });
+    return Object.fromEntries(out);
   }
 
   /** Each metric's figure over the measured `duration` ending now, by `layer` then name. */

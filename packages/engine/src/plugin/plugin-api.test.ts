@@ -283,6 +283,100 @@ tenants:
   });
 });
 
+describe("memory a layer touches, uses itself, gives back and watches", () => {
+  const MiB = 2 ** 20;
+  /** A guest of 1 GiB that holds what it touched, uses 100 MiB itself, and gives back what it no longer uses at 1 s. */
+  function guestScenario(seen: number[][]) {
+    const guest = definePlugin({
+      name: "guest",
+      layer: "guest",
+      version: "1.0.0",
+      schema: fields({}),
+      setup(api) {
+        api.layerRules({ size: () => ({ request: { cores: 1, memory: 1024 * MiB }, capacity: { cores: 1, memory: 1024 * MiB } }), cpu: () => ({ weight: 1 }), holds: "touched" });
+        const crossed = api.event("crossed", (ctx, host, over) => void seen.push([ctx.now, over, ctx.memoryUsed(host) / MiB]));
+        const look = api.event("look", (ctx, node) => {
+          const host = ctx.parentOf(node);
+          seen.push([ctx.now, ctx.memoryUsed(node) / MiB, ctx.memoryHeld(node) / MiB, ctx.memoryUsed(host) / MiB, ctx.childrenOf(node).length]);
+          seen.push([ctx.now, ctx.reclaimMemory(node, 4096 * MiB) / MiB, ctx.memoryHeld(node) / MiB, ctx.memoryUsed(host) / MiB]);
+        });
+        api.hook("create", (ctx, node) => {
+          ctx.useMemory(node, 100 * MiB);
+          ctx.watchMemory(ctx.parentOf(node), 1200 * MiB, crossed);
+          ctx.schedule(look, 1, node);
+        });
+      },
+    });
+    const plugins = [testHost, guest];
+    const s = loadScenario(
+      `duration: 2s
+hostTypes: { h: { cores: 4, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { g: [{ layer: guest }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: g, cores: 0.5, memory: 256MiB, load: { closed: { clients: { steps: [[0s, 1], [0.2s, 0]] }, think: 0s } }, request: [{ mem: { alloc: 1GiB } }, { sleep: 0.5s }] }
+`,
+      { plugins },
+    );
+    return { s, plugins };
+  }
+
+  it("holds the most a touched node used until its plugin reclaims it, and fires the watch each way across its threshold", async () => {
+    const seen: number[][] = [];
+    const { s, plugins } = guestScenario(seen);
+    const hosts = (await runScenario(s, plugins)).stacks.g.hosts;
+    // The request's 1 GiB on top of the guest's own 100 MiB and its process's 256 MiB passes 1200 MiB at once (an
+    // event of its own at time 0); at 1 s the request is done: the guest uses 356 MiB and still holds 1380 MiB; its
+    // one child is the process; reclaiming gives back the 1024 MiB it no longer uses, and the watch fires back under.
+    expect(seen).toEqual([
+      [0, 1, 1380],
+      [1, 356, 1380, 1380, 1],
+      [1, 1024, 356, 356],
+      [1, 0, 356],
+    ]);
+    // What a node uses itself is its use, never its reservation: placement counts the guest's 1 GiB request only.
+    expect(hosts.memoryUsed).toBe(356 * MiB);
+    expect(hosts.memoryReserved).toBe(1024 * MiB);
+    expect(hosts.memoryPeak).toBe(1380 * MiB);
+  });
+});
+
+describe("metrics kept per host", () => {
+  it("are reported per host type as well, counted from the end of the warm-up", async () => {
+    // Each node adds 1 to its host's counter every 100 ms: from 1 s to 3 s, 20 per node.
+    const counting = layer("counting", (api) => {
+      const beats = api.metric("beats", { kind: "counter", per: "host" });
+      const beat = api.event("beat", (ctx, node) => {
+        beats.add(ctx.hostOf(node));
+        ctx.schedule(beat, 0.1, node);
+      });
+      api.hook("create", (ctx, node) => void ctx.schedule(beat, 0.05, node));
+    });
+    const plugins = [testHost, counting];
+    const s = loadScenario(
+      `duration: 2s
+warmup: 1s
+hostTypes: { big: { cores: 8, memory: 4GiB }, small: { cores: 1, memory: 4GiB } }
+hosts: [{ type: big }, { type: small, count: 2 }]
+placement: { policy: spread }
+stacks: { c: [{ layer: counting }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: c, replicas: 10, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    const st = (await runScenario(s, plugins)).stacks.c;
+    // Spread: 4 replicas (4 nodes) on the big host, 3 on each small one.
+    expect(st.hostTypes.big.layers).toEqual({ counting: { beats: 80 } });
+    expect(st.hostTypes.small.layers).toEqual({ counting: { beats: 120 } });
+    expect(st.layers.counting.beats).toBe(200);
+  });
+});
+
 describe("the measure hook", () => {
   it("runs for every live node of its layer as the measurement starts (payload 0) and ends (1), so a per-node figure can be recorded", async () => {
     const log: string[] = [];
@@ -354,6 +448,9 @@ tenants:
     expect(await failure((ctx, _node, op) => ctx.charge(op!.process, 1e-3), "cpu")).toMatch(/charge: node \d+ is a process; a plugin's CPU work runs on an auxiliary node/);
     expect(await failure((ctx, _node, op) => void ctx.addAuxiliary(op!.process, "x"), "cpu")).toMatch(/addAuxiliary: node \d+ is a process; an auxiliary node goes under a host or a layer node/);
     expect(await failure((ctx) => ctx.reject(""), "cpu")).toMatch(/plugin bad, hook "cpu", .*reject needs a reason/);
+    expect(await failure((ctx, node) => ctx.reclaimMemory(node, 1))).toMatch(/reclaimMemory: node \d+ is a bad, whose layer does not hold what it touched/);
+    expect(await failure((ctx, node) => ctx.useMemory(node, -1))).toMatch(/useMemory: node \d+ uses 0 B itself; it cannot give back 1 B/);
+    expect(await failure((ctx, node) => ctx.watchMemory(node, 1, 99 as never))).toMatch(/watchMemory: 99 is not a plugin event/);
   });
 });
 

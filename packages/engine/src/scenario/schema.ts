@@ -129,8 +129,8 @@ export interface Scenario {
   stacks: Record<string, LayerEntry[]>;
   defaults: { stack?: string };
   tenants: Tenant[];
-  /** `cpuOvercommit`: cores placement reserves per host core (vCPUs per core); absent means 1. */
-  placement: { policy: (typeof PLACEMENT_POLICIES)[number]; antiAffinity: boolean; memoryOvercommit: boolean; cpuOvercommit?: number };
+  /** memoryOvercommit: memory placement packs per byte of a host (true: unbounded; false: 1), read by `memoryOvercommitRatio`; `cpuOvercommit`: cores placement reserves per host core (vCPUs per core); absent means 1. */
+  placement: { policy: (typeof PLACEMENT_POLICIES)[number]; antiAffinity: boolean; memoryOvercommit: boolean | number; cpuOvercommit?: number };
   /** The fabric between hosts: its latency, and latencies between pairs of zones (an extension). */
   network: { latency: number; zones: { between: [string, string]; latency: number }[] };
   /** Host failures: random (time to failure, repair) and scripted, found after `detection`. */
@@ -405,7 +405,13 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
     placement: fields({
       policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),
       antiAffinity: z.boolean().default(false),
-      memoryOvercommit: z.boolean().default(false),
+      // false stays the default (not 1) so that scenarios written before the ratio keep their normal form and hash.
+      memoryOvercommit: z
+        .union([z.boolean(), quantity({ above: 0, max: 1000, smallest: 0.001 })], {
+          error: "expected a ratio (bytes of reservations per byte of host memory, e.g. 1.5), true (no bound) or false (1)",
+        })
+        .default(false)
+        .meta({ description: "memory reservations placement packs per byte of a host's memory: a ratio (1.5), true (no bound) or false (1, the default)" }),
       // Default 1 (no overcommit, placement as before) [assumed]: calibration.md 2.10 gives no default ratio (its PLE
       // figure is measured at 2X overcommit, a condition). No schema default, so that scenarios written before it keep
       // their normalised form (and scenarioHash).
@@ -414,4 +420,10 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
         .meta({ description: "cores placement may reserve per host core: vCPUs (and processes' cores) per host core (default 1: no overcommit)" }),
     }).default({ policy: "first-fit", antiAffinity: false, memoryOvercommit: false }),
   }).meta({ title: "Turtles scenario (v1)", description: "A Turtles scenario: hosts, stacks, tenants and their services." });
+}
+
+/** The memory reservations placement packs per byte of a host's memory: `memoryOvercommit` as a ratio (Infinity: no bound). O(1). */
+export function memoryOvercommitRatio(placement: Scenario["placement"]): number {
+  const o = placement.memoryOvercommit;
+  return o === true ? Infinity : o === false ? 1 : o;
 }

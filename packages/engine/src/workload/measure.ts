@@ -228,6 +228,8 @@ export interface HostFigures {
   memoryPeak: Metric;
   /** Host-seconds spent with memory overcommitted (swapping). */
   pressureTime: Metric;
+  /** Bytes of use past each host's memory at its peak in the measurement (what it swapped out at worst), summed. */
+  swapPeak: Metric;
   /** Core-seconds the vCPUs of the hosts' guests were runnable but not running (`trackSteal`), over the measurement. */
   steal: Metric;
   /** Mean busy fraction of the disks of used hosts, their I/Os per second and bytes. */
@@ -248,8 +250,8 @@ export interface StackResults {
   hosts: Omit<HostFigures, "hosts"> & { total: Metric; steal: Metric; throttledTime: Metric; memoryOverhead: Metric };
   /** Who calls whom: calls per second and mean call latency per edge (an extension). */
   calls: { from: string; to: string; rate: Metric; latencyMean: Metric }[];
-  /** The same host figures per host type (an extension of the contract). */
-  hostTypes: Record<string, HostFigures>;
+  /** The same host figures per host type (an extension of the contract), with the plugin metrics kept per host (`layers`, where there are some). */
+  hostTypes: Record<string, HostFigures & { layers?: Record<string, Record<string, Metric>> }>;
   /** Each host that was under memory pressure during the measurement, with its seconds (an extension). */
   pressure: { host: number; type: string; seconds: Metric }[];
   lifecycle: { ready: { p50: Metric; p99: Metric } | null; recovery: { p50: Metric; p99: Metric } | null };
@@ -402,8 +404,8 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
   for (const h of rep.hostsUsed) used.add(h);
   // Host figures, per host type and in all; disks and memory over the used hosts.
   const typeOf: string[] = s.hosts.flatMap((g) => Array.from({ length: g.count }, () => g.type));
-  const zero = (): typeof all => ({ hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, steal: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 });
-  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, steal: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 };
+  const zero = (): typeof all => ({ hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, steal: 0, swap: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 });
+  const all = { hosts: 0, used: 0, cores: 0, busy: 0, mem: 0, reserved: 0, peak: 0, pressure: 0, steal: 0, swap: 0, disks: 0, diskBusy: 0, ios: 0, read: 0, written: 0, nics: 0, tx: 0, rx: 0, sent: 0, received: 0 };
   const sums = new Map<string, typeof all>();
   let joules: number | null = null;
   let cost: number | null = null;
@@ -424,6 +426,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
       x.peak += model.memory.peak[i];
       const p = model.memory.pressureSeconds(h) - at.pressureAtStart[i];
       x.pressure += p;
+      x.swap += Math.max(0, model.memory.peak[i] - model.nodes.capacityMemory[h]);
       if (p > 0 && x === all) pressure.push({ host: i, type: typeOf[i], seconds: p });
       x.steal += model.cpu.hostSteal(h) - at.hostStealAtStart[i];
       if (model.disk.has(h)) {
@@ -458,6 +461,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     memoryReserved: x.reserved,
     memoryPeak: x.peak,
     pressureTime: x.pressure,
+    swapPeak: x.swap,
     steal: x.steal,
     diskUtilization: x.disks > 0 ? x.diskBusy / (x.disks * d) : null,
     diskIops: x.disks > 0 ? x.ios / d : null,
@@ -468,7 +472,16 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     nicBytesSent: x.nics > 0 ? x.sent : null,
     nicBytesReceived: x.nics > 0 ? x.received : null,
   });
-  const hostTypes: StackResults["hostTypes"] = Object.fromEntries([...sums].map(([name, x]) => [name, figures(x)]));
+  const layers = layersOf(s);
+  const hostTypes: StackResults["hostTypes"] = Object.fromEntries(
+    [...sums].map(([name, x]) => {
+      const perHost = model.driver.metrics.hostFigures(
+        model.hosts.filter((_, i) => typeOf[i] === name),
+        layers,
+      );
+      return [name, Object.keys(perHost).length > 0 ? { ...figures(x), layers: perHost } : figures(x)];
+    }),
+  );
   const usedCores = all.cores;
   let overhead = 0;
   for (let n = 0; n < model.nodes.count; n++) if (!model.nodes.removed[n]) overhead += model.memory.overhead[n];
@@ -511,6 +524,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
       memoryOverhead: overhead,
       memoryPeak: f.memoryPeak,
       pressureTime: f.pressureTime,
+      swapPeak: f.swapPeak,
       diskUtilization: f.diskUtilization,
       diskIops: f.diskIops,
       diskBytesRead: f.diskBytesRead,
@@ -534,7 +548,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     cost: { total: cost },
     kernels: model.kernels(),
     rollout: life.rollout?.figures() ?? null,
-    layers: model.driver.metrics.figures(model.sim.now, d, layersOf(s)),
+    layers: model.driver.metrics.figures(model.sim.now, d, layers),
     series,
     ci95: null,
   };
