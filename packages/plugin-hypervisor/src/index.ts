@@ -6,10 +6,13 @@
  * path through it, and handles each guest I/O on an I/O thread beside it on
  * the host (the reason random IOPS halve under KVM while sequential throughput
  * does not). Its guest kernel counts in `kernels`, and it keeps its vCPUs'
- * steal (`trackSteal`). Overcommit, network paths and migration arrive with
- * its own issue. It uses only `@turtles/engine/plugin`.
+ * steal (`trackSteal`). It live-migrates by pre-copy when a scenario action
+ * moves it (migration.ts). It uses only `@turtles/engine/plugin`.
  */
 import { count, definePlugin, fields, oneOf, unitValue } from "@turtles/engine/plugin";
+import { liveMigration } from "./migration.js";
+
+export { DEFAULT_DIRTY_RATE, DEFAULT_DOWNTIME, MAX_ROUNDS } from "./migration.js";
 
 /** Hypervisor profiles with published calibration (calibration.md, section 1.1 columns). */
 export const VM_PROFILES = ["kvm", "firecracker", "cloud-hypervisor"] as const;
@@ -22,6 +25,9 @@ export const vmSchema = fields({
   // The guest's disk image (issue 16's `image: 2GiB`): copied to a host to start the VM there (results' `portability`).
   // No schema default, so that scenarios written before it keep their normalised form (and scenarioHash).
   image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the guest's disk image (default 2GiB)" }),
+  // Live migration (migration.ts); no schema defaults, for the same reason as `image`.
+  dirtyRate: unitValue("byteRate", { min: 0 }).optional().meta({ description: "bytes per second the guest dirties while it migrates (default 100MB/s)" }),
+  downtime: unitValue("duration", { above: 0 }).optional().meta({ description: "longest stop-and-copy a live migration aims for (default 300ms)" }),
 });
 
 /**
@@ -90,5 +96,6 @@ export const hypervisor = definePlugin({
       // Steal: the VM's vCPUs are host threads; time they are runnable but not running is the guest's steal.
       ctx.trackSteal(vm);
     });
+    liveMigration(api);
   },
 });

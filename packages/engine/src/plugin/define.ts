@@ -30,9 +30,11 @@ export type OpKind = (typeof OP_KINDS)[number];
  * that hooks it provisions its nodes itself (consuming CPU, disk, network)
  * and calls `ctx.setReady(node)` when done. `ready`: it runs. `fail`: it
  * fails (with its host, or by `failNode`). `pressure`: payload 1 when its
- * memory use exceeds its limit, 0 when back under.
+ * memory use exceeds its limit, 0 when back under. `migrate`: a scenario
+ * action asks the node (directly on a host) to move; payload is the target
+ * host node, and the plugin moves it with `ctx.moveNode` when done.
  */
-export const LIFECYCLE_EVENTS = ["create", "provision", "ready", "fail", "pressure"] as const;
+export const LIFECYCLE_EVENTS = ["create", "provision", "ready", "fail", "pressure", "migrate"] as const;
 export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
 
 export type HookName = OpKind | LifecycleEvent;
@@ -244,6 +246,14 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   setReady(node: number): void;
   /** Keeps the steal of a node with a CPU cap (a VM's vCPUs): core-seconds runnable but not running, in `hosts.steal`. */
   trackSteal(node: number): void;
+  /** Pauses (`paused` true) or resumes a layer node's subtree: its CPU work waits, its threads stay runnable. */
+  freeze(node: number, paused: boolean): void;
+  /**
+   * Moves a layer node directly on a host, with its subtree and the auxiliary nodes owned there, to host `to` now
+   * (its CPU work goes on there; I/O and messages under way finish where they are), and records the move in results'
+   * `migrations` with the plugin's `figures` (its start time, rounds, bytes copied, downtime). False when `to` is down.
+   */
+  moveNode(node: number, to: number, figures: { start: number; rounds: number; bytes: number; downtime: number }): boolean;
 
   // Resources consumed outside operations (provisioning, background work), each firing a plugin event when done.
   /** CPU work on leaf `node` (an auxiliary node). */

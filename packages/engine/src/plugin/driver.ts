@@ -173,6 +173,11 @@ export class PluginDriver {
     return has(k) || ((k === IO_OP || k === NET_OP) && has(SYSCALL_OP));
   }
 
+  /** True when `node`'s layer hooks lifecycle event `event`. */
+  hasLifecycleHook(event: LifecycleEvent, node: number): boolean {
+    return (this.lifecycleHooks[LIFECYCLE_EVENTS.indexOf(event)][this.model.nodes.kind[node]]?.length ?? 0) > 0;
+  }
+
   /** Runs lifecycle hook `event` of `node`'s layer. */
   lifecycle(event: LifecycleEvent, node: number, payload = 0): void {
     const list = this.lifecycleHooks[LIFECYCLE_EVENTS.indexOf(event)][this.model.nodes.kind[node]];
@@ -588,6 +593,27 @@ class Context implements PluginContext {
   trackSteal(node: number): void {
     this.layerNode(node, "trackSteal");
     this.model.cpu.trackSteal(node);
+  }
+
+  freeze(node: number, paused: boolean): void {
+    this.layerNode(node, "freeze");
+    if (this.model.nodes.parent[node] === NONE) throw new Error(`freeze: node ${node} is a host; a plugin pauses the layer nodes on it`);
+    this.model.cpu.freeze(node, paused === true);
+  }
+
+  moveNode(node: number, to: number, figures: { start: number; rounds: number; bytes: number; downtime: number }): boolean {
+    this.layerNode(node, "moveNode");
+    this.node(to, "moveNode");
+    const nodes = this.model.nodes;
+    if (nodes.parent[to] !== NONE) throw new Error(`moveNode: node ${to} is a ${this.layerOf(to)}; a node moves to a host`);
+    if (nodes.parent[node] !== nodes.host[node]) throw new Error(`moveNode: node ${node} is inside a ${this.layerOf(nodes.parent[node])}; only a node directly on a host moves`);
+    if (nodes.host[node] === to) throw new Error(`moveNode: node ${node} is on host ${to} already`);
+    const { start, rounds, bytes, downtime } = figures ?? {};
+    for (const [k, v] of Object.entries({ start, rounds, bytes, downtime })) {
+      if (!(typeof v === "number" && v >= 0 && Number.isFinite(v))) throw new Error(`moveNode: figures.${k} must be a finite number >= 0, got ${v}`);
+    }
+    if (start > this.now) throw new Error(`moveNode: figures.start (${start}) is after now (${this.now})`);
+    return this.model.moveNode(node, to, { start, rounds, bytes, downtime });
   }
 
   work(node: number, work: number, then?: Then): void {
