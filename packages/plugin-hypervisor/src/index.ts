@@ -26,7 +26,6 @@ export const vmSchema = fields({
   // No schema default, so that scenarios written before it keep their normalised form (and scenarioHash).
   image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the guest's disk image (default 2GiB)" }),
   // Live migration (migration.ts); no schema defaults, for the same reason as `image`.
-  dirtyRate: unitValue("byteRate", { min: 0 }).optional().meta({ description: "bytes per second the guest dirties while it migrates (default 100MB/s)" }),
   downtime: unitValue("duration", { above: 0 }).optional().meta({ description: "longest stop-and-copy a live migration aims for (default 300ms)" }),
 });
 

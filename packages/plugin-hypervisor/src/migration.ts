@@ -1,13 +1,14 @@
 /**
  * Pre-copy live migration of a VM (issue 16), started by a scenario action (`actions: [{ at, migrate }]` or
  * `drain`), which the engine delivers as the VM's `migrate` hook with its target host. Signals it uses and why:
- * `memoryUsed` (the guest memory touched: what the first round copies), `transfer` between the two hosts' NICs
+ * `memoryUsed` (the guest memory touched: what the first round copies), `services` (its processes' services'
+ * `dirtyRate`: what each later round copies again), `transfer` between the two hosts' NICs
  * (so the copy contends with the hosts' other traffic, and each round's length is what the network gave it),
  * `freeze` (the stop-and-copy: the guest's work waits, its requests complete late and none is lost), and
  * `moveNode` (the VM runs on the target from then on; the engine records the migration's figures).
  *
  * Rounds, as QEMU and Xen run them: round 1 copies the touched memory; while a round copies, the guest dirties
- * pages at its dirty rate, and the next round copies those (at most the touched memory). Once the dirty set would
+ * pages at its dirty rate (the sum of its replicas' services' `dirtyRate`), and the next round copies those (at most the touched memory). Once the dirty set would
  * copy within the downtime target at the bandwidth the last round measured, or after `MAX_ROUNDS`, the VM stops
  * and the dirty set is copied: that copy is the downtime. With bandwidth B, touched memory M and dirty rate D
  * alone on the NICs: round i copies M (D / B)^(i-1) in M D^(i-1) / B^i seconds.
@@ -15,7 +16,7 @@
 import type { PluginContext, PluginSetup } from "@turtles/engine/plugin";
 
 /**
- * Bytes per second a guest dirties when its entry gives no `dirtyRate`: 100 MB/s, the rate issue 16's migration check
+ * Bytes per second a replica dirties when its service gives no `dirtyRate`: 100 MB/s, the rate issue 16's migration check
  * uses [assumed]: calibration.md has no measurement of guests' dirty rates (Clark et al., NSDI 2005, report working
  * sets from a few MB/s idle to hundreds of MB/s for memory-heavy benchmarks; this is within that range).
  */
@@ -33,9 +34,8 @@ export const DEFAULT_DOWNTIME = 0.3;
  */
 export const MAX_ROUNDS = 30;
 
-/** The entry fields migration reads. */
+/** The entry field migration reads. */
 interface Migrating {
-  dirtyRate?: number;
   downtime?: number;
 }
 
@@ -67,11 +67,12 @@ export function liveMigration<Entry extends Migrating>(api: PluginSetup<Entry>):
       return;
     }
     rounds.data[vm]++;
-    const entry = ctx.entry(vm);
-    const dirty = Math.min(ctx.memoryUsed(vm), (entry.dirtyRate ?? DEFAULT_DIRTY_RATE) * elapsed);
+    let rate = 0;
+    for (const service of ctx.services(vm)) rate += service.dirtyRate ?? DEFAULT_DIRTY_RATE;
+    const dirty = Math.min(ctx.memoryUsed(vm), rate * elapsed);
     // The bandwidth this round had; a round of no bytes (nothing touched) measured none and needs none.
     const bandwidth = elapsed > 0 ? sent.data[vm] / elapsed : Infinity;
-    if (dirty <= bandwidth * (entry.downtime ?? DEFAULT_DOWNTIME) || rounds.data[vm] >= MAX_ROUNDS) {
+    if (dirty <= bandwidth * (ctx.entry(vm).downtime ?? DEFAULT_DOWNTIME) || rounds.data[vm] >= MAX_ROUNDS) {
       stopped.data[vm] = ctx.now;
       ctx.freeze(vm, true);
     }

@@ -24,7 +24,7 @@ import { DiskSolver } from "../io/disk.js";
 import { Network } from "../net/network.js";
 import type { CpuSettings, HostRules, LayerRules, PathContribution, PluginDefinition, Resources } from "../plugin/define.js";
 import { PluginDriver, type PluginRecord } from "../plugin/driver.js";
-import type { LayerEntry, Scenario } from "../scenario/schema.js";
+import type { LayerEntry, Scenario, Service } from "../scenario/schema.js";
 import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
 import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
@@ -56,6 +56,8 @@ export interface ModelListener {
   completionsLost(completions: readonly number[], reason: string): void;
   /** New layer nodes that run their own kernel (guests) were placed. */
   kernelsCreated?(nodes: readonly number[]): void;
+  /** A layer node moved to another host with its subtree (a live migration). */
+  nodeMoved?(node: number): void;
 }
 
 type Entry = Record<string, unknown>;
@@ -219,6 +221,7 @@ export class Model {
 
   /** Builds hosts, stack nodes and one process per placed replica, each on the first host in the placement policy's order where it fits. */
   build(s: Scenario): void {
+    this.scenario = s;
     // Fabric latency: per zone pair where the scenario gives one, else the fabric's own (a zones x zones table).
     const zoneNames = [...new Set(s.hosts.map((g) => g.zone))];
     this.zones = zoneNames.length;
@@ -708,6 +711,17 @@ export class Model {
     }
   }
 
+  /** The scenario the model was built from. */
+  scenario: Scenario | undefined;
+
+  /** @internal The services of the processes below `n`, one per process, in node order. */
+  servicesBelow(n: number): Service[] {
+    const s = this.scenario!;
+    return this.processesBelow(n)
+      .sort((a, b) => a - b)
+      .map((p) => s.tenants[this.nodes.tenant[p]].services[this.nodes.entry[p]]);
+  }
+
   /** Nodes a drain found no host for (they stayed). */
   unmigrated = 0;
   /** Each move of a node to another host, as its plugin reported it (`ctx.moveNode`), in order. */
@@ -730,6 +744,7 @@ export class Model {
     const beside = owners.flatMap((o) => this.auxOf.get(o) ?? []).filter((a) => !nodes.removed[a] && nodes.parent[a] === from);
     for (const m of [n, ...beside]) this.cpu.move(m, to, () => this.memory.move(m, to, () => nodes.reparent(m, to)));
     for (const p of this.processesBelow(n)) this.placement?.moved(nodes.tenant[p], nodes.entry[p], fromIndex, toIndex);
+    this.listener?.nodeMoved?.(n);
     this.migrations.push({
       node: n,
       layer: nodes.kindNames[nodes.kind[n]],

@@ -15,6 +15,7 @@
 import type { z } from "zod";
 import type { Random } from "../random/random.js";
 import type { ExtensionColumn } from "../tree/nodes.js";
+import type { Service } from "../scenario/schema.js";
 
 /**
  * Operation kinds that travel a process's path (DESIGN.md, The layered path).
@@ -204,6 +205,8 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   /** Bytes a node holds now (its overhead, its children's and processes' memory), and its limit (placement capacity). */
   memoryUsed(node: number): number;
   memoryLimit(node: number): number;
+  /** The validated scenario records of the services whose processes run below `node`, one per process. O(subtree). */
+  services(node: number): readonly Service[];
   /**
    * Adds an auxiliary node (a VMM, a virtio I/O thread, a gVisor Sentry) under
    * `parent`; it consumes CPU (at most `cores` at once) and `memory` bytes of

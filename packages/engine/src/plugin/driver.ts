@@ -20,6 +20,7 @@ import type { Model } from "../model/model.js";
 import { IO_OP, NET_OP, SYSCALL_OP } from "../model/pipeline.js";
 import { EXTERNAL } from "../net/network.js";
 import { Random } from "../random/random.js";
+import type { Service } from "../scenario/schema.js";
 import { NONE } from "../tree/nodes.js";
 import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
@@ -494,6 +495,11 @@ class Context implements PluginContext {
   memoryUsed(node: number): number {
     this.node(node, "memoryUsed");
     return this.model.nodes.usedMemory[node];
+  }
+
+  services(node: number): readonly Service[] {
+    this.node(node, "services");
+    return this.model.servicesBelow(node);
   }
 
   memoryLimit(node: number): number {

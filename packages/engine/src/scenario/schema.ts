@@ -96,6 +96,8 @@ export interface Service {
   retry?: { attempts: number; timeout?: number; backoff: number };
   /** A readiness probe of its replicas: a dead replica leaves the balancer after `failureThreshold` failed probes. */
   readiness?: { period: number; failureThreshold: number };
+  /** Bytes per second a replica writes to its memory (an extension): what a live migration of its VM must copy again. */
+  dirtyRate?: number;
 }
 
 export interface Tenant {
@@ -276,6 +278,10 @@ const service = fields({
     period: duration({ above: 0, max: LIMITS.duration }).default(10),
     failureThreshold: count(1, 1000).default(3),
   }).optional(),
+  // No default here, so that scenarios written before it keep their normalised form: the layer that migrates states it.
+  dirtyRate: unitValue("byteRate", { min: 0 })
+    .optional()
+    .meta({ description: "bytes per second a replica dirties in memory, re-copied by a live migration of its VM (hypervisor default 100MB/s)" }),
   slo: fields({
     mean: duration().optional(),
     p50: duration().optional(),

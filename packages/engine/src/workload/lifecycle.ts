@@ -213,6 +213,11 @@ export class Lifecycle implements ModelListener {
     this.detectLater(index, replicas);
   }
 
+  nodeMoved(node: number): void {
+    // Its replicas run on the new host from now: it counts among the hosts used (results' host figures).
+    if (this.model.processesBelow(node).length > 0) this.rep.hostsUsed.add(this.model.nodes.host[node]);
+  }
+
   kernelsCreated(nodes: readonly number[]): void {
     const vms = this.rep.scenario.failures.vms;
     if (!vms) return;
