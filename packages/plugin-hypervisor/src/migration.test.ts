@@ -100,6 +100,26 @@ tenants:
     expect(results.unmigrated).toBe(0);
   });
 
+  it("leaves a VM where it is when a drain finds no host with room for it, and counts it", async () => {
+    const s = loadScenario(
+      `duration: 5s
+hostTypes: { h: { cores: 8, memory: 64GiB, nic: { bandwidth: 10Gb/s } } }
+hosts: [{ type: h, count: 2 }]
+stacks: { vm: [{ layer: vm, vcpus: 8, memory: 4GiB }] }
+actions: [{ at: 1s, drain: { host: 0 } }]
+tenants:
+  - name: t
+    services:
+      - { name: web, stack: vm, replicas: 2, cores: 0, load: { closed: { clients: 2, think: 1ms } }, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    const results = (await runScenario(s, plugins)).stacks.vm;
+    expect(results.migrations).toEqual([]);
+    expect(results.unmigrated).toBe(1);
+    expect(results.services["t/web"].failed).toBe(0);
+  });
+
   it("refuses an action on a host that does not exist, naming the field", () => {
     expect(() => scenario("actions: [{ at: 10s, migrate: { host: 0, to: 9 } }]")).toThrow(/actions\[0\]\.migrate\.to|host 9 does not exist/);
   });

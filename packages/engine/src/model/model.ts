@@ -683,8 +683,8 @@ export class Model {
   /**
    * @internal A scenario action, now: every layer node directly on host index `from` whose layer hooks `migrate`
    * hears it, in node order, with its target host node: `to`'s, or (`to` < 0, a drain: `from` is cordoned first and
-   * stays so) the host placement picks for it, counting the nodes sent before it. A node for which no host has room
-   * stays, counted in `unmigrated`.
+   * stays so) the host placement picks for it, counting the nodes sent before it. A node with nowhere to go (no host
+   * has room, `to` is down, or its processes do I/O and `to` has no disk) stays, counted in `unmigrated`.
    */
   migrateFrom(from: number, to: number): void {
     const host = this.hosts[from];
@@ -706,7 +706,10 @@ export class Model {
         pending[2 * target] += this.nodes.requestCores[n];
         pending[2 * target + 1] += memory;
       }
-      if (this.hostDown.has(target) || target === from) continue;
+      if (this.hostDown.has(target) || (!this.disk.has(this.hosts[target]) && this.placement!.needsDisk(n))) {
+        this.unmigrated++;
+        continue;
+      }
       this.driver.lifecycle("migrate", n, this.hosts[target]);
     }
   }
@@ -722,7 +725,7 @@ export class Model {
       .map((p) => s.tenants[this.nodes.tenant[p]].services[this.nodes.entry[p]]);
   }
 
-  /** Nodes a drain found no host for (they stayed). */
+  /** Nodes an action could not move (they stayed): see `migrateFrom`. */
   unmigrated = 0;
   /** Each move of a node to another host, as its plugin reported it (`ctx.moveNode`), in order. */
   readonly migrations: Migration[] = [];

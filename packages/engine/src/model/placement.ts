@@ -116,7 +116,7 @@ export class Placement {
    */
   hostFor(n: number, memory: number, pending: Float64Array): number {
     const m = this.model;
-    const needsDisk = m.processesBelow(n).some((p) => this.s.tenants[m.nodes.tenant[p]].services[m.nodes.entry[p]].request.some((step) => "io" in step));
+    const needsDisk = this.needsDisk(n);
     const own = m.hostIndex(m.nodes.host[n]);
     const cores = m.nodes.requestCores[n];
     const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] - m.nodes.usedCores[m.hosts[i]] - pending[2 * i];
@@ -128,6 +128,12 @@ export class Placement {
       ranking.remove(i);
     }
     return -1;
+  }
+
+  /** Whether a process below node `n` does I/O (its service has io steps): `n` goes only to hosts with a disk. */
+  needsDisk(n: number): boolean {
+    const m = this.model;
+    return m.processesBelow(n).some((p) => this.s.tenants[m.nodes.tenant[p]].services[m.nodes.entry[p]].request.some((step) => "io" in step));
   }
 
   private replicasOn(ti: number, si: number): Int32Array {

@@ -256,7 +256,7 @@ export interface StackResults {
   /**
    * With scenario `actions` only: each live migration in the order it ended (its node and layer, host indices `from`
    * and `to`, `start`, `total` and `downtime` in seconds, pre-copy `rounds`, `bytes` copied), the first replication's;
-   * and nodes a drain found no room for (they stayed).
+   * and nodes an action could not move (no host with room, the target down or without the disk they need).
    */
   migrations?: Migration[];
   unmigrated?: Metric;
