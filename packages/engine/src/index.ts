@@ -45,7 +45,7 @@ export type { DistributionSpec } from "./scenario/fields.js";
 // Running scenarios, and their results.
 export { runScenario, runReplication, applyOverrides, preflight, ReplicationRun, RunCancelled } from "./workload/run.js";
 export type { RunProgress, RunScenarioOptions, ReplicationRunOptions } from "./workload/run.js";
-export { assembleResults, scenarioHash, replicationSeeds, ENGINE_VERSION } from "./workload/measure.js";
+export { assembleResults, scenarioHash, replicationSeeds, ENGINE_VERSION, LATENCY_CDF } from "./workload/measure.js";
 export type { HostFigures, ReplicationResult, ReplicationStack, Results, ServiceResults, StackResults } from "./workload/measure.js";
 export { DRAIN_GRACE } from "./workload/rollout.js";
 export type { RolloutFigures } from "./workload/rollout.js";

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
 import { BAREMETAL_STACK, comparisonResults, didYouMean, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
 import { runMany } from "@turtles/engine/pool";
+import { htmlReport } from "@turtles/engine/report";
 import { jobsProgress } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
 import { formatComparison, resultsText } from "../lib/render.js";
@@ -46,6 +47,7 @@ export default class Compare extends ScenarioCommand {
     out: Flags.string({ description: "also write the results to this file: .json for the results JSON, .csv for one row per stack and figure" }),
     csv: Flags.string({ description: "also write the comparison to this file as CSV, one row per stack and figure" }),
     plugin: ScenarioCommand.pluginFlag,
+    html: ScenarioCommand.htmlFlag,
   };
 
   static override enableJsonFlag = true;
@@ -56,6 +58,7 @@ export default class Compare extends ScenarioCommand {
     this.writableFile("out", flags.out, args.file);
     const format = this.outFormat("out", flags.out);
     this.writableFile("csv", flags.csv, ...[args.file, flags.out].filter((f) => f !== undefined));
+    const html = this.htmlReporter(flags.html, args.file, flags.out, flags.csv);
     const plugins = await loadPlugins(flags.plugin);
     const scenario = readScenario(args.file, plugins);
     const duration = this.durationFlag("duration", flags.duration, scenario.warmup);
@@ -126,6 +129,7 @@ export default class Compare extends ScenarioCommand {
     const written = flags.out === undefined || this.writeResults(flags.out, body, "the results");
     const rows = flags.csv === undefined ? undefined : resultsText(results, "csv");
     const csvWritten = flags.csv === undefined || this.writeResults(flags.csv, rows!, "the CSV rows");
+    html?.((chartLib) => htmlReport(results, { chartLib }));
     if (!this.jsonEnabled()) {
       this.log(formatComparison(results));
       if (!written) this.print(body);

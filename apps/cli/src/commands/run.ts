@@ -12,6 +12,7 @@ import {
   type Scenario,
 } from "@turtles/engine";
 import { runScenarioOnWorkers } from "@turtles/engine/pool";
+import { htmlReport } from "@turtles/engine/report";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { readInputFile } from "../lib/files.js";
 import { progressPrinter } from "../lib/progress.js";
@@ -57,6 +58,7 @@ export default class Run extends ScenarioCommand {
     rollout: ScenarioCommand.rolloutFlag,
     "max-unavailable": ScenarioCommand.maxUnavailableFlag,
     plugin: ScenarioCommand.pluginFlag,
+    html: ScenarioCommand.htmlFlag,
     checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (removed once the run completes and its results are written)" }),
     "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
     resume: Flags.string({
@@ -70,6 +72,7 @@ export default class Run extends ScenarioCommand {
     const { args, flags } = await this.parse(Run);
     this.writableFile("out", flags.out, ...[args.file, flags.resume, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
     const format = this.outFormat("out", flags.out);
+    const html = this.htmlReporter(flags.html, args.file, flags.resume, flags.checkpoint, flags.out);
     let saved: RunSnapshot | undefined;
     if (flags.resume !== undefined) {
       for (const f of ["seed", "duration", "replications", "rollout", "max-unavailable"] as const) {
@@ -157,6 +160,7 @@ export default class Run extends ScenarioCommand {
     this.warnUnplaced(results);
     const body = resultsText(results, format ?? "json");
     const written = flags.out === undefined || this.writeResults(flags.out, body, "the results");
+    html?.((chartLib) => htmlReport(results, { chartLib }));
     if (checkpointFile !== undefined) {
       // The run is complete: its saved state is of no more use, unless the results could not be written.
       if (written) rmSync(checkpointFile, { force: true });

@@ -24,6 +24,7 @@ import {
   type Scenario,
 } from "@turtles/engine";
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
+import { sweepHtmlReport } from "@turtles/engine/report";
 import { writeFileAtomic } from "../lib/atomic.js";
 import { countProgress, jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
@@ -62,6 +63,7 @@ export default class Sweep extends ScenarioCommand {
     "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
     retries: ScenarioCommand.retriesFlag,
     plugin: ScenarioCommand.pluginFlag,
+    html: ScenarioCommand.htmlFlag,
   };
 
   /**
@@ -146,6 +148,7 @@ export default class Sweep extends ScenarioCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Sweep);
     this.writableFile("out", flags.out, ...[args.file, flags.points, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
+    const html = this.htmlReporter(flags.html, args.file, flags.points, flags.checkpoint, flags.out);
     if (flags.resume && !flags.out) this.fail("--resume needs --out: the rows a sweep already wrote are read from it");
     const plugins = await loadPlugins(flags.plugin);
     const base = readScenario(args.file, plugins); // the base scenario must be valid on its own
@@ -343,6 +346,7 @@ export default class Sweep extends ScenarioCommand {
     if (checkpointFile !== undefined) rmSync(checkpointFile, { force: true });
     if (!flags.out) this.print(json ? JSON.stringify(rows, null, 2) : toCsv(rows as Record<string, string | number | null>[]));
     else if (!this.writeResults(flags.out, body(rows.filter(Boolean)), "the rows")) this.print(body(rows.filter(Boolean)));
+    html?.((chartLib) => sweepHtmlReport(rows.filter((r) => r !== undefined), { params: paths, chartLib, title: `${base.name}: sweep of ${paths.join(", ")}` }));
     if (failed > 0) {
       process.stderr.write(`${failed} of ${points.length} points failed\n`);
       // Every point run was bad input (a host type without the NIC or disk the scenario needs): as validate says, 2.

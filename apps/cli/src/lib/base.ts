@@ -1,8 +1,10 @@
 /** The base of commands that read scenarios: scenario problems print as located lines and exit with code 2. */
-import { accessSync, closeSync, constants, existsSync, openSync, realpathSync, rmSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, extname, join, resolve } from "node:path";
 import { Command, Flags } from "@oclif/core";
 import { applyOverrides, formatProblems, LIMITS, locateProblems, printable, RunCancelled, ScenarioError, unit, unitRangeProblem, type Problem, type Results, type Scenario } from "@turtles/engine";
+import type { ChartLibrary } from "@turtles/engine/report";
 import { NotAFileError, removeStaleTemporaries, temporaryOf, writeFileAtomic, writeTarget } from "./atomic.js";
 import { describeError, readInputFile } from "./files.js";
 import type { OutFormat } from "./render.js";
@@ -45,6 +47,9 @@ export abstract class ScenarioCommand extends Command {
 
   /** `--checkpoint-every`, shared by the commands that save as they go. */
   static checkpointEveryFlag = Flags.string({ description: "wall time between saves with --checkpoint, e.g. 30s or 5m", default: "1m" });
+
+  /** `--html`, shared by the commands whose results a report shows (run, compare, sweep). */
+  static htmlFlag = Flags.string({ description: "also write a self-contained HTML report (tables and charts; opens offline) to this file, atomically" });
 
   /** Set once stdout failed: later output to it is dropped (why was said once). */
   private stdoutFailed = false;
@@ -158,9 +163,11 @@ export abstract class ScenarioCommand extends Command {
   protected writableFile(name: string, file: string | undefined, ...inputs: string[]): void {
     if (file === undefined) return;
     if (file === "") this.fail(`--${name}: give a file name`);
-    if (/[/\\]$/.test(file)) this.fail(`--${name}: ${file} names a folder; give a file in it, such as ${join(file, "results.json")}`);
+    // The file a folder could hold, for the suggestion.
+    const example = name === "html" ? "report.html" : "results.json";
+    if (/[/\\]$/.test(file)) this.fail(`--${name}: ${file} names a folder; give a file in it, such as ${join(file, example)}`);
     const target = resolve(file);
-    if (existsSync(target) && statSync(target).isDirectory()) this.fail(`--${name}: ${file} is a folder; give a file in it, such as ${join(file, "results.json")}`);
+    if (existsSync(target) && statSync(target).isDirectory()) this.fail(`--${name}: ${file} is a folder; give a file in it, such as ${join(file, example)}`);
     // The real file a path names (through links), or the path itself when nothing is there yet.
     const real = (path: string): string => (existsSync(path) ? realpathSync(path) : resolve(path));
     if (inputs.some((input) => real(input) === real(target))) this.fail(`--${name}: ${file} is another file of this command (its scenario, points or checkpoint); give another file`);
@@ -183,6 +190,23 @@ export abstract class ScenarioCommand extends Command {
       const why = code === "ENOENT" ? (existsSync(dirname(written)) ? "no file can be created there" : "its folder does not exist") : describeError(err);
       this.fail(`--${name}: cannot write ${file}: ${why}`);
     }
+  }
+
+  /**
+   * For `--html FILE`, before the work: checks the file as `writableFile` does (not one of `inputs`) and reads the
+   * charting library the report inlines. Returns what writes the report once the work is done (atomically; a failed
+   * write is said on stderr with exit code 1, the other outputs stay), or undefined without --html.
+   */
+  protected htmlReporter(file: string | undefined, ...inputs: (string | undefined)[]): ((render: (chartLib: ChartLibrary) => string) => void) | undefined {
+    if (file === undefined) return undefined;
+    this.writableFile("html", file, ...inputs.filter((f) => f !== undefined));
+    const chartLib = chartLibrary();
+    return (render) => {
+      const why = this.tryWrite(file, render(chartLib));
+      if (why === undefined) return;
+      this.note(`error: could not write the report to ${file}: ${why}`);
+      process.exitCode = 1;
+    };
   }
 
   /**
@@ -266,4 +290,11 @@ export function located(problems: readonly Problem[]): Problem[] {
       return list; // not a file (a saved run's scenario, a device): as they are
     }
   });
+}
+
+/** uPlot's browser build and styles, from the CLI's own dependencies, as the HTML report inlines them. */
+export function chartLibrary(): ChartLibrary {
+  const require = createRequire(import.meta.url);
+  const read = (file: string): string => readFileSync(require.resolve(`uplot/dist/${file}`), "utf8");
+  return { js: read("uPlot.iife.min.js"), css: read("uPlot.min.css") };
 }

@@ -3,42 +3,18 @@
  * escaped by formatTable, and every name written into a line here goes through `printable` (`p`).
  */
 import { compareStacks, comparisonCsv, formatBytes, formatTable, printable as p, QUESTIONS, type ComparedFigure, type Results, type StackResults } from "@turtles/engine";
+import { formatFigure, formatPairedDifference, formatSeconds, sig, withHalfWidth as withCi } from "@turtles/engine/report";
 
 type Metric = number | null;
 
-/** Three significant digits, no exponent: 0.497, 12.3, 2000. */
-const sig = (x: number): string => (x === 0 ? "0" : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
-
-/** A duration in the unit that reads best (ms for most latencies), three significant digits. */
-export function formatSeconds(x: Metric): string {
-  if (x === null) return "-";
-  if (x === 0) return "0";
-  // The unit follows the rounded value: 999.7 us is 1.00ms, not 1.00e+3us.
-  const r = Number(x.toPrecision(3));
-  if (r < 1e-3) return `${(r * 1e6).toPrecision(3)}us`;
-  if (r < 1) return `${(r * 1e3).toPrecision(3)}ms`;
-  if (r < 600) return `${r.toPrecision(3)}s`;
-  return `${sig(r / 60)}m`;
-}
+export { formatSeconds } from "@turtles/engine/report";
 
 const num = (x: Metric, digits = 1): string => (x === null ? "-" : x.toFixed(digits));
 const pct = (x: Metric): string => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
 
-/**
- * `value ±half-width` when the half-width is known and not rounding noise
- * (replications that agree give a half-width of 1e-12 of the value, not 0).
- */
-function withCi(value: Metric | undefined, half: unknown, render: (x: number) => string): string {
-  if (value === null || value === undefined) return "-";
-  return typeof half === "number" && half > 1e-9 * Math.abs(value) ? `${render(value)} ±${render(half)}` : render(value);
-}
-
 const bytes = (x: Metric): string => (x === null ? "-" : formatBytes(x));
 const coreSeconds = (x: Metric): string => (x === null ? "-" : x === 0 ? "0" : `${sig(x)} core-s`);
 const kwh = (joules: Metric): string => (joules === null ? "-" : `${sig(joules / 3.6e6)} kWh`);
-
-/** Energy in the unit that reads best: J, kJ, MJ (a short run's differences are a few kJ, not 0.00000438 kWh). */
-const joules = (x: number): string => (Math.abs(x) >= 1e6 ? `${sig(x / 1e6)} MJ` : Math.abs(x) >= 1e3 ? `${sig(x / 1e3)} kJ` : `${sig(x)} J`);
 
 type Figure = Results["stacks"][string]["layers"][string][string];
 
@@ -230,33 +206,6 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
   return out.join("\n");
 }
 
-/** How a figure of `unit` reads: seconds and bytes scaled, ratios as percentages, counts whole where they are. */
-function unitRender(f: Pick<ComparedFigure, "unit" | "unitName">): (x: number) => string {
-  switch (f.unit) {
-    case "s":
-      return formatSeconds;
-    case "B":
-      return formatBytes;
-    case "ratio":
-      // Three significant digits, not one decimal: a 0.02% SLO miss rate or half-width is not "0.0%".
-      return (x) => `${sig(100 * x)}%`;
-    case "count":
-      return (x) => (Number.isInteger(x) ? String(x) : sig(x));
-    case "core-s":
-      return (x) => coreSeconds(x);
-    case "J":
-      return joules;
-    default:
-      return (x) => `${sig(x)}${f.unitName ? ` ${p(f.unitName)}` : ""}`;
-  }
-}
-
-/** A difference with its sign: "+12.3ms", "-1.0 GiB"; ratios in percentage points ("+4.1pp"), which a "%" would misread as relative. */
-function signedRender(f: Pick<ComparedFigure, "unit" | "unitName">): (x: number) => string {
-  const render = f.unit === "ratio" ? (x: number) => `${sig(100 * x)}pp` : unitRender(f);
-  return (x) => (x === 0 ? "0" : `${x < 0 ? "-" : "+"}${render(Math.abs(x))}`);
-}
-
 /** The kernel patch rollout of a run, in one line. */
 function rolloutLine(r: NonNullable<StackResults["rollout"]>): string {
   // Means over replications: whole where every replication agreed.
@@ -287,20 +236,15 @@ export function formatComparison(r: Results): string {
     });
   const pad = (row: string[], n: number): string[] => [...row, ...Array<string>(n - row.length).fill("")];
   const values = sections((f) => {
-    const render = unitRender(f);
+    const render = (x: number): string => formatFigure(x, f.unit, f.unitName);
     return c.stacks.map((name) => withCi(f.stacks[name]?.value, f.stacks[name]?.ci95, render));
   });
   const others = c.stacks.filter((name) => name !== c.baseline);
   const differences = sections((f) => {
     if (others.every((name) => !f.stacks[name]?.difference)) return null;
-    const render = signedRender(f);
-    const half = unitRender(f);
     return others.map((name) => {
       const d = f.stacks[name]?.difference;
-      if (!d) return "-";
-      // A half-width of rounding noise (the same figure in every pair) is no interval worth showing.
-      const ci = d.ci95 !== null && d.ci95 > 1e-9 * Math.abs(d.mean) ? ` ±${f.unit === "ratio" ? `${sig(100 * d.ci95)}pp` : half(d.ci95)}` : "";
-      return `${render(d.mean)}${ci}${d.excludesZero ? " *" : ""}`;
+      return d ? `${formatPairedDifference(d, f.unit, f.unitName)}${d.excludesZero ? " *" : ""}` : "-";
     });
   });
   const unplaced = c.stacks.flatMap((name) => {

@@ -6,6 +6,7 @@ import { staticFigures } from "../model/figures.js";
 import { Random } from "../random/random.js";
 import { loadScenario } from "../scenario/load.js";
 import { testHost } from "../testing/index.js";
+import { LATENCY_CDF } from "./measure.js";
 import { assembleResults, runReplication, type ReplicationResult } from "./run.js";
 
 const plugins = [testHost];
@@ -142,5 +143,18 @@ describe("assembling replications' results", () => {
     expect((st.energy.joules as number) / 1.6e308).toBeCloseTo(1, 12);
     // t(0.975, 1) = 12.706 times the standard error 1e307.
     expect((st.ci95 as { energy: { joules: number } }).energy.joules / 1.2706e308).toBeCloseTo(1, 4);
+  });
+
+  it("reports each service's latency distribution at the fixed probabilities: rising, its 0.5 and 0.99 the p50 and p99, averaged over replications", async () => {
+    const s = loadScenario(randomScenario(Random.fromKey(3, "cdf")), { plugins });
+    s.replications = 2;
+    const reps = [await runReplication(s, plugins, 0), await runReplication(s, plugins, 1)];
+    const a = reps[0].stack.services["t/a"].latency;
+    expect(Object.keys(a.cdf)).toEqual(LATENCY_CDF.map(String));
+    const xs = Object.values(a.cdf) as number[];
+    expect(xs.every((x, i) => i === 0 || x >= xs[i - 1])).toBe(true);
+    expect([a.cdf["0.5"], a.cdf["0.99"], a.cdf["0.999"]]).toEqual([a.p50, a.p99, a.p999]);
+    const merged = Object.values(assembleResults(s, plugins, reps).stacks)[0].services["t/a"].latency;
+    expect(merged.cdf["0.9"]).toBe(((reps[0].stack.services["t/a"].latency.cdf["0.9"] as number) + (reps[1].stack.services["t/a"].latency.cdf["0.9"] as number)) / 2);
   });
 });
