@@ -20,9 +20,13 @@
  * `reclaimMemory`) at their rate, so a host of idle guests gets its memory
  * back before it swaps; guests that use what they touched leave it nothing,
  * and the host swaps (the bare-metal plugin's `pressure` hook).
- * It uses only `@turtles/engine/plugin`.
+ * It live-migrates by pre-copy when a scenario action moves it
+ * (migration.ts). It uses only `@turtles/engine/plugin`.
  */
 import { count, definePlugin, fields, oneOf, quantity, unitValue, z, type PluginContext } from "@turtles/engine/plugin";
+import { liveMigration } from "./migration.js";
+
+export { DEFAULT_DIRTY_RATE, DEFAULT_DOWNTIME, MAX_ROUNDS } from "./migration.js";
 
 /** Hypervisor profiles with published calibration (calibration.md, section 1.1 columns). */
 export const VM_PROFILES = ["kvm", "firecracker", "cloud-hypervisor"] as const;
@@ -50,6 +54,8 @@ export const vmSchema = fields({
     ], { error: "expected true, false or { rate, free } (e.g. { rate: 256MiB/s, free: 0.1 })" })
     .optional()
     .meta({ description: "a balloon: true, or { rate, free }; takes back guest memory the guest touched and no longer uses, before the host swaps" }),
+  // Live migration (migration.ts); no schema defaults, for the same reason as `image`.
+  downtime: unitValue("duration", { above: 0 }).optional().meta({ description: "longest stop-and-copy a live migration aims for (default 300ms)" }),
 });
 
 /**
@@ -258,6 +264,7 @@ export const hypervisor = definePlugin({
       const lived = ctx.now - stealSince.data[vm];
       if (lived > 0) steal.record(vm, (ctx.steal(vm) - stealBase.data[vm]) / lived);
     });
+    liveMigration(api);
   },
 });
 

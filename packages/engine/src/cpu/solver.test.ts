@@ -440,3 +440,39 @@ describe("CPU solver: steal", () => {
     expect(w.cpu.totalSteal()).toBeCloseTo(4, 9);
   });
 });
+
+describe("CPU solver: pausing and moving a subtree (live migration)", () => {
+  it("pauses a group's work while frozen: its thread finishes later by the pause, its sibling gets its share", () => {
+    const w = world();
+    const h = w.host(1);
+    const vm = w.node(h, "runnable", 1);
+    const guest = w.node(vm);
+    w.threads(guest, 1, 2); // 2 s of work, at half the core beside the sibling: done at 4 s unpaused
+    const [o] = w.threads(w.node(h), 1);
+    w.sim.run({ until: 0.5 });
+    w.cpu.freeze(vm, true);
+    expect(w.cpu.rate(o)).toBe(1);
+    w.sim.run({ until: 1.25 });
+    w.cpu.freeze(vm, false);
+    expect(w.cpu.rate(o)).toBe(0.5);
+    w.sim.run({ until: 10 });
+    expect(w.done.find(([p]) => Math.floor(p / 1000) === guest)?.[1]).toBeCloseTo(4.75, 12);
+  });
+
+  it("moves a busy subtree to another host with its remaining work: it runs at its share there", () => {
+    const w = world();
+    const a = w.host(1);
+    const b = w.host(4, 2); // cores twice as fast
+    const vm = w.node(a, "runnable", 2);
+    const p = w.node(vm);
+    w.threads(p, 2, 3); // two threads of 3 core-seconds, sharing one core on host a
+    w.sim.run({ until: 2 }); // each has done 1: 2 left
+    w.cpu.move(vm, b, () => w.nodes.reparent(vm, b));
+    expect(w.nodes.host[p]).toBe(b);
+    expect(w.cpu.allocation(a)).toBe(0);
+    expect(w.cpu.allocation(b)).toBe(2); // a core each, capped at the VM's 2
+    w.sim.run({ until: 10 });
+    // 2 core-seconds left at speed 2: done 1 s after the move.
+    expect(w.done.map(([, t]) => t)).toEqual([3, 3]);
+  });
+});

@@ -91,6 +91,7 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
   ["budget", Float64Array],
   ["throttled", Int8Array],
   ["throttledSince", Float64Array],
+  ["frozen", Int8Array],
   ["bwEvent", Float64Array, -1],
   ["bwEventTime", Float64Array],
   ["bwStats", Float64Array, 0, 3],
@@ -160,6 +161,8 @@ export class CpuSolver {
   private budget = new Float64Array(0);
   private throttled = new Int8Array(0);
   private throttledSince = new Float64Array(0);
+  /** 1 while a node's subtree is paused (`freeze`): bounded by zero like a throttled group, its work waiting. */
+  private frozen = new Int8Array(0);
   private bwEvent = new Float64Array(0);
   private bwEventTime = new Float64Array(0);
   private bwStats = new Float64Array(0); // 3 per node: nrPeriods, nrThrottled, throttledTime
@@ -298,9 +301,7 @@ export class CpuSolver {
       this.throttled[node] = 0;
     }
     this.quota[node] = 0;
-    if (this.hostCfsHead[host] === node) this.hostCfsHead[host] = this.cfsNext[node];
-    else for (let g = this.hostCfsHead[host]; g !== NONE; g = this.cfsNext[g]) if (this.cfsNext[g] === node) this.cfsNext[g] = this.cfsNext[node];
-    this.cfsNext[node] = NONE;
+    this.unlinkList(this.hostCfsHead, this.cfsNext, host, node);
     this.recompute(host);
   }
 
@@ -409,6 +410,75 @@ export class CpuSolver {
     for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) this.respeed(c, speed / this.slow[c]);
   }
 
+  /**
+   * Pauses (`on`) or resumes a node's subtree: while paused it is bounded by zero, so its threads stay runnable and
+   * their work waits (a VM stopped for the last copy of a live migration); its host is recomputed now.
+   */
+  freeze(node: number, on: boolean): void {
+    const host = this.nodes.host[node];
+    this.advance(host);
+    this.frozen[node] = on ? 1 : 0;
+    this.recompute(host);
+  }
+
+  /**
+   * Moves `node` and its subtree under `parent` on another host, with their threads, remaining work, CFS groups and
+   * steal: both hosts are advanced to now, `relink` moves the node in the tree (its `parent` and `host` columns), then
+   * both are recomputed. O(subtree + runnable path).
+   */
+  move(node: number, parent: number, relink: () => void): void {
+    this.ensure();
+    const from = this.nodes.host[node];
+    const to = this.nodes.host[parent];
+    this.advance(from);
+    this.advance(to);
+    const r = this.runnable[node];
+    if (r > 0) {
+      this.unlinkRunnable(node);
+      for (let p = this.nodes.parent[node]; p !== NONE; p = this.nodes.parent[p]) {
+        this.runnable[p] -= r;
+        if (this.runnable[p] === 0) this.unlinkRunnable(p);
+      }
+    }
+    // CFS groups and tracked steal are kept in per-host lists: the subtree's leave the old host's for the new one's.
+    const moved: number[] = [];
+    const walk = (n: number): void => {
+      moved.push(n);
+      for (let c = this.nodes.firstChild[n]; c !== NONE; c = this.nodes.nextSibling[c]) walk(c);
+    };
+    walk(node);
+    for (const n of moved) {
+      if (this.quota[n] > 0) {
+        this.unlinkList(this.hostCfsHead, this.cfsNext, from, n);
+        this.cfsNext[n] = this.hostCfsHead[to];
+        this.hostCfsHead[to] = n;
+      }
+      if (this.stealTracked[n]) {
+        this.unlinkList(this.hostStealHead, this.stealNext, from, n);
+        this.stealNext[n] = this.hostStealHead[to];
+        this.hostStealHead[to] = n;
+      }
+    }
+    relink();
+    if (r > 0) {
+      this.linkRunnable(node);
+      for (let p = parent; p !== NONE; p = this.nodes.parent[p]) {
+        if (this.runnable[p] === 0) this.linkRunnable(p);
+        this.runnable[p] += r;
+      }
+    }
+    this.respeed(node, this.speed[parent] / this.slow[node]);
+    this.recompute(from);
+    this.recompute(to);
+  }
+
+  /** Takes `n` out of a per-host singly linked list (`head[host]`, `next[n]`). */
+  private unlinkList(head: Int32Array, next: Int32Array, host: number, n: number): void {
+    if (head[host] === n) head[host] = next[n];
+    else for (let g = head[host]; g !== NONE; g = next[g]) if (next[g] === n) next[g] = next[n];
+    next[n] = NONE;
+  }
+
   /** Whether a node is under CFS bandwidth control. */
   hasBandwidth(node: number): boolean {
     return node < this.quota.length && this.quota[node] > 0;
@@ -466,9 +536,7 @@ export class CpuSolver {
     this.retiredSteal += this.stealSeconds[node];
     this.stealRetired[host] += this.stealSeconds[node];
     this.stealNodes.splice(i, 1);
-    if (this.hostStealHead[host] === node) this.hostStealHead[host] = this.stealNext[node];
-    else for (let g = this.hostStealHead[host]; g !== NONE; g = this.stealNext[g]) if (this.stealNext[g] === node) this.stealNext[g] = this.stealNext[node];
-    this.stealNext[node] = NONE;
+    this.unlinkList(this.hostStealHead, this.stealNext, host, node);
   }
 
   /** Steal of every tracked node (and of the guests of failed hosts), summed, in core-seconds from its start to now. */
@@ -620,7 +688,7 @@ export class CpuSolver {
     }
     let sum = this.threads[n]; // each runnable thread is bounded by one core
     for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) sum += this.computeBound(c);
-    const b = this.throttled[n] ? 0 : Math.min(this.cap[n], sum);
+    const b = this.throttled[n] || this.frozen[n] ? 0 : Math.min(this.cap[n], sum);
     this.bound[n] = b;
     return b;
   }

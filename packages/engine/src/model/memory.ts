@@ -143,6 +143,24 @@ export class Memory {
     if (this.checking) this.checkWatch(node);
   }
 
+  /**
+   * Moves `child`'s footprint (its cores, its overhead, what it reserves and holds) from its parent to `parent`:
+   * `relink` moves it in the tree between the two. Pressure and peaks are checked on both paths.
+   */
+  move(child: number, parent: number, relink: () => void): void {
+    const n = this.owner.nodes;
+    const reserved = this.overhead[child] + Math.max(n.reservedMemory[child], n.requestMemory[child]);
+    const used = this.overhead[child] + (this.held[child] ? Math.max(n.usedMemory[child], n.requestMemory[child]) : n.usedMemory[child]);
+    const from = n.parent[child];
+    n.usedCores[from] -= n.requestCores[child];
+    this.reserve(from, -reserved);
+    this.use(from, -used);
+    relink();
+    n.usedCores[parent] += n.requestCores[child];
+    this.reserve(parent, reserved);
+    this.use(parent, used);
+  }
+
   /** Bytes a request allocates (or frees, negative) in `node`: reserved and used. */
   allocate(node: number, delta: number): void {
     this.reserve(node, delta);

@@ -24,7 +24,7 @@ import { DiskSolver } from "../io/disk.js";
 import { Network } from "../net/network.js";
 import type { CpuSettings, HostRules, LayerRules, PathContribution, PluginDefinition, Resources } from "../plugin/define.js";
 import { PluginDriver, type PluginRecord } from "../plugin/driver.js";
-import type { LayerEntry, Scenario } from "../scenario/schema.js";
+import type { LayerEntry, Scenario, Service } from "../scenario/schema.js";
 import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
 import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
@@ -54,9 +54,29 @@ export interface ModelListener {
   processReadyAt(process: number, time: number): void;
   /** Completions (kernel type, payload pairs) of the workload's CPU work that a stop aborted: they will not come. */
   completionsLost(completions: readonly number[], reason: string): void;
+  /** New layer nodes that run their own kernel (guests) were placed. */
+  kernelsCreated?(nodes: readonly number[]): void;
+  /** A layer node moved to another host with its subtree (a live migration). */
+  nodeMoved?(node: number): void;
 }
 
 type Entry = Record<string, unknown>;
+
+/** One live migration of a node between hosts (results' `migrations`): seconds, bytes copied, rounds before the stop. */
+export interface Migration {
+  node: number;
+  layer: string;
+  /** Host indices. */
+  from: number;
+  to: number;
+  /** When it started, and its length to the node running on `to`. */
+  start: number;
+  total: number;
+  rounds: number;
+  bytes: number;
+  /** Seconds the node was stopped (the last copy). */
+  downtime: number;
+}
 
 /** Per-node columns of the model (grown with the node store). */
 const MODEL_COLUMNS: readonly ColumnSpec[] = [
@@ -203,6 +223,7 @@ export class Model {
 
   /** Builds hosts, stack nodes and one process per placed replica, each on the first host in the placement policy's order where it fits. */
   build(s: Scenario): void {
+    this.scenario = s;
     // Fabric latency: per zone pair where the scenario gives one, else the fabric's own (a zones x zones table).
     const zoneNames = [...new Set(s.hosts.map((g) => g.zone))];
     this.zones = zoneNames.length;
@@ -332,6 +353,8 @@ export class Model {
    */
   chainPlaced(created: readonly number[], process: number): void {
     for (const n of created) this.driver.lifecycle("create", n);
+    const kernels = created.filter((n) => this.kernelNodes.has(n));
+    if (kernels.length > 0) this.listener?.kernelsCreated?.(kernels);
     this.pipeline.resolve(process);
     for (const n of created) this.schedule(n);
     this.schedule(process);
@@ -658,12 +681,97 @@ export class Model {
     this.readyAt[this.hosts[hostIndex]] = this.sim.now;
   }
 
+  // --- moving nodes between hosts (live migration) ---
+
   /**
-   * @internal A planned restart of a layer node that runs its own kernel (a kernel patch rollout): it and its subtree
-   * stop and start again in place, after its provisioning, as a plugin's `restartNode` does.
+   * @internal A scenario action, now: every layer node directly on host index `from` whose layer hooks `migrate`
+   * hears it, in node order, with its target host node: `to`'s, or (`to` < 0, a drain: `from` is cordoned first and
+   * stays so) the host placement picks for it, counting the nodes sent before it. A node with nowhere to go (no host
+   * has room, `to` is down, or its processes do I/O and `to` has no disk) stays, counted in `unmigrated`.
    */
-  restartKernel(n: number): void {
-    this.restartNode(n, 0);
+  migrateFrom(from: number, to: number): void {
+    const host = this.hosts[from];
+    if (this.hostDown.has(from)) return;
+    if (to < 0) this.cordoned.add(host);
+    const movers: number[] = [];
+    for (let c = this.nodes.firstChild[host]; c !== NONE; c = this.nodes.nextSibling[c]) if (this.driver.hasLifecycleHook("migrate", c)) movers.push(c);
+    movers.sort((a, b) => a - b);
+    const pending = new Float64Array(2 * this.hosts.length);
+    for (const n of movers) {
+      let target = to;
+      if (target < 0) {
+        const memory = this.memory.overhead[n] + Math.max(this.nodes.reservedMemory[n], this.nodes.requestMemory[n]);
+        target = this.placement!.hostFor(n, memory, pending);
+        if (target < 0) {
+          this.unmigrated++;
+          continue;
+        }
+        pending[2 * target] += this.nodes.requestCores[n];
+        pending[2 * target + 1] += memory;
+      }
+      if (this.hostDown.has(target) || (!this.disk.has(this.hosts[target]) && this.placement!.needsDisk(n))) {
+        this.unmigrated++;
+        continue;
+      }
+      this.driver.lifecycle("migrate", n, this.hosts[target]);
+    }
+  }
+
+  /** The scenario the model was built from. */
+  scenario: Scenario | undefined;
+
+  /** @internal The services of the processes below `n`, one per process, in node order. */
+  servicesBelow(n: number): Service[] {
+    const s = this.scenario!;
+    return this.processesBelow(n)
+      .sort((a, b) => a - b)
+      .map((p) => s.tenants[this.nodes.tenant[p]].services[this.nodes.entry[p]]);
+  }
+
+  /** Nodes an action could not move (they stayed): see `migrateFrom`. */
+  unmigrated = 0;
+  /** Each move of a node to another host, as its plugin reported it (`ctx.moveNode`), in order. */
+  readonly migrations: Migration[] = [];
+
+  /**
+   * @internal Moves layer node `n` with its subtree, and the auxiliary nodes it and they own on its host, to host
+   * node `to`, now: their CPU work goes on there, their memory and cores leave the old host for the new one, and
+   * placement counts their replicas there. Disk I/O and messages under way finish where they started. False (nothing
+   * moves) when `to` is down. `figures` is the plugin's account of the migration, recorded in `migrations`.
+   */
+  moveNode(n: number, to: number, figures: Pick<Migration, "start" | "rounds" | "bytes" | "downtime">): boolean {
+    const toIndex = this.hostIndex(to);
+    if (this.hostDown.has(toIndex)) return false;
+    const nodes = this.nodes;
+    const from = nodes.host[n];
+    const fromIndex = this.hostIndex(from);
+    const owners = [n];
+    for (let i = 0; i < owners.length; i++) for (let c = nodes.firstChild[owners[i]]; c !== NONE; c = nodes.nextSibling[c]) owners.push(c);
+    const beside = owners.flatMap((o) => this.auxOf.get(o) ?? []).filter((a) => !nodes.removed[a] && nodes.parent[a] === from);
+    for (const m of [n, ...beside]) this.cpu.move(m, to, () => this.memory.move(m, to, () => nodes.reparent(m, to)));
+    for (const p of this.processesBelow(n)) this.placement?.moved(nodes.tenant[p], nodes.entry[p], fromIndex, toIndex);
+    this.listener?.nodeMoved?.(n);
+    this.migrations.push({
+      node: n,
+      layer: nodes.kindNames[nodes.kind[n]],
+      from: fromIndex,
+      to: toIndex,
+      start: figures.start,
+      total: this.sim.now - figures.start,
+      rounds: figures.rounds,
+      bytes: figures.bytes,
+      downtime: figures.downtime,
+    });
+    return true;
+  }
+
+  /**
+   * @internal A restart of a layer node that runs its own kernel (a kernel patch rollout; a guest crash, `after` its
+   * repair time): it and its subtree stop and start again in place, after its provisioning, as a plugin's
+   * `restartNode` does.
+   */
+  restartKernel(n: number, after = 0): void {
+    this.restartNode(n, after);
   }
 
   /** @internal The layer nodes running their own OS kernel now (guests, sandboxes), in node order. */

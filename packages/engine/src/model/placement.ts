@@ -107,6 +107,42 @@ export class Placement {
     this.keys.delete(node);
   }
 
+  /** A replica of service (ti, si) moved from host index `from` to `to` (its VM migrated). */
+  moved(ti: number, si: number, from: number, to: number): void {
+    this.released(ti, si, from);
+    this.replicasOn(ti, si)[to]++;
+  }
+
+  /**
+   * The host (its index) where placement would put node `n` taken whole from its host, in the policy's order
+   * (spread: most free cores first), or -1: up, not cordoned, not its own, with a disk if a process below it does
+   * I/O, where its cores and `memory` (its footprint) fit beside `pending` (cores and bytes already promised, per
+   * host index).
+   */
+  hostFor(n: number, memory: number, pending: Float64Array): number {
+    const m = this.model;
+    const needsDisk = this.needsDisk(n);
+    const own = m.hostIndex(m.nodes.host[n]);
+    const cores = m.nodes.requestCores[n];
+    // The same bounds as placing it afresh: a host's cores times cpuOvercommit, its memory times memoryOvercommit.
+    const ratio = this.cpuOvercommit;
+    const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] * ratio - m.nodes.usedCores[m.hosts[i]] - pending[2 * i];
+    const ranking = new Tournament(m.hosts.length, policyOrder(this.s.placement.policy, free, () => 0));
+    ranking.reset((i) => i !== own && !m.hostDown.has(i) && !m.cordoned.has(m.hosts[i]) && (!needsDisk || m.disk.has(m.hosts[i])));
+    const overcommit = memoryOvercommitRatio(this.s.placement);
+    for (let i = ranking.best(); i >= 0; i = ranking.best()) {
+      if (m.memory.fits(m.hosts[i], cores + pending[2 * i], memory + pending[2 * i + 1], overcommit, ratio)) return i;
+      ranking.remove(i);
+    }
+    return -1;
+  }
+
+  /** Whether a process below node `n` does I/O (its service has io steps): `n` goes only to hosts with a disk. */
+  needsDisk(n: number): boolean {
+    const m = this.model;
+    return m.processesBelow(n).some((p) => this.s.tenants[m.nodes.tenant[p]].services[m.nodes.entry[p]].request.some((step) => "io" in step));
+  }
+
   private replicasOn(ti: number, si: number): Int32Array {
     const key = `${ti}/${si}`;
     let c = this.perHost.get(key);
@@ -139,12 +175,7 @@ export class Placement {
     const { policy, antiAffinity } = this.s.placement;
     const ratio = this.cpuOvercommit;
     const free = (i: number): number => m.nodes.capacityCores[m.hosts[i]] * ratio - m.nodes.usedCores[m.hosts[i]];
-    const byPolicy =
-      policy === "best-fit"
-        ? (a: number, b: number) => free(a) - free(b) || a - b
-        : policy === "spread"
-          ? (a: number, b: number) => count[a] - count[b] || free(b) - free(a) || a - b
-          : (a: number, b: number) => a - b;
+    const byPolicy = policyOrder(policy, free, (i) => count[i]);
     const compare = antiAffinity ? (a: number, b: number) => Number(count[a] > 0) - Number(count[b] > 0) || byPolicy(a, b) : byPolicy;
     const ranking = new Tournament(m.hosts.length, compare);
     // A service with io steps goes only on hosts with a disk.
@@ -239,4 +270,11 @@ export class Placement {
     const what = inner > size.request.memory ? `a ${layer} with what it holds` : `a ${layer}`;
     return `${what} takes ${size.request.cores} core${size.request.cores === 1 ? "" : "s"} and ${formatBytes(taken)}, but ${offer()}: make the ${layer} smaller${holder === "host" ? ` or use larger hosts${size.request.cores > coreRoom + eps ? raise : ""}` : ` or the ${holder} larger`}`;
   }
+}
+
+/** Hosts (by index) in a placement policy's order: by `free` cores for best-fit and spread (after `count` replicas), else by index. */
+function policyOrder(policy: Scenario["placement"]["policy"], free: (i: number) => number, count: (i: number) => number): (a: number, b: number) => number {
+  if (policy === "best-fit") return (a, b) => free(a) - free(b) || a - b;
+  if (policy === "spread") return (a, b) => count(a) - count(b) || free(b) - free(a) || a - b;
+  return (a, b) => a - b;
 }

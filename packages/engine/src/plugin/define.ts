@@ -16,6 +16,7 @@ import type { z } from "zod";
 import type { Random } from "../random/random.js";
 import type { ExtensionColumn } from "../tree/nodes.js";
 import type { CpuWeight } from "../cpu/solver.js";
+import type { Service } from "../scenario/schema.js";
 
 export type { CpuWeight };
 
@@ -36,8 +37,11 @@ export type OpKind = (typeof OP_KINDS)[number];
  * memory use exceeds its limit, 0 when back under. `measure`: for every live
  * node of the layer, payload 0 when the measurement starts (the warm-up
  * ends), 1 when it ends (before results are read: record a per-node figure).
+ * `migrate`: a scenario action asks the node (directly on a host) to move;
+ * payload is the target host node, and the plugin moves it with
+ * `ctx.moveNode` when done.
  */
-export const LIFECYCLE_EVENTS = ["create", "provision", "ready", "fail", "pressure", "measure"] as const;
+export const LIFECYCLE_EVENTS = ["create", "provision", "ready", "fail", "pressure", "measure", "migrate"] as const;
 export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
 
 export type HookName = OpKind | LifecycleEvent;
@@ -224,6 +228,8 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   watchMemory(node: number, bytes: number, event: PluginEvent): void;
   /** The nodes directly below `node` (layer nodes, processes, auxiliary nodes), most recently added first. A new array. */
   childrenOf(node: number): number[];
+  /** The validated scenario records of the services whose processes run below `node`, one per process. O(subtree). */
+  services(node: number): readonly Service[];
   /**
    * Adds an auxiliary node (a VMM, a virtio I/O thread, a gVisor Sentry) under
    * `parent`; it consumes CPU (at most `cores` at once) and `memory` bytes of
@@ -268,6 +274,14 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   trackSteal(node: number): void;
   /** Core-seconds of steal of a node `trackSteal` keeps, from when it was tracked to now (0 for one it does not). O(1). */
   steal(node: number): number;
+  /** Pauses (`paused` true) or resumes a layer node's subtree: its CPU work waits, its threads stay runnable. */
+  freeze(node: number, paused: boolean): void;
+  /**
+   * Moves a layer node directly on a host, with its subtree and the auxiliary nodes owned there, to host `to` now
+   * (its CPU work goes on there; I/O and messages under way finish where they are), and records the move in results'
+   * `migrations` with the plugin's `figures` (its start time, rounds, bytes copied, downtime). False when `to` is down.
+   */
+  moveNode(node: number, to: number, figures: { start: number; rounds: number; bytes: number; downtime: number }): boolean;
 
   // Resources consumed outside operations (provisioning, background work), each firing a plugin event when done.
   /** CPU work on leaf `node` (an auxiliary node). */

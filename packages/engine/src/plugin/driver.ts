@@ -21,6 +21,7 @@ import { HOLDS_RESERVED, HOLDS_TOUCHED } from "../model/memory.js";
 import { IO_OP, NET_OP, SYSCALL_OP } from "../model/pipeline.js";
 import { EXTERNAL } from "../net/network.js";
 import { Random } from "../random/random.js";
+import type { Service } from "../scenario/schema.js";
 import { NONE } from "../tree/nodes.js";
 import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
@@ -172,6 +173,11 @@ export class PluginDriver {
   hasOperationHooks(k: number): boolean {
     const has = (op: number): boolean => this.operationHookList[op].some((l) => l !== undefined && l.length > 0);
     return has(k) || ((k === IO_OP || k === NET_OP) && has(SYSCALL_OP));
+  }
+
+  /** True when `node`'s layer hooks lifecycle event `event`. */
+  hasLifecycleHook(event: LifecycleEvent, node: number): boolean {
+    return (this.lifecycleHooks[LIFECYCLE_EVENTS.indexOf(event)][this.model.nodes.kind[node]]?.length ?? 0) > 0;
   }
 
   /** Runs lifecycle hook `event` of `node`'s layer. */
@@ -503,6 +509,11 @@ class Context implements PluginContext {
     return this.model.nodes.usedMemory[node];
   }
 
+  services(node: number): readonly Service[] {
+    this.node(node, "services");
+    return this.model.servicesBelow(node);
+  }
+
   memoryLimit(node: number): number {
     this.node(node, "memoryLimit");
     return this.model.nodes.capacityMemory[node];
@@ -641,6 +652,27 @@ class Context implements PluginContext {
   steal(node: number): number {
     this.node(node, "steal");
     return this.model.cpu.stealOf(node);
+  }
+
+  freeze(node: number, paused: boolean): void {
+    this.layerNode(node, "freeze");
+    if (this.model.nodes.parent[node] === NONE) throw new Error(`freeze: node ${node} is a host; a plugin pauses the layer nodes on it`);
+    this.model.cpu.freeze(node, paused === true);
+  }
+
+  moveNode(node: number, to: number, figures: { start: number; rounds: number; bytes: number; downtime: number }): boolean {
+    this.layerNode(node, "moveNode");
+    this.node(to, "moveNode");
+    const nodes = this.model.nodes;
+    if (nodes.parent[to] !== NONE) throw new Error(`moveNode: node ${to} is a ${this.layerOf(to)}; a node moves to a host`);
+    if (nodes.parent[node] !== nodes.host[node]) throw new Error(`moveNode: node ${node} is inside a ${this.layerOf(nodes.parent[node])}; only a node directly on a host moves`);
+    if (nodes.host[node] === to) throw new Error(`moveNode: node ${node} is on host ${to} already`);
+    const { start, rounds, bytes, downtime } = figures ?? {};
+    for (const [k, v] of Object.entries({ start, rounds, bytes, downtime })) {
+      if (!(typeof v === "number" && v >= 0 && Number.isFinite(v))) throw new Error(`moveNode: figures.${k} must be a finite number >= 0, got ${v}`);
+    }
+    if (start > this.now) throw new Error(`moveNode: figures.start (${start}) is after now (${this.now})`);
+    return this.model.moveNode(node, to, { start, rounds, bytes, downtime });
   }
 
   work(node: number, work: number, then?: Then): void {

@@ -37,6 +37,7 @@ export type {
 } from "./define.js";
 export { count, distribution, exactlyOne, fields, identifier, oneOf, quantity, unitValue, UNIT_RANGE } from "../scenario/fields.js";
 export type { DistributionSpec, UnitBounds } from "../scenario/fields.js";
+export type { Service } from "../scenario/schema.js";
 export { parseUnit, unit } from "../scenario/units.js";
 export type { UnitKind } from "../scenario/units.js";
 export { EXTERNAL } from "../net/network.js";

@@ -253,6 +253,14 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
     else problems.push(map.problem(["network", "zones", i, "between"], `the zones ${z.between.join(" and ")} are paired twice (also network.zones[${first}]); give each pair's latency once`));
   });
   const totalHosts = s.hosts.reduce((a, h) => a + h.count, 0);
+  s.actions?.forEach((a, i) => {
+    const hosts = "migrate" in a ? [["host", a.migrate.host], ["to", a.migrate.to]] as const : [["host", a.drain.host]] as const;
+    const kind = "migrate" in a ? "migrate" : "drain";
+    for (const [field, h] of hosts) {
+      if (h >= totalHosts) problems.push(map.problem(["actions", i, kind, field], `host ${h} does not exist: hosts are numbered 0 to ${totalHosts - 1} in the order of hosts`));
+    }
+    if ("migrate" in a && a.migrate.host === a.migrate.to) problems.push(map.problem(["actions", i, "migrate", "to"], `a migration goes to another host: give a host other than ${a.migrate.host}`));
+  });
   s.failures.scripted.forEach((f, i) => {
     if (f.host >= totalHosts) problems.push(map.problem(["failures", "scripted", i, "host"], `host ${f.host} does not exist: hosts are numbered 0 to ${totalHosts - 1} in the order of hosts`));
   });

@@ -96,6 +96,8 @@ export interface Service {
   retry?: { attempts: number; timeout?: number; backoff: number };
   /** A readiness probe of its replicas: a dead replica leaves the balancer after `failureThreshold` failed probes. */
   readiness?: { period: number; failureThreshold: number };
+  /** Bytes per second a replica writes to its memory (an extension): what a live migration of its VM must copy again. */
+  dirtyRate?: number;
 }
 
 export interface Tenant {
@@ -136,6 +138,8 @@ export interface Scenario {
   /** Host failures: random (time to failure, repair) and scripted, found after `detection`. */
   failures: {
     hosts?: { mtbf: number; repair: DistributionSpec };
+    /** Guest crashes (an extension): each layer node running its own kernel (a VM) crashes and reboots in place. */
+    vms?: { mtbf: number; repair: DistributionSpec };
     detection: number;
     scripted: { at: number; host: number; repair?: number }[];
   };
@@ -144,6 +148,12 @@ export interface Scenario {
    * guest kernel) restarts in turn, at most `maxUnavailable` at once. Absent: none.
    */
   rollout?: { at: number; maxUnavailable: number };
+  /**
+   * Scripted operations on hosts (an extension), at simulated times: `migrate` live-migrates every node on `host`
+   * whose layer can migrate (a VM) to host `to`; `drain` cordons `host` and migrates each such node to the host
+   * placement picks. Absent: none.
+   */
+  actions?: ({ at: number; migrate: { host: number; to: number } } | { at: number; drain: { host: number } })[];
 }
 
 const duration = (bounds: UnitBounds = { min: 0 }) => unitValue("duration", bounds);
@@ -269,6 +279,10 @@ const service = fields({
     period: duration({ above: 0, max: LIMITS.duration }).default(10),
     failureThreshold: count(1, 1000).default(3),
   }).optional(),
+  // No default here, so that scenarios written before it keep their normalised form: the layer that migrates states it.
+  dirtyRate: unitValue("byteRate", { min: 0 })
+    .optional()
+    .meta({ description: "bytes per second a replica dirties in memory, re-copied by a live migration of its VM (hypervisor default 100MB/s)" }),
   slo: fields({
     mean: duration().optional(),
     p50: duration().optional(),
@@ -393,6 +407,12 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
         repair: distribution("duration", LIMITS.duration).meta({ description: "time to repair a failed host" }),
       }).optional(),
       // Kubernetes marks a node NotReady after --node-monitor-grace-period, 40 s by default (kube-controller-manager).
+      vms: fields({
+        mtbf: duration({ above: 0 }).meta({ description: "mean time between crashes of each guest kernel: a VM, a sandbox (exponential)" }),
+        repair: distribution("duration", LIMITS.duration).meta({ description: "time from a guest's crash to its reboot starting" }),
+      })
+        .optional()
+        .meta({ description: "guest crashes: each crashes alone and reboots in place; its processes restart once it is ready again" }),
       detection: duration().default(40),
       scripted: z.array(fields({ at: duration(), host: count(0, LIMITS.hostsPerEntry), repair: duration().optional() })).default([]),
     }).default({ detection: 40, scripted: [] }),
@@ -402,6 +422,16 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
     })
       .optional()
       .meta({ description: "a simulated kernel patch rollout: every host and guest kernel restarts in turn, its replicas drained first" }),
+    actions: z
+      .array(
+        fields({
+          at: duration({ min: 0, max: LIMITS.duration }).meta({ description: "simulated time of the action (from 0, the warm-up included)" }),
+          migrate: fields({ host: count(0, LIMITS.hostsPerEntry), to: count(0, LIMITS.hostsPerEntry) }).optional().meta({ description: "live-migrate every VM on host to host to" }),
+          drain: fields({ host: count(0, LIMITS.hostsPerEntry) }).optional().meta({ description: "cordon host and live-migrate each of its VMs where placement puts it" }),
+        }).superRefine(exactlyOne(["migrate", "drain"], "an action")),
+      )
+      .optional()
+      .meta({ description: "scripted host operations: live migrations and drains" }),
     placement: fields({
       policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),
       antiAffinity: z.boolean().default(false),

@@ -146,17 +146,35 @@ export class NodeStore {
   /** Detaches a leaf node from its parent and marks it removed. */
   remove(id: number): void {
     if (this.firstChild[id] !== NONE) throw new Error(`node ${id} still has children`);
-    const p = this.parent[id];
-    if (p !== NONE) {
-      if (this.firstChild[p] === id) this.firstChild[p] = this.nextSibling[id];
-      else {
-        let c = this.firstChild[p];
-        while (this.nextSibling[c] !== id) c = this.nextSibling[c];
-        this.nextSibling[c] = this.nextSibling[id];
-      }
-    }
+    this.detach(id);
     this.removed[id] = 1;
     this.state[id] = NodeState.failed;
+  }
+
+  /** Moves node `id` with its subtree under `parent` (first among its children): the subtree's `host` is parent's. */
+  reparent(id: number, parent: number): void {
+    this.detach(id);
+    this.parent[id] = parent;
+    this.nextSibling[id] = this.firstChild[parent];
+    this.firstChild[parent] = id;
+    const host = this.host[parent];
+    const walk = (n: number): void => {
+      this.host[n] = host;
+      for (let c = this.firstChild[n]; c !== NONE; c = this.nextSibling[c]) walk(c);
+    };
+    walk(id);
+  }
+
+  /** Takes node `id` out of its parent's child list. */
+  private detach(id: number): void {
+    const p = this.parent[id];
+    if (p === NONE) return;
+    if (this.firstChild[p] === id) this.firstChild[p] = this.nextSibling[id];
+    else {
+      let c = this.firstChild[p];
+      while (this.nextSibling[c] !== id) c = this.nextSibling[c];
+      this.nextSibling[c] = this.nextSibling[id];
+    }
   }
 
   /** Ids on the path from `id` up to its host, `id` first. */

@@ -96,6 +96,9 @@ export class Lifecycle implements ModelListener {
   /** Failures not yet detected (their windows are open). */
   private readonly open: number[] = [];
   private readonly repairDist: Distribution | undefined;
+  /** Guest crashes (`failures.vms`): their event type and each guest's random stream. */
+  private crashType = -1;
+  private readonly crashRngs = new Map<number, Random>();
   /** The scenario's kernel patch rollout, if it has one. */
   readonly rollout: Rollout | undefined;
 
@@ -124,6 +127,29 @@ export class Lifecycle implements ModelListener {
     fl.scripted.forEach((f, k) => sim.scheduleAt(this.scriptedType, f.at, k));
     this.repairDist = fl.hosts ? toDistribution(fl.hosts.repair) : undefined;
     model.listener = this;
+    // Scripted migrations and drains (registered only when the scenario has some, so other runs keep their events).
+    const actions = s.actions;
+    if (actions) {
+      const actionType = sim.on("lifecycle.action", (k) => {
+        const a = actions[k];
+        if ("migrate" in a) model.migrateFrom(a.migrate.host, a.migrate.to);
+        else model.migrateFrom(a.drain.host, -1);
+      });
+      actions.forEach((a, k) => sim.scheduleAt(actionType, a.at, k));
+    }
+    // Guest crashes: each guest kernel's own sequence (keyed by its node), re-armed when it reboots.
+    if (fl.vms) {
+      const vms = fl.vms;
+      const repair = toDistribution(vms.repair);
+      this.crashType = sim.on("lifecycle.guestCrash", (n) => {
+        if (this.model.nodes.removed[n]) return;
+        const rng = this.crashRng(n);
+        const after = repair.sample(rng);
+        this.model.restartKernel(n, after);
+        sim.schedule(this.crashType, after + rng.exp(vms.mtbf), n);
+      });
+      this.kernelsCreated(model.kernelInstances());
+    }
     this.rollout = s.rollout ? new Rollout(sim, model, rep, this, s.rollout) : undefined;
   }
 
@@ -185,6 +211,24 @@ export class Lifecycle implements ModelListener {
     for (const r of replicas) this.lostBeforeReady(r);
     this.lostByFailure.set(index, replicas);
     this.detectLater(index, replicas);
+  }
+
+  nodeMoved(node: number): void {
+    // Its replicas run on the new host from now: it counts among the hosts used (results' host figures).
+    if (this.model.processesBelow(node).length > 0) this.rep.hostsUsed.add(this.model.nodes.host[node]);
+  }
+
+  kernelsCreated(nodes: readonly number[]): void {
+    const vms = this.rep.scenario.failures.vms;
+    if (!vms) return;
+    for (const n of nodes) this.sim.schedule(this.crashType, this.crashRng(n).exp(vms.mtbf), n);
+  }
+
+  /** Guest node n's crash stream (seeded by the replication and the node). */
+  private crashRng(n: number): Random {
+    let rng = this.crashRngs.get(n);
+    if (!rng) this.crashRngs.set(n, (rng = Random.fromKey(this.rep.options.seed, "guest-crashes", n)));
+    return rng;
   }
 
   completionsLost(completions: readonly number[], reason: string): void {

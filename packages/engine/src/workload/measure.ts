@@ -10,7 +10,7 @@
  */
 import type { Simulation } from "../kernel/simulation.js";
 import { staticFigures } from "../model/figures.js";
-import type { Model } from "../model/model.js";
+import type { Migration, Model } from "../model/model.js";
 import type { PluginDefinition } from "../plugin/define.js";
 import type { MetricFigure, MetricInfo } from "../plugin/metrics.js";
 import { Random } from "../random/random.js";
@@ -269,6 +269,13 @@ export interface StackResults {
    * duration (null when the run ended first), requests failed and slowed during it, its width (rollout.ts).
    */
   rollout: RolloutFigures | null;
+  /**
+   * With scenario `actions` only: each live migration in the order it ended (its node and layer, host indices `from`
+   * and `to`, `start`, `total` and `downtime` in seconds, pre-copy `rounds`, `bytes` copied), the first replication's;
+   * and nodes an action could not move (no host with room, the target down or without the disk they need).
+   */
+  migrations?: Migration[];
+  unmigrated?: Metric;
   /**
    * Static figures, from the model and the placement rules (the same in every replication, so they have no `ci95`),
    * per service key: distinct images to maintain (a host OS image per host type, and the images of the services'
@@ -548,6 +555,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     cost: { total: cost },
     kernels: model.kernels(),
     rollout: life.rollout?.figures() ?? null,
+    ...(s.actions ? { migrations: model.migrations, unmigrated: model.unmigrated } : {}),
     layers: model.driver.metrics.figures(model.sim.now, d, layers),
     series,
     ci95: null,
@@ -592,6 +600,8 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
   mean.pressure = [...seconds.values()].sort((a, b) => a.host - b.host).map((e) => finiteOrNull(e) as (typeof mean.pressure)[number]);
   // Failures differ between replications: the timeline is the first replication's.
   mean.failures = Array.isArray(perReplication[0]?.failures) ? (finiteOrNull(perReplication[0].failures) as typeof mean.failures) : [];
+  // Migrations differ between replications (their times do): the list is the first replication's.
+  if (Array.isArray(perReplication[0]?.migrations)) mean.migrations = finiteOrNull(perReplication[0].migrations) as typeof mean.migrations;
   const omitted = perReplication[0]?.failuresOmitted;
   mean.failuresOmitted = typeof omitted === "number" && Number.isFinite(omitted) ? omitted : 0;
   mean.ci95 = s.replications < 2 ? null : halfWidthOf(perReplication);
@@ -687,7 +697,7 @@ function halfWidthOf(values: readonly unknown[]): unknown {
     if (!values.every(isRecord)) return null;
     const out: Record<string, unknown> = {};
     for (const k of keysOf(values as Dict[])) {
-      if (k === "ci95" || k === "pressure" || k === "failures" || k === "failuresOmitted" || values.some((v) => typeof own(v as Dict, k) === "string")) continue;
+      if (k === "ci95" || k === "pressure" || k === "failures" || k === "failuresOmitted" || k === "migrations" || values.some((v) => typeof own(v as Dict, k) === "string")) continue;
       out[k] = halfWidthOf(values.map((v) => own(v as Dict, k)));
     }
     return out;
