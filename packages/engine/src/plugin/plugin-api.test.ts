@@ -232,6 +232,39 @@ tenants:
   });
 });
 
+describe("hostRules", () => {
+  it("gives a hook the rules of the host a node is on: its cores, speed and disk, or no disk", async () => {
+    const seen: unknown[] = [];
+    const probeHost = layer("seer", (api) => {
+      api.hook("create", (ctx, node) => {
+        const h = ctx.hostRules(node);
+        seen.push([h.cores, h.speed, h.disk?.iops ?? null]);
+      });
+    });
+    const plugins = [testHost, probeHost];
+    const s = loadScenario(
+      `duration: 1s
+hostTypes:
+  d: { cores: 8, speed: 2, memory: 4GiB, disk: { iops: 1000, bandwidth: 100MB/s } }
+  n: { cores: 4, memory: 4GiB }
+hosts: [{ type: d }, { type: n }]
+placement: { policy: spread }
+stacks: { s: [{ layer: seer }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: s, replicas: 2, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    await runScenario({ ...s, warmup: 0 }, plugins, { replications: 1 });
+    expect(seen.slice(0, 2)).toEqual([
+      [8, 2, 1000],
+      [4, 1, null],
+    ]);
+  });
+});
+
 describe("plugin events, metrics and random streams in a saved run", () => {
   /** Ticks at random intervals from its own stream, counting ticks and keeping a level and a histogram. */
   const ticker = layer("ticker", (api) => {
