@@ -68,8 +68,11 @@ export function bootAsWork(api: PluginSetup<BootEntry>): void {
   });
   api.hook("create", (ctx, vm) => {
     // The VMM's thread is on the VM's parent (a host's core, or an outer VM's vCPU); the guest's boot on a vCPU.
-    vmm.data[vm] = ctx.addAuxiliary(ctx.parentOf(vm), "vmm", 0, 1);
-    guest.data[vm] = ctx.addAuxiliary(vm, "guest-boot", 0, 1);
+    // (Each id is stored after its call: adding a node may replace the columns' arrays.)
+    const setup = ctx.addAuxiliary(ctx.parentOf(vm), "vmm", 0, 1);
+    const kernel = ctx.addAuxiliary(vm, "guest-boot", 0, 1);
+    vmm.data[vm] = setup;
+    guest.data[vm] = kernel;
   });
   api.hook("provision", (ctx, vm) => ctx.work(vmm.data[vm], VM_BOOT[ctx.entry(vm).profile].vmm, { then: setupDone }));
 }

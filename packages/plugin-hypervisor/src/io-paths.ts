@@ -19,10 +19,14 @@
 import type { PluginSetup } from "@turtles/engine/plugin";
 import type { VmProfile } from "./index.js";
 
-/** Nominal core-seconds a back end spends on an operation, and the seconds it adds to it. */
+/**
+ * What a block back end costs an I/O: nominal core-seconds on its thread, and its latency factor: a lone I/O takes
+ * `latencyFactor` times what it takes natively on the host's disk (its latency and device time), the thread's time
+ * included (the rest is added as a delay).
+ */
 export interface BackEndCost {
   readonly cpu: number;
-  readonly latency: number;
+  readonly latencyFactor: number;
 }
 
 /** A VMM's virtio back ends. */
@@ -40,10 +44,10 @@ export interface VmmBackEnds {
 // writes likewise at 0.53, taking the native write IOPS as the read's (calibration.md gives only the ratio) [assumed].
 const KVM_READ_CPU = 1 / (0.55 * 84_044);
 const KVM_WRITE_CPU = 1 / (0.53 * 84_044);
-// Felter's mean completion latency at QD16: reads 633 vs 260.5 us native, writes 831 vs 207 us [A]. The back end adds
-// the difference, less its own service time, which the model adds as the request's CPU on its thread [derived].
-const KVM_READ_LATENCY = 633e-6 - 260.5e-6 - KVM_READ_CPU;
-const KVM_WRITE_LATENCY = 831e-6 - 207e-6 - KVM_WRITE_CPU;
+// KVM's disk latency at queue depth (Felter, mean completion latency at QD16): reads 2.4x native (633 vs 260.5 us),
+// writes 4.0x (831 vs 207 us) [A]. Applied to each I/O's unqueued native time; queueing comes from the back-end thread
+// and the disk themselves.
+const KVM_BLK = { read: { cpu: KVM_READ_CPU, latencyFactor: 633 / 260.5 }, write: { cpu: KVM_WRITE_CPU, latencyFactor: 831 / 207 } };
 // Firecracker's network emulation: up to 14.5 Gb/s at no more than 80% of one emulation core (SPECIFICATION) [P],
 // so 0.8 core-s per 14.5 Gb [derived]; its measured host-guest iperf3 15.6 Gb/s [A] is that thread near saturation.
 const FIRECRACKER_NET_PER_BYTE = 0.8 / (14.5e9 / 8);
@@ -51,7 +55,7 @@ const FIRECRACKER_NET_PER_BYTE = 0.8 / (14.5e9 / 8);
 /** Each profile's virtio back ends. */
 export const VMM_BACK_ENDS: Readonly<Record<VmProfile, VmmBackEnds>> = {
   kvm: {
-    blk: { read: { cpu: KVM_READ_CPU, latency: KVM_READ_LATENCY }, write: { cpu: KVM_WRITE_CPU, latency: KVM_WRITE_LATENCY } },
+    blk: KVM_BLK,
     // vhost-net: calibration.md has no per-byte cost of it; Firecracker's is taken [assumed]. It keeps KVM's bulk
     // throughput at 0.99 of native on 10 GbE (Felter [A]): the thread is then 55% busy.
     netCpuPerByte: FIRECRACKER_NET_PER_BYTE,
@@ -59,16 +63,15 @@ export const VMM_BACK_ENDS: Readonly<Record<VmProfile, VmmBackEnds>> = {
   },
   firecracker: {
     // Its block back end is serial (calibration.md caveat 4: NSDI'20 QD32 reads at 0.04 of native, "no parallel block
-    // I/O then"): the one VMM thread serves it, between its network work. Its per-request cost and latency have no
-    // absolute measurement in calibration.md (only factors against an unstated native latency, QD1 read 0.51): KVM's
-    // are taken [assumed].
-    blk: { read: { cpu: KVM_READ_CPU, latency: KVM_READ_LATENCY }, write: { cpu: KVM_WRITE_CPU, latency: KVM_WRITE_LATENCY } },
+    // I/O then"): the one VMM thread serves it, between its network work. Latency: p99 at QD1, reads 1.50x native,
+    // writes 1.94x (NSDI'20) [A]. Its per-request CPU has no absolute measurement in calibration.md: KVM's [assumed].
+    blk: { read: { cpu: KVM_READ_CPU, latencyFactor: 1.5 }, write: { cpu: KVM_WRITE_CPU, latencyFactor: 1.94 } },
     netCpuPerByte: FIRECRACKER_NET_PER_BYTE, // the tap path's emulation (SPECIFICATION) [P, derived above]
     oneThread: true,
   },
   // Cloud Hypervisor: no measurement in calibration.md; as KVM/QEMU [assumed] until cited.
   "cloud-hypervisor": {
-    blk: { read: { cpu: KVM_READ_CPU, latency: KVM_READ_LATENCY }, write: { cpu: KVM_WRITE_CPU, latency: KVM_WRITE_LATENCY } },
+    blk: KVM_BLK,
     netCpuPerByte: FIRECRACKER_NET_PER_BYTE,
     oneThread: false,
   },
@@ -96,9 +99,14 @@ export function ioPaths(api: PluginSetup<IoEntry>, netOneWay: (profile: VmProfil
   const net = api.extension("netThread", "i32", -1);
   // Per VM, its costs with nesting applied (no lookup per operation).
   const readCpu = api.extension("readCpu", "f64");
-  const readLatency = api.extension("readLatency", "f64");
+  const readExtra = api.extension("readLatencyExtra", "f64");
   const writeCpu = api.extension("writeCpu", "f64");
-  const writeLatency = api.extension("writeLatency", "f64");
+  const writeExtra = api.extension("writeLatencyExtra", "f64");
+  // The host's disk, for an I/O's native time (none: 0 bandwidth).
+  const diskLatency = api.extension("diskLatency", "f64");
+  const diskIops = api.extension("diskIops", "f64");
+  const diskBandwidth = api.extension("diskBandwidth", "f64");
+  const multiplier = api.extension("nestedMultiplier", "f64", 1);
   const netPerByte = api.extension("netCpuPerByte", "f64");
   const netExtra = api.extension("netExtraLatency", "f64");
   const nested = api.metric("nested", {
@@ -111,15 +119,23 @@ export function ioPaths(api: PluginSetup<IoEntry>, netOneWay: (profile: VmProfil
     const e = ctx.entry(vm);
     const b = VMM_BACK_ENDS[e.profile];
     const parent = ctx.parentOf(vm);
-    blk.data[vm] = ctx.addAuxiliary(parent, b.oneThread ? "vmm-io" : "iothread", 0, 1);
-    net.data[vm] = b.oneThread ? blk.data[vm] : ctx.addAuxiliary(parent, "vhost-net", 0, 1);
+    // (Each id is stored after its call: adding a node may replace the columns' arrays.)
+    const blkThread = ctx.addAuxiliary(parent, b.oneThread ? "vmm-io" : "iothread", 0, 1);
+    const netThread = b.oneThread ? blkThread : ctx.addAuxiliary(parent, "vhost-net", 0, 1);
+    blk.data[vm] = blkThread;
+    net.data[vm] = netThread;
+    const disk = ctx.hostRules(vm).disk;
+    diskLatency.data[vm] = disk?.latency ?? 0;
+    diskIops.data[vm] = disk?.iops ?? 0;
+    diskBandwidth.data[vm] = disk?.bandwidth ?? 0;
     let inVm = false;
     for (let p = parent; p !== -1 && !inVm; p = ctx.parentOf(p)) inVm = ctx.layerOf(p) === "vm";
     const m = inVm ? 1 / (e.nestedIo ?? NESTED_IO_FACTOR) : 1;
+    multiplier.data[vm] = m;
     readCpu.data[vm] = b.blk.read.cpu * m;
-    readLatency.data[vm] = b.blk.read.latency * m;
+    readExtra.data[vm] = b.blk.read.latencyFactor - 1;
     writeCpu.data[vm] = b.blk.write.cpu * m;
-    writeLatency.data[vm] = b.blk.write.latency * m;
+    writeExtra.data[vm] = b.blk.write.latencyFactor - 1;
     netPerByte.data[vm] = b.netCpuPerByte * m;
     // The profile's static one-way latency is in the path; nesting adds the rest of it.
     netExtra.data[vm] = netOneWay(e.profile) * (m - 1);
@@ -129,8 +145,15 @@ export function ioPaths(api: PluginSetup<IoEntry>, netOneWay: (profile: VmProfil
     }
   });
   api.hook("io", (ctx, vm, op) => {
-    ctx.charge(blk.data[vm], op.write ? writeCpu.data[vm] : readCpu.data[vm], waited);
-    return ctx.delay(op.write ? writeLatency.data[vm] : readLatency.data[vm]);
+    const cpu = op.write ? writeCpu.data[vm] : readCpu.data[vm];
+    ctx.charge(blk.data[vm], cpu, waited);
+    // The lone I/O's native time on the host's disk (as the disk model costs it), stretched by the latency factor;
+    // the thread's own time is part of that stretch.
+    const bandwidth = diskBandwidth.data[vm];
+    if (bandwidth === 0) return;
+    const device = op.random ? Math.max(1 / diskIops.data[vm], op.amount / bandwidth) : op.amount / bandwidth;
+    const extra = (op.write ? writeExtra.data[vm] : readExtra.data[vm]) * (diskLatency.data[vm] + device) * multiplier.data[vm] - cpu;
+    if (extra > 0) return ctx.delay(extra);
   });
   api.hook("net", (ctx, vm, op) => {
     if (op.amount > 0) ctx.charge(net.data[vm], op.amount * netPerByte.data[vm], waited);

@@ -35,7 +35,8 @@ const probe = layer(
   (api) => {
     const softirq = api.extension("softirq", "i32", -1);
     api.hook("create", (ctx, node) => {
-      softirq.data[node] = ctx.addAuxiliary(ctx.parentOf(node), "softirq", 0, 1);
+      const aux = ctx.addAuxiliary(ctx.parentOf(node), "softirq", 0, 1);
+      softirq.data[node] = aux; // after the call: adding a node may grow the column
     });
     api.hook("net", (ctx, node) => ctx.charge(softirq.data[node], ctx.entry(node).work as number, { wait: true }));
   },
@@ -208,7 +209,8 @@ tenants:
       const helper = api.extension("helper", "i32", -1);
       const done = api.event("provisioned", (ctx, node) => ctx.setReady(node));
       api.hook("create", (ctx, node) => {
-        helper.data[node] = ctx.addAuxiliary(ctx.parentOf(node), "boot", 0, 1);
+        const aux = ctx.addAuxiliary(ctx.parentOf(node), "boot", 0, 1);
+        helper.data[node] = aux; // after the call: adding a node may grow the column
       });
       api.hook("provision", (ctx, node) => ctx.work(helper.data[node], 2, { then: done }));
     });
@@ -379,7 +381,8 @@ tenants:
         const go = api.event("go", (ctx, node) => (how === "restart" ? ctx.restartNode(node, { after: 0.1 }) : ctx.failNode(node, "boom")));
         let first = -1;
         api.hook("create", (ctx, node) => {
-          sentry.data[node] = ctx.addAuxiliary(node, "sentry", 0, 1);
+          const aux = ctx.addAuxiliary(node, "sentry", 0, 1);
+          sentry.data[node] = aux; // after the call: adding a node may grow the column
           if (first < 0 && how !== "host") ctx.schedule(go, 1.0005, (first = node));
         });
         api.hook("net", (ctx, node) => ctx.charge(sentry.data[node], 1e-3, { wait: true }));
