@@ -70,4 +70,14 @@ describe("a VM's boot", () => {
     );
     expect(r.p99).toBeCloseTo(1.5 * (VM_BOOT.kvm.vmm + VM_BOOT.kvm.guest), 9);
   });
+
+  it("refuses a bad bootRead or nestedIo where it is written, with its bounds", () => {
+    const bad = `duration: 1s
+hostTypes: { h: { cores: 4, memory: 8GiB } }
+hosts: [{ type: h }]
+stacks: { vm: [{ layer: vm, vcpus: 1, memory: 1GiB, bootRead: -1MiB, nestedIo: 1.5 }] }
+tenants: [{ name: t, services: [{ name: a, stack: vm, request: [{ cpu: 1ms }] }] }]
+`;
+    expect(() => loadScenario(bad, { plugins })).toThrow(/scenario:4:\d+: stacks\.vm\[0\]\.bootRead: .*\n.*scenario:4:\d+: stacks\.vm\[0\]\.nestedIo: must be at most 1/);
+  });
 });
