@@ -33,7 +33,8 @@ export const sandbox = definePlugin({
     api.hook("create", (ctx, node) => {
       const s = ctx.entry(node);
       // The Sentry runs beside the application, in the sandbox.
-      sentry.data[node] = ctx.addAuxiliary(node, "sentry", 0, s.sentryCores ?? Infinity);
+      const aux = ctx.addAuxiliary(node, "sentry", 0, s.sentryCores ?? Infinity);
+      sentry.data[node] = aux; // after the call: adding a node may grow the column
       cost.data[node] = s.syscall;
     });
     // Each intercepted call: counted, and its CPU served by the Sentry before the operation goes on.

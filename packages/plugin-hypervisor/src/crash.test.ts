@@ -2,7 +2,7 @@
 import { loadScenario, runScenario } from "@turtles/engine";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { describe, expect, it } from "vitest";
-import { hypervisor, VM_PROFILE_DEFAULTS } from "./index.js";
+import { hypervisor, VM_BOOT } from "./index.js";
 
 const plugins = [baremetal, hypervisor];
 
@@ -26,7 +26,7 @@ tenants:
     expect(web.restarts as number).toBeGreaterThan(2);
     // Reboot: 5 s of repair, then the VM's boot and its process's start, as at the start of the run (KVM's 244 ms,
     // calibration.md 1.1, and the host's process start): the same for every crash.
-    expect(st.lifecycle.ready!.p50).toBeGreaterThanOrEqual(VM_PROFILE_DEFAULTS.kvm.provisioning);
+    expect(st.lifecycle.ready!.p50).toBeGreaterThanOrEqual(VM_BOOT.kvm.vmm + VM_BOOT.kvm.guest);
     const recovery = 5 + (st.lifecycle.ready!.p50 as number);
     expect(st.lifecycle.recovery!.p50).toBeCloseTo(recovery, 9);
     expect(st.lifecycle.recovery!.p99).toBeCloseTo(recovery, 9);

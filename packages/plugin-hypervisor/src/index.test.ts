@@ -4,7 +4,7 @@
 import { loadScenario, preflight, ReplicationRun, runScenario } from "@turtles/engine";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { describe, expect, it } from "vitest";
-import { guestKernelReservation, hypervisor, VIRTIO_BLK_CPU_PER_IO } from "./index.js";
+import { guestKernelReservation, hypervisor, VMM_BACK_ENDS } from "./index.js";
 
 const plugins = [baremetal, hypervisor];
 
@@ -38,7 +38,7 @@ tenants:
     const guest = await run("vm");
     // (fio's jobs are never in lockstep: the clients' think times of about 10 us keep them apart.)
     expect(Math.abs(native / 84044 - 1)).toBeLessThan(0.01);
-    expect(Math.abs(guest * VIRTIO_BLK_CPU_PER_IO - 1)).toBeLessThan(0.01);
+    expect(Math.abs(guest * VMM_BACK_ENDS.kvm.blk.read.cpu - 1)).toBeLessThan(0.01);
     expect(guest / native).toBeCloseTo(0.55, 2);
   });
 

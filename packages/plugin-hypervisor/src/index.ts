@@ -3,12 +3,14 @@
  * stack (profile, vCPUs, memory) becomes a node that takes its vCPUs and
  * memory from its parent, competes for CPU with the weight of its runnable
  * vCPUs under a cap of its vCPUs, adds its profile's static costs to every
- * path through it, and handles each guest I/O on an I/O thread beside it on
- * the host (the reason random IOPS halve under KVM while sequential throughput
- * does not). Its guest kernel counts in `kernels`, and it keeps its vCPUs'
- * steal (`trackSteal`), each VM's in `layers.vm.steal` (its `measure` hook
- * reads `ctx.steal`). `weight` scales its shares per runnable vCPU; how many
- * vCPUs a host takes is placement's `cpuOvercommit`.
+ * path through it, boots as work on its host's cores and disk (boot.ts), and
+ * hands each guest I/O and message to its VMM's virtio back-end threads on
+ * the host, nested VMs paying more (io-paths.ts: the reason random IOPS halve
+ * under KVM while sequential throughput does not). Its guest kernel counts in
+ * `kernels`, and it keeps its vCPUs' steal (`trackSteal`), each VM's in
+ * `layers.vm.steal` (its `measure` hook reads `ctx.steal`). `weight` scales
+ * its shares per runnable vCPU; how many vCPUs a host takes is placement's
+ * `cpuOvercommit`.
  *
  * Memory: guest RAM is backed as the guest touches it (`holds: "touched"`):
  * its guest kernel's reservation (`useMemory`) and what its processes use,
@@ -24,12 +26,18 @@
  * (migration.ts). It uses only `@turtles/engine/plugin`.
  */
 import { count, definePlugin, fields, oneOf, quantity, unitValue, z, type PluginContext } from "@turtles/engine/plugin";
+import { bootAsWork } from "./boot.js";
+import { ioPaths } from "./io-paths.js";
 import { liveMigration } from "./migration.js";
 
+export { bootReadOf, DEFAULT_BOOT_READ, VM_BOOT } from "./boot.js";
+export { NESTED_CPU_FACTOR, NESTED_IO_FACTOR, VMM_BACK_ENDS, type BackEndCost, type VmmBackEnds } from "./io-paths.js";
 export { DEFAULT_DIRTY_RATE, DEFAULT_DOWNTIME, MAX_ROUNDS } from "./migration.js";
 
 /** Hypervisor profiles with published calibration (calibration.md, section 1.1 columns). */
 export const VM_PROFILES = ["kvm", "firecracker", "cloud-hypervisor"] as const;
+/** A hypervisor profile's name. */
+export type VmProfile = (typeof VM_PROFILES)[number];
 
 export const vmSchema = fields({
   // KVM/QEMU is the calibration baseline for VMs (calibration.md, table 1.1)
@@ -56,6 +64,13 @@ export const vmSchema = fields({
     .meta({ description: "a balloon: true, or { rate, free }; takes back guest memory the guest touched and no longer uses, before the host swaps" }),
   // Live migration (migration.ts); no schema defaults, for the same reason as `image`.
   downtime: unitValue("duration", { above: 0 }).optional().meta({ description: "longest stop-and-copy a live migration aims for (default 300ms)" }),
+  // Optional with the default applied by the plugin, as `image`: scenarios written before keep their normalised form.
+  bootRead: unitValue("size", { min: 0 })
+    .optional()
+    .meta({ description: "bytes of its image the VM reads from the host's disk as it boots (default 16MiB, at most the image)" }),
+  nestedIo: quantity({ above: 0, max: 1, smallest: 0.001 })
+    .optional()
+    .meta({ description: "nested I/O factor of a VM inside a VM: its I/O and network costs are divided by it (default 0.6, low confidence)" }),
 });
 
 /**
@@ -98,25 +113,17 @@ export const DEFAULT_GUEST_IMAGE = 2 * 2 ** 30;
 
 const MiB = 2 ** 20;
 
-/** Static per-path effects of one VM, by profile (calibration.md, table 1.1). */
+/** Static per-path effects of one VM, by profile (calibration.md, table 1.1); its boot is `VM_BOOT`, its I/O `VMM_BACK_ENDS`. */
 export const VM_PROFILE_DEFAULTS = {
   // KVM/QEMU tuned: Linpack 284.2 / 290.8 GFLOPS = 0.98 [A]; QEMU maps ~131 MiB beyond guest RAM [A];
-  // QEMU default boot 244 ms p50 [A]; +30 us per network round trip (TCP_RR 67.9 vs 37.6 us) [A], one way half.
-  kvm: { cpuFactor: 0.98, memoryOverhead: 131 * MiB, provisioning: 0.244, netOneWay: 15e-6 },
+  // +30 us per network round trip (TCP_RR 67.9 vs 37.6 us) [A], one way half.
+  kvm: { cpuFactor: 0.98, memoryOverhead: 131 * MiB, netOneWay: 15e-6 },
   // Firecracker: CPU factor > 0.95 (SPECIFICATION) [P]; 2.5 MiB extra mapped data [A];
-  // 161 ms wall to /sbin/init including process start [A]; +60 us per ping round trip [P], one way half.
-  firecracker: { cpuFactor: 0.95, memoryOverhead: 2.5 * MiB, provisioning: 0.161, netOneWay: 30e-6 },
+  // +60 us per ping round trip [P], one way half.
+  firecracker: { cpuFactor: 0.95, memoryOverhead: 2.5 * MiB, netOneWay: 30e-6 },
   // Cloud Hypervisor: no measurement in calibration.md; assumed equal to KVM/QEMU [assumed].
-  "cloud-hypervisor": { cpuFactor: 0.98, memoryOverhead: 131 * MiB, provisioning: 0.244, netOneWay: 15e-6 },
+  "cloud-hypervisor": { cpuFactor: 0.98, memoryOverhead: 131 * MiB, netOneWay: 15e-6 },
 } as const;
-
-/**
- * CPU one virtio-blk request costs the VM's I/O thread on the host, seconds. Felter et al. measured KVM at 0.55 of
- * native random-read IOPS (4 KiB, 84,044 IOPS native) [A] while sequential throughput stayed at 0.99: a per-request
- * cost, not a per-byte one (calibration.md, 1.2). A single host thread serialising requests at 1 / (0.55 x 84,044)
- * = 21.6 us each reproduces that cap [derived], and costs large sequential I/Os almost nothing.
- */
-export const VIRTIO_BLK_CPU_PER_IO = 1 / (0.55 * 84_044);
 
 export const hypervisor = definePlugin({
   name: "hypervisor",
@@ -140,14 +147,7 @@ export const hypervisor = definePlugin({
       },
       path: (vm) => {
         const d = VM_PROFILE_DEFAULTS[vm.profile];
-        return {
-          cpuFactor: d.cpuFactor,
-          memoryOverhead: d.memoryOverhead,
-          provisioning: d.provisioning,
-          latency: { net: d.netOneWay },
-          // Every guest I/O is first handled by the VM's I/O thread on the host, and waits for it.
-          charge: { io: { aux: "iothread", work: VIRTIO_BLK_CPU_PER_IO, wait: true } },
-        };
+        return { cpuFactor: d.cpuFactor, memoryOverhead: d.memoryOverhead, latency: { net: d.netOneWay } };
       },
     });
     const reclaimed = api.metric("balloonReclaimed", {
@@ -235,8 +235,6 @@ export const hypervisor = definePlugin({
     // Steal as the guest's `st` counter defines it (calibration.md 2.10, "Steal time" [S]): runnable, not running.
     api.hook("create", (ctx, vm) => {
       const e = ctx.entry(vm);
-      // The I/O thread: one host thread (at most one core) beside the VM, competing with it on the host.
-      ctx.addAuxiliary(ctx.parentOf(vm), "iothread", 0, 1);
       // Steal: the VM's vCPUs are host threads; time they are runnable but not running is the guest's steal.
       ctx.trackSteal(vm);
       // The guest kernel's own reservation is the first memory the guest touches.
@@ -265,6 +263,9 @@ export const hypervisor = definePlugin({
       if (lived > 0) steal.record(vm, (ctx.steal(vm) - stealBase.data[vm]) / lived);
     });
     liveMigration(api);
+    // Its boot is work on the host (it provisions its nodes itself), its I/O goes through its VMM's back ends.
+    bootAsWork(api);
+    ioPaths(api, (profile) => VM_PROFILE_DEFAULTS[profile].netOneWay);
   },
 });
 

@@ -211,6 +211,11 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   layerOf(node: number): string;
   /** The validated stack entry a node of this plugin's layer was built from (for the host plugin: the host type). */
   entry(node: number): Entry;
+  /**
+   * The rules of the host a node is on (its cores, speed, memory, disk, NIC), as its host plugin gave them: what a
+   * plugin sizes its own work by (a VM's boot reads from the host's disk only when it has one).
+   */
+  hostRules(node: number): Readonly<HostRules>;
   /** Bytes a node holds now (its overhead, its children's and processes' memory), and its limit (placement capacity). */
   memoryUsed(node: number): number;
   memoryLimit(node: number): number;

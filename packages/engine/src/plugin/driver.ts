@@ -498,6 +498,11 @@ class Context implements PluginContext {
     return this.model.nodes.kindNames[this.model.nodes.kind[node]];
   }
 
+  hostRules(node: number): Readonly<HostRules> {
+    this.node(node, "hostRules");
+    return this.model.hostRules[this.model.hostIndex(this.model.nodes.host[node])];
+  }
+
   entry(node: number): Entry {
     this.node(node, "entry");
     if (this.model.nodes.kind[node] !== this.record.kind) throw new Error(`entry: node ${node} is a ${this.layerOf(node)}, not a ${this.record.plugin.layer} of this plugin`);

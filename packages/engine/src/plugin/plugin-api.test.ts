@@ -35,7 +35,8 @@ const probe = layer(
   (api) => {
     const softirq = api.extension("softirq", "i32", -1);
     api.hook("create", (ctx, node) => {
-      softirq.data[node] = ctx.addAuxiliary(ctx.parentOf(node), "softirq", 0, 1);
+      const aux = ctx.addAuxiliary(ctx.parentOf(node), "softirq", 0, 1);
+      softirq.data[node] = aux; // after the call: adding a node may grow the column
     });
     api.hook("net", (ctx, node) => ctx.charge(softirq.data[node], ctx.entry(node).work as number, { wait: true }));
   },
@@ -208,7 +209,8 @@ tenants:
       const helper = api.extension("helper", "i32", -1);
       const done = api.event("provisioned", (ctx, node) => ctx.setReady(node));
       api.hook("create", (ctx, node) => {
-        helper.data[node] = ctx.addAuxiliary(ctx.parentOf(node), "boot", 0, 1);
+        const aux = ctx.addAuxiliary(ctx.parentOf(node), "boot", 0, 1);
+        helper.data[node] = aux; // after the call: adding a node may grow the column
       });
       api.hook("provision", (ctx, node) => ctx.work(helper.data[node], 2, { then: done }));
     });
@@ -229,6 +231,39 @@ tenants:
     // Three boots of 2 core-seconds on three one-core helpers run at once: ready at 2 s, then the process start.
     expect(r.stacks.s.lifecycle.ready).toEqual({ p50: 2.1, p99: 2.1 });
     expect(r.stacks.s.services["t/a"].failedBy).toEqual({ "no-ready-replica": expect.any(Number) });
+  });
+});
+
+describe("hostRules", () => {
+  it("gives a hook the rules of the host a node is on: its cores, speed and disk, or no disk", async () => {
+    const seen: unknown[] = [];
+    const probeHost = layer("seer", (api) => {
+      api.hook("create", (ctx, node) => {
+        const h = ctx.hostRules(node);
+        seen.push([h.cores, h.speed, h.disk?.iops ?? null]);
+      });
+    });
+    const plugins = [testHost, probeHost];
+    const s = loadScenario(
+      `duration: 1s
+hostTypes:
+  d: { cores: 8, speed: 2, memory: 4GiB, disk: { iops: 1000, bandwidth: 100MB/s } }
+  n: { cores: 4, memory: 4GiB }
+hosts: [{ type: d }, { type: n }]
+placement: { policy: spread }
+stacks: { s: [{ layer: seer }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: s, replicas: 2, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    await runScenario({ ...s, warmup: 0 }, plugins, { replications: 1 });
+    expect(seen.slice(0, 2)).toEqual([
+      [8, 2, 1000],
+      [4, 1, null],
+    ]);
   });
 });
 
@@ -476,7 +511,8 @@ tenants:
         const go = api.event("go", (ctx, node) => (how === "restart" ? ctx.restartNode(node, { after: 0.1 }) : ctx.failNode(node, "boom")));
         let first = -1;
         api.hook("create", (ctx, node) => {
-          sentry.data[node] = ctx.addAuxiliary(node, "sentry", 0, 1);
+          const aux = ctx.addAuxiliary(node, "sentry", 0, 1);
+          sentry.data[node] = aux; // after the call: adding a node may grow the column
           if (first < 0 && how !== "host") ctx.schedule(go, 1.0005, (first = node));
         });
         api.hook("net", (ctx, node) => ctx.charge(sentry.data[node], 1e-3, { wait: true }));
