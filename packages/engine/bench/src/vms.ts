@@ -26,10 +26,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { definePlugin } from "../../dist/plugin/define.js";
 import { count, fields } from "../../dist/scenario/fields.js";
-import { loadScenario } from "../../dist/scenario/load.js";
 import { testHost } from "../../dist/testing/index.js";
-import { runScenario } from "../../dist/workload/run.js";
-import { buildSimgridPeer, runPeerBinary, type WorkloadBenchResult } from "./workload.js";
+import { buildSimgridPeer, runPeerBinary, timedWorkers, type WorkloadBenchResult } from "./workload.js";
 
 /** The hypervisor plugin's CPU rules and steal per VM (packages/plugin-hypervisor), without its I/O path. */
 const vm = definePlugin({
@@ -86,24 +84,7 @@ tenants:
     services:
       - { name: workers, stack: vms, replicas: ${vms}, cores: 0, load: { closed: { clients: ${vms * c.workers}, think: ${c.think === 0 ? "0s" : `{ exp: ${c.think}s }`} } }, request: [{ cpu: { exp: 100ms } }] }
 `;
-  const scenario = loadScenario(text, { plugins });
-  let events = 0;
-  const t0 = process.hrtime.bigint();
-  const r = await runScenario(scenario, plugins, { chunk: 1_000_000, onProgress: (p) => (events = p.events) });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const svc = r.stacks.vms.services["bench/workers"];
-  const completed = svc.completed as number;
-  return {
-    model: "turtles",
-    scenario: name,
-    completed,
-    seconds,
-    usPerRequest: (seconds * 1e6) / completed,
-    throughput: svc.throughput as number,
-    expectedThroughput: expected(c),
-    maxRss: process.resourceUsage().maxRSS * 1024,
-    eventsPerRequest: events / completed,
-  };
+  return timedWorkers(name, text, plugins, "vms", expected(c));
 }
 
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];

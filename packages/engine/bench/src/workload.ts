@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { PluginDefinition } from "../../dist/plugin/define.js";
 import { loadScenario } from "../../dist/scenario/load.js";
 import { testHost } from "../../dist/testing/index.js";
 import { runScenario } from "../../dist/workload/run.js";
@@ -85,12 +86,20 @@ tenants:
     services:
       - { name: workers, replicas: ${c.hosts}, cores: ${c.cores}, load: { closed: { clients: ${c.workers}, think: 0s } }, request: [{ cpu: { exp: 100ms } }] }
 `;
-  const scenario = loadScenario(text, { plugins: [host] });
+  return timedWorkers(name, text, [host], "baremetal", c.expected);
+}
+
+/**
+ * Runs a scenario whose one service is `bench/workers` on `stack`, timing the whole model (build and run), and its
+ * figures per completed request beside the throughput the closed form expects.
+ */
+export async function timedWorkers(name: string, text: string, plugins: PluginDefinition[], stack: string, expectedThroughput: number): Promise<WorkloadBenchResult> {
+  const scenario = loadScenario(text, { plugins });
   let events = 0;
   const t0 = process.hrtime.bigint();
-  const r = await runScenario(scenario, [host], { chunk: 1_000_000, onProgress: (p) => (events = p.events) });
+  const r = await runScenario(scenario, plugins, { chunk: 1_000_000, onProgress: (p) => (events = p.events) });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const svc = r.stacks.baremetal.services["bench/workers"];
+  const svc = r.stacks[stack].services["bench/workers"];
   const completed = svc.completed as number;
   return {
     model: "turtles",
@@ -99,7 +108,7 @@ tenants:
     seconds,
     usPerRequest: (seconds * 1e6) / completed,
     throughput: svc.throughput as number,
-    expectedThroughput: c.expected,
+    expectedThroughput,
     maxRss: process.resourceUsage().maxRSS * 1024,
     eventsPerRequest: events / completed,
   };
