@@ -47,9 +47,10 @@ export interface ModelListener {
   /**
    * The processes below `node` stopped: requests on them fail with `reason`.
    * `lost`: they are gone (their replicas are to be placed again); else they
-   * restart in place and `processReady` follows.
+   * restart in place and `processReady` follows, unless `down`: they stay
+   * down in place (a restart after Infinity).
    */
-  processesStopped(node: number, processes: readonly number[], reason: string, lost: boolean): void;
+  processesStopped(node: number, processes: readonly number[], reason: string, lost: boolean, down: boolean): void;
   /** A process's ready time became known (its provisioning finished, or it restarts). */
   processReadyAt(process: number, time: number): void;
   /** Completions (kernel type, payload pairs) of the workload's CPU work that a stop aborted: they will not come. */
@@ -562,13 +563,13 @@ export class Model {
       this.failingNode = NONE;
     }
     if (this.restartAfter >= 0) {
-      this.listener?.processesStopped(n, processes, reason, false);
+      this.listener?.processesStopped(n, processes, reason, false, this.restartAfter === Infinity);
       this.settleLost(reason);
       this.restartAt(n, this.restartAfter);
       return;
     }
     // The workload fails the requests (and frees what they allocated) while the tree is whole, then the subtree goes.
-    this.listener?.processesStopped(n, processes, reason, true);
+    this.listener?.processesStopped(n, processes, reason, true, false);
     for (const p of processes) this.placement?.released(this.nodes.tenant[p], this.nodes.entry[p], this.hostIndex(this.nodes.host[p]));
     this.removeSubtree(n);
     this.settleLost(reason);
@@ -578,7 +579,7 @@ export class Model {
   private restartNode(n: number, after: number): void {
     const processes = this.processesBelow(n);
     this.stop(n);
-    this.listener?.processesStopped(n, processes, "restart", false);
+    this.listener?.processesStopped(n, processes, "restart", false, after === Infinity);
     this.settleLost("restart");
     this.restartAt(n, after);
   }

@@ -15,10 +15,16 @@
 import type { z } from "zod";
 import type { Random } from "../random/random.js";
 import type { ExtensionColumn } from "../tree/nodes.js";
-import type { CpuWeight } from "../cpu/solver.js";
+import type { BandwidthStats, CpuWeight } from "../cpu/solver.js";
 import type { Service } from "../scenario/schema.js";
 
-export type { CpuWeight };
+export type { BandwidthStats, CpuWeight };
+
+/**
+ * The reason of a kill by the kernel's OOM killer (a process past its cgroup's memory limit): a plugin that fails or
+ * restarts a node for it (`failNode(node, OOM)`) has its replicas counted in the services' `oomKills`.
+ */
+export const OOM = "oom";
 
 /**
  * Operation kinds that travel a process's path (DESIGN.md, The layered path).
@@ -270,7 +276,8 @@ export interface PluginContext<Entry = Record<string, unknown>> {
    * requests inside fail with reason "restart") and starts it again in place
    * after `after` seconds and its provisioning; its replicas are ready again
    * then. In a `fail` hook of the failing node: restarts it instead of
-   * removing it.
+   * removing it. `after` Infinity: it stays down in place, never started
+   * again nor placed elsewhere (a pod whose restart policy is Never).
    */
   restartNode(node: number, options: { after: number }): void;
   /** A node whose layer hooks `provision` is provisioned: it (and what waits for it) gets ready. */
@@ -279,6 +286,12 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   trackSteal(node: number): void;
   /** Core-seconds of steal of a node `trackSteal` keeps, from when it was tracked to now (0 for one it does not). O(1). */
   steal(node: number): number;
+  /**
+   * The CFS counters of a node under a CFS budget (cgroup v2 `cpu.stat`), from its creation to now: periods in which it
+   * was runnable, periods in which it ran out of quota, and seconds it spent throttled; zeros for a node without a
+   * budget. O(1) after its host's accrual.
+   */
+  bandwidthStats(node: number): BandwidthStats;
   /** Pauses (`paused` true) or resumes a layer node's subtree: its CPU work waits, its threads stay runnable. */
   freeze(node: number, paused: boolean): void;
   /**

@@ -28,6 +28,7 @@ import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 import {
   LIFECYCLE_EVENTS,
   OP_KINDS,
+  type BandwidthStats,
   type CpuSettings,
   type EventHandlerFn,
   type HookFn,
@@ -638,7 +639,7 @@ class Context implements PluginContext {
     this.layerNode(node, "restartNode");
     if (this.model.nodes.parent[node] === NONE) throw new Error(`restartNode: node ${node} is a host; hosts fail through the scenario's failures`);
     const after = options?.after;
-    if (!(after >= 0) || !Number.isFinite(after)) throw new Error(`restartNode: after must be a finite number of seconds >= 0, got ${after}`);
+    if (!(after >= 0)) throw new Error(`restartNode: after must be a number of seconds >= 0 (Infinity: it stays down), got ${after}`);
     this.model.requestAction(node, after, "restart");
   }
 
@@ -657,6 +658,12 @@ class Context implements PluginContext {
   steal(node: number): number {
     this.node(node, "steal");
     return this.model.cpu.stealOf(node);
+  }
+
+  bandwidthStats(node: number): BandwidthStats {
+    this.node(node, "bandwidthStats");
+    const cpu = this.model.cpu;
+    return cpu.hasBandwidth(node) ? cpu.bandwidthStats(node) : { nrPeriods: 0, nrThrottled: 0, throttledTime: 0 };
   }
 
   freeze(node: number, paused: boolean): void {

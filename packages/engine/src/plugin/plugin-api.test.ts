@@ -10,7 +10,7 @@ import { loadScenario } from "../scenario/load.js";
 import { fields, unitValue } from "../scenario/fields.js";
 import { testHost } from "../testing/index.js";
 import { ReplicationRun, runReplication, runScenario } from "../workload/run.js";
-import { definePlugin, type PluginDefinition } from "./define.js";
+import { definePlugin, OOM, type PluginDefinition } from "./define.js";
 
 /** A layer that takes nothing of its own and weighs 1: the base of the test layers below. */
 function layer(name: string, setup: NonNullable<PluginDefinition["setup"]>, schema = fields({})): PluginDefinition {
@@ -176,6 +176,76 @@ tenants:
     expect(st.services["t/a"].failedBy).toEqual({ broken: 1, unreachable: 1 });
     expect(st.failures).toEqual([{ host: 0, at: 1, detected: 3, repaired: null, replicas: 1, recovered: 1, layer: "fragile", reason: "broken", services: { "t/a": { failed: 1, timeouts: 0 } } }]);
     expect(st.lifecycle.recovery).toEqual({ p50: 2, p99: 2 });
+  });
+
+  it("restartNode after Infinity leaves a node down in place: no restart, no recovery, its replicas not placed again", async () => {
+    const mortal = layer("mortal", (api) => {
+      const crash = api.event("crash", (ctx, node) => ctx.failNode(node, OOM));
+      let first = -1;
+      api.hook("create", (ctx, node) => {
+        if (first >= 0) return;
+        first = node;
+        ctx.schedule(crash, 1, node);
+      });
+      api.hook("fail", (ctx, node) => ctx.restartNode(node, { after: Infinity }));
+    });
+    const plugins = [testHost, mortal];
+    const s = loadScenario(
+      `duration: 5s
+hostTypes: { h: { cores: 8, memory: 4GiB } }
+hosts: [{ type: h, count: 2 }]
+failures: { detection: 0.5s }
+stacks: { m: [{ layer: mortal }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: m, replicas: 2, load: { closed: { clients: 4, think: 0s } }, request: [{ cpu: 10s }] }
+`,
+      { plugins },
+    );
+    const r = await runScenario(s, plugins);
+    const svc = r.stacks.m.services["t/a"];
+    // The two sticky clients of the killed replica fail with `oom`, which counts one OOM kill and no restart.
+    expect(svc.failedBy).toMatchObject({ oom: 2 });
+    expect(svc.oomKills).toBe(1);
+    expect(svc.restarts).toBe(0);
+    expect(r.stacks.m.failures).toEqual([]);
+    expect(r.stacks.m.lifecycle.recovery).toBeNull();
+  });
+
+  it("bandwidthStats gives a CFS group's cpu.stat counters: half a core of quota per 100 ms under a busy thread", async () => {
+    const seen: number[][] = [];
+    const quota = layer("quota", (api) => {
+      const look = api.event("look", (ctx, node) => {
+        const st = ctx.bandwidthStats(node);
+        const none = ctx.bandwidthStats(ctx.parentOf(node));
+        seen.push([st.nrPeriods, st.nrThrottled, st.throttledTime, none.nrPeriods + none.nrThrottled + none.throttledTime]);
+      });
+      api.hook("create", (ctx, node) => {
+        ctx.setCpu(node, { bandwidth: { quota: 0.05, period: 0.1 } });
+        ctx.schedule(look, 2.02, node);
+      });
+    });
+    const plugins = [testHost, quota];
+    const s = loadScenario(
+      `duration: 3s
+hostTypes: { h: { cores: 4, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { q: [{ layer: quota }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: q, load: { closed: { clients: 1, think: 0s } }, request: [{ cpu: 10s }] }
+`,
+      { plugins },
+    );
+    await runReplication(s, plugins, 0);
+    // By 2.02 s: 20 whole periods, each throttled after its 50 ms of quota for the other 50 ms (1 s in all); the
+    // host has no budget (zeros).
+    expect(seen).toHaveLength(1);
+    const [periods, throttled, time, none] = seen[0];
+    expect([periods, throttled, none]).toEqual([20, 20, 0]);
+    expect(time).toBeCloseTo(1, 9);
   });
 
   it("setCpu takes effect at the next solver update: a cap of half a core from 1 s halves the rate from then", async () => {

@@ -24,6 +24,7 @@ function replication(p99: number, memoryUsed: number, extra: Record<string, unkn
     callTime: null,
     inFlight: 0,
     restarts: 0,
+    oomKills: 0,
     retries: 0,
     timeouts: 0,
     wasted: 0,

@@ -179,6 +179,11 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
       add("performance", [...s, "timeouts"], `${key} timeouts`, "count", "lower", key);
       add("performance", [...s, "wasted"], `${key} wasted`, "count", "lower", key);
     }
+    // OOM kills and the restarts in place they cause, only where a stack had some (a memory limit set too low).
+    if (stacks.some((st) => (at(st, [...s, "oomKills"]) ?? 0) > 0)) {
+      add("performance", [...s, "oomKills"], `${key} OOM kills`, "count", "lower", key);
+      add("performance", [...s, "restarts"], `${key} restarts`, "count", "lower", key);
+    }
   }
   add("resources", ["hosts", "used"], "hosts used", "count", "lower");
   add("resources", ["hosts", "cpuUtilization"], "cpu of used cores", "ratio", null);

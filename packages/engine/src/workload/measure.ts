@@ -209,6 +209,8 @@ export interface ServiceResults {
   inFlight: Metric;
   /** Replicas restarted in place during the measurement (a layer's restartNode, an OOM kill with a restart policy). */
   restarts: Metric;
+  /** Replicas stopped by an OOM kill during the measurement (a process past its container's memory limit). */
+  oomKills: Metric;
   /** Attempts retried (the service's `retry`), attempts timed out, and timed-out attempts that completed anyway (their work wasted). */
   retries: Metric;
   timeouts: Metric;
@@ -402,6 +404,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
       callTime: m.completed > 0 ? m.callTime / m.completed : null,
       inFlight: inFlight[k],
       restarts: life.restarts[k],
+      oomKills: life.oomKills[k],
       retries: m.retries,
       timeouts: m.timeouts,
       wasted: m.wasted,
