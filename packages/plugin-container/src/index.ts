@@ -3,11 +3,14 @@
  * stack (runtime, cgroup v2 CPU and memory settings) becomes a node that is
  * placed by its requests, competes for CPU as a cgroup of weight
  * cpu.weight / 100 under CFS bandwidth control when it has a limit, and adds
- * its runtime's static costs to every path through it. OOM kills, network
- * modes and image pulls arrive with its own issue. It uses only
- * `@turtles/engine/plugin`.
+ * its runtime's static costs to every path through it. Its mechanisms are
+ * in their own files: memory limits, restart policies and CFS counters in
+ * memory.ts. It uses only `@turtles/engine/plugin`.
  */
 import { definePlugin, fields, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
+import { cfsCounters, memoryLimits, RESTART_POLICIES } from "./memory.js";
+
+export { CRASH_LOOP_BACKOFF, nextBackoff, RECLAIM_DELAY, RESTART_POLICIES, type RestartPolicy } from "./memory.js";
 
 /** Runtimes with published calibration (calibration.md, table 1.1 and section 2). */
 export const RUNTIMES = ["runc", "crun", "gvisor", "kata"] as const;
@@ -28,7 +31,13 @@ const cpu = fields({
 
 const memory = fields({
   request: unitValue("size", { above: 0 }).optional(),
-  limit: unitValue("size", { above: 0 }).optional().meta({ description: "memory.max: exceeding it is an OOM kill" }),
+  limit: unitValue("size", { above: 0 }).optional().meta({ description: "memory.max: a use past it is an OOM kill (the container restarts by its restartPolicy)" }),
+  high: unitValue("size", { above: 0 }).optional().meta({ description: "memory.high: an allocation above it waits for reclaim first" }),
+}).superRefine((m, ctx) => {
+  for (const below of ["request", "high"] as const) {
+    const v = m[below];
+    if (v !== undefined && m.limit !== undefined && v > m.limit) ctx.addIssue({ code: "custom", path: [below], message: `memory ${below} (${v} B) must not exceed the limit (${m.limit} B)` });
+  }
 });
 
 export const containerSchema = fields({
@@ -36,6 +45,8 @@ export const containerSchema = fields({
   runtime: oneOf(RUNTIMES, "a container runtime").default("runc"),
   cpu: cpu.optional(),
   memory: memory.optional(),
+  // Absent means `always`, Kubernetes' default (absent, not defaulted, so existing scenarios keep their scenarioHash).
+  restartPolicy: oneOf(RESTART_POLICIES, "a restart policy").optional().meta({ description: "after an OOM kill: always (default) or on-failure restart with CrashLoopBackOff; never leaves it down" }),
   // Bytes of the container image: copied to a host to start a replica there (results' `portability`). An
   // application's own image, so each service on the layer counts one in `images`. Absent: the scenario says
   // nothing of images and none is counted (issue 15 adds named images with layers and a registry).
@@ -79,5 +90,7 @@ export const container = definePlugin({
       kernel: (c) => c.runtime === "kata",
       image: (c) => (c.image === undefined ? undefined : { bytes: c.image }),
     });
+    memoryLimits(api);
+    cfsCounters(api);
   },
 });
