@@ -16,7 +16,7 @@ import type { z } from "zod";
 import type { Random } from "../random/random.js";
 import type { ExtensionColumn } from "../tree/nodes.js";
 import type { CpuWeight } from "../cpu/solver.js";
-import type { Service } from "../scenario/schema.js";
+import type { Scenario, Service } from "../scenario/schema.js";
 
 export type { CpuWeight };
 
@@ -132,9 +132,10 @@ export interface LayerRules<Entry> {
   /**
    * The image a node of the layer starts from (a VM's disk image, a container image), or undefined when it has none:
    * counted in `images` (distinct images to maintain) and moved in `portability` (bytes to start one replica on a
-   * new host). Called once per entry when results are assembled, never during a run.
+   * new host). Called once per entry when results are assembled, never during a run, with the scenario (whose
+   * top-level `images` an entry may name).
    */
-  image?(entry: Entry): LayerImage | undefined;
+  image?(entry: Entry, scenario: Readonly<Scenario>): LayerImage | undefined;
 }
 
 /**
@@ -236,6 +237,11 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   /** The validated scenario records of the services whose processes run below `node`, one per process. O(subtree). */
   services(node: number): readonly Service[];
   /**
+   * The validated, normalised scenario the model was built from: its top-level fields (`images`, `registry`,
+   * `network`, ...) for what a plugin's mechanism reads beyond its own entries. Read it, never change it. O(1).
+   */
+  readonly scenario: Readonly<Scenario>;
+  /**
    * Adds an auxiliary node (a VMM, a virtio I/O thread, a gVisor Sentry) under
    * `parent`; it consumes CPU (at most `cores` at once) and `memory` bytes of
    * its parent. In `create` hooks (and later, from events).
@@ -293,8 +299,11 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   work(node: number, work: number, then?: Then): void;
   /** A disk I/O of `bytes` on `host`'s disk. */
   io(host: number, bytes: number, options: Then & { write?: boolean; random?: boolean }): void;
-  /** `bytes` from host `from` (or `EXTERNAL`, outside the fabric) to host `to` over their NICs. */
-  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number }): void;
+  /**
+   * `bytes` from host `from` (or `EXTERNAL`, outside the fabric) to host `to` over their NICs, sharing them with the
+   * traffic there; `latency` seconds are added, and `rate` (bytes/s) bounds its own rate (a registry's bandwidth).
+   */
+  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number; rate?: number }): void;
 
   // Plugin events.
   /** Schedules `event` for `node` after `delay` seconds with an int32 payload; returns a handle for `cancel`. */
@@ -337,6 +346,12 @@ export interface MetricSpec {
   per?: "node" | "host";
   /** Shown in `turtles run` and `turtles compare` tables. */
   show?: boolean;
+  /**
+   * A histogram of seconds per start of a node (an image pull): reported as the stack's `lifecycle.<name>`
+   * ({ p50, p99 }, exact, of every sample from the run's start, the warm-up included, as `lifecycle.ready`) instead of
+   * under `layers`, and left out where it has no sample.
+   */
+  lifecycle?: boolean;
   description?: string;
 }
 

@@ -21,7 +21,7 @@ import { HOLDS_RESERVED, HOLDS_TOUCHED } from "../model/memory.js";
 import { IO_OP, NET_OP, SYSCALL_OP } from "../model/pipeline.js";
 import { EXTERNAL } from "../net/network.js";
 import { Random } from "../random/random.js";
-import type { Service } from "../scenario/schema.js";
+import type { Scenario, Service } from "../scenario/schema.js";
 import { NONE } from "../tree/nodes.js";
 import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
@@ -519,6 +519,11 @@ class Context implements PluginContext {
     return this.model.servicesBelow(node);
   }
 
+  get scenario(): Readonly<Scenario> {
+    if (this.model.scenario === undefined) throw new Error("scenario: the model is not built yet (read it in hooks and events, not in setup)");
+    return this.model.scenario;
+  }
+
   memoryLimit(node: number): number {
     this.node(node, "memoryLimit");
     return this.model.nodes.capacityMemory[node];
@@ -695,7 +700,7 @@ class Context implements PluginContext {
     this.model.disk.submit(host, bytes, options.random === true, options.write === true, 0, done.type, done.slot);
   }
 
-  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number }): void {
+  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number; rate?: number }): void {
     for (const end of [from, to]) {
       if (end === EXTERNAL) continue;
       this.node(end, "transfer");
@@ -705,8 +710,10 @@ class Context implements PluginContext {
     if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`transfer: bytes must be a finite number >= 0, got ${bytes}`);
     const latency = options.latency ?? 0;
     if (!(latency >= 0) || !Number.isFinite(latency)) throw new Error(`transfer: latency must be a finite number of seconds >= 0, got ${latency}`);
+    const rate = options.rate ?? Infinity;
+    if (!(rate > 0)) throw new Error(`transfer: rate must be a number of bytes per second > 0, got ${rate}`);
     const done = this.completion(options, to === EXTERNAL ? from : to, "transfer");
-    this.model.net.send(from, to, bytes, latency, done.type, done.slot);
+    this.model.net.send(from, to, bytes, latency, done.type, done.slot, rate);
   }
 
   private completion(then: Then | undefined, node: number, what: string): { type: EventType; slot: number } {
