@@ -127,6 +127,12 @@ export interface LayerRules<Entry> {
    * what it no longer uses: a balloon).
    */
   holds?: "used" | "reserved" | "touched";
+  /**
+   * Whether a node built from `entry` provisions itself, for a layer that hooks `provision` (default: every node):
+   * false leaves the node to the static `provisioning` time, so a mechanism applies only where a scenario asks for it
+   * (a container pulls its image only where the scenario declares a registry). Called once per node as it is placed.
+   */
+  provisions?(entry: Entry, scenario: Readonly<Scenario>): boolean;
   /** True when a node of this layer runs its own OS kernel (a VM; or per entry, a Kata sandbox): counted in `kernels`. */
   kernel?: boolean | ((entry: Entry) => boolean);
   /**

@@ -651,6 +651,7 @@ class Context implements PluginContext {
     this.layerNode(node, "setReady");
     if (this.model.nodes.kind[node] !== this.record.kind) throw new Error(`setReady: node ${node} is a ${this.layerOf(node)}; a plugin readies its own layer's nodes`);
     if (!this.record.provisions) throw new Error(`setReady: layer ${this.record.plugin.layer} does not hook provision; its nodes get ready after their provisioning time`);
+    if (!this.model.provisionsItself(node)) throw new Error(`setReady: node ${node} is left to its provisioning time by its layer's provisions rule`);
     this.model.setReady(node);
   }
 

@@ -668,3 +668,41 @@ tenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] 
     await expect(runScenario(b, [testHost, bad])).rejects.toThrow(/plugin bad, hook "provision", node \d+, at simulated time 0s: transfer: rate must be a number of bytes per second > 0, got 0/);
   });
 });
+
+describe("the provisions rule", () => {
+  it("leaves the nodes it excludes to their provisioning time, and provisions the others by the hook", async () => {
+    // Fetches 100 MB where the scenario declares a registry; elsewhere ready after its static 0.5 s.
+    const optional = definePlugin({
+      name: "optional",
+      layer: "optional",
+      version: "1.0.0",
+      schema: fields({}),
+      setup(api) {
+        const done = api.event("done", (ctx, node) => ctx.setReady(node));
+        api.layerRules({
+          size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+          cpu: () => ({ weight: 1 }),
+          path: () => ({ provisioning: 0.5 }),
+          provisions: (_e, s) => s.registry !== undefined,
+        });
+        api.hook("provision", (ctx, node) => ctx.transfer(-1, ctx.hostOf(node), 100e6, { then: done, rate: ctx.scenario.registry!.bandwidth }));
+      },
+    });
+    const plugins = [testHost, optional];
+    const scenario = (registry: string) =>
+      loadScenario(
+        `duration: 1s
+hostTypes: { h: { cores: 8, memory: 4GiB, nic: { bandwidth: 1GB/s } } }
+hosts: [{ type: h }]
+${registry}
+stacks: { s: [{ layer: optional }] }
+tenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] }]
+`,
+        { plugins },
+      );
+    const without = await runScenario({ ...scenario(""), warmup: 0 }, plugins);
+    expect(without.stacks.s.lifecycle.ready).toEqual({ p50: 0.5, p99: 0.5 });
+    const withRegistry = await runScenario({ ...scenario("registry: { bandwidth: 400MB/s, latency: 0s }"), warmup: 0 }, plugins);
+    expect(withRegistry.stacks.s.lifecycle.ready).toEqual({ p50: expect.closeTo(0.25, 12), p99: expect.closeTo(0.25, 12) });
+  });
+});
