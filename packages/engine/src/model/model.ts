@@ -402,6 +402,11 @@ export class Model {
     if (isProcess && this.built && this.readyAt[n] !== Infinity) this.listener?.processReadyAt(n, this.readyAt[n]);
   }
 
+  /** True while node `n`'s provision hook has run and it is not ready yet (nor stopped since). O(1). */
+  isProvisioning(n: number): boolean {
+    return this.provisioning[n] === 1;
+  }
+
   /** True when layer node `n` is provisioned by its plugin (`provision` hooks, `setReady`), not after its provisioning time. O(1). */
   provisionsItself(n: number): boolean {
     return this.selfProvisioned[n] === 1;

@@ -287,6 +287,8 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   restartNode(node: number, options: { after: number }): void;
   /** A node whose layer hooks `provision` is provisioned: it (and what waits for it) gets ready. */
   setReady(node: number): void;
+  /** True while a node its plugin provisions waits for `setReady` since its `provision` hook last ran (false once it stopped). O(1). */
+  provisioning(node: number): boolean;
   /** Keeps the steal of a node with a CPU cap (a VM's vCPUs): core-seconds runnable but not running, in `hosts.steal` and `hostTypes.<t>.steal`. */
   trackSteal(node: number): void;
   /** Core-seconds of steal of a node `trackSteal` keeps, from when it was tracked to now (0 for one it does not). O(1). */
@@ -352,6 +354,11 @@ export interface MetricSpec {
   per?: "node" | "host";
   /** Shown in `turtles run` and `turtles compare` tables. */
   show?: boolean;
+  /**
+   * What a counter counts: what happens during the measured time (`"measurement"`, the default), or from the run's
+   * start, the warm-up and the placement at time 0 included (`"run"`: what nodes do as they start, an image pull).
+   */
+  since?: "measurement" | "run";
   /**
    * A histogram of seconds per start of a node (an image pull): reported as the stack's `lifecycle.<name>`
    * ({ p50, p99 }, exact, of every sample from the run's start, the warm-up included, as `lifecycle.ready`) instead of

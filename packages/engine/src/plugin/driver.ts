@@ -655,6 +655,11 @@ class Context implements PluginContext {
     this.model.setReady(node);
   }
 
+  provisioning(node: number): boolean {
+    this.node(node, "provisioning");
+    return this.model.isProvisioning(node);
+  }
+
   trackSteal(node: number): void {
     this.layerNode(node, "trackSteal");
     this.model.cpu.trackSteal(node);

@@ -25,6 +25,8 @@ export interface MetricInfo {
   description: string;
   /** Reported as the stack's `lifecycle.<name>` rather than under `layers` (`MetricSpec.lifecycle`). */
   lifecycle: boolean;
+  /** A counter counting from the run's start, not the measurement's (`MetricSpec.since`). */
+  wholeRun: boolean;
 }
 
 /** A metric's figure for one replication: a number, or a histogram's summary. */
@@ -67,8 +69,10 @@ export class MetricStore {
       const twin = this.info.find((m) => m.lifecycle && m.name === name);
       if (twin) throw new Error(`metric ${name}: lifecycle.${name} is already reported by layer ${twin.layer}`);
     }
+    if (spec.since !== undefined && spec.since !== "measurement" && spec.since !== "run") throw new Error(`metric ${name}: since must be "measurement" or "run", got ${JSON.stringify(spec.since)}`);
+    if (spec.since === "run" && spec.kind !== "counter") throw new Error(`metric ${name}: since: "run" is for counters (a level is read at the end; a histogram's samples are measured, or lifecycle)`);
     const m = this.info.length;
-    this.info.push({ plugin, layer, name, kind: spec.kind, unit: spec.unit ?? "", per: spec.per ?? "node", show: spec.show ?? false, description: spec.description ?? "", lifecycle });
+    this.info.push({ plugin, layer, name, kind: spec.kind, unit: spec.unit ?? "", per: spec.per ?? "node", show: spec.show ?? false, description: spec.description ?? "", lifecycle, wholeRun: spec.since === "run" });
     this.samples.push(lifecycle ? [] : null);
     this.kind.push(KIND[spec.kind]);
     this.total.push(0);
@@ -153,7 +157,7 @@ export class MetricStore {
     this.info.forEach((info, m) => {
       if (info.per !== "host" || !layers.has(info.layer) || (this.kind[m] !== KIND.counter && this.kind[m] !== KIND.gauge)) return;
       let figure = 0;
-      for (const h of hosts) figure += this.kind[m] === KIND.counter ? this.byHost[m][h] - (this.byHostAtStart[m][h] ?? 0) : this.levels[m][h];
+      for (const h of hosts) figure += this.kind[m] === KIND.counter ? this.byHost[m][h] - (info.wholeRun ? 0 : (this.byHostAtStart[m][h] ?? 0)) : this.levels[m][h];
       let layer = out.get(info.layer);
       if (!layer) out.set(info.layer, (layer = {}));
       layer[info.name] = figure;
@@ -168,7 +172,7 @@ export class MetricStore {
     this.info.forEach((info, m) => {
       if (!layers.has(info.layer) || info.lifecycle) return;
       let figure: MetricFigure;
-      if (this.kind[m] === KIND.counter) figure = this.total[m] - this.totalAtStart[m];
+      if (this.kind[m] === KIND.counter) figure = this.total[m] - (info.wholeRun ? 0 : this.totalAtStart[m]);
       else if (this.kind[m] === KIND.gauge) figure = this.total[m];
       else if (this.kind[m] === KIND.timeWeighted) {
         this.advance(m, now);
