@@ -1,7 +1,7 @@
 // Image pulls (images.ts) against closed forms: a cold container waits its layers' downloads at the registry's
 // bandwidth, their unpacks on the host's disk and its runtime's start; a warm one its start only; concurrent pulls of
 // a layer download it once; a pull takes its share of the host's NIC from other traffic.
-import { loadScenario, runScenario, ScenarioError } from "@turtles/engine";
+import { loadScenario, ReplicationRun, runScenario, ScenarioError } from "@turtles/engine";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { describe, expect, it } from "vitest";
 import { container, RUNTIME_DEFAULTS } from "./index.js";
@@ -124,5 +124,46 @@ tenants: [{ name: t, services: [{ name: a, stack: docker, request: [{ cpu: 1ms }
 `);
     expect(load).toThrow(ScenarioError);
     expect(load).toThrow(/scenario:6:\d+: stacks\.docker\[0\]\.image.*unknown image "wbe".*did you mean "web"/s);
+  });
+
+  it("continue a run saved in the middle of its pulls exactly: the layer cache and the waiters are in the saved state", () => {
+    // Two hosts, three replicas each way, the second host failing at 2 s: pulls, shared downloads and cache hits.
+    const s = scenario(`hosts: [{ type: h, count: 2 }]
+placement: { policy: spread }
+failures: { detection: 1s, scripted: [{ at: 2s, host: 1 }] }
+${IMAGES}
+${REGISTRY}
+stacks: { docker: [{ layer: container, image: web }] }
+tenants: [{ name: t, services: [{ name: a, stack: docker, replicas: 4, load: { open: { rate: 100/s } }, request: [{ cpu: 1ms }] }] }]
+`);
+    const straight = new ReplicationRun({ ...s, warmup: 0 }, plugins, 0);
+    while (!straight.advance(10_000));
+    const expected = JSON.stringify(straight.result());
+    expect(straight.result().stack.lifecycle.pull).toBeDefined();
+    for (const cut of [3, 20, 150]) {
+      const first = new ReplicationRun({ ...s, warmup: 0 }, plugins, 0);
+      first.advance(cut);
+      const resumed = ReplicationRun.resume({ ...s, warmup: 0 }, plugins, 0, first.snapshot());
+      while (!resumed.advance(10_000));
+      expect(JSON.stringify(resumed.result()), `cut at event ${cut}`).toBe(expected);
+    }
+  });
+
+  it("pull afresh on a host that failed in the middle of a pull: the download died with it", async () => {
+    // The only host fails at 0.5 s, a download under way, and is back at 1.5 s, where the replicas are placed again.
+    const s = scenario(`hosts: [{ type: h }]
+failures: { detection: 1s, scripted: [{ at: 0.5s, host: 0, repair: 1s }] }
+${IMAGES}
+${REGISTRY}
+stacks: { docker: [{ layer: container, image: web }] }
+tenants: [{ name: t, services: [{ name: a, stack: docker, replicas: 2, request: [{ cpu: 1ms }] }] }]
+`);
+    const st = (await runScenario({ ...s, warmup: 0 }, plugins)).stacks.docker;
+    // Two downloads at first, the second container joining both; app's, unpacked at 0.27 s, is kept. After the repair
+    // base is pulled again by the first container (app found), the second finding app kept and base being pulled.
+    expect(st.layers.container).toMatchObject({ pulls: 3, pullCacheHits: 5 });
+    expect(st.lifecycle.pull).toEqual({ p50: expect.closeTo(PULL, 9), p99: expect.closeTo(PULL, 9) });
+    // Placed again at 1.5 s (the repair and the detection), 1 s after the failure: ready a pull and a start later.
+    expect(st.lifecycle.recovery).toEqual({ p50: expect.closeTo(1 + PULL + RUNC_START + PROCESS_START, 9), p99: expect.closeTo(1 + PULL + RUNC_START + PROCESS_START, 9) });
   });
 });
