@@ -21,6 +21,17 @@ function scenario(body: string): ReturnType<typeof loadScenario> {
   return loadScenario(`duration: 5s\nhostTypes: { h: ${HOST} }\n${body}`, { plugins });
 }
 
+/** Service a's `replicas` in containers of image web on `hosts`, with `extra` top-level lines and, unless told, the registry. */
+function docker(replicas: number, hosts: string, extra = "", registry = REGISTRY, load = ""): ReturnType<typeof loadScenario> {
+  return scenario(`hosts: ${hosts}
+${extra}
+${IMAGES}
+${registry}
+stacks: { docker: [{ layer: container, image: web }] }
+tenants: [{ name: t, services: [{ name: a, stack: docker, replicas: ${replicas}, ${load}request: [{ cpu: 1ms }] }] }]
+`);
+}
+
 /**
  * One container's pull of web alone on a host: each layer downloads at the registry's 125 MB/s (its share of the
  * NIC is more) after 20 ms, then is written to the disk at 500 MB/s: base 1.02 s + 0.25 s, app 0.22 s + 0.05 s,
@@ -32,14 +43,7 @@ describe("image pulls", () => {
   it("make the first container of an image on a host wait pull + unpack + start, and a second one there start only", async () => {
     // Two replicas spread over two hosts, each pulling; host 1 fails at 2 s and its replica is placed again on host
     // 0 a second later, where the layers are kept: its container starts at once.
-    const s = scenario(`hosts: [{ type: h, count: 2 }]
-placement: { policy: spread }
-failures: { detection: 1s, scripted: [{ at: 2s, host: 1 }] }
-${IMAGES}
-${REGISTRY}
-stacks: { docker: [{ layer: container, image: web }] }
-tenants: [{ name: t, services: [{ name: a, stack: docker, replicas: 2, request: [{ cpu: 1ms }] }] }]
-`);
+    const s = docker(2, "[{ type: h, count: 2 }]", "placement: { policy: spread }\nfailures: { detection: 1s, scripted: [{ at: 2s, host: 1 }] }");
     const st = (await runScenario({ ...s, warmup: 0 }, plugins)).stacks.docker;
     expect(st.lifecycle.pull).toEqual({ p50: expect.closeTo(PULL, 9), p99: expect.closeTo(PULL, 9) });
     expect(st.lifecycle.ready!.p50).toBeCloseTo(PULL + RUNC_START + PROCESS_START, 9);
@@ -49,12 +53,7 @@ tenants: [{ name: t, services: [{ name: a, stack: docker, replicas: 2, request: 
   });
 
   it("download a layer once for two containers that pull it at once on one host", async () => {
-    const s = scenario(`hosts: [{ type: h }]
-${IMAGES}
-${REGISTRY}
-stacks: { docker: [{ layer: container, image: web }] }
-tenants: [{ name: t, services: [{ name: a, stack: docker, replicas: 2, request: [{ cpu: 1ms }] }] }]
-`);
+    const s = docker(2, "[{ type: h }]");
     const st = (await runScenario({ ...s, warmup: 0 }, plugins)).stacks.docker;
     // The second container waits for the first's downloads: both ready as one pull alone.
     expect(st.lifecycle.pull).toEqual({ p50: expect.closeTo(PULL, 9), p99: expect.closeTo(PULL, 9) });
@@ -91,11 +90,7 @@ ${pull ? "      - { name: big, stack: pulled, request: [{ cpu: 1ms }] }" : ""}
   });
 
   it("leave scenarios without a registry as they were: images on the hosts already, no pull", async () => {
-    const s = scenario(`hosts: [{ type: h }]
-${IMAGES}
-stacks: { docker: [{ layer: container, image: web }] }
-tenants: [{ name: t, services: [{ name: a, stack: docker, request: [{ cpu: 1ms }] }] }]
-`);
+    const s = docker(1, "[{ type: h }]", "", "");
     const st = (await runScenario({ ...s, warmup: 0 }, plugins)).stacks.docker;
     expect(st.lifecycle.pull).toBeUndefined();
     expect(st.lifecycle.ready!.p50).toBeCloseTo(RUNC_START + PROCESS_START, 12);
@@ -128,14 +123,7 @@ tenants: [{ name: t, services: [{ name: a, stack: docker, request: [{ cpu: 1ms }
 
   it("continue a run saved in the middle of its pulls exactly: the layer cache and the waiters are in the saved state", () => {
     // Two hosts, three replicas each way, the second host failing at 2 s: pulls, shared downloads and cache hits.
-    const s = scenario(`hosts: [{ type: h, count: 2 }]
-placement: { policy: spread }
-failures: { detection: 1s, scripted: [{ at: 2s, host: 1 }] }
-${IMAGES}
-${REGISTRY}
-stacks: { docker: [{ layer: container, image: web }] }
-tenants: [{ name: t, services: [{ name: a, stack: docker, replicas: 4, load: { open: { rate: 100/s } }, request: [{ cpu: 1ms }] }] }]
-`);
+    const s = docker(4, "[{ type: h, count: 2 }]", "placement: { policy: spread }\nfailures: { detection: 1s, scripted: [{ at: 2s, host: 1 }] }", REGISTRY, "load: { open: { rate: 100/s } }, ");
     const straight = new ReplicationRun({ ...s, warmup: 0 }, plugins, 0);
     while (!straight.advance(10_000));
     const expected = JSON.stringify(straight.result());
@@ -151,13 +139,7 @@ tenants: [{ name: t, services: [{ name: a, stack: docker, replicas: 4, load: { o
 
   it("pull afresh on a host that failed in the middle of a pull: the download died with it", async () => {
     // The only host fails at 0.5 s, a download under way, and is back at 1.5 s, where the replicas are placed again.
-    const s = scenario(`hosts: [{ type: h }]
-failures: { detection: 1s, scripted: [{ at: 0.5s, host: 0, repair: 1s }] }
-${IMAGES}
-${REGISTRY}
-stacks: { docker: [{ layer: container, image: web }] }
-tenants: [{ name: t, services: [{ name: a, stack: docker, replicas: 2, request: [{ cpu: 1ms }] }] }]
-`);
+    const s = docker(2, "[{ type: h }]", "failures: { detection: 1s, scripted: [{ at: 0.5s, host: 0, repair: 1s }] }");
     const st = (await runScenario({ ...s, warmup: 0 }, plugins)).stacks.docker;
     // Two downloads at first, the second container joining both; app's, unpacked at 0.27 s, is kept. After the repair
     // base is pulled again by the first container (app found), the second finding app kept and base being pulled.
