@@ -5,15 +5,20 @@
  * cpu.weight / 100 under CFS bandwidth control when it has a limit, and adds
  * its runtime's static costs to every path through it. Its mechanisms are
  * in their own files: memory limits, restart policies and CFS counters in
- * memory.ts. It uses only `@turtles/engine/plugin`.
+ * memory.ts; where the scenario declares a registry, image pulls through a
+ * layer cache per host in images.ts. It uses only `@turtles/engine/plugin`.
  */
-import { definePlugin, fields, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
+import { definePlugin, fields, identifier, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
+import { imagePulls } from "./images.js";
 import { cfsCounters, memoryLimits, RESTART_POLICIES } from "./memory.js";
 
+export { LAYER_WORDS, MAX_LAYERS } from "./images.js";
 export { CRASH_LOOP_BACKOFF, nextBackoff, RECLAIM_DELAY, RESTART_POLICIES, type RestartPolicy } from "./memory.js";
 
 /** Runtimes with published calibration (calibration.md, table 1.1 and section 2). */
 export const RUNTIMES = ["runc", "crun", "gvisor", "kata"] as const;
+/** A container runtime's name. */
+export type Runtime = (typeof RUNTIMES)[number];
 
 const cpu = fields({
   // Down to a millicore, Kubernetes' smallest CPU quantity (1m).
@@ -47,10 +52,14 @@ export const containerSchema = fields({
   memory: memory.optional(),
   // Absent means `always`, Kubernetes' default (absent, not defaulted, so existing scenarios keep their scenarioHash).
   restartPolicy: oneOf(RESTART_POLICIES, "a restart policy").optional().meta({ description: "after an OOM kill: always (default) or on-failure restart with CrashLoopBackOff; never leaves it down" }),
-  // Bytes of the container image: copied to a host to start a replica there (results' `portability`). An
-  // application's own image, so each service on the layer counts one in `images`. Absent: the scenario says
-  // nothing of images and none is counted (issue 15 adds named images with layers and a registry).
-  image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the service's container image" }),
+  // The container image: the name of one of the scenario's `images` (its layers), or a size: the service's own
+  // one-layer image, so each service on the layer counts one in `images`. Pulled from the scenario's `registry` when
+  // it has one (images.ts); copied to a host to start a replica there in results' `portability`. Absent: the scenario
+  // says nothing of images and none is counted.
+  image: z
+    .union([unitValue("size", { above: 0 }), identifier], { error: "expected a size such as 200MB, or the name of one of the scenario's images" })
+    .optional()
+    .meta({ description: "the name of one of the scenario's images, or bytes of the service's own one-layer image" }),
 });
 
 /** Static per-path effects of one container, by runtime (calibration.md, table 1.1). */
@@ -73,6 +82,8 @@ export const container = definePlugin({
   version: "0.1.0",
   schema: containerSchema,
   setup(api) {
+    // Where the scenario declares a registry, a container with an image pulls it, then its runtime starts.
+    const { provisions } = imagePulls(api, (c) => RUNTIME_DEFAULTS[c.runtime as Runtime].provisioning);
     api.layerRules({
       // Placement uses requests (falling back to limits, as Kubernetes does); a container offers its limits.
       size: (c, parent) => ({
@@ -88,7 +99,15 @@ export const container = definePlugin({
       path: (c) => RUNTIME_DEFAULTS[c.runtime],
       // Kata runs each pod in a lightweight VM with its own guest kernel; the other runtimes share the host's.
       kernel: (c) => c.runtime === "kata",
-      image: (c) => (c.image === undefined ? undefined : { bytes: c.image }),
+      image: (c, scenario) => {
+        if (typeof c.image === "number") return { bytes: c.image };
+        if (c.image === undefined) return undefined;
+        const image = scenario.images?.[c.image];
+        if (!image) throw new Error(`image "${c.image}" is not one of the scenario's images`);
+        // Its layers' bytes: what a host without any of them copies (layers shared with another image count here too).
+        return { name: c.image, bytes: image.layers.reduce((sum, l) => sum + l.size, 0) };
+      },
+      provisions,
     });
     memoryLimits(api);
     cfsCounters(api);

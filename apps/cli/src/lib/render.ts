@@ -180,6 +180,10 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
             `recovery ${formatSeconds(lc.recovery?.p50 ?? null)} (p50), ${formatSeconds(lc.recovery?.p99 ?? null)} (p99), ${num(st.capacityLost, 0)} core-seconds lost`
           : ""),
     );
+    // Plugins' lifecycle figures (a container's image pull), where the stack has them.
+    for (const [name, figure] of Object.entries(lc)) {
+      if (name !== "ready" && name !== "recovery" && figure) out.push(`lifecycle ${p(name)}: ${formatSeconds(figure.p50)} (p50), ${formatSeconds(figure.p99)} (p99)`);
+    }
     const shown = st.failures.slice(0, 5);
     for (const f of shown) {
       const what = f.layer ? `a ${p(f.layer)} on host ${f.host} failed (${p(String(f.reason))})` : f.reason === "rollout" ? `host ${f.host} restarted by the rollout` : `host ${f.host} failed`;

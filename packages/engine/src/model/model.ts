@@ -85,6 +85,8 @@ const MODEL_COLUMNS: readonly ColumnSpec[] = [
   // The pending `model.provision` event of a node (-1: none), and 1 while its provision hook's work is under way.
   ["provisionEvent", Float64Array, -1],
   ["provisioning", Int8Array],
+  // 1 for a layer node its plugin provisions itself (its layer hooks `provision`, and its `provisions` rule says so).
+  ["selfProvisioned", Int8Array],
 ];
 
 export class Model {
@@ -115,6 +117,7 @@ export class Model {
   readyAt = new Float64Array(0);
   private provisionEvent = new Float64Array(0);
   private provisioning = new Int8Array(0);
+  private selfProvisioned = new Int8Array(0);
   /** Completions (kernel type, payload pairs) of the CPU work a stop in progress aborted. */
   private readonly lostCompletions: number[] = [];
   /** Auxiliary nodes by `${owner node}/${name}`, and by owner: an auxiliary node goes when its owner goes. */
@@ -297,6 +300,7 @@ export class Model {
     this.readyAt[id] = 0;
     this.provisionEvent[id] = -1;
     this.provisioning[id] = 0;
+    this.selfProvisioned[id] = 0;
     this.pipeline.reset(id);
     this.memory.overhead[id] = 0;
     this.memory.held[id] = HOLDS_USED;
@@ -310,6 +314,7 @@ export class Model {
     let entryIndex = this.entries.indexOf(entry);
     if (entryIndex < 0) entryIndex = this.entries.push(entry) - 1;
     const n = this.addNode(kind, parent, tenant, entryIndex);
+    if (this.driver.layer(kind)!.provisions && (rules.provisions?.(entry, this.scenario!) ?? true)) this.selfProvisioned[n] = 1;
     const cpu = rules.cpu(entry);
     this.cpu.setRules(n, cpu.weight, cpu.cap ?? Infinity);
     if (cpu.bandwidth) this.cpu.setBandwidth(n, cpu.bandwidth.quota, cpu.bandwidth.period);
@@ -385,8 +390,7 @@ export class Model {
     const parent = nodes.parent[n];
     const from = parent === NONE ? start : Math.max(start, this.readyAt[parent]);
     const isProcess = nodes.kind[n] === this.processKind;
-    const record = isProcess ? undefined : this.driver.layer(nodes.kind[n]);
-    if (record?.provisions) {
+    if (this.selfProvisioned[n]) {
       this.readyAt[n] = Infinity;
       if (this.built) nodes.state[n] = NodeState.provisioning;
       if (from === this.sim.now) this.provision(n);
@@ -397,6 +401,16 @@ export class Model {
     this.readyAt[n] = from + own;
     if (this.built) nodes.state[n] = this.readyAt[n] === Infinity ? NodeState.provisioning : NodeState.booting;
     if (isProcess && this.built && this.readyAt[n] !== Infinity) this.listener?.processReadyAt(n, this.readyAt[n]);
+  }
+
+  /** True while node `n`'s provision hook has run and it is not ready yet (nor stopped since). O(1). */
+  isProvisioning(n: number): boolean {
+    return this.provisioning[n] === 1;
+  }
+
+  /** True when layer node `n` is provisioned by its plugin (`provision` hooks, `setReady`), not after its provisioning time. O(1). */
+  provisionsItself(n: number): boolean {
+    return this.selfProvisioned[n] === 1;
   }
 
   /** A provisioning node's parent is ready: its layer's `provision` hooks run. */

@@ -16,7 +16,7 @@ import type { z } from "zod";
 import type { Random } from "../random/random.js";
 import type { ExtensionColumn } from "../tree/nodes.js";
 import type { BandwidthStats, CpuWeight } from "../cpu/solver.js";
-import type { Service } from "../scenario/schema.js";
+import type { Scenario, Service } from "../scenario/schema.js";
 
 export type { BandwidthStats, CpuWeight };
 
@@ -133,14 +133,21 @@ export interface LayerRules<Entry> {
    * what it no longer uses: a balloon).
    */
   holds?: "used" | "reserved" | "touched";
+  /**
+   * Whether a node built from `entry` provisions itself, for a layer that hooks `provision` (default: every node):
+   * false leaves the node to the static `provisioning` time, so a mechanism applies only where a scenario asks for it
+   * (a container pulls its image only where the scenario declares a registry). Called once per node as it is placed.
+   */
+  provisions?(entry: Entry, scenario: Readonly<Scenario>): boolean;
   /** True when a node of this layer runs its own OS kernel (a VM; or per entry, a Kata sandbox): counted in `kernels`. */
   kernel?: boolean | ((entry: Entry) => boolean);
   /**
    * The image a node of the layer starts from (a VM's disk image, a container image), or undefined when it has none:
    * counted in `images` (distinct images to maintain) and moved in `portability` (bytes to start one replica on a
-   * new host). Called once per entry when results are assembled, never during a run.
+   * new host). Called once per entry when results are assembled, never during a run, with the scenario (whose
+   * top-level `images` an entry may name).
    */
-  image?(entry: Entry): LayerImage | undefined;
+  image?(entry: Entry, scenario: Readonly<Scenario>): LayerImage | undefined;
 }
 
 /**
@@ -242,6 +249,11 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   /** The validated scenario records of the services whose processes run below `node`, one per process. O(subtree). */
   services(node: number): readonly Service[];
   /**
+   * The validated, normalised scenario the model was built from: its top-level fields (`images`, `registry`,
+   * `network`, ...) for what a plugin's mechanism reads beyond its own entries. Read it, never change it. O(1).
+   */
+  readonly scenario: Readonly<Scenario>;
+  /**
    * Adds an auxiliary node (a VMM, a virtio I/O thread, a gVisor Sentry) under
    * `parent`; it consumes CPU (at most `cores` at once) and `memory` bytes of
    * its parent. In `create` hooks (and later, from events).
@@ -282,6 +294,8 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   restartNode(node: number, options: { after: number }): void;
   /** A node whose layer hooks `provision` is provisioned: it (and what waits for it) gets ready. */
   setReady(node: number): void;
+  /** True while a node its plugin provisions waits for `setReady` since its `provision` hook last ran (false once it stopped). O(1). */
+  provisioning(node: number): boolean;
   /** Keeps the steal of a node with a CPU cap (a VM's vCPUs): core-seconds runnable but not running, in `hosts.steal` and `hostTypes.<t>.steal`. */
   trackSteal(node: number): void;
   /** Core-seconds of steal of a node `trackSteal` keeps, from when it was tracked to now (0 for one it does not). O(1). */
@@ -306,8 +320,11 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   work(node: number, work: number, then?: Then): void;
   /** A disk I/O of `bytes` on `host`'s disk. */
   io(host: number, bytes: number, options: Then & { write?: boolean; random?: boolean }): void;
-  /** `bytes` from host `from` (or `EXTERNAL`, outside the fabric) to host `to` over their NICs. */
-  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number }): void;
+  /**
+   * `bytes` from host `from` (or `EXTERNAL`, outside the fabric) to host `to` over their NICs, sharing them with the
+   * traffic there; `latency` seconds are added, and `rate` (bytes/s) bounds its own rate (a registry's bandwidth).
+   */
+  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number; rate?: number }): void;
 
   // Plugin events.
   /** Schedules `event` for `node` after `delay` seconds with an int32 payload; returns a handle for `cancel`. */
@@ -350,6 +367,17 @@ export interface MetricSpec {
   per?: "node" | "host";
   /** Shown in `turtles run` and `turtles compare` tables. */
   show?: boolean;
+  /**
+   * What a counter counts: what happens during the measured time (`"measurement"`, the default), or from the run's
+   * start, the warm-up and the placement at time 0 included (`"run"`: what nodes do as they start, an image pull).
+   */
+  since?: "measurement" | "run";
+  /**
+   * A histogram of seconds per start of a node (an image pull): reported as the stack's `lifecycle.<name>`
+   * ({ p50, p99 }, exact, of every sample from the run's start, the warm-up included, as `lifecycle.ready`) instead of
+   * under `layers`, and left out where it has no sample.
+   */
+  lifecycle?: boolean;
   description?: string;
 }
 

@@ -21,7 +21,7 @@ import { HOLDS_RESERVED, HOLDS_TOUCHED } from "../model/memory.js";
 import { IO_OP, NET_OP, SYSCALL_OP } from "../model/pipeline.js";
 import { EXTERNAL } from "../net/network.js";
 import { Random } from "../random/random.js";
-import type { Service } from "../scenario/schema.js";
+import type { Scenario, Service } from "../scenario/schema.js";
 import { NONE } from "../tree/nodes.js";
 import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
@@ -520,6 +520,11 @@ class Context implements PluginContext {
     return this.model.servicesBelow(node);
   }
 
+  get scenario(): Readonly<Scenario> {
+    if (this.model.scenario === undefined) throw new Error("scenario: the model is not built yet (read it in hooks and events, not in setup)");
+    return this.model.scenario;
+  }
+
   memoryLimit(node: number): number {
     this.node(node, "memoryLimit");
     return this.model.nodes.capacityMemory[node];
@@ -647,7 +652,13 @@ class Context implements PluginContext {
     this.layerNode(node, "setReady");
     if (this.model.nodes.kind[node] !== this.record.kind) throw new Error(`setReady: node ${node} is a ${this.layerOf(node)}; a plugin readies its own layer's nodes`);
     if (!this.record.provisions) throw new Error(`setReady: layer ${this.record.plugin.layer} does not hook provision; its nodes get ready after their provisioning time`);
+    if (!this.model.provisionsItself(node)) throw new Error(`setReady: node ${node} is left to its provisioning time by its layer's provisions rule`);
     this.model.setReady(node);
+  }
+
+  provisioning(node: number): boolean {
+    this.node(node, "provisioning");
+    return this.model.isProvisioning(node);
   }
 
   trackSteal(node: number): void {
@@ -702,7 +713,7 @@ class Context implements PluginContext {
     this.model.disk.submit(host, bytes, options.random === true, options.write === true, 0, done.type, done.slot);
   }
 
-  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number }): void {
+  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number; rate?: number }): void {
     for (const end of [from, to]) {
       if (end === EXTERNAL) continue;
       this.node(end, "transfer");
@@ -712,8 +723,10 @@ class Context implements PluginContext {
     if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`transfer: bytes must be a finite number >= 0, got ${bytes}`);
     const latency = options.latency ?? 0;
     if (!(latency >= 0) || !Number.isFinite(latency)) throw new Error(`transfer: latency must be a finite number of seconds >= 0, got ${latency}`);
+    const rate = options.rate ?? Infinity;
+    if (!(rate > 0)) throw new Error(`transfer: rate must be a number of bytes per second > 0, got ${rate}`);
     const done = this.completion(options, to === EXTERNAL ? from : to, "transfer");
-    this.model.net.send(from, to, bytes, latency, done.type, done.slot);
+    this.model.net.send(from, to, bytes, latency, done.type, done.slot, rate);
   }
 
   private completion(then: Then | undefined, node: number, what: string): { type: EventType; slot: number } {

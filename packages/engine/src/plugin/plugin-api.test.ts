@@ -659,3 +659,125 @@ tenants:
     expect(readies).toEqual(["0: 2", "0: 5", "1.5: 8", "3: 5"]);
   });
 });
+
+describe("the scenario's top-level fields, a transfer's rate and lifecycle figures", () => {
+  // A layer that fetches `bytes` from outside the fabric as it provisions, at the scenario registry's bandwidth and
+  // latency (read through ctx.scenario), and reports each fetch's seconds as the lifecycle figure `fetch`.
+  const fetcher = layer(
+    "fetcher",
+    (api) => {
+      const since = api.extension("since", "f64");
+      const took = api.metric("fetch", { kind: "histogram", unit: "s", lifecycle: true });
+      const all = api.metric("fetches", { kind: "counter", since: "run" });
+      const measured = api.metric("measuredFetches", { kind: "counter" });
+      const fetched = api.event("fetched", (ctx, node) => {
+        took.record(node, ctx.now - since.data[node]);
+        ctx.setReady(node);
+      });
+      api.hook("provision", (ctx, node) => {
+        since.data[node] = ctx.now;
+        all.add(node);
+        measured.add(node);
+        const registry = ctx.scenario.registry!;
+        ctx.transfer(-1, ctx.hostOf(node), ctx.entry(node).bytes as number, { then: fetched, rate: registry.bandwidth, latency: registry.latency });
+      });
+    },
+    fields({ bytes: unitValue("size", { above: 0 }) }),
+  );
+  const plugins = [testHost, fetcher];
+  const scenario = (replicas: number) =>
+    loadScenario(
+      `duration: 1s
+hostTypes: { h: { cores: 8, memory: 4GiB, nic: { bandwidth: 1GB/s } } }
+hosts: [{ type: h }]
+registry: { bandwidth: 800MB/s, latency: 20ms }
+stacks: { s: [{ layer: fetcher, bytes: 100MB }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: s, replicas: ${replicas}, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+
+  it("bounds a lone transfer by its rate, and shares the NIC when it is the bottleneck: 100 MB in 125 ms alone, 200 ms each for two", async () => {
+    const one = await runScenario({ ...scenario(1), warmup: 0 }, plugins);
+    // 100 MB at min(1 GB/s NIC, 800 MB/s registry) = 125 ms, plus the registry's 20 ms.
+    expect(one.stacks.s.lifecycle.fetch!.p50).toBeCloseTo(0.145, 12);
+    expect(one.stacks.s.lifecycle.ready).toEqual({ p50: expect.closeTo(0.145, 12), p99: expect.closeTo(0.145, 12) });
+    const two = await runScenario({ ...scenario(2), warmup: 0 }, plugins);
+    // Two on one NIC: each min(500 MB/s, 800 MB/s) = 500 MB/s, 200 ms.
+    expect(two.stacks.s.lifecycle.fetch).toEqual({ p50: expect.closeTo(0.22, 12), p99: expect.closeTo(0.22, 12) });
+    // A lifecycle figure is not a layer metric (nor in the manifest's); a counter since the run's start counts the
+    // fetches of the placement at time 0, before the measurement starts.
+    expect(two.stacks.s.layers.fetcher).toEqual({ fetches: 2, measuredFetches: 0 });
+    expect(two.manifest.metrics).not.toHaveProperty("fetcher.fetch");
+  });
+
+  it("leaves a lifecycle figure out where it has no sample, and refuses a rate that is not a positive number", async () => {
+    const idle = layer("idle", (api) => void api.metric("fetch", { kind: "histogram", lifecycle: true }));
+    const s = loadScenario(
+      `duration: 1s
+hostTypes: { h: { cores: 8, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { s: [{ layer: idle }] }
+tenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins: [testHost, idle] },
+    );
+    const r = await runScenario(s, [testHost, idle]);
+    expect(Object.keys(r.stacks.s.lifecycle)).toEqual(["ready", "recovery"]);
+    const bad = layer("bad", (api) => {
+      const done = api.event("done", (ctx, node) => ctx.setReady(node));
+      api.hook("provision", (ctx, node) => ctx.transfer(-1, ctx.hostOf(node), 1, { then: done, rate: 0 }));
+    });
+    const b = loadScenario(
+      `duration: 1s
+hostTypes: { h: { cores: 8, memory: 4GiB, nic: { bandwidth: 1GB/s } } }
+hosts: [{ type: h }]
+stacks: { s: [{ layer: bad }] }
+tenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins: [testHost, bad] },
+    );
+    await expect(runScenario(b, [testHost, bad])).rejects.toThrow(/plugin bad, hook "provision", node \d+, at simulated time 0s: transfer: rate must be a number of bytes per second > 0, got 0/);
+  });
+});
+
+describe("the provisions rule", () => {
+  it("leaves the nodes it excludes to their provisioning time, and provisions the others by the hook", async () => {
+    // Fetches 100 MB where the scenario declares a registry; elsewhere ready after its static 0.5 s.
+    const optional = definePlugin({
+      name: "optional",
+      layer: "optional",
+      version: "1.0.0",
+      schema: fields({}),
+      setup(api) {
+        const done = api.event("done", (ctx, node) => ctx.setReady(node));
+        api.layerRules({
+          size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+          cpu: () => ({ weight: 1 }),
+          path: () => ({ provisioning: 0.5 }),
+          provisions: (_e, s) => s.registry !== undefined,
+        });
+        api.hook("provision", (ctx, node) => ctx.transfer(-1, ctx.hostOf(node), 100e6, { then: done, rate: ctx.scenario.registry!.bandwidth }));
+      },
+    });
+    const plugins = [testHost, optional];
+    const scenario = (registry: string) =>
+      loadScenario(
+        `duration: 1s
+hostTypes: { h: { cores: 8, memory: 4GiB, nic: { bandwidth: 1GB/s } } }
+hosts: [{ type: h }]
+${registry}
+stacks: { s: [{ layer: optional }] }
+tenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] }]
+`,
+        { plugins },
+      );
+    const without = await runScenario({ ...scenario(""), warmup: 0 }, plugins);
+    expect(without.stacks.s.lifecycle.ready).toEqual({ p50: 0.5, p99: 0.5 });
+    const withRegistry = await runScenario({ ...scenario("registry: { bandwidth: 400MB/s, latency: 0s }"), warmup: 0 }, plugins);
+    expect(withRegistry.stacks.s.lifecycle.ready).toEqual({ p50: expect.closeTo(0.25, 12), p99: expect.closeTo(0.25, 12) });
+  });
+});

@@ -154,6 +154,18 @@ export interface Scenario {
    * placement picks. Absent: none.
    */
   actions?: ({ at: number; migrate: { host: number; to: number } } | { at: number; drain: { host: number } })[];
+  /**
+   * Named images (an extension): each a list of layers; a layer `id` in several images is one layer, kept once per
+   * host. A stack entry's `image` given as a name refers to one. Absent: none.
+   */
+  images?: Record<string, ScenarioImage>;
+  /** Where images are pulled from (an extension): bytes per second of one pull, and its latency. Absent: images are on the hosts already. */
+  registry?: { bandwidth: number; latency: number };
+}
+
+/** A named image of the scenario's `images`: its layers, bottom first. */
+export interface ScenarioImage {
+  layers: { id: string; size: number }[];
 }
 
 const duration = (bounds: UnitBounds = { min: 0 }) => unitValue("duration", bounds);
@@ -432,6 +444,24 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
       )
       .optional()
       .meta({ description: "scripted host operations: live migrations and drains" }),
+    // No defaults, so that scenarios written before them keep their normalised form (and scenarioHash).
+    images: z
+      .record(
+        identifier,
+        fields({
+          layers: z
+            .array(fields({ id: identifier.meta({ description: "the layer's digest or name: images sharing it share the layer" }), size: unitValue("size", { above: 0 }) }))
+            .min(1, { message: "an image needs at least one layer, e.g. layers: [{ id: debian-base, size: 120MB }]" }),
+        }),
+      )
+      .optional()
+      .meta({ description: "named images: { web: { layers: [{ id, size }, ...] } }; a stack entry's image: web refers to one" }),
+    registry: fields({
+      bandwidth: unitValue("byteRate", { above: 0 }).meta({ description: "bytes per second of one layer's download" }),
+      latency: duration().meta({ description: "time before a download's first byte" }),
+    })
+      .optional()
+      .meta({ description: "where images are pulled from; absent, images are on the hosts already" }),
     placement: fields({
       policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),
       antiAffinity: z.boolean().default(false),

@@ -212,6 +212,21 @@ describe("the comparison's rows", () => {
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
   });
 
+  it("adds a plugin's lifecycle figure (an image pull) under recreate where some stack has it, null for the others", () => {
+    const { results: r, replications } = results({
+      baremetal: base,
+      containers: vm.map((x) => ({ ...x, lifecycle: { ...x.lifecycle, pull: { p50: 1.27, p99: 1.5 } } })),
+    });
+    const c = compareStacks(r, { replications });
+    const rows = c.figures.filter((f) => f.id.startsWith("lifecycle.pull"));
+    expect(rows.map((f) => [f.question, f.id, f.label])).toEqual([
+      ["recreate", "lifecycle.pull.p50", "pull p50"],
+      ["recreate", "lifecycle.pull.p99", "pull p99"],
+    ]);
+    expect(rows[0].stacks.containers.value).toBe(1.27);
+    expect(rows[0].stacks.baremetal.value).toBeNull();
+  });
+
   it("keeps plugin metrics marked show as resource rows: a number as it is, a histogram as its mean and p99", () => {
     const layers = (ooms: number, wait: number): Record<string, unknown> => ({
       layers: { container: { ooms, wait: { count: 10, mean: wait, p50: wait, p99: 2 * wait }, hidden: 5 } },

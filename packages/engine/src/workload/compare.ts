@@ -223,6 +223,12 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
   add("recreate", ["lifecycle", "ready", "p99"], "ready p99", "s", "lower");
   add("recreate", ["lifecycle", "recovery", "p50"], "recovery p50", "s", "lower");
   add("recreate", ["lifecycle", "recovery", "p99"], "recovery p99", "s", "lower");
+  // Plugins' lifecycle figures (a container's image pull), where some stack has them.
+  for (const name of keysAt(stacks, ["lifecycle"])) {
+    if (name === "ready" || name === "recovery") continue;
+    add("recreate", ["lifecycle", name, "p50"], `${name} p50`, "s", "lower");
+    add("recreate", ["lifecycle", name, "p99"], `${name} p99`, "s", "lower");
+  }
   for (const key of keysAt(stacks, ["coldStart"])) add("recreate", ["coldStart", key], `${key} cold start`, "s", "lower", key);
   add("maintenance", ["kernels"], "kernels", "count", "lower");
   add("maintenance", ["images"], "images", "count", "lower");
