@@ -8,6 +8,10 @@
  * `@turtles/engine/plugin`.
  */
 import { definePlugin, fields, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
+import { definePod } from "./pod.js";
+
+export { onePod, podOf, POD_RUNTIMES, POD_SANDBOX, type PodCpu } from "./pod.js";
+export { KATA_BOOT, KATA_BOOT_READ, KATA_DEFAULT_VCPUS, KATA_PATH, KATA_VIRTIO, kataVcpus } from "./kata.js";
 
 /** Runtimes with published calibration (calibration.md, table 1.1 and section 2). */
 export const RUNTIMES = ["runc", "crun", "gvisor", "kata"] as const;
@@ -81,3 +85,6 @@ export const container = definePlugin({
     });
   },
 });
+
+/** The pod layer (pod.ts): a cgroup parent of one replica's containers, with the container layer's CPU fields. */
+export const pod = definePod(cpu.optional());
