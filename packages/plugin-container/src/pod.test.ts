@@ -70,4 +70,28 @@ describe("a pod", () => {
     // A replica is ready once its pod's sandbox (33.4 ms) and then its container (33.4 ms) have started.
     expect(shared.lifecycle.ready).toEqual({ p50: 2 * POD_SANDBOX.start, p99: 2 * POD_SANDBOX.start });
   });
+
+  it("keeps sidecars together when their host fails: the replacements of replica k go into one new pod k", async () => {
+    // Host 0 fails at 1 s and is found at 2 s; both replicas come back on host 1, in one pod again, so after the 5 s
+    // warm-up every call still goes over the pod's loopback.
+    const s = loadScenario(
+      `duration: 10s
+warmup: 5s
+hostTypes: { h: { cores: 4, memory: 16GiB, processStart: 0s, nic: { bandwidth: 100Gb/s, latency: 1ms } } }
+hosts: [{ type: h, count: 2 }]
+failures: { detection: 1s, scripted: [{ at: 1s, host: 0 }] }
+stacks: { pod: [{ layer: pod, per: ordinal }, { layer: container }] }
+tenants:
+  - name: t
+    services:
+      - { name: front, stack: pod, load: { closed: { clients: 1, think: 0s } }, request: [{ cpu: 1ms }, { call: back }] }
+      - { name: back, stack: pod, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    const st = (await runScenario(s, plugins, { replications: 1 })).stacks.pod;
+    const front = st.services["t/front"];
+    expect(front.latency.mean).toBeCloseTo(4e-3, 9);
+    expect(Math.abs((st.layers.pod.loopback as number) / (2 * (front.completed as number)) - 1)).toBeLessThan(0.01);
+  });
 });
