@@ -75,11 +75,11 @@ export function kataVcpus(limit: number | undefined): number {
 /**
  * Registers the Kata microVM of the layer's `runtime: kata` nodes: its threads (create), its boot (`boot(ctx, pod)`,
  * which the layer's provision hook calls for such a node), its I/O and its messages that leave the node
- * (`leaves(ctx, pod, peer)`: false for a message on the pod's loopback).
+ * (`leaves(ctx, process, peer)`: false for a message between two processes on the pod's loopback).
  */
 export function kataMicroVm<E extends KataEntry>(
   api: PluginSetup<E>,
-  leaves: (ctx: PluginContext<E>, pod: number, peer: number) => boolean,
+  leaves: (ctx: PluginContext<E>, process: number, peer: number) => boolean,
 ): { boot(ctx: PluginContext<E>, pod: number): void } {
   const vmm = api.extension("kataVmm", "i32", -1);
   const vcpu = api.extension("kataBootVcpu", "i32", -1);
@@ -125,7 +125,7 @@ export function kataMicroVm<E extends KataEntry>(
     if (extra > 0) return ctx.delay(extra);
   });
   api.hook("net", (ctx, pod, op) => {
-    if (!isKata(ctx, pod) || !leaves(ctx, pod, op.peer)) return;
+    if (!isKata(ctx, pod) || !leaves(ctx, op.process, op.peer)) return;
     if (op.amount > 0) ctx.charge(vhost.data[pod], op.amount * KATA_VIRTIO.netCpuPerByte, waited);
     return ctx.delay(KATA_VIRTIO.netOneWay);
   });

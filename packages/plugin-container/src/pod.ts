@@ -106,15 +106,14 @@ export function definePod(cpu: z.ZodType<PodCpu | undefined>) {
         show: true,
         description: "messages between containers of one pod, carried on its loopback",
       });
-      const inPod = (ctx: PluginContext<Entry>, pod: number, peer: number): boolean => peer >= 0 && podOf(ctx, peer) === pod;
-      const vm = kataMicroVm(api, (ctx, pod, peer) => !inPod(ctx, pod, peer));
+      const vm = kataMicroVm(api, (ctx, process, peer) => !onePod(ctx, process, peer));
       const started = api.event("sandbox-started", (ctx, pod) => ctx.setReady(pod));
       api.hook("provision", (ctx, pod) => {
         if (kata(ctx.entry(pod))) vm.boot(ctx, pod);
         else ctx.schedule(started, POD_SANDBOX.start, pod);
       });
       api.hook("net", (ctx, pod, op) => {
-        if (op.direction === "send" && inPod(ctx, pod, op.peer)) loopback.add(pod);
+        if (op.direction === "send" && onePod(ctx, op.process, op.peer)) loopback.add(pod);
       });
     },
   });
