@@ -321,4 +321,19 @@ tenants:
     ]);
     expect(m.processes.get("u/other")!.map((p) => m.nodes.host[p])).toEqual([m.hosts[2]]);
   });
+
+  it("leaves a sidecar with io steps unplaced, saying why, when its ordinal's node is on a host without a disk", () => {
+    const text = `duration: 1s
+hostTypes: { plain: { cores: 4, memory: 8GiB }, disky: { cores: 4, memory: 8GiB, disk: { iops: 1k, bandwidth: 100MB/s } } }
+hosts: [{ type: plain }, { type: disky }]
+stacks: { pod: [{ layer: pod, per: ordinal }] }
+tenants:
+  - name: t
+    services:
+      - { name: app, stack: pod, cores: 0.5, request: [{ cpu: 1ms }] }
+      - { name: logger, stack: pod, cores: 0.5, request: [{ io: { write: 4KiB } }] }
+`;
+    const m = buildModel(new Simulation(), loadScenario(text, { plugins }), plugins);
+    expect(m.unplaced.map((u) => u.reason)).toEqual([expect.stringMatching(/^the pod of replica 0 .* is on a host without a disk, and the service has io steps/)]);
+  });
 });

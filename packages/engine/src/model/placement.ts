@@ -60,9 +60,14 @@ export class Placement {
     // A replica whose `per: ordinal` node exists already goes into it, on its host, or nowhere.
     const home = this.ordinalHome(layers, stackName, ti);
     if (home !== NONE) {
+      const where = `the ${layers.find((l) => l.per === "ordinal")!.layer} of replica ${ordinal} (per: ordinal, shared with the tenant's other services on stack ${stackName})`;
+      if (svc.request.some((step) => "io" in step) && !this.model.disk.has(home)) {
+        this.lastFailure = `${where} is on a host without a disk, and the service has io steps: give that host type a disk, or use a stack of its own`;
+        return NONE;
+      }
       const p = this.placeChain(home, 0, layers, stackName, ti, si);
       if (p === NONE) {
-        this.lastFailure = `the ${layers.find((l) => l.per === "ordinal")!.layer} of replica ${ordinal} (per: ordinal, shared with the tenant's other services on stack ${stackName}) has no room for it: give that layer more cores or memory`;
+        this.lastFailure = `${where} has no room for it: give that layer more cores or memory`;
         return NONE;
       }
       this.replicasOn(ti, si)[this.model.hostIndex(home)]++;
