@@ -14,6 +14,10 @@ import { cfsCounters, memoryLimits, RESTART_POLICIES } from "./memory.js";
 
 export { LAYER_WORDS, MAX_LAYERS } from "./images.js";
 export { CRASH_LOOP_BACKOFF, nextBackoff, RECLAIM_DELAY, RESTART_POLICIES, type RestartPolicy } from "./memory.js";
+import { definePod } from "./pod.js";
+
+export { onePod, podOf, POD_RUNTIMES, POD_SANDBOX, type PodCpu } from "./pod.js";
+export { KATA_BOOT, KATA_BOOT_READ, KATA_DEFAULT_VCPUS, KATA_PATH, KATA_VIRTIO, kataVcpus } from "./kata.js";
 
 /** Runtimes with published calibration (calibration.md, table 1.1 and section 2). */
 export const RUNTIMES = ["runc", "crun", "gvisor", "kata"] as const;
@@ -113,3 +117,6 @@ export const container = definePlugin({
     cfsCounters(api);
   },
 });
+
+/** The pod layer (pod.ts): a cgroup parent of one replica's containers, with the container layer's CPU fields. */
+export const pod = definePod(cpu.optional());

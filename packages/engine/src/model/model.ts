@@ -264,7 +264,7 @@ export class Model {
         const key = `${tenant.name}/${svc.name}`;
         const procs: number[] = [];
         for (let r = 0; r < svc.replicas; r++) {
-          const p = placement.placeReplica(ti, si);
+          const p = placement.placeReplica(ti, si, r);
           procs.push(p);
           if (p === NONE) this.unplaced.push({ tenant: tenant.name, service: svc.name, replica: r, reason: placement.lastFailure });
         }
@@ -366,9 +366,12 @@ export class Model {
     this.schedule(process);
   }
 
-  /** @internal Places one more replica of a service (after a failure); its process node, or NONE when nothing fits. */
-  placeReplica(tenantIndex: number, serviceIndex: number): number {
-    return this.placement!.placeReplica(tenantIndex, serviceIndex);
+  /**
+   * @internal Places one more replica of a service (after a failure; `ordinal`: the slot it fills, so it joins its
+   * `per: ordinal` nodes); its process node, or NONE when nothing fits.
+   */
+  placeReplica(tenantIndex: number, serviceIndex: number, ordinal = -1): number {
+    return this.placement!.placeReplica(tenantIndex, serviceIndex, ordinal);
   }
 
   // --- readiness ---

@@ -180,6 +180,11 @@ export interface Operation {
   readonly random: boolean;
   /** net: the end of the message this path is at; "none" for other kinds. */
   readonly direction: "send" | "receive" | "none";
+  /**
+   * net: the process at the message's other end, or -1 for a client outside the fabric (ingress); -1 for other kinds.
+   * What a layer needs to tell a message that stays in a network namespace (a pod's loopback) from one that leaves it.
+   */
+  readonly peer: number;
 }
 
 declare const VERDICT: unique symbol;

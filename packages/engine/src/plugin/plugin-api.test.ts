@@ -76,6 +76,34 @@ describe("charge with wait", () => {
   });
 });
 
+describe("a message's peer", () => {
+  // Each message end is delayed by who is at the other end: 1 ms for a client outside (peer -1), 10 ms for the other
+  // service's process, 100 ms if the peer were wrong (its own process, or a process of its own service).
+  const peers = layer("peers", (api) =>
+    api.hook("net", (ctx, _node, op) => {
+      if (op.peer === -1) return ctx.delay(1e-3);
+      const mine = ctx.services(op.process)[0].name;
+      return ctx.delay(ctx.layerOf(op.peer) === "process" && ctx.services(op.peer)[0].name !== mine ? 10e-3 : 100e-3);
+    }),
+  );
+  const plugins = [testHost, peers];
+  const text = (stack: string): string => `duration: 5s
+hostTypes: { h: { cores: 4, memory: 64GiB, nic: { bandwidth: 100Gb/s } } }
+hosts: [{ type: h }]
+stacks: { peers: [{ layer: peers }] }
+tenants:
+  - name: t
+    services:
+      - { name: front, stack: ${stack}, load: { closed: { clients: 1, think: 10ms } }, request: [{ cpu: 1ms }, { call: back }] }
+      - { name: back, stack: ${stack}, request: [{ cpu: 1ms }] }
+`;
+
+  it("is the process at the other end of a call's messages, and -1 for a client's: 2 x 1 ms + 4 x 10 ms per request", async () => {
+    const [bare, seen] = await Promise.all(["baremetal", "peers"].map(async (stack) => (await runScenario(loadScenario(text(stack), { plugins }), plugins)).stacks[stack].services["t/front"]));
+    expect((seen.latency.mean as number) - (bare.latency.mean as number)).toBeCloseTo(2e-3 + 4 * 10e-3, 9);
+  });
+});
+
 describe("reject", () => {
   it("fails exactly the requests that crossed it, counted under its reason", async () => {
     let rejected = 0;

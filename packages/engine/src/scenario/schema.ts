@@ -11,7 +11,11 @@ import { issuesToProblems, scenarioIssueMessage, SourceMap } from "./problems.js
 import { count, didYouMean, distribution, exactlyOne, fields, identifier, oneOf, quantity, UNIT_RANGE, unitValue, type DistributionSpec, type UnitBounds } from "./fields.js";
 
 /** How the nodes of a stack layer are shared (DESIGN.md, Stacks and the tree of nodes). */
-export const PER_VALUES = ["replica", "service", "tenant", "host"] as const;
+/**
+ * How a stack layer's nodes are shared: one per replica, per service, per tenant, per host, or per `ordinal`: one per
+ * replica number, shared by the same-numbered replicas of a tenant's services on the stack (a pod and its sidecars).
+ */
+export const PER_VALUES = ["replica", "service", "tenant", "host", "ordinal"] as const;
 export type Per = (typeof PER_VALUES)[number];
 
 export const BALANCE_VALUES = ["round-robin", "random", "least-outstanding", "p2c"] as const;

@@ -376,7 +376,7 @@ export class Lifecycle implements ModelListener {
   private replace(service: number, slot: number, since: number, failure: number, waited = false): void {
     const rep = this.rep;
     const run = rep.services[service];
-    const node = this.model.placeReplica(run.tenantIndex, run.serviceIndex);
+    const node = this.model.placeReplica(run.tenantIndex, run.serviceIndex, slot);
     if (!waited) this.live.get(failure)!.pending++;
     if (node === -1) {
       this.waiting.push({ service, slot, since, failure });
