@@ -3,11 +3,14 @@
  * stack (runtime, cgroup v2 CPU and memory settings) becomes a node that is
  * placed by its requests, competes for CPU as a cgroup of weight
  * cpu.weight / 100 under CFS bandwidth control when it has a limit, and adds
- * its runtime's static costs to every path through it. OOM kills, network
- * modes and image pulls arrive with its own issue. It uses only
- * `@turtles/engine/plugin`.
+ * its runtime's static costs to every path through it. A bridged container's
+ * messages cross its kernel's shared softirq path (network.ts). OOM kills and
+ * image pulls arrive with its own issue. It uses only `@turtles/engine/plugin`.
  */
 import { definePlugin, fields, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
+import { NETWORK_MODES, networkModes } from "./network.js";
+
+export { BRIDGE, DEFAULT_NETWORK, NETWORK_MODES, type NetworkMode } from "./network.js";
 
 /** Runtimes with published calibration (calibration.md, table 1.1 and section 2). */
 export const RUNTIMES = ["runc", "crun", "gvisor", "kata"] as const;
@@ -40,6 +43,8 @@ export const containerSchema = fields({
   // application's own image, so each service on the layer counts one in `images`. Absent: the scenario says
   // nothing of images and none is counted (issue 15 adds named images with layers and a registry).
   image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the service's container image" }),
+  // Docker's default is bridge (network.ts), applied by the plugin: scenarios written before keep their normalised form.
+  network: oneOf(NETWORK_MODES, "a network mode").optional().meta({ description: "host, or bridge (the default): veth, bridge and NAT, served on the host's softirq path" }),
 });
 
 /** Static per-path effects of one container, by runtime (calibration.md, table 1.1). */
@@ -79,5 +84,6 @@ export const container = definePlugin({
       kernel: (c) => c.runtime === "kata",
       image: (c) => (c.image === undefined ? undefined : { bytes: c.image }),
     });
+    networkModes(api);
   },
 });
