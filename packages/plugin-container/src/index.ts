@@ -4,11 +4,15 @@
  * placed by its requests, competes for CPU as a cgroup of weight
  * cpu.weight / 100 under CFS bandwidth control when it has a limit, and adds
  * its runtime's static costs to every path through it. A bridged container's
- * messages cross its kernel's shared softirq path (network.ts). OOM kills and
- * image pulls arrive with its own issue. It uses only `@turtles/engine/plugin`.
+ * messages cross its kernel's shared softirq path (network.ts); a gVisor
+ * container's system calls and messages cross its Sentry (gvisor.ts). OOM kills
+ * and image pulls arrive with its own issue. It uses only `@turtles/engine/plugin`.
  */
 import { definePlugin, fields, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
+import { GVISOR_PLATFORMS, gvisorSandbox } from "./gvisor.js";
 import { NETWORK_MODES, networkModes } from "./network.js";
+
+export { DEFAULT_PLATFORM, GVISOR_NETSTACK, GVISOR_PLATFORMS, GVISOR_SYSCALL, type GvisorPlatform } from "./gvisor.js";
 
 export { BRIDGE, DEFAULT_NETWORK, NETWORK_MODES, type NetworkMode } from "./network.js";
 
@@ -45,6 +49,12 @@ export const containerSchema = fields({
   image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the service's container image" }),
   // Docker's default is bridge (network.ts), applied by the plugin: scenarios written before keep their normalised form.
   network: oneOf(NETWORK_MODES, "a network mode").optional().meta({ description: "host, or bridge (the default): veth, bridge and NAT, served on the host's softirq path" }),
+  // gVisor's platform (gvisor.ts); the plugin applies ptrace, the calibrated one, when absent.
+  platform: oneOf(GVISOR_PLATFORMS, "a gVisor platform").optional().meta({ description: "runtime gvisor only: how its Sentry intercepts system calls, ptrace (the default) or kvm" }),
+}).superRefine((c, ctx) => {
+  if (c.platform !== undefined && c.runtime !== "gvisor") {
+    ctx.addIssue({ code: "custom", path: ["platform"], message: `platform selects how gVisor intercepts system calls; this container's runtime is ${c.runtime}: remove platform, or set runtime: gvisor` });
+  }
 });
 
 /** Static per-path effects of one container, by runtime (calibration.md, table 1.1). */
@@ -85,5 +95,6 @@ export const container = definePlugin({
       image: (c) => (c.image === undefined ? undefined : { bytes: c.image }),
     });
     networkModes(api);
+    gvisorSandbox(api);
   },
 });
