@@ -1,11 +1,12 @@
 // Bridge against host networking (issue 15): the calibrated adder at low load, the softirq path's ceiling under load,
 // one path per kernel shared by every bridged container on it.
-import { loadScenario, runScenario } from "@turtles/engine";
+import { runScenario } from "@turtles/engine";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { definePlugin, fields } from "@turtles/engine/plugin";
 import { describe, expect, it } from "vitest";
 import { container } from "./index.js";
 import { BRIDGE } from "./network.js";
+import { hostScenario } from "./scenario.fixture.js";
 
 /** A guest: a one-core node that runs its own kernel and adds nothing else (a VM without a VMM's costs). */
 const guest = definePlugin({
@@ -24,21 +25,9 @@ const guest = definePlugin({
 
 const plugins = [baremetal, guest, container];
 
-/** One 16-core host; `stacks` and `services` as a scenario writes them. Measured once the containers have started. */
-function scenario(stacks: string, services: string, duration = "20s"): ReturnType<typeof loadScenario> {
-  return loadScenario(
-    `duration: ${duration}
-warmup: 200ms
-hostTypes: { h: { cores: 16, memory: 64GiB, nic: { bandwidth: 100Gb/s } } }
-hosts: [{ type: h }]
-stacks: ${stacks}
-tenants:
-  - name: t
-    services:
-${services}
-`,
-    { plugins },
-  );
+/** One 16-core host with a NIC; `stacks` and `services` as a scenario writes them. Measured once the containers have started. */
+function scenario(stacks: string, services: string, duration = "20s"): ReturnType<typeof hostScenario> {
+  return hostScenario({ stacks, services, duration, warmup: "200ms", hostType: "{ cores: 16, memory: 64GiB, nic: { bandwidth: 100Gb/s } }" }, plugins);
 }
 
 describe("container network modes", () => {
