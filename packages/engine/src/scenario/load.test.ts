@@ -219,7 +219,7 @@ describe("loadScenario", () => {
     });
     const text = (entry: string): string => `duration: 1m\nhostTypes: { h: { cores: 1, memory: 1GiB } }\nhosts: [{ type: h }]\nstacks: { s: [{ layer: pair, ${entry} }] }\ntenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] }]\n`;
     expect(() => loadScenario(text("low: 5, high: 2"), { file: "p.yaml", plugins: [host, pair] })).toThrow("p.yaml:4:35: stacks.s[0].low: low must not exceed high");
-    expect(loadScenario(text("low: 2, high: 5"), { file: "p.yaml", plugins: [host, pair] }).stacks.s[0]).toEqual({ layer: "pair", low: 2, high: 5 });
+    expect(loadScenario(text("low: 2, high: 5"), { file: "p.yaml", plugins: [host, pair] }).stacks.s[0]).toEqual({ layer: "pair", per: "replica", low: 2, high: 5 });
   });
 
   it("summarises hosts, cores, replicas, clients and load", () => {
