@@ -569,7 +569,9 @@ tenants:
     expect(await failure((ctx, node) => ctx.setReady(node))).toMatch(/setReady: layer bad does not hook provision/);
     expect(await failure((ctx, node) => ctx.schedule(99 as never, 1, node))).toMatch(/schedule: 99 is not a plugin event/);
     expect(await failure((ctx, node) => ctx.charge(node, 1e-3), "cpu")).toMatch(/plugin bad, hook "cpu", node \d+, at simulated time 1(\.\d+)?s: charge: node \d+ is a bad; a plugin's CPU work runs on an auxiliary node/);
-    expect(await failure((ctx, _node, op) => ctx.charge(op!.process, 1e-3), "cpu")).toMatch(/charge: node \d+ is a process; a plugin's CPU work runs on an auxiliary node/);
+    // The operation's own process may be charged (its calling thread); other nodes that are not auxiliary may not.
+    expect(await failure((ctx, node) => ctx.charge(ctx.parentOf(node), 1e-3), "cpu")).toMatch(/charge: node 0 is a host; a plugin's CPU work runs on an auxiliary node/);
+    expect(await failure((ctx, node) => void ctx.sharedAuxiliary(ctx.childrenOf(node)[0], "x"))).toMatch(/sharedAuxiliary: node \d+ is a process; a shared auxiliary node is held by a host or a layer node/);
     expect(await failure((ctx, _node, op) => void ctx.addAuxiliary(op!.process, "x"), "cpu")).toMatch(/addAuxiliary: node \d+ is a process; an auxiliary node goes under a host or a layer node/);
     expect(await failure((ctx) => ctx.reject(""), "cpu")).toMatch(/plugin bad, hook "cpu", .*reject needs a reason/);
     expect(await failure((ctx, node) => ctx.reclaimMemory(node, 1))).toMatch(/reclaimMemory: node \d+ is a bad, whose layer does not hold what it touched/);
