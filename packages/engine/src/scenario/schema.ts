@@ -311,7 +311,8 @@ function layerEntry(plugins: readonly PluginDefinition[]) {
       `a ${p.layer} layer (plugin ${p.name})`,
     );
     // The shape takes the plugin's fields, not its checks of a whole entry (one field against another: "platform only
-    // with runtime gvisor"). Those run here, once every field is valid, on the entry as the scenario wrote it.
+    // with runtime gvisor"). Those run here, once every field is valid, on the validated entry: the engine's field
+    // blocks read their own output back unchanged (a unit value's number is its value).
     if (!(p.schema._zod.def.checks?.length ?? 0)) return entry;
     return entry.superRefine((_e, ctx) => {
       const { layer: _layer, per: _per, ...own } = ctx.value as unknown as Record<string, unknown>;
