@@ -72,7 +72,7 @@ hostTypes: { h: { cores: 8, memory: 64GiB, nic: { bandwidth: 100MB/s }, disk: { 
 hosts: [{ type: h }]
 images: { big: { layers: [{ id: blob, size: 1GB }] } }
 registry: { bandwidth: 1GB/s, latency: 0s }
-stacks: { plain: [{ layer: container }], pulled: [{ layer: container, image: big }] }
+stacks: { plain: [{ layer: container, network: host }], pulled: [{ layer: container, network: host, image: big }] }
 tenants:
   - name: t
     services:

@@ -6,18 +6,24 @@
  * its runtime's static costs to every path through it. Its mechanisms are
  * in their own files: memory limits, restart policies and CFS counters in
  * memory.ts; where the scenario declares a registry, image pulls through a
- * layer cache per host in images.ts. It uses only `@turtles/engine/plugin`.
+ * layer cache per host in images.ts; a bridged container's messages cross
+ * its kernel's shared softirq path (network.ts); a gVisor container's system
+ * calls and messages cross its Sentry (gvisor.ts); pods and Kata microVMs in
+ * pod.ts and kata.ts. It uses only `@turtles/engine/plugin`.
  */
 import { definePlugin, fields, identifier, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
+import { GVISOR_PLATFORMS, gvisorSandbox } from "./gvisor.js";
 import { imagePulls } from "./images.js";
 import { cfsCounters, memoryLimits, RESTART_POLICIES } from "./memory.js";
-
-export { LAYER_WORDS, MAX_LAYERS } from "./images.js";
-export { CRASH_LOOP_BACKOFF, nextBackoff, RECLAIM_DELAY, RESTART_POLICIES, type RestartPolicy } from "./memory.js";
+import { NETWORK_MODES, networkModes } from "./network.js";
 import { definePod } from "./pod.js";
 
-export { onePod, podOf, POD_RUNTIMES, POD_SANDBOX, type PodCpu } from "./pod.js";
+export { DEFAULT_PLATFORM, GVISOR_NETSTACK, GVISOR_PLATFORMS, GVISOR_SYSCALL, type GvisorPlatform } from "./gvisor.js";
+export { LAYER_WORDS, MAX_LAYERS } from "./images.js";
 export { KATA_BOOT, KATA_BOOT_READ, KATA_DEFAULT_VCPUS, KATA_PATH, KATA_VIRTIO, kataVcpus } from "./kata.js";
+export { CRASH_LOOP_BACKOFF, nextBackoff, RECLAIM_DELAY, RESTART_POLICIES, type RestartPolicy } from "./memory.js";
+export { BRIDGE, DEFAULT_NETWORK, NETWORK_MODES, type NetworkMode } from "./network.js";
+export { onePod, podOf, POD_RUNTIMES, POD_SANDBOX, type PodCpu } from "./pod.js";
 
 /** Runtimes with published calibration (calibration.md, table 1.1 and section 2). */
 export const RUNTIMES = ["runc", "crun", "gvisor", "kata"] as const;
@@ -64,6 +70,14 @@ export const containerSchema = fields({
     .union([unitValue("size", { above: 0 }), identifier], { error: "expected a size such as 200MB, or the name of one of the scenario's images" })
     .optional()
     .meta({ description: "the name of one of the scenario's images, or bytes of the service's own one-layer image" }),
+  // Docker's default is bridge (network.ts), applied by the plugin: scenarios written before keep their normalised form.
+  network: oneOf(NETWORK_MODES, "a network mode").optional().meta({ description: "host, or bridge (the default): veth, bridge and NAT, served on the host's softirq path" }),
+  // gVisor's platform (gvisor.ts); the plugin applies ptrace, the calibrated one, when absent.
+  platform: oneOf(GVISOR_PLATFORMS, "a gVisor platform").optional().meta({ description: "runtime gvisor only: how its Sentry intercepts system calls, ptrace (the default) or kvm" }),
+}).superRefine((c, ctx) => {
+  if (c.platform !== undefined && c.runtime !== "gvisor") {
+    ctx.addIssue({ code: "custom", path: ["platform"], message: `platform selects how gVisor intercepts system calls; this container's runtime is ${c.runtime}: remove platform, or set runtime: gvisor` });
+  }
 });
 
 /** Static per-path effects of one container, by runtime (calibration.md, table 1.1). */
@@ -115,6 +129,8 @@ export const container = definePlugin({
     });
     memoryLimits(api);
     cfsCounters(api);
+    networkModes(api);
+    gvisorSandbox(api);
   },
 });
 

@@ -83,7 +83,8 @@ ${services(stack, back)}
       const r = await runScenario(s, plugins, { replications: 1 });
       return r.stacks[stack === back ? stack : "scenario"].services["t/front"].latency.mean as number;
     };
-    const stacks = "{ kata: [{ layer: pod, per: ordinal, runtime: kata }, { layer: container }], runc: [{ layer: pod, per: ordinal }, { layer: container }], kata2: [{ layer: pod, runtime: kata }, { layer: container }] }";
+    // Host networking: the bridge's cost per message end (network.ts) is not what this test measures.
+    const stacks = "{ kata: [{ layer: pod, per: ordinal, runtime: kata }, { layer: container, network: host }], runc: [{ layer: pod, per: ordinal }, { layer: container, network: host }], kata2: [{ layer: pod, runtime: kata }, { layer: container, network: host }] }";
     const runc = await latency(stacks, "runc", "runc");
     const together = await latency(stacks, "kata", "kata");
     expect(together - runc).toBeCloseTo(2e-3 * (1 / KATA_PATH.cpuFactor - 1), 9);

@@ -179,7 +179,7 @@ export class Model {
     this.pipeline = new Pipeline({
       nodes: this.nodes,
       contributionOf: (n) => this.contributions.get(n),
-      auxiliaryOf: (owner, name) => this.auxByOwner.get(`${owner}/${name}`),
+      auxiliaryOf: (owner, name) => this.auxiliaryOf(owner, name),
       pluginOf: (n) => this.driver.layer(this.nodes.kind[n])?.plugin.name ?? "?",
       processStart: (p) => this.hostRules[this.hostIndex(this.nodes.host[p])].processStart ?? 0,
       operationHooks: (k, kind) => this.driver.operationHooks(k, kind),
@@ -349,6 +349,18 @@ export class Model {
     if (owned) owned.push(a);
     else this.auxOf.set(owner, [a]);
     return a;
+  }
+
+  /** The auxiliary node `name` that `owner` holds, or undefined. */
+  auxiliaryOf(owner: number, name: string): number | undefined {
+    return this.auxByOwner.get(`${owner}/${name}`);
+  }
+
+  /** The nearest node at or above `n` that runs a kernel: a layer node whose rules say so, else its host. */
+  kernelOf(n: number): number {
+    const nodes = this.nodes;
+    while (nodes.parent[n] !== NONE && !this.kernelNodes.has(n)) n = nodes.parent[n];
+    return n;
   }
 
   /**

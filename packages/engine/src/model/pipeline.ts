@@ -277,6 +277,11 @@ export class Pipeline {
     }
   }
 
+  /** The process whose operation the hooks see now (a charge may go on it: its calling thread). */
+  get process(): number {
+    return this.op.process;
+  }
+
   /** A verdict: `seconds` more. */
   addDelay(seconds: number): void {
     this.delay += seconds;

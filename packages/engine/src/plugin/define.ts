@@ -264,11 +264,22 @@ export interface PluginContext<Entry = Record<string, unknown>> {
    * its parent. In `create` hooks (and later, from events).
    */
   addAuxiliary(parent: number, name: string, memory?: number, cores?: number): number;
+  /**
+   * The auxiliary node `name` that `owner` (a host or a layer node) holds: the one it has, else one added under it now
+   * with `memory` and `cores`. Owned by `owner`, not by the caller: shared by every node that asks for it (a host's
+   * network softirq path, which every bridged container on the host uses) and going only when `owner` goes. O(1).
+   */
+  sharedAuxiliary(owner: number, name: string, memory?: number, cores?: number): number;
+  /** The nearest node at or above `node` that runs an OS kernel: a layer node whose rules say `kernel`, else its host. O(depth). */
+  kernelOf(node: number): number;
 
   // Verdicts: in operation hooks only.
   /** The operation takes `seconds` more (added to its path's latency). */
   delay(seconds: number): Verdict;
-  /** `work` nominal core-seconds on leaf `node` (an auxiliary node); with `wait`, the operation goes on once it is served. */
+  /**
+   * `work` nominal core-seconds on leaf `node`: an auxiliary node, or the operation's own process (CPU on the calling
+   * thread, as a system call's trap); with `wait`, the operation goes on once it is served.
+   */
   charge(node: number, work: number, options?: { wait?: boolean }): Verdict;
   /** The operation fails, and its request with `reason` (counted per reason in results). */
   reject(reason: string): Verdict;

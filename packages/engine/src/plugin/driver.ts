@@ -574,6 +574,22 @@ class Context implements PluginContext {
     return this.model.addAuxiliary(parent, name, memory, cores, this.driver.current);
   }
 
+  sharedAuxiliary(owner: number, name: string, memory = 0, cores = Infinity): number {
+    this.node(owner, "sharedAuxiliary");
+    if (this.model.nodes.parent[owner] !== NONE && this.model.driver.layer(this.model.nodes.kind[owner]) === undefined) {
+      throw new Error(`sharedAuxiliary: node ${owner} is a ${this.layerOf(owner)}; a shared auxiliary node is held by a host or a layer node`);
+    }
+    if (typeof name !== "string" || name === "") throw new Error("sharedAuxiliary needs a name");
+    if (!(memory >= 0) || !Number.isFinite(memory)) throw new Error(`sharedAuxiliary: memory must be a finite number of bytes >= 0, got ${memory}`);
+    if (!(cores > 0)) throw new Error(`sharedAuxiliary: cores must be > 0, got ${cores}`);
+    return this.model.auxiliaryOf(owner, name) ?? this.model.addAuxiliary(owner, name, memory, cores, owner);
+  }
+
+  kernelOf(node: number): number {
+    this.node(node, "kernelOf");
+    return this.model.kernelOf(node);
+  }
+
   private operation(what: string): void {
     if (!this.model.pipeline.active) throw new Error(`${what} is a verdict: return it from an operation hook (cpu, mem, io, net, syscall)`);
   }
@@ -587,7 +603,8 @@ class Context implements PluginContext {
 
   charge(node: number, work: number, options?: { wait?: boolean }): Verdict {
     this.operation("charge");
-    this.leaf(node, "charge");
+    // The calling thread itself may be charged (a trap's CPU), never another process.
+    if (node !== this.model.pipeline.process) this.leaf(node, "charge");
     if (!(work >= 0) || !Number.isFinite(work)) throw new Error(`charge: work must be a finite number of core-seconds >= 0, got ${work}`);
     this.model.pipeline.collect(node, work, options?.wait === true);
     return VERDICT;

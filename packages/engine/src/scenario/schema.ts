@@ -317,16 +317,25 @@ const tenant = fields({
 function layerEntry(plugins: readonly PluginDefinition[]) {
   const layers = plugins.filter((p) => p.layer !== "host");
   const names = layers.map((p) => p.layer);
-  const options = layers.map((p) =>
-    fields(
+  const options = layers.map((p) => {
+    const entry = fields(
       {
         layer: z.literal(p.layer),
         per: oneOf(PER_VALUES, "how the layer's nodes are shared").optional(),
         ...p.schema.shape,
       },
       `a ${p.layer} layer (plugin ${p.name})`,
-    ),
-  );
+    );
+    // The shape takes the plugin's fields, not its checks of a whole entry (one field against another: "platform only
+    // with runtime gvisor"). Those run here, once every field is valid, on the validated entry: the engine's field
+    // blocks read their own output back unchanged (a unit value's number is its value).
+    if (!(p.schema._zod.def.checks?.length ?? 0)) return entry;
+    return entry.superRefine((_e, ctx) => {
+      const { layer: _layer, per: _per, ...own } = ctx.value as unknown as Record<string, unknown>;
+      const checked = p.schema.safeParse(own);
+      if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ ...issue, code: "custom", path: issue.path as PropertyKey[] });
+    });
+  });
   const unknownLayer = (found: unknown): string =>
     `unknown layer ${JSON.stringify(found)}; ` +
     (found === "host"
