@@ -101,92 +101,6 @@ tenants:
   it("is the process at the other end of a call's messages, and -1 for a client's: 2 x 1 ms + 4 x 10 ms per request", async () => {
     const [bare, seen] = await Promise.all(["baremetal", "peers"].map(async (stack) => (await runScenario(loadScenario(text(stack), { plugins }), plugins)).stacks[stack].services["t/front"]));
     expect((seen.latency.mean as number) - (bare.latency.mean as number)).toBeCloseTo(2e-3 + 4 * 10e-3, 9);
-describe("shared auxiliary nodes, the kernel above a node, and charges on the calling thread", () => {
-  /** Each node's message ends charge 10 us to one one-core thread held by the kernel above it: the host here. */
-  const bridged = layer(
-    "bridged",
-    (api) => {
-      const softirq = api.extension("softirq", "i32", -1);
-      api.hook("create", (ctx, node) => {
-        const aux = ctx.sharedAuxiliary(ctx.kernelOf(node), "softirq", 0, 1);
-        softirq.data[node] = aux;
-      });
-      api.hook("net", (ctx, node) => ctx.charge(softirq.data[node], 10e-6, { wait: true }));
-    },
-  );
-
-  it("serve every node on a host from one thread the host holds: two services together reach 1 / (2 x 10 us) = 50,000 requests/s", async () => {
-    const plugins = [testHost, bridged];
-    const s = loadScenario(
-      `duration: 2s
-hostTypes: { h: { cores: 64, memory: 64GiB, nic: { bandwidth: 100Gb/s } } }
-hosts: [{ type: h }]
-stacks: { b: [{ layer: bridged }] }
-tenants:
-  - name: t
-    services:
-      - { name: a, stack: b, load: { closed: { clients: 100, think: 0s } }, request: [{ cpu: 1us }] }
-      - { name: c, stack: b, load: { closed: { clients: 100, think: 0s } }, request: [{ cpu: 1us }] }
-`,
-      { plugins },
-    );
-    const svc = (await runScenario(s, plugins)).stacks.b.services;
-    const total = (svc["t/a"].throughput as number) + (svc["t/c"].throughput as number);
-    // One thread per node would allow twice as much.
-    expect(Math.abs(total / 50_000 - 1)).toBeLessThan(0.02);
-  });
-
-  it("keep a shared node while its owner lives, after the node that first asked for it is gone", async () => {
-    let first = -1;
-    let kept = -2;
-    const dying = layer("dying", (api) => {
-      const crash = api.event("crash", (ctx, node) => ctx.failNode(node, "crash"));
-      const check = api.event("check", (ctx, node) => void (kept = ctx.sharedAuxiliary(ctx.hostOf(node), "softirq")));
-      api.hook("create", (ctx, node) => {
-        const aux = ctx.sharedAuxiliary(ctx.kernelOf(node), "softirq", 0, 1);
-        if (first >= 0) return void ctx.schedule(check, 1, node);
-        first = aux;
-        ctx.schedule(crash, 0.5, node);
-      });
-    });
-    const plugins = [testHost, dying];
-    const s = loadScenario(
-      `duration: 2s
-hostTypes: { h: { cores: 4, memory: 4GiB } }
-hosts: [{ type: h }]
-stacks: { d: [{ layer: dying }] }
-tenants:
-  - name: t
-    services:
-      - { name: a, stack: d, replicas: 2, request: [{ cpu: 1ms }] }
-`,
-      { plugins },
-    );
-    await runScenario({ ...s, warmup: 0 }, plugins, { replications: 1 });
-    expect(first).toBeGreaterThanOrEqual(0);
-    expect(kept).toBe(first);
-  });
-
-  it("charge the operation's own process: 100 system calls of 10 us more on a one-core host halve a 1 ms request's rate", async () => {
-    const trapping = layer("trapping", (api) => {
-      api.hook("syscall", (ctx, _node, op) => ctx.charge(op.process, op.syscalls * 10e-6, { wait: true }));
-    });
-    const plugins = [testHost, trapping];
-    const s = loadScenario(
-      `duration: 5s
-hostTypes: { h: { cores: 1, memory: 4GiB } }
-hosts: [{ type: h }]
-stacks: { s: [{ layer: trapping }] }
-tenants:
-  - name: t
-    services:
-      - { name: a, stack: s, load: { closed: { clients: 4, think: 0s } }, request: [{ cpu: 1ms }, { syscall: 100 }] }
-`,
-      { plugins },
-    );
-    const svc = (await runScenario(s, plugins)).stacks.s.services["t/a"];
-    // testHost's system calls cost nothing of their own: 1 ms of work and 1 ms of traps per request.
-    expect(Math.abs((svc.throughput as number) / 500 - 1)).toBeLessThan(0.01);
   });
 });
 
@@ -895,5 +809,94 @@ tenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] 
     expect(without.stacks.s.lifecycle.ready).toEqual({ p50: 0.5, p99: 0.5 });
     const withRegistry = await runScenario({ ...scenario("registry: { bandwidth: 400MB/s, latency: 0s }"), warmup: 0 }, plugins);
     expect(withRegistry.stacks.s.lifecycle.ready).toEqual({ p50: expect.closeTo(0.25, 12), p99: expect.closeTo(0.25, 12) });
+  });
+});
+
+describe("shared auxiliary nodes, the kernel above a node, and charges on the calling thread", () => {
+  /** Each node's message ends charge 10 us to one one-core thread held by the kernel above it: the host here. */
+  const bridged = layer(
+    "bridged",
+    (api) => {
+      const softirq = api.extension("softirq", "i32", -1);
+      api.hook("create", (ctx, node) => {
+        const aux = ctx.sharedAuxiliary(ctx.kernelOf(node), "softirq", 0, 1);
+        softirq.data[node] = aux;
+      });
+      api.hook("net", (ctx, node) => ctx.charge(softirq.data[node], 10e-6, { wait: true }));
+    },
+  );
+
+  it("serve every node on a host from one thread the host holds: two services together reach 1 / (2 x 10 us) = 50,000 requests/s", async () => {
+    const plugins = [testHost, bridged];
+    const s = loadScenario(
+      `duration: 2s
+hostTypes: { h: { cores: 64, memory: 64GiB, nic: { bandwidth: 100Gb/s } } }
+hosts: [{ type: h }]
+stacks: { b: [{ layer: bridged }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: b, load: { closed: { clients: 100, think: 0s } }, request: [{ cpu: 1us }] }
+      - { name: c, stack: b, load: { closed: { clients: 100, think: 0s } }, request: [{ cpu: 1us }] }
+`,
+      { plugins },
+    );
+    const svc = (await runScenario(s, plugins)).stacks.b.services;
+    const total = (svc["t/a"].throughput as number) + (svc["t/c"].throughput as number);
+    // One thread per node would allow twice as much.
+    expect(Math.abs(total / 50_000 - 1)).toBeLessThan(0.02);
+  });
+
+  it("keep a shared node while its owner lives, after the node that first asked for it is gone", async () => {
+    let first = -1;
+    let kept = -2;
+    const dying = layer("dying", (api) => {
+      const crash = api.event("crash", (ctx, node) => ctx.failNode(node, "crash"));
+      const check = api.event("check", (ctx, node) => void (kept = ctx.sharedAuxiliary(ctx.hostOf(node), "softirq")));
+      api.hook("create", (ctx, node) => {
+        const aux = ctx.sharedAuxiliary(ctx.kernelOf(node), "softirq", 0, 1);
+        if (first >= 0) return void ctx.schedule(check, 1, node);
+        first = aux;
+        ctx.schedule(crash, 0.5, node);
+      });
+    });
+    const plugins = [testHost, dying];
+    const s = loadScenario(
+      `duration: 2s
+hostTypes: { h: { cores: 4, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { d: [{ layer: dying }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: d, replicas: 2, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    await runScenario({ ...s, warmup: 0 }, plugins, { replications: 1 });
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(kept).toBe(first);
+  });
+
+  it("charge the operation's own process: 100 system calls of 10 us more on a one-core host halve a 1 ms request's rate", async () => {
+    const trapping = layer("trapping", (api) => {
+      api.hook("syscall", (ctx, _node, op) => ctx.charge(op.process, op.syscalls * 10e-6, { wait: true }));
+    });
+    const plugins = [testHost, trapping];
+    const s = loadScenario(
+      `duration: 5s
+hostTypes: { h: { cores: 1, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { s: [{ layer: trapping }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: s, load: { closed: { clients: 4, think: 0s } }, request: [{ cpu: 1ms }, { syscall: 100 }] }
+`,
+      { plugins },
+    );
+    const svc = (await runScenario(s, plugins)).stacks.s.services["t/a"];
+    // testHost's system calls cost nothing of their own: 1 ms of work and 1 ms of traps per request.
+    expect(Math.abs((svc.throughput as number) / 500 - 1)).toBeLessThan(0.01);
   });
 });
