@@ -245,8 +245,13 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   // Verdicts: in operation hooks only.
   /** The operation takes `seconds` more (added to its path's latency). */
   delay(seconds: number): Verdict;
-  /** `work` nominal core-seconds on leaf `node` (an auxiliary node); with `wait`, the operation goes on once it is served. */
-  charge(node: number, work: number, options?: { wait?: boolean }): Verdict;
+  /**
+   * `work` nominal core-seconds on leaf `node` (an auxiliary node); with `wait`, the operation goes on once it is served.
+   * With `serial` (io operations only), `node` serves one operation at a time, a serial back end: the operation waits,
+   * first come first served, until the operations charged to it serially before it have completed (their device time
+   * and delays included); only then do its charges start.
+   */
+  charge(node: number, work: number, options?: { wait?: boolean; serial?: boolean }): Verdict;
   /** The operation fails, and its request with `reason` (counted per reason in results). */
   reject(reason: string): Verdict;
 

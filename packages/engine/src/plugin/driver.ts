@@ -579,10 +579,11 @@ class Context implements PluginContext {
     return VERDICT;
   }
 
-  charge(node: number, work: number, options?: { wait?: boolean }): Verdict {
+  charge(node: number, work: number, options?: { wait?: boolean; serial?: boolean }): Verdict {
     this.operation("charge");
     this.leaf(node, "charge");
     if (!(work >= 0) || !Number.isFinite(work)) throw new Error(`charge: work must be a finite number of core-seconds >= 0, got ${work}`);
+    if (options?.serial === true) this.model.pipeline.serial(node);
     this.model.pipeline.collect(node, work, options?.wait === true);
     return VERDICT;
   }
