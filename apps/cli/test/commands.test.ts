@@ -86,7 +86,7 @@ describe("third-party plugins", () => {
     expect(r.stdout).toMatch(/stacks\s+isolated/);
     const without = turtles("validate", join(fixtures, "sandboxed.yaml"));
     expect(without.code).toBe(2);
-    expect(without.stderr).toContain('unknown layer "sandbox"; known layers: vm, container');
+    expect(without.stderr).toContain('unknown layer "sandbox"; known layers: vm, container, pod');
   });
 
   it("loads a plugin from its package folder (package.json exports), as the README shows", () => {

@@ -37,7 +37,7 @@ const expected: Record<string, string> = {
     'enum-typo.yaml:10:22: placement.policy: expected a placement policy: first-fit, best-fit, spread; found "best-fti"; did you mean "best-fit"?',
   "unknown-host-type.yaml": 'unknown-host-type.yaml:7:13: hosts[0].type: unknown host type "r6"; did you mean "r6i"?',
   "unknown-stack.yaml": 'unknown-stack.yaml:14:16: tenants.shop.services.web.stack: unknown stack "vm"; did you mean "vms"?',
-  "unknown-layer.yaml": 'unknown-layer.yaml:9:18: stacks.vms[0].layer: unknown layer "vmm"; known layers: vm, container; did you mean "vm"?',
+  "unknown-layer.yaml": 'unknown-layer.yaml:9:18: stacks.vms[0].layer: unknown layer "vmm"; known layers: vm, container, pod; did you mean "vm"?',
   "unknown-call.yaml": 'unknown-call.yaml:18:19: tenants.shop.services.web.request[1].call: unknown service "dbs"; did you mean "db"?',
   "call-cycle.yaml":
     "call-cycle.yaml:22:19: tenants.shop.services.db.request[1].call: call cycle: shop/web -> shop/db -> shop/web; synchronous calls must not loop back",

@@ -2,7 +2,7 @@
 import { expose } from "comlink";
 import { createEngineApi } from "@turtles/engine/worker";
 import { baremetal } from "@turtles/plugin-baremetal";
-import { container } from "@turtles/plugin-container";
+import { container, pod } from "@turtles/plugin-container";
 import { hypervisor } from "@turtles/plugin-hypervisor";
 
-expose(createEngineApi({ plugins: [baremetal, hypervisor, container] }));
+expose(createEngineApi({ plugins: [baremetal, hypervisor, container, pod] }));

@@ -23,7 +23,7 @@ import {
 import { comparisonOf, htmlReport } from "@turtles/engine/report";
 import { decodePack, type EngineApi, type ProgressEntry } from "@turtles/engine/worker";
 import { baremetal } from "@turtles/plugin-baremetal";
-import { container } from "@turtles/plugin-container";
+import { container, pod } from "@turtles/plugin-container";
 import { hypervisor } from "@turtles/plugin-hypervisor";
 import uplotCss from "uplot/dist/uPlot.min.css?raw";
 import uplotJs from "uplot/dist/uPlot.iife.min.js?raw";
@@ -31,7 +31,7 @@ import { LiveChart } from "./chart.js";
 import { Hold } from "./hold.js";
 import { LiveSeries } from "./live.js";
 
-const plugins = [baremetal, hypervisor, container];
+const plugins = [baremetal, hypervisor, container, pod];
 const chartLib = { js: uplotJs, css: uplotCss };
 const EXAMPLES_DIR = "../../../examples/";
 const examples = import.meta.glob<string>("../../../examples/*.yaml", { query: "?raw", import: "default", eager: true });

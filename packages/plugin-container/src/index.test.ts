@@ -1,25 +1,15 @@
 // The container plugin's mechanisms against closed forms: cgroup v2 weights, the CFS budget of a CPU limit, the
 // runtimes' overheads and Kata's guest kernel.
-import { loadScenario, runScenario } from "@turtles/engine";
+import { runScenario } from "@turtles/engine";
 import { baremetal } from "@turtles/plugin-baremetal";
 import { describe, expect, it } from "vitest";
 import { container, RUNTIME_DEFAULTS } from "./index.js";
+import { hostScenario } from "./scenario.fixture.js";
 
 const plugins = [baremetal, container];
 
-function scenario(stacks: string, services: string, hostType = "{ cores: 1, memory: 16GiB }"): ReturnType<typeof loadScenario> {
-  return loadScenario(
-    `duration: 20s
-hostTypes: { h: ${hostType} }
-hosts: [{ type: h }]
-stacks: ${stacks}
-tenants:
-  - name: t
-    services:
-${services}
-`,
-    { plugins },
-  );
+function scenario(stacks: string, services: string, hostType?: string): ReturnType<typeof hostScenario> {
+  return hostScenario({ stacks, services, hostType }, plugins);
 }
 
 describe("containers", () => {

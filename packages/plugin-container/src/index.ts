@@ -3,14 +3,32 @@
  * stack (runtime, cgroup v2 CPU and memory settings) becomes a node that is
  * placed by its requests, competes for CPU as a cgroup of weight
  * cpu.weight / 100 under CFS bandwidth control when it has a limit, and adds
- * its runtime's static costs to every path through it. OOM kills, network
- * modes and image pulls arrive with its own issue. It uses only
- * `@turtles/engine/plugin`.
+ * its runtime's static costs to every path through it. Its mechanisms are
+ * in their own files: memory limits, restart policies and CFS counters in
+ * memory.ts; where the scenario declares a registry, image pulls through a
+ * layer cache per host in images.ts; a bridged container's messages cross
+ * its kernel's shared softirq path (network.ts); a gVisor container's system
+ * calls and messages cross its Sentry (gvisor.ts); pods and Kata microVMs in
+ * pod.ts and kata.ts. It uses only `@turtles/engine/plugin`.
  */
-import { definePlugin, fields, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
+import { definePlugin, fields, identifier, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
+import { GVISOR_PLATFORMS, gvisorSandbox } from "./gvisor.js";
+import { imagePulls } from "./images.js";
+import { cfsCounters, memoryLimits, RESTART_POLICIES } from "./memory.js";
+import { NETWORK_MODES, networkModes } from "./network.js";
+import { definePod } from "./pod.js";
+
+export { DEFAULT_PLATFORM, GVISOR_NETSTACK, GVISOR_PLATFORMS, GVISOR_SYSCALL, type GvisorPlatform } from "./gvisor.js";
+export { LAYER_WORDS, MAX_LAYERS } from "./images.js";
+export { KATA_BOOT, KATA_BOOT_READ, KATA_DEFAULT_VCPUS, KATA_PATH, KATA_VIRTIO, kataVcpus } from "./kata.js";
+export { CRASH_LOOP_BACKOFF, nextBackoff, RECLAIM_DELAY, RESTART_POLICIES, type RestartPolicy } from "./memory.js";
+export { BRIDGE, DEFAULT_NETWORK, NETWORK_MODES, type NetworkMode } from "./network.js";
+export { onePod, podOf, POD_RUNTIMES, POD_SANDBOX, type PodCpu } from "./pod.js";
 
 /** Runtimes with published calibration (calibration.md, table 1.1 and section 2). */
 export const RUNTIMES = ["runc", "crun", "gvisor", "kata"] as const;
+/** A container runtime's name. */
+export type Runtime = (typeof RUNTIMES)[number];
 
 const cpu = fields({
   // Down to a millicore, Kubernetes' smallest CPU quantity (1m).
@@ -28,7 +46,13 @@ const cpu = fields({
 
 const memory = fields({
   request: unitValue("size", { above: 0 }).optional(),
-  limit: unitValue("size", { above: 0 }).optional().meta({ description: "memory.max: exceeding it is an OOM kill" }),
+  limit: unitValue("size", { above: 0 }).optional().meta({ description: "memory.max: a use past it is an OOM kill (the container restarts by its restartPolicy)" }),
+  high: unitValue("size", { above: 0 }).optional().meta({ description: "memory.high: an allocation above it waits for reclaim first" }),
+}).superRefine((m, ctx) => {
+  for (const below of ["request", "high"] as const) {
+    const v = m[below];
+    if (v !== undefined && m.limit !== undefined && v > m.limit) ctx.addIssue({ code: "custom", path: [below], message: `memory ${below} (${v} B) must not exceed the limit (${m.limit} B)` });
+  }
 });
 
 export const containerSchema = fields({
@@ -36,10 +60,24 @@ export const containerSchema = fields({
   runtime: oneOf(RUNTIMES, "a container runtime").default("runc"),
   cpu: cpu.optional(),
   memory: memory.optional(),
-  // Bytes of the container image: copied to a host to start a replica there (results' `portability`). An
-  // application's own image, so each service on the layer counts one in `images`. Absent: the scenario says
-  // nothing of images and none is counted (issue 15 adds named images with layers and a registry).
-  image: unitValue("size", { above: 0 }).optional().meta({ description: "bytes of the service's container image" }),
+  // Absent means `always`, Kubernetes' default (absent, not defaulted, so existing scenarios keep their scenarioHash).
+  restartPolicy: oneOf(RESTART_POLICIES, "a restart policy").optional().meta({ description: "after an OOM kill: always (default) or on-failure restart with CrashLoopBackOff; never leaves it down" }),
+  // The container image: the name of one of the scenario's `images` (its layers), or a size: the service's own
+  // one-layer image, so each service on the layer counts one in `images`. Pulled from the scenario's `registry` when
+  // it has one (images.ts); copied to a host to start a replica there in results' `portability`. Absent: the scenario
+  // says nothing of images and none is counted.
+  image: z
+    .union([unitValue("size", { above: 0 }), identifier], { error: "expected a size such as 200MB, or the name of one of the scenario's images" })
+    .optional()
+    .meta({ description: "the name of one of the scenario's images, or bytes of the service's own one-layer image" }),
+  // Docker's default is bridge (network.ts), applied by the plugin: scenarios written before keep their normalised form.
+  network: oneOf(NETWORK_MODES, "a network mode").optional().meta({ description: "host, or bridge (the default): veth, bridge and NAT, served on the host's softirq path" }),
+  // gVisor's platform (gvisor.ts); the plugin applies ptrace, the calibrated one, when absent.
+  platform: oneOf(GVISOR_PLATFORMS, "a gVisor platform").optional().meta({ description: "runtime gvisor only: how its Sentry intercepts system calls, ptrace (the default) or kvm" }),
+}).superRefine((c, ctx) => {
+  if (c.platform !== undefined && c.runtime !== "gvisor") {
+    ctx.addIssue({ code: "custom", path: ["platform"], message: `platform selects how gVisor intercepts system calls; this container's runtime is ${c.runtime}: remove platform, or set runtime: gvisor` });
+  }
 });
 
 /** Static per-path effects of one container, by runtime (calibration.md, table 1.1). */
@@ -62,6 +100,8 @@ export const container = definePlugin({
   version: "0.1.0",
   schema: containerSchema,
   setup(api) {
+    // Where the scenario declares a registry, a container with an image pulls it, then its runtime starts.
+    const { provisions } = imagePulls(api, (c) => RUNTIME_DEFAULTS[c.runtime as Runtime].provisioning);
     api.layerRules({
       // Placement uses requests (falling back to limits, as Kubernetes does); a container offers its limits.
       size: (c, parent) => ({
@@ -77,7 +117,22 @@ export const container = definePlugin({
       path: (c) => RUNTIME_DEFAULTS[c.runtime],
       // Kata runs each pod in a lightweight VM with its own guest kernel; the other runtimes share the host's.
       kernel: (c) => c.runtime === "kata",
-      image: (c) => (c.image === undefined ? undefined : { bytes: c.image }),
+      image: (c, scenario) => {
+        if (typeof c.image === "number") return { bytes: c.image };
+        if (c.image === undefined) return undefined;
+        const image = scenario.images?.[c.image];
+        if (!image) throw new Error(`image "${c.image}" is not one of the scenario's images`);
+        // Its layers' bytes: what a host without any of them copies (layers shared with another image count here too).
+        return { name: c.image, bytes: image.layers.reduce((sum, l) => sum + l.size, 0) };
+      },
+      provisions,
     });
+    memoryLimits(api);
+    cfsCounters(api);
+    networkModes(api);
+    gvisorSandbox(api);
   },
 });
+
+/** The pod layer (pod.ts): a cgroup parent of one replica's containers, with the container layer's CPU fields. */
+export const pod = definePod(cpu.optional());

@@ -71,6 +71,8 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     const io = Object.values(st.services).some((s) => s.ioWait !== null && s.ioWait > 0);
     const calls = Object.values(st.services).some((s) => s.callTime !== null && s.callTime > 0);
     const retried = Object.values(st.services).some((s) => (s.retries ?? 0) > 0 || (s.timeouts ?? 0) > 0);
+    // OOM kills (with the restarts they lead to) only where a service had some: most stacks set no memory limit.
+    const killed = Object.values(st.services).some((s) => (s.oomKills ?? 0) > 0);
     const rows = Object.entries(st.services).map(([key, s]) => [
       key,
       s.stack,
@@ -87,6 +89,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
       ...(io ? [formatSeconds(s.ioWait)] : []),
       ...(calls ? [formatSeconds(s.callTime)] : []),
       ...(retried ? [num(s.retries, 0), num(s.timeouts, 0), num(s.wasted, 0)] : []),
+      ...(killed ? [num(s.oomKills, 0), num(s.restarts, 0)] : []),
     ]);
     out.push(
       formatTable(
@@ -106,6 +109,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
           ...(io ? ["io wait"] : []),
           ...(calls ? ["in calls"] : []),
           ...(retried ? ["retries", "timeouts", "wasted"] : []),
+          ...(killed ? ["OOM kills", "restarts"] : []),
         ],
         rows,
       ),
@@ -176,6 +180,10 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
             `recovery ${formatSeconds(lc.recovery?.p50 ?? null)} (p50), ${formatSeconds(lc.recovery?.p99 ?? null)} (p99), ${num(st.capacityLost, 0)} core-seconds lost`
           : ""),
     );
+    // Plugins' lifecycle figures (a container's image pull), where the stack has them.
+    for (const [name, figure] of Object.entries(lc)) {
+      if (name !== "ready" && name !== "recovery" && figure) out.push(`lifecycle ${p(name)}: ${formatSeconds(figure.p50)} (p50), ${formatSeconds(figure.p99)} (p99)`);
+    }
     const shown = st.failures.slice(0, 5);
     for (const f of shown) {
       const what = f.layer ? `a ${p(f.layer)} on host ${f.host} failed (${p(String(f.reason))})` : f.reason === "rollout" ? `host ${f.host} restarted by the rollout` : `host ${f.host} failed`;

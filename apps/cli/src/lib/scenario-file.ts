@@ -8,12 +8,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { estimateScenario, formatBytes, LIMITS, loadScenario, ScenarioError, type Scenario } from "@turtles/engine";
 import { pluginsOf, type PluginDefinition } from "@turtles/engine/plugin";
 import { baremetal } from "@turtles/plugin-baremetal";
-import { container } from "@turtles/plugin-container";
+import { container, pod } from "@turtles/plugin-container";
 import { hypervisor } from "@turtles/plugin-hypervisor";
 import { readInputFile } from "./files.js";
 
 /** The layer plugins every command knows. */
-export const builtinPlugins: readonly PluginDefinition[] = [baremetal, hypervisor, container];
+export const builtinPlugins: readonly PluginDefinition[] = [baremetal, hypervisor, container, pod];
 
 /** Module URLs of the built-in plugins (worker threads import them). */
 export const builtinPluginModules: readonly string[] = ["@turtles/plugin-baremetal", "@turtles/plugin-hypervisor", "@turtles/plugin-container"].map((m) =>

@@ -59,7 +59,7 @@ export function staticFigures(s: Scenario, plugins: readonly PluginDefinition[])
       let bytes = 0;
       stackLayers(s, svc).forEach((entry, i) => {
         const kind = rules.kindOf(entry.layer);
-        const image = rules.rulesOf(kind).image?.(entry);
+        const image = rules.rulesOf(kind).image?.(entry, s);
         if (!image) return;
         // A plugin's rule is code the engine does not control: a figure must be a finite number (DESIGN.md, Results).
         if (!(typeof image.bytes === "number" && Number.isFinite(image.bytes) && image.bytes >= 0)) {

@@ -279,3 +279,61 @@ placement: { policy: ${policy}, antiAffinity: ${anti}${ratio === undefined ? "" 
     );
   });
 });
+
+describe("per: ordinal", () => {
+  // A pod per replica number: the same-numbered replicas of the tenant's services on the stack share it.
+  const pod = passLayer("pod", 0, { request: { cores: 1, memory: 0 }, capacity: { cores: 1, memory: 2 ** 30 } });
+  const plugins = [host, pod];
+  const text = (hosts: number, policy: string, appReplicas: number, sidecarCores: number): string => `duration: 1s
+hostTypes: { h: { cores: 1, memory: 8GiB } }
+hosts: [{ type: h, count: ${hosts} }]
+placement: { policy: ${policy} }
+stacks: { pod: [{ layer: pod, per: ordinal }] }
+tenants:
+  - name: t
+    services:
+      - { name: app, stack: pod, replicas: ${appReplicas}, cores: 0.5, request: [{ cpu: 1ms }] }
+      - { name: sidecar, stack: pod, replicas: 2, cores: ${sidecarCores}, request: [{ cpu: 1ms }] }
+  - name: u
+    services:
+      - { name: other, stack: pod, replicas: 1, cores: 0.5, request: [{ cpu: 1ms }] }
+`;
+  const pods = (m: Model, key: string): number[] => m.processes.get(key)!.map((p) => m.nodes.parent[p]);
+
+  it("puts replica k of each of a tenant's services on the stack into one node, on its host whatever the policy", () => {
+    for (const policy of ["first-fit", "spread"]) {
+      const m = buildModel(new Simulation(), loadScenario(text(4, policy, 3, 0.5), { plugins }), plugins);
+      const app = pods(m, "t/app");
+      expect(pods(m, "t/sidecar")).toEqual(app.slice(0, 2));
+      // Three replica numbers: three pods for tenant t, one on each one-core host; another tenant's replica 0 has its own.
+      expect(new Set(app.map((n) => m.nodes.host[n])).size).toBe(3);
+      expect(pods(m, "u/other")[0]).not.toBe(app[0]);
+      expect(m.unplaced).toEqual([]);
+    }
+  });
+
+  it("leaves a replica unplaced, saying why, when its ordinal's node has no room, rather than opening a second one", () => {
+    // app's two replicas take half of their pods; a one-core sidecar does not fit beside them, though host 2 is empty.
+    const m = buildModel(new Simulation(), loadScenario(text(3, "first-fit", 2, 1), { plugins }), plugins);
+    expect(m.unplaced.map((u) => `${u.service}#${u.replica}: ${u.reason}`)).toEqual([
+      expect.stringMatching(/^sidecar#0: the pod of replica 0 \(per: ordinal.*has no room/),
+      expect.stringMatching(/^sidecar#1: the pod of replica 1 \(per: ordinal.*has no room/),
+    ]);
+    expect(m.processes.get("u/other")!.map((p) => m.nodes.host[p])).toEqual([m.hosts[2]]);
+  });
+
+  it("leaves a sidecar with io steps unplaced, saying why, when its ordinal's node is on a host without a disk", () => {
+    const text = `duration: 1s
+hostTypes: { plain: { cores: 4, memory: 8GiB }, disky: { cores: 4, memory: 8GiB, disk: { iops: 1k, bandwidth: 100MB/s } } }
+hosts: [{ type: plain }, { type: disky }]
+stacks: { pod: [{ layer: pod, per: ordinal }] }
+tenants:
+  - name: t
+    services:
+      - { name: app, stack: pod, cores: 0.5, request: [{ cpu: 1ms }] }
+      - { name: logger, stack: pod, cores: 0.5, request: [{ io: { write: 4KiB } }] }
+`;
+    const m = buildModel(new Simulation(), loadScenario(text, { plugins }), plugins);
+    expect(m.unplaced.map((u) => u.reason)).toEqual([expect.stringMatching(/^the pod of replica 0 .* is on a host without a disk, and the service has io steps/)]);
+  });
+});

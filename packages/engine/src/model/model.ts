@@ -47,9 +47,10 @@ export interface ModelListener {
   /**
    * The processes below `node` stopped: requests on them fail with `reason`.
    * `lost`: they are gone (their replicas are to be placed again); else they
-   * restart in place and `processReady` follows.
+   * restart in place and `processReady` follows, unless `down`: they stay
+   * down in place (a restart after Infinity).
    */
-  processesStopped(node: number, processes: readonly number[], reason: string, lost: boolean): void;
+  processesStopped(node: number, processes: readonly number[], reason: string, lost: boolean, down: boolean): void;
   /** A process's ready time became known (its provisioning finished, or it restarts). */
   processReadyAt(process: number, time: number): void;
   /** Completions (kernel type, payload pairs) of the workload's CPU work that a stop aborted: they will not come. */
@@ -84,6 +85,8 @@ const MODEL_COLUMNS: readonly ColumnSpec[] = [
   // The pending `model.provision` event of a node (-1: none), and 1 while its provision hook's work is under way.
   ["provisionEvent", Float64Array, -1],
   ["provisioning", Int8Array],
+  // 1 for a layer node its plugin provisions itself (its layer hooks `provision`, and its `provisions` rule says so).
+  ["selfProvisioned", Int8Array],
 ];
 
 export class Model {
@@ -114,6 +117,7 @@ export class Model {
   readyAt = new Float64Array(0);
   private provisionEvent = new Float64Array(0);
   private provisioning = new Int8Array(0);
+  private selfProvisioned = new Int8Array(0);
   /** Completions (kernel type, payload pairs) of the CPU work a stop in progress aborted. */
   private readonly lostCompletions: number[] = [];
   /** Auxiliary nodes by `${owner node}/${name}`, and by owner: an auxiliary node goes when its owner goes. */
@@ -175,7 +179,7 @@ export class Model {
     this.pipeline = new Pipeline({
       nodes: this.nodes,
       contributionOf: (n) => this.contributions.get(n),
-      auxiliaryOf: (owner, name) => this.auxByOwner.get(`${owner}/${name}`),
+      auxiliaryOf: (owner, name) => this.auxiliaryOf(owner, name),
       pluginOf: (n) => this.driver.layer(this.nodes.kind[n])?.plugin.name ?? "?",
       processStart: (p) => this.hostRules[this.hostIndex(this.nodes.host[p])].processStart ?? 0,
       operationHooks: (k, kind) => this.driver.operationHooks(k, kind),
@@ -260,7 +264,7 @@ export class Model {
         const key = `${tenant.name}/${svc.name}`;
         const procs: number[] = [];
         for (let r = 0; r < svc.replicas; r++) {
-          const p = placement.placeReplica(ti, si);
+          const p = placement.placeReplica(ti, si, r);
           procs.push(p);
           if (p === NONE) this.unplaced.push({ tenant: tenant.name, service: svc.name, replica: r, reason: placement.lastFailure });
         }
@@ -296,6 +300,7 @@ export class Model {
     this.readyAt[id] = 0;
     this.provisionEvent[id] = -1;
     this.provisioning[id] = 0;
+    this.selfProvisioned[id] = 0;
     this.pipeline.reset(id);
     this.memory.overhead[id] = 0;
     this.memory.held[id] = HOLDS_USED;
@@ -309,6 +314,7 @@ export class Model {
     let entryIndex = this.entries.indexOf(entry);
     if (entryIndex < 0) entryIndex = this.entries.push(entry) - 1;
     const n = this.addNode(kind, parent, tenant, entryIndex);
+    if (this.driver.layer(kind)!.provisions && (rules.provisions?.(entry, this.scenario!) ?? true)) this.selfProvisioned[n] = 1;
     const cpu = rules.cpu(entry);
     this.cpu.setRules(n, cpu.weight, cpu.cap ?? Infinity);
     if (cpu.bandwidth) this.cpu.setBandwidth(n, cpu.bandwidth.quota, cpu.bandwidth.period);
@@ -345,6 +351,18 @@ export class Model {
     return a;
   }
 
+  /** The auxiliary node `name` that `owner` holds, or undefined. */
+  auxiliaryOf(owner: number, name: string): number | undefined {
+    return this.auxByOwner.get(`${owner}/${name}`);
+  }
+
+  /** The nearest node at or above `n` that runs a kernel: a layer node whose rules say so, else its host. */
+  kernelOf(n: number): number {
+    const nodes = this.nodes;
+    while (nodes.parent[n] !== NONE && !this.kernelNodes.has(n)) n = nodes.parent[n];
+    return n;
+  }
+
   /**
    * @internal A replica's chain is placed: the new layer nodes' `create`
    * hooks run, the process's path is resolved, and readiness is set, outermost
@@ -360,9 +378,12 @@ export class Model {
     this.schedule(process);
   }
 
-  /** @internal Places one more replica of a service (after a failure); its process node, or NONE when nothing fits. */
-  placeReplica(tenantIndex: number, serviceIndex: number): number {
-    return this.placement!.placeReplica(tenantIndex, serviceIndex);
+  /**
+   * @internal Places one more replica of a service (after a failure; `ordinal`: the slot it fills, so it joins its
+   * `per: ordinal` nodes); its process node, or NONE when nothing fits.
+   */
+  placeReplica(tenantIndex: number, serviceIndex: number, ordinal = -1): number {
+    return this.placement!.placeReplica(tenantIndex, serviceIndex, ordinal);
   }
 
   // --- readiness ---
@@ -384,8 +405,7 @@ export class Model {
     const parent = nodes.parent[n];
     const from = parent === NONE ? start : Math.max(start, this.readyAt[parent]);
     const isProcess = nodes.kind[n] === this.processKind;
-    const record = isProcess ? undefined : this.driver.layer(nodes.kind[n]);
-    if (record?.provisions) {
+    if (this.selfProvisioned[n]) {
       this.readyAt[n] = Infinity;
       if (this.built) nodes.state[n] = NodeState.provisioning;
       if (from === this.sim.now) this.provision(n);
@@ -396,6 +416,16 @@ export class Model {
     this.readyAt[n] = from + own;
     if (this.built) nodes.state[n] = this.readyAt[n] === Infinity ? NodeState.provisioning : NodeState.booting;
     if (isProcess && this.built && this.readyAt[n] !== Infinity) this.listener?.processReadyAt(n, this.readyAt[n]);
+  }
+
+  /** True while node `n`'s provision hook has run and it is not ready yet (nor stopped since). O(1). */
+  isProvisioning(n: number): boolean {
+    return this.provisioning[n] === 1;
+  }
+
+  /** True when layer node `n` is provisioned by its plugin (`provision` hooks, `setReady`), not after its provisioning time. O(1). */
+  provisionsItself(n: number): boolean {
+    return this.selfProvisioned[n] === 1;
   }
 
   /** A provisioning node's parent is ready: its layer's `provision` hooks run. */
@@ -562,13 +592,13 @@ export class Model {
       this.failingNode = NONE;
     }
     if (this.restartAfter >= 0) {
-      this.listener?.processesStopped(n, processes, reason, false);
+      this.listener?.processesStopped(n, processes, reason, false, this.restartAfter === Infinity);
       this.settleLost(reason);
       this.restartAt(n, this.restartAfter);
       return;
     }
     // The workload fails the requests (and frees what they allocated) while the tree is whole, then the subtree goes.
-    this.listener?.processesStopped(n, processes, reason, true);
+    this.listener?.processesStopped(n, processes, reason, true, false);
     for (const p of processes) this.placement?.released(this.nodes.tenant[p], this.nodes.entry[p], this.hostIndex(this.nodes.host[p]));
     this.removeSubtree(n);
     this.settleLost(reason);
@@ -578,7 +608,7 @@ export class Model {
   private restartNode(n: number, after: number): void {
     const processes = this.processesBelow(n);
     this.stop(n);
-    this.listener?.processesStopped(n, processes, "restart", false);
+    this.listener?.processesStopped(n, processes, "restart", false, after === Infinity);
     this.settleLost("restart");
     this.restartAt(n, after);
   }

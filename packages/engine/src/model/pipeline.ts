@@ -73,6 +73,7 @@ class OperationState implements Operation {
   write = false;
   random = false;
   direction: Operation["direction"] = "none";
+  peer = NONE;
 }
 
 /** A process's record: its CPU factor, its latency per kind, its cold-start time, the kinds with charges or hooks. */
@@ -256,9 +257,10 @@ export class Pipeline {
   /**
    * Passes an operation of kind `k` through the path of `process`: its static
    * latency and charges, then its hooks (until one rejects). `amount` is the
-   * work, the bytes or the system calls; `direction` a message's end.
+   * work, the bytes or the system calls; `direction` a message's end and `peer` the process at its other end (NONE:
+   * a client outside, or not a message).
    */
-  pass(k: number, process: number, request: number, amount: number, write: boolean, random: boolean, direction: number): void {
+  pass(k: number, process: number, request: number, amount: number, write: boolean, random: boolean, direction: number, peer = NONE): void {
     // perf: the common path (no charges, no hooks) is a few array reads, small enough to inline into every caller;
     // the rest is in functions of its own.
     const r = process * RECORD;
@@ -267,7 +269,7 @@ export class Pipeline {
     if ((this.record[r + DYNAMIC] & (1 << k)) === 0) return;
     const i = process * OPS + k;
     if (this.chargeCount[i] !== 0) this.staticCharges(i, k === SYSCALL_OP ? amount : 1);
-    if (this.hookCount[i] !== 0) this.hooks(i, k, process, request, amount, write, random, direction);
+    if (this.hookCount[i] !== 0) this.hooks(i, k, process, request, amount, write, random, direction, peer);
   }
 
   /** The static charges of record `i`, `calls` times each (system calls). */
@@ -276,7 +278,7 @@ export class Pipeline {
   }
 
   /** The hooks of record `i`, innermost layer first, until one rejects. */
-  private hooks(i: number, k: number, process: number, request: number, amount: number, write: boolean, random: boolean, direction: number): void {
+  private hooks(i: number, k: number, process: number, request: number, amount: number, write: boolean, random: boolean, direction: number, peer: number): void {
     const op = this.op;
     op.kind = OP_KINDS[k];
     op.process = process;
@@ -286,12 +288,18 @@ export class Pipeline {
     op.write = write;
     op.random = random;
     op.direction = DIRECTIONS[direction];
+    op.peer = peer;
     this.active = true;
     try {
       for (let h = this.hookStart[i], end = h + this.hookCount[i]; h < end && this.rejected < 0; h++) this.owner.callOperationHook(this.hookIndex[h], this.hookNode[h], op);
     } finally {
       this.active = false;
     }
+  }
+
+  /** The process whose operation the hooks see now (a charge may go on it: its calling thread). */
+  get process(): number {
+    return this.op.process;
   }
 
   /** A verdict: `seconds` more. */

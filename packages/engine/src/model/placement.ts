@@ -23,6 +23,10 @@ export class Placement {
   lastFailure = "";
   /** Sharing key of each shared layer node. */
   private readonly keys = new Map<number, string>();
+  /** The one node of each `per: ordinal` key: the same-numbered replicas of a tenant's services go into it, or nowhere. */
+  private readonly ordinalNodes = new Map<string, number>();
+  /** The replica number being placed (`per: ordinal` keys), or -1: one node per replica. */
+  private ordinal = -1;
 
   constructor(
     private readonly model: Model,
@@ -41,15 +45,35 @@ export class Placement {
    * Places one replica; returns its process node or NONE. New layer nodes get
    * their `create` hooks once the whole chain is placed, so auxiliary nodes
    * (which plugins add there) never strand a half-built chain; their memory
-   * may exceed the node's placement capacity.
+   * may exceed the node's placement capacity. `ordinal` is the replica's
+   * number in its service (its slot): replicas of one number share their
+   * `per: ordinal` nodes (-1: a replica of its own, as in a scratch model).
    */
-  placeReplica(ti: number, si: number): number {
+  placeReplica(ti: number, si: number, ordinal = -1): number {
     this.created.length = 0;
+    this.ordinal = ordinal;
     const s = this.s;
     const tenant = s.tenants[ti];
     const svc = tenant.services[si];
     const stackName = stackOf(s, svc);
     const layers = stackLayers(s, svc);
+    // A replica whose `per: ordinal` node exists already goes into it, on its host, or nowhere.
+    const home = this.ordinalHome(layers, stackName, ti);
+    if (home !== NONE) {
+      const where = `the ${layers.find((l) => l.per === "ordinal")!.layer} of replica ${ordinal} (per: ordinal, shared with the tenant's other services on stack ${stackName})`;
+      if (svc.request.some((step) => "io" in step) && !this.model.disk.has(home)) {
+        this.lastFailure = `${where} is on a host without a disk, and the service has io steps: give that host type a disk, or use a stack of its own`;
+        return NONE;
+      }
+      const p = this.placeChain(home, 0, layers, stackName, ti, si);
+      if (p === NONE) {
+        this.lastFailure = `${where} has no room for it: give that layer more cores or memory`;
+        return NONE;
+      }
+      this.replicasOn(ti, si)[this.model.hostIndex(home)]++;
+      this.model.chainPlaced(this.created, p);
+      return p;
+    }
     const ranking = this.ranking(ti, si);
     for (let i = ranking.best(); i >= 0; i = ranking.best()) {
       const p = this.placeChain(this.model.hosts[i], 0, layers, stackName, ti, si);
@@ -93,6 +117,32 @@ export class Placement {
     return NONE;
   }
 
+  /** The host of the first existing `per: ordinal` node the replica being placed belongs in, or NONE. */
+  private ordinalHome(layers: LayerEntry[], stack: string, ti: number): number {
+    for (let i = 0; i < layers.length; i++) {
+      const key = layers[i].per === "ordinal" ? this.keyOf(layers[i], stack, i, ti, 0) : undefined;
+      const node = key === undefined ? undefined : this.ordinalNodes.get(key);
+      if (node !== undefined) return this.model.nodes.host[node];
+    }
+    return NONE;
+  }
+
+  /** The sharing key of layer `i` of a stack for service (ti, si), or undefined for a node of one replica's own. */
+  private keyOf(entry: LayerEntry, stack: string, i: number, ti: number, si: number): string | undefined {
+    switch (entry.per) {
+      case "replica":
+        return undefined;
+      case "ordinal":
+        return this.ordinal < 0 ? undefined : `${stack}#${i}/${ti}@${this.ordinal}`;
+      case "service":
+        return `${stack}#${i}/${ti}/${si}`;
+      case "tenant":
+        return `${stack}#${i}/${ti}`;
+      default:
+        return `${stack}#${i}`;
+    }
+  }
+
   /** Replicas of each service per host index. */
   private readonly perHost = new Map<string, Int32Array>();
 
@@ -104,6 +154,8 @@ export class Placement {
 
   /** A shared layer node is gone: replicas no longer go into it. */
   forget(node: number): void {
+    const key = this.keys.get(node);
+    if (key !== undefined && this.ordinalNodes.get(key) === node) this.ordinalNodes.delete(key);
     this.keys.delete(node);
   }
 
@@ -196,9 +248,13 @@ export class Placement {
     }
     const entry = layers[i];
     const kind = m.kindOf(entry.layer);
-    const key =
-      entry.per === "replica" ? undefined : entry.per === "service" ? `${stack}#${i}/${ti}/${si}` : entry.per === "tenant" ? `${stack}#${i}/${ti}` : `${stack}#${i}`;
-    if (key !== undefined) {
+    const key = this.keyOf(entry, stack, i, ti, si);
+    const shared = entry.per === "ordinal" && key !== undefined ? this.ordinalNodes.get(key) : undefined;
+    if (shared !== undefined) {
+      // The same-numbered replicas' node: here and with room, or nowhere (never a second one beside it).
+      return m.nodes.parent[shared] === parent && !m.cordoned.has(shared) ? this.placeChain(shared, i + 1, layers, stack, ti, si) : NONE;
+    }
+    if (key !== undefined && entry.per !== "ordinal") {
       for (let c = m.nodes.firstChild[parent]; c !== NONE; c = m.nodes.nextSibling[c]) {
         if (this.keys.get(c) !== key) continue;
         // A cordoned node takes no replica: a shared one of its kind is made beside it, but a host has one of per-host.
@@ -221,6 +277,7 @@ export class Placement {
     const n = m.addLayerNode(kind, parent, entry.per === "host" ? NONE : ti, entry, size);
     this.created.push(n);
     if (key !== undefined) this.keys.set(n, key);
+    if (key !== undefined && entry.per === "ordinal") this.ordinalNodes.set(key, n);
     return this.placeChain(n, i + 1, layers, stack, ti, si);
   }
 

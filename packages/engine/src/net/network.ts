@@ -72,6 +72,7 @@ const FLOW_COLUMNS: readonly ColumnSpec[] = [
   ["fRemaining", Float64Array],
   ["fBytes", Float64Array],
   ["fRate", Float64Array],
+  ["fCap", Float64Array],
   ["fLast", Float64Array],
   ["fEvent", Float64Array],
   ["fEnd", Float64Array],
@@ -108,6 +109,8 @@ export class Network {
   private fRemaining = new Float64Array(0);
   private fBytes = new Float64Array(0);
   private fRate = new Float64Array(0);
+  /** The most bytes/s the flow may take whatever its NICs' shares (Infinity: none; a registry's bandwidth). */
+  private fCap = new Float64Array(0);
   private fLast = new Float64Array(0);
   private fEvent = new Float64Array(0);
   /** When the flow's transfer ends, as last computed (its event's time, or that time minus its delay). */
@@ -154,9 +157,11 @@ export class Network {
    * the transfer is done and the latencies (NICs, fabric, plus `extraDelay`,
    * the layers' adders) have passed, the handler of kernel event type
    * `doneType` runs with `donePayload` (in an event of its own, or inside the
-   * network's delivery event for a flow that was alone).
+   * network's delivery event for a flow that was alone). `cap` bounds the
+   * flow's rate (bytes/s); what it leaves of a NIC's share is not given to
+   * the others (the local-share approximation above).
    */
-  send(src: number, dst: number, bytes: number, extraDelay: number, doneType: EventType, donePayload: number): void {
+  send(src: number, dst: number, bytes: number, extraDelay: number, doneType: EventType, donePayload: number, cap = Infinity): void {
     if (src === dst) {
       // Loopback: no NIC, no transfer time.
       this.sim.schedule(doneType, extraDelay, donePayload);
@@ -181,6 +186,7 @@ export class Network {
     this.fRemaining[f] = bytes;
     this.fBytes[f] = bytes;
     this.fRate[f] = 0;
+    this.fCap[f] = cap;
     this.fLast[f] = this.sim.now;
     this.fEvent[f] = -1;
     this.fAlone[f] = SHARED;
@@ -240,7 +246,7 @@ export class Network {
     const dst = this.fDst[f];
     const tx = src === EXTERNAL ? Infinity : this.bandwidth[src] / this.txFlows[src];
     const rx = dst === EXTERNAL ? Infinity : this.bandwidth[dst] / this.rxFlows[dst];
-    const rate = Math.min(tx, rx);
+    const rate = Math.min(tx, rx, this.fCap[f]);
     const alone = (src === EXTERNAL || this.txFlows[src] === 1) && (dst === EXTERNAL || this.rxFlows[dst] === 1) ? ALONE : SHARED;
     const h = this.fEvent[f];
     if (rate === this.fRate[f] && h >= 0) {

@@ -15,10 +15,16 @@
 import type { z } from "zod";
 import type { Random } from "../random/random.js";
 import type { ExtensionColumn } from "../tree/nodes.js";
-import type { CpuWeight } from "../cpu/solver.js";
-import type { Service } from "../scenario/schema.js";
+import type { BandwidthStats, CpuWeight } from "../cpu/solver.js";
+import type { Scenario, Service } from "../scenario/schema.js";
 
-export type { CpuWeight };
+export type { BandwidthStats, CpuWeight };
+
+/**
+ * The reason of a kill by the kernel's OOM killer (a process past its cgroup's memory limit): a plugin that fails or
+ * restarts a node for it (`failNode(node, OOM)`) has its replicas counted in the services' `oomKills`.
+ */
+export const OOM = "oom";
 
 /**
  * Operation kinds that travel a process's path (DESIGN.md, The layered path).
@@ -127,14 +133,21 @@ export interface LayerRules<Entry> {
    * what it no longer uses: a balloon).
    */
   holds?: "used" | "reserved" | "touched";
+  /**
+   * Whether a node built from `entry` provisions itself, for a layer that hooks `provision` (default: every node):
+   * false leaves the node to the static `provisioning` time, so a mechanism applies only where a scenario asks for it
+   * (a container pulls its image only where the scenario declares a registry). Called once per node as it is placed.
+   */
+  provisions?(entry: Entry, scenario: Readonly<Scenario>): boolean;
   /** True when a node of this layer runs its own OS kernel (a VM; or per entry, a Kata sandbox): counted in `kernels`. */
   kernel?: boolean | ((entry: Entry) => boolean);
   /**
    * The image a node of the layer starts from (a VM's disk image, a container image), or undefined when it has none:
    * counted in `images` (distinct images to maintain) and moved in `portability` (bytes to start one replica on a
-   * new host). Called once per entry when results are assembled, never during a run.
+   * new host). Called once per entry when results are assembled, never during a run, with the scenario (whose
+   * top-level `images` an entry may name).
    */
-  image?(entry: Entry): LayerImage | undefined;
+  image?(entry: Entry, scenario: Readonly<Scenario>): LayerImage | undefined;
 }
 
 /**
@@ -167,6 +180,11 @@ export interface Operation {
   readonly random: boolean;
   /** net: the end of the message this path is at; "none" for other kinds. */
   readonly direction: "send" | "receive" | "none";
+  /**
+   * net: the process at the message's other end, or -1 for a client outside the fabric (ingress); -1 for other kinds.
+   * What a layer needs to tell a message that stays in a network namespace (a pod's loopback) from one that leaves it.
+   */
+  readonly peer: number;
 }
 
 declare const VERDICT: unique symbol;
@@ -236,20 +254,34 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   /** The validated scenario records of the services whose processes run below `node`, one per process. O(subtree). */
   services(node: number): readonly Service[];
   /**
+   * The validated, normalised scenario the model was built from: its top-level fields (`images`, `registry`,
+   * `network`, ...) for what a plugin's mechanism reads beyond its own entries. Read it, never change it. O(1).
+   */
+  readonly scenario: Readonly<Scenario>;
+  /**
    * Adds an auxiliary node (a VMM, a virtio I/O thread, a gVisor Sentry) under
    * `parent`; it consumes CPU (at most `cores` at once) and `memory` bytes of
    * its parent. In `create` hooks (and later, from events).
    */
   addAuxiliary(parent: number, name: string, memory?: number, cores?: number): number;
+  /**
+   * The auxiliary node `name` that `owner` (a host or a layer node) holds: the one it has, else one added under it now
+   * with `memory` and `cores`. Owned by `owner`, not by the caller: shared by every node that asks for it (a host's
+   * network softirq path, which every bridged container on the host uses) and going only when `owner` goes. O(1).
+   */
+  sharedAuxiliary(owner: number, name: string, memory?: number, cores?: number): number;
+  /** The nearest node at or above `node` that runs an OS kernel: a layer node whose rules say `kernel`, else its host. O(depth). */
+  kernelOf(node: number): number;
 
   // Verdicts: in operation hooks only.
   /** The operation takes `seconds` more (added to its path's latency). */
   delay(seconds: number): Verdict;
   /**
-   * `work` nominal core-seconds on leaf `node` (an auxiliary node); with `wait`, the operation goes on once it is served.
-   * With `serial` (io operations only), `node` serves one operation at a time, a serial back end: the operation waits,
-   * first come first served, until the operations charged to it serially before it have completed (their device time
-   * and delays included); only then do its charges start.
+   * `work` nominal core-seconds on leaf `node`: an auxiliary node, or the operation's own process (CPU on the calling
+   * thread, as a system call's trap); with `wait`, the operation goes on once it is served.
+   * With `serial` (io operations only, `node` an auxiliary node), `node` serves one operation at a time, a serial back
+   * end: the operation waits, first come first served, until the operations charged to it serially before it have
+   * completed (their device time and delays included); only then do its charges start.
    */
   charge(node: number, work: number, options?: { wait?: boolean; serial?: boolean }): Verdict;
   /** The operation fails, and its request with `reason` (counted per reason in results). */
@@ -275,15 +307,24 @@ export interface PluginContext<Entry = Record<string, unknown>> {
    * requests inside fail with reason "restart") and starts it again in place
    * after `after` seconds and its provisioning; its replicas are ready again
    * then. In a `fail` hook of the failing node: restarts it instead of
-   * removing it.
+   * removing it. `after` Infinity: it stays down in place, never started
+   * again nor placed elsewhere (a pod whose restart policy is Never).
    */
   restartNode(node: number, options: { after: number }): void;
   /** A node whose layer hooks `provision` is provisioned: it (and what waits for it) gets ready. */
   setReady(node: number): void;
+  /** True while a node its plugin provisions waits for `setReady` since its `provision` hook last ran (false once it stopped). O(1). */
+  provisioning(node: number): boolean;
   /** Keeps the steal of a node with a CPU cap (a VM's vCPUs): core-seconds runnable but not running, in `hosts.steal` and `hostTypes.<t>.steal`. */
   trackSteal(node: number): void;
   /** Core-seconds of steal of a node `trackSteal` keeps, from when it was tracked to now (0 for one it does not). O(1). */
   steal(node: number): number;
+  /**
+   * The CFS counters of a node under a CFS budget (cgroup v2 `cpu.stat`), from its creation to now: periods in which it
+   * was runnable, periods in which it ran out of quota, and seconds it spent throttled; zeros for a node without a
+   * budget. O(1) after its host's accrual.
+   */
+  bandwidthStats(node: number): BandwidthStats;
   /** Pauses (`paused` true) or resumes a layer node's subtree: its CPU work waits, its threads stay runnable. */
   freeze(node: number, paused: boolean): void;
   /**
@@ -298,8 +339,11 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   work(node: number, work: number, then?: Then): void;
   /** A disk I/O of `bytes` on `host`'s disk. */
   io(host: number, bytes: number, options: Then & { write?: boolean; random?: boolean }): void;
-  /** `bytes` from host `from` (or `EXTERNAL`, outside the fabric) to host `to` over their NICs. */
-  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number }): void;
+  /**
+   * `bytes` from host `from` (or `EXTERNAL`, outside the fabric) to host `to` over their NICs, sharing them with the
+   * traffic there; `latency` seconds are added, and `rate` (bytes/s) bounds its own rate (a registry's bandwidth).
+   */
+  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number; rate?: number }): void;
 
   // Plugin events.
   /** Schedules `event` for `node` after `delay` seconds with an int32 payload; returns a handle for `cancel`. */
@@ -342,6 +386,17 @@ export interface MetricSpec {
   per?: "node" | "host";
   /** Shown in `turtles run` and `turtles compare` tables. */
   show?: boolean;
+  /**
+   * What a counter counts: what happens during the measured time (`"measurement"`, the default), or from the run's
+   * start, the warm-up and the placement at time 0 included (`"run"`: what nodes do as they start, an image pull).
+   */
+  since?: "measurement" | "run";
+  /**
+   * A histogram of seconds per start of a node (an image pull): reported as the stack's `lifecycle.<name>`
+   * ({ p50, p99 }, exact, of every sample from the run's start, the warm-up included, as `lifecycle.ready`) instead of
+   * under `layers`, and left out where it has no sample.
+   */
+  lifecycle?: boolean;
   description?: string;
 }
 

@@ -21,13 +21,14 @@ import { HOLDS_RESERVED, HOLDS_TOUCHED } from "../model/memory.js";
 import { IO_OP, NET_OP, SYSCALL_OP } from "../model/pipeline.js";
 import { EXTERNAL } from "../net/network.js";
 import { Random } from "../random/random.js";
-import type { Service } from "../scenario/schema.js";
+import type { Scenario, Service } from "../scenario/schema.js";
 import { NONE } from "../tree/nodes.js";
 import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 import {
   LIFECYCLE_EVENTS,
   OP_KINDS,
+  type BandwidthStats,
   type CpuSettings,
   type EventHandlerFn,
   type HookFn,
@@ -519,6 +520,11 @@ class Context implements PluginContext {
     return this.model.servicesBelow(node);
   }
 
+  get scenario(): Readonly<Scenario> {
+    if (this.model.scenario === undefined) throw new Error("scenario: the model is not built yet (read it in hooks and events, not in setup)");
+    return this.model.scenario;
+  }
+
   memoryLimit(node: number): number {
     this.node(node, "memoryLimit");
     return this.model.nodes.capacityMemory[node];
@@ -568,6 +574,22 @@ class Context implements PluginContext {
     return this.model.addAuxiliary(parent, name, memory, cores, this.driver.current);
   }
 
+  sharedAuxiliary(owner: number, name: string, memory = 0, cores = Infinity): number {
+    this.node(owner, "sharedAuxiliary");
+    if (this.model.nodes.parent[owner] !== NONE && this.model.driver.layer(this.model.nodes.kind[owner]) === undefined) {
+      throw new Error(`sharedAuxiliary: node ${owner} is a ${this.layerOf(owner)}; a shared auxiliary node is held by a host or a layer node`);
+    }
+    if (typeof name !== "string" || name === "") throw new Error("sharedAuxiliary needs a name");
+    if (!(memory >= 0) || !Number.isFinite(memory)) throw new Error(`sharedAuxiliary: memory must be a finite number of bytes >= 0, got ${memory}`);
+    if (!(cores > 0)) throw new Error(`sharedAuxiliary: cores must be > 0, got ${cores}`);
+    return this.model.auxiliaryOf(owner, name) ?? this.model.addAuxiliary(owner, name, memory, cores, owner);
+  }
+
+  kernelOf(node: number): number {
+    this.node(node, "kernelOf");
+    return this.model.kernelOf(node);
+  }
+
   private operation(what: string): void {
     if (!this.model.pipeline.active) throw new Error(`${what} is a verdict: return it from an operation hook (cpu, mem, io, net, syscall)`);
   }
@@ -581,9 +603,14 @@ class Context implements PluginContext {
 
   charge(node: number, work: number, options?: { wait?: boolean; serial?: boolean }): Verdict {
     this.operation("charge");
-    this.leaf(node, "charge");
+    // The calling thread itself may be charged (a trap's CPU), never another process.
+    if (node !== this.model.pipeline.process) this.leaf(node, "charge");
     if (!(work >= 0) || !Number.isFinite(work)) throw new Error(`charge: work must be a finite number of core-seconds >= 0, got ${work}`);
-    if (options?.serial === true) this.model.pipeline.serial(node);
+    if (options?.serial === true) {
+      // A serial back end is a helper thread that I/Os queue for, not the calling thread.
+      this.leaf(node, "charge with serial");
+      this.model.pipeline.serial(node);
+    }
     this.model.pipeline.collect(node, work, options?.wait === true);
     return VERDICT;
   }
@@ -639,7 +666,7 @@ class Context implements PluginContext {
     this.layerNode(node, "restartNode");
     if (this.model.nodes.parent[node] === NONE) throw new Error(`restartNode: node ${node} is a host; hosts fail through the scenario's failures`);
     const after = options?.after;
-    if (!(after >= 0) || !Number.isFinite(after)) throw new Error(`restartNode: after must be a finite number of seconds >= 0, got ${after}`);
+    if (!(after >= 0)) throw new Error(`restartNode: after must be a number of seconds >= 0 (Infinity: it stays down), got ${after}`);
     this.model.requestAction(node, after, "restart");
   }
 
@@ -647,7 +674,13 @@ class Context implements PluginContext {
     this.layerNode(node, "setReady");
     if (this.model.nodes.kind[node] !== this.record.kind) throw new Error(`setReady: node ${node} is a ${this.layerOf(node)}; a plugin readies its own layer's nodes`);
     if (!this.record.provisions) throw new Error(`setReady: layer ${this.record.plugin.layer} does not hook provision; its nodes get ready after their provisioning time`);
+    if (!this.model.provisionsItself(node)) throw new Error(`setReady: node ${node} is left to its provisioning time by its layer's provisions rule`);
     this.model.setReady(node);
+  }
+
+  provisioning(node: number): boolean {
+    this.node(node, "provisioning");
+    return this.model.isProvisioning(node);
   }
 
   trackSteal(node: number): void {
@@ -658,6 +691,12 @@ class Context implements PluginContext {
   steal(node: number): number {
     this.node(node, "steal");
     return this.model.cpu.stealOf(node);
+  }
+
+  bandwidthStats(node: number): BandwidthStats {
+    this.node(node, "bandwidthStats");
+    const cpu = this.model.cpu;
+    return cpu.hasBandwidth(node) ? cpu.bandwidthStats(node) : { nrPeriods: 0, nrThrottled: 0, throttledTime: 0 };
   }
 
   freeze(node: number, paused: boolean): void {
@@ -696,7 +735,7 @@ class Context implements PluginContext {
     this.model.disk.submit(host, bytes, options.random === true, options.write === true, 0, done.type, done.slot);
   }
 
-  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number }): void {
+  transfer(from: number, to: number, bytes: number, options: Then & { latency?: number; rate?: number }): void {
     for (const end of [from, to]) {
       if (end === EXTERNAL) continue;
       this.node(end, "transfer");
@@ -706,8 +745,10 @@ class Context implements PluginContext {
     if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`transfer: bytes must be a finite number >= 0, got ${bytes}`);
     const latency = options.latency ?? 0;
     if (!(latency >= 0) || !Number.isFinite(latency)) throw new Error(`transfer: latency must be a finite number of seconds >= 0, got ${latency}`);
+    const rate = options.rate ?? Infinity;
+    if (!(rate > 0)) throw new Error(`transfer: rate must be a number of bytes per second > 0, got ${rate}`);
     const done = this.completion(options, to === EXTERNAL ? from : to, "transfer");
-    this.model.net.send(from, to, bytes, latency, done.type, done.slot);
+    this.model.net.send(from, to, bytes, latency, done.type, done.slot, rate);
   }
 
   private completion(then: Then | undefined, node: number, what: string): { type: EventType; slot: number } {

@@ -3,8 +3,9 @@
  * engine import a plugin may use (docs/plugins.md has the whole API).
  */
 export { z } from "zod";
-export { definePlugin, pluginsOf, LIFECYCLE_EVENTS, METRIC_KINDS, OP_KINDS } from "./define.js";
+export { definePlugin, pluginsOf, LIFECYCLE_EVENTS, METRIC_KINDS, OOM, OP_KINDS } from "./define.js";
 export type {
+  BandwidthStats,
   CpuRules,
   CpuWeight,
   CpuSettings,

@@ -23,6 +23,10 @@ export interface MetricInfo {
   per: "node" | "host";
   show: boolean;
   description: string;
+  /** Reported as the stack's `lifecycle.<name>` rather than under `layers` (`MetricSpec.lifecycle`). */
+  lifecycle: boolean;
+  /** A counter counting from the run's start, not the measurement's (`MetricSpec.since`). */
+  wholeRun: boolean;
 }
 
 /** A metric's figure for one replication: a number, or a histogram's summary. */
@@ -41,6 +45,8 @@ export class MetricStore {
   private totalAtStart: number[] = [];
   private integralAtStart: number[] = [];
   private readonly histograms: (Quantiles | null)[] = [];
+  /** Per metric, the samples of a lifecycle histogram (every one: lifecycle figures are exact order statistics), else null. */
+  private readonly samples: (number[] | null)[] = [];
   /** Per metric, each node's level (levels only; columns grown with the nodes). */
   private readonly levels: Float64Array[] = [];
   /** Per metric, each host's total (counters kept per host only, for figures per host type), and at the measurement's start. */
@@ -55,8 +61,19 @@ export class MetricStore {
     if (!/^[a-z][A-Za-z0-9-]*$/.test(name)) throw new Error(`metric name "${name}" must start with a lower-case letter and hold only letters, digits and '-'`);
     if (this.info.some((m) => m.layer === layer && m.name === name)) throw new Error(`metric "${name}" of layer ${layer} is already declared`);
     if (own(KIND, spec.kind) === undefined) throw new Error(`metric ${name}: kind must be one of ${Object.keys(KIND).join(", ")}, got ${JSON.stringify(spec.kind)}`);
+    const lifecycle = spec.lifecycle === true;
+    if (lifecycle) {
+      if (spec.kind !== "histogram") throw new Error(`metric ${name}: a lifecycle figure is a histogram (seconds per start), not a ${spec.kind}`);
+      // lifecycle.<name> is one key per stack, beside the engine's own figures.
+      if (name === "ready" || name === "recovery") throw new Error(`metric ${name}: lifecycle.${name} is the engine's own figure; give another name`);
+      const twin = this.info.find((m) => m.lifecycle && m.name === name);
+      if (twin) throw new Error(`metric ${name}: lifecycle.${name} is already reported by layer ${twin.layer}`);
+    }
+    if (spec.since !== undefined && spec.since !== "measurement" && spec.since !== "run") throw new Error(`metric ${name}: since must be "measurement" or "run", got ${JSON.stringify(spec.since)}`);
+    if (spec.since === "run" && spec.kind !== "counter") throw new Error(`metric ${name}: since: "run" is for counters (a level is read at the end; a histogram's samples are measured, or lifecycle)`);
     const m = this.info.length;
-    this.info.push({ plugin, layer, name, kind: spec.kind, unit: spec.unit ?? "", per: spec.per ?? "node", show: spec.show ?? false, description: spec.description ?? "" });
+    this.info.push({ plugin, layer, name, kind: spec.kind, unit: spec.unit ?? "", per: spec.per ?? "node", show: spec.show ?? false, description: spec.description ?? "", lifecycle, wholeRun: spec.since === "run" });
+    this.samples.push(lifecycle ? [] : null);
     this.kind.push(KIND[spec.kind]);
     this.total.push(0);
     this.integral.push(0);
@@ -97,7 +114,22 @@ export class MetricStore {
 
   /** A histogram: records `x` (once measuring). */
   record(m: number, x: number): void {
-    if (this.measuring) this.histograms[m]!.record(x);
+    const samples = this.samples[m];
+    if (samples) samples.push(x);
+    else if (this.measuring) this.histograms[m]!.record(x);
+  }
+
+  /**
+   * The lifecycle histograms of `layers` that have samples, by name: each one's samples, sorted (a new array).
+   * O(samples log samples).
+   */
+  lifecycleSamples(layers: ReadonlySet<string>): [name: string, sorted: number[]][] {
+    const out: [string, number[]][] = [];
+    this.info.forEach((info, m) => {
+      const samples = this.samples[m];
+      if (samples && samples.length > 0 && layers.has(info.layer)) out.push([info.name, [...samples].sort((a, b) => a - b)]);
+    });
+    return out;
   }
 
   /** A node is gone: its levels drop to zero. */
@@ -125,7 +157,7 @@ export class MetricStore {
     this.info.forEach((info, m) => {
       if (info.per !== "host" || !layers.has(info.layer) || (this.kind[m] !== KIND.counter && this.kind[m] !== KIND.gauge)) return;
       let figure = 0;
-      for (const h of hosts) figure += this.kind[m] === KIND.counter ? this.byHost[m][h] - (this.byHostAtStart[m][h] ?? 0) : this.levels[m][h];
+      for (const h of hosts) figure += this.kind[m] === KIND.counter ? this.byHost[m][h] - (info.wholeRun ? 0 : (this.byHostAtStart[m][h] ?? 0)) : this.levels[m][h];
       let layer = out.get(info.layer);
       if (!layer) out.set(info.layer, (layer = {}));
       layer[info.name] = figure;
@@ -138,9 +170,9 @@ export class MetricStore {
     // By layer in a Map: a layer named like an Object member ("constructor") must not find the prototype's.
     const out = new Map<string, Record<string, MetricFigure>>();
     this.info.forEach((info, m) => {
-      if (!layers.has(info.layer)) return;
+      if (!layers.has(info.layer) || info.lifecycle) return;
       let figure: MetricFigure;
-      if (this.kind[m] === KIND.counter) figure = this.total[m] - this.totalAtStart[m];
+      if (this.kind[m] === KIND.counter) figure = this.total[m] - (info.wholeRun ? 0 : this.totalAtStart[m]);
       else if (this.kind[m] === KIND.gauge) figure = this.total[m];
       else if (this.kind[m] === KIND.timeWeighted) {
         this.advance(m, now);

@@ -10,7 +10,7 @@ import { loadScenario } from "../scenario/load.js";
 import { fields, unitValue } from "../scenario/fields.js";
 import { testHost } from "../testing/index.js";
 import { ReplicationRun, runReplication, runScenario } from "../workload/run.js";
-import { definePlugin, type PluginDefinition } from "./define.js";
+import { definePlugin, OOM, type PluginDefinition } from "./define.js";
 
 /** A layer that takes nothing of its own and weighs 1: the base of the test layers below. */
 function layer(name: string, setup: NonNullable<PluginDefinition["setup"]>, schema = fields({})): PluginDefinition {
@@ -151,6 +151,34 @@ tenants:
   });
 });
 
+describe("a message's peer", () => {
+  // Each message end is delayed by who is at the other end: 1 ms for a client outside (peer -1), 10 ms for the other
+  // service's process, 100 ms if the peer were wrong (its own process, or a process of its own service).
+  const peers = layer("peers", (api) =>
+    api.hook("net", (ctx, _node, op) => {
+      if (op.peer === -1) return ctx.delay(1e-3);
+      const mine = ctx.services(op.process)[0].name;
+      return ctx.delay(ctx.layerOf(op.peer) === "process" && ctx.services(op.peer)[0].name !== mine ? 10e-3 : 100e-3);
+    }),
+  );
+  const plugins = [testHost, peers];
+  const text = (stack: string): string => `duration: 5s
+hostTypes: { h: { cores: 4, memory: 64GiB, nic: { bandwidth: 100Gb/s } } }
+hosts: [{ type: h }]
+stacks: { peers: [{ layer: peers }] }
+tenants:
+  - name: t
+    services:
+      - { name: front, stack: ${stack}, load: { closed: { clients: 1, think: 10ms } }, request: [{ cpu: 1ms }, { call: back }] }
+      - { name: back, stack: ${stack}, request: [{ cpu: 1ms }] }
+`;
+
+  it("is the process at the other end of a call's messages, and -1 for a client's: 2 x 1 ms + 4 x 10 ms per request", async () => {
+    const [bare, seen] = await Promise.all(["baremetal", "peers"].map(async (stack) => (await runScenario(loadScenario(text(stack), { plugins }), plugins)).stacks[stack].services["t/front"]));
+    expect((seen.latency.mean as number) - (bare.latency.mean as number)).toBeCloseTo(2e-3 + 4 * 10e-3, 9);
+  });
+});
+
 describe("reject", () => {
   it("fails exactly the requests that crossed it, counted under its reason", async () => {
     let rejected = 0;
@@ -251,6 +279,76 @@ tenants:
     expect(st.services["t/a"].failedBy).toEqual({ broken: 1, unreachable: 1 });
     expect(st.failures).toEqual([{ host: 0, at: 1, detected: 3, repaired: null, replicas: 1, recovered: 1, layer: "fragile", reason: "broken", services: { "t/a": { failed: 1, timeouts: 0 } } }]);
     expect(st.lifecycle.recovery).toEqual({ p50: 2, p99: 2 });
+  });
+
+  it("restartNode after Infinity leaves a node down in place: no restart, no recovery, its replicas not placed again", async () => {
+    const mortal = layer("mortal", (api) => {
+      const crash = api.event("crash", (ctx, node) => ctx.failNode(node, OOM));
+      let first = -1;
+      api.hook("create", (ctx, node) => {
+        if (first >= 0) return;
+        first = node;
+        ctx.schedule(crash, 1, node);
+      });
+      api.hook("fail", (ctx, node) => ctx.restartNode(node, { after: Infinity }));
+    });
+    const plugins = [testHost, mortal];
+    const s = loadScenario(
+      `duration: 5s
+hostTypes: { h: { cores: 8, memory: 4GiB } }
+hosts: [{ type: h, count: 2 }]
+failures: { detection: 0.5s }
+stacks: { m: [{ layer: mortal }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: m, replicas: 2, load: { closed: { clients: 4, think: 0s } }, request: [{ cpu: 10s }] }
+`,
+      { plugins },
+    );
+    const r = await runScenario(s, plugins);
+    const svc = r.stacks.m.services["t/a"];
+    // The two sticky clients of the killed replica fail with `oom`, which counts one OOM kill and no restart.
+    expect(svc.failedBy).toMatchObject({ oom: 2 });
+    expect(svc.oomKills).toBe(1);
+    expect(svc.restarts).toBe(0);
+    expect(r.stacks.m.failures).toEqual([]);
+    expect(r.stacks.m.lifecycle.recovery).toBeNull();
+  });
+
+  it("bandwidthStats gives a CFS group's cpu.stat counters: half a core of quota per 100 ms under a busy thread", async () => {
+    const seen: number[][] = [];
+    const quota = layer("quota", (api) => {
+      const look = api.event("look", (ctx, node) => {
+        const st = ctx.bandwidthStats(node);
+        const none = ctx.bandwidthStats(ctx.parentOf(node));
+        seen.push([st.nrPeriods, st.nrThrottled, st.throttledTime, none.nrPeriods + none.nrThrottled + none.throttledTime]);
+      });
+      api.hook("create", (ctx, node) => {
+        ctx.setCpu(node, { bandwidth: { quota: 0.05, period: 0.1 } });
+        ctx.schedule(look, 2.02, node);
+      });
+    });
+    const plugins = [testHost, quota];
+    const s = loadScenario(
+      `duration: 3s
+hostTypes: { h: { cores: 4, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { q: [{ layer: quota }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: q, load: { closed: { clients: 1, think: 0s } }, request: [{ cpu: 10s }] }
+`,
+      { plugins },
+    );
+    await runReplication(s, plugins, 0);
+    // By 2.02 s: 20 whole periods, each throttled after its 50 ms of quota for the other 50 ms (1 s in all); the
+    // host has no budget (zeros).
+    expect(seen).toHaveLength(1);
+    const [periods, throttled, time, none] = seen[0];
+    expect([periods, throttled, none]).toEqual([20, 20, 0]);
+    expect(time).toBeCloseTo(1, 9);
   });
 
   it("setCpu takes effect at the next solver update: a cap of half a core from 1 s halves the rate from then", async () => {
@@ -555,7 +653,9 @@ tenants:
     expect(await failure((ctx, node) => ctx.setReady(node))).toMatch(/setReady: layer bad does not hook provision/);
     expect(await failure((ctx, node) => ctx.schedule(99 as never, 1, node))).toMatch(/schedule: 99 is not a plugin event/);
     expect(await failure((ctx, node) => ctx.charge(node, 1e-3), "cpu")).toMatch(/plugin bad, hook "cpu", node \d+, at simulated time 1(\.\d+)?s: charge: node \d+ is a bad; a plugin's CPU work runs on an auxiliary node/);
-    expect(await failure((ctx, _node, op) => ctx.charge(op!.process, 1e-3), "cpu")).toMatch(/charge: node \d+ is a process; a plugin's CPU work runs on an auxiliary node/);
+    // The operation's own process may be charged (its calling thread); other nodes that are not auxiliary may not.
+    expect(await failure((ctx, node) => ctx.charge(ctx.parentOf(node), 1e-3), "cpu")).toMatch(/charge: node 0 is a host; a plugin's CPU work runs on an auxiliary node/);
+    expect(await failure((ctx, node) => void ctx.sharedAuxiliary(ctx.childrenOf(node)[0], "x"))).toMatch(/sharedAuxiliary: node \d+ is a process; a shared auxiliary node is held by a host or a layer node/);
     expect(await failure((ctx, _node, op) => void ctx.addAuxiliary(op!.process, "x"), "cpu")).toMatch(/addAuxiliary: node \d+ is a process; an auxiliary node goes under a host or a layer node/);
     expect(await failure((ctx) => ctx.reject(""), "cpu")).toMatch(/plugin bad, hook "cpu", .*reject needs a reason/);
     expect(await failure((ctx, node) => ctx.reclaimMemory(node, 1))).toMatch(/reclaimMemory: node \d+ is a bad, whose layer does not hold what it touched/);
@@ -662,5 +762,216 @@ tenants:
     expect(st.services["t/a"].failedBy).toMatchObject({ "outer-down": 5, restart: 5 });
     expect(st.services["t/a"].restarts).toBe(2);
     expect(readies).toEqual(["0: 2", "0: 5", "1.5: 8", "3: 5"]);
+  });
+});
+
+describe("the scenario's top-level fields, a transfer's rate and lifecycle figures", () => {
+  // A layer that fetches `bytes` from outside the fabric as it provisions, at the scenario registry's bandwidth and
+  // latency (read through ctx.scenario), and reports each fetch's seconds as the lifecycle figure `fetch`.
+  const fetcher = layer(
+    "fetcher",
+    (api) => {
+      const since = api.extension("since", "f64");
+      const took = api.metric("fetch", { kind: "histogram", unit: "s", lifecycle: true });
+      const all = api.metric("fetches", { kind: "counter", since: "run" });
+      const measured = api.metric("measuredFetches", { kind: "counter" });
+      const fetched = api.event("fetched", (ctx, node) => {
+        took.record(node, ctx.now - since.data[node]);
+        ctx.setReady(node);
+      });
+      api.hook("provision", (ctx, node) => {
+        since.data[node] = ctx.now;
+        all.add(node);
+        measured.add(node);
+        const registry = ctx.scenario.registry!;
+        ctx.transfer(-1, ctx.hostOf(node), ctx.entry(node).bytes as number, { then: fetched, rate: registry.bandwidth, latency: registry.latency });
+      });
+    },
+    fields({ bytes: unitValue("size", { above: 0 }) }),
+  );
+  const plugins = [testHost, fetcher];
+  const scenario = (replicas: number) =>
+    loadScenario(
+      `duration: 1s
+hostTypes: { h: { cores: 8, memory: 4GiB, nic: { bandwidth: 1GB/s } } }
+hosts: [{ type: h }]
+registry: { bandwidth: 800MB/s, latency: 20ms }
+stacks: { s: [{ layer: fetcher, bytes: 100MB }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: s, replicas: ${replicas}, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+
+  it("bounds a lone transfer by its rate, and shares the NIC when it is the bottleneck: 100 MB in 125 ms alone, 200 ms each for two", async () => {
+    const one = await runScenario({ ...scenario(1), warmup: 0 }, plugins);
+    // 100 MB at min(1 GB/s NIC, 800 MB/s registry) = 125 ms, plus the registry's 20 ms.
+    expect(one.stacks.s.lifecycle.fetch!.p50).toBeCloseTo(0.145, 12);
+    expect(one.stacks.s.lifecycle.ready).toEqual({ p50: expect.closeTo(0.145, 12), p99: expect.closeTo(0.145, 12) });
+    const two = await runScenario({ ...scenario(2), warmup: 0 }, plugins);
+    // Two on one NIC: each min(500 MB/s, 800 MB/s) = 500 MB/s, 200 ms.
+    expect(two.stacks.s.lifecycle.fetch).toEqual({ p50: expect.closeTo(0.22, 12), p99: expect.closeTo(0.22, 12) });
+    // A lifecycle figure is not a layer metric (nor in the manifest's); a counter since the run's start counts the
+    // fetches of the placement at time 0, before the measurement starts.
+    expect(two.stacks.s.layers.fetcher).toEqual({ fetches: 2, measuredFetches: 0 });
+    expect(two.manifest.metrics).not.toHaveProperty("fetcher.fetch");
+  });
+
+  it("leaves a lifecycle figure out where it has no sample, and refuses a rate that is not a positive number", async () => {
+    const idle = layer("idle", (api) => void api.metric("fetch", { kind: "histogram", lifecycle: true }));
+    const s = loadScenario(
+      `duration: 1s
+hostTypes: { h: { cores: 8, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { s: [{ layer: idle }] }
+tenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins: [testHost, idle] },
+    );
+    const r = await runScenario(s, [testHost, idle]);
+    expect(Object.keys(r.stacks.s.lifecycle)).toEqual(["ready", "recovery"]);
+    const bad = layer("bad", (api) => {
+      const done = api.event("done", (ctx, node) => ctx.setReady(node));
+      api.hook("provision", (ctx, node) => ctx.transfer(-1, ctx.hostOf(node), 1, { then: done, rate: 0 }));
+    });
+    const b = loadScenario(
+      `duration: 1s
+hostTypes: { h: { cores: 8, memory: 4GiB, nic: { bandwidth: 1GB/s } } }
+hosts: [{ type: h }]
+stacks: { s: [{ layer: bad }] }
+tenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] }]
+`,
+      { plugins: [testHost, bad] },
+    );
+    await expect(runScenario(b, [testHost, bad])).rejects.toThrow(/plugin bad, hook "provision", node \d+, at simulated time 0s: transfer: rate must be a number of bytes per second > 0, got 0/);
+  });
+});
+
+describe("the provisions rule", () => {
+  it("leaves the nodes it excludes to their provisioning time, and provisions the others by the hook", async () => {
+    // Fetches 100 MB where the scenario declares a registry; elsewhere ready after its static 0.5 s.
+    const optional = definePlugin({
+      name: "optional",
+      layer: "optional",
+      version: "1.0.0",
+      schema: fields({}),
+      setup(api) {
+        const done = api.event("done", (ctx, node) => ctx.setReady(node));
+        api.layerRules({
+          size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }),
+          cpu: () => ({ weight: 1 }),
+          path: () => ({ provisioning: 0.5 }),
+          provisions: (_e, s) => s.registry !== undefined,
+        });
+        api.hook("provision", (ctx, node) => ctx.transfer(-1, ctx.hostOf(node), 100e6, { then: done, rate: ctx.scenario.registry!.bandwidth }));
+      },
+    });
+    const plugins = [testHost, optional];
+    const scenario = (registry: string) =>
+      loadScenario(
+        `duration: 1s
+hostTypes: { h: { cores: 8, memory: 4GiB, nic: { bandwidth: 1GB/s } } }
+hosts: [{ type: h }]
+${registry}
+stacks: { s: [{ layer: optional }] }
+tenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] }]
+`,
+        { plugins },
+      );
+    const without = await runScenario({ ...scenario(""), warmup: 0 }, plugins);
+    expect(without.stacks.s.lifecycle.ready).toEqual({ p50: 0.5, p99: 0.5 });
+    const withRegistry = await runScenario({ ...scenario("registry: { bandwidth: 400MB/s, latency: 0s }"), warmup: 0 }, plugins);
+    expect(withRegistry.stacks.s.lifecycle.ready).toEqual({ p50: expect.closeTo(0.25, 12), p99: expect.closeTo(0.25, 12) });
+  });
+});
+
+describe("shared auxiliary nodes, the kernel above a node, and charges on the calling thread", () => {
+  /** Each node's message ends charge 10 us to one one-core thread held by the kernel above it: the host here. */
+  const bridged = layer(
+    "bridged",
+    (api) => {
+      const softirq = api.extension("softirq", "i32", -1);
+      api.hook("create", (ctx, node) => {
+        const aux = ctx.sharedAuxiliary(ctx.kernelOf(node), "softirq", 0, 1);
+        softirq.data[node] = aux;
+      });
+      api.hook("net", (ctx, node) => ctx.charge(softirq.data[node], 10e-6, { wait: true }));
+    },
+  );
+
+  it("serve every node on a host from one thread the host holds: two services together reach 1 / (2 x 10 us) = 50,000 requests/s", async () => {
+    const plugins = [testHost, bridged];
+    const s = loadScenario(
+      `duration: 2s
+hostTypes: { h: { cores: 64, memory: 64GiB, nic: { bandwidth: 100Gb/s } } }
+hosts: [{ type: h }]
+stacks: { b: [{ layer: bridged }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: b, load: { closed: { clients: 100, think: 0s } }, request: [{ cpu: 1us }] }
+      - { name: c, stack: b, load: { closed: { clients: 100, think: 0s } }, request: [{ cpu: 1us }] }
+`,
+      { plugins },
+    );
+    const svc = (await runScenario(s, plugins)).stacks.b.services;
+    const total = (svc["t/a"].throughput as number) + (svc["t/c"].throughput as number);
+    // One thread per node would allow twice as much.
+    expect(Math.abs(total / 50_000 - 1)).toBeLessThan(0.02);
+  });
+
+  it("keep a shared node while its owner lives, after the node that first asked for it is gone", async () => {
+    let first = -1;
+    let kept = -2;
+    const dying = layer("dying", (api) => {
+      const crash = api.event("crash", (ctx, node) => ctx.failNode(node, "crash"));
+      const check = api.event("check", (ctx, node) => void (kept = ctx.sharedAuxiliary(ctx.hostOf(node), "softirq")));
+      api.hook("create", (ctx, node) => {
+        const aux = ctx.sharedAuxiliary(ctx.kernelOf(node), "softirq", 0, 1);
+        if (first >= 0) return void ctx.schedule(check, 1, node);
+        first = aux;
+        ctx.schedule(crash, 0.5, node);
+      });
+    });
+    const plugins = [testHost, dying];
+    const s = loadScenario(
+      `duration: 2s
+hostTypes: { h: { cores: 4, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { d: [{ layer: dying }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: d, replicas: 2, request: [{ cpu: 1ms }] }
+`,
+      { plugins },
+    );
+    await runScenario({ ...s, warmup: 0 }, plugins, { replications: 1 });
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(kept).toBe(first);
+  });
+
+  it("charge the operation's own process: 100 system calls of 10 us more on a one-core host halve a 1 ms request's rate", async () => {
+    const trapping = layer("trapping", (api) => {
+      api.hook("syscall", (ctx, _node, op) => ctx.charge(op.process, op.syscalls * 10e-6, { wait: true }));
+    });
+    const plugins = [testHost, trapping];
+    const s = loadScenario(
+      `duration: 5s
+hostTypes: { h: { cores: 1, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { s: [{ layer: trapping }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: s, load: { closed: { clients: 4, think: 0s } }, request: [{ cpu: 1ms }, { syscall: 100 }] }
+`,
+      { plugins },
+    );
+    const svc = (await runScenario(s, plugins)).stacks.s.services["t/a"];
+    // testHost's system calls cost nothing of their own: 1 ms of work and 1 ms of traps per request.
+    expect(Math.abs((svc.throughput as number) / 500 - 1)).toBeLessThan(0.01);
   });
 });

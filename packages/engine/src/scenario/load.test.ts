@@ -208,6 +208,20 @@ describe("loadScenario", () => {
     );
   });
 
+  it("runs a plugin's checks of a whole entry, located at the field they name", () => {
+    const pair = definePlugin({
+      name: "test-pair",
+      layer: "pair",
+      version: "1.0.0",
+      schema: fields({ low: count(0, 10).default(0), high: count(0, 10).default(10) }).superRefine((e, ctx) => {
+        if (e.low > e.high) ctx.addIssue({ code: "custom", path: ["low"], message: "low must not exceed high" });
+      }),
+    });
+    const text = (entry: string): string => `duration: 1m\nhostTypes: { h: { cores: 1, memory: 1GiB } }\nhosts: [{ type: h }]\nstacks: { s: [{ layer: pair, ${entry} }] }\ntenants: [{ name: t, services: [{ name: a, stack: s, request: [{ cpu: 1ms }] }] }]\n`;
+    expect(() => loadScenario(text("low: 5, high: 2"), { file: "p.yaml", plugins: [host, pair] })).toThrow("p.yaml:4:35: stacks.s[0].low: low must not exceed high");
+    expect(loadScenario(text("low: 2, high: 5"), { file: "p.yaml", plugins: [host, pair] }).stacks.s[0]).toEqual({ layer: "pair", per: "replica", low: 2, high: 5 });
+  });
+
   it("summarises hosts, cores, replicas, clients and load", () => {
     const s = summarizeScenario(loadScenario(EVERY_FIELD, { file: "every.yaml", plugins }));
     expect(s).toMatchObject({ hosts: 3, cores: 136, tenants: 2, services: 3, replicas: 1503, clients: 53, openRate: 2000, stacks: ["k8s", "vms"] });

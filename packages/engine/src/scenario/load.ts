@@ -268,6 +268,18 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
   if (late) problems.push(map.problem(["rollout", "at"], late));
   if (totalHosts > LIMITS.hostsPerEntry) problems.push(map.problem(["hosts"], `${totalHosts} hosts in all; at most ${LIMITS.hostsPerEntry} are supported`));
 
+  // A stack entry's image given by name (a container's `image: web`) is one of the scenario's images.
+  const images = Object.keys(s.images ?? {});
+  for (const [name, layers] of Object.entries(s.stacks)) {
+    layers.forEach((entry, i) => {
+      const image = entry.image;
+      if (typeof image === "string" && own(s.images ?? {}, image) === undefined) {
+        const hint = didYouMean(image, images) || (images.length > 0 ? `; defined: ${images.join(", ")}` : `; define it under images (images: { ${image}: { layers: [{ id, size }] } }), or give a size (image: 200MB)`);
+        problems.push(map.problem(["stacks", name, i, "image"], `unknown image "${image}"${hint}`));
+      }
+    });
+  }
+
   const stacks = [...new Set([...Object.keys(s.stacks), BAREMETAL_STACK])];
   const checkStack = (name: string | undefined, path: PathSegment[]): void => {
     if (name !== undefined && !stacks.includes(name)) {

@@ -11,7 +11,11 @@ import { issuesToProblems, scenarioIssueMessage, SourceMap } from "./problems.js
 import { count, didYouMean, distribution, exactlyOne, fields, identifier, oneOf, quantity, UNIT_RANGE, unitValue, type DistributionSpec, type UnitBounds } from "./fields.js";
 
 /** How the nodes of a stack layer are shared (DESIGN.md, Stacks and the tree of nodes). */
-export const PER_VALUES = ["replica", "service", "tenant", "host"] as const;
+/**
+ * How a stack layer's nodes are shared: one per replica, per service, per tenant, per host, or per `ordinal`: one per
+ * replica number, shared by the same-numbered replicas of a tenant's services on the stack (a pod and its sidecars).
+ */
+export const PER_VALUES = ["replica", "service", "tenant", "host", "ordinal"] as const;
 export type Per = (typeof PER_VALUES)[number];
 
 export const BALANCE_VALUES = ["round-robin", "random", "least-outstanding", "p2c"] as const;
@@ -154,6 +158,18 @@ export interface Scenario {
    * placement picks. Absent: none.
    */
   actions?: ({ at: number; migrate: { host: number; to: number } } | { at: number; drain: { host: number } })[];
+  /**
+   * Named images (an extension): each a list of layers; a layer `id` in several images is one layer, kept once per
+   * host. A stack entry's `image` given as a name refers to one. Absent: none.
+   */
+  images?: Record<string, ScenarioImage>;
+  /** Where images are pulled from (an extension): bytes per second of one pull, and its latency. Absent: images are on the hosts already. */
+  registry?: { bandwidth: number; latency: number };
+}
+
+/** A named image of the scenario's `images`: its layers, bottom first. */
+export interface ScenarioImage {
+  layers: { id: string; size: number }[];
 }
 
 const duration = (bounds: UnitBounds = { min: 0 }) => unitValue("duration", bounds);
@@ -301,16 +317,25 @@ const tenant = fields({
 function layerEntry(plugins: readonly PluginDefinition[]) {
   const layers = plugins.filter((p) => p.layer !== "host");
   const names = layers.map((p) => p.layer);
-  const options = layers.map((p) =>
-    fields(
+  const options = layers.map((p) => {
+    const entry = fields(
       {
         layer: z.literal(p.layer),
         per: oneOf(PER_VALUES, "how the layer's nodes are shared").optional(),
         ...p.schema.shape,
       },
       `a ${p.layer} layer (plugin ${p.name})`,
-    ),
-  );
+    );
+    // The shape takes the plugin's fields, not its checks of a whole entry (one field against another: "platform only
+    // with runtime gvisor"). Those run here, once every field is valid, on the validated entry: the engine's field
+    // blocks read their own output back unchanged (a unit value's number is its value).
+    if (!(p.schema._zod.def.checks?.length ?? 0)) return entry;
+    return entry.superRefine((_e, ctx) => {
+      const { layer: _layer, per: _per, ...own } = ctx.value as unknown as Record<string, unknown>;
+      const checked = p.schema.safeParse(own);
+      if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ ...issue, code: "custom", path: issue.path as PropertyKey[] });
+    });
+  });
   const unknownLayer = (found: unknown): string =>
     `unknown layer ${JSON.stringify(found)}; ` +
     (found === "host"
@@ -432,6 +457,24 @@ export function scenarioSchema(plugins: readonly PluginDefinition[]) {
       )
       .optional()
       .meta({ description: "scripted host operations: live migrations and drains" }),
+    // No defaults, so that scenarios written before them keep their normalised form (and scenarioHash).
+    images: z
+      .record(
+        identifier,
+        fields({
+          layers: z
+            .array(fields({ id: identifier.meta({ description: "the layer's digest or name: images sharing it share the layer" }), size: unitValue("size", { above: 0 }) }))
+            .min(1, { message: "an image needs at least one layer, e.g. layers: [{ id: debian-base, size: 120MB }]" }),
+        }),
+      )
+      .optional()
+      .meta({ description: "named images: { web: { layers: [{ id, size }, ...] } }; a stack entry's image: web refers to one" }),
+    registry: fields({
+      bandwidth: unitValue("byteRate", { above: 0 }).meta({ description: "bytes per second of one layer's download" }),
+      latency: duration().meta({ description: "time before a download's first byte" }),
+    })
+      .optional()
+      .meta({ description: "where images are pulled from; absent, images are on the hosts already" }),
     placement: fields({
       policy: oneOf(PLACEMENT_POLICIES, "a placement policy").default("first-fit"),
       antiAffinity: z.boolean().default(false),

@@ -24,6 +24,7 @@ function replication(p99: number, memoryUsed: number, extra: Record<string, unkn
     callTime: null,
     inFlight: 0,
     restarts: 0,
+    oomKills: 0,
     retries: 0,
     timeouts: 0,
     wasted: 0,
@@ -209,6 +210,21 @@ describe("the comparison's rows", () => {
     const order = ["performance", "resources", "recreate", "maintenance", "portability"];
     const seen = c.figures.map((f) => order.indexOf(f.question));
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
+  });
+
+  it("adds a plugin's lifecycle figure (an image pull) under recreate where some stack has it, null for the others", () => {
+    const { results: r, replications } = results({
+      baremetal: base,
+      containers: vm.map((x) => ({ ...x, lifecycle: { ...x.lifecycle, pull: { p50: 1.27, p99: 1.5 } } })),
+    });
+    const c = compareStacks(r, { replications });
+    const rows = c.figures.filter((f) => f.id.startsWith("lifecycle.pull"));
+    expect(rows.map((f) => [f.question, f.id, f.label])).toEqual([
+      ["recreate", "lifecycle.pull.p50", "pull p50"],
+      ["recreate", "lifecycle.pull.p99", "pull p99"],
+    ]);
+    expect(rows[0].stacks.containers.value).toBe(1.27);
+    expect(rows[0].stacks.baremetal.value).toBeNull();
   });
 
   it("keeps plugin metrics marked show as resource rows: a number as it is, a histogram as its mean and p99", () => {

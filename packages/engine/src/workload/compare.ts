@@ -179,6 +179,11 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
       add("performance", [...s, "timeouts"], `${key} timeouts`, "count", "lower", key);
       add("performance", [...s, "wasted"], `${key} wasted`, "count", "lower", key);
     }
+    // OOM kills and the restarts in place they cause, only where a stack had some (a memory limit set too low).
+    if (stacks.some((st) => (at(st, [...s, "oomKills"]) ?? 0) > 0)) {
+      add("performance", [...s, "oomKills"], `${key} OOM kills`, "count", "lower", key);
+      add("performance", [...s, "restarts"], `${key} restarts`, "count", "lower", key);
+    }
   }
   add("resources", ["hosts", "used"], "hosts used", "count", "lower");
   add("resources", ["hosts", "cpuUtilization"], "cpu of used cores", "ratio", null);
@@ -218,6 +223,12 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
   add("recreate", ["lifecycle", "ready", "p99"], "ready p99", "s", "lower");
   add("recreate", ["lifecycle", "recovery", "p50"], "recovery p50", "s", "lower");
   add("recreate", ["lifecycle", "recovery", "p99"], "recovery p99", "s", "lower");
+  // Plugins' lifecycle figures (a container's image pull), where some stack has them.
+  for (const name of keysAt(stacks, ["lifecycle"])) {
+    if (name === "ready" || name === "recovery") continue;
+    add("recreate", ["lifecycle", name, "p50"], `${name} p50`, "s", "lower");
+    add("recreate", ["lifecycle", name, "p99"], `${name} p99`, "s", "lower");
+  }
   for (const key of keysAt(stacks, ["coldStart"])) add("recreate", ["coldStart", key], `${key} cold start`, "s", "lower", key);
   add("maintenance", ["kernels"], "kernels", "count", "lower");
   add("maintenance", ["images"], "images", "count", "lower");

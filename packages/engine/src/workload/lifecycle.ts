@@ -26,6 +26,7 @@
  */
 import type { Simulation } from "../kernel/simulation.js";
 import type { Model, ModelListener } from "../model/model.js";
+import { OOM } from "../plugin/define.js";
 import type { Distribution } from "../random/distributions.js";
 import { Random } from "../random/random.js";
 import { toDistribution } from "../scenario/distribution.js";
@@ -79,6 +80,8 @@ export class Lifecycle implements ModelListener {
   capacityLost = 0;
   /** Replica restarts in place, per service, during the measurement. */
   readonly restarts: number[];
+  /** Replicas stopped by an OOM kill (a plugin's failNode with reason `oom`), per service, during the measurement. */
+  readonly oomKills: number[];
   /** A replica placed again or restarting -> when it went down. */
   private readonly recoveringSince = new Map<number, number>();
   private readonly waiting: { service: number; slot: number; since: number; failure: number }[] = [];
@@ -110,6 +113,7 @@ export class Lifecycle implements ModelListener {
     const s = rep.scenario;
     const options = rep.options;
     this.restarts = rep.services.map(() => 0);
+    this.oomKills = rep.services.map(() => 0);
     // Replicas take requests once ready (their stack's provisioning and a process start from t = 0).
     this.readyType = sim.on("lifecycle.ready", (r) => this.onReplicaReady(r));
     for (let r = 0; r < rep.replicaCount; r++) this.scheduleReady(r);
@@ -191,12 +195,15 @@ export class Lifecycle implements ModelListener {
 
   // --- the model's lifecycle (ModelListener) ---
 
-  processesStopped(node: number, processes: readonly number[], reason: string, lost: boolean): void {
+  processesStopped(node: number, processes: readonly number[], reason: string, lost: boolean, down: boolean): void {
     const rep = this.rep;
     const replicas = processes.map((p) => rep.replicaOfNode.get(p)).filter((r): r is number => r !== undefined);
     // Lost, they stay in their balancers until their failure is detected (or a readiness probe notices).
     rep.stopReplicas(replicas, rep.reason(reason), true, lost);
     const now = this.sim.now;
+    if (reason === OOM && now >= rep.options.warmup) for (const r of replicas) this.oomKills[rep.replicaService[r]]++;
+    // Down for good in place: neither a restart nor a recovery to wait for.
+    if (down) return;
     if (!lost) {
       for (const r of replicas) {
         if (!this.recoveringSince.has(r)) this.recoveringSince.set(r, now);
@@ -369,7 +376,7 @@ export class Lifecycle implements ModelListener {
   private replace(service: number, slot: number, since: number, failure: number, waited = false): void {
     const rep = this.rep;
     const run = rep.services[service];
-    const node = this.model.placeReplica(run.tenantIndex, run.serviceIndex);
+    const node = this.model.placeReplica(run.tenantIndex, run.serviceIndex, slot);
     if (!waited) this.live.get(failure)!.pending++;
     if (node === -1) {
       this.waiting.push({ service, slot, since, failure });

@@ -209,6 +209,8 @@ export interface ServiceResults {
   inFlight: Metric;
   /** Replicas restarted in place during the measurement (a layer's restartNode, an OOM kill with a restart policy). */
   restarts: Metric;
+  /** Replicas stopped by an OOM kill during the measurement (a process past its container's memory limit). */
+  oomKills: Metric;
   /** Attempts retried (the service's `retry`), attempts timed out, and timed-out attempts that completed anyway (their work wasted). */
   retries: Metric;
   timeouts: Metric;
@@ -254,7 +256,8 @@ export interface StackResults {
   hostTypes: Record<string, HostFigures & { layers?: Record<string, Record<string, Metric>> }>;
   /** Each host that was under memory pressure during the measurement, with its seconds (an extension). */
   pressure: { host: number; type: string; seconds: Metric }[];
-  lifecycle: { ready: { p50: Metric; p99: Metric } | null; recovery: { p50: Metric; p99: Metric } | null };
+  /** Seconds to ready and to recover; and the plugins' lifecycle figures (`MetricSpec.lifecycle`: `pull`), where they have samples. */
+  lifecycle: { ready: { p50: Metric; p99: Metric } | null; recovery: { p50: Metric; p99: Metric } | null; [figure: string]: { p50: Metric; p99: Metric } | null };
   /** Core-seconds of failed hosts during the measurement (an extension). */
   capacityLost: Metric;
   /** Each failure (of a host, or of a layer node): when it failed, was found and repaired, replicas lost and ready again (an extension). */
@@ -360,7 +363,7 @@ function layersOf(s: Scenario): Set<string> {
 export function metricsOf(s: Scenario, model: Model): Results["manifest"]["metrics"] {
   const layers = layersOf(s);
   return Object.fromEntries(
-    model.driver.metrics.info.filter((m) => layers.has(m.layer)).map((m) => [`${m.layer}.${m.name}`, { kind: m.kind, unit: m.unit, show: m.show, description: m.description }]),
+    model.driver.metrics.info.filter((m) => layers.has(m.layer) && !m.lifecycle).map((m) => [`${m.layer}.${m.name}`, { kind: m.kind, unit: m.unit, show: m.show, description: m.description }]),
   );
 }
 
@@ -402,6 +405,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
       callTime: m.completed > 0 ? m.callTime / m.completed : null,
       inFlight: inFlight[k],
       restarts: life.restarts[k],
+      oomKills: life.oomKills[k],
       retries: m.retries,
       timeouts: m.timeouts,
       wasted: m.wasted,
@@ -547,6 +551,8 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     lifecycle: {
       ready: percentiles(life.readyTimes),
       recovery: life.recoveries.count === 0 ? null : { p50: life.recoveries.quantile(0.5), p99: life.recoveries.quantile(0.99) },
+      // Plugins' lifecycle figures (an image pull), where they have samples.
+      ...Object.fromEntries(model.driver.metrics.lifecycleSamples(layers).map(([name, sorted]) => [name, { p50: nearestRank(sorted, 0.5), p99: nearestRank(sorted, 0.99) }])),
     },
     capacityLost: life.capacityLost,
     failures: life.failures,

@@ -791,8 +791,8 @@ export class Replication {
     const to = this.replicaNode[toReplica];
     const pl = m.pipeline;
     pl.begin();
-    pl.pass(NET_OP, from, req, bytes, false, false, SEND);
-    pl.pass(NET_OP, to, req, bytes, false, false, RECEIVE);
+    pl.pass(NET_OP, from, req, bytes, false, false, SEND, to);
+    pl.pass(NET_OP, to, req, bytes, false, false, RECEIVE, from);
     this.afterPipeline(req, GO_MESSAGE, m.nodes.host[from], m.nodes.host[to], bytes, doneType, this.requests.tag(req));
   }
 
