@@ -44,6 +44,30 @@ describe("a VMM's block back end", () => {
     }
     expect(VMM_BACK_ENDS.kvm.blk.read.latencyFactor).toBeCloseTo(633 / 260.5, 12);
   });
+
+  it("serves Firecracker's I/Os one at a time to their end: reads issued together complete a lone read apart, and its IOPS at queue depth are its IOPS at depth 1, where KVM's overlap on the disk", async () => {
+    const stacks = "kvm: [{ layer: vm, profile: kvm, vcpus: 2, memory: 4GiB }], fc: [{ layer: vm, profile: firecracker, vcpus: 2, memory: 4GiB }]";
+    const together = (stack: string, count: number, clients = 1) =>
+      run(stacks, stack, `load: { closed: { clients: ${clients}, think: 0s } }, request: [{ io: { read: 4KiB, count: ${count}, random: true } }]`, host, "2s");
+    // A lone read natively: 100 us of disk latency and 100 us on the device.
+    const fc = VMM_BACK_ENDS.firecracker.blk.read;
+    const lone = fc.latencyFactor * 200e-6;
+    expect(VMM_BACK_ENDS.firecracker.serialBlk).toBe(true);
+    for (const n of [1, 2, 4]) {
+      // The step ends with its last read: the n-th in line, after n lone reads.
+      expect((await together("fc", n)).services["t/s"].latency.mean as number, `${n} reads`).toBeCloseTo(n * lone, 9);
+    }
+    // 32 clients keep 32 reads outstanding (QD32): still one at a time, 1 / 300 us = 3,333 reads a second, a third
+    // of the disk's 10k IOPS.
+    const qd32 = (await together("fc", 1, 32)).services["t/s"].throughput as number;
+    expect(Math.abs(qd32 * lone - 1)).toBeLessThan(0.01);
+    // KVM's 4 reads share its I/O thread (4 x 21.6 us), then the device (4 x 100 us), then take their latency and
+    // their latency factor's delay together: far less than 4 lone reads.
+    const kvm = VMM_BACK_ENDS.kvm.blk.read;
+    const overlapped = 4 * kvm.cpu + 4 * 100e-6 + 100e-6 + ((kvm.latencyFactor - 1) * 200e-6 - kvm.cpu);
+    expect((await together("kvm", 4)).services["t/s"].latency.mean as number).toBeCloseTo(overlapped, 9);
+    expect(overlapped).toBeLessThan(2 * kvm.latencyFactor * 200e-6);
+  });
 });
 
 describe("a VMM's network back end", () => {

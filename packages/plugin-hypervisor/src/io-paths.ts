@@ -7,6 +7,9 @@
  * `wait: true`: the operation goes on once its back end has served it, and takes the back end's added latency too.
  * Costs are per operation, reads and writes apart (an I/O), or per byte (a message). So a back end that saturates
  * holds the VM's IOPS or network throughput and adds its queue to their latency, under load and not before.
+ * Firecracker's block back end is serial besides (its charge is `serial`): its thread does each guest I/O to the end,
+ * device and latency included, before it takes the next, so I/Os issued together complete one lone I/O's time apart
+ * and its IOPS at queue depth are those at depth 1 (calibration.md caveat 4: QD32 reads at 0.04 of native).
  *
  * Nested virtualization: in a VM inside a VM, the inner VM's back ends run in the outer VM (its VMM is the outer
  * guest's process), and each of its exits goes through the outer level first; its per-operation costs (back-end CPU
@@ -36,6 +39,8 @@ export interface VmmBackEnds {
   readonly netCpuPerByte: number;
   /** True when one thread serves both devices (Firecracker's VMM thread); else each has its own. */
   readonly oneThread: boolean;
+  /** True when the block back end serves one I/O at a time to its end (Firecracker's); else its I/Os overlap on the disk. */
+  readonly serialBlk: boolean;
 }
 
 // Felter et al. (calibration.md 1.1, 1.2), fio 4 KiB random I/O: KVM reached 0.55 of native read IOPS and 0.53 of
@@ -60,6 +65,7 @@ export const VMM_BACK_ENDS: Readonly<Record<VmProfile, VmmBackEnds>> = {
     // throughput at 0.99 of native on 10 GbE (Felter [A]): the thread is then 55% busy.
     netCpuPerByte: FIRECRACKER_NET_PER_BYTE,
     oneThread: false,
+    serialBlk: false,
   },
   firecracker: {
     // Its block back end is serial (calibration.md caveat 4: NSDI'20 QD32 reads at 0.04 of native, "no parallel block
@@ -68,12 +74,14 @@ export const VMM_BACK_ENDS: Readonly<Record<VmProfile, VmmBackEnds>> = {
     blk: { read: { cpu: KVM_READ_CPU, latencyFactor: 1.5 }, write: { cpu: KVM_WRITE_CPU, latencyFactor: 1.94 } },
     netCpuPerByte: FIRECRACKER_NET_PER_BYTE, // the tap path's emulation (SPECIFICATION) [P, derived above]
     oneThread: true,
+    serialBlk: true,
   },
   // Cloud Hypervisor: no measurement in calibration.md; as KVM/QEMU [assumed] until cited.
   "cloud-hypervisor": {
     blk: KVM_BLK,
     netCpuPerByte: FIRECRACKER_NET_PER_BYTE,
     oneThread: false,
+    serialBlk: false,
   },
 };
 
@@ -96,6 +104,7 @@ interface IoEntry {
 /** Registers the VMs' back-end threads, their io and net hooks, and nesting. `netOneWay`: each profile's static net latency. */
 export function ioPaths(api: PluginSetup<IoEntry>, netOneWay: (profile: VmProfile) => number): void {
   const blk = api.extension("blkThread", "i32", -1);
+  const serialBlk = api.extension("blkSerial", "i32", 0);
   const net = api.extension("netThread", "i32", -1);
   // Per VM, its costs with nesting applied (no lookup per operation).
   const readCpu = api.extension("readCpu", "f64");
@@ -115,6 +124,7 @@ export function ioPaths(api: PluginSetup<IoEntry>, netOneWay: (profile: VmProfil
     description: "VMs inside a VM: their I/O and network costs rest on the nested I/O factor (nestedIo), a low-confidence default (calibration.md 1.2, caveat 6)",
   });
   const waited = { wait: true };
+  const waitedInTurn = { wait: true, serial: true };
   api.hook("create", (ctx, vm) => {
     const e = ctx.entry(vm);
     const b = VMM_BACK_ENDS[e.profile];
@@ -123,6 +133,7 @@ export function ioPaths(api: PluginSetup<IoEntry>, netOneWay: (profile: VmProfil
     const blkThread = ctx.addAuxiliary(parent, b.oneThread ? "vmm-io" : "iothread", 0, 1);
     const netThread = b.oneThread ? blkThread : ctx.addAuxiliary(parent, "vhost-net", 0, 1);
     blk.data[vm] = blkThread;
+    serialBlk.data[vm] = b.serialBlk ? 1 : 0;
     net.data[vm] = netThread;
     const disk = ctx.hostRules(vm).disk;
     diskLatency.data[vm] = disk?.latency ?? 0;
@@ -146,7 +157,7 @@ export function ioPaths(api: PluginSetup<IoEntry>, netOneWay: (profile: VmProfil
   });
   api.hook("io", (ctx, vm, op) => {
     const cpu = op.write ? writeCpu.data[vm] : readCpu.data[vm];
-    ctx.charge(blk.data[vm], cpu, waited);
+    ctx.charge(blk.data[vm], cpu, serialBlk.data[vm] === 1 ? waitedInTurn : waited);
     // The lone I/O's native time on the host's disk (as the disk model costs it), stretched by the latency factor;
     // the thread's own time is part of that stretch.
     const bandwidth = diskBandwidth.data[vm];

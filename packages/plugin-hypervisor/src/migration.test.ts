@@ -78,6 +78,51 @@ describe("live migration", () => {
     expect(m.downtime).toBeCloseTo(expected.downtime, 9);
   });
 
+  it("shares both hosts' NICs with the services' traffic: a flow on the source's or the target's NIC halves the copy's rate, and the copy slows that flow by half its length", async () => {
+    // Host 0: a bare-metal service `src` (4 cores) and the VM (4 vCPUs); host 1: a bare-metal service `sink`. One
+    // client of `src` downloads 10 GB (host 0's NIC sends it), or one client of `sink` uploads 10 GB (host 1's NIC
+    // receives it): 8 s alone at 10 Gb/s, under way when the VM migrates from host 0 to host 1 at 2 s.
+    const run = async (traffic: "src" | "sink") => {
+      const load = "load: { closed: { clients: 1, think: 0s } }, ";
+      const s = loadScenario(
+        `duration: 30s
+hostTypes: { h: { cores: 8, memory: 64GiB, nic: { bandwidth: 10Gb/s } } }
+hosts: [{ type: h, count: 2 }]
+stacks: { vm: [{ layer: vm, vcpus: 4, memory: 4GiB }] }
+actions: [{ at: 2s, migrate: { host: 0, to: 1 } }]
+tenants:
+  - name: t
+    services:
+      - { name: src, cores: 4, ${traffic === "src" ? load : ""}ingress: { response: 10GB }, request: [{ cpu: 1ms }] }
+      - { name: guest, stack: vm, cores: 0, memory: 1GiB, dirtyRate: 10MB/s, request: [{ cpu: 1ms }] }
+      - { name: sink, cores: 4, ${traffic === "sink" ? load : ""}ingress: { request: 10GB }, request: [{ cpu: 1ms }] }
+`,
+        { plugins },
+      );
+      return (await runScenario(s, plugins)).stacks.scenario;
+    };
+    // Each NIC splits its bandwidth fairly among its flows, and a flow goes at the lesser of its two ends' shares:
+    // two flows on one side of a NIC get B / 2 each, whichever host's NIC it is.
+    const B = 10e9 / 8;
+    const touched = 2 ** 30 + guestKernelReservation(4 * 2 ** 30);
+    const expected = preCopy(touched, 10e6, B / 2, DEFAULT_DOWNTIME);
+    const alone = preCopy(touched, 10e6, B, DEFAULT_DOWNTIME);
+    expect(expected.total).toBeGreaterThan(1.9 * alone.total);
+    for (const traffic of ["src", "sink"] as const) {
+      const results = await run(traffic);
+      expect(results.migrations).toHaveLength(1);
+      const m = results.migrations![0];
+      expect(m).toMatchObject({ from: 0, to: 1, start: 2, rounds: expected.rounds });
+      expect(m.total).toBeCloseTo(expected.total, 9);
+      expect(m.downtime).toBeCloseTo(expected.downtime, 9);
+      // The 10 GB flow under way went at B / 2 for the copy's whole length (its rounds and its stop-and-copy) and at
+      // B otherwise: it ends m.total / 2 later than the requests after it, which had the NIC to themselves.
+      const latency = results.services[`t/${traffic}`].latency;
+      expect((latency.p999 as number) - (latency.p50 as number)).toBeCloseTo(m.total / 2, 9);
+      expect(latency.p50 as number).toBeGreaterThan(10e9 / B);
+    }
+  });
+
   it("drains a host to where placement puts each VM, counting the VMs already sent there", async () => {
     const s = loadScenario(
       `duration: 20s

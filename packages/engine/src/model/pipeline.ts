@@ -22,7 +22,9 @@
  * Use: `begin()`, then `pass(...)` once per path the operation crosses (a
  * message: the sender's, then the receiver's), then read `rejected` and
  * `delay`, and `startCharges(type, payload)`: the charges start, and those
- * that wait fire `type` with `payload` when served (`waiting` of them).
+ * that wait fire `type` with `payload` when served (`waiting` of them). An I/O
+ * whose hook charged a back end `serial` (`serialNode`) may have to wait its
+ * turn there: `deferCharges()` keeps its charges until `startDeferred`.
  */
 import type { EventType } from "../kernel/simulation.js";
 import { OP_KINDS, type Operation, type OpKind, type PathContribution } from "../plugin/define.js";
@@ -97,6 +99,14 @@ const SCRATCH_COLUMNS: readonly ColumnSpec[] = [
   ["pendingWait", Int8Array],
 ];
 
+/** Charges of operations waiting for a serial back end: cells linked per operation, freed cells in a free list. */
+const DEFERRED_COLUMNS: readonly ColumnSpec[] = [
+  ["deferredNode", Int32Array],
+  ["deferredWork", Float64Array],
+  ["deferredWait", Int8Array],
+  ["deferredNext", Int32Array, NONE],
+];
+
 export class Pipeline {
   /** Each process's record (`RECORD` float64 per node). */
   private record = new Float64Array(0);
@@ -121,10 +131,18 @@ export class Pipeline {
   waiting = 0;
   /** True while operation hooks run (verdicts are valid only then). */
   active = false;
+  /** The auxiliary node a hook charged `serial` (the operation is served there one at a time), or NONE. */
+  serialNode = NONE;
   private pending = 0;
   private pendingNode = new Int32Array(0);
   private pendingWork = new Float64Array(0);
   private pendingWait = new Int8Array(0);
+  private deferredNode = new Int32Array(0);
+  private deferredWork = new Float64Array(0);
+  private deferredWait = new Int8Array(0);
+  private deferredNext = new Int32Array(0);
+  private deferredCount = 0;
+  private deferredFree = NONE;
   private readonly op = new OperationState();
   /** Reasons given to `reject`, by index. */
   readonly reasons: string[] = [];
@@ -133,6 +151,7 @@ export class Pipeline {
   constructor(private readonly owner: PipelineOwner) {
     allocColumns(this, PATH_COLUMNS, 64);
     allocColumns(this, SCRATCH_COLUMNS, 8);
+    allocColumns(this, DEFERRED_COLUMNS, 8);
   }
 
   /** Grows the per-process columns to `capacity` nodes. */
@@ -232,6 +251,7 @@ export class Pipeline {
     this.rejected = -1;
     this.waiting = 0;
     this.pending = 0;
+    this.serialNode = NONE;
   }
 
   /**
@@ -296,6 +316,13 @@ export class Pipeline {
     if (wait) this.waiting++;
   }
 
+  /** A verdict: the operation (an I/O) is served by auxiliary `node` one at a time; one such node per operation. */
+  serial(node: number): void {
+    if (this.op.kind !== "io") throw new Error(`a serial charge is for io operations (their completion frees the back end), not ${this.op.kind}`);
+    if (this.serialNode !== NONE && this.serialNode !== node) throw new Error(`an operation is served serially by one node: ${this.serialNode} already, not also ${node}`);
+    this.serialNode = node;
+  }
+
   /** A verdict: the operation fails with `reason`. */
   reject(reason: string): void {
     let r = this.reasonIndex.get(reason);
@@ -312,5 +339,37 @@ export class Pipeline {
     const o = this.owner;
     for (let c = 0; c < this.pending; c++) o.startCpu(this.pendingNode[c], this.pendingWork[c], this.pendingWait[c] === 1 ? doneType : NONE, donePayload);
     this.pending = 0;
+  }
+
+  /** Keeps the charges collected (the operation waits for its serial back end); returns their handle, NONE if none. */
+  deferCharges(): number {
+    let head = NONE;
+    for (let c = this.pending - 1; c >= 0; c--) {
+      let cell = this.deferredFree;
+      if (cell !== NONE) this.deferredFree = this.deferredNext[cell];
+      else {
+        if (this.deferredCount === this.deferredNode.length) growColumns(this, DEFERRED_COLUMNS, this.deferredCount * 2);
+        cell = this.deferredCount++;
+      }
+      this.deferredNode[cell] = this.pendingNode[c];
+      this.deferredWork[cell] = this.pendingWork[c];
+      this.deferredWait[cell] = this.pendingWait[c];
+      this.deferredNext[cell] = head;
+      head = cell;
+    }
+    this.pending = 0;
+    return head;
+  }
+
+  /** Starts charges `deferCharges` kept (or only frees them, with `start` false), in the order they were collected. */
+  startDeferred(head: number, doneType: EventType, donePayload: number, start = true): void {
+    const o = this.owner;
+    for (let cell = head; cell !== NONE; ) {
+      const next = this.deferredNext[cell];
+      if (start) o.startCpu(this.deferredNode[cell], this.deferredWork[cell], this.deferredWait[cell] === 1 ? doneType : NONE, donePayload);
+      this.deferredNext[cell] = this.deferredFree;
+      this.deferredFree = cell;
+      cell = next;
+    }
   }
 }

@@ -279,8 +279,11 @@ export interface PluginContext<Entry = Record<string, unknown>> {
   /**
    * `work` nominal core-seconds on leaf `node`: an auxiliary node, or the operation's own process (CPU on the calling
    * thread, as a system call's trap); with `wait`, the operation goes on once it is served.
+   * With `serial` (io operations only, `node` an auxiliary node), `node` serves one operation at a time, a serial back
+   * end: the operation waits, first come first served, until the operations charged to it serially before it have
+   * completed (their device time and delays included); only then do its charges start.
    */
-  charge(node: number, work: number, options?: { wait?: boolean }): Verdict;
+  charge(node: number, work: number, options?: { wait?: boolean; serial?: boolean }): Verdict;
   /** The operation fails, and its request with `reason` (counted per reason in results). */
   reject(reason: string): Verdict;
 

@@ -601,11 +601,16 @@ class Context implements PluginContext {
     return VERDICT;
   }
 
-  charge(node: number, work: number, options?: { wait?: boolean }): Verdict {
+  charge(node: number, work: number, options?: { wait?: boolean; serial?: boolean }): Verdict {
     this.operation("charge");
     // The calling thread itself may be charged (a trap's CPU), never another process.
     if (node !== this.model.pipeline.process) this.leaf(node, "charge");
     if (!(work >= 0) || !Number.isFinite(work)) throw new Error(`charge: work must be a finite number of core-seconds >= 0, got ${work}`);
+    if (options?.serial === true) {
+      // A serial back end is a helper thread that I/Os queue for, not the calling thread.
+      this.leaf(node, "charge with serial");
+      this.model.pipeline.serial(node);
+    }
     this.model.pipeline.collect(node, work, options?.wait === true);
     return VERDICT;
   }

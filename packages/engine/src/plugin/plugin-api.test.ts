@@ -76,6 +76,81 @@ describe("charge with wait", () => {
   });
 });
 
+describe("a serial charge (a back end that serves one I/O at a time)", () => {
+  /** A layer whose I/Os each charge 10 us to its one-core back-end thread, waited for and, with `serial`, in turn. */
+  const backEnd = (serial: boolean) =>
+    layer("be", (api) => {
+      const thread = api.extension("thread", "i32", -1);
+      api.hook("create", (ctx, node) => {
+        const aux = ctx.addAuxiliary(ctx.parentOf(node), "blk", 0, 1);
+        thread.data[node] = aux;
+      });
+      api.hook("io", (ctx, node) => ctx.charge(thread.data[node], 10e-6, { wait: true, serial }));
+    });
+  // A disk of 1 ms per I/O (1,000 IOPS) and no latency, 8 at once.
+  const scenario = (load: string, count: number) => `duration: 2s
+hostTypes: { h: { cores: 8, memory: 8GiB, disk: { iops: 1000, bandwidth: 1GB/s, latency: 0s, queueDepth: 8 } } }
+hosts: [{ type: h }]
+stacks: { s: [{ layer: be }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: s, load: ${load}, request: [{ io: { read: 4KiB, count: ${count}, random: true } }] }
+`;
+  const run = async (serial: boolean, load: string, count: number) => {
+    const plugins = [testHost, backEnd(serial)];
+    return (await runScenario(loadScenario(scenario(load, count), { plugins }), plugins)).stacks.s.services["t/a"];
+  };
+
+  it("holds the back end from its charge to the I/O's end: 4 I/Os issued together end 4 lone I/Os after they start, not together", async () => {
+    const one = "{ closed: { clients: 1, think: 10ms } }";
+    // Each I/O: 10 us on the thread, then 1 ms on the device. Overlapping, the four share the thread (40 us) and the
+    // device (4 ms) and end together; in turn, each waits for the one before it to end.
+    expect((await run(false, one, 4)).latency.mean as number).toBeCloseTo(40e-6 + 4e-3, 9);
+    expect((await run(true, one, 4)).latency.mean as number).toBeCloseTo(4 * (10e-6 + 1e-3), 9);
+  });
+
+  it("hands the back end on past I/Os whose request was lost while they waited: they never reach it or the disk", async () => {
+    // 16 clients that never think keep 15 I/Os queued at the back end, 1.01 ms each in turn, when the node restarts at
+    // 1.0005 s (back 0.1 s later): their requests fail; the back end finishes the I/O it holds and takes no other of
+    // theirs, so it serves back to back until 1.00202 s and again from 1.1005 s, and none of their 15 I/Os.
+    const restarting = layer("be", (api) => {
+      const thread = api.extension("thread", "i32", -1);
+      const restart = api.event("restart", (ctx, node) => ctx.restartNode(node, { after: 0.1 }));
+      api.hook("create", (ctx, node) => {
+        const aux = ctx.addAuxiliary(ctx.parentOf(node), "blk", 0, 1);
+        thread.data[node] = aux;
+        if (ctx.now === 0) ctx.schedule(restart, 1.0005, node);
+      });
+      api.hook("io", (ctx, node) => ctx.charge(thread.data[node], 10e-6, { wait: true, serial: true }));
+    });
+    const plugins = [testHost, restarting];
+    const st = (await runScenario(loadScenario(scenario("{ closed: { clients: 16, think: 0s } }", 1), { plugins }), plugins)).stacks.s;
+    const svc = st.services["t/a"];
+    const served = (st.hosts.diskBytesRead as number) / 4096;
+    const inTurn = Math.ceil(1.0005 / 1.01e-3) + Math.floor((2 - 1.1005) / 1.01e-3);
+    expect(Math.abs(served - inTurn)).toBeLessThanOrEqual(1);
+    // Nor does its thread spend its 10 us on any of them: the host's CPU did 10 us for each I/O served and for the one
+    // on the disk as the run ends, no more.
+    expect((st.hosts.cpuUtilization as number) * 8 * 2).toBeCloseTo((served + 1) * 10e-6, 7);
+    expect(svc.failed).toBe(16);
+    expect((svc.completed as number) + (svc.failed as number) + (svc.dropped as number) + (svc.inFlight as number)).toBe(svc.arrived);
+  });
+
+  it("is for io operations only: their end frees the back end", async () => {
+    const plugins = [testHost, layer("be", (api) => {
+      const thread = api.extension("thread", "i32", -1);
+      api.hook("create", (ctx, node) => {
+        const aux = ctx.addAuxiliary(ctx.parentOf(node), "blk", 0, 1);
+        thread.data[node] = aux;
+      });
+      api.hook("cpu", (ctx, node) => ctx.charge(thread.data[node], 1e-6, { wait: true, serial: true }));
+    })];
+    const s = loadScenario(scenario("{ open: { rate: 10/s } }", 1).replace("io: { read: 4KiB, count: 1, random: true }", "cpu: 1ms"), { plugins });
+    await expect(runScenario(s, plugins)).rejects.toThrow(/plugin be, hook "cpu", node \d+, .*a serial charge is for io operations \(their completion frees the back end\), not cpu/);
+  });
+});
+
 describe("a message's peer", () => {
   // Each message end is delayed by who is at the other end: 1 ms for a client outside (peer -1), 10 ms for the other
   // service's process, 100 ms if the peer were wrong (its own process, or a process of its own service).

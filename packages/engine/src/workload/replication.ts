@@ -127,6 +127,20 @@ const OP_COLUMNS: readonly ColumnSpec[] = [
   ["opBytes", Float64Array],
   ["opDelay", Float64Array],
   ["opCharges", Int32Array],
+  // An I/O's serial back end (NONE: none), the next I/O waiting for it, and its charges kept meanwhile.
+  ["opSerial", Int32Array, NONE],
+  ["opNext", Int32Array, NONE],
+  ["opDeferred", Int32Array, NONE],
+];
+
+/**
+ * Serial back ends, indexed by node: 1 while an I/O holds it, and the FIFO of I/Os waiting for it (through `opNext`).
+ * perf: columns by node id, grown on demand, rather than a map: an I/O through a serial back end reads one slot.
+ */
+const SERIAL_COLUMNS: readonly ColumnSpec[] = [
+  ["serialBusy", Int8Array],
+  ["serialHead", Int32Array, NONE],
+  ["serialTail", Int32Array, NONE],
 ];
 
 export class Replication {
@@ -187,8 +201,15 @@ export class Replication {
   private opBytes = new Float64Array(0);
   private opDelay = new Float64Array(0);
   private opCharges = new Int32Array(0);
+  private opSerial = new Int32Array(0);
+  private opNext = new Int32Array(0);
+  private opDeferred = new Int32Array(0);
   private readonly opFree: number[] = [];
   private opCount = 0;
+  // Serial back ends: see SERIAL_COLUMNS.
+  private serialBusy = new Int8Array(0);
+  private serialHead = new Int32Array(0);
+  private serialTail = new Int32Array(0);
 
   // Closed-loop clients.
   private readonly clientService: Int32Array;
@@ -270,6 +291,7 @@ export class Replication {
     });
     this.measurement = new Measurement(sim, model, options, this);
     allocColumns(this, OP_COLUMNS, 256);
+    allocColumns(this, SERIAL_COLUMNS, 0);
 
     // Replicas, in service order.
     const programs = compilePrograms(s);
@@ -923,7 +945,7 @@ export class Replication {
       const req = this.opReq[op];
       if (this.opGen[op] === this.requests.gen[req]) this.failOperation(req, this.opGo[op], r);
       // Its other charges, if any, find the request gone and free the slot when the last is done.
-      if (--this.opCharges[op] === 0) this.opFree.push(op);
+      if (--this.opCharges[op] === 0) this.freeOp(op);
     }
   }
 
@@ -932,7 +954,7 @@ export class Replication {
     if (--this.opCharges[op] > 0) return;
     const req = this.opReq[op];
     if (this.opGen[op] !== this.requests.gen[req]) {
-      this.opFree.push(op); // its request failed meanwhile
+      this.freeOp(op); // its request failed meanwhile
       return;
     }
     const go = this.opGo[op];
@@ -978,6 +1000,21 @@ export class Replication {
       }
       this.opDelay[op] = pl.delay;
       this.opCharges[op] = pl.waiting;
+      const serial = pl.serialNode;
+      if (serial !== NONE) {
+        if (serial >= this.serialBusy.length) growColumns(this, SERIAL_COLUMNS, Math.max(serial + 1, this.serialBusy.length * 2));
+        this.opSerial[op] = serial;
+        if (this.serialBusy[serial] === 1) {
+          // Its back end serves another I/O: it waits its turn, its charges kept.
+          this.opDeferred[op] = pl.deferCharges();
+          this.opNext[op] = NONE;
+          if (this.serialTail[serial] === NONE) this.serialHead[serial] = op;
+          else this.opNext[this.serialTail[serial]] = op;
+          this.serialTail[serial] = op;
+          continue;
+        }
+        this.serialBusy[serial] = 1;
+      }
       if (pl.waiting === 0) {
         pl.startCharges(NONE, 0);
         this.submitIo(op);
@@ -986,6 +1023,38 @@ export class Replication {
       }
     }
     rng.store(rq.rng, req * 4);
+  }
+
+  /**
+   * An operation's slot is free; an I/O that held a serial back end hands it to the next I/O waiting there whose
+   * request still runs (those whose request failed meanwhile are freed unstarted), or leaves it idle.
+   */
+  private freeOp(op: number): void {
+    this.opFree.push(op);
+    const serial = this.opSerial[op];
+    if (serial === NONE) return;
+    this.opSerial[op] = NONE;
+    const pl = this.pipeline;
+    for (let next = this.serialHead[serial]; next !== NONE; next = this.serialHead[serial]) {
+      this.serialHead[serial] = this.opNext[next];
+      if (this.serialHead[serial] === NONE) this.serialTail[serial] = NONE;
+      const deferred = this.opDeferred[next];
+      this.opDeferred[next] = NONE;
+      if (this.opGen[next] !== this.requests.gen[this.opReq[next]]) {
+        pl.startDeferred(deferred, NONE, 0, false);
+        this.opSerial[next] = NONE;
+        this.opFree.push(next);
+        continue;
+      }
+      if (this.opCharges[next] === 0) {
+        pl.startDeferred(deferred, NONE, 0);
+        this.submitIo(next);
+      } else {
+        pl.startDeferred(deferred, this.chargedType, next);
+      }
+      return;
+    }
+    this.serialBusy[serial] = 0;
   }
 
   private submitIo(op: number): void {
@@ -1000,7 +1069,7 @@ export class Replication {
   private onIoDone(op: number): void {
     const rq = this.requests;
     const req = this.opReq[op];
-    this.opFree.push(op);
+    this.freeOp(op);
     if (this.opGen[op] !== rq.gen[req]) return; // its request failed meanwhile
     if (--rq.pending[req] > 0) return;
     rq.ioTime[req] += this.sim.now - rq.stepStart[req];
