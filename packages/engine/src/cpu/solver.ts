@@ -108,12 +108,15 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
   ["leafMin", Float64Array, Infinity],
   ["heapStart", Int32Array],
   ["heapCap", Int32Array],
+  ["dirty", Int8Array, 1],
+  ["redo", Int8Array, 1],
 ];
 
 /** Scratch of water-filling, and the completions of one event (grown by doubling). */
 const SCRATCH_COLUMNS: readonly ColumnSpec[] = [
   ["scratch", Int32Array],
   ["scratchKey", Float64Array],
+  ["scratchWeight", Float64Array],
 ];
 const DONE_COLUMNS: readonly ColumnSpec[] = [
   ["doneTypes", Int32Array],
@@ -197,6 +200,17 @@ export class CpuSolver {
   private heapCap = new Int32Array(0);
   /** The smallest target of each leaf (its heap's top), in a column so a recomputation need not open the heaps. */
   private leafMin = new Float64Array(0);
+  /**
+   * 1 where a node's bound must be recomputed: something in its subtree changed (runnable threads, a cap, a weight,
+   * throttling, a pause, a move); set on the whole path to the host (`touch`), cleared by `computeBound`.
+   */
+  private dirty = new Int8Array(0);
+  /**
+   * 1 where a node's children's shares must be recomputed: its bound was recomputed or its allocation changed;
+   * cleared by `distribute`. A node that is neither keeps its children's allocations, which a recomputation would
+   * give again bit for bit (same inputs, same order), so the walks visit only what changed.
+   */
+  private redo = new Int8Array(0);
   // Activities: see ACTIVITY_COLUMNS.
   private actCount = 0;
   private actFree: number[] = [];
@@ -210,6 +224,7 @@ export class CpuSolver {
   // Scratch for water-filling.
   private scratch = new Int32Array(64);
   private scratchKey = new Float64Array(64);
+  private scratchWeight = new Float64Array(64);
 
   private readonly completeType: EventType;
   private readonly exhaustType: EventType;
@@ -240,6 +255,7 @@ export class CpuSolver {
     this.hostStealHead[host] = NONE;
     this.weight[host] = 1;
     this.cap[host] = cores;
+    this.touch(host);
   }
 
   /** Sets a node's weight (see `CpuWeight`) and cap in cores. Call before the node runs work. */
@@ -248,6 +264,7 @@ export class CpuSolver {
     if (!(cap > 0)) throw new RangeError(`node ${node}: CPU cap must be > 0 cores, got ${cap}`);
     this.weight[node] = encodeWeight(node, weight);
     this.cap[node] = cap;
+    this.touch(node);
     const parent = this.nodes.parent[node];
     if (parent !== NONE) this.speed[node] = this.speed[parent] / this.slow[node];
   }
@@ -261,6 +278,7 @@ export class CpuSolver {
       if (!(cap > 0)) throw new RangeError(`node ${node}: CPU cap must be > 0 cores, got ${cap}`);
       this.cap[node] = cap;
     }
+    this.touch(node);
     this.recompute(host);
   }
 
@@ -286,6 +304,7 @@ export class CpuSolver {
     this.phase[node] = this.sim.now;
     this.budget[node] = quota;
     this.bwEvent[node] = -1;
+    this.touch(node);
     this.recompute(host);
   }
 
@@ -302,6 +321,7 @@ export class CpuSolver {
     }
     this.quota[node] = 0;
     this.unlinkList(this.hostCfsHead, this.cfsNext, host, node);
+    this.touch(node);
     this.recompute(host);
   }
 
@@ -329,6 +349,7 @@ export class CpuSolver {
     this.actLive[a] = 1;
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) if (this.runnable[n]++ === 0) this.linkRunnable(n);
     this.threads[node]++;
+    this.touch(node);
     this.heapPush(node, a);
     this.recompute(host);
     return a;
@@ -418,6 +439,7 @@ export class CpuSolver {
     const host = this.nodes.host[node];
     this.advance(host);
     this.frozen[node] = on ? 1 : 0;
+    this.touch(node);
     this.recompute(host);
   }
 
@@ -459,7 +481,9 @@ export class CpuSolver {
         this.hostStealHead[to] = n;
       }
     }
+    this.touch(this.nodes.parent[node]);
     relink();
+    this.touch(node);
     if (r > 0) {
       this.linkRunnable(node);
       for (let p = parent; p !== NONE; p = this.nodes.parent[p]) {
@@ -613,9 +637,13 @@ export class CpuSolver {
 
   /** Recomputes bounds and shares of a host and its next events. */
   private recompute(host: number): void {
-    this.computeBound(host);
-    this.alloc[host] = Math.min(this.hostCores[host], this.bound[host]);
-    this.distribute(host);
+    if (this.dirty[host]) this.computeBound(host);
+    const a = Math.min(this.hostCores[host], this.bound[host]);
+    if (a !== this.alloc[host]) {
+      this.alloc[host] = a;
+      this.redo[host] = 1;
+    }
+    if (this.redo[host]) this.distribute(host);
     this.nextTime = Infinity;
     this.nextLeaf = NONE;
     this.findNext(host);
@@ -679,15 +707,20 @@ export class CpuSolver {
     this.place(this.bwEvent, this.bwEventTime, g, t, this.exhaustType);
   }
 
-  /** Post-order: runnable counts are maintained incrementally; bounds computed here. */
+  /**
+   * Post-order over the dirty nodes: runnable counts are maintained incrementally; bounds computed here. A clean
+   * node keeps its bound (its inputs are unchanged).
+   */
   private computeBound(n: number): number {
+    this.dirty[n] = 0;
+    this.redo[n] = 1;
     if (this.runnable[n] === 0) {
       // An idle subtree is bounded by zero (only a host gets here: idle children are not in the runnable lists).
       this.bound[n] = 0;
       return 0;
     }
     let sum = this.threads[n]; // each runnable thread is bounded by one core
-    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) sum += this.computeBound(c);
+    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) sum += this.dirty[c] ? this.computeBound(c) : this.bound[c];
     const b = this.throttled[n] || this.frozen[n] ? 0 : Math.min(this.cap[n], sum);
     this.bound[n] = b;
     return b;
@@ -701,62 +734,86 @@ export class CpuSolver {
 
   /**
    * Divides `alloc[n]` among n's children by weighted water-filling, then
-   * recurses. Threads live only on leaves (processes and auxiliary nodes),
-   * which split their allocation equally among their runnable threads. Idle
-   * children are not visited: their allocation was zeroed when they went idle.
+   * recurses into the children whose allocation or bound changed (`redo`).
+   * Threads live only on leaves (processes and auxiliary nodes), which split
+   * their allocation equally among their runnable threads. Idle children are
+   * not visited: their allocation was zeroed when they went idle.
    */
   private distribute(n: number): void {
-    const nodes = this.nodes;
+    this.redo[n] = 0;
+    const bound = this.bound;
     let C = this.alloc[n];
     let k = 0;
     let sumBound = 0;
     for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) {
-      if (this.bound[c] > 0) {
+      if (bound[c] > 0) {
         if (k === this.scratch.length) growColumns(this, SCRATCH_COLUMNS, k * 2);
         this.scratch[k++] = c;
-        sumBound += this.bound[c];
+        sumBound += bound[c];
       } else if (this.alloc[c] !== 0) {
         this.zero(c);
       }
     }
+    const scratch = this.scratch;
     if (sumBound <= C) {
-      for (let i = 0; i < k; i++) this.alloc[this.scratch[i]] = this.bound[this.scratch[i]];
+      for (let i = 0; i < k; i++) this.give(scratch[i], bound[scratch[i]]);
     } else {
       // Saturate children in increasing bound/weight order; the rest share what remains by weight.
+      const keys = this.scratchKey;
+      const ws = this.scratchWeight;
       let W = 0;
+      let sorted = true;
       for (let i = 0; i < k; i++) {
-        const w = this.weightOf(this.scratch[i]);
-        this.scratchKey[i] = this.bound[this.scratch[i]] / w;
+        const w = this.weightOf(scratch[i]);
+        const key = bound[scratch[i]] / w;
+        ws[i] = w;
+        keys[i] = key;
+        if (i > 0 && keys[i - 1] > key) sorted = false;
         W += w;
       }
-      for (let i = 1; i < k; i++) {
-        const c = this.scratch[i];
-        const key = this.scratchKey[i];
-        let j = i - 1;
-        while (j >= 0 && this.scratchKey[j] > key) {
-          this.scratch[j + 1] = this.scratch[j];
-          this.scratchKey[j + 1] = this.scratchKey[j];
-          j--;
+      // perf: on a host of like VMs every key is equal, and the insertion sort is skipped (an unchanged order).
+      if (!sorted) {
+        for (let i = 1; i < k; i++) {
+          const c = scratch[i];
+          const key = keys[i];
+          const w = ws[i];
+          let j = i - 1;
+          while (j >= 0 && keys[j] > key) {
+            scratch[j + 1] = scratch[j];
+            keys[j + 1] = keys[j];
+            ws[j + 1] = ws[j];
+            j--;
+          }
+          scratch[j + 1] = c;
+          keys[j + 1] = key;
+          ws[j + 1] = w;
         }
-        this.scratch[j + 1] = c;
-        this.scratchKey[j + 1] = key;
       }
       for (let i = 0; i < k; i++) {
-        const c = this.scratch[i];
-        const w = this.weightOf(c);
-        if (this.bound[c] * W <= C * w) {
-          this.alloc[c] = this.bound[c];
-          C -= this.bound[c];
+        const c = scratch[i];
+        const w = ws[i];
+        if (bound[c] * W <= C * w) {
+          this.give(c, bound[c]);
+          C -= bound[c];
           W -= w;
         } else {
           const level = C / W;
-          for (let j = i; j < k; j++) this.alloc[this.scratch[j]] = level * this.weightOf(this.scratch[j]);
+          for (let j = i; j < k; j++) this.give(scratch[j], level * ws[j]);
           break;
         }
       }
     }
+    const firstChild = this.nodes.firstChild;
     for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) {
-      if (this.bound[c] > 0 && nodes.firstChild[c] !== NONE) this.distribute(c);
+      if (this.redo[c] && bound[c] > 0 && firstChild[c] !== NONE) this.distribute(c);
+    }
+  }
+
+  /** Sets a child's allocation; a change marks it for new shares of its own children. */
+  private give(c: number, a: number): void {
+    if (this.alloc[c] !== a) {
+      this.alloc[c] = a;
+      this.redo[c] = 1;
     }
   }
 
@@ -820,6 +877,7 @@ export class CpuSolver {
     this.throttled[g] = 1;
     this.throttledSince[g] = this.sim.now;
     this.bwStats[3 * g + 1]++;
+    this.touch(g);
     const P = this.period[g];
     const k = Math.floor((this.sim.now - this.phase[g]) / P + 1e-12);
     this.bwEventTime[g] = this.phase[g] + (k + 1) * P;
@@ -834,6 +892,7 @@ export class CpuSolver {
     this.throttled[g] = 0;
     this.bwStats[3 * g + 2] += this.sim.now - this.throttledSince[g];
     this.budget[g] = this.quota[g];
+    this.touch(g);
     this.recompute(host);
   }
 
@@ -842,11 +901,17 @@ export class CpuSolver {
     const node = this.actNode[a];
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) if (--this.runnable[n] === 0) this.unlinkRunnable(n);
     this.threads[node]--;
+    this.touch(node);
     this.heapRemove(node, a);
     this.actLive[a] = 0;
     this.actFree.push(a);
     // An idle leaf restarts its clock at zero, which keeps clocks small and their rounding far below any work size.
     if (this.threads[node] === 0) this.clock[node] = 0;
+  }
+
+  /** Marks `n` and its path to the host for a new bound and new shares at the next recomputation. O(depth). */
+  private touch(n: number): void {
+    for (let m = n; m !== NONE; m = this.nodes.parent[m]) this.dirty[m] = 1;
   }
 
   /** A node has become runnable: it joins its parent's runnable children at its sibling position (decreasing id). */
