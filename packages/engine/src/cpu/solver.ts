@@ -18,10 +18,20 @@
  * vCPUs).
  *
  * Incremental and lazy. A change on one host recomputes that host only, and
- * touches its runnable nodes, neither its idle ones (each node keeps a list of
- * its runnable children in sibling order, so the walks visit what runs however
- * many replicas a host holds; perf: the web shop's hosts hold ten or more
- * processes, rarely more than one running) nor its activities: the threads of
+ * there only what the change reaches. Bounds are recomputed on the paths from
+ * the changed nodes to the host (`dirty`), and shares below the nodes whose
+ * bound or allocation changed (`redo`); every other node keeps values a full
+ * recomputation would give again bit for bit, the same operations on the same
+ * inputs. Idle nodes are never visited (each node keeps a list of its runnable
+ * children in sibling order; perf: the web shop's hosts hold ten or more
+ * processes, rarely more than one running). Leaf clocks advance and the next
+ * completion is found by flat loops over the host's runnable leaves. Results
+ * do not depend on how much is skipped. What stays proportional to a host's
+ * runnable leaves is each leaf's clock step at each change of the host and its
+ * completion time: a clock is the sum of its steps, and summing them any other
+ * way (one virtual time per group, so a new share touches no leaf) rounds
+ * differently and moves completions by an ulp, which results would show.
+ * Activities are not touched either: the threads of
  * one leaf (a process or an auxiliary node) share one rate, so each leaf keeps
  * a virtual clock, the work one of its threads has done since the leaf
  * started, and an activity is the target its leaf's clock must reach (its
@@ -108,6 +118,9 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
   ["leafMin", Float64Array, Infinity],
   ["heapStart", Int32Array],
   ["heapCap", Int32Array],
+  ["hostLeafHead", Int32Array, NONE],
+  ["leafNext", Int32Array, NONE],
+  ["leafPrev", Int32Array, NONE],
   ["dirty", Int8Array, 1],
   ["redo", Int8Array, 1],
 ];
@@ -200,6 +213,15 @@ export class CpuSolver {
   private heapCap = new Int32Array(0);
   /** The smallest target of each leaf (its heap's top), in a column so a recomputation need not open the heaps. */
   private leafMin = new Float64Array(0);
+  /**
+   * Each host's runnable leaves (threads > 0), a doubly linked list in no particular order: advancing clocks and
+   * finding the next completion are flat loops over them, not walks of the tree (perf: on one host of 100 VMs the
+   * walks visited each VM too, a call per node; `node packages/engine/bench/versus.mjs main` on vms-one-host). Where
+   * order matters (equal completion times, completions in one event) it is the tree's order, `before`.
+   */
+  private hostLeafHead = new Int32Array(0);
+  private leafNext = new Int32Array(0);
+  private leafPrev = new Int32Array(0);
   /**
    * 1 where a node's bound must be recomputed: something in its subtree changed (runnable threads, a cap, a weight,
    * throttling, a pause, a move); set on the whole path to the host (`touch`), cleared by `computeBound`.
@@ -348,7 +370,7 @@ export class CpuSolver {
     this.actDonePayload[a] = donePayload;
     this.actLive[a] = 1;
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) if (this.runnable[n]++ === 0) this.linkRunnable(n);
-    this.threads[node]++;
+    if (this.threads[node]++ === 0) this.linkLeaf(host, node);
     this.touch(node);
     this.heapPush(node, a);
     this.recompute(host);
@@ -470,6 +492,7 @@ export class CpuSolver {
     };
     walk(node);
     for (const n of moved) {
+      if (this.threads[n] > 0) this.unlinkLeaf(from, n);
       if (this.quota[n] > 0) {
         this.unlinkList(this.hostCfsHead, this.cfsNext, from, n);
         this.cfsNext[n] = this.hostCfsHead[to];
@@ -484,6 +507,7 @@ export class CpuSolver {
     this.touch(this.nodes.parent[node]);
     relink();
     this.touch(node);
+    for (const n of moved) if (this.threads[n] > 0) this.linkLeaf(to, n);
     if (r > 0) {
       this.linkRunnable(node);
       for (let p = parent; p !== NONE; p = this.nodes.parent[p]) {
@@ -614,10 +638,20 @@ export class CpuSolver {
     this.hostLast[host] = now;
   }
 
-  private advanceClocks(n: number, dt: number): void {
-    const k = this.threads[n];
-    if (k > 0) this.clock[n] += (this.alloc[n] / k) * this.factor[n] * dt;
-    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) if (this.alloc[c] > 0) this.advanceClocks(c, dt);
+  /**
+   * Advances the clock of each runnable leaf of a host by its threads' work over `dt`. A leaf under a node with no
+   * allocation has none itself (`distribute` and `zero` keep that), so it is skipped as the tree walk skipped it.
+   */
+  private advanceClocks(host: number, dt: number): void {
+    const alloc = this.alloc;
+    const threads = this.threads;
+    const clock = this.clock;
+    const factor = this.factor;
+    const next = this.leafNext;
+    for (let n = this.hostLeafHead[host]; n !== NONE; n = next[n]) {
+      const a = alloc[n];
+      if (a > 0) clock[n] += (a / threads[n]) * factor[n] * dt;
+    }
   }
 
   /** Accrues a CFS group's budget from t0 to t1 at its current allocation, refilling at period boundaries. */
@@ -644,8 +678,6 @@ export class CpuSolver {
       this.redo[host] = 1;
     }
     if (this.redo[host]) this.distribute(host);
-    this.nextTime = Infinity;
-    this.nextLeaf = NONE;
     this.findNext(host);
     this.hostNextLeaf[host] = this.nextLeaf;
     this.place(this.hostEvent, this.hostEventTime, host, this.nextTime, this.completeType);
@@ -655,19 +687,50 @@ export class CpuSolver {
   private nextTime = Infinity;
   private nextLeaf = NONE;
 
-  /** The earliest time a leaf's clock reaches its smallest target. */
-  private findNext(n: number): void {
-    const k = this.threads[n];
-    if (k > 0) {
-      const speed = (this.alloc[n] / k) * this.factor[n];
-      const left = this.leafMin[n] - this.clock[n];
-      const t = left <= 0 ? this.sim.now : speed > 0 ? this.sim.now + left / speed : Infinity;
-      if (t < this.nextTime) {
-        this.nextTime = t;
-        this.nextLeaf = n;
+  /**
+   * The earliest time a leaf's clock reaches its smallest target, and that leaf (on equal times, the first in the
+   * tree's order, as a walk of the tree finds it).
+   */
+  private findNext(host: number): void {
+    const now = this.sim.now;
+    const alloc = this.alloc;
+    const threads = this.threads;
+    const clock = this.clock;
+    const factor = this.factor;
+    const leafMin = this.leafMin;
+    const next = this.leafNext;
+    let best = Infinity;
+    let bestLeaf = NONE;
+    for (let n = this.hostLeafHead[host]; n !== NONE; n = next[n]) {
+      const speed = (alloc[n] / threads[n]) * factor[n];
+      const left = leafMin[n] - clock[n];
+      const t = left <= 0 ? now : speed > 0 ? now + left / speed : Infinity;
+      if (t < best || (t === best && t !== Infinity && this.before(n, bestLeaf))) {
+        best = t;
+        bestLeaf = n;
       }
     }
-    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) this.findNext(c);
+    this.nextTime = best;
+    this.nextLeaf = bestLeaf;
+  }
+
+  /**
+   * Whether node `a` comes before node `b` in the tree's order: depth first, siblings in decreasing id (the order of
+   * the runnable lists). Neither is the other's ancestor (both are leaves). O(depth).
+   */
+  private before(a: number, b: number): boolean {
+    const parent = this.nodes.parent;
+    let da = 0;
+    let db = 0;
+    for (let n = a; parent[n] !== NONE; n = parent[n]) da++;
+    for (let n = b; parent[n] !== NONE; n = parent[n]) db++;
+    for (; da > db; da--) a = parent[a];
+    for (; db > da; db--) b = parent[b];
+    while (parent[a] !== parent[b]) {
+      a = parent[a];
+      b = parent[b];
+    }
+    return a > b;
   }
 
   /**
@@ -743,6 +806,19 @@ export class CpuSolver {
     this.redo[n] = 0;
     const bound = this.bound;
     let C = this.alloc[n];
+    const only = this.firstRun[n];
+    if (only !== NONE && this.nextRun[only] === NONE && bound[only] > 0) {
+      // perf: one runnable child (a VM's guest process): the water-filling below, in the same operations, without
+      // its scratch and loops (on one host of 100 VMs, each event gives every VM a new share).
+      const b = bound[only];
+      if (b <= C) this.give(only, b);
+      else {
+        const w = this.weightOf(only);
+        this.give(only, b * w <= C * w ? b : (C / w) * w);
+      }
+      if (this.redo[only] && this.nodes.firstChild[only] !== NONE) this.distribute(only);
+      return;
+    }
     let k = 0;
     let sumBound = 0;
     for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) {
@@ -842,10 +918,31 @@ export class CpuSolver {
   /**
    * Completes every activity whose leaf clock reached its target (within
    * 1e-12 of its size), and the predicted leaf's earliest one in any case, so
-   * rounding can never leave a completion pending forever.
+   * rounding can never leave a completion pending forever. Leaves complete in
+   * the tree's order (their owners hear of it in that order).
    */
-  private completeLeaves(n: number, forced: number): void {
-    if (this.threads[n] > 0) {
+  private completeLeaves(host: number, forced: number): void {
+    const pool = this.heapPool;
+    let m = 0;
+    for (let n = this.hostLeafHead[host]; n !== NONE; n = this.leafNext[n]) {
+      const a = pool[this.heapStart[n]];
+      if (n === forced || this.actTarget[a] - this.clock[n] <= DONE_TOLERANCE * this.actSize[a]) {
+        if (m === this.scratch.length) growColumns(this, SCRATCH_COLUMNS, m * 2);
+        this.scratch[m++] = n;
+      }
+    }
+    const leaves = this.scratch;
+    for (let i = 1; i < m; i++) {
+      const n = leaves[i];
+      let j = i - 1;
+      while (j >= 0 && this.before(n, leaves[j])) {
+        leaves[j + 1] = leaves[j];
+        j--;
+      }
+      leaves[j + 1] = n;
+    }
+    for (let i = 0; i < m; i++) {
+      const n = leaves[i];
       const top = this.heapStart[n];
       const clock = this.clock[n];
       let force = n === forced;
@@ -860,12 +957,6 @@ export class CpuSolver {
         }
         this.finish(a);
       }
-    }
-    // A child's subtree may go idle (and leave this list) while it completes: take its successor first.
-    for (let c = this.firstRun[n]; c !== NONE; ) {
-      const next = this.nextRun[c];
-      this.completeLeaves(c, forced);
-      c = next;
     }
   }
 
@@ -900,13 +991,33 @@ export class CpuSolver {
   private finish(a: number): void {
     const node = this.actNode[a];
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) if (--this.runnable[n] === 0) this.unlinkRunnable(n);
-    this.threads[node]--;
+    if (--this.threads[node] === 0) this.unlinkLeaf(this.nodes.host[node], node);
     this.touch(node);
     this.heapRemove(node, a);
     this.actLive[a] = 0;
     this.actFree.push(a);
     // An idle leaf restarts its clock at zero, which keeps clocks small and their rounding far below any work size.
     if (this.threads[node] === 0) this.clock[node] = 0;
+  }
+
+  /** Adds leaf `n` to its host's runnable leaves. */
+  private linkLeaf(host: number, n: number): void {
+    const head = this.hostLeafHead[host];
+    this.leafPrev[n] = NONE;
+    this.leafNext[n] = head;
+    if (head !== NONE) this.leafPrev[head] = n;
+    this.hostLeafHead[host] = n;
+  }
+
+  /** Takes leaf `n` out of its host's runnable leaves. */
+  private unlinkLeaf(host: number, n: number): void {
+    const prev = this.leafPrev[n];
+    const next = this.leafNext[n];
+    if (prev === NONE) this.hostLeafHead[host] = next;
+    else this.leafNext[prev] = next;
+    if (next !== NONE) this.leafPrev[next] = prev;
+    this.leafNext[n] = NONE;
+    this.leafPrev[n] = NONE;
   }
 
   /** Marks `n` and its path to the host for a new bound and new shares at the next recomputation. O(depth). */
