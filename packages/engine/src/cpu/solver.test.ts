@@ -520,20 +520,18 @@ describe("CPU solver: incremental recomputation", () => {
     const inVm = w.node(vm);
     const bare = w.node(h);
     // Siblings run in decreasing id: `bare` (created last) comes before the VM, so its thread is done first.
-    w.cpu.start(bare, 1, 1, w.doneType, 2);
-    w.cpu.start(inVm, 1, 1, w.doneType, 1);
-    w.sim.run();
-    expect(w.done).toEqual([
-      [2, 1],
-      [1, 1],
-    ]);
-    w.done.length = 0;
-    w.cpu.start(inVm, 1, 1, w.doneType, 1);
-    w.cpu.start(bare, 1, 1, w.doneType, 2);
-    w.sim.run();
-    expect(w.done).toEqual([
-      [2, 2],
-      [1, 2],
-    ]);
+    for (const order of [
+      [bare, inVm],
+      [inVm, bare],
+    ]) {
+      const end = w.sim.now + 1;
+      w.done.length = 0;
+      for (const n of order) w.cpu.start(n, 1, 1, w.doneType, n);
+      w.sim.run();
+      expect(w.done).toEqual([
+        [bare, end],
+        [inVm, end],
+      ]);
+    }
   });
 });
