@@ -2,7 +2,8 @@
 // `node packages/engine/bench/versus.mjs REF [--rounds N] [--quick] [--instructions]`: this build's kernel and
 // whole-model benchmarks against those of git REF (a commit before a refactor), built in a temporary worktree, run
 // alternately in one run so both see the same machine: PHOLD at 1e5 pending events (ns per event), the three-tier
-// shop at 1,000 hosts and 10,000 hosts of one worker each (us per completed request). Prints each run, then the
+// shop at 1,000 hosts and 10,000 hosts of one worker each, and the VM benchmarks on one host of 100 VMs and on 10,000
+// hosts of one VM (us per completed request; the VM ones where REF has bench/vms.ts). Prints each run, then the
 // medians, the best runs and the ratios (this build / REF's); a ratio under 1.05 is "within 5%".
 // With --instructions (valgrind's callgrind, a few minutes): instructions per event and per request instead, from
 // two runs of each at different lengths (the difference over the extra events or requests, so start-up cancels),
@@ -47,6 +48,15 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/**
+ * The VM benchmarks' figures (`measure(build, scenario, ...)`), named with `unit`, when every build has bench/vms.ts
+ * (issue "VMs that behave like VMs"); none for an older REF.
+ */
+function vmFigures(builds, measure, unit) {
+  if (!Object.values(builds).every((b) => existsSync(join(b, "vms.js")))) return {};
+  return Object.fromEntries(["vms-one-host", "vms-10k-hosts"].map((name) => [`${name} ${unit}`, (b, ...rest) => measure(b, name, ...rest)]));
+}
+
 /** Wall time of each build's benchmarks, alternated round by round. */
 function wallTime(builds) {
   const scale = values.quick ? ["--quick"] : [];
@@ -54,6 +64,7 @@ function wallTime(builds) {
     "phold 1e5 ns/event": (b) => JSON.parse(run(process.execPath, [join(b, "phold.js"), "--lps", "10000", "--per", "10", "--events", values.quick ? "500000" : "2000000", "--seed", "1"])).nsPerEvent,
     "web-shop-1k us/request": (b) => JSON.parse(run(process.execPath, [join(b, "workload.js"), "web-shop-1k", ...scale])).usPerRequest,
     "many-hosts us/request": (b) => JSON.parse(run(process.execPath, [join(b, "workload.js"), "many-hosts", ...scale])).usPerRequest,
+    ...vmFigures(builds, (b, name) => JSON.parse(run(process.execPath, [join(b, "vms.js"), name, "--quick"])).usPerRequest, "us/request"),
   };
   const samples = Object.fromEntries(Object.keys(figures).map((f) => [f, Object.fromEntries(Object.keys(builds).map((k) => [k, []]))]));
   for (let i = 0; i < rounds; i++) {
@@ -86,7 +97,9 @@ function instructions(builds) {
     runner,
     `const [bench, name, scale] = process.argv.slice(2);
 const m = await import(bench + "/workload.js");
-const r = name === "web-shop-1k" ? await m.benchWebShop(Number(scale)) : await m.benchWorkload(name, Number(scale));
+const r = name.startsWith("vms-")
+  ? await (await import(bench + "/vms.js")).benchVms(name, Number(scale))
+  : name === "web-shop-1k" ? await m.benchWebShop(Number(scale)) : await m.benchWorkload(name, Number(scale));
 console.log(JSON.stringify({ count: r.completed }));\n`,
   );
   const counted = (args) => {
@@ -101,6 +114,8 @@ console.log(JSON.stringify({ count: r.completed }));\n`,
     "phold 1e5 instructions/event": (b, k) => counted([join(b, "phold.js"), "--lps", "10000", "--per", "10", "--events", String(k * 200000), "--seed", "1"]),
     "web-shop-1k instructions/request": (b, k) => counted([runner, b, "web-shop-1k", String(k * 0.02)]),
     "many-hosts instructions/request": (b, k) => counted([runner, b, "many-hosts", String(k * 0.05)]),
+    // Scales of the VM scenarios' durations (300 s and 5 s): a few thousand requests and more for each length.
+    ...vmFigures(builds, (b, name, k) => counted([runner, b, name, String(k * (name === "vms-one-host" ? 0.01 : 0.02))]), "instructions/request"),
   };
   for (const [name, measure] of Object.entries(cases)) {
     const per = {};

@@ -476,3 +476,62 @@ describe("CPU solver: pausing and moving a subtree (live migration)", () => {
     expect(w.done.map(([, t]) => t)).toEqual([3, 3]);
   });
 });
+
+describe("CPU solver: incremental recomputation", () => {
+  it("gives, bit for bit, what a recomputation of every node gives, as threads start, finish and stop", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(arbTree, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat(), fc.double({ min: 0.05, max: 2, noNaN: true }), fc.boolean()), { minLength: 1, maxLength: 30 }),
+        (cores, tops, steps) => {
+          const w = world();
+          const h = w.host(cores);
+          const all: number[] = [h];
+          const leaves: number[] = [];
+          const build = (r: RefNode, parent: number): void => {
+            const id = w.node(parent, r.weight, r.cap);
+            all.push(id);
+            if (r.children.length === 0) leaves.push(id);
+            for (const c of r.children) build(c, id);
+          };
+          for (const t of tops) build(t, h);
+          const live: number[] = [];
+          const state = () => [...all.map((n) => w.cpu.allocation(n)), ...live.map((a) => w.cpu.remaining(a)), w.cpu.busyCoreSeconds(h)];
+          for (const [pick, work, stop] of steps) {
+            if (stop && live.length > 0) w.cpu.abort(live.splice(pick % live.length, 1)[0]);
+            else live.push(w.cpu.start(leaves[pick % leaves.length], work, 1, w.doneType, 0));
+            w.sim.run({ until: w.sim.now + work / 3 });
+            const incremental = state();
+            // A rule change "to the same rules" marks a node's path: done for every node, it recomputes them all.
+            for (const n of all) w.cpu.updateRules(n, undefined, undefined);
+            expect(state().map((x) => Object.is(x, incremental.shift()))).not.toContain(false);
+          }
+        },
+      ),
+      { numRuns: 200, seed: 6 },
+    );
+  });
+
+  it("completes leaves that finish at the same instant in the tree's order, whatever order they started in", () => {
+    const w = world();
+    const h = w.host(2);
+    const vm = w.node(h, "runnable", 2);
+    const inVm = w.node(vm);
+    const bare = w.node(h);
+    // Siblings run in decreasing id: `bare` (created last) comes before the VM, so its thread is done first.
+    for (const order of [
+      [bare, inVm],
+      [inVm, bare],
+    ]) {
+      const end = w.sim.now + 1;
+      w.done.length = 0;
+      for (const n of order) w.cpu.start(n, 1, 1, w.doneType, n);
+      w.sim.run();
+      expect(w.done).toEqual([
+        [bare, end],
+        [inVm, end],
+      ]);
+    }
+  });
+});

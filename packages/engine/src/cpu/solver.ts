@@ -18,10 +18,20 @@
  * vCPUs).
  *
  * Incremental and lazy. A change on one host recomputes that host only, and
- * touches its runnable nodes, neither its idle ones (each node keeps a list of
- * its runnable children in sibling order, so the walks visit what runs however
- * many replicas a host holds; perf: the web shop's hosts hold ten or more
- * processes, rarely more than one running) nor its activities: the threads of
+ * there only what the change reaches. Bounds are recomputed on the paths from
+ * the changed nodes to the host (`dirty`), and shares below the nodes whose
+ * bound or allocation changed (`redo`); every other node keeps values a full
+ * recomputation would give again bit for bit, the same operations on the same
+ * inputs. Idle nodes are never visited (each node keeps a list of its runnable
+ * children in sibling order; perf: the web shop's hosts hold ten or more
+ * processes, rarely more than one running). Leaf clocks advance and the next
+ * completion is found by flat loops over the host's runnable leaves. Results
+ * do not depend on how much is skipped. What stays proportional to a host's
+ * runnable leaves is each leaf's clock step at each change of the host and its
+ * completion time: a clock is the sum of its steps, and summing them any other
+ * way (one virtual time per group, so a new share touches no leaf) rounds
+ * differently and moves completions by an ulp, which results would show.
+ * Activities are not touched either: the threads of
  * one leaf (a process or an auxiliary node) share one rate, so each leaf keeps
  * a virtual clock, the work one of its threads has done since the leaf
  * started, and an activity is the target its leaf's clock must reach (its
@@ -108,12 +118,18 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
   ["leafMin", Float64Array, Infinity],
   ["heapStart", Int32Array],
   ["heapCap", Int32Array],
+  ["hostLeafHead", Int32Array, NONE],
+  ["leafNext", Int32Array, NONE],
+  ["leafPrev", Int32Array, NONE],
+  ["dirty", Int8Array, 1],
+  ["redo", Int8Array, 1],
 ];
 
 /** Scratch of water-filling, and the completions of one event (grown by doubling). */
 const SCRATCH_COLUMNS: readonly ColumnSpec[] = [
   ["scratch", Int32Array],
   ["scratchKey", Float64Array],
+  ["scratchWeight", Float64Array],
 ];
 const DONE_COLUMNS: readonly ColumnSpec[] = [
   ["doneTypes", Int32Array],
@@ -197,6 +213,26 @@ export class CpuSolver {
   private heapCap = new Int32Array(0);
   /** The smallest target of each leaf (its heap's top), in a column so a recomputation need not open the heaps. */
   private leafMin = new Float64Array(0);
+  /**
+   * Each host's runnable leaves (threads > 0), a doubly linked list in no particular order: advancing clocks and
+   * finding the next completion are flat loops over them, not walks of the tree (perf: on one host of 100 VMs the
+   * walks visited each VM too, a call per node; `node packages/engine/bench/versus.mjs main` on vms-one-host). Where
+   * order matters (equal completion times, completions in one event) it is the tree's order, `before`.
+   */
+  private hostLeafHead = new Int32Array(0);
+  private leafNext = new Int32Array(0);
+  private leafPrev = new Int32Array(0);
+  /**
+   * 1 where a node's bound must be recomputed: something in its subtree changed (runnable threads, a cap, a weight,
+   * throttling, a pause, a move); set on the whole path to the host (`touch`), cleared by `computeBound`.
+   */
+  private dirty = new Int8Array(0);
+  /**
+   * 1 where a node's children's shares must be recomputed: its bound was recomputed or its allocation changed;
+   * cleared by `distribute`. A node that is neither keeps its children's allocations, which a recomputation would
+   * give again bit for bit (same inputs, same order), so the walks visit only what changed.
+   */
+  private redo = new Int8Array(0);
   // Activities: see ACTIVITY_COLUMNS.
   private actCount = 0;
   private actFree: number[] = [];
@@ -210,6 +246,7 @@ export class CpuSolver {
   // Scratch for water-filling.
   private scratch = new Int32Array(64);
   private scratchKey = new Float64Array(64);
+  private scratchWeight = new Float64Array(64);
 
   private readonly completeType: EventType;
   private readonly exhaustType: EventType;
@@ -240,6 +277,7 @@ export class CpuSolver {
     this.hostStealHead[host] = NONE;
     this.weight[host] = 1;
     this.cap[host] = cores;
+    this.touch(host);
   }
 
   /** Sets a node's weight (see `CpuWeight`) and cap in cores. Call before the node runs work. */
@@ -248,6 +286,7 @@ export class CpuSolver {
     if (!(cap > 0)) throw new RangeError(`node ${node}: CPU cap must be > 0 cores, got ${cap}`);
     this.weight[node] = encodeWeight(node, weight);
     this.cap[node] = cap;
+    this.touch(node);
     const parent = this.nodes.parent[node];
     if (parent !== NONE) this.speed[node] = this.speed[parent] / this.slow[node];
   }
@@ -261,6 +300,7 @@ export class CpuSolver {
       if (!(cap > 0)) throw new RangeError(`node ${node}: CPU cap must be > 0 cores, got ${cap}`);
       this.cap[node] = cap;
     }
+    this.touch(node);
     this.recompute(host);
   }
 
@@ -286,6 +326,7 @@ export class CpuSolver {
     this.phase[node] = this.sim.now;
     this.budget[node] = quota;
     this.bwEvent[node] = -1;
+    this.touch(node);
     this.recompute(host);
   }
 
@@ -302,6 +343,7 @@ export class CpuSolver {
     }
     this.quota[node] = 0;
     this.unlinkList(this.hostCfsHead, this.cfsNext, host, node);
+    this.touch(node);
     this.recompute(host);
   }
 
@@ -328,7 +370,8 @@ export class CpuSolver {
     this.actDonePayload[a] = donePayload;
     this.actLive[a] = 1;
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) if (this.runnable[n]++ === 0) this.linkRunnable(n);
-    this.threads[node]++;
+    if (this.threads[node]++ === 0) this.linkLeaf(host, node);
+    this.touch(node);
     this.heapPush(node, a);
     this.recompute(host);
     return a;
@@ -418,6 +461,7 @@ export class CpuSolver {
     const host = this.nodes.host[node];
     this.advance(host);
     this.frozen[node] = on ? 1 : 0;
+    this.touch(node);
     this.recompute(host);
   }
 
@@ -448,6 +492,7 @@ export class CpuSolver {
     };
     walk(node);
     for (const n of moved) {
+      if (this.threads[n] > 0) this.unlinkLeaf(from, n);
       if (this.quota[n] > 0) {
         this.unlinkList(this.hostCfsHead, this.cfsNext, from, n);
         this.cfsNext[n] = this.hostCfsHead[to];
@@ -459,7 +504,10 @@ export class CpuSolver {
         this.hostStealHead[to] = n;
       }
     }
+    this.touch(this.nodes.parent[node]);
     relink();
+    this.touch(node);
+    for (const n of moved) if (this.threads[n] > 0) this.linkLeaf(to, n);
     if (r > 0) {
       this.linkRunnable(node);
       for (let p = parent; p !== NONE; p = this.nodes.parent[p]) {
@@ -590,10 +638,20 @@ export class CpuSolver {
     this.hostLast[host] = now;
   }
 
-  private advanceClocks(n: number, dt: number): void {
-    const k = this.threads[n];
-    if (k > 0) this.clock[n] += (this.alloc[n] / k) * this.factor[n] * dt;
-    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) if (this.alloc[c] > 0) this.advanceClocks(c, dt);
+  /**
+   * Advances the clock of each runnable leaf of a host by its threads' work over `dt`. A leaf under a node with no
+   * allocation has none itself (`distribute` and `zero` keep that), so it is skipped as the tree walk skipped it.
+   */
+  private advanceClocks(host: number, dt: number): void {
+    const alloc = this.alloc;
+    const threads = this.threads;
+    const clock = this.clock;
+    const factor = this.factor;
+    const next = this.leafNext;
+    for (let n = this.hostLeafHead[host]; n !== NONE; n = next[n]) {
+      const a = alloc[n];
+      if (a > 0) clock[n] += (a / threads[n]) * factor[n] * dt;
+    }
   }
 
   /** Accrues a CFS group's budget from t0 to t1 at its current allocation, refilling at period boundaries. */
@@ -613,11 +671,13 @@ export class CpuSolver {
 
   /** Recomputes bounds and shares of a host and its next events. */
   private recompute(host: number): void {
-    this.computeBound(host);
-    this.alloc[host] = Math.min(this.hostCores[host], this.bound[host]);
-    this.distribute(host);
-    this.nextTime = Infinity;
-    this.nextLeaf = NONE;
+    if (this.dirty[host]) this.computeBound(host);
+    const a = Math.min(this.hostCores[host], this.bound[host]);
+    if (a !== this.alloc[host]) {
+      this.alloc[host] = a;
+      this.redo[host] = 1;
+    }
+    if (this.redo[host]) this.distribute(host);
     this.findNext(host);
     this.hostNextLeaf[host] = this.nextLeaf;
     this.place(this.hostEvent, this.hostEventTime, host, this.nextTime, this.completeType);
@@ -627,19 +687,50 @@ export class CpuSolver {
   private nextTime = Infinity;
   private nextLeaf = NONE;
 
-  /** The earliest time a leaf's clock reaches its smallest target. */
-  private findNext(n: number): void {
-    const k = this.threads[n];
-    if (k > 0) {
-      const speed = (this.alloc[n] / k) * this.factor[n];
-      const left = this.leafMin[n] - this.clock[n];
-      const t = left <= 0 ? this.sim.now : speed > 0 ? this.sim.now + left / speed : Infinity;
-      if (t < this.nextTime) {
-        this.nextTime = t;
-        this.nextLeaf = n;
+  /**
+   * The earliest time a leaf's clock reaches its smallest target, and that leaf (on equal times, the first in the
+   * tree's order, as a walk of the tree finds it).
+   */
+  private findNext(host: number): void {
+    const now = this.sim.now;
+    const alloc = this.alloc;
+    const threads = this.threads;
+    const clock = this.clock;
+    const factor = this.factor;
+    const leafMin = this.leafMin;
+    const next = this.leafNext;
+    let best = Infinity;
+    let bestLeaf = NONE;
+    for (let n = this.hostLeafHead[host]; n !== NONE; n = next[n]) {
+      const speed = (alloc[n] / threads[n]) * factor[n];
+      const left = leafMin[n] - clock[n];
+      const t = left <= 0 ? now : speed > 0 ? now + left / speed : Infinity;
+      if (t < best || (t === best && t !== Infinity && this.before(n, bestLeaf))) {
+        best = t;
+        bestLeaf = n;
       }
     }
-    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) this.findNext(c);
+    this.nextTime = best;
+    this.nextLeaf = bestLeaf;
+  }
+
+  /**
+   * Whether node `a` comes before node `b` in the tree's order: depth first, siblings in decreasing id (the order of
+   * the runnable lists). Neither is the other's ancestor (both are leaves). O(depth).
+   */
+  private before(a: number, b: number): boolean {
+    const parent = this.nodes.parent;
+    let da = 0;
+    let db = 0;
+    for (let n = a; parent[n] !== NONE; n = parent[n]) da++;
+    for (let n = b; parent[n] !== NONE; n = parent[n]) db++;
+    for (; da > db; da--) a = parent[a];
+    for (; db > da; db--) b = parent[b];
+    while (parent[a] !== parent[b]) {
+      a = parent[a];
+      b = parent[b];
+    }
+    return a > b;
   }
 
   /**
@@ -679,15 +770,20 @@ export class CpuSolver {
     this.place(this.bwEvent, this.bwEventTime, g, t, this.exhaustType);
   }
 
-  /** Post-order: runnable counts are maintained incrementally; bounds computed here. */
+  /**
+   * Post-order over the dirty nodes: runnable counts are maintained incrementally; bounds computed here. A clean
+   * node keeps its bound (its inputs are unchanged).
+   */
   private computeBound(n: number): number {
+    this.dirty[n] = 0;
+    this.redo[n] = 1;
     if (this.runnable[n] === 0) {
       // An idle subtree is bounded by zero (only a host gets here: idle children are not in the runnable lists).
       this.bound[n] = 0;
       return 0;
     }
     let sum = this.threads[n]; // each runnable thread is bounded by one core
-    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) sum += this.computeBound(c);
+    for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) sum += this.dirty[c] ? this.computeBound(c) : this.bound[c];
     const b = this.throttled[n] || this.frozen[n] ? 0 : Math.min(this.cap[n], sum);
     this.bound[n] = b;
     return b;
@@ -701,62 +797,99 @@ export class CpuSolver {
 
   /**
    * Divides `alloc[n]` among n's children by weighted water-filling, then
-   * recurses. Threads live only on leaves (processes and auxiliary nodes),
-   * which split their allocation equally among their runnable threads. Idle
-   * children are not visited: their allocation was zeroed when they went idle.
+   * recurses into the children whose allocation or bound changed (`redo`).
+   * Threads live only on leaves (processes and auxiliary nodes), which split
+   * their allocation equally among their runnable threads. Idle children are
+   * not visited: their allocation was zeroed when they went idle.
    */
   private distribute(n: number): void {
-    const nodes = this.nodes;
+    this.redo[n] = 0;
+    const bound = this.bound;
     let C = this.alloc[n];
+    const only = this.firstRun[n];
+    if (only !== NONE && this.nextRun[only] === NONE && bound[only] > 0) {
+      // perf: one runnable child (a VM's guest process): the water-filling below, in the same operations, without
+      // its scratch and loops (on one host of 100 VMs, each event gives every VM a new share).
+      const b = bound[only];
+      if (b <= C) this.give(only, b);
+      else {
+        const w = this.weightOf(only);
+        this.give(only, b * w <= C * w ? b : (C / w) * w);
+      }
+      if (this.redo[only] && this.nodes.firstChild[only] !== NONE) this.distribute(only);
+      return;
+    }
     let k = 0;
     let sumBound = 0;
     for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) {
-      if (this.bound[c] > 0) {
+      if (bound[c] > 0) {
         if (k === this.scratch.length) growColumns(this, SCRATCH_COLUMNS, k * 2);
         this.scratch[k++] = c;
-        sumBound += this.bound[c];
+        sumBound += bound[c];
       } else if (this.alloc[c] !== 0) {
         this.zero(c);
       }
     }
+    const scratch = this.scratch;
     if (sumBound <= C) {
-      for (let i = 0; i < k; i++) this.alloc[this.scratch[i]] = this.bound[this.scratch[i]];
+      for (let i = 0; i < k; i++) this.give(scratch[i], bound[scratch[i]]);
     } else {
       // Saturate children in increasing bound/weight order; the rest share what remains by weight.
+      const keys = this.scratchKey;
+      const ws = this.scratchWeight;
       let W = 0;
+      let sorted = true;
       for (let i = 0; i < k; i++) {
-        const w = this.weightOf(this.scratch[i]);
-        this.scratchKey[i] = this.bound[this.scratch[i]] / w;
+        const w = this.weightOf(scratch[i]);
+        const key = bound[scratch[i]] / w;
+        ws[i] = w;
+        keys[i] = key;
+        if (i > 0 && keys[i - 1] > key) sorted = false;
         W += w;
       }
-      for (let i = 1; i < k; i++) {
-        const c = this.scratch[i];
-        const key = this.scratchKey[i];
-        let j = i - 1;
-        while (j >= 0 && this.scratchKey[j] > key) {
-          this.scratch[j + 1] = this.scratch[j];
-          this.scratchKey[j + 1] = this.scratchKey[j];
-          j--;
+      // perf: on a host of like VMs every key is equal, and the insertion sort is skipped (an unchanged order).
+      if (!sorted) {
+        for (let i = 1; i < k; i++) {
+          const c = scratch[i];
+          const key = keys[i];
+          const w = ws[i];
+          let j = i - 1;
+          while (j >= 0 && keys[j] > key) {
+            scratch[j + 1] = scratch[j];
+            keys[j + 1] = keys[j];
+            ws[j + 1] = ws[j];
+            j--;
+          }
+          scratch[j + 1] = c;
+          keys[j + 1] = key;
+          ws[j + 1] = w;
         }
-        this.scratch[j + 1] = c;
-        this.scratchKey[j + 1] = key;
       }
       for (let i = 0; i < k; i++) {
-        const c = this.scratch[i];
-        const w = this.weightOf(c);
-        if (this.bound[c] * W <= C * w) {
-          this.alloc[c] = this.bound[c];
-          C -= this.bound[c];
+        const c = scratch[i];
+        const w = ws[i];
+        if (bound[c] * W <= C * w) {
+          this.give(c, bound[c]);
+          C -= bound[c];
           W -= w;
         } else {
           const level = C / W;
-          for (let j = i; j < k; j++) this.alloc[this.scratch[j]] = level * this.weightOf(this.scratch[j]);
+          for (let j = i; j < k; j++) this.give(scratch[j], level * ws[j]);
           break;
         }
       }
     }
+    const firstChild = this.nodes.firstChild;
     for (let c = this.firstRun[n]; c !== NONE; c = this.nextRun[c]) {
-      if (this.bound[c] > 0 && nodes.firstChild[c] !== NONE) this.distribute(c);
+      if (this.redo[c] && bound[c] > 0 && firstChild[c] !== NONE) this.distribute(c);
+    }
+  }
+
+  /** Sets a child's allocation; a change marks it for new shares of its own children. */
+  private give(c: number, a: number): void {
+    if (this.alloc[c] !== a) {
+      this.alloc[c] = a;
+      this.redo[c] = 1;
     }
   }
 
@@ -785,10 +918,31 @@ export class CpuSolver {
   /**
    * Completes every activity whose leaf clock reached its target (within
    * 1e-12 of its size), and the predicted leaf's earliest one in any case, so
-   * rounding can never leave a completion pending forever.
+   * rounding can never leave a completion pending forever. Leaves complete in
+   * the tree's order (their owners hear of it in that order).
    */
-  private completeLeaves(n: number, forced: number): void {
-    if (this.threads[n] > 0) {
+  private completeLeaves(host: number, forced: number): void {
+    const pool = this.heapPool;
+    let m = 0;
+    for (let n = this.hostLeafHead[host]; n !== NONE; n = this.leafNext[n]) {
+      const a = pool[this.heapStart[n]];
+      if (n === forced || this.actTarget[a] - this.clock[n] <= DONE_TOLERANCE * this.actSize[a]) {
+        if (m === this.scratch.length) growColumns(this, SCRATCH_COLUMNS, m * 2);
+        this.scratch[m++] = n;
+      }
+    }
+    const leaves = this.scratch;
+    for (let i = 1; i < m; i++) {
+      const n = leaves[i];
+      let j = i - 1;
+      while (j >= 0 && this.before(n, leaves[j])) {
+        leaves[j + 1] = leaves[j];
+        j--;
+      }
+      leaves[j + 1] = n;
+    }
+    for (let i = 0; i < m; i++) {
+      const n = leaves[i];
       const top = this.heapStart[n];
       const clock = this.clock[n];
       let force = n === forced;
@@ -804,12 +958,6 @@ export class CpuSolver {
         this.finish(a);
       }
     }
-    // A child's subtree may go idle (and leave this list) while it completes: take its successor first.
-    for (let c = this.firstRun[n]; c !== NONE; ) {
-      const next = this.nextRun[c];
-      this.completeLeaves(c, forced);
-      c = next;
-    }
   }
 
   private onExhausted(g: number): void {
@@ -820,6 +968,7 @@ export class CpuSolver {
     this.throttled[g] = 1;
     this.throttledSince[g] = this.sim.now;
     this.bwStats[3 * g + 1]++;
+    this.touch(g);
     const P = this.period[g];
     const k = Math.floor((this.sim.now - this.phase[g]) / P + 1e-12);
     this.bwEventTime[g] = this.phase[g] + (k + 1) * P;
@@ -834,6 +983,7 @@ export class CpuSolver {
     this.throttled[g] = 0;
     this.bwStats[3 * g + 2] += this.sim.now - this.throttledSince[g];
     this.budget[g] = this.quota[g];
+    this.touch(g);
     this.recompute(host);
   }
 
@@ -841,12 +991,38 @@ export class CpuSolver {
   private finish(a: number): void {
     const node = this.actNode[a];
     for (let n = node; n !== NONE; n = this.nodes.parent[n]) if (--this.runnable[n] === 0) this.unlinkRunnable(n);
-    this.threads[node]--;
+    if (--this.threads[node] === 0) this.unlinkLeaf(this.nodes.host[node], node);
+    this.touch(node);
     this.heapRemove(node, a);
     this.actLive[a] = 0;
     this.actFree.push(a);
     // An idle leaf restarts its clock at zero, which keeps clocks small and their rounding far below any work size.
     if (this.threads[node] === 0) this.clock[node] = 0;
+  }
+
+  /** Adds leaf `n` to its host's runnable leaves. */
+  private linkLeaf(host: number, n: number): void {
+    const head = this.hostLeafHead[host];
+    this.leafPrev[n] = NONE;
+    this.leafNext[n] = head;
+    if (head !== NONE) this.leafPrev[head] = n;
+    this.hostLeafHead[host] = n;
+  }
+
+  /** Takes leaf `n` out of its host's runnable leaves. */
+  private unlinkLeaf(host: number, n: number): void {
+    const prev = this.leafPrev[n];
+    const next = this.leafNext[n];
+    if (prev === NONE) this.hostLeafHead[host] = next;
+    else this.leafNext[prev] = next;
+    if (next !== NONE) this.leafPrev[next] = prev;
+    this.leafNext[n] = NONE;
+    this.leafPrev[n] = NONE;
+  }
+
+  /** Marks `n` and its path to the host for a new bound and new shares at the next recomputation. O(depth). */
+  private touch(n: number): void {
+    for (let m = n; m !== NONE; m = this.nodes.parent[m]) this.dirty[m] = 1;
   }
 
   /** A node has become runnable: it joins its parent's runnable children at its sibling position (decreasing id). */
