@@ -10,9 +10,10 @@ import { baseName, sourceOf, traceFiles } from "./common.js";
 import { TraceUnavailable, LineReader, type TraceSource } from "./lines.js";
 import type { BadRows, OnBadRow, TraceProblem } from "./problems.js";
 import { planetlab } from "./planetlab.js";
+import { bitbrains } from "./bitbrains.js";
 
 /** The trace formats the engine reads. */
-export type TraceFormat = "planetlab";
+export type TraceFormat = "planetlab" | "bitbrains";
 
 /** What a trace holds: VM utilisation series, batch jobs, or pods. */
 export type TraceEntityKind = "vms" | "jobs" | "pods";
@@ -123,6 +124,7 @@ export interface UtilisationAdapter extends TraceAdapter {
 /** Every trace format by its scenario name. */
 export const TRACE_FORMATS: Record<TraceFormat, TraceAdapter> = {
   planetlab,
+  bitbrains,
 };
 
 /** The format names, for messages and the scenario schema. */
