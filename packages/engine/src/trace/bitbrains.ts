@@ -35,6 +35,9 @@ export const BITBRAINS_COLUMNS = [
   "Network transmitted throughput [KB/s]",
 ] as const;
 
+/** Seconds between samples as GWA-T-12 takes them (jittered, with gaps and repeats in practice). */
+export const BITBRAINS_STEP = 300;
+
 const TIME = 0;
 const CORES = 1;
 const CPU_PCT = 4;
@@ -225,6 +228,7 @@ export const bitbrains: UtilisationAdapter = {
     const vms: TraceVm[] = files.map((file, i) => ({ name: baseName(file).replace(/\.csv$/i, ""), file, cores: options.cores ?? sizes[i].cores, memory: sizes[i].memory }));
     return {
       vms,
+      step: BITBRAINS_STEP,
       bad,
       // A VM sized by `cores` alone (no row provisions any) gets no CPU demand: every row's CPU % is of 0 cores.
       cursor: (vm) => new BitbrainsCursor(source, files[vm], bad, sizes[vm].cores || 1, start),

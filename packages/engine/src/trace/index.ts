@@ -100,6 +100,8 @@ export interface UtilisationCursor {
 /** A utilisation trace opened for replay: its VMs and a cursor for each. */
 export interface UtilisationTrace {
   vms: TraceVm[];
+  /** The trace's sampling period in seconds: how long a VM's last sample holds. */
+  step: number;
   /** Bad rows met so far across all cursors (under `fail` the cursor throws instead). */
   bad: BadRows;
   cursor(vm: number): UtilisationCursor;

@@ -104,6 +104,7 @@ export const planetlab: UtilisationAdapter = {
     const bad = new BadRows(options.onBadRow);
     const cores = options.cores ?? 1;
     return {
+      step: PLANETLAB_STEP,
       vms: files.map((file) => ({ name: baseName(file), file, cores, memory: 0 })),
       bad,
       cursor: (vm) => new PlanetLabCursor(source, files[vm], bad),

@@ -32,7 +32,7 @@ export function onStack(s: Scenario, stack: string): Scenario {
   return {
     ...s,
     defaults: { ...s.defaults, stack },
-    tenants: s.tenants.map((t) => ({ ...t, services: t.services.map((svc) => ({ ...svc, stack })) })),
+    tenants: s.tenants.map((t) => ({ ...t, services: t.services.map((svc) => ({ ...svc, stack })), ...(t.trace ? { trace: { ...t.trace, stack } } : {}) })),
   };
 }
 
