@@ -104,15 +104,4 @@ describe("bitbrains", () => {
     expect(() => fail.next()).toThrow(/a\.csv:3: CPU usage \[%\]: expected a number from 0, found "NaN%"/);
   });
 
-  it("resumes a cursor from its saved state with the same samples after", () => {
-    const t = bitbrains.open(`${MONTH}/20.csv`, {});
-    const c = t.cursor(0);
-    for (let i = 0; i < 5000; i++) c.next();
-    const saved = c.save();
-    const rest = samples(c);
-    const d = t.cursor(0);
-    d.restore(saved);
-    expect(samples(d)).toEqual(rest);
-    expect(rest.length).toBe(16553 - 5000);
-  });
 });

@@ -156,16 +156,6 @@ class BitbrainsCursor implements UtilisationCursor {
     return true;
   }
 
-  save(): number[] {
-    const p = this.rows.reader.position();
-    return [p.offset, p.line, this.rows.last, this.time, this.cpu, this.memory, this.diskRead, this.diskWrite, this.netIn, this.netOut];
-  }
-
-  restore(s: readonly number[]): void {
-    this.rows.reader.seek({ offset: s[0], line: s[1] });
-    this.rows.last = s[2];
-    [this.time, this.cpu, this.memory, this.diskRead, this.diskWrite, this.netIn, this.netOut] = s.slice(3);
-  }
 }
 
 /** The Bitbrains adapter (GWA-T-12 `fastStorage`/`Rnd` folders of `<vm>.csv`). */

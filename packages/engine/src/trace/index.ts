@@ -76,7 +76,9 @@ export interface TraceVm {
 /**
  * The samples of one VM, forward only: `next()` loads the following sample
  * into the fields (reused, so the replay allocates nothing per sample) and
- * returns false at the end. A sample holds from `time` until the next one's.
+ * returns false at the end (the fields keep the last sample). A sample holds
+ * from `time` until the next one's. Its state is its fields and its reader's
+ * (file offset, line number, buffer), so a snapshot of the model saves it.
  */
 export interface UtilisationCursor {
   /** Seconds since the trace's start (the earliest first sample over the VMs opened). */
@@ -91,10 +93,6 @@ export interface UtilisationCursor {
   netIn: number;
   netOut: number;
   next(): boolean;
-  /** The cursor's whole state as numbers (file offset, line, and the sample loaded), for a snapshot. */
-  save(): number[];
-  /** Continues exactly where `save()` was called. */
-  restore(state: readonly number[]): void;
 }
 
 /** A utilisation trace opened for replay: its VMs and a cursor for each. */

@@ -59,16 +59,6 @@ class PlanetLabCursor implements UtilisationCursor {
     }
   }
 
-  save(): number[] {
-    const p = this.reader.position();
-    return [p.offset, p.line, this.time, this.cpu];
-  }
-
-  restore(s: readonly number[]): void {
-    this.reader.seek({ offset: s[0], line: s[1] });
-    this.time = s[2];
-    this.cpu = s[3];
-  }
 }
 
 /** The PlanetLab adapter (CloudSim's `workload/planetlab/<day>/` folders). */
