@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LineReader, MAX_LINE_BYTES, memoryTraceSource, nodeTraceSource, type TraceSource } from "./lines.js";
+import { LineReader, MAX_LINE_BYTES, memoryTraceSource, nodeTraceSource, TraceUnavailable, type TraceSource } from "./lines.js";
 
 /** A source that counts reads, to show chunking and that no file stays open. */
 function counted(files: Record<string, string>): TraceSource & { reads: number } {
@@ -13,6 +13,22 @@ function all(r: LineReader): string[] {
   for (let l = r.next(); l !== undefined; l = r.next()) out.push(l);
   return out;
 }
+
+describe("nodeTraceSource", () => {
+  // First in this file: the source is made once per process, on first use.
+  it("says traces need Node where there is no file system (a Web worker has no process.getBuiltinModule)", () => {
+    const proc = process as { getBuiltinModule?: unknown };
+    const builtin = proc.getBuiltinModule;
+    proc.getBuiltinModule = undefined;
+    try {
+      expect(() => nodeTraceSource()).toThrow(TraceUnavailable);
+      expect(() => nodeTraceSource()).toThrow("this runtime has no file system: traces are read from files, which only Node can do; run this scenario with the turtles CLI or a Node worker");
+    } finally {
+      proc.getBuiltinModule = builtin;
+    }
+    expect(nodeTraceSource().join("a", "b")).toBe("a/b");
+  });
+});
 
 describe("LineReader", () => {
   it("returns lines without their endings, \\n or \\r\\n, and a last line without one", () => {
