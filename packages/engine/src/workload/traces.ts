@@ -322,7 +322,7 @@ export class TraceReplay {
     const cpu = this.model.cpu;
     const factor = this.model.pipeline.cpuFactor(node);
     const cap = demand / (cpu.speedOf(node) * factor);
-    const k = Math.min(Math.ceil(this.cores[v]), Math.ceil(cap - SERVED_TOLERANCE));
+    const k = Math.max(1, Math.min(Math.ceil(this.cores[v]), Math.ceil(cap - SERVED_TOLERANCE)));
     cpu.updateRules(node, undefined, cap);
     const work = (demand * span) / k;
     this.actWork[v] = work;
