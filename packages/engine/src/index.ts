@@ -63,3 +63,11 @@ export type { CheckpointOptions, RunningState, RunSnapshot, SweepSnapshot } from
 // Tables and text for terminals.
 export { formatTable } from "./util/table.js";
 export { printable } from "./util/printable.js";
+
+// Traces: formats, their summaries, and the file access they go through.
+export { TRACE_FORMATS, TRACE_FORMAT_NAMES, detectFormat, inspectTrace } from "./trace/index.js";
+export type { TraceAdapter, TraceColumn, TraceEntityKind, TraceFormat, TraceReadOptions, TraceSummary, TraceVm, UtilisationAdapter, UtilisationCursor, UtilisationOpenOptions, UtilisationTrace } from "./trace/index.js";
+export { LineReader, memoryTraceSource, nodeTraceSource, TraceUnavailable } from "./trace/lines.js";
+export type { LinePosition, TraceSource } from "./trace/lines.js";
+export { BadRows, MAX_LISTED, ON_BAD_ROW, TraceError, formatTraceProblem } from "./trace/problems.js";
+export type { OnBadRow, TraceProblem } from "./trace/problems.js";

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { dirname, resolve } from "node:path";
 import { Args, Flags } from "@oclif/core";
 import {
   applyOverrides,
@@ -211,7 +212,7 @@ export default class Sweep extends ScenarioCommand {
         throw err;
       }
       try {
-        return applyOverrides(loadScenario(pointText, { file: args.file, plugins, ...limits, readFile: besideFile(args.file) }), { seed: flags.seed, duration, replications: flags.replications });
+        return applyOverrides(loadScenario(pointText, { file: args.file, plugins, ...limits, readFile: besideFile(args.file), resolvePath: (path) => resolve(dirname(args.file), path) }), { seed: flags.seed, duration, replications: flags.replications });
       } catch (err) {
         if (!(err instanceof ScenarioError)) throw err;
         // Lines of the point's text are not the file's: place each problem in the file (where its field is there)

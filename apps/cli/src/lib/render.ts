@@ -91,7 +91,8 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
       ...(retried ? [num(s.retries, 0), num(s.timeouts, 0), num(s.wasted, 0)] : []),
       ...(killed ? [num(s.oomKills, 0), num(s.restarts, 0)] : []),
     ]);
-    out.push(
+    // A scenario of trace tenants alone has no services to list.
+    if (rows.length > 0 || Object.keys(st.traces ?? {}).length === 0) out.push(
       formatTable(
         [
           "service",
@@ -114,6 +115,26 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
         rows,
       ),
     );
+    const traces = Object.entries(st.traces ?? {});
+    if (traces.length > 0) {
+      // Trace tenants replaying utilisation: their VMs' CPU demand and what of it was not served.
+      const half = (st.ci95 ?? null) as { traces?: Record<string, { cpuDemand?: number; unmetFraction?: number }> } | null;
+      out.push(
+        "",
+        formatTable(
+          ["trace tenant", "stack", "vms", "samples", "cpu demand", "not met", "skipped"],
+          traces.map(([name, t]) => [
+            name,
+            t.stack,
+            num(t.vms, 0),
+            num(t.samples, 0),
+            withCi(t.cpuDemand, half?.traces?.[name]?.cpuDemand, coreSeconds),
+            withCi(t.unmetFraction, half?.traces?.[name]?.unmetFraction, pct),
+            num(t.skipped, 0),
+          ]),
+        ),
+      );
+    }
     if (options.series) {
       const s = st.series;
       out.push(

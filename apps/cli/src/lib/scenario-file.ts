@@ -125,7 +125,7 @@ export function readScenarioSource(file: string): Uint8Array {
 
 /** Loads and validates `file`; throws `ScenarioError` (with file, line and field) on any problem. */
 export function readScenario(file: string, plugins: readonly PluginDefinition[] = builtinPlugins): Scenario {
-  return loadScenario(readScenarioSource(file), { file, plugins, ...memoryLimits(), readFile: besideFile(file) });
+  return loadScenario(readScenarioSource(file), { file, plugins, ...memoryLimits(), readFile: besideFile(file), resolvePath: (path) => resolve(dirname(file), path) });
 }
 
 /**

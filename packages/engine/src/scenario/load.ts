@@ -12,6 +12,9 @@ import { own } from "../util/own.js";
 import { didYouMean, unitRangeProblem } from "./fields.js";
 import { clientsInFlightProblem, estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
+import { TRACE_FORMATS, type UtilisationAdapter } from "../trace/index.js";
+import { nodeTraceSource, type TraceSource } from "../trace/lines.js";
+import { formatTraceProblem, TraceError } from "../trace/problems.js";
 import { LIMITS, rolloutTooLate, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
 
 export interface LoadOptions {
@@ -29,6 +32,14 @@ export interface LoadOptions {
    * scenario is refused: inline the profile as `steps`.
    */
   readFile?: (path: string) => string;
+  /**
+   * The path of a file a scenario names, from its path as written (a trace's
+   * `path`, relative to the scenario's folder, say). Without it, paths are
+   * taken as written.
+   */
+  resolvePath?: (path: string) => string;
+  /** Where trace files are read from; default Node's file system (a scenario with traces is refused without one). */
+  traceSource?: TraceSource;
 }
 
 /** The stack every service can use without declaring it: straight on the host. */
@@ -112,6 +123,7 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   const inFlight = problems.length === 0 ? clientsInFlightProblem(scenario) : undefined;
   if (inFlight) problems.push(map.problem(["tenants"], inFlight));
   problems.push(...inlineCsvProfiles(scenario, map, options.readFile));
+  if (problems.length === 0) problems.push(...checkTraces(scenario, map, options));
   if (problems.length === 0) problems.push(...hardwareCheck(scenario, map, options.plugins));
   if (problems.length === 0 && (options.memoryLimit !== undefined || options.heapLimit !== undefined)) {
     const estimate = estimateScenario(scenario);
@@ -304,6 +316,7 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
       }
       checkStack(svc.stack, ["tenants", ti, "services", si, "stack"]);
     });
+    checkStack(t.trace?.stack, ["tenants", ti, "trace", "stack"]);
   });
 
   // Calls: resolve to tenant/service, then look for cycles.
@@ -395,6 +408,50 @@ function inlineCsvProfiles(s: Scenario, map: SourceMap, readFile: LoadOptions["r
       (svc.load as { open: { rate: unknown } }).open.rate = rate.shape === "ramp" ? { ramp: points } : { steps: points };
     }),
   );
+  return problems;
+}
+
+/**
+ * Each trace tenant's files: its path resolved (so the scenario loads again
+ * anywhere, in a worker or from a saved run), readable, and, under
+ * `onBadRow: fail`, free of bad rows: the first `MAX_LISTED` are listed,
+ * each with its file, line and column, before anything runs. A utilisation
+ * trace is also opened, so a VM it cannot size is found here.
+ */
+function checkTraces(s: Scenario, map: SourceMap, options: LoadOptions): Problem[] {
+  const problems: Problem[] = [];
+  s.tenants.forEach((t, ti) => {
+    const trace = t.trace;
+    if (!trace) return;
+    const at: PathSegment[] = ["tenants", ti, "trace", "path"];
+    let source: TraceSource;
+    try {
+      source = options.traceSource ?? nodeTraceSource();
+    } catch (err) {
+      problems.push(map.problem(at, (err as Error).message));
+      return;
+    }
+    trace.path = options.resolvePath ? options.resolvePath(trace.path) : trace.path;
+    const adapter = TRACE_FORMATS[trace.format];
+    try {
+      const summary = adapter.inspect(trace.path, { source, onBadRow: trace.onBadRow });
+      if (summary.skipped > 0 && trace.onBadRow === "fail") {
+        const more = summary.skipped > summary.problems.length ? `; and ${summary.skipped - summary.problems.length} more` : "";
+        const listed = summary.problems.map(formatTraceProblem).join("; ");
+        problems.push(map.problem(["tenants", ti, "trace"], `${summary.skipped} bad row${summary.skipped === 1 ? "" : "s"} in the trace: ${listed}${more}; fix them, or set onBadRow: skip to leave them out (counted in results as skipped)`));
+        return;
+      }
+      if (summary.rows === 0) {
+        problems.push(map.problem(at, `${trace.path} holds no ${summary.entities.kind}: a ${trace.format} trace needs at least one row`));
+        return;
+      }
+      if (adapter.kind === "utilisation") (adapter as UtilisationAdapter).open(trace.path, { source, cores: trace.cores, sample: trace.sample, limit: trace.limit, onBadRow: trace.onBadRow });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (err instanceof TraceError) for (const p of err.problems) problems.push(map.problem(p.field === "CPU cores" ? ["tenants", ti, "trace"] : at, formatTraceProblem(p)));
+      else problems.push(map.problem(at, code === "ENOENT" ? `${trace.path}: no such file or folder` : `cannot read ${trace.path}: ${(err as Error).message}`));
+    }
+  });
   return problems;
 }
 

@@ -32,7 +32,7 @@ export function onStack(s: Scenario, stack: string): Scenario {
   return {
     ...s,
     defaults: { ...s.defaults, stack },
-    tenants: s.tenants.map((t) => ({ ...t, services: t.services.map((svc) => ({ ...svc, stack })) })),
+    tenants: s.tenants.map((t) => ({ ...t, services: t.services.map((svc) => ({ ...svc, stack })), ...(t.trace ? { trace: { ...t.trace, stack } } : {}) })),
   };
 }
 
@@ -184,6 +184,12 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
       add("performance", [...s, "oomKills"], `${key} OOM kills`, "count", "lower", key);
       add("performance", [...s, "restarts"], `${key} restarts`, "count", "lower", key);
     }
+  }
+  // Trace tenants replaying utilisation: the CPU their VMs asked for and did not get (the SLO of a consolidation).
+  for (const tenant of keysAt(stacks, ["traces"])) {
+    if (!stacks.some((st) => node(st, ["traces", tenant, "kind"]) === "utilisation")) continue;
+    add("performance", ["traces", tenant, "unmetFraction"], `${tenant} CPU demand not met`, "ratio", "lower");
+    add("performance", ["traces", tenant, "cpuUnmet"], `${tenant} CPU not met`, "core-s", "lower");
   }
   add("resources", ["hosts", "used"], "hosts used", "count", "lower");
   add("resources", ["hosts", "cpuUtilization"], "cpu of used cores", "ratio", null);

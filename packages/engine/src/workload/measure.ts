@@ -23,6 +23,7 @@ import { sha256Hex } from "../util/sha256.js";
 import type { Comparison } from "./compare.js";
 import type { Failure, Lifecycle } from "./lifecycle.js";
 import type { RolloutFigures } from "./rollout.js";
+import type { TraceReplay, UtilisationFigures } from "./traces.js";
 
 /** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
 export const ENGINE_VERSION = "0.1.0";
@@ -93,12 +94,14 @@ export function newServiceMeasure(key: string, stack: string, slo: Service["slo"
 
 /** What `measure` reads of a replication. */
 export interface MeasuredReplication {
-  readonly services: readonly { measure: ServiceMeasure }[];
+  readonly services: readonly { measure: ServiceMeasure; tenantIndex: number }[];
   readonly hostsUsed: ReadonlySet<number>;
   readonly lifecycle: Lifecycle;
   readonly measurement: Measurement;
   readonly edges: ReadonlyMap<number, { count: number; latency: number }>;
   readonly reasons: readonly string[];
+  /** The replay of trace tenants, when the scenario has any. */
+  readonly traces?: TraceReplay;
   inFlightMeasured(): number[];
 }
 
@@ -295,6 +298,8 @@ export interface StackResults {
   layers: Record<string, Record<string, MetricFigure>>;
   /** Per window of the measured time: its start, throughput, mean and p99 latency (every service's), CPU utilisation. */
   series: { window: number; t: number[]; throughput: Metric[]; latencyMean: Metric[]; latencyP99: Metric[]; cpuUtilization: Metric[] };
+  /** Per trace tenant, what its replay measured (only in scenarios with trace tenants; their VMs are not in `services`). */
+  traces?: Record<string, UtilisationFigures>;
   ci95: unknown;
 }
 
@@ -376,7 +381,9 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
   const life = rep.lifecycle;
   const services: Record<string, ServiceResults> = {};
   const inFlight = rep.inFlightMeasured();
-  for (const [k, { measure: m }] of rep.services.entries()) {
+  for (const [k, { measure: m, tenantIndex }] of rep.services.entries()) {
+    // A trace tenant's VMs are figures of its own (`traces`), not a service each.
+    if (s.tenants[tenantIndex].trace) continue;
     const h = m.histogram;
     const failedBy: Record<string, Metric> = {};
     m.failedBy.forEach((n, r) => {
@@ -564,6 +571,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     ...(s.actions ? { migrations: model.migrations, unmigrated: model.unmigrated } : {}),
     layers: model.driver.metrics.figures(model.sim.now, d, layers),
     series,
+    ...(rep.traces ? { traces: rep.traces.figures() } : {}),
     ci95: null,
   };
 }
@@ -589,7 +597,8 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
       if (by) (x[key] as unknown as Dict).failedBy = Object.fromEntries(reasons.map((r) => [r, Object.hasOwn(by, r) ? by[r] : 0]));
     }
   }
-  const stackNames = [...new Set(Object.values(services[0] ?? {}).flatMap((x) => (isRecord(x) && typeof x.stack === "string" ? [x.stack] : [])))];
+  const traces = isRecord(perReplication[0]?.traces) ? perReplication[0].traces : {};
+  const stackNames = [...new Set([...Object.values(services[0] ?? {}), ...Object.values(traces)].flatMap((x) => (isRecord(x) && typeof x.stack === "string" ? [x.stack] : [])))];
   const key = stackNames.length === 1 ? stackNames[0] : "scenario";
   const mean = meanOf(perReplication) as StackResults;
   // Hosts under pressure: the union over replications, seconds averaged (0 where a replication had none; null

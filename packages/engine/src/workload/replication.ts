@@ -39,6 +39,7 @@ import { ALLOC, CALL, compilePrograms, CPU, FREE, IO, LEAST_OUTSTANDING, MEM, SY
 import { clientsAt } from "./profile.js";
 import { Balancer } from "./balance.js";
 import { RequestStore } from "./requests.js";
+import { TraceReplay } from "./traces.js";
 
 export { SERIES_WINDOWS };
 
@@ -149,6 +150,8 @@ export class Replication {
   readonly measurement: Measurement;
   readonly lifecycle: Lifecycle;
   readonly requests = new RequestStore();
+  /** The replay of the scenario's utilisation trace tenants (absent without any, so other scenarios' state is as before). */
+  readonly traces?: TraceReplay;
   /** The model's operation pipeline (perf: one field read per operation). */
   private readonly pipeline: Pipeline;
   /** Reasons requests failed for, by index (the engine's, then layers' rejects as they occur). */
@@ -353,6 +356,7 @@ export class Replication {
       for (const [at] of run.clientSteps ?? []) if (at > 0) sim.scheduleAt(this.clientsType, at, index);
     });
     this.measurement.scheduleWindows();
+    if (TraceReplay.wanted(s)) this.traces = new TraceReplay(sim, model, s, this, options.warmup);
   }
 
   /** Requests in flight now (admitted or queued, not finished). */
@@ -556,6 +560,7 @@ export class Replication {
   setReady(r: number): void {
     const run = this.services[this.replicaService[r]];
     this.replicaReady[r] = 1;
+    this.traces?.ready(r);
     run.balancer.add(r);
     while (run.parkedClients.length > 0) this.scheduleClient(run.parkedClients.shift()!);
   }
@@ -940,6 +945,7 @@ export class Replication {
    */
   chargesLost(completions: readonly number[], r: number): void {
     for (let i = 0; i < completions.length; i += 2) {
+      if (this.traces) this.traces.lost(completions[i], completions[i + 1]);
       if (completions[i] !== this.chargedType) continue;
       const op = completions[i + 1];
       const req = this.opReq[op];
