@@ -12,6 +12,7 @@ import { own } from "../util/own.js";
 import { didYouMean, unitRangeProblem } from "./fields.js";
 import { clientsInFlightProblem, estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
+import { checkTraces } from "./traces.js";
 import { LIMITS, rolloutTooLate, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
 
 export interface LoadOptions {
@@ -29,6 +30,11 @@ export interface LoadOptions {
    * scenario is refused: inline the profile as `steps`.
    */
   readFile?: (path: string) => string;
+  /**
+   * Where a trace a scenario names is (its `trace.path`, `trace.nodes`), from the path as written: the CLI resolves
+   * it against the scenario's folder. Without it, paths are kept as written.
+   */
+  resolvePath?: (path: string) => string;
 }
 
 /** The stack every service can use without declaring it: straight on the host. */
@@ -112,6 +118,7 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   const inFlight = problems.length === 0 ? clientsInFlightProblem(scenario) : undefined;
   if (inFlight) problems.push(map.problem(["tenants"], inFlight));
   problems.push(...inlineCsvProfiles(scenario, map, options.readFile));
+  if (problems.length === 0) problems.push(...checkTraces(scenario, map, [...new Set([...Object.keys(scenario.stacks), BAREMETAL_STACK])], options.resolvePath));
   if (problems.length === 0) problems.push(...hardwareCheck(scenario, map, options.plugins));
   if (problems.length === 0 && (options.memoryLimit !== undefined || options.heapLimit !== undefined)) {
     const estimate = estimateScenario(scenario);

@@ -102,7 +102,40 @@ export interface Service {
 
 export interface Tenant {
   name: string;
+  /** Its services; none for a tenant whose workload is a trace. */
   services: Service[];
+  /** A workload replayed from a trace instead of services (an extension). */
+  trace?: TraceSpec;
+}
+
+/** The trace formats a tenant may replay (trace/index.ts `TRACE_FORMATS` reads them). */
+export const TRACE_FORMAT_VALUES = ["planetlab", "bitbrains", "swf", "alibaba-pods"] as const;
+
+/**
+ * A tenant's trace: its format and file (or folder), the stack it runs on, which part of it is replayed, and what
+ * to do with bad rows; plus the format's own fields. `path` and `nodes` are resolved against the scenario's folder
+ * when it is loaded from a file.
+ */
+export interface TraceSpec {
+  format: (typeof TRACE_FORMAT_VALUES)[number];
+  path: string;
+  stack?: string;
+  /** At most this many VMs, jobs or pods (after `sample`). */
+  limit?: number;
+  /** Trace seconds skipped: what the trace holds at `start` happens at simulated time 0. */
+  start: number;
+  /** Trace seconds per simulated second. */
+  speedup: number;
+  /** Every n-th VM, job or pod. */
+  sample: number;
+  onBadRow: "fail" | "skip";
+  /** planetlab, bitbrains: vCPUs of each VM. */
+  cores?: number;
+  /** swf: EASY backfilling or none; the log's machine speed relative to nominal. */
+  backfill?: "none" | "easy";
+  speed?: number;
+  /** alibaba-pods: the node list that stands for the hosts. */
+  nodes?: string;
 }
 
 /** A stack entry: the layer, how its nodes are shared, and the plugin's own fields. */
@@ -292,10 +325,59 @@ const service = fields({
   }).optional(),
 });
 
+/** The fields every trace format takes. */
+const traceCommon = {
+  path: z.string().min(1).meta({ description: "the trace file or folder, relative to the scenario's folder" }),
+  stack: identifier.optional().meta({ description: "the stack the trace's workload runs on (default: defaults.stack)" }),
+  limit: count(1, LIMITS.replicas).optional().meta({ description: "at most this many VMs, jobs or pods (after sample)" }),
+  start: duration({ min: 0, max: 1e10 }).default(0).meta({ description: "trace time that becomes simulated time 0" }),
+  speedup: quantity({ above: 0, max: 1e6, smallest: 1e-6 }).default(1).meta({ description: "trace seconds per simulated second (time compression)" }),
+  sample: count(1, LIMITS.replicas).default(1).meta({ description: "replay every n-th VM, job or pod" }),
+  onBadRow: oneOf(["fail", "skip"], "what to do with a malformed row").default("fail"),
+};
+
+/** A tenant's trace: a discriminated union over the formats, so a field of another format is named as such. */
+const traceSpec = z.discriminatedUnion(
+  "format",
+  [
+    fields({ format: z.literal("planetlab"), ...traceCommon, cores: count(1, 4096).optional().meta({ description: "vCPUs of each VM (default 1)" }) }, "a PlanetLab trace"),
+    fields({ format: z.literal("bitbrains"), ...traceCommon, cores: count(1, 4096).optional().meta({ description: "vCPUs of each VM (default: the trace's)" }) }, "a Bitbrains trace"),
+    fields(
+      {
+        format: z.literal("swf"),
+        ...traceCommon,
+        backfill: oneOf(["none", "easy"], "a backfilling policy").default("none"),
+        speed: quantity({ above: 0, max: 1e6, smallest: 1e-6 }).default(1).meta({ description: "the log's machine speed relative to nominal: a job's work is run time x speed per processor" }),
+      },
+      "an SWF job log",
+    ),
+    fields(
+      { format: z.literal("alibaba-pods"), ...traceCommon, nodes: z.string().min(1).optional().meta({ description: "the trace's node list, standing for the hosts" }) },
+      "an Alibaba pod list",
+    ),
+  ],
+  {
+    error: (iss) =>
+      iss.code === "invalid_union"
+        ? `unknown trace format ${JSON.stringify((iss.input as { format?: unknown })?.format)}; known formats: ${TRACE_FORMAT_VALUES.join(", ")}${typeof (iss.input as { format?: unknown })?.format === "string" ? didYouMean((iss.input as { format: string }).format, TRACE_FORMAT_VALUES) : ""}`
+        : undefined,
+  },
+);
+
 const tenant = fields({
   name: identifier,
-  services: z.array(service).min(1, { message: "a tenant needs at least one service" }),
-});
+  // A tenant has services or a trace: a trace tenant's services are [] once normalised (and [] loads back).
+  services: z.array(service).optional(),
+  trace: traceSpec.optional(),
+})
+  .superRefine((t, ctx) => {
+    const services = t.services?.length ?? 0;
+    if (t.trace && services > 0) ctx.addIssue({ code: "custom", message: "expected a tenant's workload: only one of services, trace, found services and trace; give the trace its own tenant" });
+    else if (!t.trace && services === 0) {
+      ctx.addIssue({ code: "custom", message: t.services ? "a tenant needs at least one service (or a trace)" : "expected a tenant's workload: one of services, trace", path: t.services ? ["services"] : [] });
+    }
+  })
+  .transform((t) => ({ ...t, services: t.services ?? [] }));
 
 /** The stack entry schema: a discriminated union over the layers the plugins provide. */
 function layerEntry(plugins: readonly PluginDefinition[]) {

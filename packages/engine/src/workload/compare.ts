@@ -32,7 +32,8 @@ export function onStack(s: Scenario, stack: string): Scenario {
   return {
     ...s,
     defaults: { ...s.defaults, stack },
-    tenants: s.tenants.map((t) => ({ ...t, services: t.services.map((svc) => ({ ...svc, stack })) })),
+    // A job log's jobs run on the hosts themselves (workload/jobs.ts): its tenant keeps its own stack.
+    tenants: s.tenants.map((t) => ({ ...t, services: t.services.map((svc) => ({ ...svc, stack })), ...(t.trace && t.trace.format !== "swf" ? { trace: { ...t.trace, stack } } : {}) })),
   };
 }
 

@@ -8,6 +8,8 @@
  * run: each figure the mean of its per-replication values, with 95%
  * half-widths over replications (`assembleResults`).
  */
+import type { TraceFigures } from "./traces.js";
+import { traceStackOf } from "../scenario/traces.js";
 import type { Simulation } from "../kernel/simulation.js";
 import { staticFigures } from "../model/figures.js";
 import type { Migration, Model } from "../model/model.js";
@@ -99,6 +101,8 @@ export interface MeasuredReplication {
   readonly measurement: Measurement;
   readonly edges: ReadonlyMap<number, { count: number; latency: number }>;
   readonly reasons: readonly string[];
+  /** Trace tenants replayed as jobs or pods. */
+  readonly traces?: { readonly any: boolean; figures(): { traces: Record<string, TraceFigures>; pendingPods: number[] | null } };
   inFlightMeasured(): number[];
 }
 
@@ -290,8 +294,13 @@ export interface StackResults {
   portability: Record<string, { bytes: number; seconds: number | null }>;
   /** The metrics plugins declare, per layer of the stack (and the host's): `layers.<layer>.<metric>`. */
   layers: Record<string, Record<string, MetricFigure>>;
-  /** Per window of the measured time: its start, throughput, mean and p99 latency (every service's), CPU utilisation. */
-  series: { window: number; t: number[]; throughput: Metric[]; latencyMean: Metric[]; latencyP99: Metric[]; cpuUtilization: Metric[] };
+  /**
+   * Per window of the measured time: its start, throughput, mean and p99 latency (every service's), CPU utilisation;
+   * with pod traces, the mean pods pending (`pendingPods`, every pod tenant's).
+   */
+  series: { window: number; t: number[]; throughput: Metric[]; latencyMean: Metric[]; latencyP99: Metric[]; cpuUtilization: Metric[]; pendingPods?: Metric[] };
+  /** Per trace tenant (an extension): what its replay measured, by the trace's kind (`jobs`, `pods`, `utilisation`). */
+  traces?: Record<string, TraceFigures>;
   ci95: unknown;
 }
 
@@ -514,6 +523,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     series.cpuUtilization.push(usedCores > 0 ? (at.windowBusy[k + 1] - at.windowBusy[k]) / (usedCores * w) : null);
   }
   const f = figures(all);
+  const replayed = rep.traces?.any ? rep.traces.figures() : undefined;
   const keys = rep.services.map((r) => r.measure.key);
   const calls: StackResults["calls"] = [...rep.edges]
     .sort((a, b) => a[0] - b[0])
@@ -557,7 +567,8 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     rollout: life.rollout?.figures() ?? null,
     ...(s.actions ? { migrations: model.migrations, unmigrated: model.unmigrated } : {}),
     layers: model.driver.metrics.figures(model.sim.now, d, layers),
-    series,
+    series: replayed?.pendingPods ? { ...series, pendingPods: replayed.pendingPods } : series,
+    ...(replayed ? { traces: replayed.traces } : {}),
     ci95: null,
   };
 }
@@ -583,7 +594,11 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
       if (by) (x[key] as unknown as Dict).failedBy = Object.fromEntries(reasons.map((r) => [r, Object.hasOwn(by, r) ? by[r] : 0]));
     }
   }
-  const stackNames = [...new Set(Object.values(services[0] ?? {}).flatMap((x) => (isRecord(x) && typeof x.stack === "string" ? [x.stack] : [])))];
+  // The stacks the workload ran on: its services' and its traces' (a job log's only when nothing else says, as its
+  // jobs run on the hosts whatever the stack compared).
+  const traced = (jobs: boolean): string[] => s.tenants.flatMap((t) => (t.trace && (t.trace.format === "swf") === jobs ? [traceStackOf(s, t.trace)] : []));
+  let stackNames = [...new Set([...Object.values(services[0] ?? {}).flatMap((x) => (isRecord(x) && typeof x.stack === "string" ? [x.stack] : [])), ...traced(false)])];
+  if (stackNames.length === 0) stackNames = [...new Set(traced(true))];
   const key = stackNames.length === 1 ? stackNames[0] : "scenario";
   const mean = meanOf(perReplication) as StackResults;
   // Hosts under pressure: the union over replications, seconds averaged (0 where a replication had none; null
