@@ -88,7 +88,8 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
       ...(calls ? [formatSeconds(s.callTime)] : []),
       ...(retried ? [num(s.retries, 0), num(s.timeouts, 0), num(s.wasted, 0)] : []),
     ]);
-    out.push(
+    // A scenario of trace tenants alone has no services to list.
+    if (rows.length > 0 || !st.traces) out.push(
       formatTable(
         [
           "service",
@@ -110,6 +111,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
         rows,
       ),
     );
+    out.push(...traceTables(st));
     if (options.series) {
       const s = st.series;
       out.push(
@@ -212,6 +214,58 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     }
   }
   return out.join("\n");
+}
+
+type TraceFigures = NonNullable<StackResults["traces"]>[string];
+
+/** Trace tenants' figures (`traces`), a table per kind of trace, each figure with its 95% half-width where there is one. */
+function traceTables(st: StackResults): string[] {
+  const traces = Object.entries(st.traces ?? {});
+  if (traces.length === 0) return [];
+  const half = ((st.ci95 ?? null) as { traces?: Record<string, Record<string, unknown>> } | null)?.traces ?? {};
+  const ci = (name: string, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], half[name]);
+  const of = <K extends TraceFigures["kind"]>(kind: K) => traces.filter((e): e is [string, Extract<TraceFigures, { kind: K }>] => e[1].kind === kind);
+  const out: string[] = [];
+  const jobs = of("jobs");
+  if (jobs.length > 0) {
+    out.push(
+      "",
+      formatTable(
+        ["trace (jobs)", "jobs", "wait mean", "p50", "p99", "slowdown mean", "p99", "core share", "too large", "skipped"],
+        jobs.map(([name, f]) => [
+          name,
+          num(f.jobs, 0),
+          withCi(f.wait.mean, ci(name, "wait", "mean"), formatSeconds),
+          formatSeconds(f.wait.p50),
+          formatSeconds(f.wait.p99),
+          withCi(f.slowdown.mean, ci(name, "slowdown", "mean"), sig),
+          f.slowdown.p99 === null ? "-" : sig(f.slowdown.p99),
+          withCi(f.utilisation, ci(name, "utilisation"), (x) => pct(x)),
+          num(f.tooLarge, 0),
+          num(f.skipped, 0),
+        ]),
+      ),
+    );
+  }
+  const pods = of("pods");
+  if (pods.length > 0) {
+    out.push(
+      "",
+      formatTable(
+        ["trace (pods)", "pods", "pending peak", "fragmentation", "hosts used", "never placed", "skipped"],
+        pods.map(([name, f]) => [
+          name,
+          num(f.pods, 0),
+          withCi(f.pendingPeak, ci(name, "pendingPeak"), sig),
+          withCi(f.fragmentation, ci(name, "fragmentation"), (x) => pct(x)),
+          withCi(f.hostsUsed, ci(name, "hostsUsed"), sig),
+          num(f.neverPlaced, 0),
+          num(f.skipped, 0),
+        ]),
+      ),
+    );
+  }
+  return out;
 }
 
 /** The kernel patch rollout of a run, in one line. */

@@ -181,6 +181,21 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
       add("performance", [...s, "wasted"], `${key} wasted`, "count", "lower", key);
     }
   }
+  // Trace tenants' figures, by the kind of their trace (a job log's on performance, pods' on resources).
+  for (const name of keysAt(stacks, ["traces"])) {
+    const t = ["traces", name];
+    const kind = stacks.map((st) => node(st, [...t, "kind"])).find((k) => typeof k === "string");
+    if (kind === "jobs") {
+      add("performance", [...t, "wait", "mean"], `${name} job wait mean`, "s", "lower");
+      add("performance", [...t, "wait", "p99"], `${name} job wait p99`, "s", "lower");
+      add("performance", [...t, "slowdown", "mean"], `${name} bounded slowdown`, "", "lower");
+      add("resources", [...t, "utilisation"], `${name} jobs' share of cores`, "ratio", null);
+    } else if (kind === "pods") {
+      add("performance", [...t, "pendingPeak"], `${name} pods pending (peak)`, "count", "lower");
+      add("resources", [...t, "fragmentation"], `${name} fragmentation`, "ratio", "lower");
+      add("resources", [...t, "hostsUsed"], `${name} hosts with pods (peak)`, "count", "lower");
+    }
+  }
   add("resources", ["hosts", "used"], "hosts used", "count", "lower");
   add("resources", ["hosts", "cpuUtilization"], "cpu of used cores", "ratio", null);
   add("resources", ["hosts", "steal"], "steal", "core-s", "lower");

@@ -6,7 +6,6 @@ import { ReplicationRun, runScenario } from "./run.js";
 import type { JobFigures } from "./jobs.js";
 
 const plugins = [testHost];
-const NASA = new URL("../../../../../shared/data/traces/pwa-swf-nasa-ipsc/NASA-iPSC-1993-3.1-cln.swf", import.meta.url).pathname;
 
 /** A log of jobs [submit, run, procs] as SWF text. */
 const swf = (jobs: number[][]): string => jobs.map(([submit, run, procs], i) => `${i + 1} ${submit} -1 ${run} ${procs} -1 -1 -1 -1 -1 -1 1 1 -1 -1 -1 -1 -1`).join("\n") + "\n";
@@ -23,49 +22,6 @@ tenants:
 `,
     { plugins, file: "s.yaml" },
   );
-}
-
-/**
- * Plain FIFO over single-core hosts: each job starts when it is at the head and enough cores are free, holds
- * `procs` cores for its run time. Returns the mean wait of the jobs that end by `end`, and the core-seconds held
- * in [0, end] over (cores x end).
- */
-function plainFifo(jobs: readonly number[][], cores: number, end: number): { jobs: number; meanWait: number; utilisation: number } {
-  const running: { end: number; procs: number }[] = [];
-  let free = cores;
-  let clock = 0;
-  let waits = 0;
-  let n = 0;
-  let held = 0;
-  for (const [submit, run, procs] of jobs) {
-    if (procs > cores) continue;
-    clock = Math.max(clock, submit);
-    for (;;) {
-      running.sort((a, b) => a.end - b.end);
-      while (running.length > 0 && running[0].end <= clock) free += running.shift()!.procs;
-      if (free >= procs) break;
-      clock = running[0].end;
-    }
-    free -= procs;
-    running.push({ end: clock + run, procs });
-    held += procs * Math.max(0, Math.min(clock + run, end) - Math.min(clock, end));
-    if (clock + run <= end) {
-      waits += clock - submit;
-      n++;
-    }
-  }
-  return { jobs: n, meanWait: waits / n, utilisation: held / (cores * end) };
-}
-
-/** The SWF jobs of a real log file, as [submit, run, procs]. */
-async function swfJobs(file: string): Promise<number[][]> {
-  const { readFileSync } = await import("node:fs");
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "" && !l.trim().startsWith(";"))
-    .map((l) => l.trim().split(/\s+/).map(Number))
-    .filter((f) => f[3] >= 0)
-    .map((f) => [f[1], f[3], f[4] > 0 ? f[4] : f[7]]);
 }
 
 const tmp = async (text: string): Promise<string> => {
@@ -157,15 +113,5 @@ describe("batch jobs from an SWF log", () => {
     }
     expect(JSON.stringify(resumed.result().stack.traces)).toBe(JSON.stringify(straight.result().stack.traces));
     expect((straight.result().stack.traces!.hpc as JobFigures).jobs).toBe(60);
-  });
-
-  it("replays the NASA iPSC log on 128 single-core hosts with the mean wait and utilisation of a plain FIFO computation", async () => {
-    const end = 8_000_000;
-    const f = await jobsOf(scenario(NASA, "", 128, `${end}s`));
-    const fifo = plainFifo(await swfJobs(NASA), 128, end);
-    expect(f.jobs).toBe(fifo.jobs);
-    expect(f.jobs).toBe(18_239);
-    expect(f.wait.mean! / fifo.meanWait).toBeCloseTo(1, 9);
-    expect(f.utilisation / fifo.utilisation).toBeCloseTo(1, 9);
   });
 });

@@ -332,7 +332,8 @@ export class JobReplay {
       kind: "jobs",
       jobs: n,
       wait: { mean: n > 0 ? this.waits.mean : null, p50: n > 0 ? this.waits.quantile(0.5) : null, p99: n > 0 ? this.waits.quantile(0.99) : null },
-      slowdown: { mean: n > 0 ? this.slowdowns.mean : null, p99: n > 0 ? this.slowdowns.quantile(0.99) : null },
+      // A bucket's point may sit just under 1; bounded slowdown is never below 1.
+      slowdown: { mean: n > 0 ? this.slowdowns.mean : null, p99: n > 0 ? Math.max(1, this.slowdowns.quantile(0.99)) : null },
       utilisation: this.cores > 0 && d > 0 ? this.heldArea / (this.cores * d) : 0,
       skipped,
       cancelled,
