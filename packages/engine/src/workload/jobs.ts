@@ -21,6 +21,7 @@ import type { Simulation } from "../kernel/simulation.js";
 import type { Model } from "../model/model.js";
 import { LogHistogram } from "../stats/histogram.js";
 import type { SwfJob } from "../trace/swf.js";
+import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 
 /** SWF's bounded slowdown counts a run time under this many seconds as this long (Feitelson's threshold). */
 export const SLOWDOWN_BOUND = 10;
@@ -70,28 +71,37 @@ export interface JobFigures {
 
 const NONE = -1;
 
-/** Grows a typed array to at least `n` entries, doubling (pools never shrink). */
-function grow<T extends Float64Array | Int32Array>(a: T, n: number): T {
-  if (a.length >= n) return a;
-  const b = new (a.constructor as new (n: number) => T)(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
+/** Jobs in the system (queued or running), by slot; slots are recycled. */
+const JOB_COLUMNS: readonly ColumnSpec[] = [
+  ["jSubmit", Float64Array],
+  ["jWork", Float64Array],
+  ["jEstimate", Float64Array],
+  ["jStart", Float64Array],
+  ["jProcs", Int32Array],
+  ["jThreadsLeft", Int32Array],
+  ["jThreads", Int32Array],
+];
+
+/** Running threads, by slot: the host index each holds a core of, its job, the next thread of its job. */
+const THREAD_COLUMNS: readonly ColumnSpec[] = [
+  ["tHost", Int32Array],
+  ["tJob", Int32Array],
+  ["tNext", Int32Array],
+];
 
 /**
  * The batch scheduler of one trace tenant, on the hosts of the model. Created
  * with the replication; call `finish()` once the run ends for its figures.
  */
 export class JobReplay {
-  // Jobs in the system (queued or running), by slot; slots are recycled.
-  private jSubmit = new Float64Array(64);
-  private jWork = new Float64Array(64);
-  private jEstimate = new Float64Array(64);
-  private jStart = new Float64Array(64);
-  private jProcs = new Int32Array(64);
-  private jThreadsLeft = new Int32Array(64);
-  /** Threads of a running job: the first thread slot, linked through `tNext`. */
-  private jThreads = new Int32Array(64);
+  // Jobs: see JOB_COLUMNS. A running job's threads: the first thread slot, linked through `tNext`.
+  private jSubmit!: Float64Array;
+  private jWork!: Float64Array;
+  private jEstimate!: Float64Array;
+  private jStart!: Float64Array;
+  private jProcs!: Int32Array;
+  private jThreadsLeft!: Int32Array;
+  private jThreads!: Int32Array;
   private jobFree: number[] = [];
   private jobCount = 0;
   /** Waiting jobs, a FIFO ring of job slots. */
@@ -100,10 +110,10 @@ export class JobReplay {
   private qLen = 0;
   /** Running jobs' slots (order irrelevant; EASY sorts them by expected end when it needs to). */
   private running: number[] = [];
-  // Threads: the host index each holds a core of, its job, the next thread of its job.
-  private tHost = new Int32Array(256);
-  private tJob = new Int32Array(256);
-  private tNext = new Int32Array(256);
+  // Threads: see THREAD_COLUMNS.
+  private tHost!: Int32Array;
+  private tJob!: Int32Array;
+  private tNext!: Int32Array;
   private threadFree: number[] = [];
   private threadCount = 0;
 
@@ -136,6 +146,8 @@ export class JobReplay {
     private readonly hostsUsed: Set<number>,
   ) {
     const m = model;
+    allocColumns(this, JOB_COLUMNS, 64);
+    allocColumns(this, THREAD_COLUMNS, 256);
     this.free = new Int32Array(m.hosts.length);
     this.leaves = new Int32Array(m.hosts.length);
     m.hosts.forEach((h, i) => {
@@ -176,16 +188,7 @@ export class JobReplay {
 
   private newJobSlot(): number {
     const s = this.jobCount++;
-    if (s >= this.jSubmit.length) {
-      const n = s + 1;
-      this.jSubmit = grow(this.jSubmit, n);
-      this.jWork = grow(this.jWork, n);
-      this.jEstimate = grow(this.jEstimate, n);
-      this.jStart = grow(this.jStart, n);
-      this.jProcs = grow(this.jProcs, n);
-      this.jThreadsLeft = grow(this.jThreadsLeft, n);
-      this.jThreads = grow(this.jThreads, n);
-    }
+    if (s >= this.jSubmit.length) growColumns(this, JOB_COLUMNS, 2 * this.jSubmit.length);
     return s;
   }
 
@@ -278,11 +281,7 @@ export class JobReplay {
   private newThread(): number {
     if (this.threadFree.length > 0) return this.threadFree.pop()!;
     const t = this.threadCount++;
-    if (t >= this.tHost.length) {
-      this.tHost = grow(this.tHost, t + 1);
-      this.tJob = grow(this.tJob, t + 1);
-      this.tNext = grow(this.tNext, t + 1);
-    }
+    if (t >= this.tHost.length) growColumns(this, THREAD_COLUMNS, 2 * this.tHost.length);
     return t;
   }
 

@@ -24,6 +24,7 @@
  */
 import type { Simulation } from "../kernel/simulation.js";
 import type { AlibabaNode, AlibabaPod } from "../trace/alibaba.js";
+import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 
 /** Where pods come from: `next()` loads the following pod into `pod`, false at the end. */
 export interface PodSource {
@@ -64,12 +65,15 @@ export interface PodFigures {
 
 const NONE = -1;
 
-function grow<T extends Float64Array | Int32Array>(a: T, n: number): T {
-  if (a.length >= n) return a;
-  const b = new (a.constructor as new (n: number) => T)(Math.max(n, a.length * 2));
-  b.set(a);
-  return b;
-}
+/** Pods alive (pending or placed), by slot: requests, host (NONE while pending), pending list links. */
+const POD_SLOT_COLUMNS: readonly ColumnSpec[] = [
+  ["pCpu", Float64Array],
+  ["pMem", Float64Array],
+  ["pGpu", Float64Array],
+  ["pHost", Int32Array],
+  ["pPrev", Int32Array],
+  ["pNext", Int32Array],
+];
 
 /** The pod mix: each distinct request (cores, bytes, GPU thousandths) and its share of the pods. */
 export interface PodMix {
@@ -110,13 +114,13 @@ export class PodReplay {
   private freeCpuSum = 0;
   private unusableSum = 0;
   private readonly countGpu: boolean;
-  // Pods alive (pending or placed), by slot: requests, host (NONE while pending), pending list links.
-  private pCpu = new Float64Array(64);
-  private pMem = new Float64Array(64);
-  private pGpu = new Float64Array(64);
-  private pHost = new Int32Array(64);
-  private pPrev = new Int32Array(64);
-  private pNext = new Int32Array(64);
+  // Pods: see POD_SLOT_COLUMNS.
+  private pCpu!: Float64Array;
+  private pMem!: Float64Array;
+  private pGpu!: Float64Array;
+  private pHost!: Int32Array;
+  private pPrev!: Int32Array;
+  private pNext!: Int32Array;
   private podFree: number[] = [];
   private podCount = 0;
   private pendingHead = NONE;
@@ -145,6 +149,7 @@ export class PodReplay {
     private readonly options: PodReplayOptions,
   ) {
     const n = hosts.length;
+    allocColumns(this, POD_SLOT_COLUMNS, 64);
     this.freeCpu = Float64Array.from(hosts, (h) => h.cpu);
     this.freeMem = Float64Array.from(hosts, (h) => h.memory);
     this.freeGpu = Float64Array.from(hosts, (h) => h.gpu);
@@ -204,14 +209,7 @@ export class PodReplay {
 
   private newSlot(): number {
     const s = this.podCount++;
-    if (s >= this.pCpu.length) {
-      this.pCpu = grow(this.pCpu, s + 1);
-      this.pMem = grow(this.pMem, s + 1);
-      this.pGpu = grow(this.pGpu, s + 1);
-      this.pHost = grow(this.pHost, s + 1);
-      this.pPrev = grow(this.pPrev, s + 1);
-      this.pNext = grow(this.pNext, s + 1);
-    }
+    if (s >= this.pCpu.length) growColumns(this, POD_SLOT_COLUMNS, 2 * this.pCpu.length);
     return s;
   }
 
