@@ -12,7 +12,7 @@
  * thousandths. Pods must come in creation-time order (the file is sorted):
  * one that goes back is a bad row, as the replay reads forward only.
  */
-import { ColumnStats, sourceOf, traceFiles } from "./common.js";
+import { ColumnStats, RowSelector, sourceOf, traceFiles, type RowSelection } from "./common.js";
 import type { TraceAdapter, TraceReadOptions, TraceSummary } from "./index.js";
 import { LineReader, CHUNK_BYTES, type TraceSource } from "./lines.js";
 import { BadRows } from "./problems.js";
@@ -69,13 +69,6 @@ function parseRow(text: string, at: readonly number[], wanted: readonly string[]
   return "";
 }
 
-/** Which pods to read: created at or after `start`, every `sample`-th, at most `limit`. */
-export interface PodOpenOptions extends TraceReadOptions {
-  start?: number;
-  sample?: number;
-  limit?: number;
-}
-
 /**
  * The pods of a pod list, forward only: `next()` loads the following pod
  * into `pod` and returns false at the end. Its state is numbers (the line
@@ -83,33 +76,35 @@ export interface PodOpenOptions extends TraceReadOptions {
  */
 export class PodReader {
   readonly pod: AlibabaPod = { cpu: 0, memory: 0, gpu: 0, created: 0, deleted: 0 };
-  returned = 0;
-  private seen = 0;
+  /** Which pods it returns (`start`, `sample`, `limit`). */
+  private readonly selector: RowSelector;
   private lastCreated = 0;
   private readonly reader: LineReader;
   private readonly at: number[];
   private readonly values = new Float64Array(POD_COLUMNS.length);
   private readonly message = [""];
+  /** The header lacks a column the replay needs (reported): no pod is read. */
+  private headerless = false;
 
   constructor(
     source: TraceSource,
     readonly file: string,
     readonly bad: BadRows,
-    private readonly options: PodOpenOptions = {},
+    options: RowSelection = {},
   ) {
+    this.selector = new RowSelector(options);
     this.reader = new LineReader(source, file, CHUNK_BYTES);
     const at = columnsOf(this.reader.next() ?? "", POD_COLUMNS);
     if (typeof at === "string") {
       bad.report(file, 1, "", at);
       this.at = [];
-      this.returned = Infinity; // nothing to read
+      this.headerless = true;
     } else this.at = at;
   }
 
   /** Loads the next selected pod; false at the end (or after `limit`). O(line) per row. */
   next(): boolean {
-    const { start = 0, sample = 1, limit = Infinity } = this.options;
-    if (this.returned >= limit) return false;
+    if (this.headerless || this.selector.full) return false;
     for (let text = this.reader.next(); text !== undefined; text = this.reader.next()) {
       if (text.trim() === "") continue;
       const line = this.reader.position().line - 1;
@@ -128,15 +123,13 @@ export class PodReader {
         continue;
       }
       this.lastCreated = created;
-      if (created < start) continue;
-      if (this.seen++ % sample !== 0) continue;
+      if (!this.selector.take(created)) continue;
       const p = this.pod;
       p.cpu = cpu / 1000;
       p.memory = mem * MIB;
       p.gpu = numGpu * gpuMilli;
       p.created = created;
       p.deleted = deleted;
-      this.returned++;
       return true;
     }
     return false;
@@ -164,7 +157,7 @@ export function readNodes(source: TraceSource, file: string, bad: BadRows): Alib
 }
 
 /** Opens a pod list for replay (one file). */
-export function openPods(path: string, options: PodOpenOptions, bad: BadRows): PodReader {
+export function openPods(path: string, options: RowSelection, bad: BadRows): PodReader {
   const source = sourceOf(options);
   const files = traceFiles(source, path);
   if (files.length !== 1 || files[0] !== path) throw new Error(`${path}: an Alibaba pod list is one CSV file, not a folder; give the pod list's path`);

@@ -13,7 +13,7 @@
  * archive sorts them): one that goes back is a bad row, as the replay reads
  * forward only.
  */
-import { ColumnStats, sourceOf, traceFiles } from "./common.js";
+import { ColumnStats, RowSelector, sourceOf, traceFiles, type RowSelection } from "./common.js";
 import type { TraceAdapter, TraceReadOptions, TraceSummary } from "./index.js";
 import { LineReader, CHUNK_BYTES, type LinePosition, type TraceSource } from "./lines.js";
 import { BadRows } from "./problems.js";
@@ -110,13 +110,6 @@ function parseLine(text: string, out: SwfJob, previousSubmit: number, problem: [
   return JOB;
 }
 
-/** How the replay reads jobs: only those at or after `start`, every `sample`-th of them, at most `limit`. */
-export interface SwfOpenOptions extends TraceReadOptions {
-  start?: number;
-  sample?: number;
-  limit?: number;
-}
-
 /**
  * The jobs of one SWF file, forward only. `next()` loads the following job
  * into `job` (the same object each time) and returns false at the end. Its
@@ -127,9 +120,8 @@ export class SwfReader {
   readonly job: SwfJob = { id: 0, submit: 0, run: 0, procs: 0, estimate: 0 };
   /** Rows left out: bad ones (under `skip`) and jobs that never ran (run time -1). */
   cancelled = 0;
-  /** Jobs returned so far, and jobs read past `start` (the sampling count). */
-  returned = 0;
-  private seen = 0;
+  /** Which jobs it returns (`start`, `sample`, `limit`). */
+  private readonly selector: RowSelector;
   private lastSubmit = 0;
   private readonly reader: LineReader;
   private readonly problem: [string, string] = ["", ""];
@@ -138,15 +130,15 @@ export class SwfReader {
     source: TraceSource,
     readonly file: string,
     readonly bad: BadRows,
-    private readonly options: SwfOpenOptions = {},
+    options: RowSelection = {},
   ) {
+    this.selector = new RowSelector(options);
     this.reader = new LineReader(source, file, CHUNK_BYTES);
   }
 
   /** Loads the next job the options select; false at the end (or after `limit`). O(line) per row read. */
   next(): boolean {
-    const { start = 0, sample = 1, limit = Infinity } = this.options;
-    if (this.returned >= limit) return false;
+    if (this.selector.full) return false;
     for (let text = this.reader.next(); text !== undefined; text = this.reader.next()) {
       const kind = parseLine(text, this.job, this.lastSubmit, this.problem);
       if (kind === PASS) continue;
@@ -159,10 +151,7 @@ export class SwfReader {
         this.cancelled++;
         continue;
       }
-      if (this.job.submit < start) continue;
-      if (this.seen++ % sample !== 0) continue;
-      this.returned++;
-      return true;
+      if (this.selector.take(this.job.submit)) return true;
     }
     return false;
   }
@@ -177,7 +166,7 @@ export class SwfReader {
  * Reads a whole SWF file once (streaming) as the replay would, with the replay's selection, and checks it: under
  * `fail`, throws its first problems (`TraceError`). Returns the jobs selected, those that never ran, and bad rows skipped.
  */
-export function checkSwf(path: string, options: SwfOpenOptions): { jobs: number; cancelled: number; skipped: number } {
+export function checkSwf(path: string, options: RowSelection): { jobs: number; cancelled: number; skipped: number } {
   const bad = new BadRows(options.onBadRow ?? "fail");
   const reader = openSwf(path, options, bad);
   let jobs = 0;
@@ -187,7 +176,7 @@ export function checkSwf(path: string, options: SwfOpenOptions): { jobs: number;
 }
 
 /** Opens the SWF file at `path` for replay (a folder is refused: an SWF log is one file). */
-export function openSwf(path: string, options: SwfOpenOptions, bad: BadRows): SwfReader {
+export function openSwf(path: string, options: RowSelection, bad: BadRows): SwfReader {
   const source = sourceOf(options);
   const files = traceFiles(source, path);
   if (files.length !== 1 || files[0] !== path) throw new Error(`${path}: an SWF log is one file, not a folder; give the .swf file's path`);
