@@ -29,7 +29,7 @@ export { gamma, incompleteBeta, logGamma, studentTQuantile, studentTCdf } from "
 // Scenarios.
 export { loadScenario, stackOf, BAREMETAL_STACK } from "./scenario/load.js";
 export type { LoadOptions } from "./scenario/load.js";
-export { scenarioSchema, TRACE_FORMAT_VALUES, PER_VALUES, BALANCE_VALUES, PLACEMENT_POLICIES, LIMITS } from "./scenario/schema.js";
+export { scenarioSchema, PER_VALUES, BALANCE_VALUES, PLACEMENT_POLICIES, LIMITS } from "./scenario/schema.js";
 export type { HostGroup, LayerEntry, Load, Per, RateProfileSpec, ClientsProfileSpec, Scenario, Service, Step, Tenant, TraceSpec } from "./scenario/schema.js";
 export { ScenarioError, formatProblems, locateProblems } from "./scenario/problems.js";
 export type { Problem } from "./scenario/problems.js";
@@ -47,7 +47,7 @@ export { runScenario, runReplication, applyOverrides, preflight, ReplicationRun,
 export type { RunProgress, RunScenarioOptions, ReplicationRunOptions } from "./workload/run.js";
 export { assembleResults, scenarioHash, replicationSeeds, ENGINE_VERSION, LATENCY_CDF } from "./workload/measure.js";
 export type { HostFigures, ReplicationResult, ReplicationStack, Results, ServiceResults, StackResults } from "./workload/measure.js";
-export type { TraceFigures } from "./workload/traces.js";
+export type { JobPodFigures } from "./workload/job-pod-traces.js";
 export type { JobFigures } from "./workload/jobs.js";
 export type { PodFigures } from "./workload/pods.js";
 export { DRAIN_GRACE } from "./workload/rollout.js";

@@ -383,6 +383,11 @@ export class CpuSolver {
     return Math.max(0, this.actTarget[activity] - clock);
   }
 
+  /** Nominal work one thread of `node` does per core-second before its path's CPU factor: its host's speed over the slowdowns above it. O(1). */
+  speedOf(node: number): number {
+    return this.speed[node];
+  }
+
   /** Busy core-seconds of a host from its start to now. */
   busyCoreSeconds(host: number): number {
     return this.hostBusy[host] + this.alloc[host] * (this.sim.now - this.hostLast[host]);

@@ -12,7 +12,9 @@ import { own } from "../util/own.js";
 import { didYouMean, unitRangeProblem } from "./fields.js";
 import { clientsInFlightProblem, estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
-import { checkTraces } from "./traces.js";
+import { TRACE_FORMATS, type UtilisationAdapter } from "../trace/index.js";
+import { nodeTraceSource, type TraceSource } from "../trace/lines.js";
+import { formatTraceProblem, TraceError } from "../trace/problems.js";
 import { LIMITS, rolloutTooLate, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
 
 export interface LoadOptions {
@@ -31,10 +33,13 @@ export interface LoadOptions {
    */
   readFile?: (path: string) => string;
   /**
-   * Where a trace a scenario names is (its `trace.path`, `trace.nodes`), from the path as written: the CLI resolves
-   * it against the scenario's folder. Without it, paths are kept as written.
+   * The path of a file a scenario names, from its path as written (a trace's
+   * `path`, relative to the scenario's folder, say). Without it, paths are
+   * taken as written.
    */
   resolvePath?: (path: string) => string;
+  /** Where trace files are read from; default Node's file system (a scenario with traces is refused without one). */
+  traceSource?: TraceSource;
 }
 
 /** The stack every service can use without declaring it: straight on the host. */
@@ -118,7 +123,7 @@ export function loadScenario(source: string | Uint8Array, options: LoadOptions):
   const inFlight = problems.length === 0 ? clientsInFlightProblem(scenario) : undefined;
   if (inFlight) problems.push(map.problem(["tenants"], inFlight));
   problems.push(...inlineCsvProfiles(scenario, map, options.readFile));
-  if (problems.length === 0) problems.push(...checkTraces(scenario, map, [...new Set([...Object.keys(scenario.stacks), BAREMETAL_STACK])], options.resolvePath));
+  if (problems.length === 0) problems.push(...checkTraces(scenario, map, options));
   if (problems.length === 0) problems.push(...hardwareCheck(scenario, map, options.plugins));
   if (problems.length === 0 && (options.memoryLimit !== undefined || options.heapLimit !== undefined)) {
     const estimate = estimateScenario(scenario);
@@ -299,6 +304,7 @@ function crossCheck(s: Scenario, map: SourceMap): Problem[] {
       }
       checkStack(svc.stack, ["tenants", ti, "services", si, "stack"]);
     });
+    checkStack(t.trace?.stack, ["tenants", ti, "trace", "stack"]);
   });
 
   // Calls: resolve to tenant/service, then look for cycles.
@@ -390,6 +396,76 @@ function inlineCsvProfiles(s: Scenario, map: SourceMap, readFile: LoadOptions["r
       (svc.load as { open: { rate: unknown } }).open.rate = rate.shape === "ramp" ? { ramp: points } : { steps: points };
     }),
   );
+  return problems;
+}
+
+/**
+ * Each trace tenant's files: its path resolved (so the scenario loads again
+ * anywhere, in a worker or from a saved run), readable, and, under
+ * `onBadRow: fail`, free of bad rows: the first `MAX_LISTED` are listed,
+ * each with its file, line and column, before anything runs. A utilisation
+ * trace is also opened, so a VM it cannot size is found here.
+ */
+function checkTraces(s: Scenario, map: SourceMap, options: LoadOptions): Problem[] {
+  const problems: Problem[] = [];
+  s.tenants.forEach((t, ti) => {
+    const trace = t.trace;
+    if (!trace) return;
+    const at: PathSegment[] = ["tenants", ti, "trace", "path"];
+    let source: TraceSource;
+    try {
+      source = options.traceSource ?? nodeTraceSource();
+    } catch (err) {
+      problems.push(map.problem(at, (err as Error).message));
+      return;
+    }
+    trace.path = options.resolvePath ? options.resolvePath(trace.path) : trace.path;
+    const adapter = TRACE_FORMATS[trace.format];
+    const stack = stackOf(s, trace);
+    if (adapter.kind === "jobs" && stackLayers(s, trace).length > 0) {
+      problems.push(map.problem(["tenants", ti, "trace", "stack"], `${trace.format} jobs run their processors' threads on the hosts themselves: give a stack with no layers (such as baremetal), not "${stack}"`));
+    }
+    // Jobs and pods hold cores and requests outside placement: a host that fails or restarts would strand them.
+    const disruption = s.failures.hosts || s.failures.vms || s.failures.scripted.length > 0 ? "failures" : s.rollout ? "rollout" : s.actions ? "actions" : undefined;
+    if (adapter.kind !== "utilisation" && disruption) {
+      problems.push(map.problem(["tenants", ti, "trace", "format"], `a ${trace.format} trace cannot be replayed with ${disruption} yet (its ${adapter.kind} are not moved off a host that goes down); remove ${disruption}, or replay the trace in a scenario of its own`));
+    }
+    if (trace.nodes !== undefined) {
+      trace.nodes = options.resolvePath ? options.resolvePath(trace.nodes) : trace.nodes;
+      const nodesAt: PathSegment[] = ["tenants", ti, "trace", "nodes"];
+      try {
+        const nodes = adapter.inspect(trace.nodes, { source, onBadRow: trace.onBadRow });
+        if (nodes.entities.kind !== "hosts") problems.push(map.problem(nodesAt, `${trace.nodes} is not a node list (its header is not sn,cpu_milli,memory_mib,gpu,model)`));
+        else if (nodes.skipped > 0) problems.push(map.problem(nodesAt, `${nodes.skipped} bad row${nodes.skipped === 1 ? "" : "s"} in the node list: ${nodes.problems.map(formatTraceProblem).join("; ")}; fix them (a node list has no onBadRow: every node is a host)`));
+        else if (nodes.entities.count === 0) problems.push(map.problem(nodesAt, `${trace.nodes} lists no node: pods would have nowhere to go`));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        problems.push(map.problem(nodesAt, code === "ENOENT" ? `${trace.nodes}: no such file` : `cannot read ${trace.nodes}: ${(err as Error).message}`));
+      }
+    }
+    try {
+      const summary = adapter.inspect(trace.path, { source, onBadRow: trace.onBadRow });
+      if (summary.skipped > 0 && trace.onBadRow === "fail") {
+        const more = summary.skipped > summary.problems.length ? `; and ${summary.skipped - summary.problems.length} more` : "";
+        const listed = summary.problems.map(formatTraceProblem).join("; ");
+        problems.push(map.problem(["tenants", ti, "trace"], `${summary.skipped} bad row${summary.skipped === 1 ? "" : "s"} in the trace: ${listed}${more}; fix them, or set onBadRow: skip to leave them out (counted in results as skipped)`));
+        return;
+      }
+      if (summary.entities.kind === "hosts") {
+        problems.push(map.problem(at, `${trace.path} is an Alibaba node list, not a pod list: give it as nodes:, and the pod list (openb_pod_list_*.csv) as path`));
+        return;
+      }
+      if (summary.rows === 0) {
+        problems.push(map.problem(at, `${trace.path} holds no ${summary.entities.kind}: a ${trace.format} trace needs at least one row`));
+        return;
+      }
+      if (adapter.kind === "utilisation") (adapter as UtilisationAdapter).open(trace.path, { source, cores: trace.cores, sample: trace.sample, limit: trace.limit, onBadRow: trace.onBadRow });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (err instanceof TraceError) for (const p of err.problems) problems.push(map.problem(p.field === "CPU cores" ? ["tenants", ti, "trace"] : at, formatTraceProblem(p)));
+      else problems.push(map.problem(at, code === "ENOENT" ? `${trace.path}: no such file or folder` : `cannot read ${trace.path}: ${(err as Error).message}`));
+    }
+  });
   return problems;
 }
 

@@ -8,6 +8,8 @@
 import { z } from "zod";
 import type { PluginDefinition } from "../plugin/define.js";
 import { issuesToProblems, scenarioIssueMessage, SourceMap } from "./problems.js";
+import { TRACE_FORMAT_NAMES, type TraceFormat } from "../trace/index.js";
+import { ON_BAD_ROW, type OnBadRow } from "../trace/problems.js";
 import { count, didYouMean, distribution, exactlyOne, fields, identifier, oneOf, quantity, UNIT_RANGE, unitValue, type DistributionSpec, type UnitBounds } from "./fields.js";
 
 /** How the nodes of a stack layer are shared (DESIGN.md, Stacks and the tree of nodes). */
@@ -100,42 +102,32 @@ export interface Service {
   dirtyRate?: number;
 }
 
-export interface Tenant {
-  name: string;
-  /** Its services; none for a tenant whose workload is a trace. */
-  services: Service[];
-  /** A workload replayed from a trace instead of services (an extension). */
-  trace?: TraceSpec;
-}
-
-/** The trace formats a tenant may replay (trace/index.ts `TRACE_FORMATS` reads them). */
-export const TRACE_FORMAT_VALUES = ["planetlab", "bitbrains", "swf", "alibaba-pods"] as const;
-
 /**
- * A tenant's trace: its format and file (or folder), the stack it runs on, which part of it is replayed, and what
- * to do with bad rows; plus the format's own fields. `path` and `nodes` are resolved against the scenario's folder
- * when it is loaded from a file.
+ * A tenant replayed from a trace file or folder (`path`, absolute once loaded). Common fields: `stack`, `limit`
+ * (at most this many VMs, jobs or pods), `start` (trace seconds skipped: simulated time 0 is trace time `start`),
+ * `speedup` (trace seconds per simulated second), `sample` (every n-th VM or file), `onBadRow`. Per format:
+ * planetlab and bitbrains `cores` (vCPUs per VM), swf `backfill` and `speed`, alibaba-pods `nodes`.
  */
 export interface TraceSpec {
-  format: (typeof TRACE_FORMAT_VALUES)[number];
+  format: TraceFormat;
   path: string;
   stack?: string;
-  /** At most this many VMs, jobs or pods (after `sample`). */
   limit?: number;
-  /** Trace seconds skipped: what the trace holds at `start` happens at simulated time 0. */
   start: number;
-  /** Trace seconds per simulated second. */
   speedup: number;
-  /** Every n-th VM, job or pod. */
   sample: number;
-  onBadRow: "fail" | "skip";
-  /** planetlab, bitbrains: vCPUs of each VM. */
+  onBadRow: OnBadRow;
   cores?: number;
-  /** swf: EASY backfilling or none; the log's machine speed relative to nominal. */
   backfill?: "none" | "easy";
   speed?: number;
-  /** alibaba-pods: the node list that stands for the hosts. */
   nodes?: string;
+}
+
+export interface Tenant {
+  name: string;
+  /** Its services; for a trace tenant, none until `withTraceServices` makes one per VM of its trace. */
+  services: Service[];
+  trace?: TraceSpec;
 }
 
 /** A stack entry: the layer, how its nodes are shared, and the plugin's own fields. */
@@ -325,59 +317,47 @@ const service = fields({
   }).optional(),
 });
 
-/** The fields every trace format takes. */
-const traceCommon = {
-  path: z.string().min(1).meta({ description: "the trace file or folder, relative to the scenario's folder" }),
-  stack: identifier.optional().meta({ description: "the stack the trace's workload runs on (default: defaults.stack)" }),
-  limit: count(1, LIMITS.replicas).optional().meta({ description: "at most this many VMs, jobs or pods (after sample)" }),
-  start: duration({ min: 0, max: 1e10 }).default(0).meta({ description: "trace time that becomes simulated time 0" }),
-  speedup: quantity({ above: 0, max: 1e6, smallest: 1e-6 }).default(1).meta({ description: "trace seconds per simulated second (time compression)" }),
-  sample: count(1, LIMITS.replicas).default(1).meta({ description: "replay every n-th VM, job or pod" }),
-  onBadRow: oneOf(["fail", "skip"], "what to do with a malformed row").default("fail"),
+/** The formats each format-specific trace field applies to. */
+const TRACE_FIELD_FORMATS: Record<string, readonly TraceFormat[]> = {
+  cores: ["planetlab", "bitbrains"],
+  backfill: ["swf" as TraceFormat],
+  speed: ["swf" as TraceFormat],
+  nodes: ["alibaba-pods" as TraceFormat],
 };
 
-/** A tenant's trace: a discriminated union over the formats, so a field of another format is named as such. */
-const traceSpec = z.discriminatedUnion(
-  "format",
-  [
-    fields({ format: z.literal("planetlab"), ...traceCommon, cores: count(1, 4096).optional().meta({ description: "vCPUs of each VM (default 1)" }) }, "a PlanetLab trace"),
-    fields({ format: z.literal("bitbrains"), ...traceCommon, cores: count(1, 4096).optional().meta({ description: "vCPUs of each VM (default: the trace's)" }) }, "a Bitbrains trace"),
-    fields(
-      {
-        format: z.literal("swf"),
-        ...traceCommon,
-        backfill: oneOf(["none", "easy"], "a backfilling policy").default("none"),
-        speed: quantity({ above: 0, max: 1e6, smallest: 1e-6 }).default(1).meta({ description: "the log's machine speed relative to nominal: a job's work is run time x speed per processor" }),
-      },
-      "an SWF job log",
-    ),
-    fields(
-      { format: z.literal("alibaba-pods"), ...traceCommon, nodes: z.string().min(1).optional().meta({ description: "the trace's node list, standing for the hosts" }) },
-      "an Alibaba pod list",
-    ),
-  ],
-  {
-    error: (iss) =>
-      iss.code === "invalid_union"
-        ? `unknown trace format ${JSON.stringify((iss.input as { format?: unknown })?.format)}; known formats: ${TRACE_FORMAT_VALUES.join(", ")}${typeof (iss.input as { format?: unknown })?.format === "string" ? didYouMean((iss.input as { format: string }).format, TRACE_FORMAT_VALUES) : ""}`
-        : undefined,
-  },
-);
+const trace = fields({
+  format: oneOf(TRACE_FORMAT_NAMES as [TraceFormat, ...TraceFormat[]], "a trace format"),
+  path: z.string().min(1).meta({ description: "the trace file or folder, relative to the scenario file" }),
+  stack: identifier.optional(),
+  limit: count(1, LIMITS.replicas).optional().meta({ description: "at most this many VMs, jobs or pods (after sample)" }),
+  start: duration({ min: 0, max: LIMITS.duration }).default(0).meta({ description: "trace time replayed at simulated time 0 (from the trace's start)" }),
+  speedup: quantity({ above: 0, max: 1e6, smallest: 1e-6 }).default(1).meta({ description: "trace seconds per simulated second (time compression)" }),
+  sample: count(1, 1_000_000).default(1).meta({ description: "every n-th VM (file), job or pod, from the first" }),
+  onBadRow: oneOf(ON_BAD_ROW as [OnBadRow, ...OnBadRow[]], "a bad-row policy").default("fail").meta({ description: "fail (the first 5 problems listed) or skip (counted in results)" }),
+  cores: quantity({ max: LIMITS.cores, smallest: 0.001 }).optional().meta({ description: "planetlab, bitbrains: vCPUs per VM (default: the trace's, planetlab 1)" }),
+  backfill: oneOf(["none", "easy"] as const, "a backfilling policy").optional().meta({ description: "swf: none (plain FIFO, the default) or easy" }),
+  speed: quantity({ above: 0, max: 1e6, smallest: 1e-6 }).optional().meta({ description: "swf: the trace machine's speed relative to nominal" }),
+  nodes: z.string().min(1).optional().meta({ description: "alibaba-pods: the node list file, relative to the scenario file" }),
+}).superRefine((t, ctx) => {
+  for (const [field, formats] of Object.entries(TRACE_FIELD_FORMATS)) {
+    if ((t as Record<string, unknown>)[field] !== undefined && !formats.includes(t.format)) {
+      ctx.addIssue({ code: "custom", path: [field], message: `applies to ${formats.join(" and ")} traces, not ${t.format}` });
+    }
+  }
+});
 
 const tenant = fields({
   name: identifier,
-  // A tenant has services or a trace: a trace tenant's services are [] once normalised (and [] loads back).
   services: z.array(service).optional(),
-  trace: traceSpec.optional(),
+  trace: trace.optional().meta({ description: "replay a trace (planetlab, bitbrains, swf, alibaba-pods) instead of services" }),
 })
   .superRefine((t, ctx) => {
-    const services = t.services?.length ?? 0;
-    if (t.trace && services > 0) ctx.addIssue({ code: "custom", message: "expected a tenant's workload: only one of services, trace, found services and trace; give the trace its own tenant" });
-    else if (!t.trace && services === 0) {
-      ctx.addIssue({ code: "custom", message: t.services ? "a tenant needs at least one service (or a trace)" : "expected a tenant's workload: one of services, trace", path: t.services ? ["services"] : [] });
-    }
+    // A loaded trace tenant has `services: []` (its VMs are made at run time), and must load again as it is.
+    if (t.trace !== undefined && (t.services ?? []).length > 0) ctx.addIssue({ code: "custom", message: "expected a tenant: only one of services, trace, found services and trace" });
+    else if (t.trace === undefined && t.services === undefined) ctx.addIssue({ code: "custom", message: "expected a tenant: one of services, trace" });
+    else if (t.trace === undefined && t.services!.length === 0) ctx.addIssue({ code: "custom", path: ["services"], message: "a tenant needs at least one service" });
   })
-  .transform((t) => ({ ...t, services: t.services ?? [] }));
+  .transform((t): Tenant => (t.trace ? { name: t.name, services: [], trace: t.trace as TraceSpec } : { name: t.name, services: t.services! }));
 
 /** The stack entry schema: a discriminated union over the layers the plugins provide. */
 function layerEntry(plugins: readonly PluginDefinition[]) {

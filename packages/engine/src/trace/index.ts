@@ -10,11 +10,12 @@ import { baseName, sourceOf, traceFiles } from "./common.js";
 import { TraceUnavailable, LineReader, type TraceSource } from "./lines.js";
 import type { BadRows, OnBadRow, TraceProblem } from "./problems.js";
 import { planetlab } from "./planetlab.js";
+import { bitbrains } from "./bitbrains.js";
 import { swf } from "./swf.js";
 import { alibaba } from "./alibaba.js";
 
 /** The trace formats the engine reads. */
-export type TraceFormat = "planetlab" | "swf" | "alibaba-pods";
+export type TraceFormat = "planetlab" | "bitbrains" | "swf" | "alibaba-pods";
 
 /** What a trace holds: VM utilisation series, batch jobs, or pods (or, for a node list beside pods, hosts). */
 export type TraceEntityKind = "vms" | "jobs" | "pods" | "hosts";
@@ -77,7 +78,9 @@ export interface TraceVm {
 /**
  * The samples of one VM, forward only: `next()` loads the following sample
  * into the fields (reused, so the replay allocates nothing per sample) and
- * returns false at the end. A sample holds from `time` until the next one's.
+ * returns false at the end (the fields keep the last sample). A sample holds
+ * from `time` until the next one's. Its state is its fields and its reader's
+ * (file offset, line number, buffer), so a snapshot of the model saves it.
  */
 export interface UtilisationCursor {
   /** Seconds since the trace's start (the earliest first sample over the VMs opened). */
@@ -92,15 +95,13 @@ export interface UtilisationCursor {
   netIn: number;
   netOut: number;
   next(): boolean;
-  /** The cursor's whole state as numbers (file offset, line, and the sample loaded), for a snapshot. */
-  save(): number[];
-  /** Continues exactly where `save()` was called. */
-  restore(state: readonly number[]): void;
 }
 
 /** A utilisation trace opened for replay: its VMs and a cursor for each. */
 export interface UtilisationTrace {
   vms: TraceVm[];
+  /** The trace's sampling period in seconds: how long a VM's last sample holds. */
+  step: number;
   /** Bad rows met so far across all cursors (under `fail` the cursor throws instead). */
   bad: BadRows;
   cursor(vm: number): UtilisationCursor;
@@ -125,6 +126,7 @@ export interface UtilisationAdapter extends TraceAdapter {
 /** Every trace format by its scenario name. */
 export const TRACE_FORMATS: Record<TraceFormat, TraceAdapter> = {
   planetlab,
+  bitbrains,
   swf,
   "alibaba-pods": alibaba,
 };

@@ -70,22 +70,6 @@ describe("planetlab", () => {
     expect(() => fail.next()).toThrow(/d\/a:2: utilisation: expected a CPU utilisation/);
   });
 
-  it("resumes a cursor from its saved state with the same samples after", () => {
-    const source = memoryTraceSource({ "d/a": "1\n2\n3\n4\n5\n" });
-    const t = planetlab.open("d", { source });
-    const c = t.cursor(0);
-    c.next();
-    c.next();
-    const saved = c.save();
-    const rest: number[] = [];
-    while (c.next()) rest.push(c.cpu);
-    const d = t.cursor(0);
-    d.restore(saved);
-    expect([d.time, d.cpu]).toEqual([PLANETLAB_STEP, 0.02]);
-    const again: number[] = [];
-    while (d.next()) again.push(d.cpu);
-    expect(again).toEqual(rest);
-  });
 
   it("is told apart from other formats by its first line", () => {
     expect(detectFormat("d", { source: memoryTraceSource({ "d/a": "12\n" }) })).toBe("planetlab");

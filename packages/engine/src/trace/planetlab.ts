@@ -59,16 +59,6 @@ class PlanetLabCursor implements UtilisationCursor {
     }
   }
 
-  save(): number[] {
-    const p = this.reader.position();
-    return [p.offset, p.line, this.time, this.cpu];
-  }
-
-  restore(s: readonly number[]): void {
-    this.reader.seek({ offset: s[0], line: s[1] });
-    this.time = s[2];
-    this.cpu = s[3];
-  }
 }
 
 /** The PlanetLab adapter (CloudSim's `workload/planetlab/<day>/` folders). */
@@ -104,6 +94,7 @@ export const planetlab: UtilisationAdapter = {
     const bad = new BadRows(options.onBadRow);
     const cores = options.cores ?? 1;
     return {
+      step: PLANETLAB_STEP,
       vms: files.map((file) => ({ name: baseName(file), file, cores, memory: 0 })),
       bad,
       cursor: (vm) => new PlanetLabCursor(source, files[vm], bad),

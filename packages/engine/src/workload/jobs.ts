@@ -50,6 +50,8 @@ export interface JobReplayOptions {
 /** What a replay of jobs measured (DESIGN.md results: `traces.<tenant>`, kind `jobs`). */
 export interface JobFigures {
   kind: "jobs";
+  /** The stack its tenant names (its jobs run on the hosts themselves). */
+  stack: string;
   /** Jobs submitted in the measured window that finished in it. */
   jobs: number;
   /** Seconds from submit to start. */
@@ -323,12 +325,13 @@ export class JobReplay {
   }
 
   /** The figures of the measured window (call once the run has reached its end). */
-  figures(skipped: number, cancelled: number): JobFigures {
+  figures(stack: string, skipped: number, cancelled: number): JobFigures {
     this.accrue();
     const d = this.options.end - this.options.warmup;
     const n = this.finished;
     return {
       kind: "jobs",
+      stack,
       jobs: n,
       wait: { mean: n > 0 ? this.waits.mean : null, p50: n > 0 ? this.waits.quantile(0.5) : null, p99: n > 0 ? this.waits.quantile(0.99) : null },
       // A bucket's point may sit just under 1; bounded slowdown is never below 1.

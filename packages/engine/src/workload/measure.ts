@@ -8,8 +8,7 @@
  * run: each figure the mean of its per-replication values, with 95%
  * half-widths over replications (`assembleResults`).
  */
-import type { TraceFigures } from "./traces.js";
-import { traceStackOf } from "../scenario/traces.js";
+import type { JobPodFigures } from "./job-pod-traces.js";
 import type { Simulation } from "../kernel/simulation.js";
 import { staticFigures } from "../model/figures.js";
 import type { Migration, Model } from "../model/model.js";
@@ -25,6 +24,7 @@ import { sha256Hex } from "../util/sha256.js";
 import type { Comparison } from "./compare.js";
 import type { Failure, Lifecycle } from "./lifecycle.js";
 import type { RolloutFigures } from "./rollout.js";
+import type { TraceReplay, UtilisationFigures } from "./traces.js";
 
 /** The engine's version, reported in every results manifest (kept equal to package.json by a test). */
 export const ENGINE_VERSION = "0.1.0";
@@ -95,14 +95,16 @@ export function newServiceMeasure(key: string, stack: string, slo: Service["slo"
 
 /** What `measure` reads of a replication. */
 export interface MeasuredReplication {
-  readonly services: readonly { measure: ServiceMeasure }[];
+  readonly services: readonly { measure: ServiceMeasure; tenantIndex: number }[];
   readonly hostsUsed: ReadonlySet<number>;
   readonly lifecycle: Lifecycle;
   readonly measurement: Measurement;
   readonly edges: ReadonlyMap<number, { count: number; latency: number }>;
   readonly reasons: readonly string[];
-  /** Trace tenants replayed as jobs or pods. */
-  readonly traces?: { readonly any: boolean; figures(): { traces: Record<string, TraceFigures>; pendingPods: number[] | null } };
+  /** The replay of trace tenants, when the scenario has any. */
+  readonly traces?: TraceReplay;
+  /** The replay of trace tenants whose traces are jobs or pods. */
+  readonly jobPods?: { readonly any: boolean; figures(): { traces: Record<string, JobPodFigures>; pendingPods: number[] | null } };
   inFlightMeasured(): number[];
 }
 
@@ -299,8 +301,8 @@ export interface StackResults {
    * with pod traces, the mean pods pending (`pendingPods`, every pod tenant's).
    */
   series: { window: number; t: number[]; throughput: Metric[]; latencyMean: Metric[]; latencyP99: Metric[]; cpuUtilization: Metric[]; pendingPods?: Metric[] };
-  /** Per trace tenant (an extension): what its replay measured, by the trace's kind (`jobs`, `pods`, `utilisation`). */
-  traces?: Record<string, TraceFigures>;
+  /** Per trace tenant, what its replay measured, by its trace's kind (`utilisation`, `jobs`, `pods`); only in scenarios with trace tenants. */
+  traces?: Record<string, UtilisationFigures | JobPodFigures>;
   ci95: unknown;
 }
 
@@ -382,7 +384,9 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
   const life = rep.lifecycle;
   const services: Record<string, ServiceResults> = {};
   const inFlight = rep.inFlightMeasured();
-  for (const [k, { measure: m }] of rep.services.entries()) {
+  for (const [k, { measure: m, tenantIndex }] of rep.services.entries()) {
+    // A trace tenant's VMs are figures of its own (`traces`), not a service each.
+    if (s.tenants[tenantIndex].trace) continue;
     const h = m.histogram;
     const failedBy: Record<string, Metric> = {};
     m.failedBy.forEach((n, r) => {
@@ -523,7 +527,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     series.cpuUtilization.push(usedCores > 0 ? (at.windowBusy[k + 1] - at.windowBusy[k]) / (usedCores * w) : null);
   }
   const f = figures(all);
-  const replayed = rep.traces?.any ? rep.traces.figures() : undefined;
+  const replayed = rep.jobPods?.any ? rep.jobPods.figures() : undefined;
   const keys = rep.services.map((r) => r.measure.key);
   const calls: StackResults["calls"] = [...rep.edges]
     .sort((a, b) => a[0] - b[0])
@@ -568,7 +572,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     ...(s.actions ? { migrations: model.migrations, unmigrated: model.unmigrated } : {}),
     layers: model.driver.metrics.figures(model.sim.now, d, layers),
     series: replayed?.pendingPods ? { ...series, pendingPods: replayed.pendingPods } : series,
-    ...(replayed ? { traces: replayed.traces } : {}),
+    ...(rep.traces || replayed ? { traces: { ...rep.traces?.figures(), ...replayed?.traces } } : {}),
     ci95: null,
   };
 }
@@ -594,11 +598,8 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
       if (by) (x[key] as unknown as Dict).failedBy = Object.fromEntries(reasons.map((r) => [r, Object.hasOwn(by, r) ? by[r] : 0]));
     }
   }
-  // The stacks the workload ran on: its services' and its traces' (a job log's only when nothing else says, as its
-  // jobs run on the hosts whatever the stack compared).
-  const traced = (jobs: boolean): string[] => s.tenants.flatMap((t) => (t.trace && (t.trace.format === "swf") === jobs ? [traceStackOf(s, t.trace)] : []));
-  let stackNames = [...new Set([...Object.values(services[0] ?? {}).flatMap((x) => (isRecord(x) && typeof x.stack === "string" ? [x.stack] : [])), ...traced(false)])];
-  if (stackNames.length === 0) stackNames = [...new Set(traced(true))];
+  const traces = isRecord(perReplication[0]?.traces) ? perReplication[0].traces : {};
+  const stackNames = [...new Set([...Object.values(services[0] ?? {}), ...Object.values(traces)].flatMap((x) => (isRecord(x) && typeof x.stack === "string" ? [x.stack] : [])))];
   const key = stackNames.length === 1 ? stackNames[0] : "scenario";
   const mean = meanOf(perReplication) as StackResults;
   // Hosts under pressure: the union over replications, seconds averaged (0 where a replication had none; null

@@ -85,6 +85,13 @@ describe("pod churn from an Alibaba pod list", () => {
     expect(f.fragmentation).toBeLessThan(1);
   });
 
+  it("refuses the node list given as the pod list, and a pod list given as nodes, naming the field", () => {
+    const pods = `${DIR}openb_pod_list_default.csv`;
+    const nodes = `${DIR}openb_node_list_all_node.csv`;
+    expect(() => scenario(nodes)).toThrow(/tenants.pods.trace.path: .*openb_node_list_all_node.csv is an Alibaba node list, not a pod list: give it as nodes:/);
+    expect(() => scenario(pods, { extra: `, nodes: ${pods}` })).toThrow(/tenants.pods.trace.nodes: .*openb_pod_list_default.csv is not a node list/);
+  });
+
   it("continues a saved run exactly", async () => {
     const pods = Array.from({ length: 40 }, (_, i) => [1 + (i % 3), i * 3, i * 3 + 20 + ((i * 7) % 30)]);
     const s = scenario(podList(pods), { hosts: 2, policy: "best-fit" });

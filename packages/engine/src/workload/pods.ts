@@ -48,6 +48,7 @@ export interface PodReplayOptions {
 /** What a replay of pods measured (results `traces.<tenant>`, kind `pods`). */
 export interface PodFigures {
   kind: "pods";
+  stack: string;
   /** Pods created in the measured window. */
   pods: number;
   /** The most pods pending at once in the measured window. */
@@ -314,12 +315,13 @@ export class PodReplay {
   }
 
   /** The figures of the measured window (call once the run has reached its end). */
-  figures(skipped: number): PodFigures {
+  figures(stack: string, skipped: number): PodFigures {
     this.accrue();
     const w = (this.options.end - this.options.warmup) / this.options.windows;
     // A window the whole measurement spent with no free CPU has no fragmentation to speak of.
     return {
       kind: "pods",
+      stack,
       pods: this.created,
       pendingPeak: Math.max(this.pendingPeak, this.pending),
       fragmentation: this.fragTime > 0 ? this.fragArea / this.fragTime : null,

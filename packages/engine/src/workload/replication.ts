@@ -23,7 +23,7 @@
  * All request state is in typed columns; event payloads are request, service,
  * client or operation indices.
  */
-import { TraceReplays } from "./traces.js";
+import { JobPodReplays } from "./job-pod-traces.js";
 import type { Simulation } from "../kernel/simulation.js";
 import type { Model } from "../model/model.js";
 import { CPU_OP, IO_OP, MEM_OP, NET_OP, NO_DIRECTION, RECEIVE, SEND, SYSCALL_OP, type Pipeline } from "../model/pipeline.js";
@@ -40,6 +40,7 @@ import { ALLOC, CALL, compilePrograms, CPU, FREE, IO, LEAST_OUTSTANDING, MEM, SY
 import { clientsAt } from "./profile.js";
 import { Balancer } from "./balance.js";
 import { RequestStore } from "./requests.js";
+import { TraceReplay } from "./traces.js";
 
 export { SERIES_WINDOWS };
 
@@ -136,8 +137,10 @@ export class Replication {
   readonly measurement: Measurement;
   readonly lifecycle: Lifecycle;
   /** The replays of trace tenants whose traces are jobs or pods. */
-  readonly traces: TraceReplays;
+  readonly jobPods: JobPodReplays;
   readonly requests = new RequestStore();
+  /** The replay of the scenario's utilisation trace tenants (absent without any, so other scenarios' state is as before). */
+  readonly traces?: TraceReplay;
   /** The model's operation pipeline (perf: one field read per operation). */
   private readonly pipeline: Pipeline;
   /** Reasons requests failed for, by index (the engine's, then layers' rejects as they occur). */
@@ -314,7 +317,7 @@ export class Replication {
     this.syscallCost = Float64Array.from(model.hosts, (_, i) => model.hostRules[i].syscallCost ?? 0);
     // Replicas take requests once ready; hosts fail and are repaired.
     this.lifecycle = new Lifecycle(sim, model, this);
-    this.traces = new TraceReplays(sim, model, s, { warmup: options.warmup, end: this.end, windows: SERIES_WINDOWS }, this.hostsUsed);
+    this.jobPods = new JobPodReplays(sim, model, s, { warmup: options.warmup, end: this.end, windows: SERIES_WINDOWS }, this.hostsUsed);
     const clients = this.services.reduce((a, run) => a + run.clients, 0);
     this.clientService = new Int32Array(clients);
     this.clientIndex = new Int32Array(clients);
@@ -335,6 +338,7 @@ export class Replication {
       for (const [at] of run.clientSteps ?? []) if (at > 0) sim.scheduleAt(this.clientsType, at, index);
     });
     this.measurement.scheduleWindows();
+    if (TraceReplay.wanted(s)) this.traces = new TraceReplay(sim, model, s, this, options.warmup);
   }
 
   /** Requests in flight now (admitted or queued, not finished). */
@@ -538,6 +542,7 @@ export class Replication {
   setReady(r: number): void {
     const run = this.services[this.replicaService[r]];
     this.replicaReady[r] = 1;
+    this.traces?.ready(r);
     run.balancer.add(r);
     while (run.parkedClients.length > 0) this.scheduleClient(run.parkedClients.shift()!);
   }
@@ -922,6 +927,7 @@ export class Replication {
    */
   chargesLost(completions: readonly number[], r: number): void {
     for (let i = 0; i < completions.length; i += 2) {
+      if (this.traces) this.traces.lost(completions[i], completions[i + 1]);
       if (completions[i] !== this.chargedType) continue;
       const op = completions[i + 1];
       const req = this.opReq[op];

@@ -15,6 +15,7 @@ import { checkOverrides, rolloutTooLate, type Scenario } from "../scenario/schem
 import { decodeSnapshot, encodeSnapshot } from "../kernel/codec.js";
 import { captureState, restoreState, StateError } from "../kernel/state.js";
 import { checkResume, runSnapshot, statesOf, type CheckpointOptions, type RunningState, type RunSnapshot } from "./checkpoint.js";
+import { withTraceServices } from "./traces.js";
 import { assembleResults, measure, metricsOf, replicationSeeds, scenarioHash, type ReplicationResult, type Results } from "./measure.js";
 import { Replication, type ReplicationOptions } from "./replication.js";
 
@@ -100,13 +101,17 @@ export class ReplicationRun {
   private readonly options: ReplicationOptions;
   private finished: ReplicationResult | undefined;
 
+  /** The scenario as built: with a service per VM of each utilisation trace tenant. */
+  private readonly built: Scenario;
+
   constructor(
     private readonly scenario: Scenario,
     private readonly plugins: readonly PluginDefinition[],
     readonly replication: number,
     options: Pick<RunScenarioOptions, "file" | "onRequest"> = {},
   ) {
-    const s = scenario;
+    const s = withTraceServices(scenario);
+    this.built = s;
     const seed = replicationSeeds(s.seed, s.replications)[replication];
     this.sim = new Simulation({ seed });
     this.model = buildModel(this.sim, s, plugins);
@@ -203,14 +208,14 @@ export class ReplicationRun {
       if (this.sim.now < this.rep.end && this.sim.pending > 0) throw new Error(`replication ${this.replication} has not reached its end`);
       this.rep.closeWindows();
       this.rep.lifecycle.close();
-      this.finished = { replication: this.replication, seed: this.options.seed, stack: measure(this.scenario, this.model, this.rep), unplaced: summariseUnplaced(this.model), metrics: metricsOf(this.scenario, this.model) };
+      this.finished = { replication: this.replication, seed: this.options.seed, stack: measure(this.built, this.model, this.rep), unplaced: summariseUnplaced(this.model), metrics: metricsOf(this.built, this.model) };
     }
     return this.finished;
   }
 
   /** What the build supplies and a snapshot leaves out (with all they reach): the scenario, the plugins and the options. */
   private kept(): object[] {
-    return [this.scenario, this.plugins, ...this.plugins, this.options];
+    return [this.scenario, this.built, this.plugins, ...this.plugins, this.options];
   }
 }
 
