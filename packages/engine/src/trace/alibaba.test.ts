@@ -65,6 +65,12 @@ describe("alibaba-pods", () => {
     expect(bad.listed[0].message).toMatch(/empty; expected a number/);
   });
 
+  it("inspects the trace's folder as its pod list (the node list beside it told apart by its header)", () => {
+    const s = inspectTrace(DIR.slice(0, -1));
+    expect(s.format).toBe("alibaba-pods");
+    expect(s.entities).toEqual({ kind: "pods", count: 8152 });
+  });
+
   it("names the missing columns when the header is not a pod list's", () => {
     const bad = new BadRows("skip");
     const r = openPods("x.csv", { source: memoryTraceSource({ "x.csv": "a,b\n1,2\n" }) }, bad);

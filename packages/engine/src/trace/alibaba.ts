@@ -156,12 +156,22 @@ export function readNodes(source: TraceSource, file: string, bad: BadRows): Alib
   return nodes;
 }
 
-/** Opens a pod list for replay (one file). */
+/**
+ * The pod list at `path`: the file itself, or in a folder (the trace's, with its node list beside it) the one file
+ * whose header is a pod list's. Throws when a folder has none.
+ */
+function podListAt(source: TraceSource, path: string): string {
+  const files = traceFiles(source, path);
+  if (files.length === 1 && files[0] === path) return path;
+  const lists = files.filter((f) => /^\s*name\s*,/.test(new LineReader(source, f, 4096).next() ?? ""));
+  if (lists.length !== 1) throw new Error(`${path}: a folder with ${lists.length} pod lists (CSV files whose header starts name,cpu_milli,...); give the pod list's path`);
+  return lists[0];
+}
+
+/** Opens a pod list for replay (a file, or the trace's folder). */
 export function openPods(path: string, options: RowSelection, bad: BadRows): PodReader {
   const source = sourceOf(options);
-  const files = traceFiles(source, path);
-  if (files.length !== 1 || files[0] !== path) throw new Error(`${path}: an Alibaba pod list is one CSV file, not a folder; give the pod list's path`);
-  return new PodReader(source, path, bad, options);
+  return new PodReader(source, podListAt(source, path), bad, options);
 }
 
 /** Whether a header line is a node list's (`sn,...`) rather than a pod list's. */
@@ -174,7 +184,8 @@ export const alibaba: TraceAdapter = {
   inspect(path: string, options: TraceReadOptions): TraceSummary {
     const source = sourceOf(options);
     const bad = new BadRows("skip");
-    const header = new LineReader(source, path, 4096).next() ?? "";
+    const isFile = source.list(path) === undefined;
+    const header = isFile ? (new LineReader(source, path, 4096).next() ?? "") : "";
     if (isNodeList(header)) {
       const nodes = readNodes(source, path, bad);
       const stats = new ColumnStats(["cores", "memory GiB", "gpus"]);

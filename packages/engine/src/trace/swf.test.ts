@@ -87,8 +87,12 @@ describe("swf", () => {
     expect(jobsOf(text, { start: 20, sample: 2, limit: 3 }).jobs.map((j) => j[0])).toEqual([3, 5, 7]);
   });
 
-  it("refuses a folder: an SWF log is one file", () => {
-    const source = memoryTraceSource({ "d/a.swf": row(1, 0, -1, 1, 1), "d/b.swf": row(1, 0, -1, 1, 1) });
-    expect(() => openSwf("d", { source }, new BadRows())).toThrow(/an SWF log is one file, not a folder/);
+  it("reads a folder holding one log beside its README, and refuses a folder of several logs", () => {
+    const one = memoryTraceSource({ "d/README.md": "# a log", "d/a.swf": row(1, 0, -1, 1, 1) });
+    const r = openSwf("d", { source: one }, new BadRows());
+    expect([r.next(), r.file]).toEqual([true, "d/a.swf"]);
+    const two = memoryTraceSource({ "d/a.swf": row(1, 0, -1, 1, 1), "d/b.swf": row(1, 0, -1, 1, 1) });
+    expect(() => openSwf("d", { source: two }, new BadRows())).toThrow(/d: a folder of 2 files; an SWF log is one file: give its path/);
+    expect(inspectTrace(NASA.slice(0, NASA.lastIndexOf("/"))).entities).toEqual({ kind: "jobs", count: 18_239 });
   });
 });

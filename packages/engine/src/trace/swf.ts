@@ -175,12 +175,12 @@ export function checkSwf(path: string, options: RowSelection): { jobs: number; c
   return { jobs, cancelled: reader.cancelled, skipped: bad.skipped };
 }
 
-/** Opens the SWF file at `path` for replay (a folder is refused: an SWF log is one file). */
+/** Opens the SWF log at `path` for replay: a file, or a folder holding one log (beside a README). */
 export function openSwf(path: string, options: RowSelection, bad: BadRows): SwfReader {
   const source = sourceOf(options);
   const files = traceFiles(source, path);
-  if (files.length !== 1 || files[0] !== path) throw new Error(`${path}: an SWF log is one file, not a folder; give the .swf file's path`);
-  return new SwfReader(source, path, bad, options);
+  if (files.length !== 1) throw new Error(`${path}: a folder of ${files.length} files; an SWF log is one file: give its path`);
+  return new SwfReader(source, files[0], bad, options);
 }
 
 /** The SWF adapter: jobs with submit time, run time and processors. */
