@@ -65,7 +65,7 @@ export class JobPodReplays {
           end: window.end,
           windows: window.windows,
           overhead,
-        });
+        }, t.nodes === undefined ? { nodes: model.hosts, used: hostsUsed } : undefined);
         this.pods.push({ name: tenant.name, stack, replay, bad });
       }
     }

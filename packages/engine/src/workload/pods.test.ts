@@ -33,10 +33,10 @@ tenants:
   );
 }
 
-async function run(s: ReturnType<typeof loadScenario>): Promise<{ f: PodFigures; pending: number[] }> {
+async function run(s: ReturnType<typeof loadScenario>): Promise<{ f: PodFigures; pending: number[]; hostsUsed: number }> {
   const r = await runScenario(s, plugins);
   const stack = Object.values(r.stacks)[0];
-  return { f: stack.traces!.pods as PodFigures, pending: stack.series.pendingPods as number[] };
+  return { f: stack.traces!.pods as PodFigures, pending: stack.series.pendingPods as number[], hostsUsed: stack.hosts.used as number };
 }
 
 describe("pod churn from an Alibaba pod list", () => {
@@ -60,10 +60,12 @@ describe("pod churn from an Alibaba pod list", () => {
     expect(f.neverPlaced).toBe(1);
   });
 
-  it("places by the scenario's policy: first-fit packs one host, spread uses both", async () => {
+  it("places by the scenario's policy: first-fit packs one host, spread uses both; a host with a pod counts as used", async () => {
     const file = podList([[1, 0, 100], [1, 1, 100]]);
-    expect((await run(scenario(file, { hosts: 2 }))).f.hostsUsed).toBe(1);
-    expect((await run(scenario(file, { hosts: 2, policy: "spread" }))).f.hostsUsed).toBe(2);
+    const packed = await run(scenario(file, { hosts: 2 }));
+    const spread = await run(scenario(file, { hosts: 2, policy: "spread" }));
+    expect([packed.f.hostsUsed, packed.hostsUsed]).toEqual([1, 1]);
+    expect([spread.f.hostsUsed, spread.hostsUsed]).toEqual([2, 2]);
   });
 
   it("with the trace's node list, the nodes stand for the hosts, GPUs counted in thousandths per node", async () => {

@@ -148,6 +148,8 @@ export class PodReplay {
     hosts: readonly AlibabaNode[],
     private readonly mix: PodMix,
     private readonly options: PodReplayOptions,
+    /** When the hosts are the scenario's: their nodes, and the replication's `hostsUsed`, which a host joins with its first pod. */
+    private readonly scenarioHosts?: { nodes: readonly number[]; used: Set<number> },
   ) {
     const n = hosts.length;
     allocColumns(this, POD_SLOT_COLUMNS, 64);
@@ -232,6 +234,7 @@ export class PodReplay {
 
   private place(slot: number, h: number): void {
     this.pHost[slot] = h;
+    this.scenarioHosts?.used.add(this.scenarioHosts.nodes[h]);
     this.take(h, slot, -1);
     if (this.podsOn[h]++ === 0) this.busyHosts++;
   }
