@@ -89,7 +89,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
       ...(retried ? [num(s.retries, 0), num(s.timeouts, 0), num(s.wasted, 0)] : []),
     ]);
     // A scenario of trace tenants alone has no services to list.
-    if (rows.length > 0 || !st.traces) out.push(
+    if (rows.length > 0 || Object.keys(st.traces ?? {}).length === 0) out.push(
       formatTable(
         [
           "service",
@@ -226,6 +226,25 @@ function traceTables(st: StackResults): string[] {
   const ci = (name: string, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], half[name]);
   const of = <K extends TraceFigures["kind"]>(kind: K) => traces.filter((e): e is [string, Extract<TraceFigures, { kind: K }>] => e[1].kind === kind);
   const out: string[] = [];
+  // Utilisation traces: their VMs' CPU demand and what of it was not served.
+  const vms = of("utilisation");
+  if (vms.length > 0) {
+    out.push(
+      "",
+      formatTable(
+        ["trace tenant", "stack", "vms", "samples", "cpu demand", "not met", "skipped"],
+        vms.map(([name, t]) => [
+          name,
+          t.stack,
+          num(t.vms, 0),
+          num(t.samples, 0),
+          withCi(t.cpuDemand, ci(name, "cpuDemand"), coreSeconds),
+          withCi(t.unmetFraction, ci(name, "unmetFraction"), pct),
+          num(t.skipped, 0),
+        ]),
+      ),
+    );
+  }
   const jobs = of("jobs");
   if (jobs.length > 0) {
     out.push(

@@ -181,11 +181,15 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
       add("performance", [...s, "wasted"], `${key} wasted`, "count", "lower", key);
     }
   }
-  // Trace tenants' figures, by the kind of their trace (a job log's on performance, pods' on resources).
+  // Trace tenants' figures, by the kind of their trace: utilisation's CPU their VMs asked for and did not get (the
+  // SLO of a consolidation), a job log's waits, pods' pending and packing.
   for (const name of keysAt(stacks, ["traces"])) {
     const t = ["traces", name];
     const kind = stacks.map((st) => node(st, [...t, "kind"])).find((k) => typeof k === "string");
-    if (kind === "jobs") {
+    if (kind === "utilisation") {
+      add("performance", [...t, "unmetFraction"], `${name} CPU demand not met`, "ratio", "lower");
+      add("performance", [...t, "cpuUnmet"], `${name} CPU not met`, "core-s", "lower");
+    } else if (kind === "jobs") {
       add("performance", [...t, "wait", "mean"], `${name} job wait mean`, "s", "lower");
       add("performance", [...t, "wait", "p99"], `${name} job wait p99`, "s", "lower");
       add("performance", [...t, "slowdown", "mean"], `${name} bounded slowdown`, "", "lower");
