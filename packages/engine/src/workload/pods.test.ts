@@ -87,6 +87,14 @@ describe("pod churn from an Alibaba pod list", () => {
     expect(f.fragmentation).toBeLessThan(1);
   });
 
+  it("gives each figure its ci95 like the other figures (0 here: a trace replays the same in every replication)", async () => {
+    const s = { ...scenario(podList([[2, 0, 100], [3, 0, 60]])), replications: 3 };
+    const r = await runScenario(s, plugins);
+    const ci = (Object.values(r.stacks)[0].ci95 as { traces: Record<string, Record<string, number>> }).traces.pods;
+    expect(ci).toMatchObject({ pods: 0, pendingPeak: 0, fragmentation: 0, hostsUsed: 0 });
+    expect(ci).not.toHaveProperty("kind");
+  });
+
   it("refuses the node list given as the pod list, and a pod list given as nodes, naming the field", () => {
     const pods = `${DIR}openb_pod_list_default.csv`;
     const nodes = `${DIR}openb_node_list_all_node.csv`;
