@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -51,5 +51,41 @@ describe("turtles trace inspect", () => {
     expect(odd.code).toBe(2);
     expect(odd.stderr).toMatch(/odd\.txt: cannot tell its trace format from its first line; give it with --format \(planetlab, bitbrains/);
     expect(odd.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+});
+
+describe("turtles trace inspect and run on job logs and pod lists", () => {
+  it("inspects the NASA SWF log: 18,239 jobs, 1 to 128 processors, no bad rows", () => {
+    const r = turtles("trace", "inspect", join(traces, "pwa-swf-nasa-ipsc", "NASA-iPSC-1993-3.1-cln.swf"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("swf trace");
+    expect(r.stdout).toMatch(/jobs\s+18239/);
+    expect(r.stdout).toMatch(/procs\s+1\s+16\.994\s+128/);
+    expect(r.stdout).toContain("no bad rows");
+  });
+
+  it("inspects the Alibaba trace's folder as its pod list, and its node list as hosts, with --json", () => {
+    const pods = JSON.parse(turtles("trace", "inspect", join(traces, "alibaba-gpu-v2023"), "--json").stdout);
+    expect(pods).toMatchObject({ format: "alibaba-pods", rows: 8152, entities: { kind: "pods", count: 8152 }, skipped: 0 });
+    const nodes = JSON.parse(turtles("trace", "inspect", join(traces, "alibaba-gpu-v2023", "openb_node_list_all_node.csv"), "--json").stdout);
+    expect(nodes.entities).toEqual({ kind: "hosts", count: 1523 });
+  });
+
+  it("refuses to run a job log with a bad row: exit 2, the file, line and field, no stack trace and no results file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "swf-run-"));
+    writeFileSync(join(dir, "log.swf"), "; a log\n1 0 -1 10 1 -1 -1 -1 -1 -1 -1 1 1 -1 -1 -1 -1 -1\n2 5 -1 ten 1 -1 -1 -1 -1 -1 -1 1 1 -1 -1 -1 -1 -1\n");
+    const scenario = join(dir, "s.yaml");
+    writeFileSync(scenario, "duration: 100s\nhostTypes: { h: { cores: 1, memory: 1GiB } }\nhosts: [{ type: h }]\ntenants:\n  - name: hpc\n    trace: { format: swf, path: log.swf }\n");
+    const out = join(dir, "out.json");
+    const r = turtles("run", scenario, "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`tenants.hpc.trace: 1 bad row in the trace: ${join(dir, "log.swf")}:3: runTime: expected a number (or -1 for unknown), found "ten"`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+    // Skipped, the run counts it.
+    writeFileSync(scenario, "duration: 100s\nhostTypes: { h: { cores: 1, memory: 1GiB } }\nhosts: [{ type: h }]\ntenants:\n  - name: hpc\n    trace: { format: swf, path: log.swf, onBadRow: skip }\n");
+    const ok = turtles("run", scenario, "--out", out);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(readFileSync(out, "utf8")).stacks.baremetal.traces.hpc).toMatchObject({ kind: "jobs", jobs: 1, skipped: 1 });
   });
 });

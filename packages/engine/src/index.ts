@@ -30,7 +30,7 @@ export { gamma, incompleteBeta, logGamma, studentTQuantile, studentTCdf } from "
 export { loadScenario, stackOf, BAREMETAL_STACK } from "./scenario/load.js";
 export type { LoadOptions } from "./scenario/load.js";
 export { scenarioSchema, PER_VALUES, BALANCE_VALUES, PLACEMENT_POLICIES, LIMITS } from "./scenario/schema.js";
-export type { HostGroup, LayerEntry, Load, Per, RateProfileSpec, ClientsProfileSpec, Scenario, Service, Step, Tenant } from "./scenario/schema.js";
+export type { HostGroup, LayerEntry, Load, Per, RateProfileSpec, ClientsProfileSpec, Scenario, Service, Step, Tenant, TraceSpec } from "./scenario/schema.js";
 export { ScenarioError, formatProblems, locateProblems } from "./scenario/problems.js";
 export type { Problem } from "./scenario/problems.js";
 export { estimateScenario, formatBytes, summarizeScenario } from "./scenario/estimate.js";
@@ -47,6 +47,9 @@ export { runScenario, runReplication, applyOverrides, preflight, ReplicationRun,
 export type { RunProgress, RunScenarioOptions, ReplicationRunOptions } from "./workload/run.js";
 export { assembleResults, scenarioHash, replicationSeeds, ENGINE_VERSION, LATENCY_CDF } from "./workload/measure.js";
 export type { HostFigures, ReplicationResult, ReplicationStack, Results, ServiceResults, StackResults } from "./workload/measure.js";
+export type { JobPodFigures } from "./workload/job-pod-traces.js";
+export type { JobFigures } from "./workload/jobs.js";
+export type { PodFigures } from "./workload/pods.js";
 export { DRAIN_GRACE } from "./workload/rollout.js";
 export type { RolloutFigures } from "./workload/rollout.js";
 export type { MetricFigure } from "./plugin/metrics.js";

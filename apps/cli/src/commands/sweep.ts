@@ -30,7 +30,7 @@ import { writeFileAtomic } from "../lib/atomic.js";
 import { countProgress, jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
 import { InputFileError, readInputFile } from "../lib/files.js";
-import { besideFile, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, readScenario, readScenarioSource, savedPluginsProblem, workersThatFit } from "../lib/scenario-file.js";
+import { besideFile, besidePath, builtinPluginModules, loadedPluginModules, loadPlugins, memoryLimits, readScenario, readScenarioSource, savedPluginsProblem, workersThatFit } from "../lib/scenario-file.js";
 
 export default class Sweep extends ScenarioCommand {
   static override summary = "Run a scenario at every point of a parameter grid: one row of means and 95% half-widths per point.";
@@ -212,7 +212,7 @@ export default class Sweep extends ScenarioCommand {
         throw err;
       }
       try {
-        return applyOverrides(loadScenario(pointText, { file: args.file, plugins, ...limits, readFile: besideFile(args.file), resolvePath: (path) => resolve(dirname(args.file), path) }), { seed: flags.seed, duration, replications: flags.replications });
+        return applyOverrides(loadScenario(pointText, { file: args.file, plugins, ...limits, readFile: besideFile(args.file), resolvePath: besidePath(args.file) }), { seed: flags.seed, duration, replications: flags.replications });
       } catch (err) {
         if (!(err instanceof ScenarioError)) throw err;
         // Lines of the point's text are not the file's: place each problem in the file (where its field is there)

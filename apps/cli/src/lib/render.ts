@@ -115,26 +115,7 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
         rows,
       ),
     );
-    const traces = Object.entries(st.traces ?? {});
-    if (traces.length > 0) {
-      // Trace tenants replaying utilisation: their VMs' CPU demand and what of it was not served.
-      const half = (st.ci95 ?? null) as { traces?: Record<string, { cpuDemand?: number; unmetFraction?: number }> } | null;
-      out.push(
-        "",
-        formatTable(
-          ["trace tenant", "stack", "vms", "samples", "cpu demand", "not met", "skipped"],
-          traces.map(([name, t]) => [
-            name,
-            t.stack,
-            num(t.vms, 0),
-            num(t.samples, 0),
-            withCi(t.cpuDemand, half?.traces?.[name]?.cpuDemand, coreSeconds),
-            withCi(t.unmetFraction, half?.traces?.[name]?.unmetFraction, pct),
-            num(t.skipped, 0),
-          ]),
-        ),
-      );
-    }
+    out.push(...traceTables(st));
     if (options.series) {
       const s = st.series;
       out.push(
@@ -241,6 +222,52 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     }
   }
   return out.join("\n");
+}
+
+type TraceFigures = NonNullable<StackResults["traces"]>[string];
+
+/** Trace tenants' figures (`traces`), a table per kind of trace, each figure with its 95% half-width where there is one. */
+function traceTables(st: StackResults): string[] {
+  const traces = Object.entries(st.traces ?? {});
+  if (traces.length === 0) return [];
+  const half = ((st.ci95 ?? null) as { traces?: Record<string, Record<string, unknown>> } | null)?.traces ?? {};
+  const ci = (name: string, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], half[name]);
+  const of = <K extends TraceFigures["kind"]>(kind: K) => traces.filter((e): e is [string, Extract<TraceFigures, { kind: K }>] => e[1].kind === kind);
+  // A table per kind of trace that some tenant has, each after a blank line.
+  const table = <T>(rows: T[], headers: string[], cells: (row: T) => string[]): string[] => (rows.length === 0 ? [] : ["", formatTable(headers, rows.map(cells))]);
+  return [
+    // Utilisation traces: their VMs' CPU demand and what of it was not served.
+    ...table(of("utilisation"), ["trace tenant", "stack", "vms", "samples", "cpu demand", "not met", "skipped"], ([name, t]) => [
+      name,
+      t.stack,
+      num(t.vms, 0),
+      num(t.samples, 0),
+      withCi(t.cpuDemand, ci(name, "cpuDemand"), coreSeconds),
+      withCi(t.unmetFraction, ci(name, "unmetFraction"), pct),
+      num(t.skipped, 0),
+    ]),
+    ...table(of("jobs"), ["trace (jobs)", "jobs", "wait mean", "p50", "p99", "slowdown mean", "p99", "core share", "too large", "skipped"], ([name, f]) => [
+      name,
+      num(f.jobs, 0),
+      withCi(f.wait.mean, ci(name, "wait", "mean"), formatSeconds),
+      formatSeconds(f.wait.p50),
+      formatSeconds(f.wait.p99),
+      withCi(f.slowdown.mean, ci(name, "slowdown", "mean"), sig),
+      f.slowdown.p99 === null ? "-" : sig(f.slowdown.p99),
+      withCi(f.utilisation, ci(name, "utilisation"), pct),
+      num(f.tooLarge, 0),
+      num(f.skipped, 0),
+    ]),
+    ...table(of("pods"), ["trace (pods)", "pods", "pending peak", "fragmentation", "hosts used", "never placed", "skipped"], ([name, f]) => [
+      name,
+      num(f.pods, 0),
+      withCi(f.pendingPeak, ci(name, "pendingPeak"), sig),
+      withCi(f.fragmentation, ci(name, "fragmentation"), pct),
+      withCi(f.hostsUsed, ci(name, "hostsUsed"), sig),
+      num(f.neverPlaced, 0),
+      num(f.skipped, 0),
+    ]),
+  ];
 }
 
 /** The kernel patch rollout of a run, in one line. */

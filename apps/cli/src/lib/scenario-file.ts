@@ -111,6 +111,11 @@ export function besideFile(file: string): (path: string) => string {
   return (path) => readInputFile(resolve(dirname(file), path), LIMITS.csvBytes).toString("utf8");
 }
 
+/** Where a path a scenario file names is: relative paths against the scenario's folder (traces' `path`, `nodes`). */
+export function besidePath(file: string): (path: string) => string {
+  return (path) => resolve(dirname(file), path);
+}
+
 /**
  * The bytes of a scenario file: a regular file (not a device, FIFO or folder), read no further than one byte past
  * the limit of a scenario's size (which `loadScenario` then refuses); `ScenarioError` if it cannot be read.
@@ -125,7 +130,7 @@ export function readScenarioSource(file: string): Uint8Array {
 
 /** Loads and validates `file`; throws `ScenarioError` (with file, line and field) on any problem. */
 export function readScenario(file: string, plugins: readonly PluginDefinition[] = builtinPlugins): Scenario {
-  return loadScenario(readScenarioSource(file), { file, plugins, ...memoryLimits(), readFile: besideFile(file), resolvePath: (path) => resolve(dirname(file), path) });
+  return loadScenario(readScenarioSource(file), { file, plugins, ...memoryLimits(), readFile: besideFile(file), resolvePath: besidePath(file) });
 }
 
 /**

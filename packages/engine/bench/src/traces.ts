@@ -78,6 +78,7 @@ tenants:
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const figures = run.result().stack.traces!.day;
+  if (figures.kind !== "utilisation") throw new Error(`the PlanetLab day replayed as ${figures.kind}, not utilisation`);
   return { mode: "replay", vms: figures.vms, samples: figures.samples, seconds, usPerSample: (seconds * 1e6) / figures.samples, cpuUsPerSample: (cpu.user + cpu.system) / figures.samples, maxRss: process.resourceUsage().maxRSS * 1024 };
 }
 

@@ -433,12 +433,38 @@ function checkTraces(s: Scenario, map: SourceMap, options: LoadOptions): Problem
     }
     trace.path = options.resolvePath ? options.resolvePath(trace.path) : trace.path;
     const adapter = TRACE_FORMATS[trace.format];
+    const stack = stackOf(s, trace);
+    if (adapter.kind === "jobs" && stackLayers(s, trace).length > 0) {
+      problems.push(map.problem(["tenants", ti, "trace", "stack"], `${trace.format} jobs run their processors' threads on the hosts themselves: give a stack with no layers (such as baremetal), not "${stack}"`));
+    }
+    // Jobs and pods hold cores and requests outside placement: a host that fails or restarts would strand them.
+    const disruption = s.failures.hosts || s.failures.vms || s.failures.scripted.length > 0 ? "failures" : s.rollout ? "rollout" : s.actions ? "actions" : undefined;
+    if (adapter.kind !== "utilisation" && disruption) {
+      problems.push(map.problem(["tenants", ti, "trace", "format"], `a ${trace.format} trace cannot be replayed with ${disruption} yet (its ${adapter.kind} are not moved off a host that goes down); remove ${disruption}, or replay the trace in a scenario of its own`));
+    }
+    if (trace.nodes !== undefined) {
+      trace.nodes = options.resolvePath ? options.resolvePath(trace.nodes) : trace.nodes;
+      const nodesAt: PathSegment[] = ["tenants", ti, "trace", "nodes"];
+      try {
+        const nodes = adapter.inspect(trace.nodes, { source, onBadRow: trace.onBadRow });
+        if (nodes.entities.kind !== "hosts") problems.push(map.problem(nodesAt, `${trace.nodes} is not a node list (its header is not sn,cpu_milli,memory_mib,gpu,model)`));
+        else if (nodes.skipped > 0) problems.push(map.problem(nodesAt, `${nodes.skipped} bad row${nodes.skipped === 1 ? "" : "s"} in the node list: ${nodes.problems.map(formatTraceProblem).join("; ")}; fix them (a node list has no onBadRow: every node is a host)`));
+        else if (nodes.entities.count === 0) problems.push(map.problem(nodesAt, `${trace.nodes} lists no node: pods would have nowhere to go`));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        problems.push(map.problem(nodesAt, code === "ENOENT" ? `${trace.nodes}: no such file` : `cannot read ${trace.nodes}: ${(err as Error).message}`));
+      }
+    }
     try {
       const summary = adapter.inspect(trace.path, { source, onBadRow: trace.onBadRow });
       if (summary.skipped > 0 && trace.onBadRow === "fail") {
         const more = summary.skipped > summary.problems.length ? `; and ${summary.skipped - summary.problems.length} more` : "";
         const listed = summary.problems.map(formatTraceProblem).join("; ");
         problems.push(map.problem(["tenants", ti, "trace"], `${summary.skipped} bad row${summary.skipped === 1 ? "" : "s"} in the trace: ${listed}${more}; fix them, or set onBadRow: skip to leave them out (counted in results as skipped)`));
+        return;
+      }
+      if (summary.entities.kind === "hosts") {
+        problems.push(map.problem(at, `${trace.path} is an Alibaba node list, not a pod list: give it as nodes:, and the pod list (openb_pod_list_*.csv) as path`));
         return;
       }
       if (summary.rows === 0) {

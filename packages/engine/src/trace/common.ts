@@ -8,6 +8,13 @@ import { RunningStats } from "../stats/summary.js";
 import { nodeTraceSource, type TraceSource } from "./lines.js";
 import type { TraceColumn, TraceReadOptions } from "./index.js";
 
+/** Which rows (jobs, pods) a replay takes: those at or after trace time `start`, every `sample`-th of them, at most `limit`. */
+export interface RowSelection extends TraceReadOptions {
+  start?: number;
+  sample?: number;
+  limit?: number;
+}
+
 /** The source to read with: the one given, else Node's file system (throws `TraceUnavailable` without one). */
 export function sourceOf(options: TraceReadOptions): TraceSource {
   return options.source ?? nodeTraceSource();
@@ -55,5 +62,29 @@ export class ColumnStats {
       const s = this.stats[i];
       return s.count === 0 ? { name, min: 0, mean: 0, max: 0 } : { name, min: s.min, mean: s.mean, max: s.max };
     });
+  }
+}
+
+/**
+ * Applies a `RowSelection` to rows read in time order: `full` once `limit` rows are taken, `take(time)` whether the
+ * row at `time` is taken. Its state is two counters (saved with a snapshot of the reader holding it).
+ */
+export class RowSelector {
+  /** Rows taken so far, and rows at or after `start` seen (the sampling count). */
+  taken = 0;
+  private seen = 0;
+
+  constructor(private readonly selection: RowSelection) {}
+
+  get full(): boolean {
+    return this.taken >= (this.selection.limit ?? Infinity);
+  }
+
+  /** Whether the row at trace time `time` is taken (counting it if so). O(1). */
+  take(time: number): boolean {
+    if (time < (this.selection.start ?? 0)) return false;
+    if (this.seen++ % (this.selection.sample ?? 1) !== 0) return false;
+    this.taken++;
+    return true;
   }
 }

@@ -11,12 +11,14 @@ import { TraceUnavailable, LineReader, type TraceSource } from "./lines.js";
 import type { BadRows, OnBadRow, TraceProblem } from "./problems.js";
 import { planetlab } from "./planetlab.js";
 import { bitbrains } from "./bitbrains.js";
+import { swf } from "./swf.js";
+import { alibaba } from "./alibaba.js";
 
 /** The trace formats the engine reads. */
-export type TraceFormat = "planetlab" | "bitbrains";
+export type TraceFormat = "planetlab" | "bitbrains" | "swf" | "alibaba-pods";
 
-/** What a trace holds: VM utilisation series, batch jobs, or pods. */
-export type TraceEntityKind = "vms" | "jobs" | "pods";
+/** What a trace holds: VM utilisation series, batch jobs, or pods (or, for a node list beside pods, hosts). */
+export type TraceEntityKind = "vms" | "jobs" | "pods" | "hosts";
 
 /** What `inspect` saw in a trace: what it reads, its time span, and what is wrong with it. */
 export interface TraceSummary {
@@ -125,6 +127,8 @@ export interface UtilisationAdapter extends TraceAdapter {
 export const TRACE_FORMATS: Record<TraceFormat, TraceAdapter> = {
   planetlab,
   bitbrains,
+  swf,
+  "alibaba-pods": alibaba,
 };
 
 /** The format names, for messages and the scenario schema. */

@@ -32,7 +32,8 @@ export function onStack(s: Scenario, stack: string): Scenario {
   return {
     ...s,
     defaults: { ...s.defaults, stack },
-    tenants: s.tenants.map((t) => ({ ...t, services: t.services.map((svc) => ({ ...svc, stack })), ...(t.trace ? { trace: { ...t.trace, stack } } : {}) })),
+    // A job log's jobs run on the hosts themselves (workload/jobs.ts): its tenant keeps its own stack.
+    tenants: s.tenants.map((t) => ({ ...t, services: t.services.map((svc) => ({ ...svc, stack })), ...(t.trace && t.trace.format !== "swf" ? { trace: { ...t.trace, stack } } : {}) })),
   };
 }
 
@@ -185,11 +186,24 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
       add("performance", [...s, "restarts"], `${key} restarts`, "count", "lower", key);
     }
   }
-  // Trace tenants replaying utilisation: the CPU their VMs asked for and did not get (the SLO of a consolidation).
-  for (const tenant of keysAt(stacks, ["traces"])) {
-    if (!stacks.some((st) => node(st, ["traces", tenant, "kind"]) === "utilisation")) continue;
-    add("performance", ["traces", tenant, "unmetFraction"], `${tenant} CPU demand not met`, "ratio", "lower");
-    add("performance", ["traces", tenant, "cpuUnmet"], `${tenant} CPU not met`, "core-s", "lower");
+  // Trace tenants' figures, by the kind of their trace: utilisation's CPU their VMs asked for and did not get (the
+  // SLO of a consolidation), a job log's waits, pods' pending and packing.
+  for (const name of keysAt(stacks, ["traces"])) {
+    const t = ["traces", name];
+    const kind = stacks.map((st) => node(st, [...t, "kind"])).find((k) => typeof k === "string");
+    if (kind === "utilisation") {
+      add("performance", [...t, "unmetFraction"], `${name} CPU demand not met`, "ratio", "lower");
+      add("performance", [...t, "cpuUnmet"], `${name} CPU not met`, "core-s", "lower");
+    } else if (kind === "jobs") {
+      add("performance", [...t, "wait", "mean"], `${name} job wait mean`, "s", "lower");
+      add("performance", [...t, "wait", "p99"], `${name} job wait p99`, "s", "lower");
+      add("performance", [...t, "slowdown", "mean"], `${name} bounded slowdown`, "", "lower");
+      add("resources", [...t, "utilisation"], `${name} jobs' share of cores`, "ratio", null);
+    } else if (kind === "pods") {
+      add("performance", [...t, "pendingPeak"], `${name} pods pending (peak)`, "count", "lower");
+      add("resources", [...t, "fragmentation"], `${name} fragmentation`, "ratio", "lower");
+      add("resources", [...t, "hostsUsed"], `${name} hosts with pods (peak)`, "count", "lower");
+    }
   }
   add("resources", ["hosts", "used"], "hosts used", "count", "lower");
   add("resources", ["hosts", "cpuUtilization"], "cpu of used cores", "ratio", null);

@@ -8,6 +8,7 @@
  * run: each figure the mean of its per-replication values, with 95%
  * half-widths over replications (`assembleResults`).
  */
+import type { JobPodFigures } from "./job-pod-traces.js";
 import type { Simulation } from "../kernel/simulation.js";
 import { staticFigures } from "../model/figures.js";
 import type { Migration, Model } from "../model/model.js";
@@ -102,6 +103,8 @@ export interface MeasuredReplication {
   readonly reasons: readonly string[];
   /** The replay of trace tenants, when the scenario has any. */
   readonly traces?: TraceReplay;
+  /** The replay of trace tenants whose traces are jobs or pods. */
+  readonly jobPods?: { readonly any: boolean; figures(): { traces: Record<string, JobPodFigures>; pendingPods: number[] | null } };
   inFlightMeasured(): number[];
 }
 
@@ -296,10 +299,13 @@ export interface StackResults {
   portability: Record<string, { bytes: number; seconds: number | null }>;
   /** The metrics plugins declare, per layer of the stack (and the host's): `layers.<layer>.<metric>`. */
   layers: Record<string, Record<string, MetricFigure>>;
-  /** Per window of the measured time: its start, throughput, mean and p99 latency (every service's), CPU utilisation. */
-  series: { window: number; t: number[]; throughput: Metric[]; latencyMean: Metric[]; latencyP99: Metric[]; cpuUtilization: Metric[] };
-  /** Per trace tenant, what its replay measured (only in scenarios with trace tenants; their VMs are not in `services`). */
-  traces?: Record<string, UtilisationFigures>;
+  /**
+   * Per window of the measured time: its start, throughput, mean and p99 latency (every service's), CPU utilisation;
+   * with pod traces, the mean pods pending (`pendingPods`, every pod tenant's).
+   */
+  series: { window: number; t: number[]; throughput: Metric[]; latencyMean: Metric[]; latencyP99: Metric[]; cpuUtilization: Metric[]; pendingPods?: Metric[] };
+  /** Per trace tenant, what its replay measured, by its trace's kind (`utilisation`, `jobs`, `pods`); only in scenarios with trace tenants. */
+  traces?: Record<string, UtilisationFigures | JobPodFigures>;
   ci95: unknown;
 }
 
@@ -525,6 +531,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     series.cpuUtilization.push(usedCores > 0 ? (at.windowBusy[k + 1] - at.windowBusy[k]) / (usedCores * w) : null);
   }
   const f = figures(all);
+  const replayed = rep.jobPods?.any ? rep.jobPods.figures() : undefined;
   const keys = rep.services.map((r) => r.measure.key);
   const calls: StackResults["calls"] = [...rep.edges]
     .sort((a, b) => a[0] - b[0])
@@ -570,8 +577,8 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     rollout: life.rollout?.figures() ?? null,
     ...(s.actions ? { migrations: model.migrations, unmigrated: model.unmigrated } : {}),
     layers: model.driver.metrics.figures(model.sim.now, d, layers),
-    series,
-    ...(rep.traces ? { traces: rep.traces.figures() } : {}),
+    series: replayed?.pendingPods ? { ...series, pendingPods: replayed.pendingPods } : series,
+    ...(rep.traces || replayed ? { traces: { ...rep.traces?.figures(), ...replayed?.traces } } : {}),
     ci95: null,
   };
 }

@@ -23,6 +23,7 @@
  * All request state is in typed columns; event payloads are request, service,
  * client or operation indices.
  */
+import { JobPodReplays } from "./job-pod-traces.js";
 import type { Simulation } from "../kernel/simulation.js";
 import type { Model } from "../model/model.js";
 import { CPU_OP, IO_OP, MEM_OP, NET_OP, NO_DIRECTION, RECEIVE, SEND, SYSCALL_OP, type Pipeline } from "../model/pipeline.js";
@@ -149,6 +150,8 @@ export class Replication {
   readonly end: number;
   readonly measurement: Measurement;
   readonly lifecycle: Lifecycle;
+  /** The replays of trace tenants whose traces are jobs or pods. */
+  readonly jobPods: JobPodReplays;
   readonly requests = new RequestStore();
   /** The replay of the scenario's utilisation trace tenants (absent without any, so other scenarios' state is as before). */
   readonly traces?: TraceReplay;
@@ -336,6 +339,7 @@ export class Replication {
     this.syscallCost = Float64Array.from(model.hosts, (_, i) => model.hostRules[i].syscallCost ?? 0);
     // Replicas take requests once ready; hosts fail and are repaired.
     this.lifecycle = new Lifecycle(sim, model, this);
+    this.jobPods = new JobPodReplays(sim, model, s, { warmup: options.warmup, end: this.end, windows: SERIES_WINDOWS }, this.hostsUsed);
     const clients = this.services.reduce((a, run) => a + run.clients, 0);
     this.clientService = new Int32Array(clients);
     this.clientIndex = new Int32Array(clients);
