@@ -48,7 +48,7 @@ describe("examples/hpc-swf.yaml", () => {
     const s = readScenario(example);
     const trace = s.tenants[0].trace!;
     // The path resolves against the scenario's folder.
-    expect(trace.path).toBe(resolve(dirname(example), "../../shared/data/traces/pwa-swf-nasa-ipsc/NASA-iPSC-1993-3.1-cln.swf"));
+    expect(trace.path).toBe(resolve(dirname(example), "../data/traces/pwa-swf-nasa-ipsc/NASA-iPSC-1993-3.1-cln.swf"));
     const results = await runScenario(s, builtinPlugins);
     const f = results.stacks.baremetal.traces!.nasa as JobFigures;
     const fifo = plainFifo(trace.path, 128, s.duration);

@@ -19,7 +19,7 @@ import { TRACE_FORMATS, type UtilisationAdapter } from "../../dist/trace/index.j
 import { ReplicationRun } from "../../dist/workload/run.js";
 
 /** The day the issue names, beside the repository (the shared data folder). */
-export const PLANETLAB_DAY = fileURLToPath(new URL("../../../../../shared/data/traces/planetlab-cloudsim/20110303", import.meta.url));
+export const PLANETLAB_DAY = fileURLToPath(new URL("../../../../data/traces/planetlab-cloudsim/20110303", import.meta.url));
 
 export interface TraceBenchResult {
   mode: "read" | "replay";

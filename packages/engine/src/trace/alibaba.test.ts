@@ -4,7 +4,7 @@ import { memoryTraceSource } from "./lines.js";
 import { BadRows } from "./problems.js";
 import { openPods, readNodes } from "./alibaba.js";
 
-const DIR = new URL("../../../../../shared/data/traces/alibaba-gpu-v2023/", import.meta.url).pathname;
+const DIR = new URL("../../../../data/traces/alibaba-gpu-v2023/", import.meta.url).pathname;
 const PODS = `${DIR}openb_pod_list_default.csv`;
 const NODES = `${DIR}openb_node_list_all_node.csv`;
 const HEADER = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";

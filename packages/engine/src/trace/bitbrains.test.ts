@@ -3,7 +3,7 @@ import { detectFormat, inspectTrace, TRACE_FORMATS, type UtilisationAdapter, typ
 import { BITBRAINS_COLUMNS } from "./bitbrains.js";
 import { memoryTraceSource } from "./lines.js";
 
-const MONTH = new URL("../../../../../shared/data/traces/bitbrains-rnd/2013-7", import.meta.url).pathname;
+const MONTH = new URL("../../../../data/traces/bitbrains-rnd/2013-7", import.meta.url).pathname;
 const bitbrains = TRACE_FORMATS.bitbrains as UtilisationAdapter;
 const HEADER = BITBRAINS_COLUMNS.join(";\t");
 const row = (...v: number[]): string => v.join(";\t");

@@ -3,7 +3,7 @@ import { detectFormat, inspectTrace, TRACE_FORMATS, type UtilisationAdapter } fr
 import { memoryTraceSource } from "./lines.js";
 import { PLANETLAB_STEP } from "./planetlab.js";
 
-const DAY = new URL("../../../../../shared/data/traces/planetlab-cloudsim/20110303", import.meta.url).pathname;
+const DAY = new URL("../../../../data/traces/planetlab-cloudsim/20110303", import.meta.url).pathname;
 const planetlab = TRACE_FORMATS.planetlab as UtilisationAdapter;
 
 describe("planetlab", () => {

@@ -4,7 +4,7 @@ import { memoryTraceSource } from "./lines.js";
 import { BadRows, TraceError } from "./problems.js";
 import { checkSwf, openSwf } from "./swf.js";
 
-const NASA = new URL("../../../../../shared/data/traces/pwa-swf-nasa-ipsc/NASA-iPSC-1993-3.1-cln.swf", import.meta.url).pathname;
+const NASA = new URL("../../../../data/traces/pwa-swf-nasa-ipsc/NASA-iPSC-1993-3.1-cln.swf", import.meta.url).pathname;
 
 /** An SWF line from its first fields; the rest -1. */
 const row = (...fields: number[]): string => [...fields, ...Array(18 - fields.length).fill(-1)].join("   ");

@@ -8,7 +8,7 @@ import { ReplicationRun, runScenario } from "./run.js";
 import type { PodFigures } from "./pods.js";
 
 const plugins = [testHost];
-const DIR = new URL("../../../../../shared/data/traces/alibaba-gpu-v2023/", import.meta.url).pathname;
+const DIR = new URL("../../../../data/traces/alibaba-gpu-v2023/", import.meta.url).pathname;
 const HEADER = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time";
 
 /** A pod list of [cores, created, deleted] (1 GiB each, no GPU) in a file of its own. */

@@ -11,8 +11,8 @@ export default class TraceInspect extends ScenarioCommand {
     "first file unless --format gives it. Exit code 2 when the path cannot be read or its format cannot be told.";
 
   static override examples = [
-    "<%= config.bin %> trace inspect ../shared/data/traces/planetlab-cloudsim/20110303",
-    "<%= config.bin %> trace inspect ../shared/data/traces/bitbrains-rnd/2013-7/41.csv --format bitbrains --json",
+    "<%= config.bin %> trace inspect data/traces/planetlab-cloudsim/20110303",
+    "<%= config.bin %> trace inspect data/traces/bitbrains-rnd/2013-7/41.csv --format bitbrains --json",
   ];
 
   static override args = { path: Args.string({ description: "a trace file, or a folder of trace files (one per VM)", required: true }) };
