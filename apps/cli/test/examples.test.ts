@@ -14,7 +14,7 @@ interface Golden {
 
 describe("the examples against their golden summaries", () => {
   it("has a golden summary for each runnable example", () => {
-    expect(goldens.map((g) => g.replace(".json", "")).sort()).toEqual(["batch", "compare-stacks", "flash-sale", "overload", "three-tier", "web-tier"]);
+    expect(goldens.map((g) => g.replace(".json", "")).sort()).toEqual(["batch", "compare-stacks", "flash-sale", "kubernetes", "overload", "three-tier", "web-tier"]);
   });
 
   for (const file of goldens) {
