@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatTable } from "../../dist/util/table.js";
+import type { ContainerBenchResult } from "./containers.js";
 
 export interface SuiteOptions {
   /** Fewer events and one repetition: a smoke run of about ten seconds. */
@@ -76,6 +77,8 @@ export interface SuiteReport {
   workload: WorkloadRow[];
   /** The VM benchmarks (bench/src/vms.ts), beside SimGrid's VM model where it is installed. */
   vms: WorkloadRow[];
+  /** The container benchmark (bench/src/containers.ts): its one case, or its tenth with `quick`. */
+  containers: ContainerBenchResult;
   peers: { cpp: string | null; simpy: string | null };
 }
 
@@ -199,7 +202,9 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
     progress(`workload: ${workload.map((w) => `${w.scenario} ${w.turtlesUs.toFixed(2)} us/request`).join(", ")}`);
     const vms = pairedRows(jsonLines<Record<string, number | string>>("vms.js", quick ? ["--quick"] : []));
     progress(`vms: ${vms.map((w) => `${w.scenario} ${w.turtlesUs.toFixed(2)} us/request, ${w.maxRssMB.toFixed(0)} MB`).join(", ")}`);
-    return { rows, mmc, solver, placement, workload, vms, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
+    const containers = jsonLines<ContainerBenchResult>("containers.js", quick ? ["--quick"] : [])[0];
+    progress(`containers: ${containers.containers} in ${containers.vms} VMs, build ${containers.buildSeconds.toFixed(1)} s, run ${containers.runSeconds.toFixed(1)} s`);
+    return { rows, mmc, solver, placement, workload, vms, containers, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -311,6 +316,8 @@ export function formatBenchmarkReport(r: SuiteReport): string {
     "targets: vms-one-host <= 6 us, vms-1k-hosts <= 4 us, vms-10k-hosts <= 4 us, vms-100k <= 4 GB peak RSS (SimGrid measured 22 us, 137 us and 4.5 ms per task on the issue's machine)" +
       (r.vms.some((w) => w.simgridUs !== null) ? "" : "; simgrid not run (apt-get install libsimgrid-dev)"),
     verdict(vmTargets(r)),
+    "",
+    containersLine(r.containers),
   ].join("\n");
 }
 
@@ -359,6 +366,22 @@ function vmTargets(r: SuiteReport): Target[] {
   if (big) t.push(["vms-100k", `${big.maxRssMB.toFixed(0)} MB`, big.maxRssMB <= 4096]);
   for (const w of r.vms) t.push([`${w.scenario} throughput`, `${(100 * (w.throughput / w.expectedThroughput - 1)).toFixed(2)}%`, Math.abs(w.throughput / w.expectedThroughput - 1) <= 0.01]);
   return t;
+}
+
+/** The container benchmark's figures beside its targets, judged on the full case only (a tenth of it meets them trivially). */
+function containersLine(c: ContainerBenchResult): string {
+  const gb = (b: number): string => `${(b / 1e9).toFixed(2)} GB`;
+  const total = c.buildSeconds + c.runSeconds;
+  const head =
+    `Containers: ${c.containers.toLocaleString("en")} bridged containers in ${c.vms.toLocaleString("en")} VMs on ${c.hosts.toLocaleString("en")} hosts, ` +
+    `${c.expectedThroughput.toLocaleString("en")} requests/s open-loop (${c.throughput.toFixed(0)}/s served):\n` +
+    `  build ${c.buildSeconds.toFixed(1)} s, run ${c.runSeconds.toFixed(1)} s, ${(c.eventsPerSecond / 1e6).toFixed(2)} M events/s (${c.events.toLocaleString("en")} events), peak RSS ${gb(c.maxRss)}`;
+  const targets = `targets: build and run < ${c.targets.seconds / 60} min, peak RSS < ${gb(c.targets.rss)} (the full case)`;
+  if (c.scenario !== "containers-1m") return `${head}\n${targets}\n  not judged: --quick runs a tenth of the case`;
+  return `${head}\n${targets}\n${verdict([
+    ["containers-1m time", `${(total / 60).toFixed(1)} min`, total < c.targets.seconds],
+    ["containers-1m RSS", gb(c.maxRss), c.maxRss < c.targets.rss],
+  ])}`;
 }
 
 /** "met: a (1.2x), b; NOT met: c (5.0x)", from this run's figures. */
