@@ -16,7 +16,7 @@ interface Golden {
 
 describe("the examples against their golden summaries", () => {
   it("has a golden summary for each runnable example", () => {
-    expect(goldens.map((g) => g.replace(".json", "")).sort()).toEqual(["batch", "compare-stacks", "flash-sale", "hpc-swf", "overload", "planetlab-consolidation", "three-tier", "vm-consolidation", "web-tier"]);
+    expect(goldens.map((g) => g.replace(".json", "")).sort()).toEqual(["batch", "compare-stacks", "flash-sale", "hpc-swf", "kubernetes", "overload", "planetlab-consolidation", "three-tier", "vm-consolidation", "web-tier"]);
   });
 
   for (const file of goldens) {

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatTable } from "../../dist/util/table.js";
 import type { TraceBenchResult } from "./traces.js";
+import type { ContainerBenchResult } from "./containers.js";
 
 export interface SuiteOptions {
   /** Fewer events and one repetition: a smoke run of about ten seconds. */
@@ -79,6 +80,8 @@ export interface SuiteReport {
   vms: WorkloadRow[];
   /** Streaming the PlanetLab day (bench/src/traces.ts): reading alone, and the whole replay. */
   traces: TraceBenchResult[];
+  /** The container benchmark (bench/src/containers.ts): its one case, or its tenth with `quick`. */
+  containers: ContainerBenchResult;
   peers: { cpp: string | null; simpy: string | null };
 }
 
@@ -202,9 +205,11 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
     progress(`workload: ${workload.map((w) => `${w.scenario} ${w.turtlesUs.toFixed(2)} us/request`).join(", ")}`);
     const vms = pairedRows(jsonLines<Record<string, number | string>>("vms.js", quick ? ["--quick"] : []));
     progress(`vms: ${vms.map((w) => `${w.scenario} ${w.turtlesUs.toFixed(2)} us/request, ${w.maxRssMB.toFixed(0)} MB`).join(", ")}`);
+    const containers = jsonLines<ContainerBenchResult>("containers.js", quick ? ["--quick"] : [])[0];
+    progress(`containers: ${containers.containers} in ${containers.vms} VMs, build ${containers.buildSeconds.toFixed(1)} s, run ${containers.runSeconds.toFixed(1)} s`);
     const traces = jsonLines<TraceBenchResult>("traces.js", quick ? ["--quick"] : []);
     progress(`traces: ${traces.map((x) => `${x.mode} ${x.usPerSample.toFixed(2)} us/sample, ${(x.maxRss / 2 ** 20).toFixed(0)} MB`).join(", ")}`);
-    return { rows, mmc, solver, placement, workload, vms, traces, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
+    return { rows, mmc, solver, placement, workload, vms, traces, containers, peers: { cpp: cpp ? "g++ -O2 std::priority_queue" : null, simpy: python ? `simpy (${python})` : null } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -324,6 +329,7 @@ export function formatBenchmarkReport(r: SuiteReport): string {
     ),
     "targets: replay <= 2 us per trace sample, peak RSS < 300 MB",
     verdict(traceTargets(r)),
+    containersLine(r.containers),
   ].join("\n");
 }
 
@@ -382,6 +388,22 @@ function traceTargets(r: SuiteReport): Target[] {
     ["replay per sample", `${replay.usPerSample.toFixed(2)} us`, replay.usPerSample <= 2],
     ["replay peak RSS", `${(replay.maxRss / 2 ** 20).toFixed(0)} MB`, replay.maxRss < 300 * 2 ** 20],
   ];
+}
+
+/** The container benchmark's figures beside its targets, judged on the full case only (a tenth of it meets them trivially). */
+function containersLine(c: ContainerBenchResult): string {
+  const gb = (b: number): string => `${(b / 1e9).toFixed(2)} GB`;
+  const total = c.buildSeconds + c.runSeconds;
+  const head =
+    `Containers: ${c.containers.toLocaleString("en")} bridged containers in ${c.vms.toLocaleString("en")} VMs on ${c.hosts.toLocaleString("en")} hosts, ` +
+    `${c.expectedThroughput.toLocaleString("en")} requests/s open-loop (${c.throughput.toFixed(0)}/s served):\n` +
+    `  build ${c.buildSeconds.toFixed(1)} s, run ${c.runSeconds.toFixed(1)} s, ${(c.eventsPerSecond / 1e6).toFixed(2)} M events/s (${c.events.toLocaleString("en")} events), peak RSS ${gb(c.maxRss)}`;
+  const targets = `targets: build and run < ${c.targets.seconds / 60} min, peak RSS < ${gb(c.targets.rss)} (the full case)`;
+  if (c.scenario !== "containers-1m") return `${head}\n${targets}\n  not judged: --quick runs a tenth of the case`;
+  return `${head}\n${targets}\n${verdict([
+    ["containers-1m time", `${(total / 60).toFixed(1)} min`, total < c.targets.seconds],
+    ["containers-1m RSS", gb(c.maxRss), c.maxRss < c.targets.rss],
+  ])}`;
 }
 
 /** "met: a (1.2x), b; NOT met: c (5.0x)", from this run's figures. */

@@ -30,7 +30,7 @@ import { testHost } from "../../dist/testing/index.js";
 import { buildSimgridPeer, runPeerBinary, timedWorkers, type WorkloadBenchResult } from "./workload.js";
 
 /** The hypervisor plugin's CPU rules and steal per VM (packages/plugin-hypervisor), without its I/O path. */
-const vm = definePlugin({
+export const vm = definePlugin({
   name: "bench-vm-cpu",
   layer: "vm",
   version: "1",
