@@ -221,13 +221,18 @@ export const late = definePlugin({ name: "late", layer: "late", version: "1.0.0"
     const plain = loadScenario(SCENARIO, { plugins: [testHost] });
     const first: RunSnapshot[] = [];
     const c1 = new AbortController();
+    // Cancelled once both replications have begun: on a loaded machine one worker may start seconds after the other.
+    const begun = new Set<number>();
     await runScenarioOnWorkers(plain, [testHost], {
       workers: 2,
       duration: 3000,
       pluginModules: [hostModule],
       signal: c1.signal,
       checkpoint: { every: 3600, save: (snap) => void first.push(snap) },
-      onProgress: (p) => p.replication === 1 && p.simTime > 100 && c1.abort(),
+      onProgress: (p) => {
+        if (p.simTime > 100) begun.add(p.replication);
+        if (begun.size === 2) c1.abort();
+      },
     }).catch(() => {});
     expect(first[0].running.map((r) => r.replication).sort()).toEqual([0, 1]);
     const second: RunSnapshot[] = [];
