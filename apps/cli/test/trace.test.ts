@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const bin = join(import.meta.dirname, "..", "bin", "run.js");
-const traces = join(import.meta.dirname, "..", "..", "..", "..", "shared", "data", "traces");
+const traces = join(import.meta.dirname, "..", "..", "..", "data", "traces");
 
 function turtles(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
