@@ -396,7 +396,7 @@ stacks: { s: [{ layer: slow }] }
 tenants:
   - name: t
     services:
-      - { name: a, stack: s, replicas: 3, load: { open: { rate: 10/s } }, request: [{ cpu: 1ms }] }
+      - { name: a, stack: s, replicas: 3, memory: 1GiB, load: { open: { rate: 10/s } }, request: [{ cpu: 1ms }] }
 `,
       { plugins },
     );
@@ -800,7 +800,7 @@ stacks: { s: [{ layer: fetcher, bytes: 100MB }] }
 tenants:
   - name: t
     services:
-      - { name: a, stack: s, replicas: ${replicas}, request: [{ cpu: 1ms }] }
+      - { name: a, stack: s, replicas: ${replicas}, memory: 1GiB, request: [{ cpu: 1ms }] }
 `,
       { plugins },
     );
