@@ -10,18 +10,24 @@ import {
   formatProblems,
   fromCsv,
   grid,
+  inShard,
   LIMITS,
   loadScenario,
   locateProblems,
   parseParam,
+  parseShard,
+  partRows,
   pointKey,
   printable,
   rowOf,
   scenarioHash,
   ScenarioError,
+  shardPart,
+  sweepId,
   toCsv,
   type RunSnapshot,
   type Scenario,
+  type Shard,
 } from "@turtles/engine";
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { sweepHtmlReport } from "@turtles/engine/report";
@@ -46,6 +52,7 @@ export default class Sweep extends ScenarioCommand {
     "<%= config.bin %> sweep examples/web-tier.yaml --param services.frontend.replicas=12,24,48 --out sweep.csv",
     "<%= config.bin %> sweep examples/batch.yaml --param hostTypes.c6i.cores=8,16 --param services.render.replicas=16,32 --replications 3 --out sweep.json",
     "<%= config.bin %> sweep examples/overload.yaml --param services.checkout.replicas=1,2,4 --duration 1h --out sweep.csv --checkpoint sweep.snap",
+    "<%= config.bin %> sweep examples/overload.yaml --param services.checkout.replicas=1,2,4,8 --shard 2/4 --out part-2.json",
   ];
 
   static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };
@@ -64,6 +71,9 @@ export default class Sweep extends ScenarioCommand {
     retries: ScenarioCommand.retriesFlag,
     plugin: ScenarioCommand.pluginFlag,
     html: ScenarioCommand.htmlFlag,
+    shard: Flags.string({
+      description: "run only shard i of N (points i, i+N, i+2N, ... of the grid) and write them to --out, a .json part file; `turtles merge` joins the parts into the rows of the whole sweep",
+    }),
   };
 
   /**
@@ -82,7 +92,7 @@ export default class Sweep extends ScenarioCommand {
     let old: Record<string, unknown>[];
     try {
       const text = readFileSync(out, "utf8");
-      old = (json ? JSON.parse(text) : fromCsv(text)) as Record<string, unknown>[];
+      old = (partRows(text) ?? (json ? JSON.parse(text) : fromCsv(text))) as Record<string, unknown>[];
       if (!Array.isArray(old)) throw new Error("not a list of rows");
     } catch (err) {
       this.fail(`--resume: cannot read the rows in ${out} (${(err as Error).message}); give the --out of the sweep to continue, or remove it`);
@@ -99,7 +109,7 @@ export default class Sweep extends ScenarioCommand {
     for (const r of old) {
       if (!(r.error === undefined || r.error === null || r.error === "")) continue;
       const i = byKey.get(pointKey(r, paths));
-      if (i === undefined) continue;
+      if (i === undefined || hashes[i] === "") continue; // not a point of this sweep, or of another shard
       if (r.scenarioHash !== hashes[i]) {
         this.fail(
           `--resume: ${out} holds point ${i + 1} (${what(points[i])}) computed from another scenario, or other --seed, --duration or ` +
@@ -150,6 +160,15 @@ export default class Sweep extends ScenarioCommand {
     this.writableFile("out", flags.out, ...[args.file, flags.points, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
     const html = this.htmlReporter(flags.html, args.file, flags.points, flags.checkpoint, flags.out);
     if (flags.resume && !flags.out) this.fail("--resume needs --out: the rows a sweep already wrote are read from it");
+    let shard: Shard | undefined;
+    if (flags.shard !== undefined) {
+      try {
+        shard = parseShard(flags.shard);
+      } catch (err) {
+        this.fail((err as Error).message);
+      }
+      if (!flags.out?.endsWith(".json")) this.fail(`--shard needs --out FILE.json: the shard's rows go to a part file, such as --out part-${shard.index}.json, which turtles merge reads`);
+    }
     const plugins = await loadPlugins(flags.plugin);
     const base = readScenario(args.file, plugins); // the base scenario must be valid on its own
     const text = Buffer.from(readScenarioSource(args.file)).toString("utf8");
@@ -200,9 +219,13 @@ export default class Sweep extends ScenarioCommand {
     // Each point's scenario: its values applied to the file, then the flags. Its hash goes into its row, so that
     // --resume keeps only rows computed from the same scenario.
     const limits = memoryLimits();
-    const preparing = countProgress("preparing points:", points.length);
-    const prepare = (point: Record<string, string>, i: number): Scenario => {
-      preparing.update(i);
+    // A shard prepares and runs only its own points; the others stay holes in `scenarios` and `rows`.
+    const mine = points.map((_, i) => shard === undefined || inShard(i, shard));
+    const preparing = countProgress("preparing points:", mine.filter(Boolean).length);
+    let prepared = 0;
+    const prepare = (point: Record<string, string>, i: number): Scenario | undefined => {
+      if (!mine[i]) return undefined;
+      preparing.update(prepared++);
       let pointText = "";
       try {
         pointText = applyPoint(text, args.file, point);
@@ -223,20 +246,22 @@ export default class Sweep extends ScenarioCommand {
         throw new ScenarioError(inFile);
       }
     };
-    let scenarios: Scenario[];
+    let scenarios: (Scenario | undefined)[];
     try {
       scenarios = points.map(prepare);
     } finally {
       preparing.done();
     }
-    const hashes = scenarios.map(scenarioHash);
+    const hashes = scenarios.map((s) => (s ? scenarioHash(s) : ""));
     // One row per point, in point order; the file lists the points done so far.
     const rows: (Record<string, unknown> | undefined)[] = points.map(() => undefined);
     if (flags.resume && flags.out && existsSync(flags.out)) this.keepDone(flags.out, json, points, paths, hashes, rows, what);
     let failed = 0;
     let badInput = 0;
+    const id = shard && sweepId(text, points, { seed: flags.seed, duration, replications: flags.replications });
+    // A shard writes its part file (rows by point index, for `turtles merge`); a whole sweep its rows.
     const body = (list: readonly (Record<string, unknown> | undefined)[]): string =>
-      json ? `${JSON.stringify(list, null, 2)}\n` : toCsv(list as Record<string, string | number | null>[]);
+      shard ? shardPart(id!, shard, rows) : json ? `${JSON.stringify(list, null, 2)}\n` : toCsv(list as Record<string, string | number | null>[]);
     // Why the last write of --out failed (undefined: it holds every row done). The sweep goes on: its rows are kept
     // here and written after the next point, or printed at the end.
     let unwritten: string | undefined;
@@ -250,8 +275,8 @@ export default class Sweep extends ScenarioCommand {
     };
     const todo: { index: number; point: Record<string, string>; scenario: Scenario; resume?: RunSnapshot }[] = [];
     for (const [index, point] of points.entries()) {
-      if (rows[index]) continue;
       const scenario = scenarios[index];
+      if (rows[index] || !scenario) continue;
       const resume = savedRuns.get(pointKey(point, paths));
       if (resume) {
         // A saved state continues only the scenario it was saved from, with the same plugins.
@@ -348,7 +373,7 @@ export default class Sweep extends ScenarioCommand {
     else if (!this.writeResults(flags.out, body(rows.filter(Boolean)), "the rows")) this.print(body(rows.filter(Boolean)));
     html?.((chartLib) => sweepHtmlReport(rows.filter((r) => r !== undefined), { params: paths, chartLib, title: `${base.name}: sweep of ${paths.join(", ")}` }));
     if (failed > 0) {
-      process.stderr.write(`${failed} of ${points.length} points failed\n`);
+      process.stderr.write(`${failed} of ${mine.filter(Boolean).length} points${shard ? ` of shard ${shard.index}/${shard.count}` : ""} failed\n`);
       // Every point run was bad input (a host type without the NIC or disk the scenario needs): as validate says, 2.
       process.exitCode = badInput === todo.length ? ScenarioCommand.BAD_INPUT : 1;
     }
