@@ -288,6 +288,7 @@ export async function runWorker(backend: Backend, name: string, options: { concu
     maxStalledCount: 1,
   });
   worker.on("error", () => {}); // reconnections are BullMQ's
+  worker.on("active", (job) => options.onEvent?.(`job ${job.id} started (replication ${job.data.replication})`));
   worker.on("failed", (job, err) => job && options.onEvent?.(`job ${job.id} failed (attempt ${job.attemptsMade}): ${err.message}`));
   await worker.waitUntilReady();
   await new Promise<void>((resolve) => (options.signal.aborted ? resolve() : options.signal.addEventListener("abort", () => resolve(), { once: true })));
