@@ -83,6 +83,18 @@ describe.skipIf(redisMissing)("sweeps on a BullMQ backend", () => {
     expect(readFileSync(join(dir, "restarted.json"), "utf8")).toBe(local);
   });
 
+  it("runs the replications of run and compare as jobs too, with the local results", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-backend-"));
+    worker();
+    const webTier = join(examples, "web-tier.yaml");
+    for (const command of ["run", "compare"]) {
+      const args = [command, webTier, "--duration", "5s", "--replications", "2"];
+      expect(await turtlesAsync(...args, "--backend", redis.url, "--out", join(dir, `${command}-b.json`)).done).toBe(0);
+      expect(await turtlesAsync(...args, "--out", join(dir, `${command}-l.json`)).done).toBe(0);
+      expect(readFileSync(join(dir, `${command}-b.json`), "utf8")).toBe(readFileSync(join(dir, `${command}-l.json`), "utf8"));
+    }
+  });
+
   it("reports a job that fails every attempt with its point, replication and seed, finishes the others, and exits 1", async () => {
     const dir = mkdtempSync(join(tmpdir(), "turtles-backend-"));
     worker();

@@ -32,7 +32,7 @@ import {
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { sweepHtmlReport } from "@turtles/engine/report";
 import { writeFileAtomic } from "../lib/atomic.js";
-import { backendFlag, checkedBackend, queueFlag } from "../lib/backend-flags.js";
+import { backendFlag, backendJobs, checkedBackend, queueFlag } from "../lib/backend-flags.js";
 import { countProgress, jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
 import { InputFileError, readInputFile } from "../lib/files.js";
@@ -261,7 +261,7 @@ export default class Sweep extends ScenarioCommand {
         throw err;
       }
       try {
-        return applyOverrides(loadScenario(pointText, { file: file, plugins, ...limits, readFile: besideFile(file) }), { seed: flags.seed, duration, replications: flags.replications });
+        return applyOverrides(loadScenario(pointText, { file, plugins, ...limits, readFile: besideFile(file) }), { seed: flags.seed, duration, replications: flags.replications });
       } catch (err) {
         if (!(err instanceof ScenarioError)) throw err;
         // Lines of the point's text are not the file's: place each problem in the file (where its field is there)
@@ -371,12 +371,7 @@ export default class Sweep extends ScenarioCommand {
       process.once("SIGINT", onSigint);
       try {
         await runOnBackend(jobs, plugins, {
-          backend,
-          queue: flags.queue,
-          id: sweep.replace(/^sha256:/, "").slice(0, 12),
-          file: file,
-          attempts: flags.retries + 1,
-          pluginModules,
+          ...backendJobs(backend, flags.queue, sweep.replace(/^sha256:/, "").slice(0, 12), file, flags.retries),
           points: todo.map((t) => t.index),
           signal: stop.signal,
           onProgress: (n, total, bad) => {
@@ -399,7 +394,7 @@ export default class Sweep extends ScenarioCommand {
       (signal) =>
         runMany(jobs, plugins, {
           workers,
-          file: file,
+          file,
           retries: flags.retries,
           pluginModules,
           signal,
