@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue, QueueEvents } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisMissing, startRedis, type TestRedis } from "./redis-server.js";
+import { redisMissing, startRedis } from "../scripts/redis-server.mjs";
 
 const bin = join(import.meta.dirname, "..", "bin", "run.js");
 const examples = join(import.meta.dirname, "..", "..", "..", "examples");
@@ -30,7 +30,7 @@ async function until(what: () => boolean, label: string): Promise<void> {
 }
 
 describe.skipIf(redisMissing)("sweeps on a BullMQ backend", () => {
-  let redis: TestRedis;
+  let redis: Awaited<ReturnType<typeof startRedis>>;
   const workers: ChildProcess[] = [];
   const worker = (...extra: string[]): ReturnType<typeof turtlesAsync> => {
     const w = turtlesAsync("worker", "--backend", redis.url, "--concurrency", "1", "--lock", "2s", ...extra);

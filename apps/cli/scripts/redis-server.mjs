@@ -1,9 +1,9 @@
 /**
  * A throwaway redis-server for tests: on a free port of 127.0.0.1, in its own folder (with AOF on, so a restart
  * keeps the queue), never the system service. `redisMissing` is set when redis-server is not installed: the tests
- * that need it skip and say so.
+ * that need it skip and say so. Plain JavaScript: the backend benchmark (bench/backend.mjs) uses it too.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,18 +14,20 @@ export const redisMissing = spawnSync("redis-server", ["--version"]).error !== u
 if (redisMissing) console.log("skipped: redis-server not installed");
 
 /** A free TCP port on 127.0.0.1 (the OS picks it). */
-async function freePort(): Promise<number> {
+/** @returns {Promise<number>} */
+async function freePort() {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
 
 /** Resolves once the server answers PING (a redis-server takes some milliseconds to listen). */
-async function answering(port: number): Promise<void> {
+/** @param {number} port */
+async function answering(port) {
   for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
+    const ok = await new Promise((resolve) => {
       const socket = createConnection({ port, host: "127.0.0.1" }, () => socket.write("PING\r\n"));
       socket.once("data", (d) => {
         socket.destroy();
@@ -39,25 +41,23 @@ async function answering(port: number): Promise<void> {
   throw new Error(`redis-server on port ${port} did not answer`);
 }
 
-export interface TestRedis {
-  url: string;
-  port: number;
-  /** Stops it (SIGTERM: it writes its AOF) and starts it again on the same port and folder. */
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** Starts a redis-server for one test file; `password` makes it require one. */
-export async function startRedis(password?: string): Promise<TestRedis> {
+/**
+ * Starts a redis-server for one test file (or benchmark); `password` makes it require one. `restart` stops it
+ * (SIGTERM: it writes its AOF) and starts it again on the same port and folder.
+ * @param {string} [password]
+ * @returns {Promise<{ url: string, port: number, restart(): Promise<void>, stop(): Promise<void> }>}
+ */
+export async function startRedis(password) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "turtles-redis-"));
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", "", ...(password ? ["--requirepass", password] : [])];
-  let child: ChildProcess;
-  const start = async (): Promise<void> => {
+  /** @type {import("node:child_process").ChildProcess} */
+  let child;
+  const start = async () => {
     child = spawn("redis-server", args, { stdio: "ignore" });
     await answering(port);
   };
-  const stop = async (): Promise<void> => {
+  const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
