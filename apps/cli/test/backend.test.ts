@@ -24,6 +24,15 @@ function turtlesAsync(...args: string[]): { child: ChildProcess; stderr: () => s
   return { child, stderr: () => err, done: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
 }
 
+/** A command run to its end without blocking this event loop (workers' output is read on it). */
+async function run(...args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, stdout: out };
+}
+
 async function until(what: () => boolean, label: string): Promise<void> {
   for (let i = 0; i < 600 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
   if (!what()) throw new Error(`timed out waiting for ${label}`);
@@ -93,6 +102,23 @@ describe.skipIf(redisMissing)("sweeps on a BullMQ backend", () => {
       expect(await turtlesAsync(...args, "--out", join(dir, `${command}-l.json`)).done).toBe(0);
       expect(readFileSync(join(dir, `${command}-b.json`), "utf8")).toBe(readFileSync(join(dir, `${command}-l.json`), "utf8"));
     }
+  });
+
+  it("lists a sweep in --status, and re-attaches with --resume after its submitter died, running no job twice", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-backend-"));
+    const args = ["sweep", overload, "--param", "services.checkout.replicas=1,2", "--duration", "5s", "--replications", "2", "--queue", "resume", "--backend", redis.url, "--out", join(dir, "s.json")];
+    // No worker yet: the jobs wait in Redis; the submitter is killed once they are there.
+    const first = turtlesAsync(...args);
+    let status = "";
+    for (let i = 0; i < 30 && !/4 jobs: 4 waiting/.test(status); i++) status = (await run("sweep", "--status", "--queue", "resume", "--backend", redis.url)).stdout;
+    expect(status).toMatch(/^[0-9a-f]{12} {2}\S+overload.yaml {2}started \S+ {2}4 jobs: 4 waiting$/m);
+    first.child.kill("SIGKILL");
+    await first.done;
+    const w = worker("--queue", "resume");
+    expect(await turtlesAsync(...args, "--resume").done).toBe(0);
+    expect(w.stderr().match(/ started /g)?.length).toBe(4);
+    expect(JSON.parse(readFileSync(join(dir, "s.json"), "utf8")).map((r: Record<string, string>) => r["services.checkout.replicas"])).toEqual(["1", "2"]);
+    expect((await run("sweep", "--status", "--queue", "resume", "--backend", redis.url)).stdout.trim()).toBe(`no sweep in progress on queue resume at 127.0.0.1:${redis.port}`);
   });
 
   it("reports a job that fails every attempt with its point, replication and seed, finishes the others, and exits 1", async () => {
