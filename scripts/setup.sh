@@ -26,6 +26,17 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
   fi
 fi
 
+# The --backend tests start their own redis-server (Debian's) on a free port; without it they skip and say so.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing redis-server (Debian) for the --backend tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) ||
+      echo "setup: warning: redis-server could not be installed; the --backend tests will be skipped" >&2
+  else
+    echo "setup: note: no redis-server (sudo apt-get install redis-server); the --backend tests will be skipped" >&2
+  fi
+fi
+
 echo "setup: installing dependencies"
 pnpm install --frozen-lockfile
 echo "setup: building"

@@ -60,6 +60,8 @@ export type { ComparedFigure, Comparison, PairedDifference, Question } from "./w
 export { hasRateProfile, meanRate, RateProfile } from "./workload/profile.js";
 export { applyPoint, fromCsv, grid, parseParam, pointKey, rowOf, toCsv } from "./workload/sweep.js";
 export type { SweepParam } from "./workload/sweep.js";
+export { inShard, mergeShards, parseShard, partRows, shardPart, sweepId, SHARD_FORMAT } from "./workload/shard.js";
+export type { Shard, ShardPart, SweepRow } from "./workload/shard.js";
 export { decodeRunSnapshot, decodeSweepSnapshot, encodeRunSnapshot, encodeSweepSnapshot, runSnapshot, RUN_SNAPSHOT_FORMAT, SWEEP_SNAPSHOT_FORMAT } from "./workload/checkpoint.js";
 export type { CheckpointOptions, RunningState, RunSnapshot, SweepSnapshot } from "./workload/checkpoint.js";
 

@@ -1,10 +1,11 @@
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
-import { BAREMETAL_STACK, comparisonResults, didYouMean, onStack, ScenarioError, stacksOf, type Results } from "@turtles/engine";
-import { runMany } from "@turtles/engine/pool";
+import { BAREMETAL_STACK, comparisonResults, didYouMean, onStack, scenarioHash, ScenarioError, stacksOf, type Results } from "@turtles/engine";
+import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { htmlReport } from "@turtles/engine/report";
 import { jobsProgress } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
+import { backendFlag, backendJobs, checkedBackend, queueFlag } from "../lib/backend-flags.js";
 import { formatComparison, resultsText } from "../lib/render.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario, workersThatFit } from "../lib/scenario-file.js";
 
@@ -48,6 +49,8 @@ export default class Compare extends ScenarioCommand {
     csv: Flags.string({ description: "also write the comparison to this file as CSV, one row per stack and figure" }),
     plugin: ScenarioCommand.pluginFlag,
     html: ScenarioCommand.htmlFlag,
+    backend: backendFlag(),
+    queue: queueFlag,
   };
 
   static override enableJsonFlag = true;
@@ -59,6 +62,7 @@ export default class Compare extends ScenarioCommand {
     const format = this.outFormat("out", flags.out);
     this.writableFile("csv", flags.csv, ...[args.file, flags.out].filter((f) => f !== undefined));
     const html = this.htmlReporter(flags.html, args.file, flags.out, flags.csv);
+    const backend = flags.backend ? await checkedBackend((m) => this.fail(m), flags.backend, flags.queue) : undefined;
     const plugins = await loadPlugins(flags.plugin);
     const scenario = readScenario(args.file, plugins);
     const duration = this.durationFlag("duration", flags.duration, scenario.warmup);
@@ -87,9 +91,17 @@ export default class Compare extends ScenarioCommand {
     }
     const started = Date.now();
     const progress = jobsProgress(jobs.map(() => ({ replications: base.replications })));
+    const onJob = (k: number, outcome: JobOutcome): void => {
+      progress.done();
+      if (outcome.problems) return; // bad input: reported once, below
+      this.note(outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s` : `stack ${stacks[k]} failed: ${outcome.error}`);
+    };
+    const runOnBackend = backend && (await import("../lib/backend.js")).runOnBackend;
     const outcomes = await this.interruptible(
       (signal) =>
-        runMany(jobs, plugins, {
+        backend && runOnBackend
+          ? runOnBackend(jobs, plugins, { ...backendJobs(backend, flags.queue, `compare-${scenarioHash(base).slice(7, 19)}`, args.file, flags.retries), signal, onJob })
+          : runMany(jobs, plugins, {
           workers: workersThatFit(
             jobs.map((j) => j.scenario),
             Math.min(flags.workers ?? availableParallelism(), stacks.length * base.replications),
@@ -99,11 +111,7 @@ export default class Compare extends ScenarioCommand {
           pluginModules: [...builtinPluginModules, ...loadedPluginModules],
           signal,
           onProgress: progress.update,
-          onJob: (k, outcome) => {
-            progress.done();
-            if (outcome.problems) return; // bad input: reported once, below
-            this.note(outcome.error === undefined ? `stack ${stacks[k]} done at ${((Date.now() - started) / 1000).toFixed(1)} s` : `stack ${stacks[k]} failed: ${outcome.error}`);
-          },
+          onJob,
         }),
       () => {
         progress.done();

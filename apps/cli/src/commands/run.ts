@@ -2,6 +2,9 @@ import { existsSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Args, Flags } from "@oclif/core";
 import {
+  applyOverrides,
+  scenarioHash,
+  ScenarioError,
   decodeRunSnapshot,
   encodeRunSnapshot,
   hasRateProfile,
@@ -17,6 +20,7 @@ import { writeFileAtomic } from "../lib/atomic.js";
 import { readInputFile } from "../lib/files.js";
 import { progressPrinter } from "../lib/progress.js";
 import { ScenarioCommand } from "../lib/base.js";
+import { backendFlag, backendJobs, checkedBackend, queueFlag } from "../lib/backend-flags.js";
 import { formatResults, resultsText } from "../lib/render.js";
 import { builtinPluginModules, loadedPluginModules, loadPlugins, readScenario, savedPluginsProblem, workersThatFit } from "../lib/scenario-file.js";
 
@@ -61,6 +65,8 @@ export default class Run extends ScenarioCommand {
     html: ScenarioCommand.htmlFlag,
     checkpoint: Flags.string({ description: "save the run to this file as it goes and on Ctrl-C (removed once the run completes and its results are written)" }),
     "checkpoint-every": ScenarioCommand.checkpointEveryFlag,
+    backend: backendFlag(),
+    queue: queueFlag,
     resume: Flags.string({
       description: "continue the run saved in this file (by --checkpoint); it keeps saving there. Its plugins load only from --plugin (and the built-in ones)",
     }),
@@ -95,6 +101,8 @@ export default class Run extends ScenarioCommand {
     } else if (args.file === undefined) {
       this.fail("give a scenario file (turtles run scenario.yaml), or a saved run to continue (turtles run --resume run.snap)");
     }
+    if (flags.backend && (flags.checkpoint || flags.resume)) this.fail("--checkpoint and --resume are for a local run: with --backend the replications done stay in Redis until the run has its results");
+    const backend = flags.backend ? await checkedBackend((m) => this.fail(m), flags.backend, flags.queue) : undefined;
     // Only the built-in plugins and those of --plugin: a saved run is untrusted, and the modules it names are never imported.
     const plugins = await loadPlugins(flags.plugin);
     const refused = saved && savedPluginsProblem(flags.resume!, saved, plugins, "run the scenario again");
@@ -137,6 +145,16 @@ export default class Run extends ScenarioCommand {
       async (signal) => {
         try {
           const common = { file, seed: flags.seed, duration, replications: flags.replications, signal, resume: saved, checkpoint };
+          if (backend) {
+            const overridden = applyOverrides(scenario, common);
+            const { runOnBackend } = await import("../lib/backend.js");
+            const [outcome] = await runOnBackend([{ scenario: overridden }], plugins, {
+              ...backendJobs(backend, flags.queue, `run-${scenarioHash(overridden).slice(7, 19)}`, file, flags.retries),
+              signal,
+            });
+            if (outcome.error !== undefined) throw outcome.problems ? new ScenarioError(outcome.problems) : new Error(outcome.error);
+            return outcome.results;
+          }
           // On worker threads also with --workers 1: plugin code that loops, exits or exhausts memory there stops only
           // its worker, so Ctrl-C always works and the failure is reported with its replication and seed.
           return await runScenarioOnWorkers(scenario, plugins, {

@@ -11,22 +11,29 @@ import {
   formatProblems,
   fromCsv,
   grid,
+  inShard,
   LIMITS,
   loadScenario,
   locateProblems,
   parseParam,
+  parseShard,
+  partRows,
   pointKey,
   printable,
   rowOf,
   scenarioHash,
   ScenarioError,
+  shardPart,
+  sweepId,
   toCsv,
   type RunSnapshot,
   type Scenario,
+  type Shard,
 } from "@turtles/engine";
 import { runMany, type JobOutcome } from "@turtles/engine/pool";
 import { sweepHtmlReport } from "@turtles/engine/report";
 import { writeFileAtomic } from "../lib/atomic.js";
+import { backendFlag, backendJobs, checkedBackend, queueFlag } from "../lib/backend-flags.js";
 import { countProgress, jobsProgress } from "../lib/progress.js";
 import { located, ScenarioCommand } from "../lib/base.js";
 import { InputFileError, readInputFile } from "../lib/files.js";
@@ -47,9 +54,10 @@ export default class Sweep extends ScenarioCommand {
     "<%= config.bin %> sweep examples/web-tier.yaml --param services.frontend.replicas=12,24,48 --out sweep.csv",
     "<%= config.bin %> sweep examples/batch.yaml --param hostTypes.c6i.cores=8,16 --param services.render.replicas=16,32 --replications 3 --out sweep.json",
     "<%= config.bin %> sweep examples/overload.yaml --param services.checkout.replicas=1,2,4 --duration 1h --out sweep.csv --checkpoint sweep.snap",
+    "<%= config.bin %> sweep examples/overload.yaml --param services.checkout.replicas=1,2,4,8 --shard 2/4 --out part-2.json",
   ];
 
-  static override args = { file: Args.string({ description: "scenario file (YAML or JSON)", required: true }) };
+  static override args = { file: Args.string({ description: "scenario file (YAML or JSON); not with --status or --cancel" }) };
 
   static override flags = {
     param: Flags.string({ description: "path=value1,value2,... (repeatable)", multiple: true, default: [] }),
@@ -65,6 +73,13 @@ export default class Sweep extends ScenarioCommand {
     retries: ScenarioCommand.retriesFlag,
     plugin: ScenarioCommand.pluginFlag,
     html: ScenarioCommand.htmlFlag,
+    backend: backendFlag(),
+    queue: queueFlag,
+    status: Flags.boolean({ description: "list the sweeps in progress on --backend, with their jobs by state, and exit" }),
+    cancel: Flags.string({ description: "cancel the sweep of this id (from --status) on --backend: its jobs not yet running are removed" }),
+    shard: Flags.string({
+      description: "run only shard i of N (points i, i+N, i+2N, ... of the grid) and write them to --out, a .json part file; `turtles merge` joins the parts into the rows of the whole sweep",
+    }),
   };
 
   /**
@@ -83,7 +98,7 @@ export default class Sweep extends ScenarioCommand {
     let old: Record<string, unknown>[];
     try {
       const text = readFileSync(out, "utf8");
-      old = (json ? JSON.parse(text) : fromCsv(text)) as Record<string, unknown>[];
+      old = (partRows(text) ?? (json ? JSON.parse(text) : fromCsv(text))) as Record<string, unknown>[];
       if (!Array.isArray(old)) throw new Error("not a list of rows");
     } catch (err) {
       this.fail(`--resume: cannot read the rows in ${out} (${(err as Error).message}); give the --out of the sweep to continue, or remove it`);
@@ -100,7 +115,7 @@ export default class Sweep extends ScenarioCommand {
     for (const r of old) {
       if (!(r.error === undefined || r.error === null || r.error === "")) continue;
       const i = byKey.get(pointKey(r, paths));
-      if (i === undefined) continue;
+      if (i === undefined || hashes[i] === "") continue; // not a point of this sweep, or of another shard
       if (r.scenarioHash !== hashes[i]) {
         this.fail(
           `--resume: ${out} holds point ${i + 1} (${what(points[i])}) computed from another scenario, or other --seed, --duration or ` +
@@ -146,14 +161,45 @@ export default class Sweep extends ScenarioCommand {
     });
   }
 
+  /** `--status` and `--cancel`: what a backend holds, with no scenario. */
+  private async manage(flags: { backend?: string; queue: string; status: boolean; cancel?: string }): Promise<void> {
+    if (!flags.backend) this.fail(`--${flags.status ? "status" : "cancel"} needs --backend redis://HOST:PORT: the sweeps in progress are there`);
+    const backend = await checkedBackend((m) => this.fail(m), flags.backend, flags.queue);
+    const { backendStatus, cancelSweep } = await import("../lib/backend.js");
+    if (flags.cancel !== undefined) {
+      if (!(await cancelSweep(backend, flags.queue, flags.cancel))) this.fail(`--cancel ${flags.cancel}: no sweep of that id is in progress on queue ${flags.queue} at ${backend.where}; --status lists them`);
+      this.note(`cancelled sweep ${flags.cancel}`);
+      return;
+    }
+    const sweeps = await backendStatus(backend, flags.queue);
+    if (sweeps.length === 0) this.log(`no sweep in progress on queue ${flags.queue} at ${backend.where}`);
+    for (const s of sweeps) {
+      const counts = Object.entries(s.counts).map(([state, n]) => `${n} ${state}`).join(", ");
+      this.log(`${s.id}  ${s.file}  started ${new Date(s.started).toISOString()}  ${s.jobs.length} jobs: ${counts}`);
+    }
+  }
+
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Sweep);
-    this.writableFile("out", flags.out, ...[args.file, flags.points, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
-    const html = this.htmlReporter(flags.html, args.file, flags.points, flags.checkpoint, flags.out);
+    if (flags.status || flags.cancel !== undefined) return this.manage(flags);
+    const file = args.file ?? this.fail("give the scenario file: turtles sweep FILE --param path=value1,value2");
+    if (flags.backend && flags.checkpoint) this.fail("--checkpoint is for a local sweep: with --backend the results of finished jobs stay in Redis; re-attach with --resume");
+    const backend = flags.backend ? await checkedBackend((m) => this.fail(m), flags.backend, flags.queue) : undefined;
+    this.writableFile("out", flags.out, ...[file, flags.points, flags.checkpoint].filter((f) => f !== undefined)); // before the work, not after it
+    const html = this.htmlReporter(flags.html, file, flags.points, flags.checkpoint, flags.out);
     if (flags.resume && !flags.out) this.fail("--resume needs --out: the rows a sweep already wrote are read from it");
+    let shard: Shard | undefined;
+    if (flags.shard !== undefined) {
+      try {
+        shard = parseShard(flags.shard);
+      } catch (err) {
+        this.fail((err as Error).message);
+      }
+      if (!flags.out?.endsWith(".json")) this.fail(`--shard needs --out FILE.json: the shard's rows go to a part file, such as --out part-${shard.index}.json, which turtles merge reads`);
+    }
     const plugins = await loadPlugins(flags.plugin);
-    const base = readScenario(args.file, plugins); // the base scenario must be valid on its own
-    const text = Buffer.from(readScenarioSource(args.file)).toString("utf8");
+    const base = readScenario(file, plugins); // the base scenario must be valid on its own
+    const text = Buffer.from(readScenarioSource(file)).toString("utf8");
     let points: Record<string, string>[];
     let paths: string[];
     if (flags.points) {
@@ -185,7 +231,7 @@ export default class Sweep extends ScenarioCommand {
     const savedRuns = new Map<string, RunSnapshot>();
     if (checkpointFile !== undefined) {
       if (!flags.out) this.fail("--checkpoint needs --out: the rows of the points done are kept there, the points in progress in the checkpoint");
-      this.writableFile("checkpoint", checkpointFile, args.file);
+      this.writableFile("checkpoint", checkpointFile, file);
       if (existsSync(checkpointFile)) {
         if (!flags.resume) this.fail(`--checkpoint: ${checkpointFile} already exists; continue that sweep with --resume, or remove it`);
         try {
@@ -201,18 +247,22 @@ export default class Sweep extends ScenarioCommand {
     // Each point's scenario: its values applied to the file, then the flags. Its hash goes into its row, so that
     // --resume keeps only rows computed from the same scenario.
     const limits = memoryLimits();
-    const preparing = countProgress("preparing points:", points.length);
-    const prepare = (point: Record<string, string>, i: number): Scenario => {
-      preparing.update(i);
+    // A shard prepares and runs only its own points; the others stay holes in `scenarios` and `rows`.
+    const mine = points.map((_, i) => shard === undefined || inShard(i, shard));
+    const preparing = countProgress("preparing points:", mine.filter(Boolean).length);
+    let prepared = 0;
+    const prepare = (point: Record<string, string>, i: number): Scenario | undefined => {
+      if (!mine[i]) return undefined;
+      preparing.update(prepared++);
       let pointText = "";
       try {
-        pointText = applyPoint(text, args.file, point);
+        pointText = applyPoint(text, file, point);
       } catch (err) {
         if (err instanceof RangeError) this.fail(err.message);
         throw err;
       }
       try {
-        return applyOverrides(loadScenario(pointText, { file: args.file, plugins, ...limits, readFile: besideFile(args.file), resolvePath: besidePath(args.file) }), { seed: flags.seed, duration, replications: flags.replications });
+        return applyOverrides(loadScenario(pointText, { file, plugins, ...limits, readFile: besideFile(file), resolvePath: besidePath(file) }), { seed: flags.seed, duration, replications: flags.replications });
       } catch (err) {
         if (!(err instanceof ScenarioError)) throw err;
         // Lines of the point's text are not the file's: place each problem in the file (where its field is there)
@@ -224,20 +274,22 @@ export default class Sweep extends ScenarioCommand {
         throw new ScenarioError(inFile);
       }
     };
-    let scenarios: Scenario[];
+    let scenarios: (Scenario | undefined)[];
     try {
       scenarios = points.map(prepare);
     } finally {
       preparing.done();
     }
-    const hashes = scenarios.map(scenarioHash);
+    const hashes = scenarios.map((s) => (s ? scenarioHash(s) : ""));
     // One row per point, in point order; the file lists the points done so far.
     const rows: (Record<string, unknown> | undefined)[] = points.map(() => undefined);
     if (flags.resume && flags.out && existsSync(flags.out)) this.keepDone(flags.out, json, points, paths, hashes, rows, what);
     let failed = 0;
     let badInput = 0;
+    const id = shard && sweepId(text, points, { seed: flags.seed, duration, replications: flags.replications });
+    // A shard writes its part file (rows by point index, for `turtles merge`); a whole sweep its rows.
     const body = (list: readonly (Record<string, unknown> | undefined)[]): string =>
-      json ? `${JSON.stringify(list, null, 2)}\n` : toCsv(list as Record<string, string | number | null>[]);
+      shard ? shardPart(id!, shard, rows) : json ? `${JSON.stringify(list, null, 2)}\n` : toCsv(list as Record<string, string | number | null>[]);
     // Why the last write of --out failed (undefined: it holds every row done). The sweep goes on: its rows are kept
     // here and written after the next point, or printed at the end.
     let unwritten: string | undefined;
@@ -251,14 +303,14 @@ export default class Sweep extends ScenarioCommand {
     };
     const todo: { index: number; point: Record<string, string>; scenario: Scenario; resume?: RunSnapshot }[] = [];
     for (const [index, point] of points.entries()) {
-      if (rows[index]) continue;
       const scenario = scenarios[index];
+      if (rows[index] || !scenario) continue;
       const resume = savedRuns.get(pointKey(point, paths));
       if (resume) {
         // A saved state continues only the scenario it was saved from, with the same plugins.
         if (resume.scenario !== JSON.stringify(scenario)) {
           this.fail(
-            `${checkpointFile} holds point ${index + 1} (${what(point)}) of another scenario than ${args.file} and these flags give now; ` +
+            `${checkpointFile} holds point ${index + 1} (${what(point)}) of another scenario than ${file} and these flags give now; ` +
               `run with the same file and flags, or remove ${checkpointFile} to compute its points afresh`,
           );
         }
@@ -309,13 +361,43 @@ export default class Sweep extends ScenarioCommand {
       this.print(body(rows.filter(Boolean)));
       return `${points} could not be written to ${flags.out} (${unwritten}) and ${written === 1 ? "is" : "are"} printed on stdout`;
     };
-    await this.interruptible(
+    const pluginModules = [...builtinPluginModules, ...loadedPluginModules];
+    if (backend) {
+      const { runOnBackend, Detached } = await import("../lib/backend.js");
+      const sweep = id ?? sweepId(text, points, { seed: flags.seed, duration, replications: flags.replications });
+      let done = 0;
+      const backendProgress = countProgress("replications done:", replications);
+      const stop = new AbortController();
+      const onSigint = (): void => stop.abort();
+      process.once("SIGINT", onSigint);
+      try {
+        await runOnBackend(jobs, plugins, {
+          ...backendJobs(backend, flags.queue, sweep.replace(/^sha256:/, "").slice(0, 12), file, flags.retries),
+          points: todo.map((t) => t.index),
+          signal: stop.signal,
+          onProgress: (n, total, bad) => {
+            done = n;
+            backendProgress.update(n);
+            if (bad > 0 && n === total) this.note(`${bad} replication${bad === 1 ? "" : "s"} failed`);
+          },
+          onJob: (k, outcome) => record(todo[k].index, outcome),
+        });
+      } catch (err) {
+        if (!(err instanceof Detached)) throw err;
+        backendProgress.done();
+        this.note(`stopped waiting by Ctrl-C after ${done} of ${replications} replications: ${kept()}; the jobs go on in Redis: re-attach with the same command and --resume`);
+        return this.exit(130);
+      } finally {
+        process.off("SIGINT", onSigint);
+      }
+      backendProgress.done();
+    } else await this.interruptible(
       (signal) =>
         runMany(jobs, plugins, {
           workers,
-          file: args.file,
+          file,
           retries: flags.retries,
-          pluginModules: [...builtinPluginModules, ...loadedPluginModules],
+          pluginModules,
           signal,
           onProgress: progress.update,
           onJob: (k, outcome) => record(todo[k].index, outcome),
@@ -349,7 +431,7 @@ export default class Sweep extends ScenarioCommand {
     else if (!this.writeResults(flags.out, body(rows.filter(Boolean)), "the rows")) this.print(body(rows.filter(Boolean)));
     html?.((chartLib) => sweepHtmlReport(rows.filter((r) => r !== undefined), { params: paths, chartLib, title: `${base.name}: sweep of ${paths.join(", ")}` }));
     if (failed > 0) {
-      process.stderr.write(`${failed} of ${points.length} points failed\n`);
+      process.stderr.write(`${failed} of ${mine.filter(Boolean).length} points${shard ? ` of shard ${shard.index}/${shard.count}` : ""} failed\n`);
       // Every point run was bad input (a host type without the NIC or disk the scenario needs): as validate says, 2.
       process.exitCode = badInput === todo.length ? ScenarioCommand.BAD_INPUT : 1;
     }

@@ -288,11 +288,7 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
                   }
                 }
                 if (attempt < (options.retries ?? 0)) continue;
-                const tries = attempt + 1;
-                const label = jobs[k].label ? ` of ${jobs[k].label}` : "";
-                const seed = jobs[k].scenario.seed;
-                const message = `replication ${r} (seed ${replicationSeeds(seed, r + 1)[r]}, from root seed ${seed})${label} failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${(err as Error).message}`;
-                failures[k].push({ replication: r, message });
+                failures[k].push({ replication: r, message: replicationFailure(jobs[k], r, attempt + 1, (err as Error).message) });
                 break;
               }
             }
@@ -327,8 +323,15 @@ export async function runMany(jobs: readonly PoolJob[], plugins: readonly Plugin
   return outcomes;
 }
 
+/** Why replication `r` of `job` failed after `tries` runs: its seed, root seed and the job's parameters, then `message`. */
+export function replicationFailure(job: PoolJob, r: number, tries: number, message: string): string {
+  const label = job.label ? ` of ${job.label}` : "";
+  const seed = job.scenario.seed;
+  return `replication ${r} (seed ${replicationSeeds(seed, r + 1)[r]}, from root seed ${seed})${label} failed in its worker${tries > 1 ? ` ${tries} times` : ""}: ${message}`;
+}
+
 /** A job's results from its replications', or, if assembling them throws, its failure: the other jobs go on. */
-function assembled(job: PoolJob, plugins: readonly PluginDefinition[], done: readonly ReplicationResult[]): JobOutcome {
+export function assembled(job: PoolJob, plugins: readonly PluginDefinition[], done: readonly ReplicationResult[]): JobOutcome {
   try {
     const results = assembleResults(job.scenario, plugins, done);
     return { results, replications: [...done].sort((a, b) => a.replication - b.replication).map((x) => x.stack) };

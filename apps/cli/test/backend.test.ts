@@ -1,0 +1,168 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue, QueueEvents } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisMissing, startRedis } from "../scripts/redis-server.mjs";
+
+const bin = join(import.meta.dirname, "..", "bin", "run.js");
+const examples = join(import.meta.dirname, "..", "..", "..", "examples");
+const fixtures = join(import.meta.dirname, "fixtures");
+
+function turtles(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The sweep as a child process, for what a test does while it runs. */
+function turtlesAsync(...args: string[]): { child: ChildProcess; stderr: () => string; done: Promise<number | null> } {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d) => (err += d));
+  child.stdout!.resume();
+  return { child, stderr: () => err, done: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
+}
+
+/** A command run to its end without blocking this event loop (workers' output is read on it). */
+async function run(...args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, stdout: out };
+}
+
+async function until(what: () => boolean, label: string): Promise<void> {
+  for (let i = 0; i < 600 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!what()) throw new Error(`timed out waiting for ${label}`);
+}
+
+describe.skipIf(redisMissing)("sweeps on a BullMQ backend", () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const workers: ChildProcess[] = [];
+  const worker = (...extra: string[]): ReturnType<typeof turtlesAsync> => {
+    const w = turtlesAsync("worker", "--backend", redis.url, "--concurrency", "1", "--lock", "2s", ...extra);
+    workers.push(w.child);
+    return w;
+  };
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    for (const w of workers) w.kill("SIGKILL");
+    await redis?.stop();
+  });
+
+  const overload = join(examples, "overload.yaml");
+  const sweep = ["sweep", overload, "--param", "services.checkout.replicas=1,2,3", "--duration", "20s", "--replications", "2"];
+
+  it("gives the local sweep's bytes over two worker processes, when a worker is SIGKILLed mid-job and when Redis restarts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-backend-"));
+    expect(turtles(...sweep, "--out", join(dir, "local.json")).code).toBe(0);
+    const local = readFileSync(join(dir, "local.json"), "utf8");
+
+    // Two workers: the same bytes.
+    const a = worker();
+    const first = worker();
+    // (Not spawnSync while workers run: their output is read on this event loop.)
+    expect(await turtlesAsync(...sweep, "--backend", redis.url, "--out", join(dir, "two.json")).done).toBe(0);
+    expect(readFileSync(join(dir, "two.json"), "utf8")).toBe(local);
+
+    // Worker a, alone, is killed while it runs a job: after its lock lapses (2 s) worker b runs the job again; each point once.
+    first.child.kill("SIGTERM");
+    const long = ["sweep", overload, "--param", "services.checkout.replicas=2,3", "--duration", "300s", "--replications", "1"];
+    const seen = a.stderr().length; // what worker a said during the sweep above
+    const killed = turtlesAsync(...long, "--backend", redis.url, "--out", join(dir, "killed.json"));
+    await until(() => /job \S+ started/.test(a.stderr().slice(seen)), "a job on worker a");
+    a.child.kill("SIGKILL");
+    const b = worker();
+    const job = /job (\S+) started/.exec(a.stderr().slice(seen))![1];
+    expect(await killed.done).toBe(0);
+    expect(b.stderr()).toContain(`job ${job} started`);
+    expect(killed.stderr().match(/^point \d\/2 .* done/gm)?.length).toBe(2);
+    expect(turtles(...long, "--out", join(dir, "local-long.json")).code).toBe(0);
+    expect(readFileSync(join(dir, "killed.json"), "utf8")).toBe(readFileSync(join(dir, "local-long.json"), "utf8"));
+
+    // Redis restarts mid-sweep (AOF on): the sweep completes with the same bytes.
+    const restarted = turtlesAsync(...sweep, "--backend", redis.url, "--out", join(dir, "restarted.json"));
+    await until(() => /point \d\/3 .* done/.test(restarted.stderr()), "a point done");
+    await redis.restart();
+    expect(await restarted.done).toBe(0);
+    expect(readFileSync(join(dir, "restarted.json"), "utf8")).toBe(local);
+  });
+
+  it("runs the replications of run and compare as jobs too, with the local results", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-backend-"));
+    worker();
+    const webTier = join(examples, "web-tier.yaml");
+    for (const command of ["run", "compare"]) {
+      const args = [command, webTier, "--duration", "5s", "--replications", "2"];
+      expect(await turtlesAsync(...args, "--backend", redis.url, "--out", join(dir, `${command}-b.json`)).done).toBe(0);
+      expect(await turtlesAsync(...args, "--out", join(dir, `${command}-l.json`)).done).toBe(0);
+      expect(readFileSync(join(dir, `${command}-b.json`), "utf8")).toBe(readFileSync(join(dir, `${command}-l.json`), "utf8"));
+    }
+  });
+
+  it("lists a sweep in --status, and re-attaches with --resume after its submitter died, running no job twice", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-backend-"));
+    const args = ["sweep", overload, "--param", "services.checkout.replicas=1,2", "--duration", "5s", "--replications", "2", "--queue", "resume", "--backend", redis.url, "--out", join(dir, "s.json")];
+    // No worker yet: the jobs wait in Redis; the submitter is killed once they are there.
+    const first = turtlesAsync(...args);
+    let status = "";
+    for (let i = 0; i < 30 && !/4 jobs: 4 waiting/.test(status); i++) status = (await run("sweep", "--status", "--queue", "resume", "--backend", redis.url)).stdout;
+    expect(status).toMatch(/^[0-9a-f]{12} {2}\S+overload.yaml {2}started \S+ {2}4 jobs: 4 waiting$/m);
+    first.child.kill("SIGKILL");
+    await first.done;
+    const w = worker("--queue", "resume");
+    expect(await turtlesAsync(...args, "--resume").done).toBe(0);
+    expect(w.stderr().match(/ started /g)?.length).toBe(4);
+    expect(JSON.parse(readFileSync(join(dir, "s.json"), "utf8")).map((r: Record<string, string>) => r["services.checkout.replicas"])).toEqual(["1", "2"]);
+    expect((await run("sweep", "--status", "--queue", "resume", "--backend", redis.url)).stdout.trim()).toBe(`no sweep in progress on queue resume at 127.0.0.1:${redis.port}`);
+  });
+
+  it("reports a job that fails every attempt with its point, replication and seed, finishes the others, and exits 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-backend-"));
+    worker();
+    const r = turtles("sweep", join(fixtures, "crashy.yaml"), "--plugin", join(fixtures, "crash-plugin.mjs"), "--param", "defaults.stack=crashy,plain", "--retries", "1", "--backend", redis.url, "--out", join(dir, "s.json"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/point 1\/2 \(defaults.stack=crashy\) failed: replication \d \(seed \d+, from root seed 1\) of defaults.stack=crashy failed in its worker 2 times: .*the crash plugin killed its worker/);
+    expect(r.stderr).toMatch(/point 2\/2 \(defaults.stack=plain\) done at/);
+  });
+
+  it("has a worker of another engine version refuse the job, saying why", async () => {
+    worker("--queue", "versions");
+    const connection = { host: "127.0.0.1", port: redis.port };
+    const queue = new Queue("versions", { connection });
+    const events = new QueueEvents("versions", { connection });
+    await events.waitUntilReady();
+    const job = await queue.add("replication", { engine: "0.0.0-other", load: { scenario: "{}" }, replication: 0 }, { attempts: 3 });
+    const reason = await job.waitUntilFinished(events).then(
+      () => "completed",
+      (err: Error) => err.message,
+    );
+    expect(reason).toMatch(/^engine version mismatch: the job needs engine 0.0.0-other, worker .* runs 0.1.0, whose results may differ/);
+    expect((await queue.getJob(job.id!))?.attemptsMade).toBe(1); // refused for good: no retry
+    await events.close();
+    await queue.close();
+  });
+
+  it("refuses a bad URL, a Redis that is down and refused credentials in one line, exit 2", async () => {
+    const secured = await startRedis("sekret");
+    try {
+      const cases: [string, RegExp][] = [
+        ["http://127.0.0.1:1", /^--backend http:\/\/127.0.0.1:1: the scheme is http, not redis; give redis:\/\/HOST:PORT/],
+        [`redis://127.0.0.1:${secured.port + 1}`, /^--backend: cannot reach Redis at 127.0.0.1:\d+ \(connection refused\); start redis-server there/],
+        [`redis://:wrong@127.0.0.1:${secured.port}`, /^--backend: Redis at 127.0.0.1:\d+ refused the credentials \(WRONGPASS/],
+      ];
+      for (const [url, message] of cases) {
+        const r = turtles("sweep", join(examples, "overload.yaml"), "--param", "services.checkout.replicas=1", "--backend", url);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      }
+    } finally {
+      await secured.stop();
+    }
+  });
+});
