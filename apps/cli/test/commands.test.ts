@@ -121,7 +121,7 @@ describe("help and unknown commands", () => {
     expect(help.stdout).toContain("$ turtles run [FILE]");
     const typo = turtles("rnu", "x.yaml");
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toBe('"rnu" is not a turtles command; did you mean "run"?; the commands are bench, compare, init, plugin init, run, schema, sweep, trace inspect, validate (see turtles help)\n');
+    expect(typo.stderr).toBe('"rnu" is not a turtles command; did you mean "run"?; the commands are bench, compare, init, merge, plugin init, run, schema, sweep, trace inspect, validate, worker (see turtles help)\n');
     const topicTypo = turtles("plugin", "inti");
     expect(topicTypo.code).toBe(2);
     expect(topicTypo.stderr).toBe('"plugin inti" is not a turtles command; the plugin commands are plugin init (see turtles help plugin)\n');
