@@ -168,20 +168,3 @@ describe("turtles init", () => {
     expect(r.stderr).toBe("/dev/null is a character device, not a regular file: writing would replace it; give the name of a file\n");
   });
 });
-
-describe("the oclif manifest", () => {
-  it("lists every compiled command with the flags its class declares, so starting reads one file and hides nothing", async () => {
-    const root = join(import.meta.dirname, "..");
-    const manifest = JSON.parse(readFileSync(join(root, "oclif.manifest.json"), "utf8")) as { commands: Record<string, { flags: Record<string, unknown> }> };
-    const dir = join(root, "dist", "commands");
-    const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(".js"));
-    const live: Record<string, string[]> = {};
-    for (const f of files) {
-      const { default: command } = (await import(join(dir, f))) as { default: { flags?: Record<string, unknown> } };
-      live[f.replace(/\.js$/, "").replace(/[\\/]index$/, "").split(/[\\/]/).join(":")] = Object.keys(command.flags ?? {}).sort();
-    }
-    const listed = Object.fromEntries(Object.entries(manifest.commands).map(([id, c]) => [id, Object.keys(c.flags).filter((k) => k !== "json").sort()]));
-    for (const id of Object.keys(live)) live[id] = live[id].filter((k) => k !== "json");
-    expect(listed).toEqual(live);
-  });
-});
