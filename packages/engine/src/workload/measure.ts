@@ -432,7 +432,7 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
       inFlight: inFlight[k],
       restarts: life.restarts[k],
       kills,
-      ...Object.fromEntries(fields.map(([reason, field]) => [field, kills[reason] ?? 0])),
+      ...Object.fromEntries(fields.map(([reason, field]) => [field, own(kills, reason) ?? 0])),
       retries: m.retries,
       timeouts: m.timeouts,
       wasted: m.wasted,
