@@ -14,14 +14,14 @@
 import { definePlugin, fields, identifier, oneOf, quantity, unitValue, z } from "@turtles/engine/plugin";
 import { GVISOR_PLATFORMS, gvisorSandbox } from "./gvisor.js";
 import { imagePulls } from "./images.js";
-import { cfsCounters, memoryLimits, RESTART_POLICIES } from "./memory.js";
+import { cfsCounters, CONTAINER_KILLS, memoryLimits, RESTART_POLICIES } from "./memory.js";
 import { NETWORK_MODES, networkModes } from "./network.js";
 import { definePod } from "./pod.js";
 
 export { DEFAULT_PLATFORM, GVISOR_NETSTACK, GVISOR_PLATFORMS, GVISOR_SYSCALL, type GvisorPlatform } from "./gvisor.js";
 export { LAYER_WORDS, MAX_LAYERS } from "./images.js";
 export { KATA_BOOT, KATA_BOOT_READ, KATA_DEFAULT_VCPUS, KATA_PATH, KATA_VIRTIO, kataVcpus } from "./kata.js";
-export { CRASH_LOOP_BACKOFF, nextBackoff, RECLAIM_DELAY, RESTART_POLICIES, type RestartPolicy } from "./memory.js";
+export { CRASH_LOOP_BACKOFF, nextBackoff, OOM, RECLAIM_DELAY, RESTART_POLICIES, type RestartPolicy } from "./memory.js";
 export { BRIDGE, DEFAULT_NETWORK, NETWORK_MODES, type NetworkMode } from "./network.js";
 export { onePod, podOf, POD_RUNTIMES, POD_SANDBOX, type PodCpu } from "./pod.js";
 
@@ -99,6 +99,7 @@ export const container = definePlugin({
   layer: "container",
   version: "0.1.0",
   schema: containerSchema,
+  kills: CONTAINER_KILLS,
   setup(api) {
     // Where the scenario declares a registry, a container with an image pulls it, then its runtime starts.
     const { provisions } = imagePulls(api, (c) => RUNTIME_DEFAULTS[c.runtime as Runtime].provisioning);

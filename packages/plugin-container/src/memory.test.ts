@@ -52,7 +52,9 @@ describe("memory.limit", () => {
     }
     expect(log.map(([what]) => what)).toEqual(expected.map(([what]) => what));
     log.forEach(([, t], i) => expect(t).toBeCloseTo(expected[i][1], 9));
-    // Seven kills by 900 s (the last one's restart is due at 917 s): each failed both requests in flight.
+    // Seven kills by 900 s (the last one's restart is due at 917 s): each failed both requests in flight. The engine
+    // counts them by reason; the plugin's declaration publishes the count as oomKills too.
+    expect(svc.kills).toEqual({ oom: 7 });
     expect(svc.oomKills).toBe(7);
     expect(svc.restarts).toBe(7);
     expect(svc.failedBy).toEqual({ oom: 14 });

@@ -3,8 +3,8 @@
  *
  * - memory.max (`memory.limit`): a container's capacity is its limit, so the engine's `pressure` hook fires when its
  *   processes' use (their `memory` and what their `mem` steps hold) rises past it. That is the kernel's OOM killer in
- *   the container's cgroup: the container fails with reason `oom` (its in-flight requests fail with it, and its
- *   replicas count in the services' `oomKills`). (A process whose own `memory` is larger than the limit is never
+ *   the container's cgroup: the container fails with reason `oom` (`OOM`: its in-flight requests fail with it, and
+ *   its replicas count in the services' `kills.oom`, published as `oomKills` too: the plugin's `kills` declaration). (A process whose own `memory` is larger than the limit is never
  *   placed in it: placement counts it against the limit.)
  * - restartPolicy: `always` (the default) and `on-failure` restart an OOM-killed container in place with Kubernetes'
  *   CrashLoopBackOff (`nextBackoff`); an OOM kill is a failure (exit code 137), and a simulated service never exits
@@ -20,7 +20,16 @@
  * crossed the limit), `fail` (the restart decision, and the counters of a container that goes), `mem` (memory.high),
  * `measure` (the counters' start and end). State is in extension columns, so a saved run continues it.
  */
-import { OOM, type PluginContext, type PluginSetup } from "@turtles/engine/plugin";
+import type { KillReason, PluginContext, PluginSetup } from "@turtles/engine/plugin";
+
+/** The reason of a kill by the kernel's OOM killer (a process past its container's memory limit), in `failedBy` and `kills`. */
+export const OOM = "oom";
+
+/**
+ * The container plugin's kills as results and tables name them: OOM kills, counted per service under `kills.oom`
+ * and, as they were before the engine counted kills of any reason, under `oomKills`.
+ */
+export const CONTAINER_KILLS: Readonly<Record<string, KillReason>> = { [OOM]: { label: "OOM kills", field: "oomKills" } };
 
 /** Restart policies of a container (Kubernetes' `restartPolicy`, in lower case). */
 export const RESTART_POLICIES = ["always", "on-failure", "never"] as const;

@@ -71,8 +71,9 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
     const io = Object.values(st.services).some((s) => s.ioWait !== null && s.ioWait > 0);
     const calls = Object.values(st.services).some((s) => s.callTime !== null && s.callTime > 0);
     const retried = Object.values(st.services).some((s) => (s.retries ?? 0) > 0 || (s.timeouts ?? 0) > 0);
-    // OOM kills (with the restarts they lead to) only where a service had some: most stacks set no memory limit.
-    const killed = Object.values(st.services).some((s) => (s.oomKills ?? 0) > 0);
+    // Kills per reason (with the restarts they lead to) only where a service had some: most stacks set no memory
+    // limit. A reason a plugin declares has its label (the container plugin's "OOM kills").
+    const killed = [...new Set(Object.values(st.services).flatMap((s) => Object.keys(s.kills ?? {}).filter((reason) => (s.kills[reason] ?? 0) > 0)))];
     const rows = Object.entries(st.services).map(([key, s]) => [
       key,
       s.stack,
@@ -89,7 +90,8 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
       ...(io ? [formatSeconds(s.ioWait)] : []),
       ...(calls ? [formatSeconds(s.callTime)] : []),
       ...(retried ? [num(s.retries, 0), num(s.timeouts, 0), num(s.wasted, 0)] : []),
-      ...(killed ? [num(s.oomKills, 0), num(s.restarts, 0)] : []),
+      ...killed.map((reason) => num(s.kills && Object.hasOwn(s.kills, reason) ? s.kills[reason] : 0, 0)),
+      ...(killed.length > 0 ? [num(s.restarts, 0)] : []),
     ]);
     // A scenario of trace tenants alone has no services to list.
     if (rows.length > 0 || Object.keys(st.traces ?? {}).length === 0) out.push(
@@ -110,7 +112,8 @@ export function formatResults(r: Results, options: FormatOptions = {}): string {
           ...(io ? ["io wait"] : []),
           ...(calls ? ["in calls"] : []),
           ...(retried ? ["retries", "timeouts", "wasted"] : []),
-          ...(killed ? ["OOM kills", "restarts"] : []),
+          ...killed.map((reason) => (r.manifest.kills && Object.hasOwn(r.manifest.kills, reason) ? r.manifest.kills[reason].label : `${reason} kills`)),
+          ...(killed.length > 0 ? ["restarts"] : []),
         ],
         rows,
       ),

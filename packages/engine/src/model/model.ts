@@ -22,7 +22,7 @@ import type { EventType, Simulation } from "../kernel/simulation.js";
 import { CpuSolver } from "../cpu/solver.js";
 import { DiskSolver } from "../io/disk.js";
 import { Network } from "../net/network.js";
-import type { CpuSettings, HostRules, LayerRules, PathContribution, PluginDefinition, Resources } from "../plugin/define.js";
+import { RESTART, type CpuSettings, type HostRules, type LayerRules, type PathContribution, type PluginDefinition, type Resources } from "../plugin/define.js";
 import { PluginDriver, type PluginRecord } from "../plugin/driver.js";
 import type { LayerEntry, Scenario, Service } from "../scenario/schema.js";
 import { NodeState, NodeStore, NONE } from "../tree/nodes.js";
@@ -608,8 +608,8 @@ export class Model {
   private restartNode(n: number, after: number): void {
     const processes = this.processesBelow(n);
     this.stop(n);
-    this.listener?.processesStopped(n, processes, "restart", false, after === Infinity);
-    this.settleLost("restart");
+    this.listener?.processesStopped(n, processes, RESTART, false, after === Infinity);
+    this.settleLost(RESTART);
     this.restartAt(n, after);
   }
 

@@ -21,10 +21,10 @@ import type { Scenario, Service } from "../scenario/schema.js";
 export type { BandwidthStats, CpuWeight };
 
 /**
- * The reason of a kill by the kernel's OOM killer (a process past its cgroup's memory limit): a plugin that fails or
- * restarts a node for it (`failNode(node, OOM)`) has its replicas counted in the services' `oomKills`.
+ * The reason requests fail with when a layer restarts a node in place (`ctx.restartNode`, a guest kernel's reboot):
+ * the engine's own, so no kill (`ctx.failNode`) may give it.
  */
-export const OOM = "oom";
+export const RESTART = "restart";
 
 /**
  * Operation kinds that travel a process's path (DESIGN.md, The layered path).
@@ -299,7 +299,9 @@ export interface PluginContext<Entry = Record<string, unknown>> {
    * own (never inside the operation or event that asks): requests inside fail
    * with `reason`, the subtree's `fail` hooks run (a hook may `restartNode` the
    * failing node); a node not restarted then is removed and its replicas are
-   * placed again after the scenario's failure detection delay.
+   * placed again after the scenario's failure detection delay. Its replicas
+   * count per service in results' `kills.<reason>` (`PluginDefinition.kills`
+   * names a reason in tables). `reason` is not `restart` (restartNode's).
    */
   failNode(node: number, reason: string): void;
   /**
@@ -451,6 +453,55 @@ export interface PluginDefinition<S extends z.ZodObject = z.ZodObject> {
   readonly schema: S;
   /** Registers the layer's rules, hooks, events, metrics and extension columns. Runs once per model. */
   setup?(api: PluginSetup<z.output<S>>): void;
+  /**
+   * How results and tables name the kills this plugin makes, by the reason it gives `ctx.failNode` (the container
+   * plugin's `oom`). Every reason is counted per service in `kills.<reason>` whether declared here or not; a
+   * declaration gives the count its table label and, optionally, a per-service results key of its own.
+   */
+  readonly kills?: Readonly<Record<string, KillReason>>;
+}
+
+/** How results and tables name one reason of kills (`PluginDefinition.kills`). */
+export interface KillReason {
+  /** The count's label in tables, after the service: "OOM kills". */
+  label: string;
+  /**
+   * A per-service results key that holds the count as well (0 without kills), for a figure published under a name of
+   * its own: `oomKills`. It ends in `Kills`, a suffix none of the engine's own service figures has.
+   */
+  field?: string;
+}
+
+const KILL_FIELD = /^[a-z][A-Za-z0-9]*Kills$/;
+
+/**
+ * The kill reasons `plugins` declare, merged in plugin order: reason -> its label and field. Throws, naming the
+ * plugin, for a reason that is empty or the engine's own (`restart`), a label that is not a non-empty string, a
+ * field not named `<name>Kills`, and a reason or field two plugins declare. O(reasons).
+ */
+export function killReasons(plugins: readonly PluginDefinition[]): Record<string, KillReason> {
+  const out: Record<string, KillReason> = {};
+  const owner = new Map<string, string>();
+  for (const p of plugins) {
+    if (p.kills === undefined) continue;
+    if (typeof p.kills !== "object" || p.kills === null || Array.isArray(p.kills)) throw new Error(`plugin ${p.name}: kills must map each reason it gives failNode to { label, field? }`);
+    for (const [reason, k] of Object.entries(p.kills)) {
+      const where = `plugin ${p.name}: kills[${JSON.stringify(reason)}]`;
+      if (reason === "" || reason === RESTART) throw new Error(`${where}: ${reason === "" ? "a reason is a non-empty string" : `"${RESTART}" is the reason of restartNode, not of a kill`}; name the kill, e.g. "oom"`);
+      if (typeof k?.label !== "string" || k.label.trim() === "") throw new Error(`${where}: label must be a non-empty string, e.g. "OOM kills"`);
+      if (k.field !== undefined && (typeof k.field !== "string" || !KILL_FIELD.test(k.field))) {
+        throw new Error(`${where}: field ${JSON.stringify(k.field)} must be letters and digits ending in "Kills", e.g. "oomKills"`);
+      }
+      // A reason and a field are each one figure in results: a second declaration would make it mean two things.
+      for (const key of k.field === undefined ? [`reason "${reason}"`] : [`reason "${reason}"`, `field "${k.field}"`]) {
+        const twin = owner.get(key);
+        if (twin !== undefined) throw new Error(`${where}: plugin ${twin} already declares the ${key}; declare each once`);
+        owner.set(key, p.name);
+      }
+      out[reason] = k.field === undefined ? { label: k.label } : { label: k.label, field: k.field };
+    }
+  }
+  return out;
 }
 
 const NAME = /^[a-z][a-z0-9-]*$/;

@@ -26,14 +26,17 @@ import { NONE } from "../tree/nodes.js";
 import { own } from "../util/own.js";
 import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 import {
+  killReasons,
   LIFECYCLE_EVENTS,
   OP_KINDS,
+  RESTART,
   type BandwidthStats,
   type CpuSettings,
   type EventHandlerFn,
   type HookFn,
   type HookName,
   type HostRules,
+  type KillReason,
   type LayerRules,
   type LifecycleEvent,
   type LifecycleHook,
@@ -126,6 +129,8 @@ export class PluginDriver {
   /** Kernel event type of each plugin event. */
   private readonly eventTypes: EventType[] = [];
   readonly metrics = new MetricStore();
+  /** The kill reasons the plugins declare (`PluginDefinition.kills`), checked as the model is built. */
+  readonly kills: Readonly<Record<string, KillReason>>;
   /** Per-plugin random streams: the cache of each (plugin, purpose), by node. */
   private readonly streams: (Random | undefined)[][] = [];
   private readonly streamKeys: [plugin: string, purpose: string][] = [];
@@ -145,6 +150,7 @@ export class PluginDriver {
   ) {
     allocColumns(this, SLOT_COLUMNS, 16);
     plugins.forEach((p, index) => this.setupPlugin(p, index));
+    this.kills = killReasons(plugins);
     this.hooks
       .map((h, i) => [h, i] as const)
       .sort(([a], [b]) => a.rank - b.rank)
@@ -659,6 +665,8 @@ class Context implements PluginContext {
     this.layerNode(node, "failNode");
     if (this.model.nodes.parent[node] === NONE) throw new Error(`failNode: node ${node} is a host; hosts fail through the scenario's failures`);
     if (typeof reason !== "string" || reason === "") throw new Error("failNode needs a reason (a non-empty string)");
+    // Kills are counted per reason (results' `kills`); restartNode's own reason would make a restart look like one.
+    if (reason === RESTART) throw new Error(`failNode: "${RESTART}" is the reason of restartNode; give the kill a reason of its own (e.g. "oom")`);
     this.model.requestAction(node, -1, reason);
   }
 
@@ -667,7 +675,7 @@ class Context implements PluginContext {
     if (this.model.nodes.parent[node] === NONE) throw new Error(`restartNode: node ${node} is a host; hosts fail through the scenario's failures`);
     const after = options?.after;
     if (!(after >= 0)) throw new Error(`restartNode: after must be a number of seconds >= 0 (Infinity: it stays down), got ${after}`);
-    this.model.requestAction(node, after, "restart");
+    this.model.requestAction(node, after, RESTART);
   }
 
   setReady(node: number): void {

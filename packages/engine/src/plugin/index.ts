@@ -3,7 +3,7 @@
  * engine import a plugin may use (docs/plugins.md has the whole API).
  */
 export { z } from "zod";
-export { definePlugin, pluginsOf, LIFECYCLE_EVENTS, METRIC_KINDS, OOM, OP_KINDS } from "./define.js";
+export { definePlugin, killReasons, pluginsOf, LIFECYCLE_EVENTS, METRIC_KINDS, OP_KINDS, RESTART } from "./define.js";
 export type {
   BandwidthStats,
   CpuRules,
@@ -15,6 +15,7 @@ export type {
   HookOf,
   HookOptions,
   HostRules,
+  KillReason,
   LayerImage,
   LayerRules,
   LifecycleEvent,

@@ -10,15 +10,16 @@ import { loadScenario } from "../scenario/load.js";
 import { fields, unitValue } from "../scenario/fields.js";
 import { testHost } from "../testing/index.js";
 import { ReplicationRun, runReplication, runScenario } from "../workload/run.js";
-import { definePlugin, OOM, type PluginDefinition } from "./define.js";
+import { definePlugin, killReasons, type PluginDefinition } from "./define.js";
 
-/** A layer that takes nothing of its own and weighs 1: the base of the test layers below. */
-function layer(name: string, setup: NonNullable<PluginDefinition["setup"]>, schema = fields({})): PluginDefinition {
+/** A layer that takes nothing of its own and weighs 1 (naming its `kills`, if given): the base of the test layers below. */
+function layer(name: string, setup: NonNullable<PluginDefinition["setup"]>, schema = fields({}), kills?: PluginDefinition["kills"]): PluginDefinition {
   return definePlugin({
     name,
     layer: name,
     version: "1.0.0",
     schema,
+    ...(kills ? { kills } : {}),
     setup(api) {
       api.layerRules({ size: (_e, parent) => ({ request: { cores: 0, memory: 0 }, capacity: parent }), cpu: () => ({ weight: 1 }) });
       setup(api as never);
@@ -244,6 +245,8 @@ tenants:
     const r = await runScenario(s, plugins);
     const svc = r.stacks.c.services["t/a"];
     expect(svc.failedBy).toEqual({ crash: 2 });
+    // A kill of any reason counts as one, by that reason: the replica killed once, then restarted.
+    expect(svc.kills).toEqual({ crash: 1 });
     expect(svc.restarts).toBe(1);
     expect(r.stacks.c.lifecycle.recovery).toEqual({ p50: 0.5, p99: 0.5 });
     expect(r.stacks.c.failures).toEqual([]); // restarted in place: not lost
@@ -283,7 +286,7 @@ tenants:
 
   it("restartNode after Infinity leaves a node down in place: no restart, no recovery, its replicas not placed again", async () => {
     const mortal = layer("mortal", (api) => {
-      const crash = api.event("crash", (ctx, node) => ctx.failNode(node, OOM));
+      const crash = api.event("crash", (ctx, node) => ctx.failNode(node, "watchdog"));
       let first = -1;
       api.hook("create", (ctx, node) => {
         if (first >= 0) return;
@@ -308,9 +311,9 @@ tenants:
     );
     const r = await runScenario(s, plugins);
     const svc = r.stacks.m.services["t/a"];
-    // The two sticky clients of the killed replica fail with `oom`, which counts one OOM kill and no restart.
-    expect(svc.failedBy).toMatchObject({ oom: 2 });
-    expect(svc.oomKills).toBe(1);
+    // The two sticky clients of the killed replica fail with its reason, which counts one kill and no restart.
+    expect(svc.failedBy).toMatchObject({ watchdog: 2 });
+    expect(svc.kills).toEqual({ watchdog: 1 });
     expect(svc.restarts).toBe(0);
     expect(r.stacks.m.failures).toEqual([]);
     expect(r.stacks.m.lifecycle.recovery).toBeNull();
@@ -404,6 +407,80 @@ tenants:
     // Three boots of 2 core-seconds on three one-core helpers run at once: ready at 2 s, then the process start.
     expect(r.stacks.s.lifecycle.ready).toEqual({ p50: 2.1, p99: 2.1 });
     expect(r.stacks.s.services["t/a"].failedBy).toEqual({ "no-ready-replica": expect.any(Number) });
+  });
+});
+
+describe("kills by reason", () => {
+  /**
+   * A layer whose first node is killed with `reason` 1.5 s after each time it is ready, and restarted 0.5 s later: at
+   * 1.5 s (in the warm-up of 2 s: not counted), 3.5 s, 5.5 s and 7.5 s, before the end at 9 s.
+   */
+  function killer(name: string, reason: string, kills?: PluginDefinition["kills"]): PluginDefinition {
+    return layer(
+      name,
+      (api) => {
+        const kill = api.event("kill", (ctx, node) => ctx.failNode(node, reason));
+        let first = -1;
+        api.hook("create", (ctx, node) => {
+          if (first < 0) first = node;
+        });
+        // A kill cancels the node's pending events: the next is scheduled once it is back.
+        api.hook("ready", (ctx, node) => void (node === first ? ctx.schedule(kill, 1.5, node) : undefined));
+        api.hook("fail", (ctx, node) => ctx.restartNode(node, { after: 0.5 }));
+      },
+      fields({}),
+      kills,
+    );
+  }
+  const scenario = (stack: string, plugins: PluginDefinition[]): ReturnType<typeof loadScenario> =>
+    loadScenario(
+      `duration: 7s
+warmup: 2s
+hostTypes: { h: { cores: 8, memory: 4GiB } }
+hosts: [{ type: h }]
+stacks: { k: [{ layer: ${stack} }] }
+tenants:
+  - name: t
+    services:
+      - { name: a, stack: k, replicas: 2, load: { closed: { clients: 2, think: 0s } }, request: [{ cpu: 10ms }] }
+`,
+      { plugins },
+    );
+
+  it("counts a made-up reason per service as the container plugin's OOM kills are, and publishes it under the key its plugin declares", async () => {
+    const balloon = killer("balloon", "balloon", { balloon: { label: "balloon kills", field: "balloonKills" } });
+    const plugins = [testHost, balloon];
+    const r = await runScenario(scenario("balloon", plugins), plugins);
+    const svc = r.stacks.k.services["t/a"];
+    // Three kills in the measurement (the one in the warm-up is not), each restarted in place.
+    expect(svc.kills).toEqual({ balloon: 3 });
+    expect(svc.balloonKills).toBe(3);
+    expect(svc.restarts).toBe(3);
+    // The key comes right after `kills`, and the manifest tells tables its label.
+    const keys = Object.keys(svc);
+    expect(keys.slice(keys.indexOf("restarts"), keys.indexOf("restarts") + 3)).toEqual(["restarts", "kills", "balloonKills"]);
+    expect(r.manifest.kills).toEqual({ balloon: { label: "balloon kills", field: "balloonKills" } });
+  });
+
+  it("counts a reason no plugin declares the same way, and keeps a declared key at 0 where nothing was killed", async () => {
+    const quiet = layer("quiet", () => {}, fields({}), { hang: { label: "watchdog kills", field: "watchdogKills" } });
+    const plugins = [testHost, killer("shaky", "shaky"), quiet];
+    const shaky = await runScenario(scenario("shaky", plugins), plugins);
+    expect(shaky.stacks.k.services["t/a"].kills).toEqual({ shaky: 3 });
+    expect(shaky.stacks.k.services["t/a"].watchdogKills).toBe(0);
+    const calm = await runScenario(scenario("quiet", plugins), plugins);
+    expect(calm.stacks.k.services["t/a"].kills).toEqual({});
+    expect(calm.stacks.k.services["t/a"].watchdogKills).toBe(0);
+  });
+
+  it("refuses a declaration results could not hold, naming the plugin", () => {
+    const named = (name: string, kills: unknown): PluginDefinition => ({ ...layer(name, () => {}), kills: kills as PluginDefinition["kills"] });
+    expect(() => killReasons([named("a", { restart: { label: "restarts" } })])).toThrow(/plugin a: kills\["restart"\]: "restart" is the reason of restartNode, not of a kill/);
+    expect(() => killReasons([named("a", { "": { label: "x" } })])).toThrow(/plugin a: kills\[""\]: a reason is a non-empty string/);
+    expect(() => killReasons([named("a", { oom: { label: "" } })])).toThrow(/plugin a: kills\["oom"\]: label must be a non-empty string/);
+    expect(() => killReasons([named("a", { oom: { label: "OOM kills", field: "restarts" } })])).toThrow(/field "restarts" must be letters and digits ending in "Kills"/);
+    expect(() => killReasons([named("a", { oom: { label: "OOM kills" } }), named("b", { oom: { label: "OOM kills" } })])).toThrow(/plugin b: kills\["oom"\]: plugin a already declares the reason "oom"/);
+    expect(() => killReasons([named("a", { x: { label: "x", field: "xKills" } }), named("b", { y: { label: "y", field: "xKills" } })])).toThrow(/plugin b: kills\["y"\]: plugin a already declares the field "xKills"/);
   });
 });
 
@@ -650,6 +727,7 @@ tenants:
     expect(await failure((ctx, node) => ctx.setCpu(node, { weight: -1 }))).toMatch(/plugin bad, hook "event go", node \d+, at simulated time 1s: setCpu: weight must be > 0/);
     expect(await failure((ctx) => ctx.setMemoryLimit(12345, 1))).toMatch(/setMemoryLimit: no node 12345/);
     expect(await failure((ctx, node) => ctx.failNode(ctx.parentOf(node), "x"))).toMatch(/failNode: node 0 is a host; hosts fail through the scenario's failures/);
+    expect(await failure((ctx, node) => ctx.failNode(node, "restart"))).toMatch(/failNode: "restart" is the reason of restartNode; give the kill a reason of its own/);
     expect(await failure((ctx, node) => ctx.setReady(node))).toMatch(/setReady: layer bad does not hook provision/);
     expect(await failure((ctx, node) => ctx.schedule(99 as never, 1, node))).toMatch(/schedule: 99 is not a plugin event/);
     expect(await failure((ctx, node) => ctx.charge(node, 1e-3), "cpu")).toMatch(/plugin bad, hook "cpu", node \d+, at simulated time 1(\.\d+)?s: charge: node \d+ is a bad; a plugin's CPU work runs on an auxiliary node/);

@@ -24,7 +24,7 @@ function replication(p99: number, memoryUsed: number, extra: Record<string, unkn
     callTime: null,
     inFlight: 0,
     restarts: 0,
-    oomKills: 0,
+    kills: {},
     retries: 0,
     timeouts: 0,
     wasted: 0,
@@ -250,6 +250,36 @@ describe("the comparison's rows", () => {
     // OOM kills 0, 1, 2 against 0: mean 1, standard deviation 1.
     expect(rows[0].stacks.vms.difference!.mean).toBe(1);
     expect(rows[0].stacks.vms.difference!.ci95).toBeCloseTo(T2 / Math.sqrt(3), 12);
+  });
+
+  it("adds kills per reason where a stack had some: a declared reason by its label and key, a made-up one by its name, 0 where absent", () => {
+    // The container plugin's OOM kills (declared, with their key) 3, 0, 0 and a made-up balloon's 0, 1, 2 (a
+    // replication holds only the reasons it saw), against none on bare metal.
+    const killed = (x: StackResults, kills: Record<string, number>): StackResults => ({ ...x, services: { "t/web": { ...x.services["t/web"], kills, oomKills: kills.oom ?? 0 } } });
+    const { results: r, replications } = results({
+      baremetal: base.map((x) => killed(x, {})),
+      vms: [killed(vm[0], { oom: 3 }), killed(vm[1], { balloon: 1 }), killed(vm[2], { balloon: 2 })],
+    });
+    r.manifest.kills = { oom: { label: "OOM kills", field: "oomKills" } };
+    const c = compareStacks(r, { replications });
+    const rows = c.figures.filter((f) => /kills|restarts/i.test(f.id));
+    expect(rows.map((f) => [f.question, f.id, f.label, f.unit, f.better])).toEqual([
+      ["performance", "services.t/web.kills.balloon", "t/web balloon kills", "count", "lower"],
+      ["performance", "services.t/web.oomKills", "t/web OOM kills", "count", "lower"],
+      ["performance", "services.t/web.restarts", "t/web restarts", "count", "lower"],
+    ]);
+    const [balloon, oom] = rows;
+    expect(balloon.stacks.baremetal.value).toBe(0);
+    expect(balloon.stacks.vms.value).toBe(1);
+    // Paired over replications with the absent reason as 0: differences 0, 1, 2 (standard deviation 1).
+    expect(balloon.stacks.vms.difference!.mean).toBe(1);
+    expect(balloon.stacks.vms.difference!.ci95).toBeCloseTo(T2 / Math.sqrt(3), 12);
+    // Differences 3, 0, 0: mean 1, standard deviation sqrt(3).
+    expect(oom.stacks.vms.difference!.mean).toBe(1);
+    expect(oom.stacks.vms.difference!.ci95).toBeCloseTo(T2, 12);
+    // Without kills in any stack, no kill or restart rows.
+    const quiet = results({ baremetal: base, vms: vm });
+    expect(compareStacks(quiet.results, { replications: quiet.replications }).figures.filter((f) => /kills|restarts/i.test(f.id))).toEqual([]);
   });
 
   it("pairs nothing without replications: the difference of the means, with no interval", () => {

@@ -123,8 +123,11 @@ export function pairedDifference(xs: readonly number[], ys: readonly number[]): 
   return { mean, ci95, excludesZero: ci95 !== null && (mean - ci95 > 0 || mean + ci95 < 0) };
 }
 
-/** What a row is, before the stacks' values: where it is in a stack's results, and how to show it. */
-type Row = Omit<ComparedFigure, "id" | "stacks"> & { path: string[] };
+/**
+ * What a row is, before the stacks' values: where it is in a stack's results, and how to show it. `byReason`: a count
+ * in a record by reason (`kills`), which holds only the reasons that happened, so a reason absent from it is 0.
+ */
+type Row = Omit<ComparedFigure, "id" | "stacks"> & { path: string[]; byReason?: boolean };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -139,6 +142,12 @@ function node(tree: unknown, path: readonly string[]): unknown {
 function at(tree: unknown, path: readonly string[]): number | null {
   const v = node(tree, path);
   return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/** The value at `path`, or for a count by reason (`byReason`) 0 where the record is there without the reason. */
+function valueAt(tree: unknown, path: readonly string[], byReason = false): number | null {
+  const v = at(tree, path);
+  return v === null && byReason && isRecord(node(tree, path.slice(0, -1))) ? 0 : v;
 }
 
 /** The keys of the records at `path` in any of `trees`, the first's in its order, then the others'. */
@@ -159,10 +168,10 @@ const UNITS = new Set<string>(["s", "B", "1/s", "ratio", "count", "core-s", "J",
  * images, rollout, portability) are read where present, so results without
  * them simply have no such rows.
  */
-function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["metrics"]): Row[] {
+function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["metrics"], kills: Results["manifest"]["kills"]): Row[] {
   const rows: Row[] = [];
-  const add = (question: Question, path: string[], label: string, unit: Row["unit"], better: Row["better"], service?: string): void => {
-    rows.push({ question, path, label, unit, better, ...(service === undefined ? {} : { service }) });
+  const add = (question: Question, path: string[], label: string, unit: Row["unit"], better: Row["better"], service?: string, byReason = false): void => {
+    rows.push({ question, path, label, unit, better, ...(service === undefined ? {} : { service }), ...(byReason ? { byReason } : {}) });
   };
   const services = keysAt(stacks, ["services"]);
   for (const key of services) {
@@ -180,11 +189,16 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
       add("performance", [...s, "timeouts"], `${key} timeouts`, "count", "lower", key);
       add("performance", [...s, "wasted"], `${key} wasted`, "count", "lower", key);
     }
-    // OOM kills and the restarts in place they cause, only where a stack had some (a memory limit set too low).
-    if (stacks.some((st) => (at(st, [...s, "oomKills"]) ?? 0) > 0)) {
-      add("performance", [...s, "oomKills"], `${key} OOM kills`, "count", "lower", key);
-      add("performance", [...s, "restarts"], `${key} restarts`, "count", "lower", key);
+    // Kills by reason (the container plugin's OOM kills, a balloon's, a watchdog's) and the restarts in place they
+    // cause, only where a stack had some (a memory limit set too low). A reason a plugin declares is shown by its
+    // label, read from the key it publishes the count under if it has one.
+    const killed = keysAt(stacks, [...s, "kills"]).filter((reason) => stacks.some((st) => (at(st, [...s, "kills", reason]) ?? 0) > 0));
+    for (const reason of killed) {
+      const declared = own(kills, reason);
+      if (declared?.field !== undefined) add("performance", [...s, declared.field], `${key} ${declared.label}`, "count", "lower", key);
+      else add("performance", [...s, "kills", reason], `${key} ${declared?.label ?? `${reason} kills`}`, "count", "lower", key, true);
     }
+    if (killed.length > 0) add("performance", [...s, "restarts"], `${key} restarts`, "count", "lower", key);
   }
   // Trace tenants' figures, by the kind of their trace: utilisation's CPU their VMs asked for and did not get (the
   // SLO of a consolidation), a job log's waits, pods' pending and packing.
@@ -284,13 +298,15 @@ export function compareStacks(
   const figures = rowsOf(
     names.map((n) => results.stacks[n]),
     results.manifest.metrics,
-  ).map(({ path, ...row }): ComparedFigure => {
-    const base = at(results.stacks[baseline], path);
+    results.manifest.kills,
+  ).map(({ path, byReason, ...row }): ComparedFigure => {
+    const read = (tree: unknown): number | null => valueAt(tree, path, byReason);
+    const base = read(results.stacks[baseline]);
     const stacks: ComparedFigure["stacks"] = {};
     for (const name of names) {
       const st = results.stacks[name];
-      const value = at(st, path);
-      stacks[name] = { value, ci95: at(st.ci95, path), difference: name === baseline ? null : differenceOf(path, value, base, replications(name), replications(baseline)) };
+      const value = read(st);
+      stacks[name] = { value, ci95: read(st.ci95), difference: name === baseline ? null : differenceOf(path, read, value, base, replications(name), replications(baseline)) };
     }
     // In the contract's order of keys, so the JSON reads as it is documented.
     const { question, label, service, unit, unitName, better } = row;
@@ -302,6 +318,7 @@ export function compareStacks(
 /** A stack's difference from the baseline at `path`: paired over replications when both have them all, else of the means; null where either lacks the figure. */
 function differenceOf(
   path: readonly string[],
+  read: (tree: unknown) => number | null,
   value: number | null,
   base: number | null,
   reps: readonly ReplicationStack[] | undefined,
@@ -311,8 +328,8 @@ function differenceOf(
   // A static figure (density, cold start...) is the same in every replication: its difference is exact.
   if (STATIC_FIGURES.has(path[0])) return { mean: value - base, ci95: 0, excludesZero: value !== base };
   if (reps && baseReps && reps.length === baseReps.length && reps.length > 0) {
-    const xs = reps.map((st) => at(st, path));
-    const ys = baseReps.map((st) => at(st, path));
+    const xs = reps.map(read);
+    const ys = baseReps.map(read);
     if (xs.every((x) => x !== null) && ys.every((y) => y !== null)) return pairedDifference(xs as number[], ys as number[]);
   }
   return { mean: value - base, ci95: null, excludesZero: false };

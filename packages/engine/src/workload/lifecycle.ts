@@ -16,7 +16,10 @@
  *
  * Recorded: each replica's time from the start to ready, each recovery (from
  * a failure to the replica ready again), the failure timeline, the cores of
- * failed hosts during the measurement, and restarts per service.
+ * failed hosts during the measurement, and restarts and kills (per reason)
+ * per service. A kill is a layer's `failNode`, whatever its reason: the
+ * engine knows no layer's policy, so an OOM kill, a balloon's or a watchdog's
+ * are counted alike, and plugins name their reasons in results.
  *
  * State does not grow with simulated time: a failure's record is kept while
  * something can still change it (undetected, a repair pending, replicas not
@@ -26,7 +29,7 @@
  */
 import type { Simulation } from "../kernel/simulation.js";
 import type { Model, ModelListener } from "../model/model.js";
-import { OOM } from "../plugin/define.js";
+import { RESTART } from "../plugin/define.js";
 import type { Distribution } from "../random/distributions.js";
 import { Random } from "../random/random.js";
 import { toDistribution } from "../scenario/distribution.js";
@@ -80,8 +83,11 @@ export class Lifecycle implements ModelListener {
   capacityLost = 0;
   /** Replica restarts in place, per service, during the measurement. */
   readonly restarts: number[];
-  /** Replicas stopped by an OOM kill (a plugin's failNode with reason `oom`), per service, during the measurement. */
-  readonly oomKills: number[];
+  /**
+   * Replicas stopped by a kill (a plugin's failNode) during the measurement, per service, then per reason index of the
+   * replication's `reasons` (dense: 0 for a reason with none).
+   */
+  readonly kills: number[][];
   /** A replica placed again or restarting -> when it went down. */
   private readonly recoveringSince = new Map<number, number>();
   private readonly waiting: { service: number; slot: number; since: number; failure: number }[] = [];
@@ -113,7 +119,7 @@ export class Lifecycle implements ModelListener {
     const s = rep.scenario;
     const options = rep.options;
     this.restarts = rep.services.map(() => 0);
-    this.oomKills = rep.services.map(() => 0);
+    this.kills = rep.services.map(() => []);
     // Replicas take requests once ready (their stack's provisioning and a process start from t = 0).
     this.readyType = sim.on("lifecycle.ready", (r) => this.onReplicaReady(r));
     for (let r = 0; r < rep.replicaCount; r++) this.scheduleReady(r);
@@ -199,9 +205,17 @@ export class Lifecycle implements ModelListener {
     const rep = this.rep;
     const replicas = processes.map((p) => rep.replicaOfNode.get(p)).filter((r): r is number => r !== undefined);
     // Lost, they stay in their balancers until their failure is detected (or a readiness probe notices).
-    rep.stopReplicas(replicas, rep.reason(reason), true, lost);
+    const why = rep.reason(reason);
+    rep.stopReplicas(replicas, why, true, lost);
     const now = this.sim.now;
-    if (reason === OOM && now >= rep.options.warmup) for (const r of replicas) this.oomKills[rep.replicaService[r]]++;
+    // Every reason but restartNode's is a kill (failNode refuses that one).
+    if (reason !== RESTART && now >= rep.options.warmup) {
+      for (const r of replicas) {
+        const counts = this.kills[rep.replicaService[r]];
+        while (counts.length <= why) counts.push(0);
+        counts[why]++;
+      }
+    }
     // Down for good in place: neither a restart nor a recovery to wait for.
     if (down) return;
     if (!lost) {

@@ -12,7 +12,7 @@ import type { JobPodFigures } from "./job-pod-traces.js";
 import type { Simulation } from "../kernel/simulation.js";
 import { staticFigures } from "../model/figures.js";
 import type { Migration, Model } from "../model/model.js";
-import type { PluginDefinition } from "../plugin/define.js";
+import { killReasons, type KillReason, type PluginDefinition } from "../plugin/define.js";
 import type { MetricFigure, MetricInfo } from "../plugin/metrics.js";
 import { Random } from "../random/random.js";
 import type { Scenario, Service } from "../scenario/schema.js";
@@ -213,10 +213,15 @@ export interface ServiceResults {
   callTime: Metric;
   /** Requests that arrived after the warm-up and were still in flight at the end. */
   inFlight: Metric;
-  /** Replicas restarted in place during the measurement (a layer's restartNode, an OOM kill with a restart policy). */
+  /** Replicas restarted in place during the measurement (a layer's restartNode, a kill its layer restarts: an OOM kill). */
   restarts: Metric;
-  /** Replicas stopped by an OOM kill during the measurement (a process past its container's memory limit). */
-  oomKills: Metric;
+  /**
+   * Replicas stopped by a kill during the measurement, by the reason their layer gave `ctx.failNode` (the container
+   * plugin's `oom`: a process past its container's memory limit), reasons with kills only.
+   */
+  kills: Record<string, Metric>;
+  /** Kill counts plugins also publish under a key of their own (`KillReason.field`; 0 without kills): `oomKills`. */
+  [field: `${string}Kills`]: Metric;
   /** Attempts retried (the service's `retry`), attempts timed out, and timed-out attempts that completed anyway (their work wasted). */
   retries: Metric;
   timeouts: Metric;
@@ -323,6 +328,8 @@ export interface Results {
     warmup: number;
     /** The plugin metrics under `layers`, by `<layer>.<metric>`: kind, unit, whether tables show it. */
     metrics: Record<string, Pick<MetricInfo, "kind" | "unit" | "show" | "description">>;
+    /** The kill reasons plugins declare (`PluginDefinition.kills`): each one's label in tables, and its own per-service key if any (absent from results made before it). */
+    kills?: Record<string, KillReason>;
   };
   stacks: Record<string, StackResults>;
   /** Replicas that could not be placed (in the first replication; placement does not depend on the seed). */
@@ -387,6 +394,8 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
   const life = rep.lifecycle;
   const services: Record<string, ServiceResults> = {};
   const inFlight = rep.inFlightMeasured();
+  // The kill counts plugins publish under keys of their own, beside `kills` (the container plugin's `oomKills`).
+  const fields = Object.entries(model.driver.kills).flatMap(([reason, d]) => (d.field === undefined ? [] : [[reason, d.field] as const]));
   for (const [k, { measure: m, tenantIndex }] of rep.services.entries()) {
     // A trace tenant's VMs are figures of its own (`traces`), not a service each.
     if (s.tenants[tenantIndex].trace) continue;
@@ -394,6 +403,10 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
     const failedBy: Record<string, Metric> = {};
     m.failedBy.forEach((n, r) => {
       if (n > 0) failedBy[rep.reasons[r]] = n;
+    });
+    const kills: Record<string, Metric> = {};
+    life.kills[k].forEach((n, r) => {
+      if (n > 0) kills[rep.reasons[r]] = n;
     });
     services[m.key] = {
       stack: m.stack,
@@ -418,7 +431,8 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
       callTime: m.completed > 0 ? m.callTime / m.completed : null,
       inFlight: inFlight[k],
       restarts: life.restarts[k],
-      oomKills: life.oomKills[k],
+      kills,
+      ...Object.fromEntries(fields.map(([reason, field]) => [field, own(kills, reason) ?? 0])),
       retries: m.retries,
       timeouts: m.timeouts,
       wasted: m.wasted,
@@ -590,18 +604,22 @@ export function measure(s: Scenario, model: Model, rep: MeasuredReplication): Re
 export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[], results: readonly ReplicationResult[]): Results {
   const ordered = [...results].sort((a, b) => a.replication - b.replication);
   const perReplication = ordered.map((x) => x.stack);
-  // Failure reasons differ between replications: each replication reports every reason any of them saw (0 if none).
-  // A replication without a failedBy at all (or with a reason's count missing) keeps that gap: the merged figure is null.
+  // Failure and kill reasons differ between replications: each replication reports every reason any of them saw (0 if
+  // none). A replication without the record at all (or with a reason's count missing) keeps that gap: the merged
+  // figure is null.
   const services = perReplication.map((rep) => (isRecord(rep.services) ? rep.services : {}));
-  const failedBy = (x: Dict, key: string): Dict | undefined => {
-    const svc = own(x, key);
-    return isRecord(svc) && isRecord(svc.failedBy) ? svc.failedBy : undefined;
-  };
-  for (const key of new Set(services.flatMap((x) => Object.keys(x)))) {
-    const reasons = [...new Set(services.flatMap((x) => Object.keys(failedBy(x, key) ?? {})))].sort();
-    for (const x of services) {
-      const by = failedBy(x, key);
-      if (by) (x[key] as unknown as Dict).failedBy = Object.fromEntries(reasons.map((r) => [r, Object.hasOwn(by, r) ? by[r] : 0]));
+  for (const figure of ["failedBy", "kills"]) {
+    const byReason = (x: Dict, key: string): Dict | undefined => {
+      const svc = own(x, key);
+      const by = isRecord(svc) ? own(svc, figure) : undefined;
+      return isRecord(by) ? by : undefined;
+    };
+    for (const key of new Set(services.flatMap((x) => Object.keys(x)))) {
+      const reasons = [...new Set(services.flatMap((x) => Object.keys(byReason(x, key) ?? {})))].sort();
+      for (const x of services) {
+        const by = byReason(x, key);
+        if (by) (x[key] as unknown as Dict)[figure] = Object.fromEntries(reasons.map((r) => [r, Object.hasOwn(by, r) ? by[r] : 0]));
+      }
     }
   }
   const traces = isRecord(perReplication[0]?.traces) ? perReplication[0].traces : {};
@@ -644,6 +662,7 @@ export function assembleResults(s: Scenario, plugins: readonly PluginDefinition[
       duration: s.duration,
       warmup: s.warmup,
       metrics: ordered[0]?.metrics ?? {},
+      kills: killReasons(plugins),
     },
     stacks: { [key]: stack },
     // Placement does not depend on the seed: the first replication's.
