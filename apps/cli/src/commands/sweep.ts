@@ -363,34 +363,37 @@ export default class Sweep extends ScenarioCommand {
     };
     const pluginModules = [...builtinPluginModules, ...loadedPluginModules];
     if (backend) {
-      const { runOnBackend, Detached } = await import("../lib/backend.js");
-      const sweep = id ?? sweepId(text, points, { seed: flags.seed, duration, replications: flags.replications });
-      let done = 0;
-      const backendProgress = countProgress("replications done:", replications);
+      const { runOnBackend, CancelledError, Detached } = await import("../lib/backend.js");
+      const sweep = (id ?? sweepId(text, points, { seed: flags.seed, duration, replications: flags.replications })).replace(/^sha256:/, "").slice(0, 12);
+      let ended = 0;
       const stop = new AbortController();
       const onSigint = (): void => stop.abort();
       process.once("SIGINT", onSigint);
       try {
         await runOnBackend(jobs, plugins, {
-          ...backendJobs(backend, flags.queue, sweep.replace(/^sha256:/, "").slice(0, 12), file, flags.retries),
+          ...backendJobs(backend, flags.queue, sweep, file, flags.retries),
           points: todo.map((t) => t.index),
+          resume: flags.resume,
           signal: stop.signal,
-          onProgress: (n, total, bad) => {
-            done = n;
-            backendProgress.update(n);
-            if (bad > 0 && n === total) this.note(`${bad} replication${bad === 1 ? "" : "s"} failed`);
+          onReplication: (k, r, state) => {
+            if (state === "done" || state === "failed") ended++;
+            progress.mark(k, r, state);
           },
           onJob: (k, outcome) => record(todo[k].index, outcome),
         });
       } catch (err) {
-        if (!(err instanceof Detached)) throw err;
-        backendProgress.done();
-        this.note(`stopped waiting by Ctrl-C after ${done} of ${replications} replications: ${kept()}; the jobs go on in Redis: re-attach with the same command and --resume`);
-        return this.exit(130);
+        progress.done();
+        if (err instanceof Detached) {
+          this.note(`stopped waiting by Ctrl-C after ${ended} of ${replications} replications: ${kept()}; the jobs go on in Redis: re-attach with the same command and --resume`);
+          return this.exit(130);
+        }
+        if (!(err instanceof CancelledError)) throw err;
+        // Someone else's decision, not bad input: the sweep did not complete (exit 1), and what it had done is kept.
+        this.note(`sweep ${sweep} was not completed: ${err.message}; after ${ended} of ${replications} replications, ${kept()}`);
+        return this.exit(1);
       } finally {
         process.off("SIGINT", onSigint);
       }
-      backendProgress.done();
     } else await this.interruptible(
       (signal) =>
         runMany(jobs, plugins, {
