@@ -389,7 +389,7 @@ export default class Sweep extends ScenarioCommand {
         }
         if (!(err instanceof CancelledError)) throw err;
         // Someone else's decision, not bad input: the sweep did not complete (exit 1), and what it had done is kept.
-        this.note(`sweep ${sweep} was not completed: ${err.message}; after ${ended} of ${replications} replications, ${kept()}`);
+        this.note(`sweep ${err.message}: it stopped after ${ended} of ${replications} replications; ${kept()}`);
         return this.exit(1);
       } finally {
         process.off("SIGINT", onSigint);

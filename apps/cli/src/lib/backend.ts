@@ -128,6 +128,9 @@ export class CancelledError extends Error {}
 /** The Redis key of the sweeps of `queue` cancelled (id -> when), so that a `--resume` of one says so instead of running it again. */
 const cancelledKey = (queue: string): string => `turtles:${queue}:cancelled`;
 
+/** What a submitter of sweep (or run) `id`, cancelled at `at` (milliseconds, as Redis keeps it), is told. */
+const cancelledMessage = (id: string, at: string): string => `${id} was cancelled at ${new Date(Number(at)).toISOString()} (turtles sweep --cancel ${id})`;
+
 /** How often the submitter looks at Redis itself: for results whose event it missed (a Redis restart), the jobs running and a cancel. */
 const POLL_MS = 1000;
 
@@ -164,7 +167,7 @@ export async function runOnBackend(jobs: readonly PoolJob[], plugins: readonly P
     const client = await queue.client;
     const cancelledAt = await client.hget(cancelledKey(name), options.id);
     if (cancelledAt !== null) {
-      if (options.resume) throw new CancelledError(`it was cancelled at ${new Date(Number(cancelledAt)).toISOString()} (turtles sweep --cancel ${options.id}); run the same command without --resume to start it again`);
+      if (options.resume) throw new CancelledError(`${cancelledMessage(options.id, cancelledAt)}; run the same command without --resume to start it again`);
       await client.hdel(cancelledKey(name), options.id); // submitted afresh
     }
     const entry: SweepEntry = { id: options.id, file: options.file, started: Date.now(), jobs: [...where.keys()] };
@@ -259,7 +262,7 @@ export async function runOnBackend(jobs: readonly PoolJob[], plugins: readonly P
         try {
           // One round trip for what is running and one for what ended: not a look at each pending job.
           const [active, ended, at] = await Promise.all([queue.getRanges(["active"], 0, -1), queue.getRanges(["completed", "failed"], 0, -1), client.hget(cancelledKey(name), options.id)]);
-          if (at !== null) cancelled(new CancelledError(`it was cancelled at ${new Date(Number(at)).toISOString()} (turtles sweep --cancel ${options.id})`));
+          if (at !== null) cancelled(new CancelledError(cancelledMessage(options.id, at)));
           const now = new Set(active.filter((id) => pending.has(id)));
           for (const id of running) if (!now.has(id) && pending.has(id)) (running.delete(id), state(id, "waiting"));
           for (const id of now) if (!running.has(id)) (running.add(id), state(id, "running"));
