@@ -76,7 +76,7 @@ export default class Sweep extends ScenarioCommand {
     backend: backendFlag(),
     queue: queueFlag,
     status: Flags.boolean({ description: "list the sweeps in progress on --backend, with their jobs by state, and exit" }),
-    cancel: Flags.string({ description: "cancel the sweep of this id (from --status) on --backend: its jobs not yet running are removed" }),
+    cancel: Flags.string({ description: "cancel the sweep of this id (from --status) on --backend: its jobs not yet running are removed, and its submitter stops (exit 1)" }),
     shard: Flags.string({
       description: "run only shard i of N (points i, i+N, i+2N, ... of the grid) and write them to --out, a .json part file; `turtles merge` joins the parts into the rows of the whole sweep",
     }),
