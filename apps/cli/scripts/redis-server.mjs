@@ -45,7 +45,7 @@ async function answering(port) {
  * Starts a redis-server for one test file (or benchmark); `password` makes it require one. `restart` stops it
  * (SIGTERM: it writes its AOF) and starts it again on the same port and folder.
  * @param {string} [password]
- * @returns {Promise<{ url: string, port: number, restart(): Promise<void>, stop(): Promise<void> }>}
+ * @returns {Promise<{ url: string, port: number, readonly pid: number | undefined, restart(): Promise<void>, stop(): Promise<void> }>}
  */
 export async function startRedis(password) {
   const port = await freePort();
@@ -64,5 +64,6 @@ export async function startRedis(password) {
     await exited;
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, restart: async () => (await stop(), await start()), stop };
+  // `pid` is the running server's (the benchmark reads its CPU time).
+  return { url: `redis://127.0.0.1:${port}`, port, get pid() { return child.pid; }, restart: async () => (await stop(), await start()), stop };
 }

@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Queue, QueueEvents } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { redisMissing, startRedis } from "../scripts/redis-server.mjs";
 
 const bin = join(import.meta.dirname, "..", "bin", "run.js");
@@ -33,8 +34,8 @@ async function run(...args: string[]): Promise<{ code: number | null; stdout: st
   return { code, stdout: out };
 }
 
-async function until(what: () => boolean, label: string): Promise<void> {
-  for (let i = 0; i < 600 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
+async function until(what: () => boolean, label: string, look?: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < 600 && (await look?.(), !what()); i++) await new Promise((r) => setTimeout(r, 50));
   if (!what()) throw new Error(`timed out waiting for ${label}`);
 }
 
@@ -132,6 +133,60 @@ describe.skipIf(redisMissing)("sweeps on a BullMQ backend", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/point 1\/2 \(defaults.stack=crashy\) failed: replication \d \(seed \d+, from root seed 1\) of defaults.stack=crashy failed in its worker 2 times: .*the crash plugin killed its worker/);
     expect(r.stderr).toMatch(/point 2\/2 \(defaults.stack=plain\) done at/);
+  });
+
+  /** Resolves once `n` jobs wait on `queue` (the submitter has added them). */
+  async function waiting(name: string, n: number): Promise<void> {
+    const queue = new Queue(name, { connection: { host: "127.0.0.1", port: redis.port } });
+    try {
+      let count = 0;
+      await until(() => count >= n, `${n} jobs waiting on ${name}`, async () => void (count = await queue.getWaitingCount()));
+    } finally {
+      await queue.close();
+    }
+  }
+
+  it("cancels a sweep with --cancel ID: its jobs leave Redis, its submitter and a --resume say it was cancelled, exit 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "turtles-backend-"));
+    const backend = ["--queue", "cancel", "--backend", redis.url];
+    const args = ["sweep", overload, "--param", "services.checkout.replicas=1,2", "--duration", "1s", "--replications", "2", ...backend, "--out", join(dir, "s.json")];
+    // No worker on this queue: the jobs wait until cancelled.
+    const submitter = turtlesAsync(...args);
+    await waiting("cancel", 4);
+    const queue = new Queue("cancel", { connection: { host: "127.0.0.1", port: redis.port } });
+    onTestFinished(() => queue.close());
+    const client = await queue.client;
+    const [id] = await client.hkeys("turtles:cancel:sweeps"); // the id --status lists
+    const cancel = turtles("sweep", "--cancel", id, ...backend);
+    expect(cancel.code).toBe(0);
+    expect(cancel.stderr).toContain(`cancelled sweep ${id}`);
+    expect(await queue.getJobCountByTypes("waiting", "active", "delayed", "completed", "failed")).toBe(0);
+    expect(await client.hlen("turtles:cancel:sweeps")).toBe(0); // --status lists it no more
+    expect(await submitter.done).toBe(1);
+    expect(submitter.stderr()).toMatch(new RegExp(`^sweep ${id} was cancelled at \\S+ \\(turtles sweep --cancel ${id}\\): it stopped after 0 of 4 replications; no point was done yet$`, "m"));
+    // A --resume does not run it again behind the canceller's back; the same command without it would.
+    const resumed = turtlesAsync(...args, "--resume");
+    expect(await resumed.done).toBe(1);
+    expect(resumed.stderr()).toMatch(new RegExp(`^sweep ${id} was cancelled at \\S+ \\(turtles sweep --cancel ${id}\\); run the same command without --resume to start it again: `, "m"));
+    expect(await queue.getJobCountByTypes("waiting", "active", "delayed", "completed", "failed")).toBe(0);
+  });
+
+  it("fails a job whose plugin module does not resolve on the worker, naming the module, point, replication and seed, exit 1", async () => {
+    // A copy of a plugin where it resolves @turtles/engine (under the CLI's node_modules), removed once submitted.
+    const dir = mkdtempSync(join(import.meta.dirname, "..", "node_modules", ".turtles-test-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const plugin = join(dir, "crash-plugin.mjs");
+    copyFileSync(join(fixtures, "crash-plugin.mjs"), plugin);
+    const backend = ["--queue", "modules", "--backend", redis.url];
+    const submitter = turtlesAsync("sweep", join(fixtures, "crashy.yaml"), "--plugin", plugin, "--param", "defaults.stack=plain", "--duration", "1s", "--replications", "1", ...backend, "--out", join(dir, "s.json"));
+    // The submitter has loaded the module; the worker's machine lacks it.
+    await waiting("modules", 1);
+    rmSync(plugin);
+    worker("--lock", "30s", "--queue", "modules");
+    expect(await submitter.done).toBe(1);
+    expect(submitter.stderr()).toMatch(
+      new RegExp(`^point 1/1 \\(defaults.stack=plain\\) failed: replication 0 \\(seed \\d+, from root seed 1\\) of defaults.stack=plain failed in its worker: plugin module ${pathToFileURL(plugin).href} does not resolve on worker \\S+: install it where turtles worker runs`, "m"),
+    );
   });
 
   it("has a worker of another engine version refuse the job, saying why", async () => {

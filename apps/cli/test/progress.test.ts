@@ -62,6 +62,28 @@ describe("progress line", () => {
     expect(lines.at(-1)).toMatch(/^replications 2\/5 done, running 5 /);
   });
 
+  it("shows a queue's replications by state: the jobs running, those failed, and an ETA from the completion rate", () => {
+    const lines: string[] = [];
+    let clock = 0;
+    const p = jobsProgress([{ replications: 10 }, { replications: 10 }], { write: (t) => lines.push(t), now: () => clock });
+    p.mark(0, 0, "running"); // at 0 s: nothing done yet
+    clock = 10_000;
+    for (let r = 0; r < 4; r++) p.mark(0, r, "done"); // 4 of 20 in 10 s: 16 left take 40 s
+    p.mark(1, 3, "failed");
+    p.mark(1, 0, "running");
+    p.mark(1, 1, "running");
+    p.mark(1, 1, "waiting"); // its worker died: back in the queue
+    clock = 15_000;
+    p.mark(1, 2, "running");
+    // 5 of 20 ended in 15 s: 15 left take 45 s. No events from a queue's workers: no rate shown.
+    expect(lines.at(-1)).toBe("replications 5/20 done (1 failed), running 11, 13  25%  ETA 45 s\n");
+    for (let r = 4; r < 10; r++) p.mark(0, r, "running");
+    for (let r = 4; r < 9; r++) p.mark(1, r, "running");
+    clock = 20_000;
+    p.mark(1, 9, "running");
+    expect(lines.at(-1)).toMatch(/^replications 5\/20 done \(1 failed\), 14 running  25%/); // too many to list
+  });
+
   it("counts steps of quick work silently, and of slow work (preparing a big sweep) every 5 s, or every 200 ms in place on a terminal", () => {
     let clock = 0;
     const lines: string[] = [];

@@ -100,7 +100,12 @@ export default class Compare extends ScenarioCommand {
     const outcomes = await this.interruptible(
       (signal) =>
         backend && runOnBackend
-          ? runOnBackend(jobs, plugins, { ...backendJobs(backend, flags.queue, `compare-${scenarioHash(base).slice(7, 19)}`, args.file, flags.retries), signal, onJob })
+          ? runOnBackend(jobs, plugins, {
+              ...backendJobs(backend, flags.queue, `compare-${scenarioHash(base).slice(7, 19)}`, args.file, flags.retries),
+              signal,
+              onJob,
+              onReplication: progress.mark,
+            })
           : runMany(jobs, plugins, {
           workers: workersThatFit(
             jobs.map((j) => j.scenario),

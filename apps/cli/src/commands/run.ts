@@ -151,6 +151,7 @@ export default class Run extends ScenarioCommand {
             const [outcome] = await runOnBackend([{ scenario: overridden }], plugins, {
               ...backendJobs(backend, flags.queue, `run-${scenarioHash(overridden).slice(7, 19)}`, file, flags.retries),
               signal,
+              onReplication: (_, r, state) => progress.mark(r, state),
             });
             if (outcome.error !== undefined) throw outcome.problems ? new ScenarioError(outcome.problems) : new Error(outcome.error);
             return outcome.results;

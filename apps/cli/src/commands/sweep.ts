@@ -76,7 +76,7 @@ export default class Sweep extends ScenarioCommand {
     backend: backendFlag(),
     queue: queueFlag,
     status: Flags.boolean({ description: "list the sweeps in progress on --backend, with their jobs by state, and exit" }),
-    cancel: Flags.string({ description: "cancel the sweep of this id (from --status) on --backend: its jobs not yet running are removed" }),
+    cancel: Flags.string({ description: "cancel the sweep of this id (from --status) on --backend: its jobs not yet running are removed, and its submitter stops (exit 1)" }),
     shard: Flags.string({
       description: "run only shard i of N (points i, i+N, i+2N, ... of the grid) and write them to --out, a .json part file; `turtles merge` joins the parts into the rows of the whole sweep",
     }),
@@ -363,34 +363,37 @@ export default class Sweep extends ScenarioCommand {
     };
     const pluginModules = [...builtinPluginModules, ...loadedPluginModules];
     if (backend) {
-      const { runOnBackend, Detached } = await import("../lib/backend.js");
-      const sweep = id ?? sweepId(text, points, { seed: flags.seed, duration, replications: flags.replications });
-      let done = 0;
-      const backendProgress = countProgress("replications done:", replications);
+      const { runOnBackend, CancelledError, Detached } = await import("../lib/backend.js");
+      const sweep = (id ?? sweepId(text, points, { seed: flags.seed, duration, replications: flags.replications })).replace(/^sha256:/, "").slice(0, 12);
+      let ended = 0;
       const stop = new AbortController();
       const onSigint = (): void => stop.abort();
       process.once("SIGINT", onSigint);
       try {
         await runOnBackend(jobs, plugins, {
-          ...backendJobs(backend, flags.queue, sweep.replace(/^sha256:/, "").slice(0, 12), file, flags.retries),
+          ...backendJobs(backend, flags.queue, sweep, file, flags.retries),
           points: todo.map((t) => t.index),
+          resume: flags.resume,
           signal: stop.signal,
-          onProgress: (n, total, bad) => {
-            done = n;
-            backendProgress.update(n);
-            if (bad > 0 && n === total) this.note(`${bad} replication${bad === 1 ? "" : "s"} failed`);
+          onReplication: (k, r, state) => {
+            if (state === "done" || state === "failed") ended++;
+            progress.mark(k, r, state);
           },
           onJob: (k, outcome) => record(todo[k].index, outcome),
         });
       } catch (err) {
-        if (!(err instanceof Detached)) throw err;
-        backendProgress.done();
-        this.note(`stopped waiting by Ctrl-C after ${done} of ${replications} replications: ${kept()}; the jobs go on in Redis: re-attach with the same command and --resume`);
-        return this.exit(130);
+        progress.done();
+        if (err instanceof Detached) {
+          this.note(`stopped waiting by Ctrl-C after ${ended} of ${replications} replications: ${kept()}; the jobs go on in Redis: re-attach with the same command and --resume`);
+          return this.exit(130);
+        }
+        if (!(err instanceof CancelledError)) throw err;
+        // Someone else's decision, not bad input: the sweep did not complete (exit 1), and what it had done is kept.
+        this.note(`sweep ${err.message}: it stopped after ${ended} of ${replications} replications; ${kept()}`);
+        return this.exit(1);
       } finally {
         process.off("SIGINT", onSigint);
       }
-      backendProgress.done();
     } else await this.interruptible(
       (signal) =>
         runMany(jobs, plugins, {

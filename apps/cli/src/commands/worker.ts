@@ -30,7 +30,13 @@ export default class WorkerCommand extends ScenarioCommand {
     const concurrency = flags.concurrency ?? availableParallelism();
     const stop = new AbortController();
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop.abort());
-    this.note(`worker: engine ${ENGINE_VERSION}, taking jobs of queue ${flags.queue} at ${backend.where}, ${concurrency} at a time (Ctrl-C stops after the jobs in hand)`);
-    await runWorker(backend, flags.queue, { concurrency, lockMs: lock * 1000, signal: stop.signal, onEvent: (line) => this.note(line) });
+    await runWorker(backend, flags.queue, {
+      concurrency,
+      lockMs: lock * 1000,
+      signal: stop.signal,
+      // Once it listens: a script (or a benchmark) that waits for this line knows the worker takes jobs.
+      onReady: () => this.note(`worker: engine ${ENGINE_VERSION}, taking jobs of queue ${flags.queue} at ${backend.where}, ${concurrency} at a time (Ctrl-C stops after the jobs in hand)`),
+      onEvent: (line) => this.note(line),
+    });
   }
 }

@@ -14,6 +14,7 @@ import { ENGINE_VERSION, scenarioHash, type ReplicationResult } from "@turtles/e
 import { assembled, replicationFailure, type JobOutcome, type PoolJob } from "@turtles/engine/pool";
 import type { PluginDefinition } from "@turtles/engine/plugin";
 import { decodePack } from "@turtles/engine/worker";
+import type { ReplicationMark } from "./progress.js";
 import { builtinPluginModules } from "./scenario-file.js";
 import { BUILTIN_PLUGIN_PACKAGES, type ReplicationJob, type ReplicationReturn } from "./queue-job.js";
 
@@ -109,20 +110,45 @@ export interface BackendOptions {
   pluginModules: string[];
   /** The point index of each job (default: its position), part of its job ids. */
   points?: number[];
+  /** Re-attaching (`--resume`): a sweep cancelled since is refused (a CancelledError), not submitted again. */
+  resume?: boolean;
   /** A job's outcome; once it returns, its results are written and leave Redis. */
   onJob?: (index: number, outcome: JobOutcome) => void;
-  /** Replications done (or failed for good) of all, and those failed, as they come. */
-  onProgress?: (done: number, total: number, failed: number) => void;
+  /** Replication `replication` of job `index` started on a worker, went back to waiting (its worker died), or ended. */
+  onReplication?: (index: number, replication: number, state: ReplicationMark) => void;
   signal?: AbortSignal;
 }
 
 /** Thrown when the wait is stopped (Ctrl-C): the jobs go on in Redis, and `--resume` re-attaches to them. */
 export class Detached extends Error {}
 
+/** Thrown when the sweep was cancelled (`sweep --cancel ID`) while the submitter waited, or before a `--resume`: a failure of the work, exit 1. */
+export class CancelledError extends Error {}
+
+/** The Redis key of the sweeps of `queue` cancelled (id -> when), so that a `--resume` of one says so instead of running it again. */
+const cancelledKey = (queue: string): string => `turtles:${queue}:cancelled`;
+
+/** What a submitter of sweep (or run) `id`, cancelled at `at` (milliseconds, as Redis keeps it), is told. */
+const cancelledMessage = (id: string, at: string): string => `${id} was cancelled at ${new Date(Number(at)).toISOString()} (turtles sweep --cancel ${id})`;
+
+/** How often the submitter looks at Redis itself: for results whose event it missed (a Redis restart), the jobs running and a cancel. */
+const POLL_MS = 1000;
+
+/** Commands sent at once without waiting for each answer (ioredis pipelines them on one connection). */
+const BATCH = 500;
+
+/** `f` of every item, `BATCH` at a time in flight: one round trip's latency per batch, not per item. */
+async function batched<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += BATCH) out.push(...(await Promise.all(items.slice(i, i + BATCH).map(f))));
+  return out;
+}
+
 /**
  * Runs the replications of `jobs` as BullMQ jobs and assembles each job's results as the local pool does, in job
  * order: the same outcomes, byte for byte, as `runMany`. Jobs already in Redis under the same ids (a resumed
- * sweep) are not added again: finished ones are used, failed ones run again.
+ * sweep) are not added again: finished ones are used, failed ones run again. A result comes with its job's
+ * `completed` event; a poll every second catches the ones whose event was lost, which jobs run, and a cancel.
  */
 export async function runOnBackend(jobs: readonly PoolJob[], plugins: readonly PluginDefinition[], options: BackendOptions): Promise<JobOutcome[]> {
   const { backend, queue: name } = options;
@@ -139,6 +165,11 @@ export async function runOnBackend(jobs: readonly PoolJob[], plugins: readonly P
     const where = new Map<string, [number, number]>();
     ids.forEach((list, k) => list.forEach((id, r) => where.set(id, [k, r])));
     const client = await queue.client;
+    const cancelledAt = await client.hget(cancelledKey(name), options.id);
+    if (cancelledAt !== null) {
+      if (options.resume) throw new CancelledError(`${cancelledMessage(options.id, cancelledAt)}; run the same command without --resume to start it again`);
+      await client.hdel(cancelledKey(name), options.id); // submitted afresh
+    }
     const entry: SweepEntry = { id: options.id, file: options.file, started: Date.now(), jobs: [...where.keys()] };
     await client.hset(sweepsKey(name), { [options.id]: JSON.stringify(entry) });
     await events.waitUntilReady();
@@ -147,82 +178,109 @@ export async function runOnBackend(jobs: readonly PoolJob[], plugins: readonly P
     const failures: { replication: number; message: string }[][] = jobs.map(() => []);
     const outcomes: JobOutcome[] = new Array(jobs.length);
     const pending = new Set(where.keys());
-    let failed = 0;
-    const total = pending.size;
+    const running = new Set<string>();
     let wake: () => void = () => {};
+    let cancelled: (err: CancelledError) => void = () => {};
     const settle = (k: number): void => {
       const failedK = failures[k].sort((a, b) => a.replication - b.replication).map((f) => f.message);
       outcomes[k] = failedK.length > 0 ? { error: failedK.join("; ") } : assembled(jobs[k], plugins, done[k]);
       options.onJob?.(k, outcomes[k]);
     };
-    /** Looks at a job once; counts it if it is finished (or failed for good). */
-    const looking = new Set<string>(); // an event and the poll may look at one job at once: it is counted once
-    const look = async (id: string): Promise<void> => {
-      if (!pending.has(id) || looking.has(id)) return;
-      looking.add(id);
-      try {
-        await lookOnce(id);
-      } finally {
-        looking.delete(id);
-      }
-    };
-    const lookOnce = async (id: string): Promise<void> => {
-      const job = await Job.fromId<ReplicationJob, ReplicationReturn>(queue, id);
-      if (!job) return;
-      const state = await job.getState();
+    const state = (id: string, now: ReplicationMark): void => {
       const [k, r] = where.get(id)!;
-      if (state === "completed") {
-        const [result] = decodePack(Buffer.from(job.returnvalue, "base64")) as ReplicationResult[];
-        done[k].push(result);
-      } else if (state === "failed") {
-        failures[k].push({ replication: r, message: replicationFailure(jobs[k], r, Math.max(1, job.attemptsMade), job.failedReason) });
-        failed++;
-      } else return;
-      pending.delete(id);
-      options.onProgress?.(total - pending.size, total, failed);
+      options.onReplication?.(k, r, now);
+    };
+    /** Counts a job that finished: its result (or failure) is kept, and once its point is complete the point is settled and leaves Redis. */
+    const finish = (id: string, result: { pack: ReplicationReturn } | { failure: string }): void => {
+      if (!pending.delete(id)) return; // counted already (its event and the poll both saw it)
+      running.delete(id);
+      const [k, r] = where.get(id)!;
+      if ("pack" in result) {
+        done[k].push((decodePack(Buffer.from(result.pack, "base64")) as ReplicationResult[])[0]);
+        state(id, "done");
+      } else {
+        failures[k].push({ replication: r, message: result.failure });
+        state(id, "failed");
+      }
       if (ids[k].every((x) => !pending.has(x))) {
         settle(k);
-        for (const x of ids[k]) await queue.remove(x).catch(() => 0);
+        void Promise.all(ids[k].map((x) => queue.remove(x).catch(() => 0)));
       }
       if (pending.size === 0) wake();
     };
-    events.on("completed", ({ jobId }) => void look(jobId).catch(() => {}));
-    events.on("failed", ({ jobId }) => void look(jobId).catch(() => {}));
+    /** Looks at a job once (its event may be lost, or say only that an attempt failed): counts it if it is finished. */
+    const look = async (id: string): Promise<void> => {
+      if (!pending.has(id)) return;
+      const job = await Job.fromId<ReplicationJob, ReplicationReturn>(queue, id);
+      const now = job && pending.has(id) ? await job.getState() : undefined;
+      if (now === "completed") finish(id, { pack: job!.returnvalue });
+      else if (now === "failed") {
+        const [k, r] = where.get(id)!;
+        finish(id, { failure: replicationFailure(jobs[k], r, Math.max(1, job!.attemptsMade), job!.failedReason) });
+      }
+    };
+    // perf: a completed event carries the result, so a job costs no more round trips than BullMQ's own.
+    events.on("completed", ({ jobId, returnvalue }) => where.has(jobId) && finish(jobId, { pack: returnvalue as unknown as ReplicationReturn }));
+    events.on("failed", ({ jobId }) => void look(jobId).catch(() => {})); // a failure of an attempt: for good only when its job says so
+    events.on("active", ({ jobId }) => {
+      if (!pending.has(jobId) || running.has(jobId)) return;
+      running.add(jobId);
+      state(jobId, "running");
+    });
 
-    // Add every job not yet in Redis; a failed one (an earlier submission) runs again.
+    // Add every job not yet in Redis (those there, such as a resumed sweep's, stay as they are).
     const add = [...where.keys()].map((id) => {
       const [k, r] = where.get(id)!;
       const data: ReplicationJob = { engine: ENGINE_VERSION, load: { scenario: JSON.stringify(jobs[k].scenario), pluginModules, file: options.file }, replication: r };
       return { name: "replication", data, opts: { jobId: id, attempts: options.attempts, removeOnComplete: false, removeOnFail: false } };
     });
-    for (let i = 0; i < add.length; i += 500) await queue.addBulk(add.slice(i, i + 500));
-    for (const id of where.keys()) {
-      const job = await Job.fromId(queue, id);
-      if (job && (await job.getState()) === "failed" && job.data.engine === ENGINE_VERSION) await job.retry("failed").catch(() => {});
+    for (let i = 0; i < add.length; i += BATCH) await queue.addBulk(add.slice(i, i + BATCH));
+    // A job that failed for good in an earlier submission runs again; finished ones are counted by the first poll.
+    if ((await queue.getFailedCount()) > 0) {
+      const failed = (await queue.getRanges(["failed"], 0, -1)).filter((id) => where.has(id));
+      await batched(failed, async (id) => {
+        const job = await Job.fromId(queue, id);
+        if (job?.data.engine === ENGINE_VERSION) await job.retry("failed").catch(() => {});
+      });
     }
     jobs.forEach((_, k) => ids[k].length === 0 && settle(k));
-    // Events can be missed across a Redis restart: every job still pending is looked at again now and then.
     const finished = new Promise<void>((resolve) => {
       wake = resolve;
       if (pending.size === 0) resolve();
     });
     const stop = new Promise<never>((_, reject) => {
+      cancelled = reject;
       const abort = (): void => reject(new Detached());
       if (options.signal?.aborted) abort();
       options.signal?.addEventListener("abort", abort, { once: true });
     });
     stop.catch(() => {});
     let polling = true;
+    let sleep: () => void = () => {};
     const poll = (async () => {
       while (polling && pending.size > 0) {
-        for (const id of [...pending]) await look(id).catch(() => {});
-        await new Promise((r) => setTimeout(r, 1000));
+        try {
+          // One round trip for what is running and one for what ended: not a look at each pending job.
+          const [active, ended, at] = await Promise.all([queue.getRanges(["active"], 0, -1), queue.getRanges(["completed", "failed"], 0, -1), client.hget(cancelledKey(name), options.id)]);
+          if (at !== null) cancelled(new CancelledError(cancelledMessage(options.id, at)));
+          const now = new Set(active.filter((id) => pending.has(id)));
+          for (const id of running) if (!now.has(id) && pending.has(id)) (running.delete(id), state(id, "waiting"));
+          for (const id of now) if (!running.has(id)) (running.add(id), state(id, "running"));
+          await batched(ended.filter((id) => pending.has(id)), look);
+        } catch {
+          // Redis away (a restart): the next poll looks again
+        }
+        await new Promise<void>((r) => {
+          sleep = r;
+          setTimeout(r, POLL_MS);
+        });
       }
     })();
     try {
       await Promise.race([finished, stop]);
     } finally {
       polling = false;
+      sleep();
       await poll.catch(() => {});
     }
     await client.hdel(sweepsKey(name), options.id);
@@ -243,8 +301,7 @@ export async function backendStatus(backend: Backend, name: string): Promise<(Sw
     const out = [];
     for (const s of all.sort((a, b) => a.started - b.started)) {
       const counts: Record<string, number> = {};
-      for (const id of s.jobs) {
-        const state = (await queue.getJobState(id)) as string;
+      for (const state of await batched(s.jobs, (id) => queue.getJobState(id) as Promise<string>)) {
         const key = state === "unknown" ? "written" : state;
         counts[key] = (counts[key] ?? 0) + 1;
       }
@@ -256,7 +313,10 @@ export async function backendStatus(backend: Backend, name: string): Promise<(Sw
   }
 }
 
-/** Cancels sweep `id` on `queue`: its jobs not yet running are removed (those running finish and are dropped); false if there is no such sweep. */
+/**
+ * Cancels sweep `id` on `queue`: its jobs not yet running are removed (those running finish, and their results stay
+ * for a later submission of the same sweep), and its submitter, or a `--resume`, is told so; false if there is no such sweep.
+ */
 export async function cancelSweep(backend: Backend, name: string, id: string): Promise<boolean> {
   const queue = new Queue(name, { connection: backend.connection });
   queue.on("error", () => {});
@@ -264,7 +324,8 @@ export async function cancelSweep(backend: Backend, name: string, id: string): P
     const client = await queue.client;
     const text = await client.hget(sweepsKey(name), id);
     if (text === null) return false;
-    for (const jobId of (JSON.parse(text) as SweepEntry).jobs) await queue.remove(jobId).catch(() => 0);
+    await client.hset(cancelledKey(name), { [id]: String(Date.now()) });
+    await batched((JSON.parse(text) as SweepEntry).jobs, (jobId) => queue.remove(jobId).catch(() => 0));
     await client.hdel(sweepsKey(name), id);
     return true;
   } finally {
@@ -275,9 +336,9 @@ export async function cancelSweep(backend: Backend, name: string, id: string): P
 /**
  * A `turtles worker`: takes jobs of `queue` and runs up to `concurrency` of them at once, each in its own worker
  * thread (BullMQ's sandboxed processor). A job whose worker died is seen as stalled after `lockMs` and run again
- * by another worker. Resolves once `signal` aborts and the jobs in hand are done.
+ * by another worker. `onReady` is called once it takes jobs. Resolves once `signal` aborts and the jobs in hand are done.
  */
-export async function runWorker(backend: Backend, name: string, options: { concurrency: number; lockMs?: number; signal: AbortSignal; onEvent?: (line: string) => void }): Promise<void> {
+export async function runWorker(backend: Backend, name: string, options: { concurrency: number; lockMs?: number; signal: AbortSignal; onReady?: () => void; onEvent?: (line: string) => void }): Promise<void> {
   const lockDuration = options.lockMs ?? 30_000;
   const worker = new Worker<ReplicationJob, ReplicationReturn>(name, fileURLToPath(new URL("./queue-processor.js", import.meta.url)), {
     connection: backend.connection,
@@ -291,6 +352,7 @@ export async function runWorker(backend: Backend, name: string, options: { concu
   worker.on("active", (job) => options.onEvent?.(`job ${job.id} started (replication ${job.data.replication})`));
   worker.on("failed", (job, err) => job && options.onEvent?.(`job ${job.id} failed (attempt ${job.attemptsMade}): ${err.message}`));
   await worker.waitUntilReady();
+  options.onReady?.();
   await new Promise<void>((resolve) => (options.signal.aborted ? resolve() : options.signal.addEventListener("abort", () => resolve(), { once: true })));
   await worker.close();
 }

@@ -49,21 +49,38 @@ export function countProgress(label: string, total: number, out: ProgressOut = p
   };
 }
 
+/** Where a replication is when its progress comes from a queue (`--backend`), not from its simulated time. */
+export type ReplicationMark = "running" | "waiting" | "done" | "failed";
+
+/** A progress line fed by the replications' progress (`update`, in this process or on workers) or by their state (`mark`, a queue's). */
+export interface ProgressPrinter {
+  update: (p: RunProgress) => void;
+  mark: (replication: number, state: ReplicationMark) => void;
+  done: () => void;
+}
+
 /**
  * Progress on stderr, from the progress of every replication (in this process
- * or on workers): one rewritten line on a terminal, a plain line every 5 s
- * otherwise. Of a resumed run, replications already done count as done, and
- * the events those in progress had restored do not count in the rate.
+ * or on workers) or, for replications run through a queue, from their state:
+ * one rewritten line on a terminal, a plain line every 5 s otherwise. Of a
+ * resumed run, replications already done count as done, and the events those
+ * in progress had restored do not count in the rate. The ETA extrapolates the
+ * share done since the first report (a queue's: its completion rate).
  * `out` is stderr; tests give their own writer and clock.
  */
 export function progressPrinter(
   replications: number,
   saved: { done?: readonly number[]; running?: readonly number[] } = {},
   out: ProgressOut = process.stderr,
-): { update: (p: RunProgress) => void; done: () => void } {
+): ProgressPrinter {
   const status = statusLine(out);
+  const clock = out.now ?? Date.now;
   const fraction = new Float64Array(replications);
   const events = new Float64Array(replications);
+  // Replications a queue says are running (their fraction stays 0 until they end), and those failed.
+  const marked = new Uint8Array(replications);
+  let failed = 0;
+  let counted = false; // whether any replication reported events (a queue's do not)
   // Events each replication counts from: 0, or for a resumed one those it had at its first report (restored).
   const startEvents = new Float64Array(replications);
   for (const r of saved.running ?? []) startEvents[r] = NaN;
@@ -73,33 +90,46 @@ export function progressPrinter(
   let rate = NaN; // unknown until a second report
   // The ETA extrapolates progress since the first report, so the build (before any progress) does not count.
   let first: { at: number; share: number } | undefined;
+  const draw = (): void => {
+    const due = status.due();
+    const share = fraction.reduce((a, b) => a + b, 0) / replications;
+    const now = due ?? clock();
+    first ??= { at: now, share };
+    if (due === undefined) return;
+    // Wall clock of this process: replications on different workers report their own wall times.
+    const all = events.reduce((a, b) => a + b, 0);
+    // (A replication run again makes the sum drop: the rate waits for the next line.)
+    if (lastPrint > -Infinity && now > lastPrint && all >= lastEvents) rate = (all - lastEvents) / ((now - lastPrint) / 1000);
+    lastPrint = now;
+    lastEvents = all;
+    const finished = fraction.filter((f) => f >= 1).length;
+    const running = [...fraction.keys()].filter((r) => fraction[r] < 1 && (fraction[r] > 0 || marked[r] === 1)).map((r) => r + 1);
+    const elapsed = (now - first.at) / 1000;
+    const eta = elapsed >= 1 && share > first.share ? (elapsed / (share - first.share)) * (1 - share) : NaN;
+    // Many running (a queue's workers): their number, not a list as long as the line.
+    const shown = running.length > 10 ? `, ${running.length} running` : running.length > 0 ? `, running ${running.join(", ")}` : "";
+    const line =
+      `replications ${finished}/${replications} done${failed > 0 ? ` (${failed} failed)` : ""}${shown}  ` +
+      `${counted ? `${Number.isFinite(rate) ? `${(rate / 1e6).toFixed(2)}M` : "-"} events/s  ` : ""}${(100 * share).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
+    status.show(line);
+  };
   return {
     update(p) {
+      counted = true;
       fraction[p.replication] = p.simTime / p.end;
       const r = p.replication;
       if (Number.isNaN(startEvents[r])) startEvents[r] = p.events;
       // A replication run again (its worker died) starts from zero.
       if (p.events < startEvents[r] + events[r]) startEvents[r] = 0;
       events[r] = p.events - startEvents[r];
-      const due = status.due();
-      const share = fraction.reduce((a, b) => a + b, 0) / replications;
-      const now = due ?? (out.now ?? Date.now)();
-      first ??= { at: now, share };
-      if (due === undefined) return;
-      // Wall clock of this process: replications on different workers report their own wall times.
-      const all = events.reduce((a, b) => a + b, 0);
-      // (A replication run again makes the sum drop: the rate waits for the next line.)
-      if (lastPrint > -Infinity && now > lastPrint && all >= lastEvents) rate = (all - lastEvents) / ((now - lastPrint) / 1000);
-      lastPrint = now;
-      lastEvents = all;
-      const finished = fraction.filter((f) => f >= 1).length;
-      const running = [...fraction.keys()].filter((r) => fraction[r] > 0 && fraction[r] < 1).map((r) => r + 1);
-      const elapsed = (now - first.at) / 1000;
-      const eta = elapsed >= 1 && share > first.share ? (elapsed / (share - first.share)) * (1 - share) : NaN;
-      const line =
-        `replications ${finished}/${replications} done${running.length > 0 ? `, running ${running.join(", ")}` : ""}  ` +
-        `${Number.isFinite(rate) ? `${(rate / 1e6).toFixed(2)}M` : "-"} events/s  ${(100 * share).toFixed(0)}%  ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)} s` : "-"}`;
-      status.show(line);
+      draw();
+    },
+    mark(r, state) {
+      if (fraction[r] >= 1) return; // ended already (a late or repeated report)
+      marked[r] = state === "running" ? 1 : 0;
+      if (state === "done" || state === "failed") fraction[r] = 1;
+      if (state === "failed") failed++;
+      draw();
     },
     done: status.done,
   };
@@ -112,7 +142,7 @@ export function progressPrinter(
 export function jobsProgress(
   jobs: readonly { replications: number; done?: readonly number[]; running?: readonly number[] }[],
   out?: ProgressOut,
-): { update: (p: RunProgress) => void; done: () => void } {
+): { update: (p: RunProgress) => void; mark: (job: number, replication: number, state: ReplicationMark) => void; done: () => void } {
   const offsets: number[] = [];
   let total = 0;
   for (const j of jobs) {
@@ -121,5 +151,9 @@ export function jobsProgress(
   }
   const shift = (k: number, list: readonly number[] | undefined): number[] => (list ?? []).map((r) => offsets[k] + r);
   const printer = progressPrinter(total, { done: jobs.flatMap((j, k) => shift(k, j.done)), running: jobs.flatMap((j, k) => shift(k, j.running)) }, out);
-  return { update: (p) => printer.update({ ...p, replication: offsets[p.job ?? 0] + p.replication }), done: printer.done };
+  return {
+    update: (p) => printer.update({ ...p, replication: offsets[p.job ?? 0] + p.replication }),
+    mark: (k, r, state) => printer.mark(offsets[k] + r, state),
+    done: printer.done,
+  };
 }
