@@ -15,7 +15,7 @@
  * Times are seconds from the trace's start: the earliest first timestamp over
  * the VMs opened, so VMs that start late (14.csv) start late in the replay.
  */
-import { baseName, ColumnStats, sampled, sourceOf, traceFiles } from "./common.js";
+import { baseName, sampled, sourceOf, traceFiles, TraceTally } from "./common.js";
 import type { TraceReadOptions, TraceSummary, TraceVm, UtilisationAdapter, UtilisationCursor, UtilisationOpenOptions, UtilisationTrace } from "./index.js";
 import { LineReader, type TraceSource } from "./lines.js";
 import { BadRows, TraceError } from "./problems.js";
@@ -171,10 +171,9 @@ export const bitbrains: UtilisationAdapter = {
     const bad = new BadRows("skip");
     const names = ["cores", "cpu [%]", "cpu [MHz]", "memory [KB]", "disk read [KB/s]", "disk write [KB/s]", "net in [KB/s]", "net out [KB/s]", "step [s]"];
     const from = [CORES, CPU_PCT, 3, MEM, DISK_R, DISK_W, NET_IN, NET_OUT];
-    const cols = new ColumnStats(names);
-    let rows = 0;
-    let start = Infinity;
-    let end = -Infinity;
+    const tally = new TraceTally(names);
+    // Bad rows are rows; a bad header is not.
+    let badRows = 0;
     for (const file of files) {
       let r: RowReader;
       try {
@@ -187,18 +186,15 @@ export const bitbrains: UtilisationAdapter = {
       let prev = NaN;
       const badBefore = bad.count;
       while (r.next()) {
-        rows++;
         const row = r.row;
-        for (let i = 0; i < from.length; i++) cols.push(i, row[from[i]]);
-        if (!Number.isNaN(prev)) cols.push(from.length, row[TIME] - prev);
+        for (let i = 0; i < from.length; i++) tally.push(i, row[from[i]]);
+        if (!Number.isNaN(prev)) tally.push(from.length, row[TIME] - prev);
         prev = row[TIME];
-        if (row[TIME] < start) start = row[TIME];
-        if (row[TIME] > end) end = row[TIME];
+        tally.row(row[TIME]);
       }
-      rows += bad.count - badBefore;
+      badRows += bad.count - badBefore;
     }
-    if (start > end) start = end = 0;
-    return { format: "bitbrains", files: files.length, rows, span: { start, end }, entities: { kind: "vms", count: files.length }, columns: cols.columns(), problems: bad.listed, skipped: bad.count };
+    return tally.summary("bitbrains", files.length, "vms", bad, { otherRows: badRows, count: files.length });
   },
 
   open(path: string, options: UtilisationOpenOptions): UtilisationTrace {

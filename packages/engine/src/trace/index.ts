@@ -157,5 +157,5 @@ export function inspectTrace(path: string, options: TraceReadOptions & { format?
   return TRACE_FORMATS[format].inspect(path, options);
 }
 
-export { baseName, ColumnStats, sampled, sourceOf, traceFiles } from "./common.js";
+export { baseName, TraceTally, sampled, sourceOf, traceFiles } from "./common.js";
 export { TraceUnavailable };
