@@ -1,12 +1,12 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadScenario } from "../scenario/load.js";
 import { ScenarioError } from "../scenario/problems.js";
 import { passLayer, testHost } from "../testing/index.js";
 import { BITBRAINS_COLUMNS } from "../trace/bitbrains.js";
-import { ReplicationRun, runScenario } from "./run.js";
+import { ReplicationRun, runScenario, scenarioHash } from "./run.js";
 
 const vm = passLayer("vm", 0.2, { path: { cpuFactor: 0.8 } });
 const plugins = [testHost, vm];
@@ -124,6 +124,29 @@ describe("utilisation-driven services", () => {
     expect(load("{ format: planetlab, path: day }")).toBe("s.yaml:9:39: tenants.pl.trace.path: /no/such/day: no such file or folder");
     expect(load("{ format: swf, path: day, cores: 2 }")).toMatch(/tenants\.pl\.trace\.(format|cores)/);
     expect(load("{ format: planetlab, path: day, backfill: easy }")).toContain("tenants.pl.trace.backfill: applies to swf traces, not planetlab");
+  });
+
+  it("hashes a trace scenario by its paths as written: the same files copied to two folders hash the same", () => {
+    // Two copies of one project, each a scenario beside its trace folder, as two machines' checkouts would be.
+    const root = mkdtempSync(join(tmpdir(), "hash-"));
+    const load = (project: string, path: string) => {
+      const file = join(root, project, "s.yaml");
+      mkdirSync(join(root, project, path), { recursive: true });
+      writeFileSync(join(root, project, path, "vm 0"), "10\n20\n");
+      return loadScenario(scenario(`{ format: planetlab, path: ${path} }`), { plugins, file, resolvePath: (p) => resolve(dirname(file), p) });
+    };
+    const a = load("a", "day");
+    const b = load("b", "day");
+    // Read from each copy's own folder, yet one hash: a sweep's job key is the same on every machine.
+    expect(a.tenants[0].trace!.path).toBe(join(root, "a", "day"));
+    expect(b.tenants[0].trace!.path).toBe(join(root, "b", "day"));
+    expect(scenarioHash(a)).toBe(scenarioHash(b));
+    // Loaded again from its JSON (a worker, a saved run), it keeps both the folder it reads and its hash.
+    const again = loadScenario(JSON.stringify(a), { plugins });
+    expect(again.tenants[0].trace!.path).toBe(join(root, "a", "day"));
+    expect(scenarioHash(again)).toBe(scenarioHash(a));
+    // Another trace is another scenario.
+    expect(scenarioHash(load("a", "day2"))).not.toBe(scenarioHash(a));
   });
 
   it("gives the same figures in every run, and after a snapshot resumed mid-trace (reader positions are state)", async () => {
