@@ -219,6 +219,19 @@ export class Network {
     return f;
   }
 
+  /** The bytes flow `f` has not moved yet if it is still the one sent with (`doneType`, `donePayload`) and in transfer; else 0. O(1). */
+  remaining(f: number, doneType: EventType, donePayload: number): number {
+    if (!this.inTransfer(f, doneType, donePayload)) return 0;
+    return Math.max(0, this.fRemaining[f] - this.fRate[f] * (this.sim.now - this.fLast[f]));
+  }
+
+  /** Whether flow `f` is the one sent with (`doneType`, `donePayload`) and its transfer has not ended. */
+  private inTransfer(f: number, doneType: EventType, donePayload: number): boolean {
+    if (f < 0 || f >= this.count || this.fDoneType[f] !== doneType || this.fDonePayload[f] !== donePayload) return false;
+    const state = this.fAlone[f];
+    return state === SHARED || (state === ALONE && this.fEnd[f] > this.sim.now);
+  }
+
   /**
    * Takes back flow `f` if it is still the one sent with (`doneType`,
    * `donePayload`) and its transfer has not ended: it is never delivered, the
@@ -228,13 +241,11 @@ export class Network {
    * O(flows on its NICs).
    */
   cancel(f: number, doneType: EventType, donePayload: number): number {
-    if (f < 0 || f >= this.count || this.fDoneType[f] !== doneType || this.fDonePayload[f] !== donePayload) return 0;
+    if (!this.inTransfer(f, doneType, donePayload)) return 0;
     const now = this.sim.now;
-    const state = this.fAlone[f];
-    if (state === FREE || state === LEFT || (state === ALONE && this.fEnd[f] <= now)) return 0;
     const src = this.fSrc[f];
     const dst = this.fDst[f];
-    const left = Math.max(0, this.fRemaining[f] - this.fRate[f] * (now - this.fLast[f]));
+    const left = this.remaining(f, doneType, donePayload);
     // Its NICs count what it moved.
     this.fBytes[f] -= left;
     this.depart(f, now);

@@ -215,6 +215,7 @@ export const bitbrains: UtilisationAdapter = {
     return {
       vms,
       step: BITBRAINS_STEP,
+      traffic: true,
       bad,
       // A VM sized by `cores` alone (no row provisions any) gets no CPU demand: every row's CPU % is of 0 cores.
       cursor: (vm) => new BitbrainsCursor(source, files[vm], bad, sizes[vm].cores || 1, start),

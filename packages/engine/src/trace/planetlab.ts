@@ -100,6 +100,7 @@ export const planetlab: UtilisationAdapter = {
     const cores = options.cores ?? 1;
     return {
       step: PLANETLAB_STEP,
+      traffic: false,
       vms: files.map((file) => ({ name: baseName(file), file, cores, memory: 0 })),
       bad,
       cursor: (vm) => new PlanetLabCursor(source, files[vm], bad),

@@ -93,6 +93,51 @@ describe("utilisation-driven services", () => {
     expect(stack.hosts.memoryUsed).toBe(6 * 2 ** 30);
   });
 
+  it("replays Bitbrains disk and network rates on the host's devices: what exceeds the disk's or NIC's bandwidth is unmet", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bb-"));
+    const row = (...v: number[]): string => v.join(";\t");
+    // Two 300 s samples: disk read 150,000 KB/s, network in 50,000 KB/s and out 10,000 KB/s, 10 % of 2 cores.
+    const sample = (t: number) => row(t, 2, 5000, 0, 10, 4194304, 1048576, 150000, 0, 50000, 10000);
+    writeFileSync(join(dir, "1.csv"), [BITBRAINS_COLUMNS.join(";\t"), sample(1000), sample(1300)].join("\n") + "\n");
+    const devices = "hostTypes: { h: { cores: 4, memory: 64GiB, disk: { iops: 10000, bandwidth: 100MB/s }, nic: { bandwidth: 25MB/s } } }";
+    const text = scenario(`{ format: bitbrains, path: ${JSON.stringify(dir)} }`, { duration: "600s" }).replace(/^hostTypes:.*$/m, devices);
+    const { figures, stack } = await traceFigures(text);
+    const KB = 1024;
+    const read = 150000 * KB;
+    // The disk moves 100 MB/s of the 153.6 MB/s asked: the excess, 53.6 MB/s for 600 s, is unmet.
+    expect(figures.diskDemand).toBeCloseTo(read * 600, 0);
+    expect(figures.diskUnmet).toBeCloseTo((read - 100e6) * 600, 0);
+    expect(stack.hosts.diskUtilization).toBeCloseTo(1, 9);
+    // Received: 51.2 MB/s against a 25 MB/s NIC; sent: 10.24 MB/s, all of it.
+    expect(figures.netDemand).toBeCloseTo((50000 + 10000) * KB * 600, 0);
+    expect(figures.netUnmet).toBeCloseTo((50000 * KB - 25e6) * 600, 0);
+    expect(figures.cpuUnmet).toBe(0);
+  });
+
+  it("replays two VMs' disk traffic on one disk: each gets half, and a co-located service's I/O waits behind them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bb-"));
+    const row = (...v: number[]): string => v.join(";\t");
+    // Each VM writes 58,593.75 KB/s (60 MB/s) for two 300 s samples: 120 MB/s asked of a 100 MB/s disk.
+    const sample = (t: number) => row(t, 1, 2500, 0, 0, 1048576, 0, 0, 58593.75, 0, 0);
+    for (const vm of ["1", "2"]) writeFileSync(join(dir, `${vm}.csv`), [BITBRAINS_COLUMNS.join(";\t"), sample(1000), sample(1300)].join("\n") + "\n");
+    const devices = "hostTypes: { h: { cores: 4, memory: 64GiB, disk: { iops: 10000, bandwidth: 100MB/s } } }";
+    const reader = "  - name: app\n    services: [{ name: r, load: { open: { rate: 10 } }, request: [{ io: { read: 1MB, count: 1, random: false } }] }]\n";
+    const text = (trace: boolean) => {
+      const s = scenario(`{ format: bitbrains, path: ${JSON.stringify(dir)} }`, { duration: "600s" }).replace(/^hostTypes:.*$/m, devices);
+      return trace ? s + reader : s.replace(/  - name: pl\n    trace: .*\n/, reader);
+    };
+    const { figures, results } = await traceFigures(text(true));
+    expect(figures.diskDemand).toBeCloseTo(2 * 60e6 * 600, 0);
+    // The reader's 10 MB/s takes its share too: the VMs get less than 50 MB/s each, and the unmet is more than 20 MB/s.
+    expect(figures.diskUnmet!).toBeGreaterThan(20e6 * 600);
+    const alone = await runScenario(loadScenario(text(false), { plugins, file: "s.yaml" }), plugins);
+    const latency = (r: typeof results) => Object.values(r.stacks)[0].services["app/r"].latency.mean!;
+    // Alone a 1 MB read takes 10 ms, 11.1 ms on average with 10 a second sharing the disk (M/G/1-PS: 10 ms / (1 - 0.1));
+    // beside the traces it shares the disk three ways.
+    expect(latency(alone)).toBeCloseTo(0.0111, 3);
+    expect(latency(results)).toBeGreaterThan(0.025);
+  });
+
   it("refuses bad rows under onBadRow: fail, listing trace file, line and field at the scenario's trace; skip counts them in results", async () => {
     const dir = planetlabDir([[10, 20], [30, 40]]);
     writeFileSync(join(dir, "vm 1"), "30\nabc\n50\n");
