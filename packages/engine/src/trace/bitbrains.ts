@@ -87,7 +87,9 @@ class RowReader {
   next(): boolean {
     for (let line = this.reader.next(); line !== undefined; line = this.reader.next()) {
       if (line.trim() === "") continue;
-      const problem = this.parse(line.split(FIELD_SPLIT));
+      // perf: split on ";" alone (Number() passes over the tab after it), not a regular expression: the split and its
+      // garbage led the profile of inspecting the 2013-7 folder.
+      const problem = this.parse(line.split(";"));
       if (problem === undefined) return true;
       this.bad.report(this.file, this.reader.line, problem[0], problem[1]);
       this.bad.check();
@@ -101,7 +103,8 @@ class RowReader {
       const text = fields[this.at[c]];
       if (text === undefined) return [BITBRAINS_COLUMNS[c], `missing: the row has ${fields.length} fields, the header ${BITBRAINS_COLUMNS.length} or more`];
       const v = Number(text);
-      if (text.trim() === "" || !Number.isFinite(v) || v < 0) return [BITBRAINS_COLUMNS[c], `expected a number from 0, found "${text.trim().slice(0, 40)}"`];
+      // Number() of blanks is 0: only a 0 may be an empty field.
+      if (!Number.isFinite(v) || v < 0 || (v === 0 && text.trim() === "")) return [BITBRAINS_COLUMNS[c], `expected a number from 0, found "${text.trim().slice(0, 40)}"`];
       this.row[c] = v;
     }
     if (this.row[TIME] >= MS_THRESHOLD) this.row[TIME] /= 1000;

@@ -70,6 +70,10 @@ export function nodeTraceSource(): TraceSource {
           n += got;
         }
         return n;
+      } catch (err) {
+        // A folder inside a trace folder (the folder above the trace's was given): say which folder to give instead.
+        if ((err as { code?: string }).code === "EISDIR") throw new Error(`${p} is a folder where trace files were expected: give it as the trace's path (a trace is a file, or a folder of trace files)`);
+        throw err;
       } finally {
         fs.closeSync(fd);
       }
