@@ -31,6 +31,17 @@ tenants:
 `;
 }
 
+/** Replication 0 of `s` run straight, and run again resumed from a snapshot taken after `events` events. */
+function straightAndResumed(s: ReturnType<typeof loadScenario>, events: number) {
+  const straight = new ReplicationRun(s, plugins, 0);
+  while (!straight.advance(100));
+  const first = new ReplicationRun(s, plugins, 0);
+  first.advance(events);
+  const resumed = ReplicationRun.resume(s, plugins, 0, first.snapshot());
+  while (!resumed.advance(100));
+  return { straight: straight.result(), resumed: resumed.result() };
+}
+
 async function traceFigures(text: string, file = "s.yaml") {
   const s = loadScenario(text, { plugins, file });
   const r = await runScenario(s, plugins);
@@ -197,16 +208,11 @@ describe("utilisation-driven services", () => {
   it("gives the same figures in every run, and after a snapshot resumed mid-trace (reader positions are state)", async () => {
     const dir = planetlabDir(Array.from({ length: 12 }, (_, i) => Array.from({ length: 40 }, (_, k) => (i * 7 + k * 13) % 101)));
     const s = loadScenario(scenario(`{ format: planetlab, path: ${JSON.stringify(dir)}, sample: 2 }`, { cores: 2, duration: "3h", extra: "placement: { cpuOvercommit: 2 }" }), { plugins });
-    const straight = new ReplicationRun(s, plugins, 0);
-    while (!straight.advance(100));
-    const first = new ReplicationRun(s, plugins, 0);
-    first.advance(57);
-    const resumed = ReplicationRun.resume(s, plugins, 0, first.snapshot());
-    while (!resumed.advance(100));
-    const a = JSON.stringify(straight.result());
-    expect(JSON.stringify(resumed.result())).toBe(a);
-    expect(straight.result().stack.traces!.pl.vms).toBe(6);
-    expect(straight.result().stack.traces!.pl.cpuUnmet).toBeGreaterThan(0);
+    const { straight, resumed } = straightAndResumed(s, 57);
+    const a = JSON.stringify(straight);
+    expect(JSON.stringify(resumed)).toBe(a);
+    expect(straight.stack.traces!.pl.vms).toBe(6);
+    expect(straight.stack.traces!.pl.cpuUnmet).toBeGreaterThan(0);
     const again = new ReplicationRun(s, plugins, 0);
     while (!again.advance(1000));
     expect(JSON.stringify(again.result())).toBe(a);
@@ -219,14 +225,9 @@ describe("utilisation-driven services", () => {
     for (const k of [1, 2, 3]) writeFileSync(join(dir, `${k}.csv`), [BITBRAINS_COLUMNS.join(";\t"), ...rows(k)].join("\n") + "\n");
     const devices = "hostTypes: { h: { cores: 4, memory: 64GiB, disk: { iops: 10000, bandwidth: 100MB/s, queueDepth: 2 }, nic: { bandwidth: 50MB/s } } }";
     const s = loadScenario(scenario(`{ format: bitbrains, path: ${JSON.stringify(dir)} }`, { duration: "1200s", warmup: "100s" }).replace(/^hostTypes:.*$/m, devices), { plugins });
-    const straight = new ReplicationRun(s, plugins, 0);
-    while (!straight.advance(100));
-    const first = new ReplicationRun(s, plugins, 0);
-    first.advance(40);
-    const resumed = ReplicationRun.resume(s, plugins, 0, first.snapshot());
-    while (!resumed.advance(100));
-    const figures = straight.result().stack.traces!.pl;
-    expect(JSON.stringify(resumed.result())).toBe(JSON.stringify(straight.result()));
+    const { straight, resumed } = straightAndResumed(s, 40);
+    const figures = straight.stack.traces!.pl;
+    expect(JSON.stringify(resumed)).toBe(JSON.stringify(straight));
     // Three VMs asking more of the disk and NIC than they have: some of each is unmet.
     expect(figures.diskUnmet).toBeGreaterThan(0);
     expect(figures.netUnmet).toBeGreaterThan(0);
