@@ -52,6 +52,12 @@ describe("turtles trace inspect", () => {
     expect(odd.stderr).toMatch(/odd\.txt: cannot tell its trace format from its first line; give it with --format \(planetlab, bitbrains/);
     expect(odd.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
+
+  it("names the folder to give when the one given holds the trace's folder (exit 2, one line)", () => {
+    const r = turtles("trace", "inspect", join(traces, "bitbrains-rnd"));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`${join(traces, "bitbrains-rnd", "2013-7")} is a folder where trace files were expected: give it as the trace's path (a trace is a file, or a folder of trace files)`);
+  });
 });
 
 describe("turtles trace inspect and run on job logs and pod lists", () => {

@@ -238,15 +238,18 @@ function traceTables(st: StackResults): string[] {
   const of = <K extends TraceFigures["kind"]>(kind: K) => traces.filter((e): e is [string, Extract<TraceFigures, { kind: K }>] => e[1].kind === kind);
   // A table per kind of trace that some tenant has, each after a blank line.
   const table = <T>(rows: T[], headers: string[], cells: (row: T) => string[]): string[] => (rows.length === 0 ? [] : ["", formatTable(headers, rows.map(cells))]);
+  // Disk and network columns only where a trace has such rates (Bitbrains).
+  const traffic = of("utilisation").some(([, t]) => t.diskDemand !== undefined);
   return [
     // Utilisation traces: their VMs' CPU demand and what of it was not served.
-    ...table(of("utilisation"), ["trace tenant", "stack", "vms", "samples", "cpu demand", "not met", "skipped"], ([name, t]) => [
+    ...table(of("utilisation"), ["trace tenant", "stack", "vms", "samples", "cpu demand", "not met", ...(traffic ? ["disk not met", "net not met"] : []), "skipped"], ([name, t]) => [
       name,
       t.stack,
       num(t.vms, 0),
       num(t.samples, 0),
       withCi(t.cpuDemand, ci(name, "cpuDemand"), coreSeconds),
       withCi(t.unmetFraction, ci(name, "unmetFraction"), pct),
+      ...(traffic ? [withCi(t.diskUnmet ?? null, ci(name, "diskUnmet"), bytes), withCi(t.netUnmet ?? null, ci(name, "netUnmet"), bytes)] : []),
       num(t.skipped, 0),
     ]),
     ...table(of("jobs"), ["trace (jobs)", "jobs", "wait mean", "p50", "p99", "slowdown mean", "p99", "core share", "too large", "skipped"], ([name, f]) => [

@@ -64,4 +64,34 @@ describe("disks: processor sharing up to the queue depth, then FIFO, plus a pure
       [1, expect.closeTo(2.6e-3, 15)],
     ]);
   });
+
+  it("cancels an I/O: the part done counts, the rest is returned, and the device goes to the others", () => {
+    // 1 MB sequential reads cost 1 ms alone at 1 GB/s; two share the device.
+    const w = disk();
+    const mb = (payload: number) => w.d.submit(0, 1e6, false, false, 0, w.type, payload);
+    const a = mb(1);
+    mb(2);
+    let left = NaN;
+    w.sim.scheduleAt(w.sim.on("cancel", () => (left = w.d.cancel(a, w.type, 1))), 0.5e-3, 0);
+    w.sim.run();
+    // Half speed for 0.5 ms: a quarter of each done; the second then has the device for its last 0.75 ms.
+    expect(left).toBeCloseTo(750_000, 6);
+    expect(w.done).toEqual([[2, expect.closeTo(0.5e-3 + 0.75e-3 + 0.1e-3, 15)]]);
+    expect(w.d.stats(0).bytesRead).toBeCloseTo(250_000 + 1e6, 6);
+  });
+
+  it("cancels a waiting I/O whole, and leaves a finished one to be delivered or an id reused by another I/O alone", () => {
+    const w = disk({ queueDepth: 1 });
+    const a = w.read(1);
+    const b = w.read(2);
+    expect(w.d.cancel(b, w.type, 2)).toBe(4096);
+    // Not the owner's (payload 9): nothing happens.
+    expect(w.d.cancel(a, w.type, 9)).toBe(0);
+    let late = NaN;
+    // At 1.05 ms the device is done with the read and its latency runs: too late to cancel.
+    w.sim.scheduleAt(w.sim.on("cancel", () => (late = w.d.cancel(a, w.type, 1))), 1.05e-3, 0);
+    w.sim.run();
+    expect(late).toBe(0);
+    expect(w.done).toEqual([[1, expect.closeTo(1.1e-3, 15)]]);
+  });
 });

@@ -25,6 +25,12 @@ import { allocColumns, growColumns, type ColumnSpec } from "../util/typed.js";
 
 const DONE_TOLERANCE = 1e-12;
 
+/** Where an I/O is: a free slot, waiting for a place on the device, on it, or done and waiting for its latency. */
+const FREE = 0;
+const WAITING = 1;
+const ACTIVE = 2;
+const DONE = 3;
+
 export interface DiskSpec {
   iops: number;
   /** Bytes per second. */
@@ -81,6 +87,7 @@ const IO_COLUMNS: readonly ColumnSpec[] = [
   ["ioDonePayload", Int32Array],
   ["ioNext", Int32Array],
   ["ioPrev", Int32Array],
+  ["ioState", Int8Array],
 ];
 
 export class DiskSolver {
@@ -123,6 +130,7 @@ export class DiskSolver {
   private ioDonePayload = new Int32Array(0);
   private ioNext = new Int32Array(0);
   private ioPrev = new Int32Array(0);
+  private ioState = new Int8Array(0);
 
   private readonly eventType: EventType;
 
@@ -159,9 +167,10 @@ export class DiskSolver {
   /**
    * Submits one I/O; the handler of kernel event type `doneType` runs with
    * `donePayload` (inside the disk's event) once the device is done and its
-   * latency plus `extraDelay` (the path's adders) have passed.
+   * latency plus `extraDelay` (the path's adders) have passed. Returns the
+   * I/O's id, valid until its delivery (ids are reused after).
    */
-  submit(disk: number, bytes: number, random: boolean, write: boolean, extraDelay: number, doneType: EventType, donePayload: number): void {
+  submit(disk: number, bytes: number, random: boolean, write: boolean, extraDelay: number, doneType: EventType, donePayload: number): number {
     if (!this.has(disk)) throw new Error(`node ${disk} has no disk`);
     // The disk's event relies on it: no I/O is delivered sooner than the disk's latency after the device is done.
     if (!(extraDelay >= 0)) throw new RangeError(`I/O on node ${disk}: extra delay must be >= 0, got ${extraDelay}`);
@@ -177,6 +186,7 @@ export class DiskSolver {
     this.ioDonePayload[io] = donePayload;
     if (this.active[disk] < this.depth[disk]) this.activate(io);
     else {
+      this.ioState[io] = WAITING;
       this.ioNext[io] = NONE;
       if (this.waitTail[disk] === NONE) this.waitHead[disk] = io;
       else this.ioNext[this.waitTail[disk]] = io;
@@ -184,6 +194,59 @@ export class DiskSolver {
     }
     this.planStep(disk, this.sim.now);
     this.placeEvent(disk);
+    return io;
+  }
+
+  /**
+   * The bytes I/O `io` has not done yet if it is still the one submitted with (`doneType`, `donePayload`); 0 when
+   * the device has finished it or the id is another I/O's now. Changes nothing that can be observed. O(1) amortised.
+   */
+  remaining(io: number, doneType: EventType, donePayload: number): number {
+    if (!this.owns(io, doneType, donePayload)) return 0;
+    const disk = this.ioDisk[io];
+    // Settling first: the device may have finished it by now.
+    this.settle(disk, this.sim.now);
+    this.advance(disk, this.sim.now);
+    const state = this.ioState[io];
+    if (state === WAITING) return this.ioBytes[io];
+    if (state !== ACTIVE || !(this.ioCost[io] > 0)) return 0;
+    return this.ioBytes[io] * Math.min(1, Math.max(0, (this.ioTarget[io] - this.clock[disk]) / this.ioCost[io]));
+  }
+
+  /**
+   * Takes back I/O `io` if it is still the one submitted with (`doneType`,
+   * `donePayload`) and the device has not finished it: it is never delivered,
+   * the part done counts as read or written, and the rest of the device goes
+   * to the other I/Os. Returns the bytes it had not done: 0 when the device
+   * had finished it (its delivery still comes) or the id is another I/O's now.
+   * O(I/Os on the disk).
+   */
+  cancel(io: number, doneType: EventType, donePayload: number): number {
+    const left = this.remaining(io, doneType, donePayload);
+    const state = this.ioState[io];
+    if (!this.owns(io, doneType, donePayload) || (state !== WAITING && state !== ACTIVE)) return 0;
+    const disk = this.ioDisk[io];
+    const now = this.sim.now;
+    if (state === WAITING) {
+      let prev = NONE;
+      for (let x = this.waitHead[disk]; x !== io; x = this.ioNext[x]) prev = x;
+      if (prev === NONE) this.waitHead[disk] = this.ioNext[io];
+      else this.ioNext[prev] = this.ioNext[io];
+      if (this.waitTail[disk] === io) this.waitTail[disk] = prev;
+    } else {
+      this.unlinkActive(io);
+      if (this.ioWrite[io]) this.bytesWritten[disk] += this.ioBytes[io] - left;
+      else this.bytesRead[disk] += this.ioBytes[io] - left;
+      let min = Infinity;
+      for (let x = this.head[disk]; x !== NONE; x = this.ioNext[x]) if (this.ioTarget[x] < min) min = this.ioTarget[x];
+      this.minTarget[disk] = min;
+      this.refill(disk);
+    }
+    this.ioState[io] = FREE;
+    this.ioFree.push(io);
+    this.planStep(disk, now);
+    this.placeEvent(disk);
+    return left;
   }
 
   /** Counters of a disk, accrued to now. */
@@ -196,6 +259,7 @@ export class DiskSolver {
   private activate(io: number): void {
     const disk = this.ioDisk[io];
     const target = this.clock[disk] + this.ioCost[io];
+    this.ioState[io] = ACTIVE;
     this.ioTarget[io] = target;
     this.ioPrev[io] = NONE;
     this.ioNext[io] = this.head[disk];
@@ -252,6 +316,17 @@ export class DiskSolver {
       io = next;
     }
     this.minTarget[disk] = min;
+    this.refill(disk);
+    this.planStep(disk, t);
+  }
+
+  /** Whether `io` is an I/O in use, submitted with (`doneType`, `donePayload`). */
+  private owns(io: number, doneType: EventType, donePayload: number): boolean {
+    return io >= 0 && io < this.ioCount && this.ioState[io] !== FREE && this.ioDoneType[io] === doneType && this.ioDonePayload[io] === donePayload;
+  }
+
+  /** Waiting I/Os take the device's free places (after I/Os left it). */
+  private refill(disk: number): void {
     // An idle device restarts its clock at zero, keeping rounding far below any I/O's cost.
     if (this.active[disk] === 0) this.clock[disk] = 0;
     while (this.active[disk] < this.depth[disk] && this.waitHead[disk] !== NONE) {
@@ -260,7 +335,17 @@ export class DiskSolver {
       if (this.waitHead[disk] === NONE) this.waitTail[disk] = NONE;
       this.activate(io);
     }
-    this.planStep(disk, t);
+  }
+
+  /** Takes an I/O off the device's active list. */
+  private unlinkActive(io: number): void {
+    const disk = this.ioDisk[io];
+    const p = this.ioPrev[io];
+    const n = this.ioNext[io];
+    if (p !== NONE) this.ioNext[p] = n;
+    else this.head[disk] = n;
+    if (n !== NONE) this.ioPrev[n] = p;
+    this.active[disk]--;
   }
 
   /**
@@ -306,6 +391,7 @@ export class DiskSolver {
         if (prev === NONE) this.doneHead[disk] = next;
         else this.ioNext[prev] = next;
         if (this.doneTail[disk] === io) this.doneTail[disk] = prev;
+        this.ioState[io] = FREE;
         this.ioFree.push(io);
         this.sim.dispatch(this.ioDoneType[io], this.ioDonePayload[io]);
       } else {
@@ -320,12 +406,8 @@ export class DiskSolver {
   /** The device is done with an I/O at time `t`: it is counted and waits for its latency. */
   private finish(io: number, t: number): void {
     const disk = this.ioDisk[io];
-    const p = this.ioPrev[io];
-    const n = this.ioNext[io];
-    if (p !== NONE) this.ioNext[p] = n;
-    else this.head[disk] = n;
-    if (n !== NONE) this.ioPrev[n] = p;
-    this.active[disk]--;
+    this.unlinkActive(io);
+    this.ioState[io] = DONE;
     this.completed[disk]++;
     if (this.ioWrite[io]) this.bytesWritten[disk] += this.ioBytes[io];
     else this.bytesRead[disk] += this.ioBytes[io];

@@ -78,6 +78,39 @@ describe("NICs shared fairly, computed locally per host", () => {
     expect(w.n.stats(0)).toMatchObject({ txBusy: expect.closeTo(3, 12), bytesSent: 3e9 });
   });
 
+  it("cancels a flow in transfer: its NICs count what it moved, the rest is returned, the other flow speeds up", () => {
+    // Two 1 MB flows into host 1 at 1 MB/s share its receive side: 0.5 MB/s each.
+    const w = net(2, 1e6, 0);
+    const a = w.n.send(EXTERNAL, 1, 1e6, 0, w.type, 1);
+    w.n.send(EXTERNAL, 1, 1e6, 0, w.type, 2);
+    let left = NaN;
+    w.sim.scheduleAt(w.sim.on("cancel", () => (left = w.n.cancel(a, w.type, 1))), 1, 0);
+    w.sim.run();
+    expect(left).toBeCloseTo(500_000, 6);
+    // The other has 0.5 MB left, now at the full 1 MB/s.
+    expect(w.done).toEqual([[2, expect.closeTo(1.5, 12)]]);
+    expect(w.n.stats(1).bytesReceived).toBeCloseTo(1.5e6, 6);
+    // Once delivered, its id is nobody's to cancel.
+    expect(w.n.cancel(a, w.type, 1)).toBe(0);
+  });
+
+  it("cancels a capped flow alone before its end, and not after (its delivery comes)", () => {
+    const w = net(2, 1e9, 1e-3);
+    const a = w.n.send(0, EXTERNAL, 3e6, 0, w.type, 1, 1e6);
+    const results: number[] = [];
+    const cancel = w.sim.on("cancel", () => results.push(w.n.cancel(a, w.type, 1)));
+    w.sim.scheduleAt(cancel, 2, 0);
+    w.sim.run();
+    expect(results).toEqual([expect.closeTo(1e6, 6)]);
+    expect(w.done).toEqual([]);
+    const b = w.n.send(0, EXTERNAL, 1e6, 0, w.type, 2, 1e6);
+    // Transfer ends at 3 s, delivery at 3.001 s: cancelling in between is too late.
+    w.sim.scheduleAt(w.sim.on("late", () => results.push(w.n.cancel(b, w.type, 2))), 3.0005, 0);
+    w.sim.run();
+    expect(results[1]).toBe(0);
+    expect(w.done).toEqual([[2, expect.closeTo(3.001, 12)]]);
+  });
+
   it("uses loopback on one host, and no NIC for an external endpoint", () => {
     const w = net(1, 1e9, 1e-3);
     w.n.send(0, 0, 1e9, 2e-6, w.type, 1); // loopback: only the adders

@@ -32,6 +32,8 @@ export const EXTERNAL = -1;
 const SHARED = 0;
 const ALONE = 1;
 const LEFT = 2;
+/** A free flow slot (delivered, or cancelled). */
+const FREE = 3;
 
 export interface NicSpec {
   /** Bytes per second, each way. */
@@ -159,13 +161,14 @@ export class Network {
    * `doneType` runs with `donePayload` (in an event of its own, or inside the
    * network's delivery event for a flow that was alone). `cap` bounds the
    * flow's rate (bytes/s); what it leaves of a NIC's share is not given to
-   * the others (the local-share approximation above).
+   * the others (the local-share approximation above). Returns the flow's id,
+   * valid until its delivery, or -1 when no flow is made (loopback, no bytes).
    */
-  send(src: number, dst: number, bytes: number, extraDelay: number, doneType: EventType, donePayload: number, cap = Infinity): void {
+  send(src: number, dst: number, bytes: number, extraDelay: number, doneType: EventType, donePayload: number, cap = Infinity): number {
     if (src === dst) {
       // Loopback: no NIC, no transfer time.
       this.sim.schedule(doneType, extraDelay, donePayload);
-      return;
+      return -1;
     }
     if (src !== EXTERNAL && !this.hasNic(src)) throw noNic(src);
     if (dst !== EXTERNAL && !this.hasNic(dst)) throw noNic(dst);
@@ -176,7 +179,7 @@ export class Network {
       (src === EXTERNAL || dst === EXTERNAL ? 0 : this.fabric(src, dst));
     if (bytes <= 0) {
       this.sim.schedule(doneType, delay, donePayload);
-      return;
+      return -1;
     }
     if (src !== EXTERNAL) this.settle(this.txHead[src]);
     if (dst !== EXTERNAL) this.settle(this.rxHead[dst]);
@@ -213,6 +216,44 @@ export class Network {
     }
     if (alone) this.update(f);
     else this.refresh(src, dst);
+    return f;
+  }
+
+  /** The bytes flow `f` has not moved yet if it is still the one sent with (`doneType`, `donePayload`) and in transfer; else 0. O(1). */
+  remaining(f: number, doneType: EventType, donePayload: number): number {
+    if (!this.inTransfer(f, doneType, donePayload)) return 0;
+    return Math.max(0, this.fRemaining[f] - this.fRate[f] * (this.sim.now - this.fLast[f]));
+  }
+
+  /** Whether flow `f` is the one sent with (`doneType`, `donePayload`) and its transfer has not ended. */
+  private inTransfer(f: number, doneType: EventType, donePayload: number): boolean {
+    if (f < 0 || f >= this.count || this.fDoneType[f] !== doneType || this.fDonePayload[f] !== donePayload) return false;
+    const state = this.fAlone[f];
+    return state === SHARED || (state === ALONE && this.fEnd[f] > this.sim.now);
+  }
+
+  /**
+   * Takes back flow `f` if it is still the one sent with (`doneType`,
+   * `donePayload`) and its transfer has not ended: it is never delivered, the
+   * bytes it moved count as sent and received, and its NICs' shares go to the
+   * other flows. Returns the bytes it had not moved: 0 when its transfer had
+   * ended (its delivery still comes) or the id is another flow's now.
+   * O(flows on its NICs).
+   */
+  cancel(f: number, doneType: EventType, donePayload: number): number {
+    if (!this.inTransfer(f, doneType, donePayload)) return 0;
+    const now = this.sim.now;
+    const src = this.fSrc[f];
+    const dst = this.fDst[f];
+    const left = this.remaining(f, doneType, donePayload);
+    // Its NICs count what it moved.
+    this.fBytes[f] -= left;
+    this.depart(f, now);
+    this.sim.cancel(this.fEvent[f]);
+    this.fAlone[f] = FREE;
+    this.free.push(f);
+    this.refresh(src, dst);
+    return left;
   }
 
   /** Counters of a host's NIC, accrued to now. */
@@ -272,6 +313,7 @@ export class Network {
     const dst = this.fDst[f];
     this.depart(f, this.sim.now);
     this.sim.schedule(this.fDoneType[f], this.fDelay[f], this.fDonePayload[f]);
+    this.fAlone[f] = FREE;
     this.free.push(f);
     this.refresh(src, dst);
   }
@@ -279,6 +321,7 @@ export class Network {
   /** A flow that was alone is delivered: it leaves its NICs if it has not yet, and its owner hears of it now. */
   private onDelivered(f: number): void {
     if (this.fAlone[f] === ALONE) this.leave(f);
+    this.fAlone[f] = FREE;
     this.free.push(f);
     this.sim.dispatch(this.fDoneType[f], this.fDonePayload[f]);
   }

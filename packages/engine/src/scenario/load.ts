@@ -431,7 +431,11 @@ function checkTraces(s: Scenario, map: SourceMap, options: LoadOptions): Problem
       problems.push(map.problem(at, (err as Error).message));
       return;
     }
-    trace.path = options.resolvePath ? options.resolvePath(trace.path) : trace.path;
+    if (options.resolvePath) {
+      // The hash keeps the paths as written: resolved, they name this machine's folders.
+      trace.written = { path: trace.path, ...(trace.nodes !== undefined ? { nodes: trace.nodes } : {}) };
+      trace.path = options.resolvePath(trace.path);
+    }
     const adapter = TRACE_FORMATS[trace.format];
     const stack = stackOf(s, trace);
     if (adapter.kind === "jobs" && stackLayers(s, trace).length > 0) {
@@ -443,7 +447,7 @@ function checkTraces(s: Scenario, map: SourceMap, options: LoadOptions): Problem
       problems.push(map.problem(["tenants", ti, "trace", "format"], `a ${trace.format} trace cannot be replayed with ${disruption} yet (its ${adapter.kind} are not moved off a host that goes down); remove ${disruption}, or replay the trace in a scenario of its own`));
     }
     if (trace.nodes !== undefined) {
-      trace.nodes = options.resolvePath ? options.resolvePath(trace.nodes) : trace.nodes;
+      if (options.resolvePath) trace.nodes = options.resolvePath(trace.nodes);
       const nodesAt: PathSegment[] = ["tenants", ti, "trace", "nodes"];
       try {
         const nodes = adapter.inspect(trace.nodes, { source, onBadRow: trace.onBadRow });

@@ -125,6 +125,11 @@ export interface TraceSpec {
   backfill?: "none" | "easy";
   speed?: number;
   nodes?: string;
+  /**
+   * `path` and `nodes` as the scenario file wrote them (set when loading resolves them): what `scenarioHash` hashes
+   * in their place, so the same scenario hashes the same wherever the repository sits.
+   */
+  written?: { path: string; nodes?: string };
 }
 
 export interface Tenant {
@@ -354,6 +359,10 @@ const trace = fields({
   backfill: oneOf(["none", "easy"] as const, "a backfilling policy").optional().meta({ description: "swf: none (plain FIFO, the default) or easy" }),
   speed: quantity({ above: 0, max: 1e6, smallest: 1e-6 }).optional().meta({ description: "swf: the trace machine's speed relative to nominal" }),
   nodes: z.string().min(1).optional().meta({ description: "alibaba-pods: the node list file, relative to the scenario file" }),
+  // Loaded scenarios keep it so they load again (in a worker, from a saved run) with the same hash.
+  written: fields({ path: z.string().min(1), nodes: z.string().min(1).optional() }, "the trace's paths as the scenario file wrote them")
+    .optional()
+    .meta({ description: "set by loading: path and nodes as written, which the scenario's hash uses" }),
 }).superRefine((t, ctx) => {
   for (const [field, formats] of Object.entries(TRACE_FIELD_FORMATS)) {
     if ((t as Record<string, unknown>)[field] !== undefined && !formats.includes(t.format)) {

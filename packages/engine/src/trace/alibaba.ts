@@ -12,7 +12,7 @@
  * thousandths. Pods must come in creation-time order (the file is sorted):
  * one that goes back is a bad row, as the replay reads forward only.
  */
-import { ColumnStats, RowSelector, sourceOf, traceFiles, type RowSelection } from "./common.js";
+import { SelectedRows, TraceTally, sourceOf, traceFiles, type RowSelection } from "./common.js";
 import type { TraceAdapter, TraceReadOptions, TraceSummary } from "./index.js";
 import { LineReader, CHUNK_BYTES, type TraceSource } from "./lines.js";
 import { BadRows } from "./problems.js";
@@ -74,26 +74,17 @@ function parseRow(text: string, at: readonly number[], wanted: readonly string[]
  * into `pod` and returns false at the end. Its state is numbers (the line
  * position inside its `LineReader`, counters), so a snapshot keeps it.
  */
-export class PodReader {
+export class PodReader extends SelectedRows {
   readonly pod: AlibabaPod = { cpu: 0, memory: 0, gpu: 0, created: 0, deleted: 0 };
-  /** Which pods it returns (`start`, `sample`, `limit`). */
-  private readonly selector: RowSelector;
   private lastCreated = 0;
-  private readonly reader: LineReader;
   private readonly at: number[];
   private readonly values = new Float64Array(POD_COLUMNS.length);
   private readonly message = [""];
   /** The header lacks a column the replay needs (reported): no pod is read. */
   private headerless = false;
 
-  constructor(
-    source: TraceSource,
-    readonly file: string,
-    readonly bad: BadRows,
-    options: RowSelection = {},
-  ) {
-    this.selector = new RowSelector(options);
-    this.reader = new LineReader(source, file, CHUNK_BYTES);
+  constructor(source: TraceSource, file: string, bad: BadRows, options: RowSelection = {}) {
+    super(source, file, bad, options);
     const at = columnsOf(this.reader.next() ?? "", POD_COLUMNS);
     if (typeof at === "string") {
       bad.report(file, 1, "", at);
@@ -188,38 +179,26 @@ export const alibaba: TraceAdapter = {
     const header = isFile ? (new LineReader(source, path, 4096).next() ?? "") : "";
     if (isNodeList(header)) {
       const nodes = readNodes(source, path, bad);
-      const stats = new ColumnStats(["cores", "memory GiB", "gpus"]);
+      const tally = new TraceTally(["cores", "memory GiB", "gpus"]);
       for (const n of nodes) {
-        stats.push(0, n.cpu);
-        stats.push(1, n.memory / (1024 * MIB));
-        stats.push(2, n.gpu / 1000);
+        tally.push(0, n.cpu);
+        tally.push(1, n.memory / (1024 * MIB));
+        tally.push(2, n.gpu / 1000);
+        // A node list has no times: its span is 0 to 0.
+        tally.row(0);
       }
-      return { format: "alibaba-pods", files: 1, rows: nodes.length + bad.count, span: { start: 0, end: 0 }, entities: { kind: "hosts", count: nodes.length }, columns: stats.columns(), problems: bad.listed, skipped: bad.count };
+      return tally.summary("alibaba-pods", 1, "hosts", bad, { otherRows: bad.count });
     }
     const reader = openPods(path, { ...options, onBadRow: "skip" }, bad);
-    const stats = new ColumnStats(["cores", "memory GiB", "gpus", "lifetime s"]);
-    let start = Infinity;
-    let end = -Infinity;
-    let rows = 0;
+    const tally = new TraceTally(["cores", "memory GiB", "gpus", "lifetime s"]);
     while (reader.next()) {
       const p = reader.pod;
-      rows++;
-      stats.push(0, p.cpu);
-      stats.push(1, p.memory / (1024 * MIB));
-      stats.push(2, p.gpu / 1000);
-      stats.push(3, p.deleted - p.created);
-      start = Math.min(start, p.created);
-      end = Math.max(end, p.deleted);
+      tally.push(0, p.cpu);
+      tally.push(1, p.memory / (1024 * MIB));
+      tally.push(2, p.gpu / 1000);
+      tally.push(3, p.deleted - p.created);
+      tally.row(p.created, p.deleted);
     }
-    return {
-      format: "alibaba-pods",
-      files: 1,
-      rows: rows + bad.count,
-      span: rows > 0 ? { start, end } : { start: 0, end: 0 },
-      entities: { kind: "pods", count: rows },
-      columns: stats.columns(),
-      problems: bad.listed,
-      skipped: bad.count,
-    };
+    return tally.summary("alibaba-pods", 1, "pods", bad, { otherRows: bad.count });
   },
 };

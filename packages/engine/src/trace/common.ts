@@ -5,8 +5,9 @@
  * while index.ts imports the adapters.)
  */
 import { RunningStats } from "../stats/summary.js";
-import { nodeTraceSource, type TraceSource } from "./lines.js";
-import type { TraceColumn, TraceReadOptions } from "./index.js";
+import { CHUNK_BYTES, LineReader, nodeTraceSource, type TraceSource } from "./lines.js";
+import type { TraceColumn, TraceEntityKind, TraceFormat, TraceReadOptions, TraceSummary } from "./index.js";
+import type { BadRows } from "./problems.js";
 
 /** Which rows (jobs, pods) a replay takes: those at or after trace time `start`, every `sample`-th of them, at most `limit`. */
 export interface RowSelection extends TraceReadOptions {
@@ -43,9 +44,18 @@ export function sampled<T>(items: readonly T[], sample = 1, limit = Infinity): T
   return out;
 }
 
-/** Running min/mean/max per named column, for an adapter's `inspect`. */
-export class ColumnStats {
+/**
+ * What an adapter's `inspect` gathers while it reads a trace once: running
+ * min/mean/max per named column, the good rows and the trace time they
+ * cover; `summary` turns it into the `TraceSummary` every format returns.
+ * O(columns) memory whatever the trace's length.
+ */
+export class TraceTally {
   private readonly stats: RunningStats[];
+  /** Good rows counted so far. */
+  rows = 0;
+  private start = Infinity;
+  private end = -Infinity;
 
   constructor(readonly names: readonly string[]) {
     this.stats = names.map(() => new RunningStats());
@@ -56,12 +66,39 @@ export class ColumnStats {
     this.stats[i].push(x);
   }
 
-  /** The columns' summaries (zeros for a column that saw no value). */
-  columns(): TraceColumn[] {
-    return this.names.map((name, i) => {
+  /** Counts one good row covering trace times [from, to]. O(1). */
+  row(from: number, to = from): void {
+    this.rows++;
+    if (from < this.start) this.start = from;
+    if (to > this.end) this.end = to;
+  }
+
+  /**
+   * The summary: `bad`'s problems (all bad rows count as skipped), `rows` the good rows plus `otherRows` (bad rows,
+   * rows the format passes over); span from the rows counted (0 to 0 without any) unless `span` is given; entities
+   * the good rows unless `count` is given.
+   */
+  summary(
+    format: TraceFormat,
+    files: number,
+    kind: TraceEntityKind,
+    bad: BadRows,
+    { otherRows = 0, count = this.rows, span }: { otherRows?: number; count?: number; span?: TraceSummary["span"] } = {},
+  ): TraceSummary {
+    const columns = this.names.map((name, i): TraceColumn => {
       const s = this.stats[i];
       return s.count === 0 ? { name, min: 0, mean: 0, max: 0 } : { name, min: s.min, mean: s.mean, max: s.max };
     });
+    return {
+      format,
+      files,
+      rows: this.rows + otherRows,
+      span: span ?? (this.start <= this.end ? { start: this.start, end: this.end } : { start: 0, end: 0 }),
+      entities: { kind, count },
+      columns,
+      problems: bad.listed,
+      skipped: bad.count,
+    };
   }
 }
 
@@ -87,4 +124,27 @@ export class RowSelector {
     this.taken++;
     return true;
   }
+}
+
+/**
+ * The part every forward-only reader of selected rows (SWF jobs, Alibaba pods) shares: its file's lines, where its bad
+ * rows go, and which rows it returns. Its state is numbers (line position, counters), so a snapshot keeps it.
+ */
+export abstract class SelectedRows {
+  /** Which rows it returns (`start`, `sample`, `limit`). */
+  protected readonly selector: RowSelector;
+  protected readonly reader: LineReader;
+
+  constructor(
+    source: TraceSource,
+    readonly file: string,
+    readonly bad: BadRows,
+    options: RowSelection = {},
+  ) {
+    this.selector = new RowSelector(options);
+    this.reader = new LineReader(source, file, CHUNK_BYTES);
+  }
+
+  /** Loads the next selected row into the reader's own fields; false at the end (or after `limit`). */
+  abstract next(): boolean;
 }

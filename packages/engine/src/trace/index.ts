@@ -102,6 +102,8 @@ export interface UtilisationTrace {
   vms: TraceVm[];
   /** The trace's sampling period in seconds: how long a VM's last sample holds. */
   step: number;
+  /** Whether its samples carry disk and network rates (else those fields are NaN). */
+  traffic: boolean;
   /** Bad rows met so far across all cursors (under `fail` the cursor throws instead). */
   bad: BadRows;
   cursor(vm: number): UtilisationCursor;
@@ -157,5 +159,5 @@ export function inspectTrace(path: string, options: TraceReadOptions & { format?
   return TRACE_FORMATS[format].inspect(path, options);
 }
 
-export { baseName, ColumnStats, sampled, sourceOf, traceFiles } from "./common.js";
+export { baseName, TraceTally, sampled, sourceOf, traceFiles } from "./common.js";
 export { TraceUnavailable };

@@ -52,6 +52,20 @@ describe("LineReader", () => {
     expect(all(r)).toEqual(["ééééé", "ß"]);
   });
 
+  it("gives the same lines whichever way it makes strings: ASCII and not, short and long, endings split across chunks", () => {
+    const lines = ["42", "caf\u00e9 \u2603", "y".repeat(3000), "\u00df".repeat(700), ""];
+    const text = lines.join("\r\n") + "\r\nlast";
+    for (const chunk of [2, 5, 64, 16384]) expect(all(new LineReader(memoryTraceSource({ f: text }), "f", chunk))).toEqual([...lines, "last"]);
+  });
+
+  it("reads whole numbers without a string: Number()'s value, NaN for anything else (its text() kept), -1 at the end", () => {
+    const r = new LineReader(memoryTraceSource({ f: "42\n 007 \r\n12.5\nabc\n\n1234567890123456\n\t9" }), "f", 4);
+    const got: (number | string)[] = [];
+    for (let v = r.nextWhole(); v !== -1; v = r.nextWhole()) got.push(Number.isNaN(v) ? r.text() : v);
+    expect(got).toEqual([42, 7, "12.5", "abc", "", "1234567890123456", 9]);
+    expect(r.line).toBe(7);
+  });
+
   it("grows its buffer for a line longer than a chunk, and refuses a line over the limit", () => {
     const long = "x".repeat(100);
     expect(all(new LineReader(memoryTraceSource({ f: `${long}\ny` }), "f", 8))).toEqual([long, "y"]);

@@ -7,7 +7,7 @@
  * A bad row is left out under `skip`: its interval keeps the previous value,
  * and later rows keep their times (time comes from the line number).
  */
-import { baseName, ColumnStats, sampled, sourceOf, traceFiles } from "./common.js";
+import { baseName, sampled, sourceOf, traceFiles, TraceTally } from "./common.js";
 import type { TraceReadOptions, TraceSummary, UtilisationAdapter, UtilisationCursor, UtilisationOpenOptions, UtilisationTrace } from "./index.js";
 import { LineReader, type TraceSource } from "./lines.js";
 import { BadRows } from "./problems.js";
@@ -46,9 +46,11 @@ class PlanetLabCursor implements UtilisationCursor {
 
   next(): boolean {
     for (;;) {
-      const line = this.reader.next();
-      if (line === undefined) return false;
-      const v = parse(line);
+      // perf: a whole percentage is read from the line's bytes, with no string, regular expression or Number() (a fifth
+      // of the replay's CPU was reading); anything else (decimals, bad rows) is parsed from the line's text.
+      const whole = this.reader.nextWhole();
+      if (whole === -1) return false;
+      const v = whole <= 100 ? whole : parse(this.reader.text());
       if (typeof v === "number") {
         this.time = (this.reader.line - 1) * PLANETLAB_STEP;
         this.cpu = v / 100;
@@ -71,21 +73,26 @@ export const planetlab: UtilisationAdapter = {
     const source = sourceOf(options);
     const files = traceFiles(source, path);
     const bad = new BadRows(options.onBadRow);
-    const cols = new ColumnStats(["cpu [%]"]);
-    let rows = 0;
+    const tally = new TraceTally(["cpu [%]"]);
+    let badRows = 0;
     let end = 0;
     for (const file of files) {
       const reader = new LineReader(source, file, CHUNK);
       for (let line = reader.next(); line !== undefined; line = reader.next()) {
-        rows++;
         const v = parse(line);
-        if (typeof v === "number") cols.push(0, v);
-        else bad.report(file, reader.line, "utilisation", v);
+        if (typeof v === "number") {
+          tally.push(0, v);
+          tally.row(0);
+        } else {
+          badRows++;
+          bad.report(file, reader.line, "utilisation", v);
+        }
       }
       if (reader.line === 0) bad.report(file, 0, "", "an empty file; expected one CPU utilisation per line");
       end = Math.max(end, reader.line * PLANETLAB_STEP);
     }
-    return { format: "planetlab", files: files.length, rows, span: { start: 0, end }, entities: { kind: "vms", count: files.length }, columns: cols.columns(), problems: bad.listed, skipped: bad.count };
+    // Time comes from line numbers: the span is the longest file's.
+    return tally.summary("planetlab", files.length, "vms", bad, { otherRows: badRows, count: files.length, span: { start: 0, end } });
   },
 
   open(path: string, options: UtilisationOpenOptions): UtilisationTrace {
@@ -95,6 +102,7 @@ export const planetlab: UtilisationAdapter = {
     const cores = options.cores ?? 1;
     return {
       step: PLANETLAB_STEP,
+      traffic: false,
       vms: files.map((file) => ({ name: baseName(file), file, cores, memory: 0 })),
       bad,
       cursor: (vm) => new PlanetLabCursor(source, files[vm], bad),

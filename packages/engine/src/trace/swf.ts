@@ -13,9 +13,9 @@
  * archive sorts them): one that goes back is a bad row, as the replay reads
  * forward only.
  */
-import { ColumnStats, RowSelector, sourceOf, traceFiles, type RowSelection } from "./common.js";
+import { SelectedRows, TraceTally, sourceOf, traceFiles, type RowSelection } from "./common.js";
 import type { TraceAdapter, TraceReadOptions, TraceSummary } from "./index.js";
-import { LineReader, CHUNK_BYTES, type LinePosition, type TraceSource } from "./lines.js";
+import type { LinePosition, TraceSource } from "./lines.js";
 import { BadRows } from "./problems.js";
 
 /** SWF field names, in column order (1-based in the format's own text). */
@@ -116,25 +116,12 @@ function parseLine(text: string, out: SwfJob, previousSubmit: number, problem: [
  * state is its line position and counters, all numbers, so a snapshot of the
  * simulation saves and restores it with the model (no descriptor is held).
  */
-export class SwfReader {
+export class SwfReader extends SelectedRows {
   readonly job: SwfJob = { id: 0, submit: 0, run: 0, procs: 0, estimate: 0 };
   /** Rows left out: bad ones (under `skip`) and jobs that never ran (run time -1). */
   cancelled = 0;
-  /** Which jobs it returns (`start`, `sample`, `limit`). */
-  private readonly selector: RowSelector;
   private lastSubmit = 0;
-  private readonly reader: LineReader;
   private readonly problem: [string, string] = ["", ""];
-
-  constructor(
-    source: TraceSource,
-    readonly file: string,
-    readonly bad: BadRows,
-    options: RowSelection = {},
-  ) {
-    this.selector = new RowSelector(options);
-    this.reader = new LineReader(source, file, CHUNK_BYTES);
-  }
 
   /** Loads the next job the options select; false at the end (or after `limit`). O(line) per row read. */
   next(): boolean {
@@ -190,30 +177,16 @@ export const swf: TraceAdapter = {
   inspect(path: string, options: TraceReadOptions): TraceSummary {
     const bad = new BadRows("skip");
     const reader = openSwf(path, { ...options, onBadRow: "skip" }, bad);
-    const stats = new ColumnStats(["submit s", "runTime s", "procs", "estimate s"]);
-    let start = Infinity;
-    let end = -Infinity;
-    let rows = 0;
+    const tally = new TraceTally(["submit s", "runTime s", "procs", "estimate s"]);
     while (reader.next()) {
       const j = reader.job;
-      rows++;
-      stats.push(0, j.submit);
-      stats.push(1, j.run);
-      stats.push(2, j.procs);
-      stats.push(3, j.estimate);
-      start = Math.min(start, j.submit);
-      end = Math.max(end, j.submit + j.run);
+      tally.push(0, j.submit);
+      tally.push(1, j.run);
+      tally.push(2, j.procs);
+      tally.push(3, j.estimate);
+      tally.row(j.submit, j.submit + j.run);
     }
-    return {
-      format: "swf",
-      files: 1,
-      // Jobs that never ran (run time -1) are rows too; they are valid SWF, so neither problems nor skipped.
-      rows: rows + reader.cancelled + bad.count,
-      span: rows > 0 ? { start, end } : { start: 0, end: 0 },
-      entities: { kind: "jobs", count: rows },
-      columns: stats.columns(),
-      problems: bad.listed,
-      skipped: bad.count,
-    };
+    // Jobs that never ran (run time -1) are rows too; they are valid SWF, so neither problems nor skipped.
+    return tally.summary("swf", 1, "jobs", bad, { otherRows: reader.cancelled + bad.count });
   },
 };

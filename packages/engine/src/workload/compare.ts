@@ -208,6 +208,11 @@ function rowsOf(stacks: readonly StackResults[], metrics: Results["manifest"]["m
     if (kind === "utilisation") {
       add("performance", [...t, "unmetFraction"], `${name} CPU demand not met`, "ratio", "lower");
       add("performance", [...t, "cpuUnmet"], `${name} CPU not met`, "core-s", "lower");
+      // Disk and network traffic, where the trace has rates for them (Bitbrains).
+      if (stacks.some((st) => node(st, [...t, "diskDemand"]) !== undefined)) {
+        add("performance", [...t, "diskUnmet"], `${name} disk traffic not met`, "B", "lower");
+        add("performance", [...t, "netUnmet"], `${name} network traffic not met`, "B", "lower");
+      }
     } else if (kind === "jobs") {
       add("performance", [...t, "wait", "mean"], `${name} job wait mean`, "s", "lower");
       add("performance", [...t, "wait", "p99"], `${name} job wait p99`, "s", "lower");

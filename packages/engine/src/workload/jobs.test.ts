@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadScenario } from "../scenario/load.js";
 import { ScenarioError } from "../scenario/problems.js";
-import { testHost } from "../testing/index.js";
+import { passLayer, testHost } from "../testing/index.js";
 import { ReplicationRun, runScenario } from "./run.js";
 import type { JobFigures } from "./jobs.js";
 
@@ -114,5 +114,21 @@ describe("batch jobs from an SWF log", () => {
     }
     expect(JSON.stringify(resumed.result().stack.traces)).toBe(JSON.stringify(straight.result().stack.traces));
     expect((straight.result().stack.traces!.hpc as JobFigures).jobs).toBe(60);
+  });
+
+  it("refuses a job log on a stack with layers, at the trace's stack, saying to give a bare-metal one", async () => {
+    const log = await tmp(swf([[0, 10, 1]]));
+    const vm = passLayer("vm", 0);
+    const text = `duration: 100s
+hostTypes: { h: { cores: 1, memory: 4GiB } }
+hosts: [{ type: h, count: 1 }]
+stacks: { vms: [{ layer: vm }] }
+tenants:
+  - name: hpc
+    trace: { format: swf, path: ${JSON.stringify(log)}, stack: vms }
+`;
+    expect(() => loadScenario(text, { plugins: [testHost, vm], file: "s.yaml" })).toThrow(
+      /s\.yaml:7:\d+: tenants\.hpc\.trace\.stack: swf jobs run their processors' threads on the hosts themselves: give a stack with no layers \(such as baremetal\), not "vms"/,
+    );
   });
 });

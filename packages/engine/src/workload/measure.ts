@@ -360,7 +360,20 @@ export interface ReplicationResult {
 
 /** `sha256:<hex>` of the scenario's JSON (loaded scenarios are normalised, so the same file gives the same hash). */
 export function scenarioHash(s: Scenario): string {
-  return `sha256:${sha256Hex(JSON.stringify(s))}`;
+  return `sha256:${sha256Hex(JSON.stringify(hashedForm(s)))}`;
+}
+
+/** The scenario with each trace's paths as its file wrote them (resolved paths differ between machines). */
+function hashedForm(s: Scenario): Scenario {
+  if (!s.tenants.some((t) => t.trace?.written)) return s;
+  return {
+    ...s,
+    tenants: s.tenants.map((t) => {
+      const w = t.trace?.written;
+      // `written: undefined` leaves the key out of the JSON; `path` and `nodes` keep their places in it.
+      return w ? { ...t, trace: { ...t.trace!, path: w.path, ...(w.nodes !== undefined ? { nodes: w.nodes } : {}), written: undefined } } : t;
+    }),
+  };
 }
 
 /** Replication seeds depend only on the scenario seed and the replication index, never on the stack. */
