@@ -168,9 +168,10 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 /**
- * Runnable children from which a host's shares follow a virtual time (see the header). perf: below it a change's
- * flat loops over the host's children cost less than the heaps', and such hosts (the web shop's, a VM's few
- * processes) keep their exact sums.
+ * Runnable children from which a host's shares follow a virtual time (see the header). Not a speed threshold:
+ * `node bench/dist/vms.js --solver` has virtual time at 0.55 of the flat time per completion at 4 VMs, 0.16 at 16
+ * and 0.06 at 100; a host of fewer keeps the flat model's exact sums (every example's hosts but compare-stacks'
+ * bare-metal one, whose results so stay byte-identical), where a change costs little either way.
  */
 const VIRTUAL_FROM = 16;
 
