@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Simulation } from "../kernel/simulation.js";
+import { Random } from "../random/random.js";
 import { NONE, NodeStore } from "../tree/nodes.js";
 import { CpuSolver, type CpuWeight } from "./solver.js";
 
@@ -626,5 +627,41 @@ describe("CPU solver: virtual time on a host of many chains", () => {
     );
     // The property held where it matters: hosts spent steps under virtual time.
     expect(virtualSteps).toBeGreaterThan(100);
+  });
+
+  it("gives the flat model's completions within 1e-9 to a closed loop that starts its next work as it hears of the last", () => {
+    const run = (virtualFrom: number) => {
+      const sim = new Simulation();
+      const nodes = new NodeStore();
+      const cpu = new CpuSolver(sim, nodes, virtualFrom);
+      const rng = Random.fromKey(3, "closed-loop");
+      const kind = nodes.kindId("node");
+      const h = nodes.add(kind, NONE, NONE, 0);
+      cpu.setHost(h, 7, 1);
+      const done: [number, number][] = [];
+      let virtual = 0;
+      const type: number = sim.on("loop.done", (leaf) => {
+        done.push([leaf, sim.now]);
+        if (cpu.followsVirtualTime(h)) virtual++;
+        // 1 to 3 threads per leaf: chains change their weight, and some VMs go idle for an instant.
+        if (done.length < 3000) cpu.start(leaf, 0.01 + rng.float() * 0.2, 0.98, type, leaf);
+      });
+      for (let v = 0; v < 30; v++) {
+        const vm = nodes.add(kind, h, 0, 0);
+        cpu.setRules(vm, v % 3 === 0 ? { runnable: 2 } : "runnable", 2);
+        cpu.trackSteal(vm);
+        const proc = nodes.add(kind, vm, 0, 0);
+        cpu.setRules(proc, "runnable");
+        for (let t = 0; t <= v % 3; t++) cpu.start(proc, 0.01 + rng.float() * 0.2, 0.98, type, proc);
+      }
+      sim.run();
+      return { done, virtual, steal: cpu.hostSteal(h), busy: cpu.busyCoreSeconds(h) };
+    };
+    const flat = run(Infinity);
+    const virt = run(16);
+    expect(virt.virtual).toBeGreaterThan(2000);
+    expect(virt.done.map(([leaf]) => leaf)).toEqual(flat.done.map(([leaf]) => leaf));
+    expect(virt.done.every(([, t], i) => near(t, flat.done[i][1]))).toBe(true);
+    expect(near(virt.steal, flat.steal) && near(virt.busy, flat.busy)).toBe(true);
   });
 });
