@@ -850,11 +850,13 @@ export class CpuSolver {
 
   /**
    * After a full recomputation: puts the host under virtual time when it has at least `virtualFrom` runnable
-   * children, each a chain (`chainLeaf`), more demand than cores, no CFS group, and no child saturated (each gets
-   * its weight times the level, below its bound). O(children) when it does, less when it does not.
+   * children, each a chain (`chainLeaf`), more demand than cores (and some cores), no CFS group, no threads of its
+   * own, and no child saturated (each gets its weight times the level, below its bound). O(children) when it does,
+   * less when it does not.
    */
   private enterVirtual(host: number): boolean {
-    if (this.hostCfsHead[host] !== NONE || !(this.childBound[host] > this.alloc[host])) return false;
+    // A host's own threads (a host used as a leaf) are no chain; a paused host has no level.
+    if (this.hostCfsHead[host] !== NONE || this.threads[host] > 0 || !(this.childBound[host] > this.alloc[host] && this.alloc[host] > 0)) return false;
     let count = 0;
     let W = 0;
     let minKey = Infinity;
