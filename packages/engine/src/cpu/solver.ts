@@ -169,8 +169,8 @@ const NODE_COLUMNS: readonly ColumnSpec[] = [
 
 /**
  * Runnable children from which a host's shares follow a virtual time (see the header). Not a speed threshold:
- * `node bench/dist/vms.js --solver` has virtual time at 0.55 of the flat time per completion at 4 VMs, 0.16 at 16
- * and 0.06 at 100; a host of fewer keeps the flat model's exact sums (every example's hosts but compare-stacks'
+ * `node bench/dist/vms.js --solver` has virtual time at 0.43 of the flat time per completion at 4 VMs, 0.21 at 16
+ * and 0.05 at 100; a host of fewer keeps the flat model's exact sums (every example's hosts but compare-stacks'
  * bare-metal one, whose results so stay byte-identical), where a change costs little either way.
  */
 const VIRTUAL_FROM = 16;
@@ -442,7 +442,7 @@ export class CpuSolver {
    * process or an auxiliary node); when done, kernel event `doneType` is
    * scheduled with `donePayload` (none if `doneType` is negative). `cpuFactor` is the path's throughput factor
    * (the same for every thread of a node). Returns the activity id. O(nodes of
-   * the host).
+   * the host); under virtual time O(depth + log children).
    */
   start(node: number, work: number, cpuFactor: number, doneType: EventType, donePayload: number): number {
     if (!(work >= 0) || !Number.isFinite(work)) throw new RangeError(`cpu work must be a finite number >= 0, got ${work}`);
