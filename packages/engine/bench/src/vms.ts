@@ -13,6 +13,14 @@
  *   1.25), one worker each thinking exp(10 s) between 100 ms requests, for 10
  *   simulated minutes: the peak RSS is the figure (target 4 GB).
  *
+ * `node bench/dist/vms.js --solver`: the CPU solver alone on one host of N
+ * VMs (N = 4 to 1,000; 2 vCPUs, one process of 2 threads each, looping
+ * exp(100 ms) of work; 0.32 cores per VM, the one-host scenario's
+ * overcommit), ns per completed thread with the host's virtual time whatever
+ * N (`virtualFrom` 1) beside the flat recomputation (Infinity), alternated in
+ * one process: where virtual time starts to pay is the solver's
+ * `VIRTUAL_FROM`.
+ *
  * Workers loop `cpu: { exp: 100ms }`. The VM layer is the hypervisor
  * plugin's CPU half (the engine cannot depend on the plugin): weight its
  * runnable vCPUs, cap at its vCPUs, CPU factor 0.98, steal tracked per VM
@@ -24,9 +32,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CpuSolver } from "../../dist/cpu/solver.js";
+import { Simulation } from "../../dist/kernel/simulation.js";
 import { definePlugin } from "../../dist/plugin/define.js";
+import { Random } from "../../dist/random/random.js";
 import { count, fields } from "../../dist/scenario/fields.js";
 import { testHost } from "../../dist/testing/index.js";
+import { NodeStore, NONE } from "../../dist/tree/nodes.js";
 import { buildSimgridPeer, runPeerBinary, timedWorkers, type WorkloadBenchResult } from "./workload.js";
 
 /** The hypervisor plugin's CPU rules and steal per VM (packages/plugin-hypervisor), without its I/O path. */
@@ -87,12 +99,52 @@ tenants:
   return timedWorkers(name, text, plugins, "vms", expected(c));
 }
 
+/** ns per completed thread of the solver alone on one host of `vms` VMs, `completions` of them, flat or virtual. */
+export function benchVmSolver(vms: number, completions: number, virtualFrom: number): number {
+  const sim = new Simulation({ seed: 1 });
+  const nodes = new NodeStore();
+  const cpu = new CpuSolver(sim, nodes, virtualFrom);
+  const rng = Random.fromKey(1, "vm-solver-bench");
+  const kind = nodes.kindId("n");
+  const host = nodes.add(kind, NONE, NONE, 0);
+  cpu.setHost(host, Math.max(1, Math.round(vms * 0.32)), 1);
+  let left = completions;
+  const done: number = sim.on("done", (leaf) => {
+    if (--left > 0) cpu.start(leaf, -0.1 * Math.log(1 - rng.float()), 0.98, done, leaf);
+    else sim.stop();
+  });
+  for (let v = 0; v < vms; v++) {
+    const vm = nodes.add(kind, host, 0, 0);
+    cpu.setRules(vm, "runnable", 2);
+    const proc = nodes.add(kind, vm, 0, 0);
+    cpu.setRules(proc, "runnable");
+    for (let t = 0; t < 2; t++) cpu.start(proc, -0.1 * Math.log(1 - rng.float()), 0.98, done, proc);
+  }
+  const t0 = process.hrtime.bigint();
+  sim.run();
+  return Number(process.hrtime.bigint() - t0) / completions;
+}
+
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
   const quick = process.argv.includes("--quick");
   const scale = quick ? 0.1 : 1;
   const only = process.argv.find((a) => a in VM_SCENARIOS) as VmScenario | undefined;
-  if (only) {
+  if (process.argv.includes("--solver")) {
+    const completions = quick ? 100_000 : 1_000_000;
+    for (const vms of [4, 8, 16, 32, 100, 1000]) {
+      // Alternated, best of three each, so a drift of the machine favours neither.
+      const flat: number[] = [];
+      const virtual: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        flat.push(benchVmSolver(vms, completions, Infinity));
+        virtual.push(benchVmSolver(vms, completions, 1));
+      }
+      const f = Math.min(...flat);
+      const v = Math.min(...virtual);
+      process.stdout.write(`${JSON.stringify({ vms, flatNs: Number(f.toFixed(1)), virtualNs: Number(v.toFixed(1)), ratio: Number((v / f).toFixed(3)) })}\n`);
+    }
+  } else if (only) {
     process.stdout.write(`${JSON.stringify(await benchVms(only, scale))}\n`);
   } else {
     const dir = mkdtempSync(join(tmpdir(), "turtles-simgrid-vms-"));

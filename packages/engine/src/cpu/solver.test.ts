@@ -1,16 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Simulation } from "../kernel/simulation.js";
+import { Random } from "../random/random.js";
 import { NONE, NodeStore } from "../tree/nodes.js";
 import { CpuSolver, type CpuWeight } from "./solver.js";
 
 const BIG = 1e9; // work that never finishes within a test
 
-/** A little world: one kernel, one node store, one solver, and a log of completions. */
-function world() {
+/**
+ * A little world: one kernel, one node store, one solver, and a log of completions. `virtualFrom`: the solver's
+ * runnable children from which a host follows a virtual time (Infinity: never, the flat model).
+ */
+function world(virtualFrom?: number) {
   const sim = new Simulation();
   const nodes = new NodeStore();
-  const cpu = new CpuSolver(sim, nodes);
+  const cpu = new CpuSolver(sim, nodes, virtualFrom);
   const done: [number, number][] = [];
   const doneType = sim.on("test.done", (p) => done.push([p, sim.now]));
   const kind = nodes.kindId("node");
@@ -533,5 +537,131 @@ describe("CPU solver: incremental recomputation", () => {
         [inVm, end],
       ]);
     }
+  });
+});
+
+/** Whether `x` and `y` agree within 1e-9 of the larger (exactly, for zeros). */
+const near = (x: number, y: number): boolean => x === y || Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+
+describe("CPU solver: virtual time on a host of many chains", () => {
+  it("shares 8 cores among 20 VMs of 2 busy vCPUs: 0.2 core per thread, 1 s of work done at 5 s, steal 8 core-seconds per VM", () => {
+    const w = world();
+    const h = w.host(8);
+    const vms = Array.from({ length: 20 }, () => w.node(h, "runnable", 2));
+    const acts = vms.flatMap((vm) => {
+      w.cpu.trackSteal(vm);
+      return w.threads(w.node(vm), 2, 1);
+    });
+    expect(w.cpu.followsVirtualTime(h)).toBe(true);
+    for (const a of acts) expect(w.cpu.rate(a)).toBeCloseTo(0.2, 12);
+    w.sim.run({ until: 2.5 });
+    expect(w.cpu.remaining(acts[0])).toBeCloseTo(0.5, 12);
+    w.sim.run();
+    expect(w.done).toHaveLength(40);
+    for (const [, t] of w.done) expect(t).toBeCloseTo(5, 12);
+    for (const vm of vms) expect(w.cpu.stealOf(vm)).toBeCloseTo((2 - 0.4) * 5, 9);
+    expect(w.cpu.followsVirtualTime(h)).toBe(false); // idle: no demand beyond the cores
+  });
+
+  // Virtual time sums each leaf's progress in another order than the flat model's steps (one product per interval
+  // between changes of its VM, not one per change of the host), so the two agree to rounding, not bit for bit:
+  // within 1e-9 relative, far below any figure results print.
+  it("gives the flat model's rates, remaining work, steal and completions within 1e-9 as threads start, finish and stop", () => {
+    let virtualSteps = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.array(
+          fc.record({
+            weight: fc.oneof(
+              fc.constant<CpuWeight>("runnable"),
+              fc.double({ min: 0.5, max: 4, noNaN: true }).map((x): CpuWeight => ({ runnable: x })),
+              fc.double({ min: 0.5, max: 8, noNaN: true }),
+            ),
+            cap: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 4 })),
+            depth: fc.integer({ min: 0, max: 2 }),
+            threads: fc.integer({ min: 0, max: 3 }),
+          }),
+          { minLength: 16, maxLength: 40 },
+        ),
+        fc.array(fc.tuple(fc.nat(), fc.double({ min: 0.01, max: 2, noNaN: true }), fc.boolean()), { minLength: 1, maxLength: 40 }),
+        (cores, vms, steps) => {
+          const run = (virtualFrom: number) => {
+            const w = world(virtualFrom);
+            const h = w.host(cores);
+            // A chain: a VM (or a bare process at depth 0), its guest nodes, one leaf.
+            const leaves = vms.map((v) => {
+              let n = w.node(h, v.weight, v.cap);
+              w.cpu.trackSteal(n);
+              for (let i = 0; i < v.depth; i++) n = w.node(n);
+              return n;
+            });
+            const live: number[] = [];
+            vms.forEach((v, i) => {
+              for (let k = 0; k < v.threads; k++) live.push(w.cpu.start(leaves[i], 0.3 + i * 0.0137 + k * 0.00191, 1, w.doneType, i * 10 + k));
+            });
+            const trace: number[] = [];
+            let virtual = 0;
+            steps.forEach(([pick, work, stop], i) => {
+              if (stop && live.length > 0) w.cpu.abort(live.splice(pick % live.length, 1)[0]);
+              else live.push(w.cpu.start(leaves[pick % leaves.length], work, 1, w.doneType, 1000 + i));
+              if (w.cpu.followsVirtualTime(h)) virtual++;
+              w.sim.run({ until: w.sim.now + work / 3 });
+              trace.push(...live.map((a) => w.cpu.rate(a)), ...live.map((a) => w.cpu.remaining(a)), w.cpu.hostSteal(h), w.cpu.busyCoreSeconds(h));
+            });
+            w.sim.run();
+            trace.push(w.cpu.totalSteal(), w.cpu.busyCoreSeconds(h));
+            return { trace, done: w.done, virtual };
+          };
+          const flat = run(Infinity);
+          const virt = run(16);
+          expect(flat.virtual).toBe(0);
+          virtualSteps += virt.virtual;
+          expect(virt.done.map(([p]) => p)).toEqual(flat.done.map(([p]) => p));
+          expect(virt.done.every(([, t], i) => near(t, flat.done[i][1]))).toBe(true);
+          expect(virt.trace.length).toBe(flat.trace.length);
+          expect(virt.trace.every((x, i) => near(x, flat.trace[i]))).toBe(true);
+        },
+      ),
+      { numRuns: 150, seed: 7 },
+    );
+    // The property held where it matters: hosts spent steps under virtual time.
+    expect(virtualSteps).toBeGreaterThan(100);
+  });
+
+  it("gives the flat model's completions within 1e-9 to a closed loop that starts its next work as it hears of the last", () => {
+    const run = (virtualFrom: number) => {
+      const sim = new Simulation();
+      const nodes = new NodeStore();
+      const cpu = new CpuSolver(sim, nodes, virtualFrom);
+      const rng = Random.fromKey(3, "closed-loop");
+      const kind = nodes.kindId("node");
+      const h = nodes.add(kind, NONE, NONE, 0);
+      cpu.setHost(h, 7, 1);
+      const done: [number, number][] = [];
+      let virtual = 0;
+      const type: number = sim.on("loop.done", (leaf) => {
+        done.push([leaf, sim.now]);
+        if (cpu.followsVirtualTime(h)) virtual++;
+        // 1 to 3 threads per leaf: chains change their weight, and some VMs go idle for an instant.
+        if (done.length < 3000) cpu.start(leaf, 0.01 + rng.float() * 0.2, 0.98, type, leaf);
+      });
+      for (let v = 0; v < 30; v++) {
+        const vm = nodes.add(kind, h, 0, 0);
+        cpu.setRules(vm, v % 3 === 0 ? { runnable: 2 } : "runnable", 2);
+        cpu.trackSteal(vm);
+        const proc = nodes.add(kind, vm, 0, 0);
+        cpu.setRules(proc, "runnable");
+        for (let t = 0; t <= v % 3; t++) cpu.start(proc, 0.01 + rng.float() * 0.2, 0.98, type, proc);
+      }
+      sim.run();
+      return { done, virtual, steal: cpu.hostSteal(h), busy: cpu.busyCoreSeconds(h) };
+    };
+    const flat = run(Infinity);
+    const virt = run(16);
+    expect(virt.virtual).toBeGreaterThan(2000);
+    expect(virt.done.map(([leaf]) => leaf)).toEqual(flat.done.map(([leaf]) => leaf));
+    expect(virt.done.every(([, t], i) => near(t, flat.done[i][1]))).toBe(true);
+    expect(near(virt.steal, flat.steal) && near(virt.busy, flat.busy)).toBe(true);
   });
 });
