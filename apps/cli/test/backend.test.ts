@@ -94,7 +94,7 @@ describe.skipIf(redisMissing)("sweeps on a BullMQ backend", () => {
     await redis.restart();
     expect(await restarted.done).toBe(0);
     expect(readFileSync(join(dir, "restarted.json"), "utf8")).toBe(local);
-  });
+  }, 180_000); // five sweeps, a SIGKILL with its 2 s lock to lapse and a Redis restart: over a minute on a loaded machine
 
   it("runs the replications of run and compare as jobs too, with the local results", async () => {
     const dir = mkdtempSync(join(tmpdir(), "turtles-backend-"));

@@ -56,6 +56,8 @@ export interface WorkloadRow {
   scenario: string;
   turtlesUs: number;
   simgridUs: number | null;
+  /** The peer was stopped at its wall budget: simgridUs is a lower bound. */
+  simgridTimedOut: boolean;
   throughput: number;
   expectedThroughput: number;
   maxRssMB: number;
@@ -201,9 +203,9 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
       .filter((x) => x.growth === undefined)
       .map(({ policy, hosts, usPerReplica }) => ({ policy, hosts, usPerReplica }));
     progress(`placement: ${placement.map((x) => `${x.policy} ${x.hosts} hosts ${x.usPerReplica.toFixed(2)} us/replica`).join(", ")}`);
-    const workload = pairedRows(jsonLines<Record<string, number | string>>("workload.js", quick ? ["--quick"] : []));
+    const workload = pairedRows(jsonLines<Record<string, number | string | boolean>>("workload.js", quick ? ["--quick"] : []));
     progress(`workload: ${workload.map((w) => `${w.scenario} ${w.turtlesUs.toFixed(2)} us/request`).join(", ")}`);
-    const vms = pairedRows(jsonLines<Record<string, number | string>>("vms.js", quick ? ["--quick"] : []));
+    const vms = pairedRows(jsonLines<Record<string, number | string | boolean>>("vms.js", quick ? ["--quick"] : []));
     progress(`vms: ${vms.map((w) => `${w.scenario} ${w.turtlesUs.toFixed(2)} us/request, ${w.maxRssMB.toFixed(0)} MB`).join(", ")}`);
     const containers = jsonLines<ContainerBenchResult>("containers.js", quick ? ["--quick"] : [])[0];
     progress(`containers: ${containers.containers} in ${containers.vms} VMs, build ${containers.buildSeconds.toFixed(1)} s, run ${containers.runSeconds.toFixed(1)} s`);
@@ -216,7 +218,7 @@ export function runBenchmarkSuite(options: SuiteOptions = {}): SuiteReport {
 }
 
 /** A whole-model benchmark's JSON lines as rows: each turtles line beside the SimGrid line of its scenario, if any. */
-function pairedRows(lines: Record<string, number | string>[]): WorkloadRow[] {
+function pairedRows(lines: Record<string, number | string | boolean>[]): WorkloadRow[] {
   return lines
     .filter((l) => l.model === "turtles")
     .map((t) => {
@@ -225,6 +227,7 @@ function pairedRows(lines: Record<string, number | string>[]): WorkloadRow[] {
         scenario: t.scenario as string,
         turtlesUs: t.usPerRequest as number,
         simgridUs: peer ? (peer.usPerRequest as number) : null,
+        simgridTimedOut: peer?.timedOut === true,
         throughput: t.throughput as number,
         expectedThroughput: t.expectedThroughput as number,
         maxRssMB: (t.maxRss as number) / 2 ** 20,
@@ -242,8 +245,8 @@ function workloadTable(rows: readonly WorkloadRow[]): string {
     rows.map((w) => [
       w.scenario,
       w.turtlesUs.toFixed(2),
-      fmt(w.simgridUs, 2),
-      w.simgridUs === null ? "-" : `${(w.simgridUs / w.turtlesUs).toFixed(1)}x`,
+      `${w.simgridTimedOut ? ">" : ""}${fmt(w.simgridUs, 2)}`,
+      w.simgridUs === null ? "-" : `${w.simgridTimedOut ? ">" : ""}${(w.simgridUs / w.turtlesUs).toFixed(1)}x`,
       w.throughput.toFixed(0),
       w.expectedThroughput.toFixed(0),
       w.maxRssMB.toFixed(0),
