@@ -3,7 +3,8 @@
  * importing every command module and all they import (the engine, the plugins, BullMQ), about half of a command's
  * start (`turtles --version`: 0.86 s of CPU, 0.42 s with a manifest). A manifest that has gone stale hides new
  * commands (TOOLCHAIN.md, pitfall 17), and the CLI is built by `tsc` alone, so the manifest records the compiled
- * commands it was made from (names, sizes, modification times) and is made again when they differ.
+ * modules it was made from (every .js under dist, whose lib gives the commands' flags: names, sizes, modification
+ * times) and is made again when they differ.
  */
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -37,7 +38,9 @@ function fingerprintOf(dir: string): string {
 export async function ensureManifest(root: string): Promise<void> {
   const file = join(root, MANIFEST);
   try {
-    const fingerprint = fingerprintOf(join(root, "dist", "commands"));
+    // All of dist, not only the commands: their flags' descriptions and defaults come partly from dist/lib, which an
+    // incremental build can rewrite alone.
+    const fingerprint = fingerprintOf(join(root, "dist"));
     if (current(file, fingerprint)) return;
     const plugin = new Plugin({ root, isRoot: true, ignoreManifest: true, errorOnManifestCreate: true });
     await plugin.load();

@@ -13,7 +13,7 @@ import { didYouMean, unitRangeProblem } from "./fields.js";
 import { clientsInFlightProblem, estimateScenario, formatBytes } from "./estimate.js";
 import { issuesToProblems, scenarioIssueMessage, ScenarioError, SourceMap, type PathSegment, type Problem } from "./problems.js";
 import { TRACE_FORMATS, type UtilisationAdapter } from "../trace/index.js";
-import { nodeTraceSource, type TraceSource } from "../trace/lines.js";
+import { nodeTraceSource, traceIdentity, type TraceSource } from "../trace/lines.js";
 import { formatTraceProblem, TraceError } from "../trace/problems.js";
 import { LIMITS, rolloutTooLate, scenarioSchema, type CsvRateSpec, type LayerEntry, type Scenario } from "./schema.js";
 
@@ -476,6 +476,12 @@ function checkTraces(s: Scenario, map: SourceMap, options: LoadOptions): Problem
         return;
       }
       if (adapter.kind === "utilisation") (adapter as UtilisationAdapter).open(trace.path, { source, cores: trace.cores, sample: trace.sample, limit: trace.limit, onBadRow: trace.onBadRow });
+      if (trace.written) {
+        // What the files hold, beside their names as written: the same text naming other data must not share a hash
+        // (a sweep's job keys on a shared queue, its resume check).
+        const nodes = trace.nodes !== undefined ? ` ${traceIdentity(source, trace.nodes)}` : "";
+        trace.written.content = `${traceIdentity(source, trace.path)}${nodes}`;
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (err instanceof TraceError) for (const p of err.problems) problems.push(map.problem(p.field === "CPU cores" ? ["tenants", ti, "trace"] : at, formatTraceProblem(p)));

@@ -127,9 +127,10 @@ export interface TraceSpec {
   nodes?: string;
   /**
    * `path` and `nodes` as the scenario file wrote them (set when loading resolves them): what `scenarioHash` hashes
-   * in their place, so the same scenario hashes the same wherever the repository sits.
+   * in their place, so the same scenario hashes the same wherever the repository sits; and `content`, what the files
+   * hold (`traceIdentity`: names, sizes, first MiB of each), so the same text naming other data hashes apart.
    */
-  written?: { path: string; nodes?: string };
+  written?: { path: string; nodes?: string; content?: string };
 }
 
 export interface Tenant {
@@ -360,7 +361,7 @@ const trace = fields({
   speed: quantity({ above: 0, max: 1e6, smallest: 1e-6 }).optional().meta({ description: "swf: the trace machine's speed relative to nominal" }),
   nodes: z.string().min(1).optional().meta({ description: "alibaba-pods: the node list file, relative to the scenario file" }),
   // Loaded scenarios keep it so they load again (in a worker, from a saved run) with the same hash.
-  written: fields({ path: z.string().min(1), nodes: z.string().min(1).optional() }, "the trace's paths as the scenario file wrote them")
+  written: fields({ path: z.string().min(1), nodes: z.string().min(1).optional(), content: z.string().min(1).optional() }, "the trace's paths as the scenario file wrote them, and what its files hold")
     .optional()
     .meta({ description: "set by loading: path and nodes as written, which the scenario's hash uses" }),
 }).superRefine((t, ctx) => {

@@ -363,7 +363,7 @@ export function scenarioHash(s: Scenario): string {
   return `sha256:${sha256Hex(JSON.stringify(hashedForm(s)))}`;
 }
 
-/** The scenario with each trace's paths as its file wrote them (resolved paths differ between machines). */
+/** The scenario with each trace's paths as its file wrote them (resolved paths differ between machines) and what its files hold. */
 function hashedForm(s: Scenario): Scenario {
   if (!s.tenants.some((t) => t.trace?.written)) return s;
   return {
@@ -371,7 +371,7 @@ function hashedForm(s: Scenario): Scenario {
     tenants: s.tenants.map((t) => {
       const w = t.trace?.written;
       // `written: undefined` leaves the key out of the JSON; `path` and `nodes` keep their places in it.
-      return w ? { ...t, trace: { ...t.trace!, path: w.path, ...(w.nodes !== undefined ? { nodes: w.nodes } : {}), written: undefined } } : t;
+      return w ? { ...t, trace: { ...t.trace!, path: w.path, ...(w.nodes !== undefined ? { nodes: w.nodes } : {}), written: undefined, ...(w.content !== undefined ? { content: w.content } : {}) } } : t;
     }),
   };
 }

@@ -185,10 +185,10 @@ describe("utilisation-driven services", () => {
   it("hashes a trace scenario by its paths as written: the same files copied to two folders hash the same", () => {
     // Two copies of one project, each a scenario beside its trace folder, as two machines' checkouts would be.
     const root = mkdtempSync(join(tmpdir(), "hash-"));
-    const load = (project: string, path: string) => {
+    const load = (project: string, path: string, data = "10\n20\n") => {
       const file = join(root, project, "s.yaml");
       mkdirSync(join(root, project, path), { recursive: true });
-      writeFileSync(join(root, project, path, "vm 0"), "10\n20\n");
+      writeFileSync(join(root, project, path, "vm 0"), data);
       return loadScenario(scenario(`{ format: planetlab, path: ${path} }`), { plugins, file, resolvePath: (p) => resolve(dirname(file), p) });
     };
     const a = load("a", "day");
@@ -201,8 +201,10 @@ describe("utilisation-driven services", () => {
     const again = loadScenario(JSON.stringify(a), { plugins });
     expect(again.tenants[0].trace!.path).toBe(join(root, "a", "day"));
     expect(scenarioHash(again)).toBe(scenarioHash(a));
-    // Another trace is another scenario.
+    // Another trace is another scenario, and so is the same text beside other data (same names, same size): on a
+    // shared queue the two must not share job keys.
     expect(scenarioHash(load("a", "day2"))).not.toBe(scenarioHash(a));
+    expect(scenarioHash(load("c", "day", "30\n40\n"))).not.toBe(scenarioHash(a));
   });
 
   it("gives the same figures in every run, and after a snapshot resumed mid-trace (reader positions are state)", async () => {
