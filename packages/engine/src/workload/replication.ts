@@ -591,6 +591,7 @@ export class Replication {
       if (routable) this.replicaReady[r] = 0;
       else this.notReady(r);
       this.replicaDown[r] = 1;
+      this.traces?.stopped(r);
       this.inService[r] = 0;
       this.queueLen[r] = 0;
       while (this.parkedHead[r] !== NONE) parkedClients.push(this.unpark(r));

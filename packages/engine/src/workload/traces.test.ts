@@ -42,6 +42,15 @@ function straightAndResumed(s: ReturnType<typeof loadScenario>, events: number) 
   return { straight: straight.result(), resumed: resumed.result() };
 }
 
+/** A Bitbrains folder of one VM, two 300 s samples: disk read 150,000 KB/s, network in 50,000 and out 10,000 KB/s, 10 % of 2 cores. */
+function busyBitbrainsVm(): string {
+  const dir = mkdtempSync(join(tmpdir(), "bb-"));
+  const row = (...v: number[]): string => v.join(";\t");
+  const sample = (t: number) => row(t, 2, 5000, 0, 10, 4194304, 1048576, 150000, 0, 50000, 10000);
+  writeFileSync(join(dir, "1.csv"), [BITBRAINS_COLUMNS.join(";\t"), sample(1000), sample(1300)].join("\n") + "\n");
+  return dir;
+}
+
 async function traceFigures(text: string, file = "s.yaml") {
   const s = loadScenario(text, { plugins, file });
   const r = await runScenario(s, plugins);
@@ -105,11 +114,7 @@ describe("utilisation-driven services", () => {
   });
 
   it("replays Bitbrains disk and network rates on the host's devices: what exceeds the disk's or NIC's bandwidth is unmet", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "bb-"));
-    const row = (...v: number[]): string => v.join(";\t");
-    // Two 300 s samples: disk read 150,000 KB/s, network in 50,000 KB/s and out 10,000 KB/s, 10 % of 2 cores.
-    const sample = (t: number) => row(t, 2, 5000, 0, 10, 4194304, 1048576, 150000, 0, 50000, 10000);
-    writeFileSync(join(dir, "1.csv"), [BITBRAINS_COLUMNS.join(";\t"), sample(1000), sample(1300)].join("\n") + "\n");
+    const dir = busyBitbrainsVm();
     const devices = "hostTypes: { h: { cores: 4, memory: 64GiB, disk: { iops: 10000, bandwidth: 100MB/s }, nic: { bandwidth: 25MB/s } } }";
     const text = scenario(`{ format: bitbrains, path: ${JSON.stringify(dir)} }`, { duration: "600s" }).replace(/^hostTypes:.*$/m, devices);
     const { figures, stack } = await traceFigures(text);
@@ -123,6 +128,21 @@ describe("utilisation-driven services", () => {
     expect(figures.netDemand).toBeCloseTo((50000 + 10000) * KB * 600, 0);
     expect(figures.netUnmet).toBeCloseTo((50000 * KB - 25e6) * 600, 0);
     expect(figures.cpuUnmet).toBe(0);
+  });
+
+  it("meets none of a VM's disk and network traffic while its host is down: what was under way is taken back", async () => {
+    const dir = busyBitbrainsVm();
+    // Devices fast enough for all of it, and the only host down from 100 s to past the end.
+    const devices = "hostTypes: { h: { cores: 4, memory: 64GiB, disk: { iops: 10000, bandwidth: 1000MB/s }, nic: { bandwidth: 1000MB/s } } }";
+    const failure = "failures: { detection: 1s, scripted: [{ at: 100s, host: 0, repair: 1000s }] }";
+    const text = scenario(`{ format: bitbrains, path: ${JSON.stringify(dir)} }`, { duration: "600s", extra: failure }).replace(/^hostTypes:.*$/m, devices);
+    const { figures } = await traceFigures(text);
+    const KB = 1024;
+    // Asked for all 600 s; met for the first 100 s only (the disk and NIC keep up), so 500 s of it is unmet.
+    expect(figures.diskDemand).toBeCloseTo(150000 * KB * 600, 0);
+    expect(figures.diskUnmet).toBeCloseTo(150000 * KB * 500, 0);
+    expect(figures.netDemand).toBeCloseTo(60000 * KB * 600, 0);
+    expect(figures.netUnmet).toBeCloseTo(60000 * KB * 500, 0);
   });
 
   it("replays two VMs' disk traffic on one disk: each gets half, and a co-located service's I/O waits behind them", async () => {

@@ -379,6 +379,22 @@ export class TraceReplay {
     const v = this.vmOfService[this.rep.replicaService[r]];
     if (v < 0) return;
     this.replica[v] = r;
+    this.reapply(v);
+  }
+
+  /**
+   * Replica `r` stopped (its host or a layer above it failed, or it restarts): a trace VM's disk and network traffic
+   * in progress is taken back and the rest of its interval is unmet, as its CPU demand is (the devices of a failed
+   * host know nothing of the failure, so the I/Os and flows would otherwise go on and count as met).
+   */
+  stopped(r: number): void {
+    const v = this.vmOfService[this.rep.replicaService[r]];
+    if (v < 0 || this.replica[v] !== r || (this.diskMode[v] !== ON && this.netMode[v] !== ON)) return;
+    this.reapply(v);
+  }
+
+  /** Ends VM `v`'s interval so far at now and starts the rest of it on its replica as it is now (ready or not). */
+  private reapply(v: number): void {
     const demand = this.demandNow[v];
     this.close(this.tenants[this.tenantOf[v]], v, this.sim.now);
     this.apply(v, demand, this.memoryNow[v], this.until[v]);
@@ -485,7 +501,13 @@ export class TraceReplay {
       tr.diskDemand += asked;
       if (this.diskMode[v] === LOST) tr.diskUnmet += asked;
       else {
-        tr.diskUnmet += this.cancelDisk(v);
+        // Closed before its chunk's end (its replica stopped), an I/O's bytes not yet due are not demand yet.
+        let left = 0;
+        for (let k = 2 * v; k < 2 * v + 2; k++) {
+          if (this.diskIo[k] >= 0) left += Math.max(0, this.model.disk.cancel(this.diskIo[k], this.trafficType, k) - this.diskRate[k] * Math.max(0, this.chunkEnd[v] - now));
+          this.diskIo[k] = -1;
+        }
+        tr.diskUnmet += left;
         if (this.chunkEvent[v] >= 0) this.sim.cancel(this.chunkEvent[v]);
         this.chunkEvent[v] = -1;
       }
@@ -497,7 +519,7 @@ export class TraceReplay {
       if (this.netMode[v] === LOST) tr.netUnmet += asked;
       else {
         for (let k = 2 * v; k < 2 * v + 2; k++) {
-          if (this.netFlow[k] >= 0) tr.netUnmet += this.model.net.cancel(this.netFlow[k], this.trafficType, k);
+          if (this.netFlow[k] >= 0) tr.netUnmet += Math.max(0, this.model.net.cancel(this.netFlow[k], this.trafficType, k) - this.netRate[k] * (this.until[v] - now));
           this.netFlow[k] = -1;
         }
       }
