@@ -487,8 +487,8 @@ export function killReasons(plugins: readonly PluginDefinition[]): Record<string
     if (typeof p.kills !== "object" || p.kills === null || Array.isArray(p.kills)) throw new Error(`plugin ${p.name}: kills must map each reason it gives failNode to { label, field? }`);
     for (const [reason, k] of Object.entries(p.kills)) {
       const where = `plugin ${p.name}: kills[${JSON.stringify(reason)}]`;
-      if (reason === "" || reason === RESTART) throw new Error(`${where}: ${reason === "" ? "a reason is a non-empty string" : `"${RESTART}" is the reason of restartNode, not of a kill`}; name the kill, e.g. "oom"`);
-      if (typeof k?.label !== "string" || k.label.trim() === "") throw new Error(`${where}: label must be a non-empty string, e.g. "OOM kills"`);
+      if (reason === "" || reason === RESTART) throw new Error(`${where}: ${reason === "" ? "a reason is a non-empty string" : `"${RESTART}" is the reason of restartNode, not of a kill`}; name the kill by its own reason`);
+      if (typeof k?.label !== "string" || k.label.trim() === "") throw new Error(`${where}: label must be a non-empty string: how tables name these kills`);
       if (k.field !== undefined && (typeof k.field !== "string" || !KILL_FIELD.test(k.field))) {
         throw new Error(`${where}: field ${JSON.stringify(k.field)} must be letters and digits ending in "Kills", e.g. "oomKills"`);
       }

@@ -666,7 +666,7 @@ class Context implements PluginContext {
     if (this.model.nodes.parent[node] === NONE) throw new Error(`failNode: node ${node} is a host; hosts fail through the scenario's failures`);
     if (typeof reason !== "string" || reason === "") throw new Error("failNode needs a reason (a non-empty string)");
     // Kills are counted per reason (results' `kills`); restartNode's own reason would make a restart look like one.
-    if (reason === RESTART) throw new Error(`failNode: "${RESTART}" is the reason of restartNode; give the kill a reason of its own (e.g. "oom")`);
+    if (reason === RESTART) throw new Error(`failNode: "${RESTART}" is the reason of restartNode; give the kill a reason of its own, the one the plugin declares in its kills`);
     this.model.requestAction(node, -1, reason);
   }
 
